@@ -1,0 +1,58 @@
+// Failures of API calls, and the sentences shown to people for them.
+//
+// Every failure of `apiRequest` is an `ApiError`, so a form only ever needs
+// `describeError(err)` to tell the user what went wrong.
+
+/** `code` of a request that never got an HTTP answer (offline, DNS, reset). */
+export const NETWORK_ERROR = 'network_error';
+/** `code` of an answer that is not the JSON the API promises (e.g. a proxy's HTML page). */
+export const BAD_RESPONSE = 'bad_response';
+
+export class ApiError extends Error {
+  /** HTTP status, or 0 when the server could not be reached. */
+  readonly status: number;
+  /** The API's machine-readable `code`, or one of the constants above. */
+  readonly code: string;
+  /** Seconds to wait before retrying, from a 429's `Retry-After` header. */
+  readonly retryAfterSeconds: number | null;
+
+  constructor(status: number, code: string, message: string, retryAfterSeconds: number | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * Reads a `Retry-After` header: either a number of seconds or an HTTP date.
+ * Returns whole seconds (at least 1), or null when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (value === null) return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Math.max(1, Number(text));
+  // Every HTTP-date names its month; without this, Date.parse would read "-5" as a year.
+  if (!/[A-Za-z]/.test(text)) return null;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return null;
+  return Math.max(1, Math.ceil((date - now) / 1000));
+}
+
+/** The message to show a person for a failed action. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof ApiError)) {
+    return 'Something went wrong. Please try again.';
+  }
+  if (err.status === 429) {
+    const seconds = err.retryAfterSeconds;
+    if (seconds === null) return 'Too many attempts, try again later.';
+    return `Too many attempts, try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`;
+  }
+  if (err.code === NETWORK_ERROR) {
+    return 'Cannot reach the server. Check your connection and try again.';
+  }
+  if (err.message !== '') return err.message;
+  return `The server could not complete the request (HTTP ${err.status}). Please try again.`;
+}

@@ -1,0 +1,55 @@
+// The root component: waits for the session check, enforces each route's
+// access rule, and renders the page for the current path.
+
+import { useEffect } from 'preact/hooks';
+import { AuthLayout } from './components/AuthLayout.tsx';
+import { HomePage } from './pages/HomePage.tsx';
+import { LoginPage } from './pages/LoginPage.tsx';
+import { NotFoundPage } from './pages/NotFoundPage.tsx';
+import { RegisterPage } from './pages/RegisterPage.tsx';
+import { currentPath, matchRoute, navigate, redirectFor } from './router.ts';
+import { loadSession, session } from './state/session.ts';
+
+export function App() {
+  const route = matchRoute(currentPath.value);
+  const current = session.value;
+  const redirect = redirectFor(route, current.status);
+
+  useEffect(() => {
+    if (redirect !== null) navigate(redirect, { replace: true });
+  }, [redirect]);
+
+  useEffect(() => {
+    document.title = `${route.title} · Securechat`;
+  }, [route.title]);
+
+  if (current.status === 'loading') {
+    return (
+      <p class="splash" role="status">
+        Loading…
+      </p>
+    );
+  }
+  if (current.status === 'unavailable') {
+    return (
+      <AuthLayout title="Securechat is unavailable">
+        <p>{current.message}</p>
+        <button type="button" class="button button-primary" onClick={() => void loadSession()}>
+          Try again
+        </button>
+      </AuthLayout>
+    );
+  }
+  if (redirect !== null) return null;
+
+  switch (route.name) {
+    case 'login':
+      return <LoginPage />;
+    case 'register':
+      return <RegisterPage />;
+    case 'home':
+      return current.status === 'signed-in' ? <HomePage user={current.user} /> : null;
+    case 'not-found':
+      return <NotFoundPage />;
+  }
+}

@@ -1,0 +1,59 @@
+// Client-side routing over the History API.
+//
+// The server answers every non-API GET path with index.html, so each page has
+// a real URL that survives reload. A route says who may see it; `redirectFor`
+// turns that into a redirect, which keeps access rules in one table instead
+// of in every page.
+
+import { signal } from '@preact/signals';
+import type { Session } from './state/session.ts';
+
+export type RouteName = 'home' | 'login' | 'register' | 'not-found';
+
+export interface Route {
+  name: RouteName;
+  /** guest: only when signed out; member: only when signed in; any: both. */
+  access: 'guest' | 'member' | 'any';
+  title: string;
+}
+
+const ROUTES: Readonly<Record<string, Route>> = {
+  '/': { name: 'home', access: 'member', title: 'Home' },
+  '/login': { name: 'login', access: 'guest', title: 'Log in' },
+  '/register': { name: 'register', access: 'guest', title: 'Create account' },
+};
+
+const NOT_FOUND: Route = { name: 'not-found', access: 'any', title: 'Page not found' };
+
+export const HOME_PATH = '/';
+export const LOGIN_PATH = '/login';
+export const REGISTER_PATH = '/register';
+
+export function matchRoute(pathname: string): Route {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  return ROUTES[path] ?? NOT_FOUND;
+}
+
+/** Where to send someone who may not see `route` in this session state, or null. */
+export function redirectFor(route: Route, status: Session['status']): string | null {
+  if (route.access === 'member' && status === 'anonymous') return LOGIN_PATH;
+  if (route.access === 'guest' && status === 'signed-in') return HOME_PATH;
+  return null;
+}
+
+/** The current path; set by `startRouter` and `navigate`. */
+export const currentPath = signal<string>('/');
+
+export function startRouter(): void {
+  currentPath.value = window.location.pathname;
+  window.addEventListener('popstate', () => {
+    currentPath.value = window.location.pathname;
+  });
+}
+
+export function navigate(path: string, options: { replace?: boolean } = {}): void {
+  if (path === window.location.pathname) return;
+  if (options.replace === true) window.history.replaceState(null, '', path);
+  else window.history.pushState(null, '', path);
+  currentPath.value = path;
+}

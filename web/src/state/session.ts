@@ -1,0 +1,113 @@
+// Who is signed in, and the actions that change it.
+//
+// The session itself is the server's HttpOnly cookie; this module only keeps
+// what the UI needs to know about it. Views read the `session` signal and
+// re-render when it changes; routing reacts to it (see `router.ts`), so the
+// actions here never navigate themselves.
+
+import { signal } from '@preact/signals';
+import * as auth from '../api/auth.ts';
+import type { Credentials, User } from '../api/auth.ts';
+import { ApiError, describeError } from '../api/errors.ts';
+
+export type Session =
+  | { status: 'loading' }
+  /** The server could not tell us (unreachable, 5xx): `message` says why. */
+  | { status: 'unavailable'; message: string }
+  | { status: 'anonymous' }
+  | { status: 'signed-in'; user: User };
+
+/** A one-off message for the login page ("You have logged out."). */
+export interface Notice {
+  tone: 'info' | 'success';
+  text: string;
+}
+
+export const session = signal<Session>({ status: 'loading' });
+export const notice = signal<Notice | null>(null);
+
+export const SESSION_ENDED = 'Your session has ended. Please log in again.';
+export const LOGGED_OUT = 'You have logged out.';
+export const ACCOUNT_CREATED = 'Your account was created. Log in to continue.';
+
+function isUnauthorized(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 401;
+}
+
+function becomeAnonymous(message: Notice | null): void {
+  session.value = { status: 'anonymous' };
+  notice.value = message;
+}
+
+/** Asks the server whether the cookie still holds a session. */
+export async function loadSession(): Promise<void> {
+  session.value = { status: 'loading' };
+  try {
+    session.value = { status: 'signed-in', user: await auth.me() };
+  } catch (err) {
+    if (isUnauthorized(err)) becomeAnonymous(null);
+    else session.value = { status: 'unavailable', message: describeError(err) };
+  }
+}
+
+/** Signs in; throws `ApiError` (wrong credentials, throttled...) for the form to show. */
+export async function logIn(credentials: Credentials): Promise<void> {
+  const user = await auth.login(credentials);
+  notice.value = null;
+  session.value = { status: 'signed-in', user };
+}
+
+/**
+ * Creates an account and signs it in. Returns 'signed-in', or 'needs-login'
+ * when the account exists but signing in did not work (for example because
+ * logins are being throttled): the login page then says so.
+ * A failed registration throws `ApiError`.
+ */
+export async function registerAndLogIn(credentials: Credentials): Promise<'signed-in' | 'needs-login'> {
+  await auth.register(credentials);
+  try {
+    await logIn(credentials);
+    return 'signed-in';
+  } catch {
+    becomeAnonymous({ tone: 'success', text: ACCOUNT_CREATED });
+    return 'needs-login';
+  }
+}
+
+/** Ends the session. A session the server already forgot counts as ended. */
+export async function logOut(): Promise<void> {
+  try {
+    await auth.logout();
+  } catch (err) {
+    if (!isUnauthorized(err)) throw err;
+  }
+  becomeAnonymous({ tone: 'info', text: LOGGED_OUT });
+}
+
+/**
+ * Runs an API call that needs the session. When it fails with 401, the
+ * session is checked again: if it is gone (expired, revoked elsewhere, user
+ * disabled) the UI returns to the login page with a notice. The error is
+ * rethrown either way, because a 401 can also be a refusal of this one call.
+ */
+export async function authenticated<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (isUnauthorized(err)) await recheckSession();
+    throw err;
+  }
+}
+
+async function recheckSession(): Promise<void> {
+  try {
+    const user = await auth.me();
+    session.value = { status: 'signed-in', user };
+  } catch (err) {
+    if (isUnauthorized(err)) becomeAnonymous({ tone: 'info', text: SESSION_ENDED });
+  }
+}
+
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  await authenticated(() => auth.changePassword(currentPassword, newPassword));
+}
