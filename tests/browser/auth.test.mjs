@@ -2,77 +2,31 @@
 // server binary with the demo users (alice/password123, ...).
 
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, test } from 'node:test';
-import { collectPageProblems, launchBrowser } from './lib/browser.mjs';
-import { startServer } from './lib/server.mjs';
+import { test } from 'node:test';
+import { browserSuite, clickForResponse, expectLoginPage, expectSignedInAs, logInThroughForm, pathname } from './lib/suite.mjs';
 
-let server;
-let browser;
-let context;
-let page;
-let problems;
+const suite = browserSuite();
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-beforeEach(async () => {
-  // A fresh context per test: its own cookies and storage.
-  context = await browser.newContext({ baseURL: server.url });
-  context.setDefaultTimeout(10_000);
-  page = await context.newPage();
-  problems = collectPageProblems(page);
-});
-
-afterEach(async () => {
-  await context.close();
-  assert.deepEqual(problems, [], 'the page logged errors');
-});
-
-function pathname() {
-  return new URL(page.url()).pathname;
-}
-
-async function logInThroughForm(username, password) {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
-
-async function expectSignedInAs(username) {
-  await page.getByText(`Signed in as ${username}`, { exact: true }).waitFor();
-  assert.equal(pathname(), '/');
-}
-
-async function expectLoginPage() {
-  await page.getByRole('heading', { name: 'Log in' }).waitFor();
-  assert.equal(pathname(), '/login');
-}
-
-async function meStatus() {
+async function meStatus(page) {
   return page.evaluate(async () => (await fetch('/api/auth/me', { credentials: 'same-origin' })).status);
 }
 
 test('a signed-out visitor of / is sent to the login page', async () => {
+  const { page } = suite;
   await page.goto('/');
-  await expectLoginPage();
+  await expectLoginPage(page);
 });
 
 test('alice logs in and sees that she is signed in', async () => {
-  await logInThroughForm('alice', 'password123');
-  await expectSignedInAs('alice');
+  const { page } = suite;
+  await logInThroughForm(page, 'alice', 'password123');
+  await expectSignedInAs(page, 'alice');
   await page.getByRole('button', { name: 'Log out' }).waitFor();
   await page.getByRole('heading', { name: 'Change password' }).waitFor();
 });
 
 test('the login form works from the keyboard alone', async () => {
+  const { page } = suite;
   await page.goto('/login');
   await page.getByRole('heading', { name: 'Log in' }).waitFor();
   // The username field has the focus on arrival; Enter submits.
@@ -80,17 +34,18 @@ test('the login form works from the keyboard alone', async () => {
   await page.keyboard.press('Tab');
   await page.keyboard.type('password123');
   await page.keyboard.press('Enter');
-  await expectSignedInAs('alice');
+  await expectSignedInAs(page, 'alice');
 });
 
 test('a reload keeps alice signed in through the HttpOnly cookie alone', async () => {
-  await logInThroughForm('alice', 'password123');
-  await expectSignedInAs('alice');
+  const { page } = suite;
+  await logInThroughForm(page, 'alice', 'password123');
+  await expectSignedInAs(page, 'alice');
 
   await page.reload();
-  await expectSignedInAs('alice');
+  await expectSignedInAs(page, 'alice');
 
-  const cookies = await context.cookies();
+  const cookies = await suite.context.cookies();
   assert.ok(cookies.length > 0, 'the server set a cookie');
   assert.ok(cookies.every((cookie) => cookie.httpOnly), 'every cookie is HttpOnly');
   const stored = await page.evaluate(() => ({
@@ -102,27 +57,26 @@ test('a reload keeps alice signed in through the HttpOnly cookie alone', async (
 });
 
 test('logging out returns to the login page and ends the session', async () => {
-  await logInThroughForm('alice', 'password123');
-  await expectSignedInAs('alice');
-  assert.equal(await meStatus(), 200);
+  const { page } = suite;
+  await logInThroughForm(page, 'alice', 'password123');
+  await expectSignedInAs(page, 'alice');
+  assert.equal(await meStatus(page), 200);
 
   await page.getByRole('button', { name: 'Log out' }).click();
-  await expectLoginPage();
+  await expectLoginPage(page);
   await page.getByText('You have logged out.').waitFor();
-  assert.equal(await meStatus(), 401);
+  assert.equal(await meStatus(page), 401);
 
   await page.goto('/');
-  await expectLoginPage();
+  await expectLoginPage(page);
 });
 
 test("a wrong password shows the server's message and no session", async () => {
+  const { page } = suite;
   await page.goto('/login');
   await page.getByLabel('Username').fill('alice');
   await page.getByLabel('Password').fill('not-her-password');
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/login'),
-    page.getByRole('button', { name: 'Log in' }).click(),
-  ]);
+  const response = await clickForResponse(page, 'Log in', '/api/auth/login');
   assert.equal(response.status(), 401);
   const { message } = await response.json();
   assert.ok(typeof message === 'string' && message !== '', 'the API explains the failure');
@@ -130,28 +84,30 @@ test("a wrong password shows the server's message and no session", async () => {
   const alert = page.getByRole('alert');
   await alert.waitFor();
   assert.equal((await alert.textContent()).trim(), message);
-  assert.equal(pathname(), '/login');
+  assert.equal(pathname(page), '/login');
   assert.equal(await page.getByLabel('Password').inputValue(), '', 'the password is cleared for another try');
-  assert.equal(await meStatus(), 401);
+  assert.equal(await meStatus(page), 401);
 });
 
 test('a new user registers and is signed in', async () => {
+  const { page } = suite;
   await page.goto('/login');
   await page.getByRole('link', { name: 'Create an account' }).click();
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();
-  assert.equal(pathname(), '/register');
+  assert.equal(pathname(page), '/register');
 
   await page.getByLabel('Username').fill('dave');
   await page.getByLabel('Password', { exact: true }).fill('dave-password');
   await page.getByLabel('Confirm password').fill('dave-password');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expectSignedInAs('dave');
+  await expectSignedInAs(page, 'dave');
 
   await page.reload();
-  await expectSignedInAs('dave');
+  await expectSignedInAs(page, 'dave');
 });
 
 test('registration rules are checked before anything is sent', async () => {
+  const { page } = suite;
   const apiCalls = [];
   page.on('request', (request) => {
     if (new URL(request.url()).pathname.startsWith('/api/auth/register')) apiCalls.push(request.url());
@@ -169,30 +125,29 @@ test('registration rules are checked before anything is sent', async () => {
 });
 
 test("a taken username shows the server's message", async () => {
+  const { page } = suite;
   await page.goto('/register');
   await page.getByLabel('Username').fill('ALICE');
   await page.getByLabel('Password', { exact: true }).fill('password123');
   await page.getByLabel('Confirm password').fill('password123');
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/register'),
-    page.getByRole('button', { name: 'Create account' }).click(),
-  ]);
+  const response = await clickForResponse(page, 'Create account', '/api/auth/register');
   assert.equal(response.status(), 409);
   const { message } = await response.json();
 
   const alert = page.getByRole('alert');
   await alert.waitFor();
   assert.equal((await alert.textContent()).trim(), message);
-  assert.equal(pathname(), '/register');
+  assert.equal(pathname(page), '/register');
 });
 
 test('a user changes the password and logs in with the new one', async () => {
+  const { page } = suite;
   await page.goto('/register');
   await page.getByLabel('Username').fill('erin');
   await page.getByLabel('Password', { exact: true }).fill('first-password');
   await page.getByLabel('Confirm password').fill('first-password');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expectSignedInAs('erin');
+  await expectSignedInAs(page, 'erin');
 
   await page.getByLabel('Current password').fill('first-password');
   await page.getByLabel('New password', { exact: true }).fill('second-password');
@@ -202,14 +157,15 @@ test('a user changes the password and logs in with the new one', async () => {
   assert.equal(await page.getByLabel('Current password').inputValue(), '');
 
   await page.getByRole('button', { name: 'Log out' }).click();
-  await expectLoginPage();
-  await logInThroughForm('erin', 'first-password');
+  await expectLoginPage(page);
+  await logInThroughForm(page, 'erin', 'first-password');
   await page.getByRole('alert').waitFor();
-  await logInThroughForm('erin', 'second-password');
-  await expectSignedInAs('erin');
+  await logInThroughForm(page, 'erin', 'second-password');
+  await expectSignedInAs(page, 'erin');
 });
 
 test('pages are served under the strict Content-Security-Policy', async () => {
+  const { page } = suite;
   const response = await page.goto('/login');
   const policy = response.headers()['content-security-policy'] ?? '';
   for (const directive of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"]) {
@@ -220,12 +176,14 @@ test('pages are served under the strict Content-Security-Policy', async () => {
 });
 
 test('a reload of a deep link serves the app', async () => {
+  const { page } = suite;
   const response = await page.goto('/register');
   assert.equal(response.status(), 200);
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();
 });
 
 test('the pages fit a phone screen without sideways scrolling', async () => {
+  const { page } = suite;
   await page.setViewportSize({ width: 360, height: 740 });
   const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
@@ -233,8 +191,8 @@ test('the pages fit a phone screen without sideways scrolling', async () => {
   await page.getByRole('heading', { name: 'Create an account' }).waitFor();
   assert.equal(await overflow(), 0, 'register page');
 
-  await logInThroughForm('alice', 'password123');
-  await expectSignedInAs('alice');
+  await logInThroughForm(page, 'alice', 'password123');
+  await expectSignedInAs(page, 'alice');
   assert.equal(await overflow(), 0, 'signed-in page');
   assert.ok(await page.getByRole('button', { name: 'Log out' }).isVisible());
 });

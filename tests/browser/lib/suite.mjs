@@ -1,0 +1,70 @@
+// Shared set-up of a browser test file: one server and one browser for the
+// file, a fresh browser context and page for each test.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach } from 'node:test';
+import { collectPageProblems, launchBrowser } from './browser.mjs';
+import { startServer } from './server.mjs';
+
+/**
+ * Registers the hooks and returns an object whose `server`, `context` and
+ * `page` are set while a test runs. A test fails if its page logged errors.
+ */
+export function browserSuite() {
+  const suite = { server: undefined, browser: undefined, context: undefined, page: undefined };
+  let problems = [];
+
+  before(async () => {
+    suite.server = await startServer();
+    suite.browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+
+  beforeEach(async () => {
+    suite.context = await suite.browser.newContext({ baseURL: suite.server.url });
+    suite.context.setDefaultTimeout(10_000);
+    suite.page = await suite.context.newPage();
+    problems = collectPageProblems(suite.page);
+  });
+
+  afterEach(async () => {
+    await suite.context.close();
+    assert.deepEqual(problems, [], 'the page logged errors');
+  });
+
+  return suite;
+}
+
+export function pathname(page) {
+  return new URL(page.url()).pathname;
+}
+
+export async function logInThroughForm(page, username, password) {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+export async function expectSignedInAs(page, username) {
+  await page.getByText(`Signed in as ${username}`, { exact: true }).waitFor();
+  assert.equal(pathname(page), '/');
+}
+
+export async function expectLoginPage(page) {
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  assert.equal(pathname(page), '/login');
+}
+
+/** Clicks a button and returns the answer of the API call it causes. */
+export async function clickForResponse(page, buttonName, apiPath) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === apiPath),
+    page.getByRole('button', { name: buttonName }).click(),
+  ]);
+  return response;
+}
