@@ -47,7 +47,8 @@ pub use channel_key::ChannelKey;
 pub use error::{ContextField, Error, ObjectKind, Result};
 pub use identity::Identity;
 pub use membership::{
-    Action, KeyRing, MembershipEntry, MembershipError, MembershipLog, Op, Role, RoomState,
+    Action, EntryFields, KeyRing, MembershipEntry, MembershipError, MembershipLog, Op, Role,
+    RoomState,
 };
 pub use message::{Envelope, MessageHeader};
 pub use policy::{ForwardSecrecyPolicy, RotationReason, SendCounter};

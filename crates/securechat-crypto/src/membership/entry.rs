@@ -161,6 +161,27 @@ impl Body {
     }
 }
 
+/// The fields of an entry, for [`MembershipEntry::sign_unchecked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryFields {
+    /// The room.
+    pub room_id: i64,
+    /// Position in the log.
+    pub seq: u64,
+    /// Hash of the previous entry (zeroes for `create`).
+    pub prev_hash: [u8; 32],
+    /// Unix seconds.
+    pub timestamp: u64,
+    /// What is done.
+    pub op: Op,
+    /// To whom.
+    pub subject_id: i64,
+    /// Role given, if the operation takes one.
+    pub role: Option<Role>,
+    /// Public-room flag (only on `create`).
+    pub public: bool,
+}
+
 /// A membership log entry, parsed but not yet verified against a log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MembershipEntry {
@@ -175,6 +196,25 @@ impl MembershipEntry {
             body,
             signature: Some(signature),
         }
+    }
+
+    /// Signs arbitrary fields as `actor` without checking them against any
+    /// log. [`crate::MembershipLog::append`] is what clients use; this exists
+    /// for test vectors and tests that play a malicious member, whose
+    /// entries verifiers must reject. The shape rules of the format still apply.
+    pub fn sign_unchecked(actor: &Identity, fields: EntryFields) -> Result<Self> {
+        let body = Body {
+            room_id: fields.room_id,
+            seq: fields.seq,
+            prev_hash: fields.prev_hash,
+            timestamp: fields.timestamp,
+            actor_id: actor.user_id(),
+            op: fields.op,
+            subject_id: fields.subject_id,
+            role: fields.role,
+            public: fields.public,
+        };
+        Self::from_bytes(&Self::sign(actor, body).to_bytes())
     }
 
     pub(crate) fn unsigned(body: Body) -> Self {

@@ -16,7 +16,7 @@ pub mod entry;
 pub mod log;
 pub mod rules;
 
-pub use entry::{MembershipEntry, Op, Role};
+pub use entry::{EntryFields, MembershipEntry, Op, Role};
 pub use log::{KeyRing, MembershipLog, RoomState};
 pub use rules::Action;
 
