@@ -1,4 +1,6 @@
 //! Passphrase-sealed identity backups.
+// Test code: a panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

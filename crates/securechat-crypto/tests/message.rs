@@ -1,4 +1,6 @@
 //! Message envelopes: round trips, tampering, forgery and replay.
+// Test code: a panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

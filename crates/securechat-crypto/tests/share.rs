@@ -1,4 +1,6 @@
 //! Sealed key shares: round trips, tampering and replay to another context.
+// Test code: a panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

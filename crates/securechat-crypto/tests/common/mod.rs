@@ -1,4 +1,7 @@
 //! Helpers shared by the integration tests.
+// Test code: a panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Each test crate uses a subset of these helpers.
 #![allow(dead_code)]
 
 use rand_chacha::ChaCha20Rng;
