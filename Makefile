@@ -1,0 +1,61 @@
+# Securechat: `make run` builds everything and starts the server on
+# http://localhost:5000 with demo users; `make test` runs every test.
+# Both install what they need (npm packages, Chromium) on a Debian machine.
+
+CARGO    ?= cargo
+RELEASE  := target/release/securechat
+DEBUG    := target/debug/securechat
+NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: run build web web-deps test test-rust test-web test-browser lint fmt browser-deps clean
+
+## Build everything (web UI, server) and run with demo users on port 5000.
+run: build
+	$(RELEASE) init-db --demo
+	$(RELEASE) serve
+
+## Release build of the server with the web UI embedded.
+build: web
+	$(CARGO) build --release -p securechat-server
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && $(NPM_CI)
+
+web-deps: web/node_modules/.package-lock.json
+
+## The web UI, into web/dist (embedded by the server build).
+web: web-deps
+	cd web && npm run build
+
+## Every test: formatting, lints, Rust unit and integration tests (SQLite, and
+## PostgreSQL when TEST_DATABASE_URL is set), web unit tests, browser tests.
+test: lint test-rust test-web test-browser
+
+lint: web-deps
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd web && npm run typecheck
+
+test-rust: web
+	SECURECHAT_EXPECT_WEB=1 $(CARGO) test --workspace
+
+test-web: web-deps
+	cd web && npm test
+
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
+	cd tests/browser && $(NPM_CI)
+
+browser-deps: tests/browser/node_modules/.package-lock.json
+	@command -v chromium >/dev/null || { echo "Installing Chromium (Debian package)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+test-browser: web browser-deps
+	$(CARGO) build -p securechat-server
+	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf web/dist web/node_modules tests/browser/node_modules

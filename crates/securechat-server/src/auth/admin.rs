@@ -1,0 +1,67 @@
+//! Account administration, as used by `securechat user …` and `init-db`.
+//! Errors are for an operator at a terminal: they say what to do.
+
+use anyhow::{Context, bail};
+
+use super::password::hash_blocking;
+use super::store::{self, UserRow};
+use super::validate;
+use crate::storage::{Db, now_ms};
+
+/// Creates an account. Fails if the name is taken in any letter case.
+pub async fn add_user(
+    db: &Db,
+    username: &str,
+    password: &str,
+    is_admin: bool,
+) -> anyhow::Result<UserRow> {
+    check(validate::username(username))?;
+    check(validate::password(password))?;
+    let key = validate::username_key(username);
+    if store::user_by_key(db, &key).await?.is_some() {
+        bail!("a user named {username:?} already exists (names are case-insensitive)");
+    }
+    let hash = hash_password(password).await?;
+    Ok(store::insert_user(db, username, &key, &hash, is_admin, now_ms()).await?)
+}
+
+/// Looks up a user by name, failing with a clear message when absent.
+pub async fn find(db: &Db, username: &str) -> anyhow::Result<UserRow> {
+    store::user_by_key(db, &validate::username_key(username))
+        .await?
+        .with_context(|| format!("no user named {username:?}; see `securechat user list`"))
+}
+
+/// Disables (ending every session at once) or re-enables an account.
+pub async fn set_disabled(db: &Db, username: &str, disabled: bool) -> anyhow::Result<()> {
+    let user = find(db, username).await?;
+    store::set_disabled(db, user.id, disabled).await?;
+    Ok(())
+}
+
+/// Grants or revokes site administration.
+pub async fn set_admin(db: &Db, username: &str, is_admin: bool) -> anyhow::Result<()> {
+    let user = find(db, username).await?;
+    store::set_admin(db, user.id, is_admin).await?;
+    Ok(())
+}
+
+/// Sets a new password and ends every session of the user.
+pub async fn set_password(db: &Db, username: &str, password: &str) -> anyhow::Result<()> {
+    check(validate::password(password))?;
+    let user = find(db, username).await?;
+    let hash = hash_password(password).await?;
+    store::set_password(db, user.id, &hash, now_ms(), None).await?;
+    Ok(())
+}
+
+async fn hash_password(password: &str) -> anyhow::Result<String> {
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .context("password hashing task failed")?
+}
+
+fn check(result: Result<(), crate::http::Error>) -> anyhow::Result<()> {
+    result.map_err(|e| anyhow::anyhow!("{e}"))
+}

@@ -1,0 +1,258 @@
+//! `/api/auth/*`: register, log in and out, who am I, change password.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zeroize::Zeroizing;
+
+use super::session::{self, AuthUser, ClientAddress};
+use super::store::{self, User};
+use super::throttle::{self, Scope};
+use super::validate;
+use crate::http::{ApiJson, Error, ErrorBody, ResultExt, Success};
+use crate::state::AppState;
+use crate::storage::now_ms;
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+}
+
+/// Username and password.
+#[derive(Deserialize, ToSchema)]
+pub struct Credentials {
+    /// 3-32 letters, digits, `_`, `.` or `-`; unique regardless of case.
+    pub username: String,
+    /// At least 8 characters.
+    pub password: String,
+}
+
+/// Who was just created.
+#[derive(Serialize, ToSchema)]
+pub struct NewUser {
+    pub id: i64,
+    pub username: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub success: bool,
+    pub user: NewUser,
+}
+
+/// Creates an account.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth",
+    request_body = Credentials,
+    responses(
+        (status = 201, body = RegisterResponse, description = "Account created"),
+        (status = 409, body = ErrorBody, description = "Username taken, in any letter case"),
+        (status = 422, body = ErrorBody, description = "Invalid username or weak password"),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<impl IntoResponse, Error> {
+    validate::username(&body.username)?;
+    validate::password(&body.password)?;
+    let hash = state.hasher.hash(Zeroizing::new(body.password)).await?;
+    let key = validate::username_key(&body.username);
+    let user = store::insert_user(&state.db, &body.username, &key, &hash, false, now_ms())
+        .await
+        .on_unique_violation(|| {
+            Error::conflict("username_taken", "That username is taken; choose another")
+        })?;
+    tracing::info!(user_id = user.id, "account registered");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(RegisterResponse {
+            success: true,
+            user: NewUser {
+                id: user.id,
+                username: user.username,
+            },
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub success: bool,
+    pub user: User,
+    /// The session token, for API clients (`Authorization: Bearer`).
+    /// Browsers use the HttpOnly cookie set alongside and can ignore it.
+    pub token: String,
+}
+
+/// Logs in: sets the session cookie and returns the same token for API clients.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
+    request_body = Credentials,
+    responses(
+        (status = 200, body = LoginResponse, description = "Signed in; `Set-Cookie` carries the session"),
+        (status = 401, body = ErrorBody, description = "Wrong username or password"),
+        (status = 403, body = ErrorBody, description = "Account disabled"),
+        (status = 429, body = ErrorBody, description = "Too many failures; see `Retry-After`"),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<impl IntoResponse, Error> {
+    if body.password.len() > validate::PASSWORD_MAX || body.username.len() > 256 {
+        return Err(Error::unprocessable(
+            "invalid_credentials_format",
+            "Username or password is too long",
+        ));
+    }
+    let key = validate::username_key(&body.username);
+    let user_scope = Scope::user(&state.keys, &key);
+    let address_scope = Scope::address(&state.keys, &address);
+    let now = now_ms();
+    throttle::check(&state.db, &[&user_scope, &address_scope], now).await?;
+
+    // Unknown users are verified against a dummy hash: same work, same time.
+    let row = if validate::username(&body.username).is_ok() {
+        store::user_by_key(&state.db, &key).await?
+    } else {
+        None
+    };
+    let ok = state
+        .hasher
+        .verify(
+            Zeroizing::new(body.password),
+            row.as_ref().map(|r| r.password_hash.clone()),
+        )
+        .await?;
+    let Some(row) = row.filter(|_| ok) else {
+        throttle::record_failure(&state.db, &user_scope, now).await?;
+        throttle::record_failure(&state.db, &address_scope, now).await?;
+        return Err(Error::unauthorized(
+            "invalid_credentials",
+            "Wrong username or password",
+        ));
+    };
+    if row.disabled {
+        return Err(Error::forbidden(
+            "account_disabled",
+            "This account is disabled; ask an administrator",
+        ));
+    }
+    throttle::clear(&state.db, &user_scope).await?;
+    let token = session::create(&state.db, &state.keys, row.id).await?;
+    tracing::info!(user_id = row.id, "logged in");
+    let cookie = session::session_cookie(&state.web, &token);
+    Ok((
+        AppendHeaders([(header::SET_COOKIE, cookie)]),
+        axum::Json(LoginResponse {
+            success: true,
+            user: User::from(&row),
+            token: token.to_string(),
+        }),
+    ))
+}
+
+/// Ends this session and clears the cookie.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    responses(
+        (status = 200, body = Success),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<impl IntoResponse, Error> {
+    store::delete_session(&state.db, &user.session_hash).await?;
+    Ok((
+        AppendHeaders([(header::SET_COOKIE, session::clear_cookie(&state.web))]),
+        axum::Json(Success::new()),
+    ))
+}
+
+/// Ends every session of this user, on every device.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth",
+    responses(
+        (status = 200, body = Success),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn logout_all(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<impl IntoResponse, Error> {
+    let ended = store::delete_user_sessions(&state.db, user.id).await?;
+    tracing::info!(user_id = user.id, sessions = ended, "logged out everywhere");
+    Ok((
+        AppendHeaders([(header::SET_COOKIE, session::clear_cookie(&state.web))]),
+        axum::Json(Success::new()),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub success: bool,
+    pub user: User,
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    responses(
+        (status = 200, body = MeResponse),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn me(user: AuthUser) -> axum::Json<MeResponse> {
+    axum::Json(MeResponse {
+        success: true,
+        user: user.to_user(),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 8 characters.
+    pub new_password: String,
+}
+
+/// Changes the password and ends every other session of this user.
+#[utoipa::path(post, path = "/api/auth/password", tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 200, body = Success),
+        (status = 401, body = ErrorBody, description = "Not signed in, or wrong current password"),
+        (status = 422, body = ErrorBody, description = "Weak new password"),
+        (status = 429, body = ErrorBody),
+    ))]
+async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<axum::Json<Success>, Error> {
+    validate::password(&body.new_password)?;
+    let scope = Scope::user(&state.keys, &validate::username_key(&user.username));
+    let now = now_ms();
+    throttle::check(&state.db, &[&scope], now).await?;
+    let stored = store::user_by_id(&state.db, user.id).await?;
+    let ok = state
+        .hasher
+        .verify(
+            Zeroizing::new(body.current_password),
+            stored.map(|r| r.password_hash),
+        )
+        .await?;
+    if !ok {
+        throttle::record_failure(&state.db, &scope, now).await?;
+        return Err(Error::unauthorized(
+            "invalid_credentials",
+            "The current password is wrong",
+        ));
+    }
+    let hash = state.hasher.hash(Zeroizing::new(body.new_password)).await?;
+    store::set_password(&state.db, user.id, &hash, now, Some(&user.session_hash)).await?;
+    tracing::info!(user_id = user.id, "password changed; other sessions ended");
+    Ok(axum::Json(Success::new()))
+}

@@ -1,0 +1,21 @@
+//! Accounts and sessions.
+//!
+//! - [`http`]: the `/api/auth/*` routes.
+//! - [`session`]: cookies, bearer tokens and the [`AuthUser`] extractor.
+//! - [`token`]: random tokens and the keyed hashes they are stored as.
+//! - [`password`]: Argon2id on a bounded blocking pool.
+//! - [`throttle`]: login failure counters and lockout.
+//! - [`validate`]: username and password rules.
+//! - [`store`]: the SQL for users and sessions.
+//! - [`admin`]: account administration used by the CLI.
+
+pub mod admin;
+pub mod http;
+pub mod password;
+pub mod session;
+pub mod store;
+pub mod throttle;
+pub mod token;
+pub mod validate;
+
+pub use session::AuthUser;

@@ -1,0 +1,266 @@
+//! SQL for users and sessions. The only place these tables are touched.
+
+use serde::Serialize;
+
+use crate::storage::{Db, rfc3339};
+use crate::with_db;
+
+/// A user as stored, including the password hash. Never serialized.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// A user as the API shows them to themselves.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    /// Site administrator (manages accounts; sees room metadata only).
+    pub is_admin: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+impl From<&UserRow> for User {
+    fn from(row: &UserRow) -> Self {
+        Self {
+            id: row.id,
+            username: row.username.clone(),
+            is_admin: row.is_admin,
+            created_at: rfc3339(row.created_at),
+        }
+    }
+}
+
+/// `SELECT <user columns> FROM users <tail>` as one static string.
+macro_rules! select_users {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, username, password_hash, is_admin, disabled, created_at FROM users ",
+            $tail
+        )
+    };
+}
+
+/// Inserts a user. A taken username (in any case) is a unique violation.
+pub async fn insert_user(
+    db: &Db,
+    username: &str,
+    username_key: &str,
+    password_hash: &str,
+    is_admin: bool,
+    now: i64,
+) -> Result<UserRow, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, UserRow>(
+            "INSERT INTO users (username, username_key, password_hash, is_admin, disabled, \
+             created_at, password_changed_at) VALUES ($1, $2, $3, $4, FALSE, $5, $5) \
+             RETURNING id, username, password_hash, is_admin, disabled, created_at",
+        )
+        .bind(username)
+        .bind(username_key)
+        .bind(password_hash)
+        .bind(is_admin)
+        .bind(now)
+        .fetch_one(pool)
+        .await
+    })
+}
+
+/// Looks a user up by the lower-cased username.
+pub async fn user_by_key(db: &Db, username_key: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, UserRow>(select_users!("WHERE username_key = $1"))
+            .bind(username_key)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+/// Looks a user up by id.
+pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, UserRow>(select_users!("WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+/// All users, oldest first.
+pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, UserRow>(select_users!("ORDER BY id"))
+            .fetch_all(pool)
+            .await
+    })
+}
+
+/// Enables or disables an account; disabling also ends all its sessions, in
+/// the same transaction. Returns whether the user exists.
+pub async fn set_disabled(db: &Db, user_id: i64, disabled: bool) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let updated = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(disabled)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(updated > 0)
+    })
+}
+
+/// Grants or removes site administration. Returns whether the user exists.
+pub async fn set_admin(db: &Db, user_id: i64, is_admin: bool) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
+            .bind(is_admin)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() > 0)
+    })
+}
+
+/// Replaces a password hash and ends every session of the user except
+/// `keep` (the one that asked for the change, if any).
+pub async fn set_password(
+    db: &Db,
+    user_id: i64,
+    password_hash: &str,
+    now: i64,
+    keep: Option<&[u8]>,
+) -> Result<bool, sqlx::Error> {
+    let keep = keep.map(<[u8]>::to_vec).unwrap_or_default();
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(&keep)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(updated > 0)
+    })
+}
+
+/// Stores a new session.
+pub async fn insert_session(
+    db: &Db,
+    token_hash: &[u8],
+    user_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The live session behind a token hash: its enabled user and when the
+/// session was last marked as seen.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// Finds the enabled user of an unexpired session.
+pub async fn session_user(
+    db: &Db,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<SessionRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, SessionRow>(
+            "SELECT u.id, u.username, u.is_admin, u.created_at, s.last_seen_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Records activity on a session.
+pub async fn touch_session(db: &Db, token_hash: &[u8], now: i64) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(now)
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Ends one session.
+pub async fn delete_session(db: &Db, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Ends every session of a user.
+pub async fn delete_user_sessions(db: &Db, user_id: i64) -> Result<u64, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}
+
+/// Deletes expired sessions; run periodically.
+pub async fn purge_expired_sessions(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

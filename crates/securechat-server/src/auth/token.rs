@@ -1,0 +1,106 @@
+//! Opaque session tokens and the keyed hashes they are stored as.
+//!
+//! A token is 32 random bytes, base64url-encoded (43 characters). The
+//! database keeps only `HMAC-SHA256(k_session, token)`, where `k_session` is
+//! derived from the server's `SECRET_KEY`: a stolen database yields neither
+//! usable tokens nor a way to test guesses offline. The same construction,
+//! with another purpose label, hides usernames and client addresses in the
+//! login throttle table.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::config::SecretKey;
+
+/// Length of a base64url token (32 bytes).
+pub const TOKEN_LEN: usize = 43;
+
+/// Keys derived from `SECRET_KEY`, one per purpose.
+#[derive(Clone)]
+pub struct Keys {
+    session: Zeroizing<[u8; 32]>,
+    throttle: Zeroizing<[u8; 32]>,
+}
+
+impl Keys {
+    /// Derives the per-purpose keys.
+    pub fn derive(secret: &SecretKey) -> Self {
+        Self {
+            session: derive(secret.as_bytes(), b"securechat/v1/session-token"),
+            throttle: derive(secret.as_bytes(), b"securechat/v1/login-throttle"),
+        }
+    }
+
+    /// What a session token is stored as.
+    pub fn session_hash(&self, token: &str) -> Vec<u8> {
+        mac(&self.session[..], token.as_bytes())
+    }
+
+    /// What a login-throttle scope (`user:alice`, `ip:10.0.0.1`) is stored as.
+    pub fn throttle_key(&self, scope: &str) -> Vec<u8> {
+        mac(&self.throttle[..], scope.as_bytes())
+    }
+}
+
+fn derive(secret: &[u8], label: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&mac(secret, label));
+    out
+}
+
+fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    m.update(data);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// A fresh random session token.
+pub fn new_token() -> Zeroizing<String> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    rand::fill(&mut bytes[..]);
+    Zeroizing::new(URL_SAFE_NO_PAD.encode(&bytes[..]))
+}
+
+/// Whether `s` could be a token we issued; anything else is rejected before
+/// touching the database.
+pub fn looks_like_token(s: &str) -> bool {
+    s.len() == TOKEN_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str) -> Keys {
+        let env = |k: &str| (k == "SECRET_KEY").then(|| secret.to_string());
+        let cfg =
+            crate::config::load_serve(&env, &Default::default(), &Default::default()).unwrap();
+        Keys::derive(&cfg.secret)
+    }
+
+    #[test]
+    fn tokens_are_random_and_well_formed() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(*a, *b);
+        assert!(looks_like_token(&a));
+        assert!(!looks_like_token("short"));
+        assert!(!looks_like_token(&"!".repeat(TOKEN_LEN)));
+    }
+
+    #[test]
+    fn hashes_depend_on_secret_and_purpose() {
+        let k1 = keys("0123456789abcdef0123456789abcdef");
+        let k2 = keys("fedcba9876543210fedcba9876543210");
+        assert_ne!(k1.session_hash("t"), k2.session_hash("t"));
+        assert_ne!(k1.session_hash("t"), k1.throttle_key("t"));
+        assert_eq!(k1.session_hash("t"), k1.session_hash("t"));
+    }
+}

@@ -1,0 +1,466 @@
+//! Settings from command-line flags and environment variables.
+//!
+//! Flags win over the environment. Every value is validated here, before
+//! anything starts, and a bad one becomes a [`ConfigError`] that names the
+//! variable: the operator sees one line saying what to fix.
+//!
+//! Environment lookups go through a closure so tests can feed a map instead
+//! of mutating the process environment.
+
+use std::fmt;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+/// Shortest `SECRET_KEY` accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// A configuration problem: which variable, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// `APP_ENV` (or its alias `FLASK_ENV`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+impl AppEnv {
+    fn parse(var: &'static str, value: &str) -> Result<Self, ConfigError> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Self::Development),
+            "production" | "prod" => Ok(Self::Production),
+            other => Err(ConfigError::new(
+                var,
+                format!("{other:?} is not an environment; use development or production"),
+            )),
+        }
+    }
+}
+
+/// Values given on the command line; each overrides its environment variable.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// Directory for the SQLite database, the generated secret key and files [env: DATA_DIR]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://… (default: SQLite in the data directory) [env: DATABASE_URL]
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Network flags of `securechat serve`.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ListenOverrides {
+    /// Address to listen on [env: HOST, default 127.0.0.1]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port to listen on; 0 picks a free one [env: PORT, default 5000]
+    #[arg(long)]
+    pub port: Option<String>,
+}
+
+/// Where the data lives: what every command needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub app_env: AppEnv,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+}
+
+/// Everything `securechat serve` needs.
+pub struct ServeConfig {
+    pub settings: Settings,
+    pub host: IpAddr,
+    pub port: u16,
+    pub tls: Option<TlsPaths>,
+    pub secret: SecretKey,
+    /// The externally visible origin (`PUBLIC_URL`), when the server sits
+    /// behind a proxy that changes the scheme or host.
+    pub public_origin: Option<String>,
+    /// Whether `X-Forwarded-For` from the proxy in front is believed.
+    pub trust_proxy: bool,
+}
+
+impl ServeConfig {
+    /// Whether browsers reach the server over HTTPS, directly or via a proxy.
+    pub fn https(&self) -> bool {
+        self.tls.is_some()
+            || self
+                .public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://"))
+    }
+}
+
+/// PEM certificate chain and private key for the built-in HTTPS listener.
+#[derive(Debug, Clone)]
+pub struct TlsPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The server secret. Session tokens and throttling keys are hashed with
+/// keys derived from it, so a copy of the database alone cannot be used to
+/// check guessed tokens. Never printed.
+#[derive(Clone)]
+pub struct SecretKey(Zeroizing<Vec<u8>>);
+
+impl SecretKey {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// Reads the environment through `env`, applying `flags` on top.
+pub fn load_settings(
+    env: &dyn Fn(&str) -> Option<String>,
+    flags: &Overrides,
+) -> Result<Settings, ConfigError> {
+    let app_env = match (env("APP_ENV"), env("FLASK_ENV")) {
+        (Some(v), _) => AppEnv::parse("APP_ENV", &v)?,
+        (None, Some(v)) => AppEnv::parse("FLASK_ENV", &v)?,
+        (None, None) => AppEnv::Development,
+    };
+    let data_dir = match &flags.data_dir {
+        Some(dir) => dir.clone(),
+        None => env("DATA_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("./data")),
+    };
+    let database_url = match flags.database_url.clone().or_else(|| env("DATABASE_URL")) {
+        Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres") => url,
+        Some(url) if url.is_empty() => default_sqlite_url(&data_dir),
+        Some(_) => {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "must start with sqlite: or postgres:// (the password, if any, is not shown)",
+            ));
+        }
+        None => default_sqlite_url(&data_dir),
+    };
+    Ok(Settings {
+        app_env,
+        data_dir,
+        database_url,
+    })
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("securechat.db").display())
+}
+
+/// Reads everything `serve` needs. In development a missing `SECRET_KEY` is
+/// generated once and kept in the data directory (mode 0600).
+pub fn load_serve(
+    env: &dyn Fn(&str) -> Option<String>,
+    flags: &Overrides,
+    listen: &ListenOverrides,
+) -> Result<ServeConfig, ConfigError> {
+    let settings = load_settings(env, flags)?;
+    let host_value = listen
+        .host
+        .clone()
+        .or_else(|| env("HOST"))
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let host = host_value.trim().parse::<IpAddr>().map_err(|_| {
+        ConfigError::new(
+            "HOST",
+            format!("{host_value:?} is not an IP address (e.g. 127.0.0.1 or 0.0.0.0)"),
+        )
+    })?;
+    let port_value = listen
+        .port
+        .clone()
+        .or_else(|| env("PORT"))
+        .unwrap_or_else(|| "5000".into());
+    let port = port_value.trim().parse::<u16>().map_err(|_| {
+        ConfigError::new(
+            "PORT",
+            format!("{port_value:?} is not a port number (0-65535)"),
+        )
+    })?;
+    let tls = match (
+        non_empty(env("SSL_CERT_PATH")),
+        non_empty(env("SSL_KEY_PATH")),
+    ) {
+        (Some(cert), Some(key)) => {
+            let tls = TlsPaths {
+                cert: PathBuf::from(cert),
+                key: PathBuf::from(key),
+            };
+            for (var, path) in [("SSL_CERT_PATH", &tls.cert), ("SSL_KEY_PATH", &tls.key)] {
+                if !path.is_file() {
+                    return Err(ConfigError::new(
+                        var,
+                        format!("{} is not a readable file", path.display()),
+                    ));
+                }
+            }
+            Some(tls)
+        }
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "SSL_KEY_PATH",
+                "must be set together with SSL_CERT_PATH",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "SSL_CERT_PATH",
+                "must be set together with SSL_KEY_PATH",
+            ));
+        }
+        (None, None) => None,
+    };
+    let public_origin = non_empty(env("PUBLIC_URL"))
+        .map(|url| parse_origin(&url))
+        .transpose()?;
+    let trust_proxy = match non_empty(env("TRUST_PROXY")) {
+        None => false,
+        Some(v) => parse_bool(&v).ok_or_else(|| {
+            ConfigError::new("TRUST_PROXY", format!("{v:?} is not true or false"))
+        })?,
+    };
+    let secret = load_secret(env, &settings)?;
+    Ok(ServeConfig {
+        settings,
+        host,
+        port,
+        tls,
+        secret,
+        public_origin,
+        trust_proxy,
+    })
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// `https://chat.example.com/` → `https://chat.example.com`.
+fn parse_origin(url: &str) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains('/') => Ok(trimmed.to_ascii_lowercase()),
+        _ => Err(ConfigError::new(
+            "PUBLIC_URL",
+            format!("{url:?} must look like https://chat.example.com (scheme and host only)"),
+        )),
+    }
+}
+
+fn load_secret(
+    env: &dyn Fn(&str) -> Option<String>,
+    settings: &Settings,
+) -> Result<SecretKey, ConfigError> {
+    if let Some(value) = env("SECRET_KEY").filter(|v| !v.is_empty()) {
+        if value.len() < MIN_SECRET_LEN {
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                format!(
+                    "is {} bytes long; use at least {MIN_SECRET_LEN} random characters \
+                     (e.g. `openssl rand -hex 32`)",
+                    value.len()
+                ),
+            ));
+        }
+        return Ok(SecretKey(Zeroizing::new(value.into_bytes())));
+    }
+    if settings.app_env == AppEnv::Production {
+        return Err(ConfigError::new(
+            "SECRET_KEY",
+            "is required when APP_ENV=production; set it to at least 32 random characters \
+             (e.g. `openssl rand -hex 32`)",
+        ));
+    }
+    load_or_create_secret_file(&settings.data_dir.join("secret_key"))
+}
+
+/// Development convenience: a random key generated on first start and kept
+/// next to the database, readable only by its owner.
+fn load_or_create_secret_file(path: &Path) -> Result<SecretKey, ConfigError> {
+    let fail = |problem: String| ConfigError::new("SECRET_KEY", problem);
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().len() >= MIN_SECRET_LEN => {
+            return Ok(SecretKey(Zeroizing::new(text.trim().as_bytes().to_vec())));
+        }
+        Ok(_) => {
+            return Err(fail(format!(
+                "{} is too short; delete it to generate a new one",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(format!("cannot read {}: {e}", path.display()))),
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    rand::fill(&mut bytes[..]);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = Zeroizing::new(hex);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
+    file.write_all(hex.as_bytes())
+        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    Ok(SecretKey(Zeroizing::new(hex.as_bytes().to_vec())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    fn serve(pairs: &[(&str, &str)]) -> Result<ServeConfig, ConfigError> {
+        load_serve(
+            &env_of(pairs),
+            &Overrides::default(),
+            &ListenOverrides::default(),
+        )
+    }
+
+    #[test]
+    fn production_requires_secret_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let err = serve(&[("APP_ENV", "production"), ("DATA_DIR", d)])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "SECRET_KEY");
+        let err = serve(&[("FLASK_ENV", "production"), ("DATA_DIR", d)])
+            .err()
+            .unwrap();
+        assert_eq!(err.var, "SECRET_KEY");
+    }
+
+    #[test]
+    fn short_secret_key_refused() {
+        let err = serve(&[("SECRET_KEY", "short")]).err().unwrap();
+        assert_eq!(err.var, "SECRET_KEY");
+        assert!(err.to_string().contains("at least 32"));
+    }
+
+    #[test]
+    fn development_secret_is_generated_once_with_private_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let first = serve(&[("DATA_DIR", d)]).unwrap().secret;
+        let second = serve(&[("DATA_DIR", d)]).unwrap().secret;
+        assert_eq!(first.as_bytes(), second.as_bytes());
+        assert_eq!(first.as_bytes().len(), 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secret_key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let key = ("SECRET_KEY", "0123456789abcdef0123456789abcdef");
+        for (pairs, var) in [
+            (vec![key, ("PORT", "eighty")], "PORT"),
+            (vec![key, ("PORT", "70000")], "PORT"),
+            (vec![key, ("HOST", "not an ip")], "HOST"),
+            (vec![key, ("APP_ENV", "staging")], "APP_ENV"),
+            (vec![key, ("FLASK_ENV", "staging")], "FLASK_ENV"),
+            (vec![key, ("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
+            (vec![key, ("SSL_CERT_PATH", "/nonexistent")], "SSL_KEY_PATH"),
+            (vec![key, ("PUBLIC_URL", "chat.example.com")], "PUBLIC_URL"),
+            (vec![key, ("TRUST_PROXY", "maybe")], "TRUST_PROXY"),
+        ] {
+            let err = serve(&pairs).err().unwrap();
+            assert_eq!(err.var, var, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_flag_precedence() {
+        let key = ("SECRET_KEY", "0123456789abcdef0123456789abcdef");
+        let cfg = serve(&[key]).unwrap();
+        assert_eq!(cfg.port, 5000);
+        assert_eq!(cfg.host.to_string(), "127.0.0.1");
+        assert_eq!(cfg.settings.app_env, AppEnv::Development);
+        assert!(cfg.settings.database_url.starts_with("sqlite://"));
+        let listen = ListenOverrides {
+            host: Some("0.0.0.0".into()),
+            port: Some("6000".into()),
+        };
+        let cfg = load_serve(
+            &env_of(&[key, ("PORT", "7000")]),
+            &Overrides::default(),
+            &listen,
+        )
+        .unwrap();
+        assert_eq!(cfg.port, 6000);
+        assert_eq!(cfg.host.to_string(), "0.0.0.0");
+    }
+
+    #[test]
+    fn public_url_sets_origin_and_https() {
+        let key = ("SECRET_KEY", "0123456789abcdef0123456789abcdef");
+        let cfg = serve(&[key, ("PUBLIC_URL", "https://Chat.Example.com/")]).unwrap();
+        assert_eq!(
+            cfg.public_origin.as_deref(),
+            Some("https://chat.example.com")
+        );
+        assert!(cfg.https());
+    }
+}

@@ -1,0 +1,27 @@
+//! The Securechat server: one binary that serves the web UI, the JSON API and
+//! (in later layers) Socket.IO real-time events, on SQLite or PostgreSQL.
+//!
+//! The crate is cut along the product's domains; each module owns its routes,
+//! its SQL and its tests:
+//!
+//! - [`auth`]: accounts, passwords, sessions, login throttling.
+//! - [`storage`]: the database handle (SQLite or PostgreSQL) and migrations.
+//! - [`http`]: the router, the error type every handler returns, middleware
+//!   (security headers, cross-site request refusal, request ids) and the
+//!   OpenAPI document.
+//! - [`web`]: the embedded single-page web UI.
+//! - [`config`]: settings from flags and environment variables.
+//! - [`server`]: binding, TLS and graceful shutdown.
+//! - [`cli`]: the `securechat` command line (serve, init-db, user admin).
+//!
+//! The binary in `main.rs` is a thin wrapper over [`cli::run`].
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod server;
+pub mod state;
+pub mod storage;
+pub mod web;

@@ -1,0 +1,119 @@
+//! Running the server: connect and migrate, bind (HTTP or HTTPS), serve
+//! until SIGTERM or Ctrl-C, then drain in-flight requests and close the
+//! database cleanly.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum_server::tls_rustls::RustlsConfig;
+
+use crate::auth::password::Hasher;
+use crate::auth::{store, throttle};
+use crate::config::ServeConfig;
+use crate::state::AppState;
+use crate::storage::{Db, now_ms};
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often expired sessions and stale throttle counters are deleted.
+const JANITOR_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Serves until a shutdown signal.
+pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let db = Db::connect(&config.settings.database_url).await?;
+    db.migrate().await?;
+    let state = AppState::new(db.clone(), Hasher::for_this_machine()?, &config);
+    let janitor = tokio::spawn(janitor(db.clone()));
+    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("cannot listen on {addr} (HOST/PORT); is the port in use?"))?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+
+    match &config.tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            announce("http", local, &db);
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("server error")?;
+        }
+        Some(tls) => {
+            // One crypto provider for the whole process.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let rustls = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .context("cannot load SSL_CERT_PATH / SSL_KEY_PATH (PEM certificate and key)")?;
+            let handle = axum_server::Handle::new();
+            let on_signal = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                on_signal.graceful_shutdown(Some(DRAIN_TIMEOUT));
+            });
+            announce("https", local, &db);
+            axum_server::from_tcp_rustls(listener, rustls)
+                .handle(handle)
+                .serve(app)
+                .await
+                .context("server error")?;
+        }
+    }
+    janitor.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Prints the one line scripts and tests wait for, then logs the same.
+fn announce(scheme: &str, local: SocketAddr, db: &Db) {
+    println!("Securechat listening on {scheme}://{local}");
+    tracing::info!(%local, database = db.engine(), "listening");
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining requests");
+}
+
+/// Deletes expired sessions and stale login counters, periodically.
+async fn janitor(db: Db) {
+    let mut tick = tokio::time::interval(JANITOR_INTERVAL);
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        if let Err(e) = store::purge_expired_sessions(&db, now).await {
+            tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+        if let Err(e) = throttle::purge(&db, now).await {
+            tracing::warn!(error = %e, "purging login counters failed");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! What every request handler can reach: the database, the password hasher,
+//! the derived secret keys and the few settings that shape responses.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::auth::password::Hasher;
+use crate::auth::token::Keys;
+use crate::config::ServeConfig;
+use crate::storage::Db;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+pub struct Inner {
+    pub db: Db,
+    pub hasher: Hasher,
+    pub keys: Keys,
+    pub web: WebSettings,
+}
+
+/// Settings that shape cookies and the cross-site check.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Browsers reach us over HTTPS (directly or via a proxy): cookies get
+    /// `Secure` and the `__Host-` prefix, responses get HSTS.
+    pub https: bool,
+    /// `PUBLIC_URL`'s origin, accepted in `Origin` besides our own `Host`.
+    pub public_origin: Option<String>,
+    /// Believe `X-Forwarded-For` for the client address.
+    pub trust_proxy: bool,
+}
+
+impl AppState {
+    pub fn new(db: Db, hasher: Hasher, config: &ServeConfig) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            hasher,
+            keys: Keys::derive(&config.secret),
+            web: WebSettings {
+                https: config.https(),
+                public_origin: config.public_origin.clone(),
+                trust_proxy: config.trust_proxy,
+            },
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,141 @@
+//! The database handle: SQLite (embedded, the default) or PostgreSQL.
+//!
+//! sqlx's `Any` driver loses types and speed, so [`Db`] is an enum over the
+//! two native pools instead, and the [`with_db!`](crate::with_db) macro runs
+//! the same query text against whichever is configured. Queries are written
+//! once, in the SQL both engines share: `$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`, integer ids and times as UTC milliseconds (`BIGINT`).
+//!
+//! SQLite gets one writer connection (SQLite serializes writers anyway; a
+//! single connection turns lock contention into a queue) and a small pool of
+//! read-only connections, in WAL mode so readers never block the writer.
+//!
+//! Each domain module keeps its own SQL next to its handlers; this module only
+//! connects and migrates.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+mod time;
+
+pub use time::{now_ms, rfc3339};
+
+/// Migrations, one folder per dialect; see `migrations/README.md`.
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a SQLite connection waits for a lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connected database. Cheap to clone (the pools are reference-counted).
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite {
+        /// The single connection that writes.
+        writer: SqlitePool,
+        /// Read-only connections.
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the native pool for the configured
+/// engine. `read` uses SQLite's read-only pool; `write` its single writer.
+/// The body is compiled once per engine, so it must be valid for both.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, read, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::storage::Db::Sqlite { reader: $pool, .. } => $body,
+            $crate::storage::Db::Postgres($pool) => $body,
+        }
+    };
+    ($db:expr, write, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::storage::Db::Sqlite { writer: $pool, .. } => $body,
+            $crate::storage::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite:…` or `postgres://…`), creating a SQLite
+    /// file and its directory if needed.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("cannot connect to PostgreSQL (check DATABASE_URL)")?;
+            return Ok(Self::Postgres(pool));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .context("DATABASE_URL is not a valid sqlite: URL")?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .foreign_keys(true);
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .context("cannot open the SQLite database")?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await
+            .context("cannot open the SQLite database for reading")?;
+        Ok(Self::Sqlite { writer, reader })
+    }
+
+    /// Applies pending migrations. Safe to run on every start.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await,
+            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .context("applying database migrations failed")
+    }
+
+    /// Which engine this is, for logs.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Self::Sqlite { .. } => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        with_db!(self, read, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))
+    }
+
+    /// Closes every connection, letting SQLite checkpoint its WAL.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
+}

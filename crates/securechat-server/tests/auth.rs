@@ -1,0 +1,581 @@
+//! Accounts and sessions, end to end against the real binary, on every
+//! configured storage backend.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{
+    Server, api_client, backends, browser, login, login_status, me_status, post_as, text, token,
+};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn register_validates_and_refuses_duplicates_in_any_case() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let client = api_client();
+        let post = |body: Value| {
+            client
+                .post(server.url("/api/auth/register"))
+                .json(&body)
+                .send()
+        };
+
+        let response = post(json!({"username": "Dave.Smith", "password": "longenough"}))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{backend:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["success"], true);
+        assert_eq!(body["user"]["username"], "Dave.Smith");
+        assert!(body["user"]["id"].as_i64().unwrap() > 0);
+
+        for name in ["dave.smith", "DAVE.SMITH", "ALICE"] {
+            let response = post(json!({"username": name, "password": "longenough"}))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 409, "{backend:?} {name}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["success"], false);
+            assert_eq!(body["code"], "username_taken");
+        }
+
+        for (body, code) in [
+            (
+                json!({"username": "ab", "password": "longenough"}),
+                "invalid_username",
+            ),
+            (
+                json!({"username": "bad name", "password": "longenough"}),
+                "invalid_username",
+            ),
+            (
+                json!({"username": "x".repeat(33), "password": "longenough"}),
+                "invalid_username",
+            ),
+            (
+                json!({"username": "erin", "password": "short"}),
+                "weak_password",
+            ),
+        ] {
+            let response = post(body).await.unwrap();
+            assert_eq!(response.status(), 422, "{backend:?}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], code);
+            assert!(!body["message"].as_str().unwrap().is_empty());
+        }
+
+        // The new account can log in.
+        assert_eq!(login_status(&server, "dave.smith", "longenough").await, 200);
+    }
+}
+
+#[tokio::test]
+async fn login_me_logout_with_cookie_and_bearer() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let tab = browser();
+
+        let response = login(&tab, &server, "alice", "password123").await;
+        assert_eq!(response.status(), 200, "{backend:?}");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(cookie.starts_with("securechat_session="), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(cookie.contains("Path=/"), "{cookie}");
+        assert!(
+            !cookie.contains("Secure"),
+            "plain HTTP cookie must not be Secure: {cookie}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["success"], true);
+        assert_eq!(body["user"]["username"], "alice");
+        assert_eq!(body["user"]["is_admin"], false);
+        let token = body["token"].as_str().unwrap().to_owned();
+        assert_eq!(token.len(), 43);
+        assert!(
+            !cookie.contains(&token) || cookie.contains(&format!("securechat_session={token}")),
+        );
+
+        // The cookie works, as does the same token as a bearer.
+        let me: Value = tab
+            .get(server.url("/api/auth/me"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["user"]["username"], "alice");
+        assert_eq!(me_status(&server, &token).await, 200);
+
+        // Logging out kills the token everywhere and clears the cookie.
+        let response = tab
+            .post(server.url("/api/auth/logout"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let cleared = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(cleared.contains("Max-Age=0"), "{cleared}");
+        assert_eq!(me_status(&server, &token).await, 401);
+        let response = tab.get(server.url("/api/auth/me")).send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "unauthenticated");
+
+        // Anonymous and garbage tokens.
+        assert_eq!(me_status(&server, "not-a-token").await, 401);
+        assert_eq!(me_status(&server, &"A".repeat(43)).await, 401);
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_are_401() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let client = api_client();
+        for (user, pass) in [
+            ("alice", "wrong-password"),
+            ("nobody", "password123"),
+            ("ALICE", "nope"),
+        ] {
+            let response = login(&client, &server, user, pass).await;
+            assert_eq!(response.status(), 401, "{backend:?} {user}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], "invalid_credentials");
+            assert_eq!(body["success"], false);
+        }
+        // Usernames are case-insensitive at login too.
+        assert_eq!(login_status(&server, "Alice", "password123").await, 200);
+    }
+}
+
+#[tokio::test]
+async fn password_change_revokes_other_sessions() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let first = token(&server, "bob", "password456").await;
+        let second = token(&server, "bob", "password456").await;
+
+        let wrong = post_as(
+            &server,
+            &first,
+            "/api/auth/password",
+            json!({"current_password": "nope-nope", "new_password": "new-password-1"}),
+        )
+        .await;
+        assert_eq!(wrong.status(), 401, "{backend:?}");
+
+        let weak = post_as(
+            &server,
+            &first,
+            "/api/auth/password",
+            json!({"current_password": "password456", "new_password": "short"}),
+        )
+        .await;
+        assert_eq!(weak.status(), 422);
+
+        let ok = post_as(
+            &server,
+            &first,
+            "/api/auth/password",
+            json!({"current_password": "password456", "new_password": "new-password-1"}),
+        )
+        .await;
+        assert_eq!(ok.status(), 200);
+        assert_eq!(
+            me_status(&server, &first).await,
+            200,
+            "the changing session stays"
+        );
+        assert_eq!(me_status(&server, &second).await, 401, "other sessions end");
+        assert_eq!(login_status(&server, "bob", "password456").await, 401);
+        assert_eq!(login_status(&server, "bob", "new-password-1").await, 200);
+    }
+}
+
+#[tokio::test]
+async fn logout_all_ends_every_session() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let a = token(&server, "charlie", "password789").await;
+        let b = token(&server, "charlie", "password789").await;
+        let other = token(&server, "alice", "password123").await;
+        let response = api_client()
+            .post(server.url("/api/auth/logout-all"))
+            .bearer_auth(&a)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{backend:?}");
+        assert_eq!(me_status(&server, &a).await, 401);
+        assert_eq!(me_status(&server, &b).await, 401);
+        assert_eq!(
+            me_status(&server, &other).await,
+            200,
+            "other users unaffected"
+        );
+    }
+}
+
+#[tokio::test]
+async fn disabled_user_loses_access_at_once() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let session = token(&server, "alice", "password123").await;
+        assert_eq!(me_status(&server, &session).await, 200);
+
+        let out = server.cli(&["user", "disable", "alice"], None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(me_status(&server, &session).await, 401, "{backend:?}");
+        let response = login(&api_client(), &server, "alice", "password123").await;
+        assert_eq!(response.status(), 403);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "account_disabled");
+
+        let out = server.cli(&["user", "enable", "alice"], None);
+        assert!(out.status.success());
+        assert_eq!(login_status(&server, "alice", "password123").await, 200);
+    }
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused_and_same_origin_accepted() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let client = api_client();
+        let origin = server.base.clone();
+        let host = format!("127.0.0.1:{}", server.port);
+        let creds = json!({"username": "alice", "password": "password123"});
+
+        // A form on another site (Origin header, no fetch metadata).
+        let response = client
+            .post(server.url("/api/auth/login"))
+            .header("origin", "https://evil.example")
+            .json(&creds)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{backend:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "cross_site_request");
+
+        // A modern browser's fetch metadata from another site, with the victim's cookie.
+        let session = token(&server, "alice", "password123").await;
+        let response = client
+            .post(server.url("/api/auth/logout"))
+            .header("cookie", format!("securechat_session={session}"))
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        assert_eq!(
+            me_status(&server, &session).await,
+            200,
+            "the session survived"
+        );
+
+        // A form post (not JSON) is refused too, even from the same origin.
+        let response = client
+            .post(server.url("/api/auth/login"))
+            .header("origin", &origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("username=alice&password=password123")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415);
+
+        // The seed's same-origin fetch: JSON content type, browser headers.
+        let response = client
+            .post(server.url("/api/auth/login"))
+            .header("origin", &origin)
+            .header("host", &host)
+            .header("sec-fetch-site", "same-origin")
+            .json(&creds)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let response = client
+            .post(server.url("/api/auth/logout"))
+            .header("cookie", format!("securechat_session={session}"))
+            .header("origin", &origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "same origin without fetch metadata");
+        assert_eq!(me_status(&server, &session).await, 401);
+    }
+}
+
+#[tokio::test]
+async fn login_burst_is_throttled_with_retry_after() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let client = api_client();
+        let mut statuses = Vec::new();
+        for _ in 0..8 {
+            statuses.push(login(&client, &server, "alice", "not-her-password").await);
+        }
+        let codes: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+        assert_eq!(&codes[..5], &[401; 5], "{backend:?} {codes:?}");
+        assert!(codes[5..].iter().all(|&c| c == 429), "{codes:?}");
+        let retry: u64 = statuses[7].headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&retry), "{retry}");
+        // Even the right password waits out the lock.
+        let response = login(&client, &server, "alice", "password123").await;
+        assert_eq!(response.status(), 429);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "rate_limited");
+        // Other users are not locked by alice's lock.
+        assert_eq!(login_status(&server, "bob", "password456").await, 200);
+    }
+}
+
+#[tokio::test]
+async fn bad_bodies_get_4xx_never_500() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let client = api_client();
+        let url = server.url("/api/auth/login");
+        let send = |body: String, content_type: &'static str| {
+            client
+                .post(&url)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+        };
+        let cases: Vec<(String, &str, u16)> = vec![
+            ("{not json".into(), "application/json", 400),
+            ("".into(), "application/json", 400),
+            (
+                r#"{"username": 5, "password": []}"#.into(),
+                "application/json",
+                422,
+            ),
+            (r#"{"username": "alice"}"#.into(), "application/json", 422),
+            (
+                r#"["alice", "password123"]"#.into(),
+                "application/json",
+                422,
+            ),
+            (
+                r#"{"username":"alice","password":"password123"}"#.into(),
+                "text/plain",
+                415,
+            ),
+            (
+                format!(
+                    r#"{{"username":"alice","password":"{}"}}"#,
+                    "x".repeat(100_000)
+                ),
+                "application/json",
+                413,
+            ),
+            (
+                format!(
+                    r#"{{"username":"alice","password":"{}"}}"#,
+                    "x".repeat(5_000)
+                ),
+                "application/json",
+                422,
+            ),
+        ];
+        for (body, content_type, expected) in cases {
+            let preview: String = body.chars().take(40).collect();
+            let response = send(body, content_type).await.unwrap();
+            assert_eq!(response.status(), expected, "{backend:?} {preview}");
+            let json: Value = response.json().await.unwrap();
+            assert_eq!(json["success"], false);
+            assert!(json["code"].is_string());
+        }
+        let response = client.get(server.url("/api/nope")).send().await.unwrap();
+        assert_eq!(response.status(), 404);
+        assert_eq!(response.json::<Value>().await.unwrap()["code"], "not_found");
+        let response = client
+            .delete(server.url("/api/auth/login"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405);
+        assert_eq!(
+            response.json::<Value>().await.unwrap()["code"],
+            "method_not_allowed"
+        );
+        assert!(!server.log().contains("panicked"));
+    }
+}
+
+#[tokio::test]
+async fn security_headers_health_and_openapi() {
+    let server = Server::start(common::Backend::Sqlite).await;
+    let client = api_client();
+    let response = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(headers.contains_key("x-request-id"));
+    assert!(
+        !headers.contains_key("strict-transport-security"),
+        "no HSTS over plain HTTP"
+    );
+    let health: Value = response.json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+
+    let doc: Value = client
+        .get(server.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/auth/register",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/logout-all",
+        "/api/auth/me",
+        "/api/auth/password",
+    ] {
+        assert!(doc["paths"][path].is_object(), "OpenAPI misses {path}");
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn logs_never_contain_passwords_or_tokens() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let tab = browser();
+        let response = login(&tab, &server, "alice", "password123").await;
+        let token = response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        tab.get(server.url("/api/auth/me")).send().await.unwrap();
+        api_client()
+            .get(server.url(&format!("/api/auth/me?token={token}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        login(&api_client(), &server, "alice", "wrong-secret-guess").await;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let log = server.log();
+        assert!(
+            log.contains("logged in"),
+            "the log is being captured: {log}"
+        );
+        for secret in [token.as_str(), "password123", "wrong-secret-guess"] {
+            assert!(!log.contains(secret), "{backend:?}: log leaks {secret}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn cli_manages_users() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let out = server.cli(
+            &["user", "add", "frank", "--password-stdin"],
+            Some("frank-pass-1\n"),
+        );
+        assert!(out.status.success(), "{backend:?} {}", text(&out.stderr));
+        let out = server.cli(
+            &["user", "add", "FRANK", "--password-stdin"],
+            Some("frank-pass-1\n"),
+        );
+        assert!(!out.status.success(), "duplicate refused");
+        assert!(text(&out.stderr).contains("already exists"));
+        let out = server.cli(
+            &["user", "add", "weak", "--password-stdin"],
+            Some("short\n"),
+        );
+        assert!(!out.status.success());
+
+        let session = token(&server, "frank", "frank-pass-1").await;
+        let out = server.cli(&["user", "set-admin", "frank"], None);
+        assert!(out.status.success());
+        let me: Value = api_client()
+            .get(server.url("/api/auth/me"))
+            .bearer_auth(&session)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["user"]["is_admin"], true);
+
+        let out = server.cli(
+            &["user", "set-password", "frank", "--password-stdin"],
+            Some("frank-pass-2\n"),
+        );
+        assert!(out.status.success());
+        assert_eq!(
+            me_status(&server, &session).await,
+            401,
+            "set-password ends sessions"
+        );
+        assert_eq!(login_status(&server, "frank", "frank-pass-2").await, 200);
+
+        let out = server.cli(&["user", "list"], None);
+        let listing = text(&out.stdout);
+        for name in ["admin", "alice", "bob", "charlie", "frank"] {
+            assert!(listing.contains(name), "{listing}");
+        }
+        let out = server.cli(&["user", "disable", "nobody"], None);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains("no user named"));
+
+        // init-db --demo is idempotent.
+        let out = server.cli(&["init-db", "--demo"], None);
+        assert!(out.status.success());
+        assert!(text(&out.stdout).contains("already present"));
+        let admin = token(&server, "admin", "admin123").await;
+        let me: Value = api_client()
+            .get(server.url("/api/auth/me"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["user"]["is_admin"], true);
+    }
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully() {
+    let mut server = Server::start(common::Backend::Sqlite).await;
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}\n{}", server.log());
+    assert!(server.log().contains("shutdown signal received"));
+}

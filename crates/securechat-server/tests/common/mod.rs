@@ -1,0 +1,323 @@
+//! Test harness: starts the real `securechat` binary on a free port with a
+//! fresh database (a temporary SQLite file, or a fresh PostgreSQL database
+//! when `TEST_DATABASE_URL` is set) and talks to it over HTTP.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::Connection;
+
+/// The storage engines a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set.
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        all.push(Backend::Postgres);
+    }
+    all
+}
+
+/// A fresh database for one server.
+struct TestDb {
+    url: String,
+    /// (admin URL, database name) to drop afterwards, for PostgreSQL.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn create(backend: Backend, data_dir: &Path) -> Self {
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", data_dir.join("securechat.db").display()),
+                postgres: None,
+            },
+            Backend::Postgres => {
+                let admin = std::env::var("TEST_DATABASE_URL").unwrap();
+                let name = format!(
+                    "securechat_test_{}_{}",
+                    std::process::id(),
+                    rand::random::<u32>()
+                );
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .expect("TEST_DATABASE_URL: cannot connect to PostgreSQL");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("CREATE DATABASE");
+                conn.close().await.ok();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                Self {
+                    url: format!("{base}/{name}"),
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Path of the binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_securechat")
+}
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT` (or https).
+    pub base: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub backend: Backend,
+    env: Vec<(String, String)>,
+    log: Arc<Mutex<String>>,
+    _dir: tempfile::TempDir,
+    _db: TestDb,
+}
+
+impl Server {
+    /// Starts a server with demo users.
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// Starts a server with extra environment variables, after `init-db --demo`.
+    pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDb::create(backend, dir.path()).await;
+        let mut env: Vec<(String, String)> = vec![
+            ("DATA_DIR".into(), dir.path().display().to_string()),
+            ("DATABASE_URL".into(), db.url.clone()),
+            ("APP_ENV".into(), "development".into()),
+            ("HOST".into(), "127.0.0.1".into()),
+            ("PORT".into(), "0".into()),
+            (
+                "RUST_LOG".into(),
+                "debug,sqlx=warn,hyper=info,h2=info,rustls=info".into(),
+            ),
+        ];
+        for (k, v) in extra {
+            env.retain(|(key, _)| key != k);
+            env.push(((*k).into(), (*v).into()));
+        }
+        let init = run_binary(&env, &["init-db", "--demo"], None);
+        assert!(
+            init.status.success(),
+            "init-db failed: {}",
+            text(&init.stderr)
+        );
+
+        let mut child = Command::new(binary())
+            .arg("serve")
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("server did not start; log:\n{}", log.lock().unwrap());
+            }
+        };
+        let port = base.rsplit(':').next().unwrap().parse().unwrap();
+        Self {
+            child,
+            base,
+            port,
+            data_dir: dir.path().to_owned(),
+            backend,
+            env,
+            log,
+            _dir: dir,
+            _db: db,
+        }
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Runs a CLI command against this server's database.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        run_binary(&self.env, args, stdin)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary with `env` only.
+pub fn run_binary(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(binary())
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(data) = stdin {
+        input.write_all(data.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A client that keeps cookies, like a browser tab.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+/// A client without a cookie store, for bearer-token calls.
+pub fn api_client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Logs in and returns the response body.
+pub async fn login(
+    client: &reqwest::Client,
+    server: &Server,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(server.url("/api/auth/login"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Logs in and returns the bearer token.
+pub async fn token(server: &Server, username: &str, password: &str) -> String {
+    let response = login(&api_client(), server, username, password).await;
+    assert_eq!(response.status(), 200, "login {username}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// `GET /api/auth/me` with a bearer token; returns the status.
+pub async fn me_status(server: &Server, token: &str) -> u16 {
+    api_client()
+        .get(server.url("/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Logs in with a fresh client and returns the status.
+pub async fn login_status(server: &Server, username: &str, password: &str) -> u16 {
+    login(&api_client(), server, username, password)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// POSTs JSON with a bearer token.
+pub async fn post_as(
+    server: &Server,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    api_client()
+        .post(server.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}

@@ -1,0 +1,183 @@
+//! Start-up behaviour: configuration errors, HTTPS, production guards.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, Server, run_binary, text};
+use serde_json::{Value, json};
+
+fn env(pairs: &[(&str, &str)], data_dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut env = vec![("DATA_DIR".to_owned(), data_dir.display().to_string())];
+    env.extend(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    env
+}
+
+#[test]
+fn production_without_secret_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for var in ["APP_ENV", "FLASK_ENV"] {
+        let out = run_binary(
+            &env(&[(var, "production"), ("PORT", "0")], dir.path()),
+            &["serve"],
+            None,
+        );
+        assert!(!out.status.success());
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("SECRET_KEY"), "{stderr}");
+        assert!(stderr.contains("required"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one clear line: {stderr}");
+    }
+    let out = run_binary(
+        &env(
+            &[("APP_ENV", "production"), ("SECRET_KEY", "too-short")],
+            dir.path(),
+        ),
+        &["serve"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("at least 32"));
+}
+
+#[test]
+fn bad_values_stop_start_up_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("PORT", "eighty"),
+        ("HOST", "nowhere"),
+        ("APP_ENV", "staging"),
+    ] {
+        let out = run_binary(&env(&[(var, value)], dir.path()), &["serve"], None);
+        assert!(!out.status.success());
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(var), "{var}: {stderr}");
+    }
+}
+
+#[test]
+fn demo_data_is_refused_in_production() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_binary(
+        &env(&[("APP_ENV", "production")], dir.path()),
+        &["init-db", "--demo"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("production"));
+}
+
+#[test]
+fn version_flag() {
+    let out = run_binary(&[], &["--version"], None);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).starts_with("securechat "));
+}
+
+#[tokio::test]
+async fn serves_https_with_secure_cookies_when_certificates_are_set() {
+    let certs = tempfile::tempdir().unwrap();
+    let generated =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    let cert_pem = generated.cert.pem();
+    let cert_path = certs.path().join("cert.pem");
+    let key_path = certs.path().join("key.pem");
+    std::fs::write(&cert_path, &cert_pem).unwrap();
+    std::fs::write(&key_path, generated.key_pair.serialize_pem()).unwrap();
+
+    let server = Server::start_with(
+        Backend::Sqlite,
+        &[
+            ("SSL_CERT_PATH", cert_path.to_str().unwrap()),
+            ("SSL_KEY_PATH", key_path.to_str().unwrap()),
+        ],
+    )
+    .await;
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let response = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let hsts = response.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(hsts.contains("max-age="), "{hsts}");
+
+    let response = client
+        .post(server.url("/api/auth/login"))
+        .json(&json!({"username": "alice", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("__Host-securechat_session="), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let token = response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = client
+        .get(server.url("/api/auth/me"))
+        .header("cookie", format!("__Host-securechat_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // Plain HTTP to the TLS port gets nowhere.
+    let plain = reqwest::get(format!("http://127.0.0.1:{}/healthz", server.port)).await;
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+}
+
+#[tokio::test]
+async fn serves_the_web_app_with_a_strict_csp() {
+    let server = Server::start(Backend::Sqlite).await;
+    let response = reqwest::get(server.url("/")).await.unwrap();
+    // A bare `cargo test` may run without the UI built; `make test` builds it
+    // first and sets SECURECHAT_EXPECT_WEB so its absence is a failure.
+    let expect_web = std::env::var("SECURECHAT_EXPECT_WEB").is_ok_and(|v| v == "1");
+    if expect_web || response.status() == 200 {
+        assert_eq!(response.status(), 200, "the web UI is not embedded");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self' 'wasm-unsafe-eval'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(directive), "{csp}");
+        }
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("<div id=\"app\"") || html.contains("<html"),
+            "{html}"
+        );
+        // Client-side routes fall back to the app.
+        let deep = reqwest::get(server.url("/login")).await.unwrap();
+        assert_eq!(deep.status(), 200);
+    } else {
+        assert_eq!(response.status(), 503);
+        assert!(response.text().await.unwrap().contains("make run"));
+    }
+    let missing = reqwest::get(server.url("/assets/missing.js"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
