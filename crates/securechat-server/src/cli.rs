@@ -133,9 +133,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             if demo {
                 let created = crate::demo::create(&database, settings.app_env).await?;
                 if created.is_empty() {
-                    println!("Demo users already present.");
+                    println!("Demo data already present.");
                 } else {
-                    println!("Created demo users: {}.", created.join(", "));
+                    println!("Created demo data: {}.", created.join(", "));
                 }
             }
             database.close().await;

@@ -4,7 +4,8 @@
 //! The crate is cut along the product's domains; each module owns its routes,
 //! its SQL and its tests:
 //!
-//! - [`auth`]: accounts, passwords, sessions, login throttling.
+//! - [`auth`]: accounts, passwords, sessions, login throttling, the user directory.
+//! - [`rooms`]: rooms, channels, DMs, roles and permissions, bans, audit log.
 //! - [`storage`]: the database handle (SQLite or PostgreSQL) and migrations.
 //! - [`http`]: the router, the error type every handler returns, middleware
 //!   (security headers, cross-site request refusal, request ids) and the
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod rooms;
 pub mod server;
 pub mod state;
 pub mod storage;

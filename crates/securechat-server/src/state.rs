@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::password::Hasher;
 use crate::auth::token::Keys;
 use crate::config::ServeConfig;
+use crate::rooms::events::RoomEvents;
 use crate::storage::Db;
 
 /// Shared application state; cheap to clone.
@@ -19,6 +20,8 @@ pub struct Inner {
     pub hasher: Hasher,
     pub keys: Keys,
     pub web: WebSettings,
+    /// Committed room changes, for the real-time and key layers.
+    pub events: RoomEvents,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -44,6 +47,7 @@ impl AppState {
                 public_origin: config.public_origin.clone(),
                 trust_proxy: config.trust_proxy,
             },
+            events: RoomEvents::default(),
         }))
     }
 }

@@ -1,6 +1,7 @@
 //! Accounts and sessions.
 //!
 //! - [`http`]: the `/api/auth/*` routes.
+//! - [`directory`]: finding people (`/api/users`).
 //! - [`session`]: cookies, bearer tokens and the [`AuthUser`] extractor.
 //! - [`token`]: random tokens and the keyed hashes they are stored as.
 //! - [`password`]: Argon2id on a bounded blocking pool.
@@ -10,6 +11,7 @@
 //! - [`admin`]: account administration used by the CLI.
 
 pub mod admin;
+pub mod directory;
 pub mod http;
 pub mod password;
 pub mod session;

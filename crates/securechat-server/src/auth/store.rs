@@ -264,3 +264,17 @@ pub async fn purge_expired_sessions(db: &Db, now: i64) -> Result<u64, sqlx::Erro
             .map(|r| r.rows_affected())
     })
 }
+
+/// Enabled users whose name contains `pattern` (a lower-cased, escaped LIKE
+/// pattern), by name.
+pub async fn search_users(db: &Db, pattern: &str, limit: i64) -> Result<Vec<UserRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, UserRow>(select_users!(
+            "WHERE disabled = FALSE AND username_key LIKE $1 ESCAPE '\\' ORDER BY username_key LIMIT $2"
+        ))
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}

@@ -23,11 +23,13 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 mod error;
+mod extract;
 mod json;
 mod middleware;
 mod openapi;
 
 pub use error::{Error, ErrorBody, Result, ResultExt, json_error};
+pub use extract::{ApiPath, ApiQuery};
 pub use json::{ApiJson, MAX_JSON_BODY};
 pub use middleware::is_same_origin;
 
@@ -58,6 +60,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(crate::auth::http::router())
+        .merge(crate::auth::directory::router())
+        .merge(crate::rooms::http::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");

@@ -13,7 +13,13 @@ use utoipa::{Modify, OpenApi};
         license(name = "MIT")
     ),
     modifiers(&SessionAuth),
-    tags((name = "auth", description = "Accounts and sessions"))
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "users", description = "Finding people"),
+        (name = "rooms", description = "Rooms, DMs and the audit log"),
+        (name = "members", description = "Membership, roles and bans"),
+        (name = "channels", description = "Channels of a room"),
+    )
 )]
 pub struct ApiDoc;
 

@@ -64,6 +64,19 @@ macro_rules! with_db {
     };
 }
 
+/// Escapes `%`, `_` and `\\` for a `LIKE … ESCAPE '\\'` pattern, so user
+/// search text matches literally on both engines.
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Db {
     /// Connects to `url` (`sqlite:…` or `postgres://…`), creating a SQLite
     /// file and its directory if needed.
@@ -137,5 +150,13 @@ impl Db {
             }
             Self::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(super::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 }

@@ -103,6 +103,8 @@ pub struct Server {
     pub port: u16,
     pub data_dir: PathBuf,
     pub backend: Backend,
+    /// The server's database, for tests that check what is stored.
+    pub db_url: String,
     env: Vec<(String, String)>,
     log: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
@@ -182,6 +184,7 @@ impl Server {
             port,
             data_dir: dir.path().to_owned(),
             backend,
+            db_url: db.url.clone(),
             env,
             log,
             _dir: dir,
@@ -320,4 +323,63 @@ pub async fn post_as(
         .send()
         .await
         .unwrap()
+}
+
+/// Sends `method path` with an optional bearer token and JSON body; returns
+/// the status and the JSON body (`Null` if none).
+pub async fn call(
+    server: &Server,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = api_client().request(method, server.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let json = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+/// Registers `username` with a fixed password and returns a session token.
+pub async fn new_user(server: &Server, username: &str) -> (i64, String) {
+    let (status, body) = call(
+        server,
+        None,
+        "POST",
+        "/api/auth/register",
+        Some(serde_json::json!({"username": username, "password": "test-password"})),
+    )
+    .await;
+    assert_eq!(status, 201, "register {username}: {body}");
+    let id = body["user"]["id"].as_i64().unwrap();
+    (id, token(server, username, "test-password").await)
+}
+
+/// Opens a connection to the server's database, to check what is stored.
+pub async fn db_count(server: &Server, sql: &'static str, id: i64) -> i64 {
+    if server.db_url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&server.db_url).await.unwrap();
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&server.db_url)
+            .await
+            .unwrap();
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
 }

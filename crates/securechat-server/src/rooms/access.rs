@@ -1,0 +1,124 @@
+//! Who can see and act on a room: loading a room for a user and checking an
+//! action against the permission table, with the statuses the API promises.
+//!
+//! - A room that does not exist, or a private room the user is not in, is
+//!   404: outsiders learn nothing about private rooms. Site administrators
+//!   may see every room's metadata (never encrypted content).
+//! - A visible room where the user lacks the role is 403.
+
+use super::model::{Action, Role, RoomKind};
+use super::store::{self, ChannelRow, RoomRow};
+use crate::auth::AuthUser;
+use crate::http::Error;
+use crate::storage::Db;
+
+/// A room as seen by one user.
+#[derive(Debug, Clone)]
+pub struct RoomAccess {
+    pub room: RoomRow,
+    /// The user's role; `None` if not a member.
+    pub role: Option<Role>,
+    /// The user is a site administrator.
+    pub site_admin: bool,
+    /// Who is asking.
+    pub user_id: i64,
+}
+
+pub fn room_not_found() -> Error {
+    Error::not_found(
+        "room_not_found",
+        "No such room, or you are not a member of it",
+    )
+}
+
+pub fn channel_not_found() -> Error {
+    Error::not_found(
+        "channel_not_found",
+        "No such channel, or you are not a member of its room",
+    )
+}
+
+impl RoomAccess {
+    /// Loads `room_id` for `user`; 404 if it is absent or invisible to them.
+    pub async fn load(db: &Db, user: &AuthUser, room_id: i64) -> Result<Self, Error> {
+        let room = store::room(db, room_id).await?.ok_or_else(room_not_found)?;
+        let role = store::role_of(db, room_id, user.id).await?;
+        let access = Self {
+            room,
+            role,
+            site_admin: user.is_admin,
+            user_id: user.id,
+        };
+        if access.visible() {
+            Ok(access)
+        } else {
+            Err(room_not_found())
+        }
+    }
+
+    /// Loads the room of `channel_id`; 404 (as a channel) if invisible.
+    pub async fn load_channel(
+        db: &Db,
+        user: &AuthUser,
+        channel_id: i64,
+    ) -> Result<(Self, ChannelRow), Error> {
+        let channel = store::channel(db, channel_id)
+            .await?
+            .ok_or_else(channel_not_found)?;
+        let access = Self::load(db, user, channel.room_id)
+            .await
+            .map_err(|_| channel_not_found())?;
+        Ok((access, channel))
+    }
+
+    fn visible(&self) -> bool {
+        self.role.is_some() || !self.room.is_private || self.site_admin
+    }
+
+    pub fn kind(&self) -> RoomKind {
+        RoomKind::parse(&self.room.kind)
+    }
+
+    /// Room metadata (details, members): any member, anyone for a public
+    /// room, and site admins.
+    pub fn can_view(&self) -> bool {
+        self.visible()
+    }
+
+    /// Requires the user's role to allow `action`; 403 otherwise.
+    pub fn require(&self, action: Action) -> Result<Role, Error> {
+        match self.role {
+            Some(role) if role.may(action) => Ok(role),
+            Some(_) => Err(Error::forbidden(
+                "insufficient_role",
+                format!(
+                    "This needs the {} role in this room",
+                    action.min_role().as_str()
+                ),
+            )),
+            None => Err(Error::forbidden(
+                "not_a_member",
+                "You are not a member of this room",
+            )),
+        }
+    }
+
+    /// Membership and channel changes are not possible in DMs.
+    pub fn require_not_dm(&self) -> Result<(), Error> {
+        if self.kind() == RoomKind::Dm {
+            return Err(Error::forbidden(
+                "direct_message",
+                "Direct-message conversations have fixed members and one channel",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The audit log: room admins and site admins.
+    pub fn require_audit(&self) -> Result<(), Error> {
+        if self.site_admin {
+            return Ok(());
+        }
+        self.require(Action::ReadAudit).map(|_| ())
+    }
+}

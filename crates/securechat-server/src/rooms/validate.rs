@@ -1,0 +1,91 @@
+//! Limits on room and channel names and texts.
+
+use crate::http::Error;
+
+pub const ROOM_NAME_MAX: usize = 64;
+pub const DESCRIPTION_MAX: usize = 500;
+pub const CHANNEL_NAME_MAX: usize = 64;
+pub const TOPIC_MAX: usize = 250;
+
+/// A room name: 1-64 characters after trimming, no control characters.
+pub fn room_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > ROOM_NAME_MAX {
+        return Err(Error::unprocessable(
+            "invalid_name",
+            format!("Room name must be 1 to {ROOM_NAME_MAX} characters long"),
+        ));
+    }
+    no_control("invalid_name", "Room name", name)?;
+    Ok(name.to_owned())
+}
+
+/// A description or topic: at most `max` characters, no control characters
+/// other than newlines.
+pub fn text(field: &'static str, value: &str, max: usize) -> Result<String, Error> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(Error::unprocessable(
+            "invalid_text",
+            format!("{field} must be at most {max} characters long"),
+        ));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::unprocessable(
+            "invalid_text",
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A channel name: 1-64 letters, digits, `-` or `_`.
+pub fn channel_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > CHANNEL_NAME_MAX {
+        return Err(Error::unprocessable(
+            "invalid_name",
+            format!("Channel name must be 1 to {CHANNEL_NAME_MAX} characters long"),
+        ));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::unprocessable(
+            "invalid_name",
+            "Channel name may contain only letters, digits, '-' and '_'",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn no_control(code: &'static str, field: &str, value: &str) -> Result<(), Error> {
+    if value.chars().any(char::is_control) {
+        return Err(Error::unprocessable(
+            code,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(room_name("  Lobby ").unwrap(), "Lobby");
+        assert!(room_name("   ").is_err());
+        assert!(room_name(&"x".repeat(65)).is_err());
+        assert!(room_name("a\u{0}b").is_err());
+        assert!(channel_name("general").is_ok());
+        assert!(channel_name("dev-ops_2").is_ok());
+        assert!(channel_name("has space").is_err());
+        assert!(channel_name("").is_err());
+        assert!(text("Topic", "line\nbreak", 20).is_ok());
+        assert!(text("Topic", "bell\u{7}", 20).is_err());
+        assert!(text("Topic", &"x".repeat(21), 20).is_err());
+    }
+}
