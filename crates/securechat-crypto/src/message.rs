@@ -167,6 +167,21 @@ impl Envelope {
         &self.header
     }
 
+    /// Verifies the sender's signature only (no key needed). The server uses
+    /// this with the sender's stored bundle to refuse forged envelopes.
+    pub fn verify_signature(&self, sender: &PublicBundle) -> Result<()> {
+        if sender.user_id() != self.header.sender_id {
+            return Err(Error::SignerMismatch);
+        }
+        let head = header_bytes(&self.header, &self.salt);
+        sender.verify(
+            SIG_MESSAGE,
+            &signed_bytes(&head, &self.ciphertext),
+            &self.signature,
+            KIND,
+        )
+    }
+
     /// Checks channel and key version against what the reader expects,
     /// verifies the sender's signature, then decrypts.
     pub fn decrypt(
@@ -186,16 +201,8 @@ impl Envelope {
                 field: ContextField::KeyVersion,
             });
         }
-        if sender.user_id() != self.header.sender_id {
-            return Err(Error::SignerMismatch);
-        }
+        self.verify_signature(sender)?;
         let head = header_bytes(&self.header, &self.salt);
-        sender.verify(
-            SIG_MESSAGE,
-            &signed_bytes(&head, &self.ciphertext),
-            &self.signature,
-            KIND,
-        )?;
         let mk = kdf::message_key(key.as_bytes(), &self.salt, &head)?;
         kdf::open(&mk, &head, &self.ciphertext, KIND)
     }

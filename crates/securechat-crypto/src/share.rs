@@ -240,6 +240,18 @@ impl SealedShare {
         &self.context
     }
 
+    /// Verifies the sender's signature only, without opening the share. The
+    /// server uses this (with the sender's stored bundle) to refuse shares
+    /// that a member did not make, before storing or relaying them.
+    pub fn verify_signature(&self, sender: &PublicBundle) -> Result<()> {
+        if sender.user_id() != self.context.sender_id {
+            return Err(Error::SignerMismatch);
+        }
+        let mut signed = header_bytes(&self.context, &self.recipient_fingerprint, &self.ephemeral);
+        signed.extend_from_slice(&self.ciphertext);
+        sender.verify(SIG_SHARE, &signed, &self.signature, KIND)
+    }
+
     /// Checks the share against `expected`, verifies the sender's signature
     /// and opens it with the recipient's identity.
     ///
@@ -265,10 +277,8 @@ impl SealedShare {
                 field: ContextField::RecipientKey,
             });
         }
+        self.verify_signature(sender)?;
         let header = header_bytes(&self.context, &self.recipient_fingerprint, &self.ephemeral);
-        let mut signed = header.clone();
-        signed.extend_from_slice(&self.ciphertext);
-        sender.verify(SIG_SHARE, &signed, &self.signature, KIND)?;
 
         let shared = recipient
             .agreement_secret()

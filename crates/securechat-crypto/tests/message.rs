@@ -109,6 +109,19 @@ fn oversized_plaintext_is_refused() {
     );
 }
 
+#[test]
+fn the_server_can_check_the_signature_without_the_key() {
+    let env = envelope(b"x");
+    assert_eq!(env.verify_signature(&identity(1).bundle()), Ok(()));
+    let mut bytes = env.to_bytes();
+    bytes[50] ^= 1;
+    let tampered = Envelope::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        tampered.verify_signature(&identity(1).bundle()),
+        Err(Error::BadSignature(ObjectKind::Message))
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

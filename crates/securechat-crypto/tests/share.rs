@@ -170,6 +170,21 @@ fn wrong_or_forged_sender_is_rejected() {
     );
 }
 
+#[test]
+fn the_server_can_check_the_signature_without_opening() {
+    let (share, _) = sealed(SharePurpose::Initial);
+    assert_eq!(share.verify_signature(&identity(1).bundle()), Ok(()));
+    assert_eq!(
+        share.verify_signature(&identity(2).bundle()),
+        Err(Error::SignerMismatch)
+    );
+    let fake_alice = securechat_crypto::Identity::generate(1).unwrap().bundle();
+    assert_eq!(
+        share.verify_signature(&fake_alice),
+        Err(Error::BadSignature(ObjectKind::Share))
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
