@@ -7,16 +7,21 @@ RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: run build web web-deps test test-rust test-web test-browser lint fmt browser-deps clean
+.PHONY: run build wasm web web-deps test test-rust test-web test-wasm test-browser lint fmt browser-deps clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
 	$(RELEASE) init-db --demo
 	$(RELEASE) serve
 
-## Release build of the server with the web UI embedded.
-build: web
+## Release build of the server with the web UI (and its WASM crypto) embedded.
+build: wasm web
 	$(CARGO) build --release -p securechat-server
+
+## The crypto crate compiled to WebAssembly, into web/wasm (installs the
+## wasm32 target and the matching wasm-bindgen-cli if missing).
+wasm:
+	scripts/wasm.sh build
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && $(NPM_CI)
@@ -28,8 +33,9 @@ web: web-deps
 	cd web && npm run build
 
 ## Every test: formatting, lints, Rust unit and integration tests (SQLite, and
-## PostgreSQL when TEST_DATABASE_URL is set), web unit tests, browser tests.
-test: lint test-rust test-web test-browser
+## PostgreSQL when TEST_DATABASE_URL is set), web unit tests, the crypto test
+## vectors checked against the WASM build in Node, browser tests.
+test: lint test-rust test-web test-wasm test-browser
 
 lint: web-deps
 	$(CARGO) fmt --all --check
@@ -41,6 +47,9 @@ test-rust: web
 
 test-web: web-deps
 	cd web && npm test
+
+test-wasm:
+	scripts/wasm.sh test
 
 tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
 	cd tests/browser && $(NPM_CI)
