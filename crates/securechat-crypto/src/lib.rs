@@ -29,6 +29,7 @@ pub mod bundle;
 pub mod channel_key;
 pub mod encoding;
 pub mod error;
+pub mod file;
 pub mod identity;
 pub mod kdf;
 pub mod labels;

@@ -524,3 +524,26 @@ impl WasmMembershipLog {
         self.log.check_extends(unsigned(seq)?, &pinned).map_err(err)
     }
 }
+
+/// A fresh per-file key (base64url; send it inside a message envelope).
+#[wasm_bindgen(js_name = generateFileKey)]
+pub fn generate_file_key() -> Result<String, JsValue> {
+    Ok(crate::file::FileKey::generate()
+        .map_err(err)?
+        .export()
+        .to_string())
+}
+
+/// Encrypts a file's bytes under `fileKey` (64 KiB chunks).
+#[wasm_bindgen(js_name = encryptFile)]
+pub fn encrypt_file(file_key: &str, data: &[u8]) -> Result<Vec<u8>, JsValue> {
+    let key = crate::file::FileKey::import(file_key).map_err(err)?;
+    crate::file::encrypt(&key, data).map_err(err)
+}
+
+/// Decrypts and authenticates a blob made by `encryptFile`.
+#[wasm_bindgen(js_name = decryptFile)]
+pub fn decrypt_file(file_key: &str, blob: &[u8]) -> Result<Vec<u8>, JsValue> {
+    let key = crate::file::FileKey::import(file_key).map_err(err)?;
+    Ok(crate::file::decrypt(&key, blob).map_err(err)?.to_vec())
+}

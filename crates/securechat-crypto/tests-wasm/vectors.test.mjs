@@ -149,3 +149,12 @@ test('a fresh identity works end to end in WASM', () => {
   throwsCode(() => sc.sealBackup(me, 'short'), 'weak_passphrase', null, 'short passphrase');
   throwsCode(() => sc.Identity.generate(1.5), 'invalid_argument', null, 'fractional id');
 });
+
+test('files round-trip in chunks and reject truncation', () => {
+  const key = sc.generateFileKey();
+  const data = new Uint8Array(200_000).map((_, i) => i % 251);
+  const blob = sc.encryptFile(key, data);
+  assert.deepEqual(sc.decryptFile(key, blob), data);
+  throwsCode(() => sc.decryptFile(key, blob.slice(0, blob.length - 1)), 'decryption_failed', null, 'truncated file');
+  throwsCode(() => sc.decryptFile(sc.generateFileKey(), blob), 'decryption_failed', null, 'wrong key');
+});
