@@ -16,6 +16,11 @@ export function browserSuite() {
 
   before(async () => {
     suite.server = await startServer();
+    // One clear failure instead of every test timing out on an empty page.
+    const page = await fetch(`${suite.server.url}/`);
+    if (page.status !== 200) {
+      throw new Error(`GET / answered ${page.status}, not the web app: ${(await page.text()).slice(0, 300)}`);
+    }
     suite.browser = await launchBrowser();
   });
 
