@@ -143,6 +143,24 @@ const PUBLIC_ROOM: &[(&str, &str, [u16; 7])] = &[
     ),
 ];
 
+/// Endpoints not tied to one room: any signed-in user.
+const ACCOUNT_WIDE: &[(&str, &str, [u16; 7])] = &[
+    ("GET", "/api/rooms", [401, 200, 200, 200, 200, 200, 200]),
+    (
+        "GET",
+        "/api/rooms/public",
+        [401, 200, 200, 200, 200, 200, 200],
+    ),
+    ("POST", "/api/rooms", [401, 201, 201, 201, 201, 201, 201]),
+    ("POST", "/api/dms", [401, 201, 201, 201, 201, 201, 201]),
+    ("GET", "/api/users?q=a", [401, 200, 200, 200, 200, 200, 200]),
+    (
+        "GET",
+        "/api/users/{frank}",
+        [401, 200, 200, 200, 200, 200, 200],
+    ),
+];
+
 struct People {
     /// Tokens by actor column (anonymous: None).
     tokens: [Option<String>; 7],
@@ -266,6 +284,8 @@ fn body_for(method: &str, template: &str, p: &People) -> Option<Value> {
         ("PUT", _) => json!({"role": "admin"}),
         ("POST", "/api/rooms/{room}/bans") => json!({"user_id": p.frank, "reason": "test"}),
         ("POST", "/api/rooms/{room}/transfer") => json!({"user_id": p.frank}),
+        ("POST", "/api/rooms") => json!({"name": "Mine"}),
+        ("POST", "/api/dms") => json!({"user_id": p.gina}),
         ("POST", "/api/rooms/{room}/channels") => json!({"name": "fresh", "is_encrypted": true}),
         ("PATCH", "/api/channels/{extra}") => json!({"topic": "new topic"}),
         ("POST", _) => json!({}),
@@ -318,6 +338,15 @@ async fn authorization_matrix_private_room() {
 }
 
 #[tokio::test]
+async fn authorization_matrix_account_wide() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let p = people(&server).await;
+        run_matrix(&server, &p, true, ACCOUNT_WIDE).await;
+    }
+}
+
+#[tokio::test]
 async fn authorization_matrix_public_room() {
     for backend in backends() {
         let server = Server::start(backend).await;
@@ -334,7 +363,7 @@ fn matrices_are_documented() {
         "/../../docs/PERMISSIONS.md"
     ))
     .unwrap();
-    for matrix in [PRIVATE_ROOM, PUBLIC_ROOM] {
+    for matrix in [PRIVATE_ROOM, PUBLIC_ROOM, ACCOUNT_WIDE] {
         for (method, path, expected) in matrix {
             let cells: Vec<String> = expected.iter().map(u16::to_string).collect();
             let row = format!("| `{method} {path}` | {} |", cells.join(" | "));
