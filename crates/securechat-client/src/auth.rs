@@ -1,0 +1,125 @@
+//! `/api/auth/*`: accounts and sessions.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::client::{Auth, Client};
+use crate::error::Result;
+use crate::token::SessionToken;
+
+/// A user as the server shows them to themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    /// Site administrator.
+    pub is_admin: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// The account `register` created.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NewUser {
+    pub id: i64,
+    pub username: String,
+}
+
+#[derive(Serialize)]
+struct Credentials<'a> {
+    username: &'a str,
+    password: &'a str,
+}
+
+#[derive(Serialize)]
+struct PasswordChange<'a> {
+    current_password: &'a str,
+    new_password: &'a str,
+}
+
+#[derive(Deserialize)]
+struct UserBody<T> {
+    user: T,
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    user: User,
+    token: String,
+}
+
+/// Bodies that carry nothing but `success`.
+#[derive(Deserialize)]
+struct Empty {}
+
+impl Client {
+    /// Creates an account. Does not log in.
+    ///
+    /// Refusals: `username_taken` (409), invalid username or weak password (422).
+    pub async fn register(&self, username: &str, password: &str) -> Result<NewUser> {
+        let body = Credentials { username, password };
+        let reply: UserBody<NewUser> = self
+            .call(Method::POST, "api/auth/register", Auth::None, Some(&body))
+            .await?;
+        Ok(reply.user)
+    }
+
+    /// Logs in and keeps the session token for the calls that follow.
+    ///
+    /// Refusals: `invalid_credentials` (401), `account_disabled` (403), too
+    /// many failures (429, with [`ApiError::retry_after`](crate::ApiError::retry_after)).
+    pub async fn login(&mut self, username: &str, password: &str) -> Result<User> {
+        let body = Credentials { username, password };
+        let reply: LoginBody = self
+            .call(Method::POST, "api/auth/login", Auth::None, Some(&body))
+            .await?;
+        self.set_token(Some(SessionToken::new(reply.token)));
+        Ok(reply.user)
+    }
+
+    /// Ends this session on the server. The token is forgotten whatever the
+    /// server answers: a session the server no longer knows is ended anyway.
+    pub async fn logout(&mut self) -> Result<()> {
+        self.end_sessions("api/auth/logout").await
+    }
+
+    /// Ends every session of this user, on every device, this one included.
+    pub async fn logout_all(&mut self) -> Result<()> {
+        self.end_sessions("api/auth/logout-all").await
+    }
+
+    async fn end_sessions(&mut self, path: &str) -> Result<()> {
+        let result = self
+            .call::<(), Empty>(Method::POST, path, Auth::Required, None)
+            .await;
+        self.set_token(None);
+        result.map(|_| ())
+    }
+
+    /// The logged-in user.
+    pub async fn me(&self) -> Result<User> {
+        let reply: UserBody<User> = self
+            .call::<(), _>(Method::GET, "api/auth/me", Auth::Required, None)
+            .await?;
+        Ok(reply.user)
+    }
+
+    /// Changes the password. The server ends every *other* session of the
+    /// user; this one stays valid.
+    ///
+    /// Refusals: wrong current password (401), weak new password (422).
+    pub async fn change_password(&self, current_password: &str, new_password: &str) -> Result<()> {
+        let body = PasswordChange {
+            current_password,
+            new_password,
+        };
+        self.call::<_, Empty>(
+            Method::POST,
+            "api/auth/password",
+            Auth::Required,
+            Some(&body),
+        )
+        .await
+        .map(|_| ())
+    }
+}

@@ -1,0 +1,36 @@
+//! Securechat's Rust client: the typed SDK that tests, `securechat-cli`
+//! and the load generator use.
+//!
+//! - [`Client`] (`client.rs`): the JSON API core — base URL, session token,
+//!   the `success` envelope and [`ApiError`]; one module per API area adds
+//!   its calls (`auth.rs`: register, login, logout, me, change password).
+//! - [`socketio`]: a small websocket-only Socket.IO v5 client on
+//!   tokio-tungstenite, built to hold thousands of connections per process
+//!   (one task each, small buffers). [`Client::socket`] connects it as the
+//!   logged-in user.
+//! - [`Error`] (`error.rs`): the crate's one error type.
+//!
+//! ```no_run
+//! # async fn demo() -> securechat_client::Result<()> {
+//! use std::time::Duration;
+//! let mut client = securechat_client::Client::new("http://localhost:5000")?;
+//! let me = client.login("alice", "password123").await?;
+//! let (socket, mut events) = client.socket().await?;
+//! while let Some(event) = events.recv().await {
+//!     println!("{}: {}", event.name, event.data());
+//! }
+//! # let _ = (me, socket, Duration::ZERO);
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod client;
+mod error;
+pub mod socketio;
+mod token;
+
+pub use auth::{NewUser, User};
+pub use client::Client;
+pub use error::{ApiError, Error, Result};
+pub use socketio::{DisconnectReason, Event, EventStream, Socket, SocketOptions};
+pub use token::SessionToken;
