@@ -285,6 +285,21 @@ async fn close_disconnects_on_the_server_and_ends_the_stream() {
 }
 
 #[tokio::test]
+async fn close_is_heard_while_the_reader_lags_behind() {
+    let mut server = start(|b| b.max_buffer_size(1_000)).await;
+    let options = options(&server).event_buffer(1);
+    let (socket, _unread) = Socket::connect(options).await.unwrap();
+    socket.emit("push", &100).await.unwrap();
+    // Let the driver fill the one-event buffer and block on the next one.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reason = tokio::time::timeout(WAIT, socket.close())
+        .await
+        .expect("close hung");
+    assert_eq!(reason, DisconnectReason::ClientClosed);
+    assert_eq!(next_disconnect(&mut server).await, "ClientNSDisconnect");
+}
+
+#[tokio::test]
 async fn dropping_every_handle_closes_the_connection() {
     let mut server = default_server().await;
     let (socket, events) = connect(&server).await;

@@ -36,8 +36,6 @@ const DISCONNECT_FRAME: &str = "41";
 pub(crate) enum Command {
     /// Send one encoded Engine.IO frame.
     Send(String),
-    /// Disconnect from the namespace and close the websocket.
-    Close,
 }
 
 pub(crate) struct Driver {
@@ -79,6 +77,7 @@ impl Driver {
                         return reason;
                     }
                 }
+                () = self.shared.close.notified() => return self.close().await,
                 () = &mut deadline => return DisconnectReason::PingTimeout,
             }
         }
@@ -152,10 +151,14 @@ impl Driver {
             Packet::Event {
                 ack_id, name, args, ..
             } => {
-                // A reader that dropped its stream no longer wants events;
-                // the connection stays up for emitting.
-                let _ = self.events.send(Event { name, args, ack_id }).await;
-                None
+                let event = Event { name, args, ack_id };
+                let shared = Arc::clone(&self.shared);
+                tokio::select! {
+                    // A reader that dropped its stream no longer wants
+                    // events; the connection stays up for emitting.
+                    _ = self.events.send(event) => None,
+                    () = shared.close.notified() => Some(self.close().await),
+                }
             }
             Packet::Ack { ack_id, args, .. } => {
                 self.resolve_ack(ack_id, AckReply::Args(args));
@@ -199,11 +202,8 @@ impl Driver {
                     }
                     batched += 1;
                 }
-                // Every handle is gone, or one asked to close.
-                Some(Command::Close) | None => {
-                    self.shutdown(true).await;
-                    return Some(DisconnectReason::ClientClosed);
-                }
+                // Every handle is gone.
+                None => return Some(self.close().await),
             }
             if batched >= MAX_BATCH {
                 break;
@@ -219,6 +219,11 @@ impl Driver {
             .await
             .err()
             .map(|e| DisconnectReason::TransportError(e.to_string()))
+    }
+
+    async fn close(&mut self) -> DisconnectReason {
+        self.shutdown(true).await;
+        DisconnectReason::ClientClosed
     }
 
     async fn protocol_error(&mut self, error: &PacketError) -> DisconnectReason {

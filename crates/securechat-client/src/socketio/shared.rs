@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Notify, oneshot, watch};
 
 use super::event::DisconnectReason;
 
@@ -28,6 +28,10 @@ pub(crate) struct Shared {
     pending: Mutex<Pending>,
     /// `None` while connected; the reason once the driver has stopped.
     pub state: watch::Sender<Option<DisconnectReason>>,
+    /// Asks the driver to close. A signal beside the command queue, so a
+    /// close is heard even while the driver waits for a slow event reader
+    /// or the queue is full.
+    pub close: Notify,
 }
 
 impl Shared {
@@ -44,6 +48,7 @@ impl Shared {
             next_ack: AtomicU64::new(0),
             pending: Mutex::new(HashMap::new()),
             state,
+            close: Notify::new(),
         }
     }
 

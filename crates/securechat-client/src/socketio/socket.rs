@@ -125,8 +125,8 @@ impl Socket {
 
     /// Disconnects politely and waits until the connection has ended.
     pub async fn close(&self) -> DisconnectReason {
-        // A failed send means the driver has already stopped.
-        let _ = self.commands.send(Command::Close).await;
+        // Stored as a permit if the driver is busy: it cannot be missed.
+        self.shared.close.notify_one();
         self.closed().await
     }
 
