@@ -1,11 +1,13 @@
 //! The Securechat server: one binary that serves the web UI, the JSON API and
-//! (in later layers) Socket.IO real-time events, on SQLite or PostgreSQL.
+//! Socket.IO real-time events, on SQLite or PostgreSQL.
 //!
 //! The crate is cut along the product's domains; each module owns its routes,
 //! its SQL and its tests:
 //!
 //! - [`auth`]: accounts, passwords, sessions, login throttling, the user directory.
 //! - [`rooms`]: rooms, channels, DMs, roles and permissions, bans, audit log.
+//! - [`messages`]: message storage, history and the checks every write passes.
+//! - [`realtime`]: Socket.IO events: handshake, handlers, pushes of room changes.
 //! - [`storage`]: the database handle (SQLite or PostgreSQL) and migrations.
 //! - [`http`]: the router, the error type every handler returns, middleware
 //!   (security headers, cross-site request refusal, request ids) and the
@@ -22,6 +24,8 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod messages;
+pub mod realtime;
 pub mod rooms;
 pub mod server;
 pub mod state;

@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::http::router())
         .merge(crate::auth::directory::router())
         .merge(crate::rooms::http::router())
+        .merge(crate::messages::http::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(crate::realtime::layer(&state))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(from_fn_with_state(
             state.clone(),

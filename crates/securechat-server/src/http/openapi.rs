@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         (name = "rooms", description = "Rooms, DMs and the audit log"),
         (name = "members", description = "Membership, roles and bans"),
         (name = "channels", description = "Channels of a room"),
+        (name = "messages", description = "Message history"),
     )
 )]
 pub struct ApiDoc;

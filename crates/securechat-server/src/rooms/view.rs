@@ -73,6 +73,9 @@ pub struct ChannelView {
     /// Current channel-key version (0 before the first key).
     pub key_version: i64,
     pub created_at: String,
+    /// In `GET /api/rooms`: others' messages after my read marker.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<i64>,
 }
 
 impl From<&ChannelRow> for ChannelView {
@@ -85,6 +88,7 @@ impl From<&ChannelRow> for ChannelView {
             is_encrypted: c.is_encrypted,
             key_version: c.key_version,
             created_at: rfc3339(c.created_at),
+            unread: None,
         }
     }
 }

@@ -25,7 +25,7 @@ pub struct RoomList {
     pub rooms: Vec<RoomWithChannels>,
 }
 
-/// My rooms and DMs, each with its channels and my role.
+/// My rooms and DMs, each with its channels (with unread counts) and my role.
 #[utoipa::path(get, path = "/api/rooms", tag = "rooms",
     responses((status = 200, body = RoomList), (status = 401, body = ErrorBody)))]
 pub async fn list_mine(
@@ -33,12 +33,16 @@ pub async fn list_mine(
     user: AuthUser,
 ) -> Result<axum::Json<RoomList>, Error> {
     let rooms = store::rooms_of(&state.db, user.id).await?;
+    let unread: HashMap<i64, i64> = crate::messages::store::unread_counts(&state.db, user.id)
+        .await?
+        .into_iter()
+        .map(|u| (u.channel_id, u.unread))
+        .collect();
     let mut channels: HashMap<i64, Vec<ChannelView>> = HashMap::new();
     for c in store::channels_of_member(&state.db, user.id).await? {
-        channels
-            .entry(c.room_id)
-            .or_default()
-            .push(ChannelView::from(&c));
+        let mut view = ChannelView::from(&c);
+        view.unread = Some(unread.get(&c.id).copied().unwrap_or(0));
+        channels.entry(c.room_id).or_default().push(view);
     }
     let rooms = rooms
         .iter()

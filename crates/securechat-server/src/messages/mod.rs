@@ -1,0 +1,13 @@
+//! Messages: storage, history over HTTP, and the checks every write goes
+//! through (used by the real-time handlers).
+//!
+//! - [`store`]: the SQL (messages, reactions, read markers).
+//! - [`http`]: `GET /api/channels/{id}/messages`, keyset-paginated.
+//! - [`service`]: send, edit, delete, react, mark read — authorization and
+//!   validation, independent of the transport.
+//! - [`view`]: the JSON shape of a message.
+
+pub mod http;
+pub mod service;
+pub mod store;
+pub mod view;

@@ -1,0 +1,231 @@
+//! The message operations, whatever the transport: each authorizes the
+//! user against the channel's room and validates the input before touching
+//! storage. Being connected proves nothing; every call checks membership.
+
+use serde::Deserialize;
+
+use super::store::{self, MessageRow, NewMessage};
+use crate::auth::AuthUser;
+use crate::http::Error;
+use crate::rooms::access::{RoomAccess, channel_not_found};
+use crate::rooms::model::Action;
+use crate::rooms::store::ChannelRow;
+use crate::state::AppState;
+use crate::storage::now_ms;
+
+/// Longest plaintext message, in bytes.
+pub const MAX_CONTENT: usize = 8 * 1024;
+/// Longest ciphertext envelope, in bytes.
+pub const MAX_ENVELOPE: usize = 64 * 1024;
+/// Longest client message id.
+pub const MAX_CLIENT_ID: usize = 64;
+
+/// `send_message` as a client sends it.
+#[derive(Debug, Deserialize)]
+pub struct SendRequest {
+    pub channel_id: i64,
+    pub content: Option<String>,
+    pub envelope: Option<String>,
+    pub key_version: Option<i64>,
+    pub client_msg_id: String,
+    pub reply_to: Option<i64>,
+}
+
+/// Loads a channel the user may read and post in; 404 otherwise (outsiders
+/// and site admins alike: neither reads messages).
+pub async fn member_channel(
+    state: &AppState,
+    user: &AuthUser,
+    channel_id: i64,
+) -> Result<(RoomAccess, ChannelRow), Error> {
+    let (access, channel) = RoomAccess::load_channel(&state.db, user, channel_id).await?;
+    access
+        .require(Action::ReadAndPost)
+        .map_err(|_| channel_not_found())?;
+    Ok((access, channel))
+}
+
+/// What goes into a channel: text for plaintext channels, an envelope for
+/// encrypted ones. Returns (content, envelope).
+fn body_for<'a>(
+    channel: &ChannelRow,
+    content: Option<&'a str>,
+    envelope: Option<&'a str>,
+) -> Result<(Option<&'a str>, Option<&'a str>), Error> {
+    if channel.is_encrypted {
+        if content.is_some() {
+            return Err(Error::unprocessable(
+                "plaintext_in_encrypted_channel",
+                "This channel is end-to-end encrypted; send a ciphertext envelope, never content",
+            ));
+        }
+        let envelope = envelope.ok_or_else(|| {
+            Error::unprocessable("missing_envelope", "An encrypted channel needs an envelope")
+        })?;
+        if envelope.is_empty() || envelope.len() > MAX_ENVELOPE {
+            return Err(Error::unprocessable(
+                "invalid_envelope",
+                format!("The envelope must be 1 to {MAX_ENVELOPE} bytes"),
+            ));
+        }
+        return Ok((None, Some(envelope)));
+    }
+    if envelope.is_some() {
+        return Err(Error::unprocessable(
+            "unexpected_envelope",
+            "This channel is not encrypted; send content",
+        ));
+    }
+    let content = content
+        .ok_or_else(|| Error::unprocessable("missing_content", "The message has no content"))?;
+    if content.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "empty_message",
+            "The message is empty",
+        ));
+    }
+    if content.len() > MAX_CONTENT {
+        return Err(Error::PayloadTooLarge {
+            message: format!("Messages are limited to {} KiB", MAX_CONTENT / 1024).into(),
+        });
+    }
+    Ok((Some(content), None))
+}
+
+/// Stores a message; a retry with the same `client_msg_id` returns the
+/// original (`false`) instead of a copy.
+pub async fn send(
+    state: &AppState,
+    user: &AuthUser,
+    req: &SendRequest,
+) -> Result<(MessageRow, bool), Error> {
+    let id = &req.client_msg_id;
+    if id.is_empty() || id.len() > MAX_CLIENT_ID || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::unprocessable(
+            "invalid_client_msg_id",
+            format!("client_msg_id must be 1 to {MAX_CLIENT_ID} printable ASCII characters"),
+        ));
+    }
+    let (_, channel) = member_channel(state, user, req.channel_id).await?;
+    let (content, envelope) = body_for(&channel, req.content.as_deref(), req.envelope.as_deref())?;
+    if let Some(reply_to) = req.reply_to {
+        let target = store::by_id(&state.db, reply_to).await?;
+        if target.is_none_or(|m| m.channel_id != channel.id) {
+            return Err(Error::unprocessable(
+                "invalid_reply",
+                "reply_to must be a message of the same channel",
+            ));
+        }
+    }
+    let new = NewMessage {
+        channel_id: channel.id,
+        sender_id: user.id,
+        content,
+        envelope,
+        key_version: channel.is_encrypted.then_some(req.key_version.unwrap_or(0)),
+        client_msg_id: id,
+        reply_to: req.reply_to,
+        now: now_ms(),
+    };
+    Ok(store::insert(&state.db, &new).await?)
+}
+
+fn message_not_found() -> Error {
+    Error::not_found("message_not_found", "No such message in a channel of yours")
+}
+
+/// Loads a live message the user can see, with its channel access.
+async fn visible_message(
+    state: &AppState,
+    user: &AuthUser,
+    message_id: i64,
+) -> Result<(MessageRow, RoomAccess, ChannelRow), Error> {
+    let message = store::by_id(&state.db, message_id)
+        .await?
+        .filter(|m| m.deleted_at.is_none())
+        .ok_or_else(message_not_found)?;
+    let (access, channel) = member_channel(state, user, message.channel_id)
+        .await
+        .map_err(|_| message_not_found())?;
+    Ok((message, access, channel))
+}
+
+/// Replaces the text (or envelope) of one's own message.
+pub async fn edit(
+    state: &AppState,
+    user: &AuthUser,
+    message_id: i64,
+    content: Option<&str>,
+    envelope: Option<&str>,
+) -> Result<MessageRow, Error> {
+    let (message, _, channel) = visible_message(state, user, message_id).await?;
+    if message.sender_id != Some(user.id) {
+        return Err(Error::forbidden(
+            "not_your_message",
+            "You can edit only your own messages",
+        ));
+    }
+    let (content, envelope) = body_for(&channel, content, envelope)?;
+    store::edit(&state.db, message_id, content, envelope, now_ms()).await?;
+    store::by_id(&state.db, message_id)
+        .await?
+        .ok_or_else(message_not_found)
+}
+
+/// Deletes a message: one's own, or anyone's for room admins.
+pub async fn delete(
+    state: &AppState,
+    user: &AuthUser,
+    message_id: i64,
+) -> Result<MessageRow, Error> {
+    let (message, access, _) = visible_message(state, user, message_id).await?;
+    if message.sender_id != Some(user.id) {
+        access.require(Action::DeleteAnyMessage).map_err(|_| {
+            Error::forbidden(
+                "not_your_message",
+                "You can delete only your own messages; room admins can delete any",
+            )
+        })?;
+    }
+    store::delete(&state.db, message_id, now_ms()).await?;
+    Ok(message)
+}
+
+/// Toggles a reaction; returns the message and whether the reaction is now on.
+pub async fn react(
+    state: &AppState,
+    user: &AuthUser,
+    message_id: i64,
+    emoji: &str,
+) -> Result<(MessageRow, bool), Error> {
+    if emoji.is_empty()
+        || emoji.len() > 32
+        || emoji.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::unprocessable(
+            "invalid_emoji",
+            "A reaction is 1 to 32 bytes without spaces",
+        ));
+    }
+    let (message, _, _) = visible_message(state, user, message_id).await?;
+    let on = store::toggle_reaction(&state.db, message_id, user.id, emoji, now_ms()).await?;
+    Ok((message, on))
+}
+
+/// Moves the user's read marker in a channel; returns the new unread count.
+pub async fn mark_read(
+    state: &AppState,
+    user: &AuthUser,
+    channel_id: i64,
+    message_id: i64,
+) -> Result<i64, Error> {
+    member_channel(state, user, channel_id).await?;
+    if message_id < 0 {
+        return Err(Error::unprocessable(
+            "invalid_message_id",
+            "message_id must be positive",
+        ));
+    }
+    store::mark_read(&state.db, user.id, channel_id, message_id, now_ms()).await?;
+    Ok(store::unread_in(&state.db, user.id, channel_id).await?)
+}

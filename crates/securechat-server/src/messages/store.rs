@@ -1,0 +1,320 @@
+//! SQL for messages, reactions and read markers.
+//!
+//! Within a channel, ids grow in commit order: an insert first touches its
+//! channel's row, which serializes writers of one channel (PostgreSQL row
+//! lock; SQLite has one writer anyway), so the id sequence value is taken in
+//! the same order as the commits. That is what lets a reconnecting client ask
+//! for "everything after id N" and get no gap.
+
+use sqlx::FromRow;
+
+use crate::storage::Db;
+use crate::with_db;
+
+/// A message with its sender's name.
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub channel_id: i64,
+    pub sender_id: Option<i64>,
+    pub sender_username: Option<String>,
+    pub content: Option<String>,
+    pub envelope: Option<String>,
+    pub key_version: Option<i64>,
+    pub client_msg_id: String,
+    pub reply_to: Option<i64>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+macro_rules! select_messages {
+    ($tail:literal) => {
+        concat!(
+            "SELECT m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
+             m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
+             m.deleted_at FROM messages m LEFT JOIN users u ON u.id = m.sender_id ",
+            $tail
+        )
+    };
+}
+
+/// What a sender submits.
+pub struct NewMessage<'a> {
+    pub channel_id: i64,
+    pub sender_id: i64,
+    pub content: Option<&'a str>,
+    pub envelope: Option<&'a str>,
+    pub key_version: Option<i64>,
+    pub client_msg_id: &'a str,
+    pub reply_to: Option<i64>,
+    pub now: i64,
+}
+
+/// Stores a message, or returns the one this sender already stored with the
+/// same `client_msg_id` (`false` in the second field).
+pub async fn insert(db: &Db, new: &NewMessage<'_>) -> Result<(MessageRow, bool), sqlx::Error> {
+    if let Some(existing) = by_client_id(db, new.sender_id, new.client_msg_id).await? {
+        return Ok((existing, false));
+    }
+    let inserted: Result<i64, sqlx::Error> = with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        // Serializes writers of this channel; see the module doc.
+        sqlx::query("UPDATE channels SET last_message_at = $1 WHERE id = $2")
+            .bind(new.now)
+            .bind(new.channel_id)
+            .execute(&mut *tx)
+            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (channel_id, sender_id, content, envelope, key_version, \
+             client_msg_id, reply_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING id",
+        )
+        .bind(new.channel_id)
+        .bind(new.sender_id)
+        .bind(new.content)
+        .bind(new.envelope)
+        .bind(new.key_version)
+        .bind(new.client_msg_id)
+        .bind(new.reply_to)
+        .bind(new.now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    });
+    match inserted {
+        Ok(id) => Ok((by_id(db, id).await?.ok_or(sqlx::Error::RowNotFound)?, true)),
+        // A concurrent retry of the same message won the race.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            let existing = by_client_id(db, new.sender_id, new.client_msg_id).await?;
+            Ok((existing.ok_or(sqlx::Error::RowNotFound)?, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn by_client_id(
+    db: &Db,
+    sender_id: i64,
+    client_msg_id: &str,
+) -> Result<Option<MessageRow>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, MessageRow>(select_messages!(
+            "WHERE m.sender_id = $1 AND m.client_msg_id = $2"
+        ))
+        .bind(sender_id)
+        .bind(client_msg_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// One message by id. Read on the writer so a just-committed row is seen.
+pub async fn by_id(db: &Db, id: i64) -> Result<Option<MessageRow>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, MessageRow>(select_messages!("WHERE m.id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+    })
+}
+
+/// The newest `limit` messages before `before`, newest first.
+pub async fn page_before(
+    db: &Db,
+    channel_id: i64,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, MessageRow>(select_messages!(
+            "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+        ))
+        .bind(channel_id)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The oldest `limit` messages after `after`, oldest first.
+pub async fn page_after(
+    db: &Db,
+    channel_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, MessageRow>(select_messages!(
+            "WHERE m.channel_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3"
+        ))
+        .bind(channel_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Replaces a message's text or envelope.
+pub async fn edit(
+    db: &Db,
+    id: i64,
+    content: Option<&str>,
+    envelope: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("UPDATE messages SET content = $1, envelope = $2, edited_at = $3 WHERE id = $4")
+            .bind(content)
+            .bind(envelope)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+/// Deletes a message's content, keeping a tombstone so history has no holes.
+pub async fn delete(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "UPDATE messages SET content = NULL, envelope = NULL, deleted_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM reactions WHERE message_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// Toggles a reaction; returns whether it is now present.
+pub async fn toggle_reaction(
+    db: &Db,
+    message_id: i64,
+    user_id: i64,
+    emoji: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let removed = sqlx::query(
+            "DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
+        )
+        .bind(message_id)
+        .bind(user_id)
+        .bind(emoji)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if removed == 0 {
+            sqlx::query(
+                "INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(message_id)
+            .bind(user_id)
+            .bind(emoji)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(removed == 0)
+    })
+}
+
+/// A reaction count on a message.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReactionCount {
+    pub emoji: String,
+    pub count: i64,
+}
+
+/// Reactions on a message, by emoji.
+pub async fn reactions(db: &Db, message_id: i64) -> Result<Vec<ReactionCount>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, ReactionCount>(
+            "SELECT emoji, COUNT(*) AS count FROM reactions WHERE message_id = $1 \
+             GROUP BY emoji ORDER BY emoji",
+        )
+        .bind(message_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Moves a user's read marker forward (never back).
+pub async fn mark_read(
+    db: &Db,
+    user_id: i64,
+    channel_id: i64,
+    message_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "INSERT INTO read_markers (user_id, channel_id, message_id, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, channel_id) DO UPDATE SET \
+             message_id = CASE WHEN excluded.message_id > read_markers.message_id \
+                               THEN excluded.message_id ELSE read_markers.message_id END, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(channel_id)
+        .bind(message_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// Unread counts per channel for a user: others' live messages after the
+/// read marker, for every channel of every room the user is in.
+#[derive(Debug, Clone, FromRow)]
+pub struct Unread {
+    pub channel_id: i64,
+    pub unread: i64,
+}
+
+pub async fn unread_counts(db: &Db, user_id: i64) -> Result<Vec<Unread>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, Unread>(
+            "SELECT c.id AS channel_id, COUNT(m.id) AS unread \
+             FROM room_members rm JOIN channels c ON c.room_id = rm.room_id \
+             LEFT JOIN read_markers r ON r.user_id = rm.user_id AND r.channel_id = c.id \
+             JOIN messages m ON m.channel_id = c.id AND m.id > COALESCE(r.message_id, 0) \
+               AND m.deleted_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> rm.user_id) \
+             WHERE rm.user_id = $1 GROUP BY c.id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// The unread count of one channel for a user.
+pub async fn unread_in(db: &Db, user_id: i64, channel_id: i64) -> Result<i64, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_scalar(
+            "SELECT COUNT(m.id) FROM messages m \
+             LEFT JOIN read_markers r ON r.user_id = $1 AND r.channel_id = m.channel_id \
+             WHERE m.channel_id = $2 AND m.id > COALESCE(r.message_id, 0) \
+               AND m.deleted_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> $1)",
+        )
+        .bind(user_id)
+        .bind(channel_id)
+        .fetch_one(pool)
+        .await
+    })
+}

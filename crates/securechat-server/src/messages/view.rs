@@ -1,0 +1,45 @@
+//! What clients see of a message, over HTTP and Socket.IO alike.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::store::MessageRow;
+use crate::storage::rfc3339;
+
+/// A message as `new_message`, acks and history carry it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    pub channel_id: i64,
+    pub sender_id: Option<i64>,
+    pub sender_username: Option<String>,
+    /// Plaintext channels; null in encrypted channels and once deleted.
+    pub content: Option<String>,
+    /// Encrypted channels: the ciphertext envelope exactly as its sender sent it.
+    pub envelope: Option<String>,
+    pub key_version: Option<i64>,
+    pub client_msg_id: String,
+    pub reply_to: Option<i64>,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+}
+
+impl From<&MessageRow> for MessageView {
+    fn from(m: &MessageRow) -> Self {
+        Self {
+            id: m.id,
+            channel_id: m.channel_id,
+            sender_id: m.sender_id,
+            sender_username: m.sender_username.clone(),
+            content: m.content.clone(),
+            envelope: m.envelope.clone(),
+            key_version: m.key_version,
+            client_msg_id: m.client_msg_id.clone(),
+            reply_to: m.reply_to,
+            created_at: rfc3339(m.created_at),
+            edited_at: m.edited_at.map(rfc3339),
+            deleted: m.deleted_at.is_some(),
+        }
+    }
+}

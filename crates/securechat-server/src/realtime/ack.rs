@@ -1,0 +1,65 @@
+//! Acknowledgement replies: `{"success": true, ...fields}` or
+//! `{"success": false, "message": "...", "code": "..."}`, the same shape as
+//! the HTTP API's errors.
+
+use serde_json::{Map, Value, json};
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::AckSender;
+
+use crate::http::Error;
+
+/// Answers with `fields` plus `success: true`.
+pub fn ok<A: Adapter>(ack: AckSender<A>, fields: Value) {
+    let mut body = match fields {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    body.insert("success".into(), Value::Bool(true));
+    let _ = ack.send(&Value::Object(body));
+}
+
+/// Answers with an error. Internal errors are logged and not described.
+pub fn err<A: Adapter>(ack: AckSender<A>, error: &Error) {
+    let _ = ack.send(&error_body(error));
+}
+
+/// The error reply body.
+pub fn error_body(error: &Error) -> Value {
+    let message = match error {
+        Error::Database(e) => {
+            tracing::error!(error = %e, "database error in a socket handler");
+            "Internal server error; the incident was logged".to_owned()
+        }
+        Error::Internal(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "internal error in a socket handler"
+            );
+            "Internal server error; the incident was logged".to_owned()
+        }
+        other => other.to_string(),
+    };
+    json!({"success": false, "message": message, "code": error.code()})
+}
+
+/// Answers a send over the rate limit with how long to wait.
+pub fn rate_limited<A: Adapter>(ack: AckSender<A>, wait: std::time::Duration) {
+    let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+    let _ = ack.send(&json!({
+        "success": false,
+        "code": "rate_limited",
+        "message": format!("You are sending too fast; wait {ms} ms"),
+        "retry_after_ms": ms,
+    }));
+}
+
+/// Answers a malformed payload.
+pub fn bad_payload<A: Adapter>(ack: AckSender<A>, detail: &str) {
+    err(
+        ack,
+        &Error::bad_request(
+            "invalid_payload",
+            format!("The event's data is not what it should be: {detail}"),
+        ),
+    );
+}

@@ -1,0 +1,155 @@
+//! From committed room changes to sockets: pushes `member_joined`,
+//! `member_left`, `member_role_changed`, `channel_created`,
+//! `channel_updated`, `channel_deleted`, `room_updated`, `room_deleted`, and
+//! moves sockets in and out of rooms so that a kicked, banned or departed
+//! member — on every socket — stops receiving a room's events at once.
+
+use super::names::Room;
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::names;
+use crate::auth::store as users;
+use crate::rooms::events::{Departure, RoomEvent};
+use crate::rooms::store as rooms;
+use crate::rooms::view::ChannelView;
+use crate::state::AppState;
+
+/// Runs until the event bus closes (server shutdown).
+pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState) {
+    let mut events = state.events.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(event) => {
+                if let Err(e) = apply(&io, &state, event).await {
+                    tracing::error!(error = %e, "applying a room event to sockets failed");
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::error!(missed, "socket bridge fell behind room events");
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn apply<A: Adapter>(
+    io: &SocketIo<A>,
+    state: &AppState,
+    event: RoomEvent,
+) -> anyhow::Result<()> {
+    match event {
+        RoomEvent::MemberJoined {
+            room_id,
+            user_id,
+            role,
+        } => {
+            io.to(names::user(user_id))
+                .join(names::room(room_id))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let username = users::user_by_id(&state.db, user_id)
+                .await?
+                .map(|u| u.username);
+            let body = json!({"room_id": room_id, "user_id": user_id,
+                "username": username, "role": role});
+            emit(io, names::room(room_id), "member_joined", &body).await;
+        }
+        RoomEvent::MemberLeft {
+            room_id,
+            user_id,
+            how,
+        } => {
+            let mut gone: Vec<Room> = rooms::channels_of_room(&state.db, room_id)
+                .await?
+                .iter()
+                .map(|c| names::channel(c.id))
+                .collect();
+            gone.push(names::room(room_id));
+            io.to(names::user(user_id))
+                .leave(gone)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let reason = match how {
+                Departure::Left => "left",
+                Departure::Kicked => "kicked",
+                Departure::Banned => "banned",
+            };
+            let body = json!({"room_id": room_id, "user_id": user_id, "reason": reason});
+            emit(io, names::room(room_id), "member_left", &body).await;
+            emit(io, names::user(user_id), "member_left", &body).await;
+        }
+        RoomEvent::RoleChanged {
+            room_id,
+            user_id,
+            role,
+        } => {
+            let body = json!({"room_id": room_id, "user_id": user_id, "role": role});
+            emit(io, names::room(room_id), "member_role_changed", &body).await;
+        }
+        RoomEvent::ChannelCreated {
+            room_id,
+            channel_id,
+        }
+        | RoomEvent::ChannelUpdated {
+            room_id,
+            channel_id,
+        } => {
+            let name = if matches!(event, RoomEvent::ChannelCreated { .. }) {
+                "channel_created"
+            } else {
+                "channel_updated"
+            };
+            if let Some(channel) = rooms::channel(&state.db, channel_id).await? {
+                let body = json!({"room_id": room_id, "channel": ChannelView::from(&channel)});
+                emit(io, names::room(room_id), name, &body).await;
+            }
+        }
+        RoomEvent::ChannelDeleted {
+            room_id,
+            channel_id,
+        } => {
+            io.within(names::channel(channel_id))
+                .leave(names::channel(channel_id))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let body = json!({"room_id": room_id, "channel_id": channel_id});
+            emit(io, names::room(room_id), "channel_deleted", &body).await;
+        }
+        RoomEvent::RoomUpdated { room_id } => {
+            if let Some(room) = rooms::room(&state.db, room_id).await? {
+                let body = json!({"room_id": room_id, "name": room.name,
+                    "description": room.description, "is_private": room.is_private});
+                emit(io, names::room(room_id), "room_updated", &body).await;
+            }
+        }
+        RoomEvent::RoomDeleted {
+            room_id,
+            channel_ids,
+            ..
+        } => {
+            emit(
+                io,
+                names::room(room_id),
+                "room_deleted",
+                &json!({"room_id": room_id}),
+            )
+            .await;
+            let mut gone: Vec<Room> = channel_ids.into_iter().map(names::channel).collect();
+            gone.push(names::room(room_id));
+            io.within(names::room(room_id))
+                .leave(gone)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn emit<A: Adapter>(io: &SocketIo<A>, room: Room, event: &'static str, body: &Value) {
+    if let Err(e) = io.to(room).emit(event, body).await {
+        tracing::warn!(event, error = %e, "room event broadcast failed");
+    }
+}

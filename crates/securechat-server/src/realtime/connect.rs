@@ -1,0 +1,121 @@
+//! The handshake and the life of a connection.
+
+use serde::Deserialize;
+use serde_json::json;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{Extension, SocketRef, State, TryData};
+
+use super::{Realtime, handlers, names};
+use crate::auth::AuthUser;
+use crate::auth::session::presented_token;
+use crate::http::is_same_origin;
+use crate::rooms::store as rooms;
+use crate::state::AppState;
+
+/// The `auth` payload of the handshake: `io(url, {auth: {token}})`.
+#[derive(Debug, Deserialize)]
+pub struct ConnectAuth {
+    pub token: Option<String>,
+}
+
+/// Why a handshake was refused; sent to the client as `connect_error`.
+#[derive(Debug, thiserror::Error)]
+pub enum HandshakeError {
+    #[error("cross-site connections are refused")]
+    CrossSite,
+    #[error("not signed in: log in and connect with the session cookie or auth.token")]
+    Unauthenticated,
+    #[error("the server could not check the session; try again")]
+    Unavailable,
+}
+
+/// Connect middleware: refuses cross-site handshakes and anonymous ones,
+/// stores the signed-in user on the socket, joins its rooms and registers
+/// the event handlers.
+///
+/// All of this happens here, before socketioxide answers the CONNECT packet:
+/// the connect handler itself runs on a spawned task, so a client's first
+/// event could otherwise arrive before any handler exists, and a push to the
+/// user's rooms could miss the new socket.
+pub async fn authenticate<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    TryData(auth): TryData<ConnectAuth>,
+) -> Result<(), HandshakeError> {
+    let headers = &socket.req_parts().headers;
+    if !is_same_origin(headers, state.web.public_origin.as_deref()) {
+        tracing::warn!("refused a cross-site Socket.IO handshake");
+        return Err(HandshakeError::CrossSite);
+    }
+    let auth_token = auth.ok().and_then(|a| a.token);
+    let token = auth_token
+        .as_deref()
+        .or_else(|| presented_token(headers, &state.web))
+        .ok_or(HandshakeError::Unauthenticated)?;
+    let user = AuthUser::from_token(&state, token)
+        .await
+        .map_err(|_| HandshakeError::Unavailable)?
+        .ok_or(HandshakeError::Unauthenticated)?;
+    socket.join(names::user(user.id));
+    let rooms = rooms::rooms_of(&state.db, user.id)
+        .await
+        .map_err(|_| HandshakeError::Unavailable)?;
+    for r in rooms {
+        socket.join(names::room(r.room.id));
+    }
+    socket.extensions.insert(user);
+    handlers::register(&socket);
+    socket.on_disconnect(on_disconnect::<A>);
+    Ok(())
+}
+
+/// A socket is connected: announce the user's presence if it is their first.
+pub async fn on_connect<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    State(realtime): State<Realtime>,
+    Extension(user): Extension<AuthUser>,
+) {
+    if realtime.socket_opened(user.id) {
+        announce_presence(&socket, &state, user.id, true).await;
+    }
+    tracing::debug!(user_id = user.id, "socket connected");
+}
+
+async fn on_disconnect<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    State(realtime): State<Realtime>,
+    Extension(user): Extension<AuthUser>,
+) {
+    if realtime.socket_closed(user.id) {
+        announce_presence(&socket, &state, user.id, false).await;
+    }
+}
+
+/// Tells everyone who shares a room with `user_id` that they came or went.
+async fn announce_presence<A: Adapter>(
+    socket: &SocketRef<A>,
+    state: &AppState,
+    user_id: i64,
+    online: bool,
+) {
+    let room_ids = match rooms::rooms_of(&state.db, user_id).await {
+        Ok(list) => list
+            .into_iter()
+            .map(|r| names::room(r.room.id))
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list rooms for presence");
+            return;
+        }
+    };
+    if room_ids.is_empty() {
+        return;
+    }
+    let payload = json!({"user_id": user_id, "online": online});
+    // Everyone else: the user's own sockets know.
+    if let Err(e) = socket.to(room_ids).emit("presence", &payload).await {
+        tracing::warn!(error = %e, "presence broadcast failed");
+    }
+}

@@ -1,0 +1,332 @@
+//! Client events. Each handler: parse (a malformed payload is an error ack,
+//! never a dropped connection), authorize against the database, act, ack,
+//! then push to whoever should see it.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+
+use super::{Realtime, ack, names};
+use crate::auth::AuthUser;
+use crate::messages::service::{self, SendRequest};
+use crate::messages::store;
+use crate::messages::view::MessageView;
+use crate::state::AppState;
+
+/// Newest messages returned by `join_channel` without `after`.
+const JOIN_PAGE: i64 = 50;
+/// Most messages returned by one `join_channel` with `after`; beyond it
+/// `has_more` says to page on with the history endpoint.
+const RESUME_LIMIT: i64 = 1000;
+
+/// Registers every client event on a new socket.
+pub fn register<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on("join_channel", join_channel::<A>);
+    socket.on("leave_channel", leave_channel::<A>);
+    socket.on("send_message", send_message::<A>);
+    socket.on("edit_message", edit_message::<A>);
+    socket.on("delete_message", delete_message::<A>);
+    socket.on("typing", typing::<A>);
+    socket.on("mark_read", mark_read::<A>);
+    socket.on("react", react::<A>);
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JoinChannel {
+    pub channel_id: i64,
+    /// The last message id the client has; it gets everything after it.
+    pub after: Option<i64>,
+}
+
+async fn join_channel<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<JoinChannel>,
+    ack: AckSender<A>,
+) {
+    let req = match data {
+        Ok(req) => req,
+        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    };
+    if let Err(e) = service::member_channel(&state, &user, req.channel_id).await {
+        return ack::err(ack, &e);
+    }
+    // Join before reading, so nothing committed in between is missed; a
+    // message in both is deduplicated by id on the client.
+    socket.join(names::channel(req.channel_id));
+    let page = match req.after {
+        Some(after) => store::page_after(&state.db, req.channel_id, after, RESUME_LIMIT + 1).await,
+        None => store::page_before(&state.db, req.channel_id, i64::MAX, JOIN_PAGE + 1)
+            .await
+            .map(|mut rows| {
+                rows.reverse();
+                rows
+            }),
+    };
+    match page {
+        Ok(mut rows) => {
+            let limit = if req.after.is_some() {
+                RESUME_LIMIT
+            } else {
+                JOIN_PAGE
+            };
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let has_more = rows.len() > limit;
+            if has_more {
+                if req.after.is_some() {
+                    rows.truncate(limit);
+                } else {
+                    rows.remove(0);
+                }
+            }
+            let messages: Vec<MessageView> = rows.iter().map(MessageView::from).collect();
+            ack::ok(
+                ack,
+                json!({"channel_id": req.channel_id, "messages": messages, "has_more": has_more}),
+            );
+        }
+        Err(e) => ack::err(ack, &e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChannelRef {
+    pub channel_id: i64,
+}
+
+async fn leave_channel<A: Adapter>(
+    socket: SocketRef<A>,
+    TryData(data): TryData<ChannelRef>,
+    ack: AckSender<A>,
+) {
+    match data {
+        Ok(req) => {
+            socket.leave(names::channel(req.channel_id));
+            ack::ok(ack, json!({"channel_id": req.channel_id}));
+        }
+        Err(e) => ack::bad_payload(ack, &e.to_string()),
+    }
+}
+
+async fn send_message<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    State(realtime): State<Realtime>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<SendRequest>,
+    ack: AckSender<A>,
+) {
+    let req = match data {
+        Ok(req) => req,
+        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    };
+    if let Err(wait) = realtime.may_send(user.id) {
+        return ack::rate_limited(ack, wait);
+    }
+    match service::send(&state, &user, &req).await {
+        Ok((row, created)) => {
+            let message = MessageView::from(&row);
+            // Acked only now: the row is committed.
+            ack::ok(ack, json!({"message": message}));
+            if created {
+                emit(
+                    &socket,
+                    names::channel(row.channel_id),
+                    "new_message",
+                    &message,
+                )
+                .await;
+            }
+        }
+        Err(e) => ack::err(ack, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditMessage {
+    pub message_id: i64,
+    pub content: Option<String>,
+    pub envelope: Option<String>,
+}
+
+async fn edit_message<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<EditMessage>,
+    ack: AckSender<A>,
+) {
+    let req = match data {
+        Ok(req) => req,
+        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    };
+    match service::edit(
+        &state,
+        &user,
+        req.message_id,
+        req.content.as_deref(),
+        req.envelope.as_deref(),
+    )
+    .await
+    {
+        Ok(row) => {
+            let message = MessageView::from(&row);
+            ack::ok(ack, json!({"message": message}));
+            emit(
+                &socket,
+                names::channel(row.channel_id),
+                "message_edited",
+                &message,
+            )
+            .await;
+        }
+        Err(e) => ack::err(ack, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageRef {
+    pub message_id: i64,
+}
+
+async fn delete_message<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<MessageRef>,
+    ack: AckSender<A>,
+) {
+    let req = match data {
+        Ok(req) => req,
+        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    };
+    match service::delete(&state, &user, req.message_id).await {
+        Ok(row) => {
+            let body = json!({"id": row.id, "channel_id": row.channel_id, "deleted_by": user.id});
+            ack::ok(ack, body.clone());
+            emit(
+                &socket,
+                names::channel(row.channel_id),
+                "message_deleted",
+                &body,
+            )
+            .await;
+        }
+        Err(e) => ack::err(ack, &e),
+    }
+}
+
+async fn typing<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    State(realtime): State<Realtime>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<ChannelRef>,
+    ack: AckSender<A>,
+) {
+    let req = match data {
+        Ok(req) => req,
+        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    };
+    if let Err(e) = service::member_channel(&state, &user, req.channel_id).await {
+        return ack::err(ack, &e);
+    }
+    let forwarded = realtime.typing_allowed(user.id, req.channel_id);
+    ack::ok(ack, json!({"forwarded": forwarded}));
+    if forwarded {
+        let body =
+            json!({"channel_id": req.channel_id, "user_id": user.id, "username": user.username});
+        let _ = socket
+            .to(names::channel(req.channel_id))
+            .emit("typing", &body)
+            .await;
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MarkRead {
+    pub channel_id: i64,
+    pub message_id: i64,
+}
+
+async fn mark_read<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<MarkRead>,
+    ack: AckSender<A>,
+) {
+    let req = match data {
+        Ok(req) => req,
+        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    };
+    match service::mark_read(&state, &user, req.channel_id, req.message_id).await {
+        Ok(unread) => {
+            let body = json!({"channel_id": req.channel_id, "unread": unread});
+            ack::ok(ack, body.clone());
+            // The user's other tabs and devices update their badges.
+            let _ = socket.to(names::user(user.id)).emit("unread", &body).await;
+        }
+        Err(e) => ack::err(ack, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct React {
+    pub message_id: i64,
+    pub emoji: String,
+}
+
+async fn react<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<React>,
+    ack: AckSender<A>,
+) {
+    let req = match data {
+        Ok(req) => req,
+        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    };
+    let result = async {
+        let (message, on) = service::react(&state, &user, req.message_id, &req.emoji).await?;
+        let counts = store::reactions(&state.db, req.message_id).await?;
+        Ok::<_, crate::http::Error>((message, on, counts))
+    }
+    .await;
+    match result {
+        Ok((message, on, counts)) => {
+            let reactions: Vec<Value> = counts
+                .iter()
+                .map(|c| json!({"emoji": c.emoji, "count": c.count}))
+                .collect();
+            let body = json!({
+                "message_id": message.id, "channel_id": message.channel_id,
+                "user_id": user.id, "emoji": req.emoji, "on": on, "reactions": reactions,
+            });
+            ack::ok(ack, body.clone());
+            emit(
+                &socket,
+                names::channel(message.channel_id),
+                "reaction_updated",
+                &body,
+            )
+            .await;
+        }
+        Err(e) => ack::err(ack, &e),
+    }
+}
+
+/// Emits to a socket room, the sender's own socket included.
+async fn emit<A: Adapter, T: serde::Serialize + ?Sized>(
+    socket: &SocketRef<A>,
+    room: names::Room,
+    event: &'static str,
+    data: &T,
+) {
+    if let Err(e) = socket.within(room).emit(event, data).await {
+        tracing::warn!(event, error = %e, "broadcast failed");
+    }
+}

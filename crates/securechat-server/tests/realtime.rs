@@ -1,0 +1,671 @@
+//! Real-time messaging over Socket.IO against the real binary, driven by
+//! the project's Rust client, on every configured backend.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Backend, Server, backends, call, db_count, new_user, token};
+use securechat_client::{EventStream, Socket, SocketOptions};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+async fn connect(server: &Server, token: &str) -> (Socket, EventStream) {
+    let options = SocketOptions::new(&server.base).unwrap().token(token);
+    Socket::connect(options).await.unwrap()
+}
+
+/// The next event called `name`, skipping others.
+async fn next_event(events: &mut EventStream, name: &str) -> Value {
+    let found = tokio::time::timeout(WAIT, async {
+        loop {
+            let event = events.recv().await.expect("connection ended");
+            if event.name == name {
+                return event.data().clone();
+            }
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("no {name} event within {WAIT:?}"))
+}
+
+/// Asserts no event called `name` arrives within `window`.
+async fn no_event(events: &mut EventStream, name: &str, window: Duration) {
+    let seen = tokio::time::timeout(window, async {
+        loop {
+            match events.recv().await {
+                Some(e) if e.name == name => return e,
+                Some(_) => {}
+                None => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await;
+    if let Ok(event) = seen {
+        panic!("unexpected {name}: {}", event.data());
+    }
+}
+
+async fn ask(socket: &Socket, event: &str, data: Value) -> Value {
+    socket.emit_with_ack(event, &data, WAIT).await.unwrap()
+}
+
+/// Channel id by room and channel name, as `user` sees it.
+async fn channel_id(server: &Server, token: &str, room: &str, channel: &str) -> i64 {
+    let (_, mine) = call(server, Some(token), "GET", "/api/rooms", None).await;
+    let room = mine["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == room)
+        .unwrap()
+        .clone();
+    room["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == channel)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn send(socket: &Socket, channel: i64, content: &str, client_id: &str) -> Value {
+    ask(
+        socket,
+        "send_message",
+        json!({"channel_id": channel, "content": content, "client_msg_id": client_id}),
+    )
+    .await
+}
+
+/// Sends like a well-behaved client: waits out `rate_limited` and retries
+/// with the same `client_msg_id`.
+async fn send_paced(socket: &Socket, channel: i64, content: &str, client_id: &str) -> Value {
+    loop {
+        let ack = send(socket, channel, content, client_id).await;
+        match ack["retry_after_ms"].as_u64() {
+            Some(ms) if ack["code"] == "rate_limited" => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            _ => return ack,
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_users_chat_live_and_acks_follow_commits() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let general = channel_id(&server, &alice, "Lobby", "general").await;
+        let (a, mut a_events) = connect(&server, &alice).await;
+        let (b, mut b_events) = connect(&server, &bob).await;
+        for s in [&a, &b] {
+            let joined = ask(s, "join_channel", json!({"channel_id": general})).await;
+            assert_eq!(joined["success"], true, "{backend:?} {joined}");
+        }
+
+        let ack = send(&a, general, "hello bob", "c-1").await;
+        assert_eq!(ack["success"], true, "{ack}");
+        let id = ack["message"]["id"].as_i64().unwrap();
+        assert_eq!(
+            db_count(&server, "SELECT COUNT(*) FROM messages WHERE id = $1", id).await,
+            1,
+            "the message is committed when the ack arrives"
+        );
+        let received = next_event(&mut b_events, "new_message").await;
+        for field in [
+            "id",
+            "channel_id",
+            "sender_id",
+            "sender_username",
+            "content",
+            "created_at",
+            "edited_at",
+            "reply_to",
+            "client_msg_id",
+        ] {
+            assert!(
+                received.get(field).is_some(),
+                "new_message lacks {field}: {received}"
+            );
+        }
+        assert_eq!(received["content"], "hello bob");
+        assert_eq!(received["sender_username"], "alice");
+        assert_eq!(received["id"], id);
+        assert_eq!(
+            next_event(&mut a_events, "new_message").await["id"],
+            id,
+            "the sender sees it too"
+        );
+
+        let reply = ask(
+            &b,
+            "send_message",
+            json!({"channel_id": general, "content": "hi", "client_msg_id": "b-1", "reply_to": id}),
+        )
+        .await;
+        assert_eq!(reply["message"]["reply_to"], id);
+        assert!(reply["message"]["id"].as_i64().unwrap() > id, "ids grow");
+
+        // History over HTTP, newest first, with keyset paging.
+        let (s, page) = call(
+            &server,
+            Some(&bob),
+            "GET",
+            &format!("/api/channels/{general}/messages?limit=1"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(page["messages"][0]["content"], "hi");
+        assert_eq!(page["has_more"], true);
+        let (_, older) = call(
+            &server,
+            Some(&bob),
+            "GET",
+            &format!(
+                "/api/channels/{general}/messages?before={}",
+                page["messages"][0]["id"]
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(older["messages"][0]["content"], "hello bob");
+        assert_eq!(older["has_more"], false);
+    }
+}
+
+#[tokio::test]
+async fn duplicate_client_msg_id_gives_one_message() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let general = channel_id(&server, &alice, "Lobby", "general").await;
+        let (a, _a_events) = connect(&server, &alice).await;
+        let (b, mut b_events) = connect(&server, &bob).await;
+        ask(&b, "join_channel", json!({"channel_id": general})).await;
+        let first = send(&a, general, "once", "same-id").await;
+        let second = send(&a, general, "once", "same-id").await;
+        assert_eq!(
+            first["message"]["id"], second["message"]["id"],
+            "{backend:?}"
+        );
+        assert_eq!(
+            db_count(
+                &server,
+                "SELECT COUNT(*) FROM messages WHERE channel_id = $1",
+                general
+            )
+            .await,
+            1
+        );
+        next_event(&mut b_events, "new_message").await;
+        no_event(&mut b_events, "new_message", Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test]
+async fn reconnect_with_after_resumes_without_gaps_or_duplicates() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let general = channel_id(&server, &alice, "Lobby", "general").await;
+        let (a, _a_events) = connect(&server, &alice).await;
+        let last_seen = send(&a, general, "before the gap", "gap-0").await["message"]["id"]
+            .as_i64()
+            .unwrap();
+
+        let (b, _) = connect(&server, &bob).await;
+        let joined = ask(&b, "join_channel", json!({"channel_id": general})).await;
+        assert_eq!(
+            joined["messages"].as_array().unwrap().last().unwrap()["id"],
+            last_seen
+        );
+        b.close().await;
+
+        let mut sent = Vec::new();
+        for i in 0..100 {
+            let ack = send_paced(
+                &a,
+                general,
+                &format!("missed {i}"),
+                &format!("gap-{}", i + 1),
+            )
+            .await;
+            sent.push(ack["message"]["id"].as_i64().unwrap());
+        }
+        let (b, _) = connect(&server, &bob).await;
+        let resumed = ask(
+            &b,
+            "join_channel",
+            json!({"channel_id": general, "after": last_seen}),
+        )
+        .await;
+        let got: Vec<i64> = resumed["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(got, sent, "{backend:?}: exactly the 100 missed, in order");
+        assert_eq!(resumed["has_more"], false);
+        let contents: Vec<&str> = resumed["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].as_str().unwrap())
+            .collect();
+        assert_eq!(contents[0], "missed 0");
+        assert_eq!(contents[99], "missed 99");
+    }
+}
+
+#[tokio::test]
+async fn kicked_member_stops_receiving_at_once() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let charlie = token(&server, "charlie", "password789").await;
+        let general = channel_id(&server, &alice, "Project X", "general").await;
+        let (_, mine) = call(&server, Some(&alice), "GET", "/api/rooms", None).await;
+        let room = mine["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "Project X")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (_, me) = call(&server, Some(&charlie), "GET", "/api/auth/me", None).await;
+        let charlie_id = me["user"]["id"].as_i64().unwrap();
+
+        let (a, _a_events) = connect(&server, &alice).await;
+        let (c1, mut c1_events) = connect(&server, &charlie).await;
+        let (c2, mut c2_events) = connect(&server, &charlie).await;
+        ask(&a, "join_channel", json!({"channel_id": general})).await;
+        for c in [&c1, &c2] {
+            assert_eq!(
+                ask(c, "join_channel", json!({"channel_id": general})).await["success"],
+                true
+            );
+        }
+        send(&a, general, "before the kick", "k-0").await;
+        next_event(&mut c1_events, "new_message").await;
+        next_event(&mut c2_events, "new_message").await;
+
+        let (s, _) = call(
+            &server,
+            Some(&alice),
+            "DELETE",
+            &format!("/api/rooms/{room}/members/{charlie_id}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{backend:?}");
+        let left = next_event(&mut c1_events, "member_left").await;
+        assert_eq!(left["reason"], "kicked");
+        send(&a, general, "after the kick", "k-1").await;
+        no_event(&mut c1_events, "new_message", Duration::from_millis(500)).await;
+        no_event(&mut c2_events, "new_message", Duration::from_millis(100)).await;
+
+        let rejoin = ask(&c1, "join_channel", json!({"channel_id": general})).await;
+        assert_eq!(
+            (rejoin["success"].as_bool(), rejoin["code"].as_str()),
+            (Some(false), Some("channel_not_found"))
+        );
+        let sent = send(&c2, general, "still here?", "k-2").await;
+        assert_eq!(sent["success"], false);
+    }
+}
+
+#[tokio::test]
+async fn non_members_cannot_join_send_or_read() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let secret_general = channel_id(&server, &alice, "Project X", "general").await;
+        let (_, eve) = new_user(&server, "eve").await;
+        let admin = token(&server, "admin", "admin123").await;
+        for outsider in [&eve, &admin] {
+            let (s, mut _events) = connect(&server, outsider).await;
+            let join = ask(&s, "join_channel", json!({"channel_id": secret_general})).await;
+            assert_eq!(join["code"], "channel_not_found", "{backend:?} {join}");
+            let sent = send(&s, secret_general, "let me in", "x-1").await;
+            assert_eq!(sent["code"], "channel_not_found");
+            let typing = ask(&s, "typing", json!({"channel_id": secret_general})).await;
+            assert_eq!(typing["success"], false);
+            let (status, _) = call(
+                &server,
+                Some(outsider),
+                "GET",
+                &format!("/api/channels/{secret_general}/messages"),
+                None,
+            )
+            .await;
+            assert_eq!(status, 404, "site admins read no messages either");
+        }
+        assert_eq!(
+            db_count(
+                &server,
+                "SELECT COUNT(*) FROM messages WHERE channel_id = $1",
+                secret_general
+            )
+            .await,
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn edits_deletes_reactions_typing_and_read_markers() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let general = channel_id(&server, &alice, "Project X", "general").await;
+        let (a, mut a_events) = connect(&server, &alice).await;
+        let (b, mut b_events) = connect(&server, &bob).await;
+        for s in [&a, &b] {
+            ask(s, "join_channel", json!({"channel_id": general})).await;
+        }
+        let charlie = token(&server, "charlie", "password789").await;
+        let (c, _c_events) = connect(&server, &charlie).await;
+        ask(&c, "join_channel", json!({"channel_id": general})).await;
+        let from_charlie = send(&c, general, "charlie's", "c-1").await["message"]["id"]
+            .as_i64()
+            .unwrap();
+        let mine = send(&a, general, "typo", "a-1").await["message"]["id"]
+            .as_i64()
+            .unwrap();
+
+        // Edit own; not others'.
+        let edited = ask(
+            &a,
+            "edit_message",
+            json!({"message_id": mine, "content": "fixed"}),
+        )
+        .await;
+        assert_eq!(edited["message"]["content"], "fixed", "{backend:?}");
+        assert!(edited["message"]["edited_at"].is_string());
+        assert_eq!(
+            next_event(&mut b_events, "message_edited").await["content"],
+            "fixed"
+        );
+        let refused = ask(
+            &a,
+            "edit_message",
+            json!({"message_id": from_charlie, "content": "mine now"}),
+        )
+        .await;
+        assert_eq!(refused["code"], "not_your_message");
+
+        // Reactions toggle.
+        let on = ask(&b, "react", json!({"message_id": mine, "emoji": "👍"})).await;
+        assert_eq!(on["on"], true);
+        let update = next_event(&mut a_events, "reaction_updated").await;
+        assert_eq!(update["reactions"][0], json!({"emoji": "👍", "count": 1}));
+        let off = ask(&b, "react", json!({"message_id": mine, "emoji": "👍"})).await;
+        assert_eq!(off["on"], false);
+        assert_eq!(
+            ask(
+                &b,
+                "react",
+                json!({"message_id": mine, "emoji": "two words"})
+            )
+            .await["code"],
+            "invalid_emoji"
+        );
+
+        // Typing reaches others, throttled.
+        assert_eq!(
+            ask(&b, "typing", json!({"channel_id": general})).await["forwarded"],
+            true
+        );
+        let typing = next_event(&mut a_events, "typing").await;
+        assert_eq!(typing["username"], "bob");
+        assert_eq!(
+            ask(&b, "typing", json!({"channel_id": general})).await["forwarded"],
+            false
+        );
+
+        // Unread counts and read markers; the user's other sockets hear of it.
+        let (_, rooms) = call(&server, Some(&bob), "GET", "/api/rooms", None).await;
+        let unread = |rooms: &Value| {
+            rooms["rooms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r["channels"].as_array().unwrap().clone())
+                .find(|c| c["id"] == general)
+                .unwrap()["unread"]
+                .as_i64()
+                .unwrap()
+        };
+        assert_eq!(unread(&rooms), 2);
+        let (b2, mut b2_events) = connect(&server, &bob).await;
+        let marked = ask(
+            &b,
+            "mark_read",
+            json!({"channel_id": general, "message_id": mine}),
+        )
+        .await;
+        assert_eq!(marked["unread"], 0);
+        assert_eq!(next_event(&mut b2_events, "unread").await["unread"], 0);
+        let (_, rooms) = call(&server, Some(&bob), "GET", "/api/rooms", None).await;
+        assert_eq!(unread(&rooms), 0);
+        b2.close().await;
+
+        // Deletes: own, or any for admins (bob is an admin of Project X).
+        let deleted = ask(&b, "delete_message", json!({"message_id": from_charlie})).await;
+        assert_eq!(deleted["success"], true, "{deleted}");
+        assert_eq!(
+            next_event(&mut a_events, "message_deleted").await["id"],
+            from_charlie
+        );
+        let denied = ask(&c, "delete_message", json!({"message_id": mine})).await;
+        assert_eq!(denied["code"], "not_your_message");
+        let (_, page) = call(
+            &server,
+            Some(&alice),
+            "GET",
+            &format!("/api/channels/{general}/messages"),
+            None,
+        )
+        .await;
+        let tomb = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == from_charlie)
+            .unwrap()
+            .clone();
+        assert_eq!(tomb["deleted"], true);
+        assert!(tomb["content"].is_null());
+    }
+}
+
+#[tokio::test]
+async fn presence_follows_first_and_last_socket() {
+    let server = Server::start(Backend::Sqlite).await;
+    let alice = token(&server, "alice", "password123").await;
+    let bob = token(&server, "bob", "password456").await;
+    let (_, me) = call(&server, Some(&bob), "GET", "/api/auth/me", None).await;
+    let bob_id = me["user"]["id"].as_i64().unwrap();
+    let (_a, mut a_events) = connect(&server, &alice).await;
+    let (b1, _) = connect(&server, &bob).await;
+    let online = next_event(&mut a_events, "presence").await;
+    assert_eq!(online, json!({"user_id": bob_id, "online": true}));
+    let (b2, _) = connect(&server, &bob).await;
+    b1.close().await;
+    no_event(&mut a_events, "presence", Duration::from_millis(300)).await;
+    b2.close().await;
+    let offline = next_event(&mut a_events, "presence").await;
+    assert_eq!(offline, json!({"user_id": bob_id, "online": false}));
+}
+
+#[tokio::test]
+async fn handshake_requires_a_session_and_our_origin() {
+    let server = Server::start(Backend::Sqlite).await;
+    let alice = token(&server, "alice", "password123").await;
+    assert!(
+        Socket::connect(SocketOptions::new(&server.base).unwrap())
+            .await
+            .is_err(),
+        "anonymous"
+    );
+    assert!(
+        Socket::connect(SocketOptions::new(&server.base).unwrap().token("bogus"))
+            .await
+            .is_err()
+    );
+    let cross = SocketOptions::new(&server.base)
+        .unwrap()
+        .token(&alice)
+        .header("Origin", "https://evil.example")
+        .unwrap();
+    assert!(
+        Socket::connect(cross).await.is_err(),
+        "cross-site handshake"
+    );
+    let cookie = SocketOptions::new(&server.base)
+        .unwrap()
+        .header("Cookie", &format!("securechat_session={alice}"))
+        .unwrap()
+        .header("Origin", &server.base)
+        .unwrap();
+    let (s, _) = Socket::connect(cookie)
+        .await
+        .expect("the session cookie authenticates");
+    let general = channel_id(&server, &alice, "Lobby", "general").await;
+    assert_eq!(
+        ask(&s, "join_channel", json!({"channel_id": general})).await["success"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn limits_and_encrypted_channels() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let general = channel_id(&server, &alice, "Lobby", "general").await;
+        let secrets = channel_id(&server, &alice, "Project X", "secrets").await;
+        let (a, _events) = connect(&server, &alice).await;
+
+        let big = send(&a, general, &"x".repeat(8 * 1024 + 1), "big").await;
+        assert_eq!(big["code"], "payload_too_large", "{backend:?}");
+        assert_eq!(
+            send(&a, general, "   ", "blank").await["code"],
+            "empty_message"
+        );
+        assert_eq!(
+            send(&a, general, "ok", &"i".repeat(65)).await["code"],
+            "invalid_client_msg_id"
+        );
+
+        let plain = send(&a, secrets, "plaintext secret", "p-1").await;
+        assert_eq!(plain["code"], "plaintext_in_encrypted_channel");
+        let sealed = ask(&a, "send_message", json!({"channel_id": secrets, "envelope": "AQEBAQ", "key_version": 1, "client_msg_id": "e-1"})).await;
+        assert_eq!(sealed["success"], true, "{sealed}");
+        assert!(sealed["message"]["content"].is_null());
+        assert_eq!(sealed["message"]["envelope"], "AQEBAQ");
+        assert_eq!(
+            db_count(
+                &server,
+                "SELECT COUNT(*) FROM messages WHERE content LIKE '%plaintext secret%' AND id > $1",
+                0
+            )
+            .await,
+            0
+        );
+
+        // A burst over the per-user rate gets rate_limited acks with the wait.
+        let mut limited = None;
+        for i in 0..60 {
+            let ack = send(&a, general, "spam", &format!("r-{i}")).await;
+            if ack["code"] == "rate_limited" {
+                limited = Some(ack);
+                break;
+            }
+        }
+        let limited = limited.expect("no rate limit after 60 rapid sends");
+        assert!(limited["retry_after_ms"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[tokio::test]
+async fn malformed_payloads_never_break_the_server() {
+    let server = Server::start(Backend::Sqlite).await;
+    let alice = token(&server, "alice", "password123").await;
+    let bob = token(&server, "bob", "password456").await;
+    let general = channel_id(&server, &alice, "Lobby", "general").await;
+    let (b, mut b_events) = connect(&server, &bob).await;
+    ask(&b, "join_channel", json!({"channel_id": general})).await;
+    let (fuzzer, _) = connect(&server, &alice).await;
+    let events = [
+        "join_channel",
+        "leave_channel",
+        "send_message",
+        "edit_message",
+        "delete_message",
+        "typing",
+        "mark_read",
+        "react",
+        "no_such_event",
+    ];
+    let mut seed: u64 = 0x5eed;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut answered = 0;
+    for _ in 0..3000 {
+        let event = events[(next() % events.len() as u64) as usize];
+        let payload = match next() % 10 {
+            0 => json!(null),
+            1 => json!(next() as i64),
+            2 => json!("\u{0}\u{ffff}text"),
+            3 => json!([1, 2, 3]),
+            4 => json!({"channel_id": "nope", "content": 5}),
+            5 => json!({"channel_id": next() as i64, "message_id": -1, "after": "x"}),
+            6 => json!({"channel_id": general, "content": {"nested": [1]}, "client_msg_id": []}),
+            7 => json!({"message_id": i64::MAX, "emoji": "x".repeat(100)}),
+            8 => json!(vec![0u8; 2000]),
+            _ => json!({"channel_id": general, "after": i64::MIN}),
+        };
+        if event == "no_such_event" {
+            // Unknown events have no handler and so no ack.
+            fuzzer.emit(event, &payload).await.unwrap();
+            answered += 1;
+            continue;
+        }
+        if let Ok(reply) = fuzzer
+            .emit_with_ack(event, &payload, Duration::from_secs(2))
+            .await
+        {
+            if reply["success"] == false {
+                assert!(reply["code"].is_string(), "{event} {payload} -> {reply}");
+            }
+            answered += 1;
+        }
+    }
+    assert!(answered > 2500, "only {answered} answers");
+    // The other client is still served.
+    let ack = send(&fuzzer, general, "still alive", "alive-1").await;
+    assert_eq!(ack["success"], true);
+    assert_eq!(
+        next_event(&mut b_events, "new_message").await["content"],
+        "still alive"
+    );
+    assert!(!server.log().contains("panicked"), "a handler panicked");
+}
