@@ -669,3 +669,138 @@ async fn malformed_payloads_never_break_the_server() {
     );
     assert!(!server.log().contains("panicked"), "a handler panicked");
 }
+
+#[tokio::test]
+async fn room_changes_are_pushed_live() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let (dave_id, dave) = new_user(&server, "dave").await;
+        let (_, created) = call(
+            &server,
+            Some(&alice),
+            "POST",
+            "/api/rooms",
+            Some(json!({"name": "Live", "is_private": true})),
+        )
+        .await;
+        let room = created["room"]["id"].as_i64().unwrap();
+        let general = created["channels"][0]["id"].as_i64().unwrap();
+        let (_, bob_me) = call(&server, Some(&bob), "GET", "/api/auth/me", None).await;
+        let bob_id = bob_me["user"]["id"].as_i64().unwrap();
+        let (_a, mut a_events) = connect(&server, &alice).await;
+        let (b, mut b_events) = connect(&server, &bob).await;
+
+        // Added while connected: bob's socket joins the room's events at once.
+        call(
+            &server,
+            Some(&alice),
+            "POST",
+            &format!("/api/rooms/{room}/members"),
+            Some(json!({"user_id": bob_id})),
+        )
+        .await;
+        let joined = next_event(&mut a_events, "member_joined").await;
+        assert_eq!(
+            (joined["user_id"].as_i64(), joined["username"].as_str()),
+            (Some(bob_id), Some("bob")),
+            "{backend:?}"
+        );
+        next_event(&mut b_events, "member_joined").await;
+        assert_eq!(
+            ask(&b, "join_channel", json!({"channel_id": general})).await["success"],
+            true
+        );
+
+        call(
+            &server,
+            Some(&alice),
+            "PUT",
+            &format!("/api/rooms/{room}/members/{bob_id}/role"),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+        assert_eq!(
+            next_event(&mut b_events, "member_role_changed").await["role"],
+            "admin"
+        );
+
+        let (_, channel) = call(
+            &server,
+            Some(&alice),
+            "POST",
+            &format!("/api/rooms/{room}/channels"),
+            Some(json!({"name": "plans", "is_encrypted": true})),
+        )
+        .await;
+        let plans = channel["channel"]["id"].as_i64().unwrap();
+        let pushed = next_event(&mut b_events, "channel_created").await;
+        assert_eq!(pushed["channel"]["name"], "plans");
+        assert_eq!(pushed["channel"]["is_encrypted"], true);
+
+        call(
+            &server,
+            Some(&alice),
+            "PATCH",
+            &format!("/api/rooms/{room}"),
+            Some(json!({"description": "now live"})),
+        )
+        .await;
+        assert_eq!(
+            next_event(&mut b_events, "room_updated").await["description"],
+            "now live"
+        );
+
+        call(
+            &server,
+            Some(&alice),
+            "DELETE",
+            &format!("/api/channels/{plans}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            next_event(&mut b_events, "channel_deleted").await["channel_id"],
+            plans
+        );
+
+        // A ban takes bob out of the channel on the spot.
+        call(
+            &server,
+            Some(&alice),
+            "POST",
+            &format!("/api/rooms/{room}/bans"),
+            Some(json!({"user_id": bob_id})),
+        )
+        .await;
+        let left = next_event(&mut b_events, "member_left").await;
+        assert_eq!(left["reason"], "banned");
+        let (a2, _) = connect(&server, &alice).await;
+        send(&a2, general, "after the ban", "ban-1").await;
+        no_event(&mut b_events, "new_message", Duration::from_millis(400)).await;
+
+        // Deleting the room tells its members.
+        call(
+            &server,
+            Some(&alice),
+            "POST",
+            &format!("/api/rooms/{room}/members"),
+            Some(json!({"user_id": dave_id})),
+        )
+        .await;
+        let (_d, mut d_events) = connect(&server, &dave).await;
+        call(
+            &server,
+            Some(&alice),
+            "DELETE",
+            &format!("/api/rooms/{room}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            next_event(&mut d_events, "room_deleted").await["room_id"],
+            room
+        );
+    }
+}
