@@ -7,7 +7,7 @@ RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: run build wasm web web-deps test test-rust test-web test-wasm test-browser lint fmt browser-deps clean
+.PHONY: run build wasm web web-deps test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -34,8 +34,9 @@ web: web-deps
 
 ## Every test: formatting, lints, Rust unit and integration tests (SQLite, and
 ## PostgreSQL when TEST_DATABASE_URL is set), web unit tests, the crypto test
-## vectors checked against the WASM build in Node, browser tests.
-test: lint test-rust test-web test-wasm test-browser
+## vectors checked against the WASM build in Node, the stock socket.io-client
+## against the server, browser tests.
+test: lint test-rust test-web test-wasm test-compat test-browser
 
 lint: web-deps
 	$(CARGO) fmt --all --check
@@ -50,6 +51,13 @@ test-web: web-deps
 
 test-wasm:
 	scripts/wasm.sh test
+
+tests/compat/node_modules/.package-lock.json: tests/compat/package-lock.json
+	cd tests/compat && $(NPM_CI)
+
+test-compat: tests/compat/node_modules/.package-lock.json
+	$(CARGO) build -p securechat-server
+	cd tests/compat && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
 
 tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
 	cd tests/browser && $(NPM_CI)
@@ -67,4 +75,4 @@ fmt:
 
 clean:
 	$(CARGO) clean
-	rm -rf web/dist web/node_modules tests/browser/node_modules
+	rm -rf web/dist web/wasm web/node_modules tests/browser/node_modules tests/compat/node_modules

@@ -6,6 +6,8 @@
 //!
 //! - [`auth`]: accounts, passwords, sessions, login throttling, the user directory.
 //! - [`rooms`]: rooms, channels, DMs, roles and permissions, bans, audit log.
+//! - [`keys`]: public keys, sealed channel keys, key requests, rotation, key backup.
+//! - [`notify`]: pushes to users' sockets from code without a socket.
 //! - [`messages`]: message storage, history and the checks every write passes.
 //! - [`realtime`]: Socket.IO events: handshake, handlers, pushes of room changes.
 //! - [`storage`]: the database handle (SQLite or PostgreSQL) and migrations.
@@ -24,7 +26,9 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod keys;
 pub mod messages;
+pub mod notify;
 pub mod realtime;
 pub mod rooms;
 pub mod server;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::password::Hasher;
 use crate::auth::token::Keys;
 use crate::config::ServeConfig;
+use crate::notify::Notifier;
 use crate::rooms::events::RoomEvents;
 use crate::storage::Db;
 
@@ -22,6 +23,8 @@ pub struct Inner {
     pub web: WebSettings,
     /// Committed room changes, for the real-time and key layers.
     pub events: RoomEvents,
+    /// Pushes to users' sockets from HTTP handlers.
+    pub notify: Notifier,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -48,6 +51,7 @@ impl AppState {
                 trust_proxy: config.trust_proxy,
             },
             events: RoomEvents::default(),
+            notify: Notifier::default(),
         }))
     }
 }

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::directory::router())
         .merge(crate::rooms::http::router())
         .merge(crate::messages::http::router())
+        .merge(crate::keys::http::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");

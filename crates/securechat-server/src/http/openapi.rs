@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "Membership, roles and bans"),
         (name = "channels", description = "Channels of a room"),
         (name = "messages", description = "Message history"),
+        (name = "keys", description = "End-to-end encryption keys (stored, never usable by the server)"),
     )
 )]
 pub struct ApiDoc;

@@ -103,11 +103,16 @@ pub async fn send(
     if id.is_empty() || id.len() > MAX_CLIENT_ID || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::unprocessable(
             "invalid_client_msg_id",
-            format!("client_msg_id must be 1 to {MAX_CLIENT_ID} printable ASCII characters"),
+            format!(
+                "client_msg_id must be 1 to {MAX_CLIENT_ID} visible ASCII characters (no spaces)"
+            ),
         ));
     }
     let (_, channel) = member_channel(state, user, req.channel_id).await?;
     let (content, envelope) = body_for(&channel, req.content.as_deref(), req.envelope.as_deref())?;
+    if channel.is_encrypted {
+        check_key_version(&channel, req.key_version)?;
+    }
     if let Some(reply_to) = req.reply_to {
         let target = store::by_id(&state.db, reply_to).await?;
         if target.is_none_or(|m| m.channel_id != channel.id) {
@@ -128,6 +133,34 @@ pub async fn send(
         now: now_ms(),
     };
     Ok(store::insert(&state.db, &new).await?)
+}
+
+/// An encrypted message must be under the channel's current key version,
+/// and nothing is sent while a rotation waits for its new key (the sender
+/// is then asked to perform it: the seed's "first speaks" rule).
+fn check_key_version(channel: &ChannelRow, claimed: Option<i64>) -> Result<(), Error> {
+    if let Some(pending) = channel.pending_version {
+        return Err(Error::conflict(
+            "key_rotation_pending",
+            format!("The channel key is being rotated; share version {pending} first"),
+        ));
+    }
+    if channel.key_version == 0 {
+        return Err(Error::conflict(
+            "no_channel_key",
+            "This channel has no key yet; share version 1 with its members first",
+        ));
+    }
+    if claimed != Some(channel.key_version) {
+        return Err(Error::conflict(
+            "stale_key_version",
+            format!(
+                "Messages here must be encrypted under key version {}",
+                channel.key_version
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn message_not_found() -> Error {

@@ -3,6 +3,10 @@
 //! `channel_updated`, `channel_deleted`, `room_updated`, `room_deleted`, and
 //! moves sockets in and out of rooms so that a kicked, banned or departed
 //! member — on every socket — stops receiving a room's events at once.
+//! Membership changes also start key rotations of encrypted channels
+//! (`key_rotation_needed`), and pushes queued by HTTP handlers
+//! (`channel_key_share`, `channel_key_request`, `public_key_changed`) are
+//! delivered here.
 
 use super::names::Room;
 use serde_json::{Value, json};
@@ -10,34 +14,73 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::names;
+use super::{Realtime, names};
 use crate::auth::store as users;
+use crate::keys;
 use crate::rooms::events::{Departure, RoomEvent};
 use crate::rooms::store as rooms;
 use crate::rooms::view::ChannelView;
 use crate::state::AppState;
 
-/// Runs until the event bus closes (server shutdown).
-pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState) {
+/// Runs until the buses close (server shutdown): room events, and pushes
+/// from HTTP handlers ([`crate::notify`]).
+pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState, realtime: Realtime) {
     let mut events = state.events.subscribe();
+    let mut pushes = state.notify.subscribe();
     loop {
-        match events.recv().await {
-            Ok(event) => {
-                if let Err(e) = apply(&io, &state, event).await {
-                    tracing::error!(error = %e, "applying a room event to sockets failed");
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if let Err(e) = apply(&io, &state, &realtime, event).await {
+                        tracing::error!(error = %e, "applying a room event to sockets failed");
+                    }
                 }
-            }
-            Err(RecvError::Lagged(missed)) => {
-                tracing::error!(missed, "socket bridge fell behind room events");
-            }
-            Err(RecvError::Closed) => return,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::error!(missed, "socket bridge fell behind room events");
+                }
+                Err(RecvError::Closed) => return,
+            },
+            push = pushes.recv() => match push {
+                Ok(push) => {
+                    let rooms: Vec<Room> = push.user_ids.iter().map(|&id| names::user(id)).collect();
+                    if let Err(e) = io.to(rooms).emit(push.event, &push.data).await {
+                        tracing::warn!(event = push.event, error = %e, "push failed");
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::error!(missed, "socket bridge fell behind pushes");
+                }
+                Err(RecvError::Closed) => return,
+            },
         }
     }
+}
+
+/// Announces key rotations of a room's encrypted channels after a
+/// membership change.
+async fn rotate<A: Adapter>(
+    io: &SocketIo<A>,
+    state: &AppState,
+    realtime: &Realtime,
+    room_id: i64,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let announcements =
+        keys::rotation::on_membership_change(state, room_id, reason, |id| realtime.is_online(id))
+            .await?;
+    for a in announcements {
+        let rooms: Vec<Room> = a.recipients.iter().map(|&id| names::user(id)).collect();
+        if let Err(e) = io.to(rooms).emit("key_rotation_needed", &a.payload).await {
+            tracing::warn!(error = %e, "key rotation announcement failed");
+        }
+    }
+    Ok(())
 }
 
 async fn apply<A: Adapter>(
     io: &SocketIo<A>,
     state: &AppState,
+    realtime: &Realtime,
     event: RoomEvent,
 ) -> anyhow::Result<()> {
     match event {
@@ -56,6 +99,7 @@ async fn apply<A: Adapter>(
             let body = json!({"room_id": room_id, "user_id": user_id,
                 "username": username, "role": role});
             emit(io, names::room(room_id), "member_joined", &body).await;
+            rotate(io, state, realtime, room_id, "member_added").await?;
         }
         RoomEvent::MemberLeft {
             room_id,
@@ -80,6 +124,12 @@ async fn apply<A: Adapter>(
             let body = json!({"room_id": room_id, "user_id": user_id, "reason": reason});
             emit(io, names::room(room_id), "member_left", &body).await;
             emit(io, names::user(user_id), "member_left", &body).await;
+            let why = match how {
+                Departure::Left => "member_left",
+                Departure::Kicked => "member_kicked",
+                Departure::Banned => "member_banned",
+            };
+            rotate(io, state, realtime, room_id, why).await?;
         }
         RoomEvent::RoleChanged {
             room_id,

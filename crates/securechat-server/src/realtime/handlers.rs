@@ -140,7 +140,13 @@ async fn send_message<A: Adapter>(
                 .await;
             }
         }
-        Err(e) => ack::err(ack, &e),
+        Err(e) => {
+            let pending = e.code() == "key_rotation_pending";
+            ack::err(ack, &e);
+            if pending {
+                ask_to_rotate(&socket, &state, &user, req.channel_id).await;
+            }
+        }
     }
 }
 
@@ -316,6 +322,34 @@ async fn react<A: Adapter>(
             .await;
         }
         Err(e) => ack::err(ack, &e),
+    }
+}
+
+/// The seed's "first speaks" rule: the member who tries to send while a
+/// rotation waits is asked to perform it.
+async fn ask_to_rotate<A: Adapter>(
+    socket: &SocketRef<A>,
+    state: &AppState,
+    user: &AuthUser,
+    channel_id: i64,
+) {
+    let found = async {
+        let (access, channel) = service::member_channel(state, user, channel_id).await?;
+        let members = crate::rooms::store::members(&state.db, access.room.id).await?;
+        Ok::<_, crate::http::Error>((channel, members))
+    }
+    .await;
+    if let Ok((channel, members)) = found {
+        if let Some(version) = channel.pending_version {
+            let payload = crate::keys::rotation::payload(
+                &channel,
+                version,
+                "first_sender",
+                &members,
+                Some(user.id),
+            );
+            let _ = socket.emit("key_rotation_needed", &payload);
+        }
     }
 }
 

@@ -93,6 +93,12 @@ impl Realtime {
         }
     }
 
+    /// Whether the user has a socket on this node.
+    fn is_online(&self, user: i64) -> bool {
+        let online = self.inner.online.lock().unwrap_or_else(|e| e.into_inner());
+        online.contains_key(&user)
+    }
+
     /// Whether a typing notice should be forwarded now.
     fn typing_allowed(&self, user: i64, channel: i64) -> bool {
         let now = Instant::now();
@@ -122,13 +128,14 @@ impl Realtime {
 /// Builds the Socket.IO layer for the router and starts the bridge from
 /// room events to sockets.
 pub fn layer(state: &AppState) -> SocketIoLayer<LocalAdapter> {
+    let realtime = Realtime::new();
     let (layer, io) = SocketIo::builder()
         .max_payload(MAX_PAYLOAD)
         .with_state(state.clone())
-        .with_state(Realtime::new())
+        .with_state(realtime.clone())
         .build_layer();
     register(&io);
-    tokio::spawn(bridge::run(io, state.clone()));
+    tokio::spawn(bridge::run(io, state.clone(), realtime));
     layer
 }
 

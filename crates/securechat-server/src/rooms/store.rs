@@ -41,6 +41,8 @@ pub struct ChannelRow {
     pub topic: String,
     pub is_encrypted: bool,
     pub key_version: i64,
+    /// The version a key rotation is moving to, until its rotator shares it.
+    pub pending_version: Option<i64>,
     pub created_at: i64,
 }
 
@@ -134,7 +136,7 @@ const ROOM_COLUMNS_R: &str = "r.id, r.kind, r.name, r.description, r.is_private,
 macro_rules! select_channels {
     ($tail:literal) => {
         concat!(
-            "SELECT c.id, c.room_id, c.name, c.topic, c.is_encrypted, c.key_version, c.created_at \
+            "SELECT c.id, c.room_id, c.name, c.topic, c.is_encrypted, c.key_version, c.pending_version, c.created_at \
              FROM channels c ",
             $tail
         )
@@ -242,7 +244,7 @@ pub async fn create(db: &Db, new: NewRoom<'_>) -> Result<(RoomRow, ChannelRow), 
         let channel = sqlx::query_as::<_, ChannelRow>(
             "INSERT INTO channels (room_id, name, name_key, topic, is_encrypted, created_by, created_at) \
              VALUES ($1, $2, $3, '', $4, $5, $6) \
-             RETURNING id, room_id, name, topic, is_encrypted, key_version, created_at",
+             RETURNING id, room_id, name, topic, is_encrypted, key_version, pending_version, created_at",
         )
         .bind(room.id)
         .bind(channel_name)
@@ -645,7 +647,7 @@ pub async fn create_channel(
         let channel = sqlx::query_as::<_, ChannelRow>(
             "INSERT INTO channels (room_id, name, name_key, topic, is_encrypted, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             RETURNING id, room_id, name, topic, is_encrypted, key_version, created_at",
+             RETURNING id, room_id, name, topic, is_encrypted, key_version, pending_version, created_at",
         )
         .bind(room_id)
         .bind(name)
@@ -716,6 +718,20 @@ pub async fn audit_page(
         .bind(room_id)
         .bind(before)
         .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Everyone who shares at least one room with `user_id` (not the user).
+pub async fn co_members(db: &Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_scalar(
+            "SELECT DISTINCT b.user_id FROM room_members a \
+             JOIN room_members b ON b.room_id = a.room_id \
+             WHERE a.user_id = $1 AND b.user_id <> $1",
+        )
+        .bind(user_id)
         .fetch_all(pool)
         .await
     })

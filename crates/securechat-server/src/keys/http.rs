@@ -1,0 +1,379 @@
+//! The seed's key API: `PUT /api/users/me/public_key`,
+//! `GET /api/users/{id}/public_key`, `POST /api/channels/share_key`,
+//! `GET /api/channels/{id}/key`, `POST /api/channels/{id}/request_key`,
+//! `PUT`/`GET /api/users/me/key_backup`.
+
+use axum::extract::State;
+use securechat_crypto::{Backup, PublicBundle, SealedShare, SharePurpose};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::store::{self, ShareRow};
+use crate::auth::AuthUser;
+use crate::http::{ApiJson, ApiPath, ApiQuery, Error, ErrorBody, Success};
+use crate::messages::service::member_channel;
+use crate::rooms::model::Role;
+use crate::rooms::store as rooms;
+use crate::state::AppState;
+use crate::storage::{now_ms, rfc3339};
+
+/// How long a key request stays open.
+const REQUEST_TTL_MS: i64 = 24 * 3600 * 1000;
+/// Largest key backup accepted, in bytes.
+const MAX_BACKUP: usize = 4096;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(put_public_key))
+        .routes(routes!(get_public_key))
+        .routes(routes!(share_key))
+        .routes(routes!(my_key))
+        .routes(routes!(request_key))
+        .routes(routes!(put_backup, get_backup))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PublicKeyUpload {
+    /// A key bundle from the crypto crate, self-signed for this user.
+    pub public_key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicKeyResponse {
+    pub success: bool,
+    pub user_id: i64,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub updated_at: String,
+}
+
+/// Publishes my key bundle. A change is pushed to everyone who shares a
+/// room with me as `public_key_changed`.
+#[utoipa::path(put, path = "/api/users/me/public_key", tag = "keys", request_body = PublicKeyUpload,
+    responses((status = 200, body = PublicKeyResponse), (status = 422, body = ErrorBody)))]
+async fn put_public_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<PublicKeyUpload>,
+) -> Result<axum::Json<PublicKeyResponse>, Error> {
+    if body.public_key.len() > 1024 {
+        return Err(Error::unprocessable(
+            "invalid_public_key",
+            "The key bundle is too long",
+        ));
+    }
+    let bundle = PublicBundle::parse_for(&body.public_key, user.id).map_err(|e| {
+        Error::unprocessable(
+            "invalid_public_key",
+            format!("Not a valid key bundle for this user: {e}"),
+        )
+    })?;
+    let fingerprint = super::fingerprint(&bundle);
+    let now = now_ms();
+    let changed =
+        store::set_public_key(&state.db, user.id, &body.public_key, &fingerprint, now).await?;
+    if changed {
+        tracing::info!(user_id = user.id, "public key changed");
+        let peers = rooms::co_members(&state.db, user.id).await?;
+        state.notify.send(
+            peers,
+            "public_key_changed",
+            json!({"user_id": user.id, "username": user.username, "fingerprint": fingerprint}),
+        );
+    }
+    Ok(axum::Json(PublicKeyResponse {
+        success: true,
+        user_id: user.id,
+        public_key: body.public_key,
+        fingerprint,
+        updated_at: rfc3339(now),
+    }))
+}
+
+/// A user's key bundle, as the seed's client reads it (`public_key`).
+#[utoipa::path(get, path = "/api/users/{id}/public_key", tag = "keys",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = PublicKeyResponse),
+        (status = 404, body = ErrorBody, description = "No such user, or no key published")))]
+async fn get_public_key(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::Json<PublicKeyResponse>, Error> {
+    let row = store::public_key(&state.db, id).await?.ok_or_else(|| {
+        Error::not_found("no_public_key", "That user has not published a key yet")
+    })?;
+    Ok(axum::Json(PublicKeyResponse {
+        success: true,
+        user_id: id,
+        public_key: row.public_key,
+        fingerprint: row.fingerprint,
+        updated_at: rfc3339(row.updated_at),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ShareKey {
+    /// The recipient.
+    pub user_id: i64,
+    pub channel_id: i64,
+    /// The sealed share (crypto crate `SealedShare`, wire form).
+    pub encrypted_key: String,
+    #[serde(default)]
+    pub is_key_rotation: bool,
+    /// Defaults to the channel's current version.
+    pub key_version: Option<i64>,
+}
+
+/// Stores one recipient's sealed copy of a channel key and pushes it to
+/// them as `channel_key_share`.
+#[utoipa::path(post, path = "/api/channels/share_key", tag = "keys", request_body = ShareKey,
+    responses((status = 200, body = Success), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not the current or pending key version"),
+        (status = 422, body = ErrorBody, description = "Not a share for this channel, version, sender and recipient")))]
+async fn share_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<ShareKey>,
+) -> Result<axum::Json<Success>, Error> {
+    let (access, channel) = member_channel(&state, &user, body.channel_id).await?;
+    if !channel.is_encrypted {
+        return Err(Error::unprocessable(
+            "not_encrypted",
+            "This channel is not encrypted",
+        ));
+    }
+    if rooms::role_of(&state.db, access.room.id, body.user_id)
+        .await?
+        .is_none()
+    {
+        return Err(Error::forbidden(
+            "recipient_not_member",
+            "The recipient is not a member of this channel",
+        ));
+    }
+    let version = body.key_version.unwrap_or(channel.key_version);
+    let first_key = channel.key_version == 0 && channel.pending_version.is_none() && version == 1;
+    let acceptable = (version >= 1 && version == channel.key_version)
+        || channel.pending_version == Some(version)
+        || first_key;
+    if !acceptable {
+        return Err(Error::conflict(
+            "stale_key_version",
+            format!(
+                "Key version {version} is neither the current ({}) nor the pending one",
+                channel.key_version
+            ),
+        ));
+    }
+    let share = SealedShare::parse(&body.encrypted_key)
+        .map_err(|e| Error::unprocessable("invalid_share", format!("Not a sealed share: {e}")))?;
+    let ctx = share.context();
+    let matches = ctx.channel_id == channel.id
+        && i64::from(ctx.key_version) == version
+        && ctx.sender_id == user.id
+        && ctx.recipient_id == body.user_id
+        && ctx.purpose.is_key_rotation() == body.is_key_rotation;
+    if !matches {
+        return Err(Error::unprocessable(
+            "share_context_mismatch",
+            "The share is sealed for another channel, version, sender, recipient or purpose",
+        ));
+    }
+    let sender_key = store::public_key(&state.db, user.id)
+        .await?
+        .ok_or_else(|| {
+            Error::conflict(
+                "no_public_key",
+                "Publish your public key before sharing keys",
+            )
+        })?;
+    let sender_bundle = PublicBundle::parse_for(&sender_key.public_key, user.id)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("stored bundle unreadable: {e}")))?;
+    share.verify_signature(&sender_bundle).map_err(|_| {
+        Error::unprocessable("bad_share_signature", "The share is not signed by your key")
+    })?;
+    let now = now_ms();
+    store::put_share(
+        &state.db,
+        &ShareRow {
+            channel_id: channel.id,
+            key_version: version,
+            recipient_id: body.user_id,
+            sender_id: user.id,
+            encrypted_key: body.encrypted_key.clone(),
+            is_key_rotation: body.is_key_rotation,
+            created_at: now,
+        },
+    )
+    .await?;
+    if matches!(ctx.purpose, SharePurpose::Request { .. }) || !body.is_key_rotation {
+        store::fulfil_requests(&state.db, channel.id, body.user_id, user.id, now).await?;
+    }
+    // The rotator's own copy makes the new version current.
+    if body.user_id == user.id && version != channel.key_version {
+        store::promote(&state.db, channel.id, version).await?;
+    }
+    state.notify.send(
+        vec![body.user_id],
+        "channel_key_share",
+        json!({
+            "channel_id": channel.id,
+            "encrypted_key": body.encrypted_key,
+            "key_version": version,
+            "is_key_rotation": body.is_key_rotation,
+            "sender_id": user.id,
+        }),
+    );
+    Ok(axum::Json(Success::new()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct KeyQuery {
+    /// An older version, to read history; default the current one.
+    pub version: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyKey {
+    pub success: bool,
+    pub channel_id: i64,
+    pub key_version: i64,
+    pub encrypted_key: String,
+    pub is_key_rotation: bool,
+    pub sender_id: i64,
+}
+
+/// My sealed copy of a channel key.
+#[utoipa::path(get, path = "/api/channels/{id}/key", tag = "keys",
+    params(KeyQuery, ("id" = i64, Path, description = "Channel id")),
+    responses((status = 200, body = MyKey),
+        (status = 404, body = ErrorBody, description = "No copy for me: request it")))]
+async fn my_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<KeyQuery>,
+) -> Result<axum::Json<MyKey>, Error> {
+    let (_, channel) = member_channel(&state, &user, id).await?;
+    let version = query.version.unwrap_or(channel.key_version);
+    let row = store::share(&state.db, id, version, user.id).await?.ok_or_else(|| {
+        Error::not_found(
+            "no_key_share",
+            "You have no copy of this key version; request it with POST /api/channels/{id}/request_key",
+        )
+    })?;
+    Ok(axum::Json(MyKey {
+        success: true,
+        channel_id: id,
+        key_version: row.key_version,
+        encrypted_key: row.encrypted_key,
+        is_key_rotation: row.is_key_rotation,
+        sender_id: row.sender_id,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RequestResponse {
+    pub success: bool,
+    pub request_id: i64,
+}
+
+/// Asks the room's admins for the channel key; they get `channel_key_request`.
+/// Asking again while a request is open returns the same request.
+#[utoipa::path(post, path = "/api/channels/{id}/request_key", tag = "keys",
+    params(("id" = i64, Path, description = "Channel id")),
+    responses((status = 200, body = RequestResponse), (status = 404, body = ErrorBody)))]
+async fn request_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::Json<RequestResponse>, Error> {
+    let (access, channel) = member_channel(&state, &user, id).await?;
+    if !channel.is_encrypted {
+        return Err(Error::unprocessable(
+            "not_encrypted",
+            "This channel is not encrypted",
+        ));
+    }
+    let now = now_ms();
+    let request_id = match store::open_request(&state.db, id, user.id, now).await? {
+        Some(open) => open.id,
+        None => store::create_request(&state.db, id, user.id, now, now + REQUEST_TTL_MS).await?,
+    };
+    let approvers: Vec<i64> = rooms::members(&state.db, access.room.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.user_id != user.id)
+        .filter(|m| Role::parse(&m.role).is_some_and(|r| r >= Role::Admin))
+        .map(|m| m.user_id)
+        .collect();
+    state.notify.send(
+        approvers,
+        "channel_key_request",
+        json!({
+            "channel_id": id,
+            "room_id": access.room.id,
+            "requester_id": user.id,
+            "requester_username": user.username,
+            "request_id": request_id,
+            "key_version": channel.key_version,
+        }),
+    );
+    Ok(axum::Json(RequestResponse {
+        success: true,
+        request_id,
+    }))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct KeyBackup {
+    /// The identity sealed under the recovery passphrase (crypto crate `Backup`).
+    pub backup: String,
+}
+
+/// Stores my passphrase-sealed identity. The server cannot open it.
+#[utoipa::path(put, path = "/api/users/me/key_backup", tag = "keys", request_body = KeyBackup,
+    responses((status = 200, body = Success), (status = 422, body = ErrorBody)))]
+async fn put_backup(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<KeyBackup>,
+) -> Result<axum::Json<Success>, Error> {
+    if body.backup.len() > MAX_BACKUP || Backup::parse(&body.backup).is_err() {
+        return Err(Error::unprocessable(
+            "invalid_backup",
+            "Not a key backup made by a Securechat client",
+        ));
+    }
+    store::put_backup(&state.db, user.id, &body.backup, now_ms()).await?;
+    Ok(axum::Json(Success::new()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BackupResponse {
+    pub success: bool,
+    pub backup: String,
+    pub updated_at: String,
+}
+
+/// My passphrase-sealed identity, to restore on a new device.
+#[utoipa::path(get, path = "/api/users/me/key_backup", tag = "keys",
+    responses((status = 200, body = BackupResponse), (status = 404, body = ErrorBody)))]
+async fn get_backup(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<axum::Json<BackupResponse>, Error> {
+    let (backup, updated_at) = store::backup(&state.db, user.id)
+        .await?
+        .ok_or_else(|| Error::not_found("no_backup", "You have not stored a key backup"))?;
+    Ok(axum::Json(BackupResponse {
+        success: true,
+        backup,
+        updated_at: rfc3339(updated_at),
+    }))
+}

@@ -1,0 +1,277 @@
+//! SQL for public keys, sealed channel keys, key requests, key backups and
+//! channel key versions.
+
+use sqlx::FromRow;
+
+use crate::storage::Db;
+use crate::with_db;
+
+/// A user's published bundle.
+#[derive(Debug, Clone, FromRow)]
+pub struct PublicKeyRow {
+    pub public_key: String,
+    pub fingerprint: String,
+    pub updated_at: i64,
+}
+
+/// Stores a user's bundle; returns whether it replaced a different one.
+pub async fn set_public_key(
+    db: &Db,
+    user_id: i64,
+    public_key: &str,
+    fingerprint: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let previous: Option<String> =
+            sqlx::query_scalar("SELECT fingerprint FROM user_keys WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if previous.as_deref() == Some(fingerprint) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO user_keys (user_id, public_key, fingerprint, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
+             public_key = excluded.public_key, fingerprint = excluded.fingerprint, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(public_key)
+        .bind(fingerprint)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO user_key_history (user_id, fingerprint, changed_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(fingerprint)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(previous.is_some())
+    })
+}
+
+/// A user's published bundle.
+pub async fn public_key(db: &Db, user_id: i64) -> Result<Option<PublicKeyRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, PublicKeyRow>(
+            "SELECT public_key, fingerprint, updated_at FROM user_keys WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// A stored sealed key.
+#[derive(Debug, Clone, FromRow)]
+pub struct ShareRow {
+    pub channel_id: i64,
+    pub key_version: i64,
+    pub recipient_id: i64,
+    pub sender_id: i64,
+    pub encrypted_key: String,
+    pub is_key_rotation: bool,
+    pub created_at: i64,
+}
+
+/// Stores (or replaces) one recipient's sealed copy of a channel key.
+pub async fn put_share(db: &Db, share: &ShareRow) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "INSERT INTO channel_keys (channel_id, key_version, recipient_id, sender_id, \
+             encrypted_key, is_key_rotation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (channel_id, key_version, recipient_id) DO UPDATE SET \
+             sender_id = excluded.sender_id, encrypted_key = excluded.encrypted_key, \
+             is_key_rotation = excluded.is_key_rotation, created_at = excluded.created_at",
+        )
+        .bind(share.channel_id)
+        .bind(share.key_version)
+        .bind(share.recipient_id)
+        .bind(share.sender_id)
+        .bind(&share.encrypted_key)
+        .bind(share.is_key_rotation)
+        .bind(share.created_at)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// One recipient's sealed copy of a version.
+pub async fn share(
+    db: &Db,
+    channel_id: i64,
+    key_version: i64,
+    recipient_id: i64,
+) -> Result<Option<ShareRow>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, ShareRow>(
+            "SELECT channel_id, key_version, recipient_id, sender_id, encrypted_key, \
+             is_key_rotation, created_at FROM channel_keys \
+             WHERE channel_id = $1 AND key_version = $2 AND recipient_id = $3",
+        )
+        .bind(channel_id)
+        .bind(key_version)
+        .bind(recipient_id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Makes `version` the channel's current key version if it is the pending
+/// one (or the very first). Returns whether it changed.
+pub async fn promote(db: &Db, channel_id: i64, version: i64) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE channels SET key_version = $2, pending_version = NULL WHERE id = $1 \
+             AND (pending_version = $2 OR (key_version = 0 AND pending_version IS NULL AND $2 = 1))",
+        )
+        .bind(channel_id)
+        .bind(version)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() > 0)
+    })
+}
+
+/// Starts a rotation of a keyed channel: the pending version becomes the
+/// current one plus one (unchanged if a rotation is already pending).
+/// Returns the pending version, or `None` for a channel without a key yet.
+pub async fn begin_rotation(db: &Db, channel_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_scalar(
+            "UPDATE channels SET pending_version = COALESCE(pending_version, key_version + 1) \
+             WHERE id = $1 AND key_version > 0 RETURNING pending_version",
+        )
+        .bind(channel_id)
+        .fetch_optional(pool)
+        .await
+        .map(Option::flatten)
+    })
+}
+
+/// An open request for a channel key.
+#[derive(Debug, Clone, FromRow)]
+pub struct RequestRow {
+    pub id: i64,
+    pub channel_id: i64,
+    pub requester_id: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub fulfilled_at: Option<i64>,
+}
+
+/// The requester's newest unexpired, unfulfilled request for a channel.
+pub async fn open_request(
+    db: &Db,
+    channel_id: i64,
+    requester_id: i64,
+    now: i64,
+) -> Result<Option<RequestRow>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, RequestRow>(
+            "SELECT id, channel_id, requester_id, created_at, expires_at, fulfilled_at \
+             FROM key_requests WHERE channel_id = $1 AND requester_id = $2 \
+             AND fulfilled_at IS NULL AND expires_at > $3 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(channel_id)
+        .bind(requester_id)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// A request by id.
+pub async fn request(db: &Db, id: i64) -> Result<Option<RequestRow>, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_as::<_, RequestRow>(
+            "SELECT id, channel_id, requester_id, created_at, expires_at, fulfilled_at \
+             FROM key_requests WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Records a new request.
+pub async fn create_request(
+    db: &Db,
+    channel_id: i64,
+    requester_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<i64, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO key_requests (channel_id, requester_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(channel_id)
+        .bind(requester_id)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(pool)
+        .await
+    })
+}
+
+/// Marks the requester's open requests for a channel fulfilled.
+pub async fn fulfil_requests(
+    db: &Db,
+    channel_id: i64,
+    requester_id: i64,
+    by: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE key_requests SET fulfilled_at = $1, fulfilled_by = $2 \
+             WHERE channel_id = $3 AND requester_id = $4 AND fulfilled_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(channel_id)
+        .bind(requester_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+    })
+}
+
+/// Stores the user's passphrase-sealed identity.
+pub async fn put_backup(db: &Db, user_id: i64, backup: &str, now: i64) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "INSERT INTO key_backups (user_id, backup, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET backup = excluded.backup, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(user_id)
+        .bind(backup)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
+}
+
+/// The user's sealed identity and when it was stored.
+pub async fn backup(db: &Db, user_id: i64) -> Result<Option<(String, i64)>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, (String, i64)>(
+            "SELECT backup, updated_at FROM key_backups WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })
+}

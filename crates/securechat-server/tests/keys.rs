@@ -1,0 +1,601 @@
+//! The seed's channel-key protocol on the server, driven with the real
+//! crypto crate: public keys, shares, rotation on membership change, key
+//! requests, key backup — and the server refusing what does not fit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, backends, call, new_user, token};
+use securechat_client::{EventStream, Socket, SocketOptions};
+use securechat_crypto::{
+    Backup, ChannelKey, Envelope, Identity, PublicBundle, SealedShare, ShareContext, SharePurpose,
+};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+async fn connect(server: &Server, token: &str) -> (Socket, EventStream) {
+    Socket::connect(SocketOptions::new(&server.base).unwrap().token(token))
+        .await
+        .unwrap()
+}
+
+async fn next_event(events: &mut EventStream, name: &str) -> Value {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let e = events.recv().await.expect("connection ended");
+            if e.name == name {
+                return e.data().clone();
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {name} within {WAIT:?}"))
+}
+
+/// A signed-in user with an identity whose bundle is published.
+struct Member {
+    id: i64,
+    token: String,
+    identity: Identity,
+}
+
+async fn member(server: &Server, name: &str, password: &str) -> Member {
+    let token = token(server, name, password).await;
+    let (_, me) = call(server, Some(&token), "GET", "/api/auth/me", None).await;
+    let id = me["user"]["id"].as_i64().unwrap();
+    let identity = Identity::generate(id).unwrap();
+    let (s, body) = call(
+        server,
+        Some(&token),
+        "PUT",
+        "/api/users/me/public_key",
+        Some(json!({"public_key": identity.bundle().to_wire()})),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    Member {
+        id,
+        token,
+        identity,
+    }
+}
+
+async fn share(
+    server: &Server,
+    from: &Member,
+    to: &Member,
+    channel: i64,
+    version: u32,
+    purpose: SharePurpose,
+    key: &ChannelKey,
+) -> (u16, Value) {
+    let sealed = SealedShare::seal(
+        &from.identity,
+        &to.identity.bundle(),
+        channel,
+        version,
+        purpose,
+        key,
+    )
+    .unwrap();
+    call(
+        server,
+        Some(&from.token),
+        "POST",
+        "/api/channels/share_key",
+        Some(json!({
+            "user_id": to.id, "channel_id": channel, "encrypted_key": sealed.to_wire(),
+            "is_key_rotation": purpose.is_key_rotation(), "key_version": version,
+        })),
+    )
+    .await
+}
+
+async fn my_key(
+    server: &Server,
+    who: &Member,
+    from: &Member,
+    channel: i64,
+    version: u32,
+    purpose: SharePurpose,
+) -> ChannelKey {
+    let (s, body) = call(
+        server,
+        Some(&who.token),
+        "GET",
+        &format!("/api/channels/{channel}/key?version={version}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let sealed = SealedShare::parse(body["encrypted_key"].as_str().unwrap()).unwrap();
+    let expected = ShareContext {
+        channel_id: channel,
+        key_version: version,
+        sender_id: from.id,
+        recipient_id: who.id,
+        purpose,
+    };
+    sealed
+        .open(&who.identity, &from.identity.bundle(), &expected)
+        .unwrap()
+}
+
+async fn send_sealed(
+    socket: &Socket,
+    me: &Member,
+    key: &ChannelKey,
+    channel: i64,
+    version: u32,
+    counter: u32,
+    text: &str,
+) -> Value {
+    let envelope = Envelope::encrypt(
+        &me.identity,
+        key,
+        channel,
+        version,
+        counter,
+        text.as_bytes(),
+    )
+    .unwrap();
+    socket
+        .emit_with_ack(
+            "send_message",
+            &json!({
+                "channel_id": channel, "envelope": envelope.to_wire(), "key_version": version,
+                "client_msg_id": format!("{}-{version}-{counter}", me.id),
+            }),
+            WAIT,
+        )
+        .await
+        .unwrap()
+}
+
+async fn secrets_channel(server: &Server, token: &str) -> (i64, i64) {
+    let (_, mine) = call(server, Some(token), "GET", "/api/rooms", None).await;
+    let room = mine["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Project X")
+        .unwrap()
+        .clone();
+    let channel = room["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "secrets")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    (room["id"].as_i64().unwrap(), channel)
+}
+
+#[tokio::test]
+async fn encrypted_channel_end_to_end_with_rotation_on_kick() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let charlie = member(&server, "charlie", "password789").await;
+        let (room, secrets) = secrets_channel(&server, &alice.token).await;
+
+        // Public keys, exactly as the seed's client reads them.
+        let (s, key) = call(
+            &server,
+            Some(&bob.token),
+            "GET",
+            &format!("/api/users/{}/public_key", alice.id),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{backend:?}");
+        assert_eq!(key["success"], true);
+        assert_eq!(
+            PublicBundle::parse_for(key["public_key"].as_str().unwrap(), alice.id).unwrap(),
+            alice.identity.bundle()
+        );
+        let (s, body) = call(
+            &server,
+            Some(&bob.token),
+            "PUT",
+            "/api/users/me/public_key",
+            Some(json!({"public_key": alice.identity.bundle().to_wire()})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("invalid_public_key")),
+            "a bundle bound to someone else"
+        );
+
+        // First speaker establishes version 1 for everyone.
+        let (b_socket, mut b_events) = connect(&server, &bob.token).await;
+        let (a_socket, _a_events) = connect(&server, &alice.token).await;
+        let v1 = ChannelKey::generate().unwrap();
+        for to in [&bob, &charlie, &alice] {
+            let (s, body) =
+                share(&server, &alice, to, secrets, 1, SharePurpose::Initial, &v1).await;
+            assert_eq!(s, 200, "{body}");
+        }
+        let pushed = next_event(&mut b_events, "channel_key_share").await;
+        for field in [
+            "channel_id",
+            "encrypted_key",
+            "key_version",
+            "is_key_rotation",
+            "sender_id",
+        ] {
+            assert!(
+                pushed.get(field).is_some(),
+                "channel_key_share lacks {field}"
+            );
+        }
+        assert_eq!(
+            (
+                pushed["key_version"].as_i64(),
+                pushed["is_key_rotation"].as_bool()
+            ),
+            (Some(1), Some(false))
+        );
+        assert_eq!(
+            my_key(&server, &bob, &alice, secrets, 1, SharePurpose::Initial)
+                .await
+                .as_bytes(),
+            v1.as_bytes()
+        );
+
+        // Messages: ciphertext in, ciphertext out; bob decrypts.
+        for s in [&a_socket, &b_socket] {
+            s.emit_with_ack("join_channel", &json!({"channel_id": secrets}), WAIT)
+                .await
+                .unwrap();
+        }
+        let secret_text = "the launch code is 0000";
+        let ack = send_sealed(&a_socket, &alice, &v1, secrets, 1, 0, secret_text).await;
+        assert_eq!(ack["success"], true, "{ack}");
+        let received = next_event(&mut b_events, "new_message").await;
+        let envelope = Envelope::parse(received["envelope"].as_str().unwrap()).unwrap();
+        let plain = envelope
+            .decrypt(&v1, &alice.identity.bundle(), secrets, 1)
+            .unwrap();
+        assert_eq!(&plain[..], secret_text.as_bytes());
+        assert!(received["content"].is_null());
+        assert!(!server.log().contains(secret_text));
+
+        // charlie is kicked: rotation to version 2, announced with a rotator.
+        let (s, _) = call(
+            &server,
+            Some(&alice.token),
+            "DELETE",
+            &format!("/api/rooms/{room}/members/{}", charlie.id),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        let rotation = next_event(&mut b_events, "key_rotation_needed").await;
+        assert_eq!(rotation["channel_id"], secrets);
+        assert_eq!(rotation["new_version"], 2);
+        assert_eq!(rotation["reason"], "member_kicked");
+        let members: Vec<i64> = rotation["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect();
+        assert!(!members.contains(&charlie.id) && members.contains(&bob.id));
+        assert_eq!(rotation["rotator_id"], alice.id, "the online owner rotates");
+
+        // While pending, nothing is sent under the old key.
+        let refused = send_sealed(&b_socket, &bob, &v1, secrets, 1, 0, "old key").await;
+        assert_eq!(refused["code"], "key_rotation_pending");
+        let v2 = ChannelKey::generate().unwrap();
+        let (s, body) = share(
+            &server,
+            &alice,
+            &charlie,
+            secrets,
+            2,
+            SharePurpose::Rotation,
+            &v2,
+        )
+        .await;
+        assert!(
+            s == 403 || s == 404,
+            "the removed member never gets the new key: {s} {body}"
+        );
+        for to in [&bob, &alice] {
+            let (s, body) =
+                share(&server, &alice, to, secrets, 2, SharePurpose::Rotation, &v2).await;
+            assert_eq!(s, 200, "{body}");
+        }
+        let stale = send_sealed(&b_socket, &bob, &v1, secrets, 1, 1, "old key again").await;
+        assert_eq!(stale["code"], "stale_key_version");
+        assert_eq!(
+            my_key(&server, &bob, &alice, secrets, 2, SharePurpose::Rotation)
+                .await
+                .as_bytes(),
+            v2.as_bytes()
+        );
+        let ok = send_sealed(&b_socket, &bob, &v2, secrets, 2, 0, "new key").await;
+        assert_eq!(ok["success"], true, "{ok}");
+        let (s, _) = call(
+            &server,
+            Some(&charlie.token),
+            "GET",
+            &format!("/api/channels/{secrets}/key?version=2"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404, "charlie gets nothing of the new version");
+
+        // The database holds no plaintext of the encrypted channel.
+        let stored = common::db_count(
+            &server,
+            "SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND content IS NOT NULL",
+            secrets,
+        )
+        .await;
+        assert_eq!(stored, 0);
+    }
+}
+
+#[tokio::test]
+async fn shares_that_do_not_fit_are_refused() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let (_, secrets) = secrets_channel(&server, &alice.token).await;
+        let key = ChannelKey::generate().unwrap();
+        let post = |body: Value| {
+            call(
+                &server,
+                Some(&alice.token),
+                "POST",
+                "/api/channels/share_key",
+                Some(body),
+            )
+        };
+
+        // Sealed for bob but filed for alice (a replay to another recipient).
+        let for_bob = SealedShare::seal(
+            &alice.identity,
+            &bob.identity.bundle(),
+            secrets,
+            1,
+            SharePurpose::Initial,
+            &key,
+        )
+        .unwrap();
+        let (s, body) = post(json!({"user_id": alice.id, "channel_id": secrets, "encrypted_key": for_bob.to_wire(), "key_version": 1})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("share_context_mismatch")),
+            "{backend:?}"
+        );
+        // Another channel.
+        let other = SealedShare::seal(
+            &alice.identity,
+            &bob.identity.bundle(),
+            secrets + 1,
+            1,
+            SharePurpose::Initial,
+            &key,
+        )
+        .unwrap();
+        let (s, body) = post(json!({"user_id": bob.id, "channel_id": secrets, "encrypted_key": other.to_wire(), "key_version": 1})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("share_context_mismatch"))
+        );
+        // A version that is neither current nor pending.
+        let v5 = SealedShare::seal(
+            &alice.identity,
+            &bob.identity.bundle(),
+            secrets,
+            5,
+            SharePurpose::Initial,
+            &key,
+        )
+        .unwrap();
+        let (s, body) = post(json!({"user_id": bob.id, "channel_id": secrets, "encrypted_key": v5.to_wire(), "key_version": 5})).await;
+        assert_eq!((s, body["code"].as_str()), (409, Some("stale_key_version")));
+        // Made by someone else (bob's share, posted by alice).
+        let by_bob = SealedShare::seal(
+            &bob.identity,
+            &bob.identity.bundle(),
+            secrets,
+            1,
+            SharePurpose::Initial,
+            &key,
+        )
+        .unwrap();
+        let (s, _) = post(json!({"user_id": bob.id, "channel_id": secrets, "encrypted_key": by_bob.to_wire(), "key_version": 1})).await;
+        assert_eq!(s, 422);
+        // Garbage, and a plaintext channel.
+        let (s, body) = post(json!({"user_id": bob.id, "channel_id": secrets, "encrypted_key": "not a share", "key_version": 1})).await;
+        assert_eq!((s, body["code"].as_str()), (422, Some("invalid_share")));
+        let (_, mine) = call(&server, Some(&alice.token), "GET", "/api/rooms", None).await;
+        let lobby_general = mine["rooms"][0]["channels"][0]["id"].as_i64().unwrap();
+        let (s, _) = post(json!({"user_id": bob.id, "channel_id": lobby_general, "encrypted_key": for_bob.to_wire()})).await;
+        assert_eq!(s, 422);
+        // A sender without a published key cannot share.
+        let dave_token = new_user(&server, "dave").await.1;
+        let (s, _) = call(&server, Some(&dave_token), "POST", "/api/channels/share_key", Some(json!({"user_id": bob.id, "channel_id": secrets, "encrypted_key": for_bob.to_wire(), "key_version": 1}))).await;
+        assert_eq!(s, 404, "dave is not even a member");
+    }
+}
+
+#[tokio::test]
+async fn key_request_is_approved_by_an_admin() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let (room, secrets) = secrets_channel(&server, &alice.token).await;
+        let v1 = ChannelKey::generate().unwrap();
+        for to in [&bob, &alice] {
+            assert_eq!(
+                share(&server, &alice, to, secrets, 1, SharePurpose::Initial, &v1)
+                    .await
+                    .0,
+                200
+            );
+        }
+        let (dave_id, _) = new_user(&server, "dave").await;
+        let (_a, mut a_events) = connect(&server, &alice.token).await;
+        let (_b, mut b_events) = connect(&server, &bob.token).await;
+        call(
+            &server,
+            Some(&alice.token),
+            "POST",
+            &format!("/api/rooms/{room}/members"),
+            Some(json!({"user_id": dave_id})),
+        )
+        .await;
+        // dave's arrival rotates to version 2; the rotator forgets dave.
+        let rotation = next_event(&mut a_events, "key_rotation_needed").await;
+        assert_eq!(
+            (
+                rotation["new_version"].as_i64(),
+                rotation["reason"].as_str()
+            ),
+            (Some(2), Some("member_added")),
+            "{backend:?}"
+        );
+        let v2 = ChannelKey::generate().unwrap();
+        for to in [&bob, &alice] {
+            assert_eq!(
+                share(&server, &alice, to, secrets, 2, SharePurpose::Rotation, &v2)
+                    .await
+                    .0,
+                200
+            );
+        }
+        let dave = member(&server, "dave", "test-password").await;
+        let (s, _) = call(
+            &server,
+            Some(&dave.token),
+            "GET",
+            &format!("/api/channels/{secrets}/key"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404);
+
+        // The seed's request flow.
+        let (s, req) = call(
+            &server,
+            Some(&dave.token),
+            "POST",
+            &format!("/api/channels/{secrets}/request_key"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(req["success"], true);
+        let request_id = req["request_id"].as_i64().unwrap();
+        let (_, again) = call(
+            &server,
+            Some(&dave.token),
+            "POST",
+            &format!("/api/channels/{secrets}/request_key"),
+            None,
+        )
+        .await;
+        assert_eq!(again["request_id"], request_id, "an open request is reused");
+        for events in [&mut a_events, &mut b_events] {
+            let asked = next_event(events, "channel_key_request").await;
+            assert_eq!(asked["channel_id"], secrets);
+            assert_eq!(asked["requester_id"], dave.id);
+            assert_eq!(asked["requester_username"], "dave");
+            assert_eq!(asked["request_id"], request_id);
+        }
+        let (_d, mut d_events) = connect(&server, &dave.token).await;
+        let purpose = SharePurpose::Request { request_id };
+        let (s, body) = share(&server, &bob, &dave, secrets, 2, purpose, &v2).await;
+        assert_eq!(s, 200, "{body}");
+        let got = next_event(&mut d_events, "channel_key_share").await;
+        assert_eq!(got["is_key_rotation"], false);
+        assert_eq!(
+            my_key(&server, &dave, &bob, secrets, 2, purpose)
+                .await
+                .as_bytes(),
+            v2.as_bytes()
+        );
+        let (_, fresh) = call(
+            &server,
+            Some(&dave.token),
+            "POST",
+            &format!("/api/channels/{secrets}/request_key"),
+            None,
+        )
+        .await;
+        assert_ne!(
+            fresh["request_id"], request_id,
+            "the fulfilled request is closed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn key_backup_is_stored_opaquely() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let (s, body) = call(
+            &server,
+            Some(&alice.token),
+            "PUT",
+            "/api/users/me/key_backup",
+            Some(json!({"backup": "garbage"})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("invalid_backup")),
+            "{backend:?}"
+        );
+        let (s, _) = call(
+            &server,
+            Some(&alice.token),
+            "GET",
+            "/api/users/me/key_backup",
+            None,
+        )
+        .await;
+        assert_eq!(s, 404);
+        let sealed = Backup::seal(&alice.identity, b"correct horse battery staple")
+            .unwrap()
+            .to_wire();
+        let (s, _) = call(
+            &server,
+            Some(&alice.token),
+            "PUT",
+            "/api/users/me/key_backup",
+            Some(json!({"backup": sealed})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (_, got) = call(
+            &server,
+            Some(&alice.token),
+            "GET",
+            "/api/users/me/key_backup",
+            None,
+        )
+        .await;
+        let restored = Backup::parse(got["backup"].as_str().unwrap())
+            .unwrap()
+            .open(b"correct horse battery staple")
+            .unwrap();
+        assert_eq!(restored.bundle(), alice.identity.bundle());
+        assert!(!server.log().contains("correct horse"));
+    }
+}
