@@ -161,15 +161,14 @@ impl FromRequestParts<AppState> for AuthUser {
 /// The client's address: the peer, or with `TRUST_PROXY` the last hop
 /// recorded by the proxy in `X-Forwarded-For`.
 pub fn client_address(parts: &Parts, web: &WebSettings) -> String {
-    if web.trust_proxy {
-        if let Some(forwarded) = parts
+    if web.trust_proxy
+        && let Some(forwarded) = parts
             .headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
-        {
-            return forwarded.trim().to_owned();
-        }
+    {
+        return forwarded.trim().to_owned();
     }
     parts
         .extensions

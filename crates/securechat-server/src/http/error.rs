@@ -180,10 +180,10 @@ impl IntoResponse for Error {
             other => other.to_string(),
         };
         let mut response = json_error(status, self.code(), &message);
-        if let Self::TooManyRequests { retry_after, .. } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let Self::TooManyRequests { retry_after, .. } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

@@ -339,17 +339,17 @@ async fn ask_to_rotate<A: Adapter>(
         Ok::<_, crate::http::Error>((channel, members))
     }
     .await;
-    if let Ok((channel, members)) = found {
-        if let Some(version) = channel.pending_version {
-            let payload = crate::keys::rotation::payload(
-                &channel,
-                version,
-                "first_sender",
-                &members,
-                Some(user.id),
-            );
-            let _ = socket.emit("key_rotation_needed", &payload);
-        }
+    if let Ok((channel, members)) = found
+        && let Some(version) = channel.pending_version
+    {
+        let payload = crate::keys::rotation::payload(
+            &channel,
+            version,
+            "first_sender",
+            &members,
+            Some(user.id),
+        );
+        let _ = socket.emit("key_rotation_needed", &payload);
     }
 }
 
