@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Auth, Client};
+use crate::client::{Auth, Client, Empty};
 use crate::error::Result;
 use crate::token::SessionToken;
 
@@ -47,10 +47,6 @@ struct LoginBody {
     user: User,
     token: String,
 }
-
-/// Bodies that carry nothing but `success`.
-#[derive(Deserialize)]
-struct Empty {}
 
 impl Client {
     /// Creates an account. Does not log in.

@@ -103,6 +103,21 @@ impl Client {
         Socket::connect(self.socket_options()?).await
     }
 
+    /// `GET path` as the logged-in user.
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call::<(), T>(Method::GET, path, Auth::Required, None)
+            .await
+    }
+
+    /// `POST path` with an optional JSON body, as the logged-in user.
+    pub(crate) async fn post<B, T>(&self, path: &str, body: Option<&B>) -> Result<T>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        self.call(Method::POST, path, Auth::Required, body).await
+    }
+
     /// Sends one API request and decodes the success body as `T`.
     ///
     /// `path` is relative to the base URL, without a leading slash
@@ -138,6 +153,20 @@ impl Client {
     }
 }
 
+/// `path?key=value&…`, percent-encoded; empty values are left out.
+pub(crate) fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs.iter().filter(|(_, value)| !value.is_empty()) {
+        query.append_pair(key, value);
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 /// The success envelope: `success` plus the endpoint's own fields.
 #[derive(serde::Deserialize)]
 struct Envelope<T> {
@@ -145,6 +174,10 @@ struct Envelope<T> {
     #[serde(flatten)]
     data: T,
 }
+
+/// Bodies that carry nothing but `success` (extra fields are ignored).
+#[derive(serde::Deserialize)]
+pub(crate) struct Empty {}
 
 /// The error envelope.
 #[derive(serde::Deserialize)]
@@ -276,6 +309,15 @@ mod tests {
         );
         let long = "é".repeat(500);
         assert_eq!(excerpt(long.as_bytes()).chars().count(), 201);
+    }
+
+    #[test]
+    fn queries_are_encoded_and_empty_values_dropped() {
+        assert_eq!(with_query("api/users", &[("q", "")]), "api/users");
+        assert_eq!(
+            with_query("api/users", &[("q", "a b&c"), ("limit", "5")]),
+            "api/users?q=a+b%26c&limit=5"
+        );
     }
 
     #[test]

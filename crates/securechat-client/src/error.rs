@@ -24,6 +24,15 @@ pub enum Error {
     #[error(transparent)]
     Api(#[from] ApiError),
 
+    /// The server refused a Socket.IO request in its ack
+    /// `{success: false, message, code}` (`channel_not_found`, `rate_limited` …).
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+
+    /// A Socket.IO ack that is neither a success nor a documented refusal.
+    #[error("unexpected answer to `{event}`: {detail}")]
+    UnexpectedAck { event: String, detail: String },
+
     /// The server answered something that is not the documented envelope.
     #[error("unexpected response from the server (HTTP {status}): {detail}")]
     UnexpectedResponse { status: u16, detail: String },
@@ -94,10 +103,11 @@ impl From<tokio_tungstenite::tungstenite::Error> for Error {
 
 impl Error {
     /// The server's error code (`invalid_credentials`, `username_taken` …)
-    /// when the server refused the request.
+    /// when the server refused the request, over HTTP or in a Socket.IO ack.
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Api(api) => Some(&api.code),
+            Self::Rejected(rejection) => Some(&rejection.code),
             _ => None,
         }
     }
@@ -130,3 +140,22 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// A refusal in a Socket.IO ack: the event, the server's stable `code` and
+/// its `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub event: String,
+    pub code: String,
+    pub message: String,
+    /// From `retry_after_ms` on `rate_limited`.
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}, {})", self.message, self.code, self.event)
+    }
+}
+
+impl std::error::Error for Rejection {}

@@ -3,7 +3,10 @@
 //!
 //! - [`Client`] (`client.rs`): the JSON API core — base URL, session token,
 //!   the `success` envelope and [`ApiError`]; one module per API area adds
-//!   its calls (`auth.rs`: register, login, logout, me, change password).
+//!   its calls (`auth.rs`: register, login, logout, me, change password;
+//!   `rooms.rs`: rooms, channels, members, DMs, users; `messages.rs`:
+//!   history, and the socket requests `join_channel`, `send_message`,
+//!   `leave_channel` as [`Socket`] methods).
 //! - [`socketio`]: a small websocket-only Socket.IO v5 client on
 //!   tokio-tungstenite, built to hold thousands of connections per process
 //!   (one task each, small buffers). [`Client::socket`] connects it as the
@@ -26,11 +29,18 @@
 mod auth;
 mod client;
 mod error;
+mod messages;
+mod rooms;
 pub mod socketio;
 mod token;
 
 pub use auth::{NewUser, User};
 pub use client::Client;
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, Error, Rejection, Result};
+pub use messages::{
+    DEFAULT_ACK_TIMEOUT, HistoryPage, HistoryQuery, JoinedChannel, MAX_HISTORY_PAGE, Message,
+    MessageDeleted, OutgoingMessage, SendOptions, new_client_msg_id,
+};
+pub use rooms::{Channel, Member, NewRoom, Peer, PublicUser, Role, Room, RoomKind};
 pub use socketio::{DisconnectReason, Event, EventStream, Socket, SocketOptions};
 pub use token::SessionToken;

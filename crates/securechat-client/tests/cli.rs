@@ -1,14 +1,16 @@
 //! `securechat-cli` against the real server binary (see `common`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
-use securechat_client::Client;
+use securechat_client::{Client, OutgoingMessage};
 
 /// Runs the CLI with its session kept in `home`.
 fn cli(home: &Path, args: &[&str], stdin: &str) -> Output {
@@ -165,4 +167,278 @@ async fn logging_in_again_ends_the_replaced_session() {
         .unwrap()
         .with_token(securechat_client::SessionToken::new(first));
     assert_eq!(old.me().await.unwrap_err().status(), Some(401));
+}
+
+/// A logged-in CLI home for `username`.
+fn logged_in(server: &common::Server, username: &str, password: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let output = login(home.path(), server, username, &format!("{password}\n"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    home
+}
+
+#[tokio::test]
+async fn rooms_lists_rooms_channels_unread_counts_and_dms_by_peer() {
+    let server = common::Server::start();
+    let home = logged_in(&server, "alice", "password123");
+    let bob = common::login(&server, "bob").await;
+    let general = common::channel_id(&bob, "Lobby", "general").await;
+    let (socket, _events) = bob.socket().await.unwrap();
+    for text in ["one", "two"] {
+        socket
+            .send_message(&OutgoingMessage::new(general, text))
+            .await
+            .unwrap();
+    }
+    let alice_id = bob.find_users("alice").await.unwrap()[0].id;
+    bob.open_dm(alice_id).await.unwrap();
+
+    let output = cli(home.path(), &["rooms"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("Lobby  (public, member, 4 members)\n  #general  2 unread\n  #random\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Project X  (private, owner, 3 members)"),
+        "{text}"
+    );
+    assert!(text.contains("#secrets  encrypted"), "{text}");
+    assert!(text.contains("@bob  (direct message)"), "{text}");
+    assert!(
+        text.find("Project X").unwrap() < text.find("@bob").unwrap(),
+        "DMs after rooms: {text}"
+    );
+}
+
+#[tokio::test]
+async fn send_resolves_names_reads_stdin_and_explains_bad_names() {
+    let server = common::Server::start();
+    let home = logged_in(&server, "alice", "password123");
+    let alice = common::login(&server, "alice").await;
+    let general = common::channel_id(&alice, "Lobby", "general").await;
+
+    let output = cli(
+        home.path(),
+        &["send", "lobby/GENERAL", "hello", "there"],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("to Lobby/general"),
+        "{}",
+        stdout(&output)
+    );
+
+    let id = general.to_string();
+    let output = cli(
+        home.path(),
+        &["send", "--channel-id", &id, "-"],
+        "from\nstdin\n",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = cli(home.path(), &["send", "Lobby/#general", "-", "dash"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let page = alice
+        .history(general, securechat_client::HistoryQuery::after(0))
+        .await
+        .unwrap();
+    let texts: Vec<&str> = page
+        .messages
+        .iter()
+        .map(|m| m.content.as_deref().unwrap())
+        .collect();
+    assert_eq!(texts, ["hello there", "from\nstdin", "- dash"]);
+
+    let missing = cli(home.path(), &["send", "Nowhere/general", "hi"], "");
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("no room called `Nowhere`")
+            && stderr(&missing).contains("Lobby, Project X"),
+        "{}",
+        stderr(&missing)
+    );
+    let channel = cli(home.path(), &["send", "Lobby/nope", "hi"], "");
+    assert!(
+        stderr(&channel).contains("Lobby/general, Lobby/random"),
+        "{}",
+        stderr(&channel)
+    );
+    let several = cli(home.path(), &["send", "lobby", "hi"], "");
+    assert!(
+        stderr(&several).contains("several channels"),
+        "{}",
+        stderr(&several)
+    );
+    let empty = cli(home.path(), &["send", "Lobby/general", "-"], "\n");
+    assert!(
+        stderr(&empty).contains("the message is empty"),
+        "{}",
+        stderr(&empty)
+    );
+    let encrypted = cli(home.path(), &["send", "Project X/secrets", "plain"], "");
+    assert!(!encrypted.status.success());
+    assert!(
+        stderr(&encrypted).contains("plaintext_in_encrypted_channel"),
+        "{}",
+        stderr(&encrypted)
+    );
+    let logged_out = tempfile::tempdir().unwrap();
+    let output = cli(logged_out.path(), &["send", "Lobby/general", "hi"], "");
+    assert!(
+        stderr(&output).contains("not logged in"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// A running `tail`, its stdout read line by line on a thread.
+struct Tail {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: tempfile::NamedTempFile,
+}
+
+impl Tail {
+    fn spawn(home: &Path, args: &[&str]) -> Self {
+        let stderr = tempfile::NamedTempFile::new().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_securechat-cli"))
+            .arg("tail")
+            .args(args)
+            .env_clear()
+            .env("SECURECHAT_CLI_HOME", home)
+            .env("TZ", "UTC")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr.reopen().unwrap())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            stderr,
+        }
+    }
+
+    /// What it has written to standard error so far.
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.stderr.path()).unwrap()
+    }
+
+    /// The next line, within 15 seconds.
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(15))
+            .unwrap_or_else(|_| panic!("no line from tail; its stderr:\n{}", self.stderr()))
+    }
+
+    /// Asserts nothing more is printed within `window`.
+    fn quiet(&self, window: Duration) {
+        if let Ok(line) = self.lines.recv_timeout(window) {
+            panic!("unexpected line from tail: {line}");
+        }
+    }
+}
+
+impl Drop for Tail {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `[HH:MM] sender: text`.
+fn assert_line(line: &str, sender: &str, text: &str) {
+    let (clock, rest) = line.split_at(8);
+    assert!(
+        clock.starts_with('[')
+            && clock.ends_with("] ")
+            && clock[1..6].chars().filter(char::is_ascii_digit).count() == 4
+            && &clock[3..4] == ":",
+        "{line}"
+    );
+    assert_eq!(rest, format!("{sender}: {text}"), "{line}");
+}
+
+#[tokio::test]
+async fn send_then_tail_prints_history_then_live_messages() {
+    let server = common::Server::start();
+    let home = logged_in(&server, "alice", "password123");
+    for text in ["first", "second", "third"] {
+        let output = cli(home.path(), &["send", "Lobby/general", text], "");
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+
+    let tail = Tail::spawn(home.path(), &["lobby/general", "-n", "2"]);
+    assert_line(&tail.line(), "alice", "second");
+    assert_line(&tail.line(), "alice", "third");
+
+    let bob = common::login(&server, "bob").await;
+    let general = common::channel_id(&bob, "Lobby", "general").await;
+    let (socket, _events) = bob.socket().await.unwrap();
+    // The tail may still be joining: whatever the timing, each message
+    // appears once, in order.
+    for text in ["live one", "live two"] {
+        socket
+            .send_message(&OutgoingMessage::new(general, text))
+            .await
+            .unwrap();
+    }
+    assert_line(&tail.line(), "bob", "live one");
+    assert_line(&tail.line(), "bob", "live two");
+    // Other channels stay out of it.
+    let random = common::channel_id(&bob, "Lobby", "random").await;
+    socket
+        .send_message(&OutgoingMessage::new(random, "elsewhere"))
+        .await
+        .unwrap();
+    tail.quiet(Duration::from_millis(500));
+}
+
+#[tokio::test]
+async fn tail_reconnects_after_the_server_restarts_and_misses_nothing() {
+    let mut server = common::Server::start();
+    let home = logged_in(&server, "alice", "password123");
+    let tail = Tail::spawn(home.path(), &["Lobby/general", "-n", "0"]);
+
+    let bob = common::login(&server, "bob").await;
+    let general = common::channel_id(&bob, "Lobby", "general").await;
+    {
+        let (socket, _events) = bob.socket().await.unwrap();
+        socket
+            .send_message(&OutgoingMessage::new(general, "before"))
+            .await
+            .unwrap();
+    }
+    assert_line(&tail.line(), "bob", "before");
+
+    // Down long enough for a few failed attempts (0.25 s, 0.5 s, 1 s …), so
+    // the tail is backing off when the messages below are sent: it must
+    // catch up with them on rejoining, not live.
+    server.restart(Duration::from_millis(1500));
+    let (socket, _events) = bob.socket().await.unwrap();
+    for i in 0..5 {
+        socket
+            .send_message(&OutgoingMessage::new(general, format!("after restart {i}")))
+            .await
+            .unwrap();
+    }
+    for i in 0..5 {
+        assert_line(&tail.line(), "bob", &format!("after restart {i}"));
+    }
+    tail.quiet(Duration::from_millis(500));
+    let log = tail.stderr();
+    assert!(log.contains("reconnecting in"), "{log}");
+    assert!(log.contains("cannot reconnect"), "{log}");
 }

@@ -37,24 +37,18 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     log: Arc<Mutex<String>>,
-    _dir: tempfile::TempDir,
+    /// The data directory (database), kept across restarts.
+    dir: tempfile::TempDir,
 }
 
 impl Server {
     pub fn start() -> Self {
         let binary = binary();
         let dir = tempfile::tempdir().unwrap();
-        let env = [
-            ("DATA_DIR", dir.path().to_str().unwrap()),
-            ("APP_ENV", "development"),
-            ("HOST", "127.0.0.1"),
-            ("PORT", "0"),
-            ("RUST_LOG", "warn"),
-        ];
         let init = Command::new(&binary)
             .args(["init-db", "--demo"])
             .env_clear()
-            .envs(env)
+            .envs(env(&dir, 0))
             .output()
             .unwrap();
         assert!(
@@ -62,43 +56,27 @@ impl Server {
             "init-db failed: {}",
             String::from_utf8_lossy(&init.stderr)
         );
-        let mut child = Command::new(&binary)
-            .arg("serve")
-            .env_clear()
-            .envs(env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
         let log = Arc::new(Mutex::new(String::new()));
-        let sink = Arc::clone(&log);
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.split("listening on ").nth(1) {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-            }
-        });
-        let Ok(base) = rx.recv_timeout(Duration::from_secs(30)) else {
-            let _ = child.kill();
-            panic!("the server did not start; log:\n{}", log.lock().unwrap());
-        };
+        let (child, base) = serve(&dir, 0, &log);
         Self {
             child,
             base,
             log,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// Stops the server (SIGKILL: no goodbye to clients) and, `down_for`
+    /// later, starts it again on the same port with the same data: sessions
+    /// and messages survive.
+    pub fn restart(&mut self, down_for: Duration) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(down_for);
+        let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
+        let (child, base) = serve(&self.dir, port, &self.log);
+        assert_eq!(base, self.base);
+        self.child = child;
     }
 
     /// Everything the server has logged so far.
@@ -107,9 +85,82 @@ impl Server {
     }
 }
 
+fn env(dir: &tempfile::TempDir, port: u16) -> Vec<(&'static str, String)> {
+    vec![
+        ("DATA_DIR", dir.path().to_str().unwrap().to_owned()),
+        ("APP_ENV", "development".to_owned()),
+        ("HOST", "127.0.0.1".to_owned()),
+        ("PORT", port.to_string()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+}
+
+/// Runs `serve` and waits for its `listening on <url>` line.
+fn serve(dir: &tempfile::TempDir, port: u16, log: &Arc<Mutex<String>>) -> (Child, String) {
+    let mut child = Command::new(binary())
+        .arg("serve")
+        .env_clear()
+        .envs(env(dir, port))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sink = Arc::clone(log);
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.split("listening on ").nth(1) {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    let Ok(base) = rx.recv_timeout(Duration::from_secs(30)) else {
+        let _ = child.kill();
+        panic!("the server did not start; log:\n{}", log.lock().unwrap());
+    };
+    (child, base)
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A client logged in as `username` (demo passwords).
+pub async fn login(server: &Server, username: &str) -> securechat_client::Client {
+    let password = match username {
+        "alice" => "password123",
+        "bob" => "password456",
+        "charlie" => "password789",
+        "admin" => "admin123",
+        other => panic!("no demo password for {other}"),
+    };
+    let mut client = securechat_client::Client::new(&server.base).unwrap();
+    client.login(username, password).await.unwrap();
+    client
+}
+
+/// The id of `room`/`channel` as `client` sees it.
+pub async fn channel_id(client: &securechat_client::Client, room: &str, channel: &str) -> i64 {
+    let rooms = client.rooms().await.unwrap();
+    let room = rooms
+        .iter()
+        .find(|r| r.name == room)
+        .unwrap_or_else(|| panic!("no room {room}"));
+    room.channels
+        .iter()
+        .find(|c| c.name == channel)
+        .unwrap_or_else(|| panic!("no channel {channel}"))
+        .id
 }

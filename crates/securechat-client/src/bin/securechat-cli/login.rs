@@ -37,10 +37,10 @@ pub async fn run(args: Args, file: &SessionFile) -> Result<()> {
 
     // Replacing a saved session: end the old one on its server rather than
     // leave it valid and forgotten. Best effort: it may have expired.
-    if let Ok(Some(previous)) = file.load() {
-        if let Ok(mut previous) = previous.client() {
-            let _ = previous.logout().await;
-        }
+    if let Ok(Some(previous)) = file.load()
+        && let Ok(mut previous) = previous.client()
+    {
+        let _ = previous.logout().await;
     }
     file.save(&Session {
         server: client.base_url().to_string(),

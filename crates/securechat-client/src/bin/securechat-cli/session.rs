@@ -9,8 +9,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use securechat_client::{Client, SessionToken};
+use anyhow::{Context, Result, anyhow, bail};
+use securechat_client::{ApiError, Client, Error, SessionToken};
 use serde::{Deserialize, Serialize};
 
 const FILE_NAME: &str = "session.json";
@@ -74,6 +74,27 @@ impl SessionFile {
                 Err(error).with_context(|| format!("cannot read {}", self.path.display()))
             }
         }
+    }
+
+    /// The saved session, or the advice to log in.
+    pub fn require(&self) -> Result<Session> {
+        self.load()?
+            .context("not logged in; run `securechat-cli login <username>`")
+    }
+
+    /// An SDK error as the CLI reports it. A 401 means the server has ended
+    /// the session: it is forgotten here too, and the user told to log in.
+    pub fn explain(&self, session: &Session, error: Error) -> anyhow::Error {
+        if let Error::Api(ApiError { status: 401, .. }) = error {
+            if let Err(removal) = self.remove() {
+                return removal;
+            }
+            return anyhow!(
+                "the session of {} has ended (logged out elsewhere, password changed or expired); log in again",
+                session.username
+            );
+        }
+        error.into()
     }
 
     /// Saves atomically: a private temporary file renamed over the old one,
