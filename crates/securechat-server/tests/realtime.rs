@@ -802,3 +802,42 @@ async fn room_changes_are_pushed_live() {
         );
     }
 }
+
+#[tokio::test]
+async fn ending_a_session_closes_its_sockets() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let first = token(&server, "alice", "password123").await;
+        let second = token(&server, "alice", "password123").await;
+        let general = channel_id(&server, &first, "Lobby", "general").await;
+        let (s1, mut e1) = connect(&server, &first).await;
+        let (s2, mut e2) = connect(&server, &second).await;
+
+        // A password change from the second session ends the first.
+        let (status, _) = call(
+            &server,
+            Some(&second),
+            "POST",
+            "/api/auth/password",
+            Some(json!({"current_password": "password123", "new_password": "password-new"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{backend:?}");
+        next_event(&mut e1, "session_ended").await;
+        tokio::time::timeout(WAIT, s1.closed())
+            .await
+            .expect("the ended session's socket closes");
+        assert_eq!(
+            send(&s2, general, "still here", "s2-1").await["success"],
+            true
+        );
+
+        // Logging out closes the session's own sockets.
+        let (status, _) = call(&server, Some(&second), "POST", "/api/auth/logout", None).await;
+        assert_eq!(status, 200);
+        next_event(&mut e2, "session_ended").await;
+        tokio::time::timeout(WAIT, s2.closed())
+            .await
+            .expect("the logged-out socket closes");
+    }
+}

@@ -168,6 +168,7 @@ async fn login(
     ))]
 async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<impl IntoResponse, Error> {
     store::delete_session(&state.db, &user.session_hash).await?;
+    state.notify.sessions_ended(user.id);
     Ok((
         AppendHeaders([(header::SET_COOKIE, session::clear_cookie(&state.web))]),
         axum::Json(Success::new()),
@@ -185,6 +186,7 @@ async fn logout_all(
     user: AuthUser,
 ) -> Result<impl IntoResponse, Error> {
     let ended = store::delete_user_sessions(&state.db, user.id).await?;
+    state.notify.sessions_ended(user.id);
     tracing::info!(user_id = user.id, sessions = ended, "logged out everywhere");
     Ok((
         AppendHeaders([(header::SET_COOKIE, session::clear_cookie(&state.web))]),
@@ -253,6 +255,7 @@ async fn change_password(
     }
     let hash = state.hasher.hash(Zeroizing::new(body.new_password)).await?;
     store::set_password(&state.db, user.id, &hash, now, Some(&user.session_hash)).await?;
+    state.notify.sessions_ended(user.id);
     tracing::info!(user_id = user.id, "password changed; other sessions ended");
     Ok(axum::Json(Success::new()))
 }

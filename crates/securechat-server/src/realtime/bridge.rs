@@ -17,6 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{Realtime, names};
 use crate::auth::store as users;
 use crate::keys;
+use crate::notify::Notification;
 use crate::rooms::events::{Departure, RoomEvent};
 use crate::rooms::store as rooms;
 use crate::rooms::view::ChannelView;
@@ -41,11 +42,14 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState, realtime: Realtim
                 Err(RecvError::Closed) => return,
             },
             push = pushes.recv() => match push {
-                Ok(push) => {
-                    let rooms: Vec<Room> = push.user_ids.iter().map(|&id| names::user(id)).collect();
-                    if let Err(e) = io.to(rooms).emit(push.event, &push.data).await {
-                        tracing::warn!(event = push.event, error = %e, "push failed");
+                Ok(Notification::Emit { user_ids, event, data }) => {
+                    let rooms: Vec<Room> = user_ids.iter().map(|&id| names::user(id)).collect();
+                    if let Err(e) = io.to(rooms).emit(event, &data).await {
+                        tracing::warn!(event, error = %e, "push failed");
                     }
+                }
+                Ok(Notification::SessionsEnded { user_id }) => {
+                    super::sessions::close_ended(&io, &state, Some(user_id)).await;
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::error!(missed, "socket bridge fell behind pushes");

@@ -8,6 +8,8 @@
 //!   removes sockets from rooms and channels at once on kick, ban or delete.
 //! - [`ack`]: the `{success, …}` / `{success: false, message, code}` replies.
 //! - [`names`]: the socket room names (`user:ID`, `room:ID`, `channel:ID`).
+//! - [`sessions`]: closing sockets whose session ended (logout, password
+//!   change, disabled account, expiry).
 //!
 //! Every handler is generic over the socketioxide [`Adapter`], so the Redis
 //! adapter (for several nodes) drops in without touching them.
@@ -32,6 +34,7 @@ pub mod bridge;
 pub mod connect;
 pub mod handlers;
 pub mod names;
+pub mod sessions;
 
 /// Largest Socket.IO packet accepted (a 64 KiB envelope plus framing).
 const MAX_PAYLOAD: u64 = 96 * 1024;
@@ -135,6 +138,7 @@ pub fn layer(state: &AppState) -> SocketIoLayer<LocalAdapter> {
         .with_state(realtime.clone())
         .build_layer();
     register(&io);
+    tokio::spawn(sessions::sweep(io.clone(), state.clone()));
     tokio::spawn(bridge::run(io, state.clone(), realtime));
     layer
 }
