@@ -46,14 +46,17 @@ export async function call(server, session, method, path, body) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return { status: response.status, body: await readBody(response) };
+}
+
+/** A response body: parsed JSON, `null` if empty, else the text. */
+export async function readBody(response) {
   const text = await response.text();
-  let json = null;
   try {
-    json = text === '' ? null : JSON.parse(text);
+    return text === '' ? null : JSON.parse(text);
   } catch {
-    json = text;
+    return text;
   }
-  return { status: response.status, body: json };
 }
 
 /** The room called `roomName` in `GET /api/rooms`, as `session` sees it. */
@@ -71,4 +74,19 @@ export async function findChannel(server, session, roomName, channelName) {
   const channel = room.channels.find((c) => c.name === channelName);
   assert.ok(channel, `no channel ${channelName} in room ${roomName}`);
   return { roomId: room.id, channelId: channel.id };
+}
+
+/**
+ * `POST /api/auth/register` {username, password} (201), then `login`.
+ * Returns the session, like `login`.
+ */
+export async function register(server, username, password) {
+  const response = await fetch(`${server.url}/api/auth/register`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: server.url },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = await response.json().catch(() => null);
+  assert.equal(response.status, 201, `register ${username}: ${JSON.stringify(body)}`);
+  return login(server, username, password);
 }
