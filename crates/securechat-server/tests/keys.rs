@@ -281,7 +281,7 @@ async fn encrypted_channel_end_to_end_with_rotation_on_kick() {
         let rotation = next_event(&mut b_events, "key_rotation_needed").await;
         assert_eq!(rotation["channel_id"], secrets);
         assert_eq!(rotation["new_version"], 2);
-        assert_eq!(rotation["reason"], "member_kicked");
+        assert_eq!(rotation["reason"], "member_removed");
         let members: Vec<i64> = rotation["members"]
             .as_array()
             .unwrap()
@@ -324,6 +324,50 @@ async fn encrypted_channel_end_to_end_with_rotation_on_kick() {
         );
         let ok = send_sealed(&b_socket, &bob, &v2, secrets, 2, 0, "new key").await;
         assert_eq!(ok["success"], true, "{ok}");
+
+        // Envelopes that do not fit are refused before they are stored.
+        let post = |envelope: String, id: &'static str| {
+            let socket = b_socket.clone();
+            async move {
+                socket
+                    .emit_with_ack(
+                        "send_message",
+                        &json!({"channel_id": secrets,
+                    "envelope": envelope, "key_version": 2, "client_msg_id": id}),
+                        WAIT,
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let elsewhere = Envelope::encrypt(&bob.identity, &v2, secrets + 1, 2, 1, b"x").unwrap();
+        assert_eq!(
+            post(elsewhere.to_wire(), "bad-1").await["code"],
+            "envelope_context_mismatch"
+        );
+        let by_alice = Envelope::encrypt(&alice.identity, &v2, secrets, 2, 1, b"x").unwrap();
+        assert_eq!(
+            post(by_alice.to_wire(), "bad-2").await["code"],
+            "envelope_context_mismatch"
+        );
+        assert_eq!(
+            post("not-an-envelope".into(), "bad-3").await["code"],
+            "invalid_envelope"
+        );
+        let mut forged = Envelope::encrypt(&bob.identity, &v2, secrets, 2, 1, b"x")
+            .unwrap()
+            .to_wire();
+        let flip = if forged.as_bytes()[80] == b'A' {
+            "B"
+        } else {
+            "A"
+        };
+        forged.replace_range(80..81, flip);
+        let code = post(forged, "bad-4").await["code"].clone();
+        assert!(
+            code == "bad_envelope_signature" || code == "invalid_envelope",
+            "{code}"
+        );
         let (s, _) = call(
             &server,
             Some(&charlie.token),

@@ -2,6 +2,7 @@
 //! user against the channel's room and validates the input before touching
 //! storage. Being connected proves nothing; every call checks membership.
 
+use securechat_crypto::{Envelope, PublicBundle};
 use serde::Deserialize;
 
 use super::store::{self, MessageRow, NewMessage};
@@ -110,8 +111,9 @@ pub async fn send(
     }
     let (_, channel) = member_channel(state, user, req.channel_id).await?;
     let (content, envelope) = body_for(&channel, req.content.as_deref(), req.envelope.as_deref())?;
-    if channel.is_encrypted {
+    if let Some(envelope) = envelope {
         check_key_version(&channel, req.key_version)?;
+        check_envelope(state, user.id, &channel, req.key_version, envelope).await?;
     }
     if let Some(reply_to) = req.reply_to {
         let target = store::by_id(&state.db, reply_to).await?;
@@ -163,6 +165,48 @@ fn check_key_version(channel: &ChannelRow, claimed: Option<i64>) -> Result<(), E
     Ok(())
 }
 
+/// What the server can check of a ciphertext without any key: that it is a
+/// well-formed envelope whose header names this channel, the claimed key
+/// version and the sender, signed by the sender's published bundle. Anything
+/// else (garbage, a replay from another channel or version, someone else's
+/// envelope) is refused before it is stored or relayed.
+async fn check_envelope(
+    state: &AppState,
+    sender_id: i64,
+    channel: &ChannelRow,
+    key_version: Option<i64>,
+    envelope: &str,
+) -> Result<(), Error> {
+    let parsed = Envelope::parse(envelope).map_err(|e| {
+        Error::unprocessable("invalid_envelope", format!("Not a message envelope: {e}"))
+    })?;
+    let header = parsed.header();
+    if header.channel_id != channel.id
+        || Some(i64::from(header.key_version)) != key_version
+        || header.sender_id != sender_id
+    {
+        return Err(Error::unprocessable(
+            "envelope_context_mismatch",
+            "The envelope names another channel, key version or sender",
+        ));
+    }
+    let bundle = crate::keys::store::public_key(&state.db, sender_id)
+        .await?
+        .and_then(|row| PublicBundle::parse_for(&row.public_key, sender_id).ok())
+        .ok_or_else(|| {
+            Error::conflict(
+                "no_public_key",
+                "Publish your public key before sending here",
+            )
+        })?;
+    parsed.verify_signature(&bundle).map_err(|_| {
+        Error::unprocessable(
+            "bad_envelope_signature",
+            "The envelope is not signed by your key",
+        )
+    })
+}
+
 fn message_not_found() -> Error {
     Error::not_found("message_not_found", "No such message in a channel of yours")
 }
@@ -199,6 +243,9 @@ pub async fn edit(
         ));
     }
     let (content, envelope) = body_for(&channel, content, envelope)?;
+    if let Some(envelope) = envelope {
+        check_envelope(state, user.id, &channel, message.key_version, envelope).await?;
+    }
     store::edit(&state.db, message_id, content, envelope, now_ms()).await?;
     store::by_id(&state.db, message_id)
         .await?

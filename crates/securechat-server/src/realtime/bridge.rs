@@ -22,6 +22,7 @@ use crate::rooms::events::{Departure, RoomEvent};
 use crate::rooms::store as rooms;
 use crate::rooms::view::ChannelView;
 use crate::state::AppState;
+use securechat_crypto::RotationReason;
 
 /// Runs until the buses close (server shutdown): room events, and pushes
 /// from HTTP handlers ([`crate::notify`]).
@@ -103,7 +104,14 @@ async fn apply<A: Adapter>(
             let body = json!({"room_id": room_id, "user_id": user_id,
                 "username": username, "role": role});
             emit(io, names::room(room_id), "member_joined", &body).await;
-            rotate(io, state, realtime, room_id, "member_added").await?;
+            rotate(
+                io,
+                state,
+                realtime,
+                room_id,
+                RotationReason::MemberAdded.as_str(),
+            )
+            .await?;
         }
         RoomEvent::MemberLeft {
             room_id,
@@ -128,11 +136,7 @@ async fn apply<A: Adapter>(
             let body = json!({"room_id": room_id, "user_id": user_id, "reason": reason});
             emit(io, names::room(room_id), "member_left", &body).await;
             emit(io, names::user(user_id), "member_left", &body).await;
-            let why = match how {
-                Departure::Left => "member_left",
-                Departure::Kicked => "member_kicked",
-                Departure::Banned => "member_banned",
-            };
+            let why = RotationReason::MemberRemoved.as_str();
             rotate(io, state, realtime, room_id, why).await?;
         }
         RoomEvent::RoleChanged {
