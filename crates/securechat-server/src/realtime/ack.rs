@@ -53,6 +53,20 @@ pub fn rate_limited<A: Adapter>(ack: AckSender<A>, wait: std::time::Duration) {
     }));
 }
 
+/// The event's data, or `None` after answering that it is malformed.
+pub fn parsed<A: Adapter, T>(
+    data: Result<T, socketioxide::ParserError>,
+    ack: AckSender<A>,
+) -> Option<(T, AckSender<A>)> {
+    match data {
+        Ok(value) => Some((value, ack)),
+        Err(e) => {
+            bad_payload(ack, &e.to_string());
+            None
+        }
+    }
+}
+
 /// Answers a malformed payload.
 pub fn bad_payload<A: Adapter>(ack: AckSender<A>, detail: &str) {
     err(

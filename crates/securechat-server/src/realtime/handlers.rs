@@ -46,9 +46,8 @@ async fn join_channel<A: Adapter>(
     TryData(data): TryData<JoinChannel>,
     ack: AckSender<A>,
 ) {
-    let req = match data {
-        Ok(req) => req,
-        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
     };
     if let Err(e) = service::member_channel(&state, &user, req.channel_id).await {
         return ack::err(ack, &e);
@@ -118,9 +117,8 @@ async fn send_message<A: Adapter>(
     TryData(data): TryData<SendRequest>,
     ack: AckSender<A>,
 ) {
-    let req = match data {
-        Ok(req) => req,
-        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
     };
     if let Err(wait) = realtime.may_send(user.id) {
         return ack::rate_limited(ack, wait);
@@ -164,9 +162,8 @@ async fn edit_message<A: Adapter>(
     TryData(data): TryData<EditMessage>,
     ack: AckSender<A>,
 ) {
-    let req = match data {
-        Ok(req) => req,
-        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
     };
     match service::edit(
         &state,
@@ -204,9 +201,8 @@ async fn delete_message<A: Adapter>(
     TryData(data): TryData<MessageRef>,
     ack: AckSender<A>,
 ) {
-    let req = match data {
-        Ok(req) => req,
-        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
     };
     match service::delete(&state, &user, req.message_id).await {
         Ok(row) => {
@@ -232,9 +228,8 @@ async fn typing<A: Adapter>(
     TryData(data): TryData<ChannelRef>,
     ack: AckSender<A>,
 ) {
-    let req = match data {
-        Ok(req) => req,
-        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
     };
     if let Err(e) = service::member_channel(&state, &user, req.channel_id).await {
         return ack::err(ack, &e);
@@ -264,9 +259,8 @@ async fn mark_read<A: Adapter>(
     TryData(data): TryData<MarkRead>,
     ack: AckSender<A>,
 ) {
-    let req = match data {
-        Ok(req) => req,
-        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
     };
     match service::mark_read(&state, &user, req.channel_id, req.message_id).await {
         Ok(unread) => {
@@ -292,9 +286,8 @@ async fn react<A: Adapter>(
     TryData(data): TryData<React>,
     ack: AckSender<A>,
 ) {
-    let req = match data {
-        Ok(req) => req,
-        Err(e) => return ack::bad_payload(ack, &e.to_string()),
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
     };
     let result = async {
         let (message, on) = service::react(&state, &user, req.message_id, &req.emoji).await?;
