@@ -6,35 +6,12 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{Server, backends, call, new_user, token};
-use securechat_client::{EventStream, Socket, SocketOptions};
+use common::{Server, WAIT, backends, call, connect, new_user, next_event, token};
+use securechat_client::Socket;
 use securechat_crypto::{
     Backup, ChannelKey, Envelope, Identity, PublicBundle, SealedShare, ShareContext, SharePurpose,
 };
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(5);
-
-async fn connect(server: &Server, token: &str) -> (Socket, EventStream) {
-    Socket::connect(SocketOptions::new(&server.base).unwrap().token(token))
-        .await
-        .unwrap()
-}
-
-async fn next_event(events: &mut EventStream, name: &str) -> Value {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let e = events.recv().await.expect("connection ended");
-            if e.name == name {
-                return e.data().clone();
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {name} within {WAIT:?}"))
-}
 
 /// A signed-in user with an identity whose bundle is published.
 struct Member {

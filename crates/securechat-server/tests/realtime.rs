@@ -7,30 +7,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Server, backends, call, db_count, new_user, token};
+use common::{
+    Backend, Server, WAIT, backends, call, connect, db_count, new_user, next_event, token,
+};
 use securechat_client::{EventStream, Socket, SocketOptions};
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(5);
-
-async fn connect(server: &Server, token: &str) -> (Socket, EventStream) {
-    let options = SocketOptions::new(&server.base).unwrap().token(token);
-    Socket::connect(options).await.unwrap()
-}
-
-/// The next event called `name`, skipping others.
-async fn next_event(events: &mut EventStream, name: &str) -> Value {
-    let found = tokio::time::timeout(WAIT, async {
-        loop {
-            let event = events.recv().await.expect("connection ended");
-            if event.name == name {
-                return event.data().clone();
-            }
-        }
-    })
-    .await;
-    found.unwrap_or_else(|_| panic!("no {name} event within {WAIT:?}"))
-}
 
 /// Asserts no event called `name` arrives within `window`.
 async fn no_event(events: &mut EventStream, name: &str, window: Duration) {

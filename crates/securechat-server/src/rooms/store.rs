@@ -503,39 +503,17 @@ pub async fn remove_member(
     })
 }
 
-/// Changes a member's role.
-pub async fn set_role(
+/// Changes members' roles in one transaction with its audit entry. One pair
+/// for a promotion or demotion; two for an ownership transfer.
+pub async fn set_roles(
     db: &Db,
     room_id: i64,
-    user_id: i64,
-    role: Role,
+    roles: &[(i64, Role)],
     audit: Audit,
 ) -> Result<(), sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        sqlx::query("UPDATE room_members SET role = $1 WHERE room_id = $2 AND user_id = $3")
-            .bind(role.as_str())
-            .bind(room_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        write_audit!(tx, audit);
-        tx.commit().await?;
-        Ok(())
-    })
-}
-
-/// Makes `to` the owner and `from` an admin, atomically.
-pub async fn transfer(
-    db: &Db,
-    room_id: i64,
-    from: i64,
-    to: i64,
-    audit: Audit,
-) -> Result<(), sqlx::Error> {
-    with_db!(db, write, |pool| {
-        let mut tx = pool.begin().await?;
-        for (user, role) in [(from, Role::Admin), (to, Role::Owner)] {
+        for (user, role) in roles {
             sqlx::query("UPDATE room_members SET role = $1 WHERE room_id = $2 AND user_id = $3")
                 .bind(role.as_str())
                 .bind(room_id)

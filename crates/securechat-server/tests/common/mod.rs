@@ -383,3 +383,34 @@ pub async fn db_count(server: &Server, sql: &'static str, id: i64) -> i64 {
             .unwrap()
     }
 }
+
+/// How long socket tests wait for an ack or an event.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// A Socket.IO connection authenticated with `token`, via the Rust client.
+pub async fn connect(
+    server: &Server,
+    token: &str,
+) -> (securechat_client::Socket, securechat_client::EventStream) {
+    let options = securechat_client::SocketOptions::new(&server.base)
+        .unwrap()
+        .token(token);
+    securechat_client::Socket::connect(options).await.unwrap()
+}
+
+/// The next event called `name`, skipping others.
+pub async fn next_event(
+    events: &mut securechat_client::EventStream,
+    name: &str,
+) -> serde_json::Value {
+    let found = tokio::time::timeout(WAIT, async {
+        loop {
+            let event = events.recv().await.expect("connection ended");
+            if event.name == name {
+                return event.data().clone();
+            }
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("no {name} event within {WAIT:?}"))
+}

@@ -242,7 +242,7 @@ pub async fn set_role(
     let audit = Audit::new(id, user.id, "role_changed", now_ms())
         .target(target_id)
         .detail(format!("{} -> {}", target.role, body.role.as_str()));
-    store::set_role(&state.db, id, target_id, body.role, audit).await?;
+    store::set_roles(&state.db, id, &[(target_id, body.role)], audit).await?;
     state.events.publish(RoomEvent::RoleChanged {
         room_id: id,
         user_id: target_id,
@@ -337,7 +337,13 @@ pub async fn transfer(
         return Err(not_member());
     }
     let audit = Audit::new(id, user.id, "ownership_transferred", now_ms()).target(body.user_id);
-    store::transfer(&state.db, id, user.id, body.user_id, audit).await?;
+    store::set_roles(
+        &state.db,
+        id,
+        &[(user.id, Role::Admin), (body.user_id, Role::Owner)],
+        audit,
+    )
+    .await?;
     for (user_id, role) in [(body.user_id, Role::Owner), (user.id, Role::Admin)] {
         state.events.publish(RoomEvent::RoleChanged {
             room_id: id,
