@@ -186,8 +186,15 @@ async fn user_command(db: &Db, action: UserAction) -> anyhow::Result<()> {
             }
         }
         UserAction::Disable { username } => {
-            admin::set_disabled(db, &username, true).await?;
+            let user_id = admin::set_disabled(db, &username, true).await?;
+            let rooms = crate::rooms::membership::server_remove(db, user_id).await?;
             println!("Disabled {username}; their sessions have ended.");
+            if rooms > 0 {
+                println!(
+                    "Removed them from {rooms} room(s) with signed membership, \
+                     whose encrypted channels will get new keys."
+                );
+            }
         }
         UserAction::Enable { username } => {
             admin::set_disabled(db, &username, false).await?;

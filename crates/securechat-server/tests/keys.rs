@@ -6,40 +6,12 @@
 
 mod common;
 
-use common::{Server, WAIT, backends, call, connect, new_user, next_event, token};
+use common::{Member, Server, WAIT, backends, call, connect, member, new_user, next_event};
 use securechat_client::Socket;
 use securechat_crypto::{
-    Backup, ChannelKey, Envelope, Identity, PublicBundle, SealedShare, ShareContext, SharePurpose,
+    Backup, ChannelKey, Envelope, PublicBundle, SealedShare, ShareContext, SharePurpose,
 };
 use serde_json::{Value, json};
-
-/// A signed-in user with an identity whose bundle is published.
-struct Member {
-    id: i64,
-    token: String,
-    identity: Identity,
-}
-
-async fn member(server: &Server, name: &str, password: &str) -> Member {
-    let token = token(server, name, password).await;
-    let (_, me) = call(server, Some(&token), "GET", "/api/auth/me", None).await;
-    let id = me["user"]["id"].as_i64().unwrap();
-    let identity = Identity::generate(id).unwrap();
-    let (s, body) = call(
-        server,
-        Some(&token),
-        "PUT",
-        "/api/users/me/public_key",
-        Some(json!({"public_key": identity.bundle().to_wire()})),
-    )
-    .await;
-    assert_eq!(s, 200, "{body}");
-    Member {
-        id,
-        token,
-        identity,
-    }
-}
 
 async fn share(
     server: &Server,

@@ -33,10 +33,11 @@ pub async fn find(db: &Db, username: &str) -> anyhow::Result<UserRow> {
 }
 
 /// Disables (ending every session at once) or re-enables an account.
-pub async fn set_disabled(db: &Db, username: &str, disabled: bool) -> anyhow::Result<()> {
+/// Returns the disabled user's id.
+pub async fn set_disabled(db: &Db, username: &str, disabled: bool) -> anyhow::Result<i64> {
     let user = find(db, username).await?;
     store::set_disabled(db, user.id, disabled).await?;
-    Ok(())
+    Ok(user.id)
 }
 
 /// Grants or revokes site administration.

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(put_public_key))
         .routes(routes!(get_public_key))
+        .routes(routes!(get_public_keys))
         .routes(routes!(share_key))
         .routes(routes!(my_key))
         .routes(routes!(request_key))
@@ -112,6 +113,48 @@ async fn get_public_key(
         public_key: row.public_key,
         fingerprint: row.fingerprint,
         updated_at: rfc3339(row.updated_at),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublishedKey {
+    pub public_key: String,
+    pub fingerprint: String,
+    pub changed_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicKeyHistory {
+    pub success: bool,
+    pub user_id: i64,
+    /// Oldest first; the last one is the current bundle.
+    pub keys: Vec<PublishedKey>,
+}
+
+/// Every bundle a user has published. Membership log entries signed before
+/// a key change verify only under the key of their time, and a client that
+/// pinned an older key can see how the user's keys changed.
+#[utoipa::path(get, path = "/api/users/{id}/public_keys", tag = "keys",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = PublicKeyHistory)))]
+async fn get_public_keys(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::Json<PublicKeyHistory>, Error> {
+    let keys = store::key_history(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|row| PublishedKey {
+            public_key: row.public_key,
+            fingerprint: row.fingerprint,
+            changed_at: rfc3339(row.changed_at),
+        })
+        .collect();
+    Ok(axum::Json(PublicKeyHistory {
+        success: true,
+        user_id: id,
+        keys,
     }))
 }
 

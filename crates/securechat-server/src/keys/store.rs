@@ -45,10 +45,12 @@ pub async fn set_public_key(
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO user_key_history (user_id, fingerprint, changed_at) VALUES ($1, $2, $3)",
+            "INSERT INTO user_key_history (user_id, fingerprint, public_key, changed_at) \
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(user_id)
         .bind(fingerprint)
+        .bind(public_key)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -65,6 +67,28 @@ pub async fn public_key(db: &Db, user_id: i64) -> Result<Option<PublicKeyRow>, s
         )
         .bind(user_id)
         .fetch_optional(pool)
+        .await
+    })
+}
+
+/// One bundle a user published, and when.
+#[derive(Debug, Clone, FromRow)]
+pub struct KeyHistoryRow {
+    pub public_key: String,
+    pub fingerprint: String,
+    pub changed_at: i64,
+}
+
+/// Every bundle a user has published, oldest first. Bundles recorded before
+/// history kept them (empty `public_key`) are left out.
+pub async fn key_history(db: &Db, user_id: i64) -> Result<Vec<KeyHistoryRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, KeyHistoryRow>(
+            "SELECT public_key, fingerprint, changed_at FROM user_key_history \
+             WHERE user_id = $1 AND public_key <> '' ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
         .await
     })
 }

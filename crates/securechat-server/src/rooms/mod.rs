@@ -4,6 +4,10 @@
 //! - [`access`]: loading a room for a user: visibility (404) and permission (403).
 //! - [`http`]: the routes.
 //! - [`store`]: the SQL; every change writes its audit entry in the same transaction.
+//! - [`membership`]: membership changes and their rules, shared by the plain
+//!   endpoints and the signed membership log.
+//! - [`log`]: the signed, hash-chained membership log (docs/PROTOCOL.md §6):
+//!   verified with the crypto crate before any entry is stored.
 //! - [`events`]: committed changes, published for the real-time and key layers.
 //! - [`validate`], [`view`]: input limits and output shapes.
 //!
@@ -13,6 +17,8 @@
 pub mod access;
 pub mod events;
 pub mod http;
+pub mod log;
+pub mod membership;
 pub mod model;
 pub mod store;
 pub mod validate;

@@ -88,6 +88,9 @@ pub struct Audit {
     pub target_user_id: Option<i64>,
     pub detail: String,
     pub at: i64,
+    /// The signed membership log entry describing this change, if the room
+    /// has a log: stored in the same transaction.
+    pub log: Option<super::log::LogAppend>,
 }
 
 impl Audit {
@@ -99,7 +102,14 @@ impl Audit {
             target_user_id: None,
             detail: String::new(),
             at,
+            log: None,
         }
+    }
+
+    /// Records `entry` in the room's membership log with the change.
+    pub fn log(mut self, entry: Option<super::log::LogAppend>) -> Self {
+        self.log = entry;
+        self
     }
 
     pub fn target(mut self, user_id: i64) -> Self {
@@ -127,7 +137,17 @@ macro_rules! write_audit {
         .bind(&$audit.detail)
         .bind($audit.at)
         .execute(&mut *$tx)
-        .await?
+        .await?;
+        if let Some(entry) = &$audit.log {
+            sqlx::query(super::log::INSERT)
+                .bind($audit.room_id)
+                .bind(entry.seq)
+                .bind(entry.actor_id)
+                .bind(&entry.entry)
+                .bind($audit.at)
+                .execute(&mut *$tx)
+                .await?;
+        }
     };
 }
 

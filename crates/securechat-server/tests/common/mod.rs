@@ -414,3 +414,31 @@ pub async fn next_event(
     .await;
     found.unwrap_or_else(|_| panic!("no {name} event within {WAIT:?}"))
 }
+
+/// A signed-in user with an identity whose bundle is published.
+pub struct Member {
+    pub id: i64,
+    pub token: String,
+    pub identity: securechat_crypto::Identity,
+}
+
+pub async fn member(server: &Server, name: &str, password: &str) -> Member {
+    let token = token(server, name, password).await;
+    let (_, me) = call(server, Some(&token), "GET", "/api/auth/me", None).await;
+    let id = me["user"]["id"].as_i64().unwrap();
+    let identity = securechat_crypto::Identity::generate(id).unwrap();
+    let (s, body) = call(
+        server,
+        Some(&token),
+        "PUT",
+        "/api/users/me/public_key",
+        Some(serde_json::json!({"public_key": identity.bundle().to_wire()})),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    Member {
+        id,
+        token,
+        identity,
+    }
+}

@@ -1,8 +1,8 @@
 //! Members: list, add, kick, change role, ban, unban, transfer ownership.
 //!
-//! The rules beyond the permission table: nobody removes the owner (the
-//! owner transfers first); an admin cannot remove or ban another admin;
-//! only the owner changes roles, and "owner" is given only by transfer.
+//! Thin handlers over [`crate::rooms::membership`], which holds the rules.
+//! In a room with a signed membership log these plain endpoints refuse
+//! changes (`signed_entry_required`): they go through the log endpoint.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{AuthUser, store as users};
-use crate::http::{ApiJson, ApiPath, Error, ErrorBody, ResultExt, Success};
+use crate::http::{ApiJson, ApiPath, Error, ErrorBody, Success};
 use crate::rooms::access::RoomAccess;
-use crate::rooms::events::{Departure, RoomEvent};
+use crate::rooms::membership;
 use crate::rooms::model::{Action, Role};
 use crate::rooms::store::{self, Audit};
 use crate::rooms::view::{BanView, MemberView};
@@ -68,7 +68,7 @@ pub struct Target {
 }
 
 /// Finds the enabled user named by `target`; 404 otherwise.
-async fn resolve(state: &AppState, target: &Target) -> Result<users::UserRow, Error> {
+pub(super) async fn resolve(state: &AppState, target: &Target) -> Result<users::UserRow, Error> {
     let row = match (target.user_id, &target.username) {
         (Some(id), _) => users::user_by_id(&state.db, id).await?,
         (None, Some(name)) if name.len() <= 64 => {
@@ -107,65 +107,16 @@ pub async fn add(
     let access = RoomAccess::load(&state.db, &user, id).await?;
     access.require(Action::ManageMembers)?;
     access.require_not_dm()?;
+    membership::require_unlogged(&state, id).await?;
     let target = resolve(&state, &body).await?;
-    if store::is_banned(&state.db, id, target.id).await? {
-        return Err(Error::conflict(
-            "user_banned",
-            "That user is banned from this room; unban them first",
-        ));
-    }
-    let now = now_ms();
-    let audit = Audit::new(id, user.id, "member_added", now).target(target.id);
-    store::add_member(&state.db, id, target.id, Role::Member, audit)
-        .await
-        .on_unique_violation(|| {
-            Error::conflict("already_member", "That user is already a member")
-        })?;
-    state.events.publish(RoomEvent::MemberJoined {
-        room_id: id,
-        user_id: target.id,
-        role: Role::Member,
-    });
+    let member = membership::add(&state, &access, target, Role::Member, None).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(MemberResponse {
             success: true,
-            member: MemberView {
-                user_id: target.id,
-                username: target.username,
-                role: Role::Member,
-                joined_at: crate::storage::rfc3339(now),
-            },
+            member,
         }),
     ))
-}
-
-/// Checks that `actor` (with `actor_role`) may remove `target` from the room.
-async fn check_removal(
-    state: &AppState,
-    room_id: i64,
-    actor: &AuthUser,
-    actor_role: Role,
-    target_id: i64,
-) -> Result<Option<Role>, Error> {
-    if target_id == actor.id {
-        return Err(Error::bad_request(
-            "cannot_target_self",
-            "To leave the room, use POST /api/rooms/{id}/leave",
-        ));
-    }
-    let target_role = store::role_of(&state.db, room_id, target_id).await?;
-    match target_role {
-        Some(Role::Owner) => Err(Error::forbidden(
-            "cannot_remove_owner",
-            "The owner cannot be removed; ownership must be transferred first",
-        )),
-        Some(Role::Admin) if actor_role != Role::Owner => Err(Error::forbidden(
-            "cannot_remove_admin",
-            "Only the owner can remove an admin",
-        )),
-        other => Ok(other),
-    }
 }
 
 /// Kicks a member out of the room (admins; admins only by the owner).
@@ -179,27 +130,10 @@ pub async fn kick(
     ApiPath((id, target_id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<Success>, Error> {
     let access = RoomAccess::load(&state.db, &user, id).await?;
-    let role = access.require(Action::ManageMembers)?;
-    access.require_not_dm()?;
-    if check_removal(&state, id, &user, role, target_id)
-        .await?
-        .is_none()
-    {
-        return Err(not_member());
-    }
-    let audit = Audit::new(id, user.id, "member_kicked", now_ms()).target(target_id);
-    if store::remove_member(&state.db, id, target_id, audit).await? {
-        state.events.publish(RoomEvent::MemberLeft {
-            room_id: id,
-            user_id: target_id,
-            how: Departure::Kicked,
-        });
-    }
+    access.require(Action::ManageMembers)?;
+    membership::require_unlogged(&state, id).await?;
+    membership::kick(&state, &access, target_id, None).await?;
     Ok(axum::Json(Success::new()))
-}
-
-fn not_member() -> Error {
-    Error::not_found("member_not_found", "That user is not a member of this room")
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -222,34 +156,8 @@ pub async fn set_role(
 ) -> Result<axum::Json<MemberResponse>, Error> {
     let access = RoomAccess::load(&state.db, &user, id).await?;
     access.require(Action::ChangeRoles)?;
-    if body.role == Role::Owner {
-        return Err(Error::unprocessable(
-            "use_transfer",
-            "Ownership is handed over with POST /api/rooms/{id}/transfer",
-        ));
-    }
-    if target_id == user.id {
-        return Err(Error::unprocessable(
-            "use_transfer",
-            "The owner keeps the owner role until transferring it",
-        ));
-    }
-    let target = store::members(&state.db, id)
-        .await?
-        .into_iter()
-        .find(|m| m.user_id == target_id)
-        .ok_or_else(not_member)?;
-    let audit = Audit::new(id, user.id, "role_changed", now_ms())
-        .target(target_id)
-        .detail(format!("{} -> {}", target.role, body.role.as_str()));
-    store::set_roles(&state.db, id, &[(target_id, body.role)], audit).await?;
-    state.events.publish(RoomEvent::RoleChanged {
-        room_id: id,
-        user_id: target_id,
-        role: body.role,
-    });
-    let mut member = MemberView::from(&target);
-    member.role = body.role;
+    membership::require_unlogged(&state, id).await?;
+    let member = membership::set_role(&state, &access, target_id, body.role, None).await?;
     Ok(axum::Json(MemberResponse {
         success: true,
         member,
@@ -268,21 +176,15 @@ pub async fn ban(
     ApiJson(body): ApiJson<Target>,
 ) -> Result<(StatusCode, axum::Json<Success>), Error> {
     let access = RoomAccess::load(&state.db, &user, id).await?;
-    let role = access.require(Action::ManageMembers)?;
+    access.require(Action::ManageMembers)?;
     access.require_not_dm()?;
-    let reason = crate::rooms::validate::text("Reason", &body.reason, 500)?;
     let target = resolve(&state, &body).await?;
-    check_removal(&state, id, &user, role, target.id).await?;
-    let audit = Audit::new(id, user.id, "member_banned", now_ms())
-        .target(target.id)
-        .detail(&reason);
-    if store::ban(&state.db, id, target.id, &reason, audit).await? {
-        state.events.publish(RoomEvent::MemberLeft {
-            room_id: id,
-            user_id: target.id,
-            how: Departure::Banned,
-        });
+    // Banning someone who is not a member changes no membership, so it
+    // needs no signed entry.
+    if store::role_of(&state.db, id, target.id).await?.is_some() {
+        membership::require_unlogged(&state, id).await?;
     }
+    membership::ban(&state, &access, &target, &body.reason, None).await?;
     Ok((StatusCode::CREATED, axum::Json(Success::new())))
 }
 
@@ -327,29 +229,7 @@ pub async fn transfer(
 ) -> Result<axum::Json<Success>, Error> {
     let access = RoomAccess::load(&state.db, &user, id).await?;
     access.require(Action::TransferOwnership)?;
-    if body.user_id == user.id {
-        return Err(Error::bad_request(
-            "cannot_target_self",
-            "You are already the owner",
-        ));
-    }
-    if store::role_of(&state.db, id, body.user_id).await?.is_none() {
-        return Err(not_member());
-    }
-    let audit = Audit::new(id, user.id, "ownership_transferred", now_ms()).target(body.user_id);
-    store::set_roles(
-        &state.db,
-        id,
-        &[(user.id, Role::Admin), (body.user_id, Role::Owner)],
-        audit,
-    )
-    .await?;
-    for (user_id, role) in [(body.user_id, Role::Owner), (user.id, Role::Admin)] {
-        state.events.publish(RoomEvent::RoleChanged {
-            room_id: id,
-            user_id,
-            role,
-        });
-    }
+    membership::require_unlogged(&state, id).await?;
+    membership::transfer(&state, &access, body.user_id, None).await?;
     Ok(axum::Json(Success::new()))
 }

@@ -8,6 +8,7 @@ use crate::state::AppState;
 pub mod audit;
 pub mod channels;
 pub mod dms;
+pub mod log;
 pub mod members;
 pub mod rooms;
 
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::update, channels::delete))
         .routes(routes!(dms::open))
         .routes(routes!(audit::list))
+        .routes(routes!(log::show, log::append))
 }
 
 #[cfg(test)]

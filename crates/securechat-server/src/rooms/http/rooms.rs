@@ -11,7 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::http::{ApiJson, ApiPath, ApiQuery, Error, ErrorBody, Success};
 use crate::rooms::access::RoomAccess;
-use crate::rooms::events::{Departure, RoomEvent};
+use crate::rooms::events::RoomEvent;
+use crate::rooms::membership;
 use crate::rooms::model::{Action, Role};
 use crate::rooms::store::{self, Audit};
 use crate::rooms::validate;
@@ -259,26 +260,8 @@ pub async fn join(
 ) -> Result<axum::Json<RoomResponse>, Error> {
     let mut access = RoomAccess::load(&state.db, &user, id).await?;
     if access.role.is_none() {
-        if access.room.is_private {
-            return Err(Error::forbidden(
-                "invite_only",
-                "This room is private; ask one of its admins to add you",
-            ));
-        }
-        if store::is_banned(&state.db, id, user.id).await? {
-            return Err(Error::forbidden("banned", "You are banned from this room"));
-        }
-        let audit = Audit::new(id, user.id, "member_joined", now_ms()).target(user.id);
-        // A concurrent join of the same user is a unique violation: fine.
-        match store::add_member(&state.db, id, user.id, Role::Member, audit).await {
-            Ok(()) => state.events.publish(RoomEvent::MemberJoined {
-                room_id: id,
-                user_id: user.id,
-                role: Role::Member,
-            }),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {}
-            Err(e) => return Err(e.into()),
-        }
+        membership::require_unlogged(&state, id).await?;
+        membership::join(&state, &access, None).await?;
         access.role = Some(Role::Member);
     }
     Ok(axum::Json(room_response(&state, &access).await?))
@@ -296,21 +279,9 @@ pub async fn leave(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<Success>, Error> {
     let access = RoomAccess::load(&state.db, &user, id).await?;
-    let role = access.require(Action::Leave)?;
+    access.require(Action::Leave)?;
     access.require_not_dm()?;
-    if role == Role::Owner {
-        return Err(Error::conflict(
-            "owner_must_transfer",
-            "The owner cannot leave; transfer ownership to another member first",
-        ));
-    }
-    let audit = Audit::new(id, user.id, "member_left", now_ms()).target(user.id);
-    if store::remove_member(&state.db, id, user.id, audit).await? {
-        state.events.publish(RoomEvent::MemberLeft {
-            room_id: id,
-            user_id: user.id,
-            how: Departure::Left,
-        });
-    }
+    membership::require_unlogged(&state, id).await?;
+    membership::leave(&state, &access, None).await?;
     Ok(axum::Json(Success::new()))
 }
