@@ -7,7 +7,7 @@ RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: run build wasm web web-deps test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps clean
+.PHONY: run build wasm web web-deps s3-peer test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -43,8 +43,18 @@ lint: web-deps
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd web && npm run typecheck
 
-test-rust: web
-	SECURECHAT_EXPECT_WEB=1 $(CARGO) test --workspace
+S3_PEER := target/s3-peer/bin/moto_server
+
+## A local S3 implementation (moto, from PyPI) for the S3 file-store test.
+$(S3_PEER): tests/s3/requirements.txt
+	python3 -m venv target/s3-peer
+	target/s3-peer/bin/pip install -q --disable-pip-version-check -r tests/s3/requirements.txt
+	touch $@
+
+s3-peer: $(S3_PEER)
+
+test-rust: web s3-peer
+	SECURECHAT_EXPECT_WEB=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace
 
 test-web: web-deps
 	cd web && npm test

@@ -26,7 +26,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(var: &'static str, problem: impl Into<String>) -> Self {
         Self {
             var,
             problem: problem.into(),
@@ -96,6 +96,8 @@ pub struct ServeConfig {
     pub public_origin: Option<String>,
     /// Whether `X-Forwarded-For` from the proxy in front is believed.
     pub trust_proxy: bool,
+    /// Where uploads go and how large they may be.
+    pub files: crate::files::config::FilesConfig,
 }
 
 impl ServeConfig {
@@ -246,6 +248,7 @@ pub fn load_serve(
         })?,
     };
     let secret = load_secret(env, &settings)?;
+    let files = crate::files::config::load(env, &settings.data_dir)?;
     Ok(ServeConfig {
         settings,
         host,
@@ -254,6 +257,7 @@ pub fn load_serve(
         secret,
         public_origin,
         trust_proxy,
+        files,
     })
 }
 

@@ -9,6 +9,8 @@
 //! - [`keys`]: public keys, sealed channel keys, key requests, rotation, key backup.
 //! - [`notify`]: pushes to users' sockets from code without a socket.
 //! - [`messages`]: message storage, history and the checks every write passes.
+//! - [`files`]: uploads streamed to a blob store (disk or S3), downloads.
+//! - [`resources`]: a room's shared links and documents.
 //! - [`realtime`]: Socket.IO events: handshake, handlers, pushes of room changes.
 //! - [`storage`]: the database handle (SQLite or PostgreSQL) and migrations.
 //! - [`http`]: the router, the error type every handler returns, middleware
@@ -25,11 +27,13 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod files;
 pub mod http;
 pub mod keys;
 pub mod messages;
 pub mod notify;
 pub mod realtime;
+pub mod resources;
 pub mod rooms;
 pub mod server;
 pub mod state;

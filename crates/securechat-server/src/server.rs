@@ -16,6 +16,8 @@ use crate::storage::{Db, now_ms};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often blobs nothing refers to are removed.
+const FILE_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// How often expired sessions and stale throttle counters are deleted.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(600);
 
@@ -23,8 +25,15 @@ const JANITOR_INTERVAL: Duration = Duration::from_secs(600);
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let db = Db::connect(&config.settings.database_url).await?;
     db.migrate().await?;
-    let state = AppState::new(db.clone(), Hasher::for_this_machine()?, &config);
+    // One crypto provider for the whole process (TLS listener, S3 client).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let state = AppState::new(db.clone(), Hasher::for_this_machine()?, &config)?;
     let janitor = tokio::spawn(janitor(db.clone()));
+    let file_sweep = tokio::spawn(crate::files::cleanup::run(
+        db.clone(),
+        state.files.blobs.clone(),
+        FILE_SWEEP_INTERVAL,
+    ));
     let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let addr = SocketAddr::new(config.host, config.port);
@@ -43,8 +52,6 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
                 .context("server error")?;
         }
         Some(tls) => {
-            // One crypto provider for the whole process.
-            let _ = rustls::crypto::ring::default_provider().install_default();
             let rustls = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .context("cannot load SSL_CERT_PATH / SSL_KEY_PATH (PEM certificate and key)")?;
@@ -63,6 +70,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         }
     }
     janitor.abort();
+    file_sweep.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::auth::password::Hasher;
 use crate::auth::token::Keys;
 use crate::config::ServeConfig;
+use crate::files::Files;
 use crate::notify::Notifier;
 use crate::rooms::events::RoomEvents;
 use crate::storage::Db;
@@ -25,6 +26,8 @@ pub struct Inner {
     pub events: RoomEvents,
     /// Pushes to users' sockets from HTTP handlers.
     pub notify: Notifier,
+    /// The blob store and upload limits.
+    pub files: Files,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -40,8 +43,10 @@ pub struct WebSettings {
 }
 
 impl AppState {
-    pub fn new(db: Db, hasher: Hasher, config: &ServeConfig) -> Self {
-        Self(Arc::new(Inner {
+    /// Fails when the file store cannot be opened.
+    pub fn new(db: Db, hasher: Hasher, config: &ServeConfig) -> anyhow::Result<Self> {
+        let files = Files::open(&config.files)?;
+        Ok(Self(Arc::new(Inner {
             db,
             hasher,
             keys: Keys::derive(&config.secret),
@@ -52,7 +57,8 @@ impl AppState {
             },
             events: RoomEvents::default(),
             notify: Notifier::default(),
-        }))
+            files,
+        })))
     }
 }
 

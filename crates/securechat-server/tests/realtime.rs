@@ -36,22 +36,9 @@ async fn ask(socket: &Socket, event: &str, data: Value) -> Value {
 
 /// Channel id by room and channel name, as `user` sees it.
 async fn channel_id(server: &Server, token: &str, room: &str, channel: &str) -> i64 {
-    let (_, mine) = call(server, Some(token), "GET", "/api/rooms", None).await;
-    let room = mine["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == room)
-        .unwrap()
-        .clone();
-    room["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == channel)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap()
+    common::room_and_channel(server, token, room, channel)
+        .await
+        .1
 }
 
 async fn send(socket: &Socket, channel: i64, content: &str, client_id: &str) -> Value {

@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::rooms::http::router())
         .merge(crate::messages::http::router())
         .merge(crate::keys::http::router())
+        .merge(crate::files::http::router())
+        .merge(crate::resources::http::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");

@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         (name = "channels", description = "Channels of a room"),
         (name = "messages", description = "Message history"),
         (name = "keys", description = "End-to-end encryption keys (stored, never usable by the server)"),
+        (name = "files", description = "Uploads and downloads (ciphertext only in encrypted channels)"),
+        (name = "resources", description = "Shared links and documents of a room"),
     )
 )]
 pub struct ApiDoc;

@@ -30,6 +30,9 @@ pub struct SendRequest {
     pub key_version: Option<i64>,
     pub client_msg_id: String,
     pub reply_to: Option<i64>,
+    /// A file uploaded to this channel by the sender and not yet posted
+    /// (encrypted channels: the envelope holds its key and name).
+    pub file_id: Option<i64>,
 }
 
 /// Loads a channel the user may read and post in; 404 otherwise (outsiders
@@ -85,12 +88,30 @@ fn body_for<'a>(
             "The message is empty",
         ));
     }
+    check_text(content)?;
+    Ok((Some(content), None))
+}
+
+/// The length limit of message text (captions included).
+pub fn check_text(content: &str) -> Result<(), Error> {
     if content.len() > MAX_CONTENT {
         return Err(Error::PayloadTooLarge {
             message: format!("Messages are limited to {} KiB", MAX_CONTENT / 1024).into(),
         });
     }
-    Ok((Some(content), None))
+    Ok(())
+}
+
+fn check_client_msg_id(id: &str) -> Result<(), Error> {
+    if id.is_empty() || id.len() > MAX_CLIENT_ID || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::unprocessable(
+            "invalid_client_msg_id",
+            format!(
+                "client_msg_id must be 1 to {MAX_CLIENT_ID} visible ASCII characters (no spaces)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Stores a message; a retry with the same `client_msg_id` returns the
@@ -101,14 +122,7 @@ pub async fn send(
     req: &SendRequest,
 ) -> Result<(MessageRow, bool), Error> {
     let id = &req.client_msg_id;
-    if id.is_empty() || id.len() > MAX_CLIENT_ID || !id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::unprocessable(
-            "invalid_client_msg_id",
-            format!(
-                "client_msg_id must be 1 to {MAX_CLIENT_ID} visible ASCII characters (no spaces)"
-            ),
-        ));
-    }
+    check_client_msg_id(id)?;
     let (_, channel) = member_channel(state, user, req.channel_id).await?;
     let (content, envelope) = body_for(&channel, req.content.as_deref(), req.envelope.as_deref())?;
     if let Some(envelope) = envelope {
@@ -124,6 +138,9 @@ pub async fn send(
             ));
         }
     }
+    if let Some(file_id) = req.file_id {
+        check_file(state, user, &channel, file_id).await?;
+    }
     let new = NewMessage {
         channel_id: channel.id,
         sender_id: user.id,
@@ -132,15 +149,81 @@ pub async fn send(
         key_version: channel.is_encrypted.then_some(req.key_version.unwrap_or(0)),
         client_msg_id: id,
         reply_to: req.reply_to,
+        file_id: req.file_id,
         now: now_ms(),
     };
-    Ok(store::insert(&state.db, &new).await?)
+    insert(state, &new).await
+}
+
+/// Stores a message; a file already carried by another message is a 409.
+async fn insert(state: &AppState, new: &NewMessage<'_>) -> Result<(MessageRow, bool), Error> {
+    match store::insert(&state.db, new).await {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::conflict(
+            "file_already_posted",
+            "That file is already in a message",
+        )),
+        other => Ok(other?),
+    }
+}
+
+/// A file a message may carry: uploaded to this channel by the sender.
+async fn check_file(
+    state: &AppState,
+    user: &AuthUser,
+    channel: &ChannelRow,
+    file_id: i64,
+) -> Result<(), Error> {
+    let file = crate::files::store::live(&state.db, file_id).await?;
+    match file {
+        Some(f) if f.channel_id == channel.id && f.uploader_id == Some(user.id) => {
+            if f.message_id.is_some() {
+                return Err(Error::conflict(
+                    "file_already_posted",
+                    "That file is already in a message",
+                ));
+            }
+            Ok(())
+        }
+        _ => Err(Error::unprocessable(
+            "invalid_file",
+            "file_id must be a file you uploaded to this channel",
+        )),
+    }
+}
+
+/// Posts the message that carries a file just uploaded to a plaintext
+/// channel, with an optional caption.
+pub async fn post_file(
+    state: &AppState,
+    user: &AuthUser,
+    channel: &ChannelRow,
+    file_id: i64,
+    caption: Option<&str>,
+    client_msg_id: &str,
+) -> Result<MessageRow, Error> {
+    check_client_msg_id(client_msg_id)?;
+    let caption = caption.filter(|c| !c.trim().is_empty());
+    if let Some(caption) = caption {
+        check_text(caption)?;
+    }
+    let new = NewMessage {
+        channel_id: channel.id,
+        sender_id: user.id,
+        content: caption,
+        envelope: None,
+        key_version: None,
+        client_msg_id,
+        reply_to: None,
+        file_id: Some(file_id),
+        now: now_ms(),
+    };
+    Ok(insert(state, &new).await?.0)
 }
 
 /// An encrypted message must be under the channel's current key version,
 /// and nothing is sent while a rotation waits for its new key (the sender
 /// is then asked to perform it: the seed's "first speaks" rule).
-fn check_key_version(channel: &ChannelRow, claimed: Option<i64>) -> Result<(), Error> {
+pub fn check_key_version(channel: &ChannelRow, claimed: Option<i64>) -> Result<(), Error> {
     if let Some(pending) = channel.pending_version {
         return Err(Error::conflict(
             "key_rotation_pending",
@@ -170,7 +253,7 @@ fn check_key_version(channel: &ChannelRow, claimed: Option<i64>) -> Result<(), E
 /// version and the sender, signed by the sender's published bundle. Anything
 /// else (garbage, a replay from another channel or version, someone else's
 /// envelope) is refused before it is stored or relayed.
-async fn check_envelope(
+pub async fn check_envelope(
     state: &AppState,
     sender_id: i64,
     channel: &ChannelRow,
@@ -267,7 +350,9 @@ pub async fn delete(
             )
         })?;
     }
-    store::delete(&state.db, message_id, now_ms()).await?;
+    if let Some((file_id, key)) = store::delete(&state.db, message_id, now_ms()).await? {
+        crate::files::cleanup::purge(&state.db, &state.files.blobs, file_id, &key).await?;
+    }
     Ok(message)
 }
 

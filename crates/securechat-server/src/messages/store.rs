@@ -26,6 +26,13 @@ pub struct MessageRow {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// The attached file, while it exists.
+    pub file_id: Option<i64>,
+    pub file_name: Option<String>,
+    pub file_type: Option<String>,
+    pub file_size: Option<i64>,
+    pub file_sha256: Option<String>,
+    pub file_encrypted: Option<bool>,
 }
 
 macro_rules! select_messages {
@@ -33,7 +40,10 @@ macro_rules! select_messages {
         concat!(
             "SELECT m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
              m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
-             m.deleted_at FROM messages m LEFT JOIN users u ON u.id = m.sender_id ",
+             m.deleted_at, f.id AS file_id, f.name AS file_name, f.content_type AS file_type, \
+             f.size AS file_size, f.sha256 AS file_sha256, f.is_encrypted AS file_encrypted \
+             FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
+             LEFT JOIN files f ON f.id = m.file_id AND f.deleted_at IS NULL ",
             $tail
         )
     };
@@ -48,6 +58,8 @@ pub struct NewMessage<'a> {
     pub key_version: Option<i64>,
     pub client_msg_id: &'a str,
     pub reply_to: Option<i64>,
+    /// An uploaded file this message carries.
+    pub file_id: Option<i64>,
     pub now: i64,
 }
 
@@ -67,8 +79,8 @@ pub async fn insert(db: &Db, new: &NewMessage<'_>) -> Result<(MessageRow, bool),
             .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO messages (channel_id, sender_id, content, envelope, key_version, \
-             client_msg_id, reply_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id",
+             client_msg_id, reply_to, created_at, file_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(new.channel_id)
         .bind(new.sender_id)
@@ -78,6 +90,7 @@ pub async fn insert(db: &Db, new: &NewMessage<'_>) -> Result<(MessageRow, bool),
         .bind(new.client_msg_id)
         .bind(new.reply_to)
         .bind(new.now)
+        .bind(new.file_id)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -178,10 +191,21 @@ pub async fn edit(
     })
 }
 
-/// Deletes a message's content, keeping a tombstone so history has no holes.
-pub async fn delete(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
+/// Deletes a message's content, keeping a tombstone so history has no holes,
+/// and marks its file deleted in the same transaction. Returns the file's
+/// id and blob key, for the caller to remove the blob.
+pub async fn delete(db: &Db, id: i64, now: i64) -> Result<Option<(i64, String)>, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
+        let file: Option<(i64, String)> = sqlx::query_as(
+            "UPDATE files SET deleted_at = $1 \
+             WHERE id = (SELECT file_id FROM messages WHERE id = $2) AND deleted_at IS NULL \
+             RETURNING id, storage_key",
+        )
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE messages SET content = NULL, envelope = NULL, deleted_at = $1 WHERE id = $2",
         )
@@ -194,7 +218,7 @@ pub async fn delete(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(file)
     })
 }
 

@@ -23,6 +23,21 @@ pub struct MessageView {
     pub created_at: String,
     pub edited_at: Option<String>,
     pub deleted: bool,
+    /// The attached file, if any.
+    pub file: Option<Attachment>,
+}
+
+/// A file as a message carries it. In an encrypted channel `name` is null:
+/// the name, type and key are inside the envelope.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Attachment {
+    pub id: i64,
+    pub name: Option<String>,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub encrypted: bool,
+    pub url: String,
 }
 
 impl From<&MessageRow> for MessageView {
@@ -40,6 +55,24 @@ impl From<&MessageRow> for MessageView {
             created_at: rfc3339(m.created_at),
             edited_at: m.edited_at.map(rfc3339),
             deleted: m.deleted_at.is_some(),
+            file: attachment(m),
         }
     }
+}
+
+fn attachment(m: &MessageRow) -> Option<Attachment> {
+    let id = m.file_id?;
+    let encrypted = m.file_encrypted.unwrap_or(true);
+    Some(Attachment {
+        id,
+        name: if encrypted { None } else { m.file_name.clone() },
+        content_type: m
+            .file_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into()),
+        size: m.file_size.unwrap_or(0),
+        sha256: m.file_sha256.clone().unwrap_or_default(),
+        encrypted,
+        url: format!("/api/files/{id}"),
+    })
 }

@@ -193,6 +193,11 @@ impl Server {
     }
 
     /// `base` + `path`.
+    /// The server process id (to read its memory use).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -441,4 +446,30 @@ pub async fn member(server: &Server, name: &str, password: &str) -> Member {
         token,
         identity,
     }
+}
+
+/// The ids of the room named `room` and of its `channel`, as `token` sees them.
+pub async fn room_and_channel(
+    server: &Server,
+    token: &str,
+    room: &str,
+    channel: &str,
+) -> (i64, i64) {
+    let (_, mine) = call(server, Some(token), "GET", "/api/rooms", None).await;
+    let room = mine["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == room)
+        .unwrap()
+        .clone();
+    let id = room["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == channel)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    (room["id"].as_i64().unwrap(), id)
 }
