@@ -12,6 +12,8 @@ use crate::error::Result;
 /// `GET /api/users/{id}/public_key`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PublishedKey {
+    /// Absent in the entries of the key history.
+    #[serde(default)]
     pub user_id: i64,
     pub public_key: String,
     #[serde(default)]

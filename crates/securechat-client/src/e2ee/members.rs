@@ -240,3 +240,39 @@ impl SecureClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_sign_the_matching_log_action() {
+        assert_eq!(
+            MembershipChange::Ban {
+                user_id: 4,
+                reason: "spam".into()
+            }
+            .action(),
+            Action::Remove { subject: 4 }
+        );
+        assert_eq!(
+            MembershipChange::Transfer { user_id: 5 }.action(),
+            Action::SetRole {
+                subject: 5,
+                role: Role::Owner
+            }
+        );
+        assert_eq!(
+            MembershipChange::Add {
+                user_id: 6,
+                admin: true
+            }
+            .action(),
+            Action::Add {
+                subject: 6,
+                role: Role::Admin
+            }
+        );
+        assert_eq!(MembershipChange::Join.action(), Action::JoinPublic);
+    }
+}

@@ -328,3 +328,27 @@ fn parse_seen(key: &str) -> Option<MessageHeader> {
     };
     parts.next().is_none().then_some(header)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keystore::seen_key;
+
+    #[test]
+    fn seen_keys_round_trip_and_garbage_is_skipped() {
+        let key = seen_key(-3, 7, 42, 99);
+        let header = parse_seen(&key).unwrap();
+        assert_eq!(
+            (
+                header.channel_id,
+                header.key_version,
+                header.sender_id,
+                header.counter
+            ),
+            (-3, 7, 42, 99)
+        );
+        assert!(parse_seen("1:2:3").is_none());
+        assert!(parse_seen("1:2:3:4:5").is_none());
+        assert!(parse_seen("a:2:3:4").is_none());
+    }
+}

@@ -87,7 +87,7 @@ fn main() -> ExitCode {
         let file = SessionFile::locate()?;
         let store = keys::store_path(cli.key_store, &file);
         match cli.command {
-            Command::Login(args) => login::run(args, &file).await,
+            Command::Login(args) => login::run(args, &file, store).await,
             Command::Logout => logout::run(&file).await,
             Command::Whoami => whoami::run(&file).await,
             Command::Rooms => rooms::run(&file).await,
