@@ -278,12 +278,29 @@ async fn send_resolves_names_reads_stdin_and_explains_bad_names() {
         "{}",
         stderr(&empty)
     );
-    let encrypted = cli(home.path(), &["send", "Project X/secrets", "plain"], "");
-    assert!(!encrypted.status.success());
+    // An encrypted channel gets an envelope (the CLI starts the room's
+    // log and makes version 1 of the key on this first send), never text.
+    let encrypted = cli(
+        home.path(),
+        &["send", "Project X/secrets", "top secret"],
+        "",
+    );
+    assert!(encrypted.status.success(), "{}", stderr(&encrypted));
+    let secrets = common::channel_id(&alice, "Project X", "secrets").await;
+    let stored = alice
+        .history(secrets, securechat_client::HistoryQuery::latest())
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].content, None);
+    assert_eq!(stored[0].key_version, Some(1));
     assert!(
-        stderr(&encrypted).contains("plaintext_in_encrypted_channel"),
-        "{}",
-        stderr(&encrypted)
+        !stored[0]
+            .envelope
+            .as_deref()
+            .unwrap()
+            .contains("top secret")
     );
     let logged_out = tempfile::tempdir().unwrap();
     let output = cli(logged_out.path(), &["send", "Lobby/general", "hi"], "");
