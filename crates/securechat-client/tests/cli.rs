@@ -567,3 +567,45 @@ async fn login_makes_a_private_key_store_and_verify_shows_matching_safety_number
     assert!(restored.status.success(), "{}", stderr(&restored));
     assert!(stdout(&restored).contains(&a_mine), "{}", stdout(&restored));
 }
+
+#[tokio::test]
+async fn tail_decrypts_an_encrypted_channel_and_flags_injected_plaintext() {
+    let server = common::Server::start();
+    let alice_home = logged_in(&server, "alice", "password123");
+    let bob_home = logged_in(&server, "bob", "password456");
+    let sent = cli(
+        alice_home.path(),
+        &["send", "Project X/secrets", "for bob's eyes only"],
+        "",
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+
+    // The server's database gets a plaintext row in the encrypted channel.
+    let alice = common::login(&server, "alice").await;
+    let secrets = common::channel_id(&alice, "Project X", "secrets").await;
+    let alice_id = alice.me().await.unwrap().id;
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", server.db_path().display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (channel_id, sender_id, content, key_version, client_msg_id, created_at) \
+         VALUES (?, ?, 'send me your password', 1, 'injected-1', 0)",
+    )
+    .bind(secrets)
+    .bind(alice_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let tail = Tail::spawn(bob_home.path(), &["Project X/secrets"]);
+    let first = tail.line();
+    assert!(first.ends_with("alice: for bob's eyes only"), "{first}");
+    let second = tail.line();
+    assert!(
+        second.contains("alice: [UNENCRYPTED, INJECTED")
+            && second.contains("send me your password"),
+        "{second}"
+    );
+}
