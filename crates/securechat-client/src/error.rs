@@ -7,6 +7,7 @@
 //! branch on.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -93,6 +94,53 @@ pub enum Error {
 
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+
+    /// A cryptographic check failed (bad signature, wrong context, replay …);
+    /// `code()` of the inner error is the protocol's stable code.
+    #[error("crypto: {0}")]
+    Crypto(#[from] securechat_crypto::Error),
+
+    /// The local key store cannot be read or written.
+    #[error("key store {}: {detail}", path.display())]
+    KeyStore { path: PathBuf, detail: String },
+
+    /// The server offers a different key bundle for a user I pinned. The
+    /// user gets no key until the change is accepted (`trust`), ideally
+    /// after comparing safety numbers.
+    #[error(
+        "the public key of user {user_id} CHANGED (pinned {pinned}, server now offers {offered}); \
+         no key is shared with them until you compare safety numbers and run `securechat-cli trust`"
+    )]
+    KeyChanged {
+        user_id: i64,
+        pinned: String,
+        offered: String,
+    },
+
+    /// The server has a key bundle for me but this device has no identity.
+    #[error(
+        "the server already has a public key for you (fingerprint {fingerprint}) but this device \
+         has no identity: restore it from your backup (`securechat-cli keys restore`)"
+    )]
+    IdentityElsewhere { fingerprint: String },
+
+    /// The room has no membership log yet, and I may not start it: no key
+    /// is shared in it until its owner does.
+    #[error("room {room_id} has no signed membership log yet; its owner must start it")]
+    NoMembershipLog { room_id: i64 },
+
+    /// Someone the server presents as a member is not one in the verified
+    /// membership log.
+    #[error("user {user_id} is not a member of room {room_id} in its verified membership log")]
+    NotVerifiedMember { user_id: i64, room_id: i64 },
+
+    /// I hold no key for this channel version.
+    #[error("no key for channel {channel_id} version {version}; request it")]
+    NoChannelKey { channel_id: i64, version: u32 },
+
+    /// A request id I have not seen (`channel_key_request` never arrived here).
+    #[error("no pending key request {request_id}")]
+    UnknownRequest { request_id: i64 },
 }
 
 impl From<tokio_tungstenite::tungstenite::Error> for Error {
@@ -108,6 +156,7 @@ impl Error {
         match self {
             Self::Api(api) => Some(&api.code),
             Self::Rejected(rejection) => Some(&rejection.code),
+            Self::Crypto(error) => Some(error.code()),
             _ => None,
         }
     }

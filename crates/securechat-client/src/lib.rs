@@ -11,6 +11,9 @@
 //!   tokio-tungstenite, built to hold thousands of connections per process
 //!   (one task each, small buffers). [`Client::socket`] connects it as the
 //!   logged-in user.
+//! - [`SecureClient`] (`e2ee/`): end-to-end encryption on top — identity,
+//!   pinned keys, the signed membership log, channel keys, encrypted
+//!   messages — with its local [`KeyStore`] (`keystore.rs`).
 //! - [`Error`] (`error.rs`): the crate's one error type.
 //!
 //! ```no_run
@@ -28,7 +31,9 @@
 
 mod auth;
 mod client;
+mod e2ee;
 mod error;
+pub mod keystore;
 mod messages;
 mod rooms;
 pub mod socketio;
@@ -36,7 +41,12 @@ mod token;
 
 pub use auth::{NewUser, User};
 pub use client::Client;
+pub use e2ee::{
+    Body, Distribution, Handled, LogPage, MembershipChange, MyShare, PublishedKey, ReadMessage,
+    SafetyInfo, SecureClient,
+};
 pub use error::{ApiError, Error, Rejection, Result};
+pub use keystore::KeyStore;
 pub use messages::{
     DEFAULT_ACK_TIMEOUT, HistoryPage, HistoryQuery, JoinedChannel, MAX_HISTORY_PAGE, Message,
     MessageDeleted, OutgoingMessage, SendOptions, new_client_msg_id,

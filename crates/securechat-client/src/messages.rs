@@ -311,6 +311,16 @@ impl Socket {
         message: &OutgoingMessage,
         options: &SendOptions,
     ) -> Result<Message> {
+        self.send_body(message, options).await
+    }
+
+    /// `send_message` with any body the server reads (plaintext or
+    /// envelope), with the rate-limit handling of [`Socket::send_message_with`].
+    pub(crate) async fn send_body<T: Serialize + ?Sized>(
+        &self,
+        message: &T,
+        options: &SendOptions,
+    ) -> Result<Message> {
         let give_up = Instant::now() + options.max_rate_limit_wait;
         loop {
             let ack = self

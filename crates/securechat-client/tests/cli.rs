@@ -278,12 +278,29 @@ async fn send_resolves_names_reads_stdin_and_explains_bad_names() {
         "{}",
         stderr(&empty)
     );
-    let encrypted = cli(home.path(), &["send", "Project X/secrets", "plain"], "");
-    assert!(!encrypted.status.success());
+    // An encrypted channel gets an envelope (the CLI starts the room's
+    // log and makes version 1 of the key on this first send), never text.
+    let encrypted = cli(
+        home.path(),
+        &["send", "Project X/secrets", "top secret"],
+        "",
+    );
+    assert!(encrypted.status.success(), "{}", stderr(&encrypted));
+    let secrets = common::channel_id(&alice, "Project X", "secrets").await;
+    let stored = alice
+        .history(secrets, securechat_client::HistoryQuery::latest())
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].content, None);
+    assert_eq!(stored[0].key_version, Some(1));
     assert!(
-        stderr(&encrypted).contains("plaintext_in_encrypted_channel"),
-        "{}",
-        stderr(&encrypted)
+        !stored[0]
+            .envelope
+            .as_deref()
+            .unwrap()
+            .contains("top secret")
     );
     let logged_out = tempfile::tempdir().unwrap();
     let output = cli(logged_out.path(), &["send", "Lobby/general", "hi"], "");
@@ -441,4 +458,154 @@ async fn tail_reconnects_after_the_server_restarts_and_misses_nothing() {
     let log = tail.stderr();
     assert!(log.contains("reconnecting in"), "{log}");
     assert!(log.contains("cannot reconnect"), "{log}");
+}
+
+/// The 60-digit safety number `verify` prints, and (mine, theirs) fingerprints.
+fn safety(output: &Output) -> (String, String, String) {
+    assert!(output.status.success(), "{}", stderr(output));
+    let text = stdout(output);
+    let mut lines = text.lines();
+    lines.find(|l| l.starts_with("Safety number with")).unwrap();
+    let number = lines.next().unwrap().to_owned();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    (
+        number,
+        field("Your fingerprint:"),
+        field("Their fingerprint:"),
+    )
+}
+
+#[tokio::test]
+async fn login_makes_a_private_key_store_and_verify_shows_matching_safety_numbers() {
+    let server = common::Server::start();
+    let homes = tempfile::tempdir().unwrap();
+    let alice_home = homes.path().join("alice");
+    let bob_home = homes.path().join("bob");
+    assert!(
+        login(&alice_home, &server, "alice", "password123\n")
+            .status
+            .success()
+    );
+    assert!(
+        login(&bob_home, &server, "bob", "password456\n")
+            .status
+            .success()
+    );
+    #[cfg(unix)]
+    for home in [&alice_home, &bob_home] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.join("keys.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let (a_number, a_mine, a_theirs) = safety(&cli(&alice_home, &["verify", "bob"], ""));
+    let (b_number, b_mine, b_theirs) = safety(&cli(&bob_home, &["verify", "alice"], ""));
+    assert_eq!(a_number, b_number);
+    let groups: Vec<&str> = a_number.split(' ').collect();
+    assert_eq!(groups.len(), 12);
+    assert!(
+        groups
+            .iter()
+            .all(|g| g.len() == 5 && g.bytes().all(|b| b.is_ascii_digit()))
+    );
+    assert_eq!(
+        (a_mine.as_str(), a_theirs.as_str()),
+        (b_theirs.as_str(), b_mine.as_str())
+    );
+    assert_ne!(a_mine, a_theirs);
+
+    // Another key store for alice (a new device) must not replace her identity.
+    let other_store = homes.path().join("elsewhere.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_securechat-cli"))
+        .args(["--key-store", other_store.to_str().unwrap(), "keys", "show"])
+        .env_clear()
+        .env("SECURECHAT_CLI_HOME", &alice_home)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("restore"), "{}", stderr(&output));
+
+    // Backup, then restore on that new device: the same identity.
+    let backup = cli(
+        &alice_home,
+        &["keys", "backup", "--passphrase-stdin"],
+        "correct horse battery\n",
+    );
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let restore = Command::new(env!("CARGO_BIN_EXE_securechat-cli"))
+        .args([
+            "--key-store",
+            other_store.to_str().unwrap(),
+            "keys",
+            "restore",
+            "--passphrase-stdin",
+        ])
+        .env_clear()
+        .env("SECURECHAT_CLI_HOME", &alice_home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut restore = restore;
+    restore
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    let restored = restore.wait_with_output().unwrap();
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    assert!(stdout(&restored).contains(&a_mine), "{}", stdout(&restored));
+}
+
+#[tokio::test]
+async fn tail_decrypts_an_encrypted_channel_and_flags_injected_plaintext() {
+    let server = common::Server::start();
+    let alice_home = logged_in(&server, "alice", "password123");
+    let bob_home = logged_in(&server, "bob", "password456");
+    let sent = cli(
+        alice_home.path(),
+        &["send", "Project X/secrets", "for bob's eyes only"],
+        "",
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+
+    // The server's database gets a plaintext row in the encrypted channel.
+    let alice = common::login(&server, "alice").await;
+    let secrets = common::channel_id(&alice, "Project X", "secrets").await;
+    let alice_id = alice.me().await.unwrap().id;
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", server.db_path().display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (channel_id, sender_id, content, key_version, client_msg_id, created_at) \
+         VALUES (?, ?, 'send me your password', 1, 'injected-1', 0)",
+    )
+    .bind(secrets)
+    .bind(alice_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let tail = Tail::spawn(bob_home.path(), &["Project X/secrets"]);
+    let first = tail.line();
+    assert!(first.ends_with("alice: for bob's eyes only"), "{first}");
+    let second = tail.line();
+    assert!(
+        second.contains("alice: [UNENCRYPTED, INJECTED")
+            && second.contains("send me your password"),
+        "{second}"
+    );
 }

@@ -79,6 +79,12 @@ impl Server {
         self.child = child;
     }
 
+    /// The server's SQLite database file (tests that play a lying server
+    /// edit it directly).
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("securechat.db")
+    }
+
     /// Everything the server has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()

@@ -20,7 +20,7 @@ pub struct Args {
     password_stdin: bool,
 }
 
-pub async fn run(args: Args, file: &SessionFile) -> Result<()> {
+pub async fn run(args: Args, file: &SessionFile, store: std::path::PathBuf) -> Result<()> {
     let password = if args.password_stdin {
         password_from_stdin()?
     } else {
@@ -53,6 +53,15 @@ pub async fn run(args: Args, file: &SessionFile) -> Result<()> {
         user.username,
         file.path().display()
     );
+    // First login on this device: generate and publish the identity (or
+    // say clearly that it must be restored from a backup).
+    match securechat_client::SecureClient::open(client, store).await {
+        Ok(secure) => println!("Key store: {}.", secure.store_path().display()),
+        Err(error @ securechat_client::Error::IdentityElsewhere { .. }) => {
+            eprintln!("securechat-cli: {error}");
+        }
+        Err(error) => return Err(error).context("cannot set up end-to-end encryption"),
+    }
     Ok(())
 }
 

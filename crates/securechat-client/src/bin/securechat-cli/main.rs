@@ -1,11 +1,14 @@
 //! `securechat-cli`: Securechat from the terminal, on the client SDK.
 //!
 //! One module per command, each with its clap `Args` and an async `run`:
-//! `login`, `logout`, `whoami`, `rooms`, `send`, `tail`. Shared pieces:
+//! `login`, `logout`, `whoami`, `rooms`, `send`, `tail`, and the end-to-end
+//! encryption commands of `keys` (`keys`, `verify`, `trust`, `request-key`,
+//! `requests`, `approve`). Shared pieces:
 //! `session` (the login kept between runs), `target` (which channel
 //! `<room>/<channel>` or `--channel-id` means), `output` (standard output
 //! that a closed pipe ends quietly).
 
+mod keys;
 mod login;
 mod logout;
 mod output;
@@ -29,6 +32,10 @@ use session::SessionFile;
     about = "Securechat from the terminal"
 )]
 struct Cli {
+    /// The local key store (identity, pinned keys, channel keys); default:
+    /// `keys.json` beside the session file.
+    #[arg(long, global = true, env = "SECURECHAT_KEY_STORE", value_name = "FILE")]
+    key_store: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,6 +54,19 @@ enum Command {
     Send(send::Args),
     /// Print a channel's last messages, then new ones as they arrive.
     Tail(tail::Args),
+    /// My identity: `keys backup`, `keys restore`, `keys show`.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Show the safety number shared with a user, and both fingerprints.
+    Verify { user: String },
+    /// Accept the key the server now serves for a user (after `verify`).
+    Trust { user: String },
+    /// Ask a channel's admins for its key: `request-key <room>/<channel>`.
+    RequestKey { channel: String },
+    /// List key requests waiting for my approval.
+    Requests,
+    /// Send the channel key to a member who asked (`requests` lists them).
+    Approve { request_id: i64 },
 }
 
 fn main() -> ExitCode {
@@ -65,13 +85,20 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         let file = SessionFile::locate()?;
+        let store = keys::store_path(cli.key_store, &file);
         match cli.command {
-            Command::Login(args) => login::run(args, &file).await,
+            Command::Login(args) => login::run(args, &file, store).await,
             Command::Logout => logout::run(&file).await,
             Command::Whoami => whoami::run(&file).await,
             Command::Rooms => rooms::run(&file).await,
-            Command::Send(args) => send::run(args, &file).await,
-            Command::Tail(args) => tail::run(args, &file, offset).await,
+            Command::Send(args) => send::run(args, &file, store).await,
+            Command::Tail(args) => tail::run(args, &file, store, offset).await,
+            Command::Keys(command) => keys::keys(command, &file, store).await,
+            Command::Verify { user } => keys::verify(&user, &file, store).await,
+            Command::Trust { user } => keys::trust(&user, &file, store).await,
+            Command::RequestKey { channel } => keys::request_key(&channel, &file, store).await,
+            Command::Requests => keys::requests(&file, store).await,
+            Command::Approve { request_id } => keys::approve(request_id, &file, store).await,
         }
     });
     match result {

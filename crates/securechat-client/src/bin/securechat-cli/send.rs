@@ -25,7 +25,7 @@ pub struct Args {
     words: Vec<String>,
 }
 
-pub async fn run(args: Args, file: &SessionFile) -> Result<()> {
+pub async fn run(args: Args, file: &SessionFile, store: std::path::PathBuf) -> Result<()> {
     let session = file.require()?;
     let (spec, words) = match args.channel_id {
         Some(_) => (None, &args.words[..]),
@@ -47,7 +47,15 @@ pub async fn run(args: Args, file: &SessionFile) -> Result<()> {
         message = message.reply_to(reply_to);
     }
     let (socket, _events) = client.socket().await?;
-    let sent = socket.send_message(&message).await;
+    let sent = if target.channel.is_encrypted {
+        // Encrypted: the key store's identity and keys, checked against pins.
+        let (_, mut secure) = crate::keys::open(file, store).await?;
+        secure
+            .send(&socket, target.channel.id, &message.content)
+            .await
+    } else {
+        socket.send_message(&message).await
+    };
     socket.close().await;
     let sent = sent.with_context(|| format!("cannot send to {}", target.label()))?;
     output::write_all(&format!(

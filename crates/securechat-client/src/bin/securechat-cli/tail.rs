@@ -13,11 +13,13 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use securechat_client::{
-    Client, Error, Event, HistoryQuery, MAX_HISTORY_PAGE, Message, MessageDeleted,
+    Body, Client, Error, Event, Handled, HistoryQuery, MAX_HISTORY_PAGE, Message, MessageDeleted,
+    SecureClient,
 };
 use serde::Deserialize;
 use time::UtcOffset;
 use time::format_description::well_known::Rfc3339;
+use tokio::sync::Mutex;
 
 use crate::output::{self, Written};
 use crate::session::SessionFile;
@@ -37,7 +39,12 @@ pub struct Args {
     lines: u32,
 }
 
-pub async fn run(args: Args, file: &SessionFile, offset: UtcOffset) -> Result<()> {
+pub async fn run(
+    args: Args,
+    file: &SessionFile,
+    store: std::path::PathBuf,
+    offset: UtcOffset,
+) -> Result<()> {
     let session = file.require()?;
     let client = session.client()?;
     let (me, rooms) = match tokio::try_join!(client.me(), client.rooms()) {
@@ -46,6 +53,13 @@ pub async fn run(args: Args, file: &SessionFile, offset: UtcOffset) -> Result<()
     };
     let target = target::resolve(&rooms, args.target.as_deref(), args.channel_id)?;
     let mut printer = Printer::new(offset);
+    // Encrypted channels: decrypt and verify with the key store, and answer
+    // key events (rotations, shares, requests) while tailing.
+    let secure = if target.channel.is_encrypted {
+        Some(Mutex::new(crate::keys::open(file, store).await?.1))
+    } else {
+        None
+    };
 
     let page = client
         .history(
@@ -58,18 +72,20 @@ pub async fn run(args: Args, file: &SessionFile, offset: UtcOffset) -> Result<()
     let shown = usize::try_from(args.lines).unwrap_or(usize::MAX);
     let mut past: Vec<Message> = page.messages.into_iter().take(shown).collect();
     past.reverse();
+    let follow = Follow {
+        client: &client,
+        target: &target,
+        me: me.id,
+        secure,
+    };
     for message in &past {
-        if printer.message(message)? == Written::ReaderGone {
+        let text = follow.text(message).await;
+        if printer.message(message, &text)? == Written::ReaderGone {
             return Ok(());
         }
     }
     printer.last_id = printer.last_id.max(newest);
 
-    let follow = Follow {
-        client: &client,
-        target: &target,
-        me: me.id,
-    };
     let mut backoff = Backoff::new();
     loop {
         match follow.once(&mut printer, &mut backoff).await {
@@ -140,6 +156,7 @@ struct Follow<'a> {
     client: &'a Client,
     target: &'a Target,
     me: i64,
+    secure: Option<Mutex<SecureClient>>,
 }
 
 impl Follow<'_> {
@@ -166,12 +183,14 @@ impl Follow<'_> {
             .map_err(classify)?;
         backoff.reset();
         for message in &missed {
-            if printer.message(message)? == Written::ReaderGone {
+            let text = self.text(message).await;
+            if printer.message(message, &text)? == Written::ReaderGone {
                 return Ok(Ended::ReaderGone);
             }
         }
         while let Some(event) = events.recv().await {
-            if self.event(printer, &event)? == Written::ReaderGone {
+            self.key_event(&event).await;
+            if self.event(printer, &event).await? == Written::ReaderGone {
                 socket.close().await;
                 return Ok(Ended::ReaderGone);
             }
@@ -182,15 +201,77 @@ impl Follow<'_> {
         Ok(Ended::Disconnected(why))
     }
 
-    fn event(&self, printer: &mut Printer, event: &Event) -> Result<Written, Failure> {
+    /// What to print for a message: its text, decrypted and verified in an
+    /// encrypted channel, or why it cannot be trusted.
+    async fn text(&self, message: &Message) -> String {
+        let Some(secure) = &self.secure else {
+            return text(message);
+        };
+        match secure.lock().await.read(message.clone()).await {
+            Ok(read) => match read.body {
+                Body::Verified { text, .. } | Body::Plain(text) => text,
+                Body::Deleted => "(deleted)".to_owned(),
+                Body::Injected { content } => format!(
+                    "[UNENCRYPTED, INJECTED - not from a member's client] {}",
+                    content.unwrap_or_default()
+                ),
+                Body::Undecryptable { reason } => format!("[cannot decrypt: {reason}]"),
+            },
+            Err(error) => format!("[cannot decrypt: {error}]"),
+        }
+    }
+
+    /// Lets the key store answer key events; what it did goes to stderr.
+    async fn key_event(&self, event: &Event) {
+        let Some(secure) = &self.secure else {
+            return;
+        };
+        match secure.lock().await.handle_event(event).await {
+            Ok(Handled::Ignored(_)) => {}
+            Ok(Handled::Rotated(d)) => eprintln!(
+                "securechat-cli: rotated channel {} to key version {} (shared with {} members, {} left out)",
+                d.channel_id,
+                d.version,
+                d.shared_with.len(),
+                d.skipped.len()
+            ),
+            Ok(Handled::KeyAccepted {
+                channel_id,
+                version,
+            }) => {
+                eprintln!("securechat-cli: received key version {version} of channel {channel_id}");
+            }
+            Ok(Handled::Rejected(why)) => {
+                eprintln!(
+                    "securechat-cli: WARNING: refused a {} event: {why}",
+                    event.name
+                );
+            }
+            Ok(Handled::RequestQueued(r)) => eprintln!(
+                "securechat-cli: {} asks for the key of channel {}: `securechat-cli approve {}`",
+                r.requester_username, r.channel_id, r.request_id
+            ),
+            Ok(Handled::KeyChanged { user_id }) => eprintln!(
+                "securechat-cli: WARNING: the key of user {user_id} CHANGED; they get no key \
+                 until you compare safety numbers (`verify`) and `trust` them"
+            ),
+            Err(error) => eprintln!("securechat-cli: cannot handle {}: {error}", event.name),
+        }
+    }
+
+    async fn event(&self, printer: &mut Printer, event: &Event) -> Result<Written, Failure> {
         let channel = self.target.channel.id;
         let room = self.target.room.id;
         let written = match event.name.as_str() {
             "new_message" | "message_edited" => match event.parse::<Message>() {
                 Ok(m) if m.channel_id == channel && event.name == "new_message" => {
-                    printer.message(&m)?
+                    let text = self.text(&m).await;
+                    printer.message(&m, &text)?
                 }
-                Ok(m) if m.channel_id == channel => printer.edited(&m)?,
+                Ok(m) if m.channel_id == channel => {
+                    let text = self.text(&m).await;
+                    printer.edited(&m, &text)?
+                }
                 _ => Written::Ok,
             },
             "message_deleted" => match event.parse::<MessageDeleted>() {
@@ -260,7 +341,7 @@ impl Printer {
     }
 
     /// Prints a message unless it was printed already.
-    fn message(&mut self, message: &Message) -> Result<Written> {
+    fn message(&mut self, message: &Message, text: &str) -> Result<Written> {
         if !self.seen.insert(message.id) {
             return Ok(Written::Ok);
         }
@@ -278,14 +359,14 @@ impl Printer {
             self.offset,
             &message.created_at,
             &sender,
-            &text(message),
+            text,
         ))
     }
 
-    fn edited(&mut self, message: &Message) -> Result<Written> {
+    fn edited(&mut self, message: &Message, text: &str) -> Result<Written> {
         let at = message.edited_at.as_deref().unwrap_or(&message.created_at);
         let who = format!("{} (edited)", sender(message));
-        self.write(&format_line(self.offset, at, &who, &text(message)))
+        self.write(&format_line(self.offset, at, &who, text))
     }
 
     fn deleted(&mut self, deleted: &MessageDeleted) -> Result<Written> {

@@ -1,0 +1,542 @@
+//! End-to-end encryption with several SDK clients against the real server
+//! binary (see `common`): encrypted channels, rotation on kick, key
+//! requests, and a server that lies — its database edited directly and its
+//! events forged — whose lies the clients must catch.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{Server, login};
+use securechat_client::{
+    Body, Client, Event, EventStream, Handled, HistoryQuery, MembershipChange, Message, NewRoom,
+    SecureClient, Socket,
+};
+use securechat_crypto::{ChannelKey, Envelope, Identity};
+use serde_json::json;
+use sqlx::sqlite::SqlitePoolOptions;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// One user's device: the secure client, a socket and its events.
+struct Device {
+    sc: SecureClient,
+    socket: Socket,
+    events: EventStream,
+    _dir: tempfile::TempDir,
+}
+
+impl Device {
+    async fn open(client: Client) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let sc = SecureClient::open(client, dir.path().join("keys.json"))
+            .await
+            .unwrap();
+        let (socket, events) = sc.client().socket().await.unwrap();
+        Self {
+            sc,
+            socket,
+            events,
+            _dir: dir,
+        }
+    }
+
+    fn id(&self) -> i64 {
+        self.sc.user_id()
+    }
+
+    /// Reads events, letting the secure client handle each, until one named
+    /// `name` has been handled; returns what it did.
+    async fn until(&mut self, name: &str) -> (Event, Handled) {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let event = self.events.recv().await.expect("connection ended");
+                let handled = self.sc.handle_event(&event).await.unwrap();
+                if event.name == name {
+                    return (event, handled);
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {name} in time"))
+    }
+
+    /// Handles `channel_key_share` events until version `version` of
+    /// `channel` is accepted (earlier shares may be ones already held).
+    async fn until_key(&mut self, channel: i64, version: u32) {
+        for _ in 0..5 {
+            let (_, handled) = self.until("channel_key_share").await;
+            if handled
+                == (Handled::KeyAccepted {
+                    channel_id: channel,
+                    version,
+                })
+            {
+                return;
+            }
+        }
+        panic!("version {version} of channel {channel} never arrived");
+    }
+
+    /// The newest messages of a channel as this device reads them, oldest first.
+    async fn read(&mut self, channel: i64) -> Vec<(Message, Body)> {
+        let mut read = self
+            .sc
+            .history(channel, HistoryQuery::latest())
+            .await
+            .unwrap();
+        read.reverse();
+        read.into_iter().map(|r| (r.message, r.body)).collect()
+    }
+
+    async fn send(&mut self, channel: i64, text: &str) -> Message {
+        self.sc.send(&self.socket, channel, text).await.unwrap()
+    }
+}
+
+fn verified(text: &str, sender: i64) -> Body {
+    Body::Verified {
+        text: text.to_owned(),
+        sender_id: sender,
+    }
+}
+
+/// A private room owned by alice with an encrypted channel `vault`, whose
+/// log alice starts when she adds `others` with signed entries.
+async fn encrypted_room(alice: &mut Device, others: &[i64]) -> (i64, i64) {
+    let room = alice
+        .sc
+        .client()
+        .create_room(&NewRoom::private("Ops"))
+        .await
+        .unwrap()
+        .id;
+    let vault = alice
+        .sc
+        .client()
+        .create_channel(room, "vault", true)
+        .await
+        .unwrap()
+        .id;
+    for &user_id in others {
+        alice
+            .sc
+            .change_membership(
+                room,
+                &MembershipChange::Add {
+                    user_id,
+                    admin: false,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    (room, vault)
+}
+
+async fn db(server: &Server) -> sqlx::SqlitePool {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", server.db_path().display()))
+        .await
+        .unwrap()
+}
+
+/// Every byte of the database (main file and write-ahead log), as text.
+fn db_bytes(server: &Server) -> String {
+    let mut all = Vec::new();
+    for suffix in ["", "-wal"] {
+        let mut path = server.db_path().into_os_string();
+        path.push(suffix);
+        if let Ok(bytes) = std::fs::read(PathBuf::from(path)) {
+            all.extend(bytes);
+        }
+    }
+    String::from_utf8_lossy(&all).into_owned()
+}
+
+async fn registered(server: &Server, name: &str) -> Client {
+    let mut client = Client::new(&server.base).unwrap();
+    client.register(name, "long-password-1").await.unwrap();
+    client.login(name, "long-password-1").await.unwrap();
+    client
+}
+
+#[tokio::test]
+async fn members_read_each_other_the_server_sees_no_plaintext_and_a_kick_rotates() {
+    let server = Server::start();
+    let mut alice = Device::open(login(&server, "alice").await).await;
+    let mut bob = Device::open(login(&server, "bob").await).await;
+    let mut charlie = Device::open(login(&server, "charlie").await).await;
+    let (room, vault) = encrypted_room(&mut alice, &[bob.id(), charlie.id()]).await;
+
+    let texts = [
+        "alpha: the launch code is 4711",
+        "bravo: meet at pier nine",
+        "charlie: the vault opens at dawn",
+    ];
+    let a = alice.send(vault, texts[0]).await;
+    assert_eq!(a.key_version, Some(1), "alice made version 1 on first send");
+    bob.send(vault, texts[1]).await;
+    charlie.send(vault, texts[2]).await;
+    let ids = [alice.id(), bob.id(), charlie.id()];
+    for reader in [&mut alice, &mut bob, &mut charlie] {
+        let read = reader.read(vault).await;
+        let bodies: Vec<Body> = read.into_iter().map(|(_, b)| b).collect();
+        let expected: Vec<Body> = texts.iter().zip(ids).map(|(t, s)| verified(t, s)).collect();
+        assert_eq!(bodies, expected);
+        // Reading again is not a replay.
+        assert!(
+            reader
+                .read(vault)
+                .await
+                .iter()
+                .all(|(_, b)| b.is_verified())
+        );
+    }
+    let stored = db_bytes(&server);
+    let logged = server.log();
+    for text in texts {
+        assert!(!stored.contains(text), "the database holds {text:?}");
+        assert!(!logged.contains(text), "the server log holds {text:?}");
+    }
+    assert!(
+        stored.contains(a.envelope.as_deref().unwrap()),
+        "ciphertext is stored"
+    );
+
+    // charlie is kicked (a signed entry): alice, the online owner, rotates.
+    let old_key = ChannelKey::import(&charlie.sc.store().key(vault, 1).unwrap().key).unwrap();
+    alice
+        .sc
+        .change_membership(
+            room,
+            &MembershipChange::Kick {
+                user_id: charlie.id(),
+            },
+        )
+        .await
+        .unwrap();
+    let (event, handled) = alice.until("key_rotation_needed").await;
+    assert_eq!(event.data()["new_version"], 2);
+    let Handled::Rotated(rotation) = handled else {
+        panic!("alice did not rotate: {handled:?}");
+    };
+    assert_eq!(rotation.version, 2);
+    let mut shared = rotation.shared_with.clone();
+    shared.sort_unstable();
+    assert_eq!(shared, [alice.id(), bob.id()]);
+    bob.until_key(vault, 2).await;
+
+    let after = bob.send(vault, "after the kick").await;
+    assert_eq!(after.key_version, Some(2));
+    let last = alice.read(vault).await.pop().unwrap().1;
+    assert_eq!(last, verified("after the kick", bob.id()));
+
+    // charlie's old key reads nothing new; the server gives him nothing new.
+    let envelope = Envelope::parse(after.envelope.as_deref().unwrap()).unwrap();
+    let bob_bundle = bob.sc.bundle();
+    assert!(envelope.decrypt(&old_key, &bob_bundle, vault, 2).is_err());
+    assert!(envelope.decrypt(&old_key, &bob_bundle, vault, 1).is_err());
+    let refused = charlie
+        .sc
+        .client()
+        .my_share(vault, Some(2))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), Some(404));
+    // A message under the old version is refused, even from a member.
+    let bob_identity = Identity::import(bob.sc.store().identity.as_deref().unwrap()).unwrap();
+    let stale = Envelope::encrypt(&bob_identity, &old_key, vault, 1, 50, b"old key").unwrap();
+    let ack = bob
+        .socket
+        .emit_with_ack(
+            "send_message",
+            &json!({"channel_id": vault, "envelope": stale.to_wire(), "key_version": 1,
+                "client_msg_id": "stale-1"}),
+            WAIT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ack["code"], "stale_key_version", "{ack}");
+}
+
+#[tokio::test]
+async fn a_new_member_requests_the_key_and_an_admin_approves() {
+    let server = Server::start();
+    let mut alice = Device::open(login(&server, "alice").await).await;
+    let bob = Device::open(login(&server, "bob").await).await;
+    let (room, vault) = encrypted_room(&mut alice, &[bob.id()]).await;
+    alice.send(vault, "before dave").await;
+
+    let dave_client = registered(&server, "dave").await;
+    let dave_id = dave_client.me().await.unwrap().id;
+    alice
+        .sc
+        .change_membership(
+            room,
+            &MembershipChange::Add {
+                user_id: dave_id,
+                admin: false,
+            },
+        )
+        .await
+        .unwrap();
+    let (_, handled) = alice.until("key_rotation_needed").await;
+    let Handled::Rotated(rotation) = handled else {
+        panic!("{handled:?}");
+    };
+    assert!(
+        rotation.skipped.iter().any(|(id, _)| *id == dave_id),
+        "dave has no key published yet: {rotation:?}"
+    );
+    alice.send(vault, "welcome dave").await;
+
+    let mut dave = Device::open(dave_client).await;
+    let (_, body) = dave.read(vault).await.pop().unwrap();
+    assert!(
+        matches!(&body, Body::Undecryptable { reason } if reason.contains("no key")),
+        "{body:?}"
+    );
+    let request_id = dave.sc.request_key(vault).await.unwrap();
+    let (_, queued) = alice.until("channel_key_request").await;
+    let Handled::RequestQueued(request) = queued else {
+        panic!("{queued:?}");
+    };
+    assert_eq!(
+        (request.request_id, request.requester_id),
+        (request_id, dave_id)
+    );
+    // Nothing is sent until the admin approves explicitly.
+    assert!(dave.sc.client().my_share(vault, None).await.is_err());
+    let approved = alice.sc.approve(request_id).await.unwrap();
+    assert_eq!(approved.shared_with, [dave_id]);
+    let (_, accepted) = dave.until("channel_key_share").await;
+    assert!(
+        matches!(accepted, Handled::KeyAccepted { .. }),
+        "{accepted:?}"
+    );
+    let (_, body) = dave.read(vault).await.pop().unwrap();
+    assert_eq!(body, verified("welcome dave", alice.id()));
+}
+
+#[tokio::test]
+async fn a_lying_server_is_caught() {
+    let server = Server::start();
+    let mut alice = Device::open(login(&server, "alice").await).await;
+    let mut bob = Device::open(login(&server, "bob").await).await;
+    let charlie = Device::open(login(&server, "charlie").await).await;
+    let eve = Device::open(registered(&server, "eve").await).await;
+    let mallory = Device::open(registered(&server, "mallory").await).await;
+    let (room, vault) = encrypted_room(&mut alice, &[bob.id(), charlie.id()]).await;
+    let (_, other) = {
+        let other = alice
+            .sc
+            .client()
+            .create_channel(room, "other", true)
+            .await
+            .unwrap()
+            .id;
+        (room, other)
+    };
+    alice.send(vault, "v1 established").await;
+    alice.send(other, "other established").await;
+    bob.read(vault).await;
+    let pool = db(&server).await;
+
+    // 1. eve's member row is inserted without a signed log entry; 2. bob's
+    // key row is replaced by an identity the attacker made for bob.
+    sqlx::query(
+        "INSERT INTO room_members (room_id, user_id, role, joined_at) VALUES (?, ?, 'member', 0)",
+    )
+    .bind(room)
+    .bind(eve.id())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let fake_bob = Identity::generate(bob.id()).unwrap().bundle().to_wire();
+    sqlx::query("UPDATE user_keys SET public_key = ? WHERE user_id = ?")
+        .bind(&fake_bob)
+        .bind(bob.id())
+        .execute(&pool)
+        .await
+        .unwrap();
+    alice
+        .sc
+        .change_membership(
+            room,
+            &MembershipChange::Kick {
+                user_id: charlie.id(),
+            },
+        )
+        .await
+        .unwrap();
+    let (event, handled) = alice.until("key_rotation_needed").await;
+    let hinted: Vec<i64> = event.data()["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        hinted.contains(&eve.id()),
+        "the server lists eve: {hinted:?}"
+    );
+    let Handled::Rotated(rotation) = handled else {
+        panic!("{handled:?}");
+    };
+    assert_eq!(rotation.shared_with, [alice.id()], "{rotation:?}");
+    let skipped: Vec<i64> = rotation.skipped.iter().map(|(id, _)| *id).collect();
+    assert!(
+        skipped.contains(&eve.id()) && skipped.contains(&bob.id()),
+        "{rotation:?}"
+    );
+    assert!(
+        rotation
+            .skipped
+            .iter()
+            .any(|(id, why)| *id == bob.id() && why.contains("CHANGED")),
+        "{rotation:?}"
+    );
+    let shares_for = |user: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM channel_keys WHERE recipient_id = ? AND key_version >= 2",
+            )
+            .bind(user)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(shares_for(eve.id()).await, 0, "eve got no key");
+    assert_eq!(shares_for(bob.id()).await, 0, "the swapped key got no key");
+    assert_eq!(
+        alice.sc.store().pins[&bob.id()].offered.as_deref(),
+        Some(fake_bob.as_str()),
+        "the change is recorded, not accepted"
+    );
+
+    // The attacker puts bob's real key back (the server checks share
+    // signatures against stored keys, and bob shares below).
+    sqlx::query("UPDATE user_keys SET public_key = ? WHERE user_id = ?")
+        .bind(bob.sc.bundle().to_wire())
+        .bind(bob.id())
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    // 3. Replayed shares: another version, another channel, another recipient.
+    let share_of = |channel: i64, version: i64, recipient: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT encrypted_key FROM channel_keys WHERE channel_id = ? AND key_version = ? AND recipient_id = ?",
+            )
+            .bind(channel)
+            .bind(version)
+            .bind(recipient)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let forged = |channel: i64, version: u32, key: String| {
+        json!({"channel_id": channel, "encrypted_key": key, "key_version": version,
+            "is_key_rotation": true, "sender_id": alice.id()})
+    };
+    let bob_v1 = share_of(vault, 1, bob.id()).await;
+    let bob_other = share_of(other, 1, bob.id()).await;
+    let alice_v2 = share_of(vault, 2, alice.id()).await;
+    for (what, payload) in [
+        ("another version", forged(vault, 2, bob_v1.clone())),
+        ("another channel", forged(vault, 1, bob_other)),
+        ("another recipient", forged(vault, 2, alice_v2)),
+    ] {
+        let handled = bob.sc.handle("channel_key_share", &payload).await.unwrap();
+        assert!(
+            matches!(handled, Handled::Rejected(_)),
+            "{what}: {handled:?}"
+        );
+    }
+    assert!(bob.sc.store().key(vault, 2).is_none());
+
+    // 4. A forged rotation naming outsiders: bob is told to rotate for
+    // mallory (no member at all) and eve (a bare DB row).
+    let forged_rotation = json!({"channel_id": vault, "room_id": room, "new_version": 3,
+        "reason": "member_added", "rotator_id": bob.id(),
+        "members": [{"id": alice.id()}, {"id": bob.id()}, {"id": mallory.id()}, {"id": eve.id()}]});
+    sqlx::query("UPDATE channels SET pending_version = 3 WHERE id = ?")
+        .bind(vault)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let handled = bob
+        .sc
+        .handle("key_rotation_needed", &forged_rotation)
+        .await
+        .unwrap();
+    let Handled::Rotated(rotation) = handled else {
+        panic!("{handled:?}");
+    };
+    let mut shared = rotation.shared_with.clone();
+    shared.sort_unstable();
+    assert_eq!(shared, [alice.id(), bob.id()], "{rotation:?}");
+    assert_eq!(shares_for(mallory.id()).await, 0);
+    assert_eq!(shares_for(eve.id()).await, 0);
+
+    // 5. Messages altered in the database: signature, then sender.
+    alice.until_key(vault, 3).await;
+    let signed = alice.send(vault, "signed by alice").await;
+    let sender_swapped = alice.send(vault, "sender swapped").await;
+    let mut tampered = signed.envelope.clone().unwrap();
+    let at = tampered.len() - 20;
+    let flip = if &tampered[at..=at] == "A" { "B" } else { "A" };
+    tampered.replace_range(at..=at, flip);
+    sqlx::query("UPDATE messages SET envelope = ? WHERE id = ?")
+        .bind(&tampered)
+        .bind(signed.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE messages SET sender_id = ? WHERE id = ?")
+        .bind(bob.id())
+        .bind(sender_swapped.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // 6. A plaintext message injected into the encrypted channel.
+    sqlx::query(
+        "INSERT INTO messages (channel_id, sender_id, content, key_version, client_msg_id, created_at) \
+         VALUES (?, ?, 'injected by the server', 3, 'inj-1', 0)",
+    )
+    .bind(vault)
+    .bind(alice.id())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let read = bob.read(vault).await;
+    let body_of = |id: i64| read.iter().find(|(m, _)| m.id == id).unwrap().1.clone();
+    assert!(
+        matches!(body_of(signed.id), Body::Undecryptable { reason } if reason.contains("bad_signature")),
+        "{:?}",
+        body_of(signed.id)
+    );
+    assert!(
+        matches!(body_of(sender_swapped.id), Body::Undecryptable { .. }),
+        "{:?}",
+        body_of(sender_swapped.id)
+    );
+    let injected = read.last().unwrap();
+    assert_eq!(
+        injected.1,
+        Body::Injected {
+            content: Some("injected by the server".into())
+        }
+    );
+    assert!(!injected.1.is_verified());
+}
