@@ -33,3 +33,8 @@ export async function olderThan(channelId: number, before: number, limit = 50): 
   );
   return { messages: [...answer.messages].reverse(), has_more: answer.has_more };
 }
+
+/** Up to `limit` messages newer than `after`, oldest first (catching up past a resume's limit). */
+export async function newerThan(channelId: number, after: number, limit = 200): Promise<HistoryPage> {
+  return apiRequest<HistoryPage>('GET', `/api/channels/${channelId}/messages?after=${after}&limit=${limit}`);
+}

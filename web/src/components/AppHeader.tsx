@@ -1,5 +1,7 @@
 import type { User } from '../api/auth.ts';
+import { ACCOUNT_PATH } from '../router.ts';
 import { logOut } from '../state/session.ts';
+import { Link } from './Link.tsx';
 import { Alert } from './Alert.tsx';
 import { useSubmit } from './useSubmit.ts';
 
@@ -16,6 +18,9 @@ export function AppHeader({ user }: { user: User }) {
             Signed in as <strong>{user.username}</strong>
             {user.is_admin && <span class="badge">Admin</span>}
           </p>
+          <Link href={ACCOUNT_PATH} class="button button-secondary">
+            Account
+          </Link>
           <button type="button" class="button button-secondary" disabled={submission.pending} aria-busy={submission.pending} onClick={() => void submission.run(logOut)}>
             {submission.pending ? 'Logging out…' : 'Log out'}
           </button>
