@@ -1,4 +1,5 @@
 import type { User } from '../api/auth.ts';
+import { start, stop } from '../chat/store.ts';
 import { ACCOUNT_PATH } from '../router.ts';
 import { logOut } from '../state/session.ts';
 import { Link } from './Link.tsx';
@@ -21,7 +22,7 @@ export function AppHeader({ user }: { user: User }) {
           <Link href={ACCOUNT_PATH} class="button button-secondary">
             Account
           </Link>
-          <button type="button" class="button button-secondary" disabled={submission.pending} aria-busy={submission.pending} onClick={() => void submission.run(logOut)}>
+          <button type="button" class="button button-secondary" disabled={submission.pending} aria-busy={submission.pending} onClick={() => void submission.run(() => logOutAndDisconnect(user))}>
             {submission.pending ? 'Logging out…' : 'Log out'}
           </button>
         </div>
@@ -33,4 +34,18 @@ export function AppHeader({ user }: { user: User }) {
       )}
     </header>
   );
+}
+
+/**
+ * Closes the live connection first: the server drops it the moment the
+ * session ends, and the chat must not take that for an expired session.
+ */
+async function logOutAndDisconnect(user: User): Promise<void> {
+  stop();
+  try {
+    await logOut();
+  } catch (err) {
+    start(user);
+    throw err;
+  }
 }
