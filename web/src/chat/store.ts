@@ -14,6 +14,7 @@ import * as messagesApi from '../api/messages.ts';
 import type { Message } from '../api/messages.ts';
 import * as roomsApi from '../api/rooms.ts';
 import type { Channel, Role, RoomWithChannels } from '../api/rooms.ts';
+import * as e2ee from '../e2ee/engine.ts';
 import { navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
 import { Outbox, type PendingMessage } from './outbox.ts';
@@ -67,6 +68,11 @@ let lastTypingSent = 0;
 const TYPING_SHOWN_MS = 5_000;
 const TYPING_SEND_EVERY_MS = 3_000;
 const RETRY_MS = 1_000;
+/** Refusals that mean "the key version is changing": wait for the new key and send again. */
+const KEY_WAIT_CODES = new Set(['key_rotation_pending', 'stale_key_version', 'no_channel_key']);
+const KEY_WAIT_MS = 1_000;
+const MAX_KEY_WAITS = 10;
+const keyWaits = new Map<string, number>();
 
 function outboxKey(userId: number): string {
   return `securechat.outbox.${userId}`;
@@ -77,9 +83,12 @@ function saveOutbox(): void {
   pending.value = outbox.all();
   const user = me.value;
   if (user === null) return;
+  // Plaintext of encrypted channels never goes to disk: it waits in memory only.
+  const encrypted = new Set(allChannels().filter((c) => c.is_encrypted).map((c) => c.id));
+  const durable = outbox.all().filter((item) => !encrypted.has(item.channel_id));
   try {
-    if (outbox.all().length === 0) localStorage.removeItem(outboxKey(user.id));
-    else localStorage.setItem(outboxKey(user.id), JSON.stringify(outbox.all()));
+    if (durable.length === 0) localStorage.removeItem(outboxKey(user.id));
+    else localStorage.setItem(outboxKey(user.id), JSON.stringify(durable));
   } catch {
     // Storage full or disabled: the queue still lives in memory.
   }
@@ -130,6 +139,7 @@ export function start(user: User): void {
   outbox = loadOutbox(user.id);
   pending.value = outbox.all();
   presence.value = { [user.id]: true };
+  void e2ee.startE2ee(user);
   const s = connect();
   socket = s;
   connection.value = 'connecting';
@@ -192,6 +202,31 @@ export function start(user: User): void {
     rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, name: e.name, description: e.description, is_private: e.is_private } : r));
   });
   s.on('room_deleted', (e: { room_id: number }) => removeRoom(e.room_id, 'deleted'));
+  s.on('channel_key_share', (e: e2ee.ShareEvent) => {
+    e2ee.receiveShare(e).catch((err: unknown) => {
+      chatNotice.value = `A key share was refused: ${err instanceof Error ? err.message : String(err)}`;
+    });
+  });
+  s.on('key_rotation_needed', (e: e2ee.RotationEvent) => {
+    const roomId = roomOfChannel(e.channel_id);
+    if (roomId === null) return;
+    e2ee
+      .onRotationNeeded(e, roomId)
+      .then(() => void pump())
+      .catch((err: unknown) => {
+        chatNotice.value = `Could not rotate the channel key: ${err instanceof Error ? err.message : String(err)}`;
+      });
+  });
+  s.on('channel_key_request', (e: e2ee.KeyRequest) => e2ee.receiveKeyRequest(e));
+  s.on('public_key_changed', (e: { user_id: number }) => e2ee.publicKeyChanged(e.user_id));
+}
+
+function roomOfChannel(channelId: number): number | null {
+  return rooms.value.find((r) => r.channels.some((c) => c.id === channelId))?.id ?? null;
+}
+
+function channelById(channelId: number): Channel | null {
+  return allChannels().find((c) => c.id === channelId) ?? null;
 }
 
 /** Disconnects and forgets everything (logout). */
@@ -201,6 +236,7 @@ export function stop(): void {
   socket = null;
   joined = new Set();
   markedRead.clear();
+  e2ee.stopE2ee();
   batch(() => {
     me.value = null;
     rooms.value = [];
@@ -370,13 +406,29 @@ async function pump(): Promise<void> {
       if (s === null || !s.connected || item === null) return;
       outbox.markSending(item.client_msg_id);
       saveOutbox();
+      const channel = channelById(item.channel_id);
+      const roomId = roomOfChannel(item.channel_id);
+      let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
+      if (channel?.is_encrypted === true && e2ee.identityStatus.value.kind === 'loading') {
+        // The identity is still being loaded: wait for it rather than fail.
+        outbox.retry(item.client_msg_id);
+        saveOutbox();
+        setTimeout(() => void pump(), RETRY_MS);
+        return;
+      }
+      if (channel?.is_encrypted === true && roomId !== null) {
+        try {
+          const sealed = await e2ee.encrypt(roomId, channel.id, channel.key_version, item.content);
+          body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
+        } catch (err) {
+          outbox.fail(item.client_msg_id, err instanceof Error ? err.message : String(err));
+          saveOutbox();
+          continue;
+        }
+      }
       let ack;
       try {
-        ack = await request<{ message: Message }>(s, 'send_message', {
-          channel_id: item.channel_id,
-          content: item.content,
-          client_msg_id: item.client_msg_id,
-        });
+        ack = await request<{ message: Message }>(s, 'send_message', body);
       } catch {
         // No answer: the same client_msg_id goes again once connected.
         outbox.retry(item.client_msg_id);
@@ -388,6 +440,14 @@ async function pump(): Promise<void> {
         outbox.settle(item.client_msg_id);
         saveOutbox();
         receive(ack.message);
+      } else if (KEY_WAIT_CODES.has(ack.code) && (keyWaits.get(item.client_msg_id) ?? 0) < MAX_KEY_WAITS) {
+        // A rotation is under way (maybe by me, asked by the server): send again under the new version.
+        keyWaits.set(item.client_msg_id, (keyWaits.get(item.client_msg_id) ?? 0) + 1);
+        e2ee.forgetSendVersion(item.channel_id);
+        outbox.retry(item.client_msg_id);
+        saveOutbox();
+        setTimeout(() => void pump(), KEY_WAIT_MS);
+        return;
       } else if (ack.code === 'rate_limited') {
         outbox.retry(item.client_msg_id);
         saveOutbox();

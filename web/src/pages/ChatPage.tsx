@@ -4,6 +4,7 @@ import { AppHeader } from '../components/AppHeader.tsx';
 import { Alert } from '../components/Alert.tsx';
 import { ChannelView } from '../components/chat/ChannelView.tsx';
 import { ConnectionBanner } from '../components/chat/ConnectionBanner.tsx';
+import { E2eePanels } from '../components/chat/E2eePanels.tsx';
 import { MembersPanel } from '../components/chat/MembersPanel.tsx';
 import { Sidebar } from '../components/chat/Sidebar.tsx';
 import { activeChannel, chatNotice, openChannel, roomsLoaded } from '../chat/store.ts';
@@ -38,6 +39,7 @@ export function ChatPage({ user, channelId }: { user: User; channelId: number | 
           </Alert>
         </div>
       )}
+      <E2eePanels />
       <div class={`chat${channelId !== null ? ' has-channel' : ''}${membersOpen ? ' has-members' : ''}`}>
         <Sidebar myId={user.id} />
         <main class="chat-main">

@@ -7,6 +7,7 @@ import type { Message } from '../../api/messages.ts';
 import type { Channel, RoomWithChannels } from '../../api/rooms.ts';
 import { dayLabel, groupByDayAndSender } from '../../chat/grouping.ts';
 import type { PendingMessage } from '../../chat/outbox.ts';
+import type { Decryption } from '../../e2ee/engine.ts';
 import {
   connection,
   deleteMessage,
@@ -22,6 +23,7 @@ import {
 } from '../../chat/store.ts';
 import { segments } from '../../chat/text.ts';
 import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
+import { askForKey, decrypted, decryptMessages, identityStatus, keysEpoch, requested } from '../../e2ee/engine.ts';
 import { Alert } from '../Alert.tsx';
 
 interface Props {
@@ -55,6 +57,13 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
     ...mine.map((p): Item => ({ key: `p${p.client_msg_id}`, sender: user.username, created_at: p.created_at, kind: 'pending', pending: p })),
   ];
   const days = groupByDayAndSender(items);
+
+  // Every message of an encrypted channel is checked and decrypted here, in the browser.
+  const epoch = keysEpoch.value;
+  const identityReady = identityStatus.value.kind === 'ready';
+  useEffect(() => {
+    if (channel.is_encrypted && identityReady) void decryptMessages(timeline.messages);
+  }, [channel.is_encrypted, timeline.messages, epoch, identityReady]);
 
   // A new channel opens at its newest message.
   useEffect(() => {
@@ -137,7 +146,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
                 </p>
                 {group.items.map((item) =>
                   item.kind === 'message' ? (
-                    <MessageRow key={item.key} message={item.message} user={user} mayDelete={isAdmin || item.message.sender_id === user.id} />
+                    <MessageRow key={item.key} message={item.message} user={user} encrypted={channel.is_encrypted} mayDelete={isAdmin || item.message.sender_id === user.id} />
                   ) : (
                     <PendingRow key={item.key} item={item.pending} />
                   ),
@@ -181,11 +190,13 @@ export function MessageText({ text, username }: { text: string; username: string
   );
 }
 
-function MessageRow({ message, user, mayDelete }: { message: Message; user: User; mayDelete: boolean }) {
+function MessageRow({ message, user, mayDelete, encrypted }: { message: Message; user: User; mayDelete: boolean; encrypted: boolean }) {
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const own = message.sender_id === user.id;
-  const mentioned = message.content !== null && segments(message.content, user.username).some((s) => s.kind === 'mention' && s.me);
+  const result = encrypted ? decrypted.value[message.id] : undefined;
+  const text = encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
+  const mentioned = text !== null && segments(text, user.username).some((s) => s.kind === 'mention' && s.me);
 
   if (message.deleted) {
     return (
@@ -208,19 +219,17 @@ function MessageRow({ message, user, mayDelete }: { message: Message; user: User
     <div class={`message${mentioned ? ' mentioned' : ''}`} data-message-id={message.id}>
       {editing && message.content !== null ? (
         <EditForm message={message} onDone={() => setEditing(false)} />
+      ) : encrypted && result?.kind !== 'text' ? (
+        <EncryptedStatus message={message} result={result} />
       ) : (
         <p class="message-text">
-          {message.content !== null ? (
-            <MessageText text={message.content} username={user.username} />
-          ) : (
-            <span class="warning-text">🔒 Encrypted message: this browser cannot decrypt it.</span>
-          )}
+          {text !== null && <MessageText text={text} username={user.username} />}
           {message.edited_at !== null && <span class="muted edited"> (edited)</span>}
         </p>
       )}
-      {!editing && (own || mayDelete) && message.content !== null && (
+      {!editing && (own || mayDelete) && text !== null && (
         <div class="message-actions">
-          {own && (
+          {own && !encrypted && (
             <button type="button" class="link-button" onClick={() => setEditing(true)}>
               Edit
             </button>
@@ -235,6 +244,39 @@ function MessageRow({ message, user, mayDelete }: { message: Message; user: User
       {error !== null && <Alert tone="error">{error}</Alert>}
     </div>
   );
+}
+
+/** An encrypted message that is not (yet) readable: why, and what can be done. */
+function EncryptedStatus({ message, result }: { message: Message; result: Decryption | undefined }) {
+  const [error, setError] = useState<string | null>(null);
+  if (result === undefined) {
+    return <p class="message-text muted">Decrypting…</p>;
+  }
+  if (result.kind === 'no-key') {
+    const asked = requested.value.has(message.channel_id);
+    return (
+      <div class="message-text undecryptable">
+        <span>🔒 Cannot decrypt yet: you do not have key version {result.version} of this channel.</span>{' '}
+        {asked ? (
+          <span class="muted">Key requested; an admin must approve.</span>
+        ) : (
+          <button type="button" class="link-button" onClick={() => askForKey(message.channel_id).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)))}>
+            Request key
+          </button>
+        )}
+        {error !== null && <Alert tone="error">{error}</Alert>}
+      </div>
+    );
+  }
+  if (result.kind === 'warning') {
+    return (
+      <div class="message-warning" role="note">
+        <strong>⚠ Warning:</strong> {result.reason}
+        {result.text !== undefined && <q class="injected">{result.text}</q>}
+      </div>
+    );
+  }
+  return null;
 }
 
 function EditForm({ message, onDone }: { message: Message; onDone: () => void }) {
@@ -314,15 +356,19 @@ function Composer({ channel, label }: { channel: Channel; label: string }) {
     input.current?.focus();
   }, [channel.id]);
 
-  if (channel.is_encrypted) {
+  const identity = identityStatus.value.kind;
+  if (channel.is_encrypted && identity !== 'ready') {
     return (
       <div class="composer composer-disabled">
-        <Alert tone="info">This channel is end-to-end encrypted. This version of the web client cannot encrypt or decrypt messages yet, so it does not send any here.</Alert>
+        <Alert tone="info">
+          {identity === 'loading' ? 'Loading your encryption keys…' : 'This channel is end-to-end encrypted. Restore or create your encryption keys (above) to write here.'}
+        </Alert>
       </div>
     );
   }
 
   function send() {
+    if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
     const content = text.trim();
     if (content === '') return;
     sendMessage(channel.id, content);

@@ -9,6 +9,7 @@ import type { Ban, Member, Role, RoomWithChannels } from '../../api/rooms.ts';
 import { membersVersion } from '../../chat/store.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
+import { VerifyDialog } from './E2eePanels.tsx';
 import { PresenceDot } from './Sidebar.tsx';
 
 const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
@@ -19,6 +20,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [username, setUsername] = useState('');
+  const [verifying, setVerifying] = useState<Member | null>(null);
   const version = membersVersion.value[room.id] ?? 0;
   const myRole = room.my_role ?? 'member';
   const isAdmin = room.kind !== 'dm' && RANK[myRole] >= RANK.admin;
@@ -91,6 +93,11 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                 <span>{m.username}</span>
                 {m.user_id === myId && <span class="muted"> (you)</span>}
                 {m.role !== 'member' && <span class="tag">{m.role}</span>}
+                {m.user_id !== myId && (
+                  <button type="button" class="link-button" aria-label={`Verify ${m.username}`} onClick={() => setVerifying(m)}>
+                    Verify
+                  </button>
+                )}
               </div>
               {(mayRemove(m) || (myRole === 'owner' && m.user_id !== myId)) && (
                 <div class="member-actions">
@@ -133,6 +140,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
           ))}
         </ul>
       )}
+      {verifying !== null && <VerifyDialog userId={verifying.user_id} username={verifying.username} onClose={() => setVerifying(null)} />}
       {isAdmin && bans.length > 0 && (
         <>
           <h3>Banned</h3>

@@ -1,0 +1,122 @@
+// End-to-end encryption in the browser, against the real server: an
+// encrypted exchange whose plaintext never leaves the page (every WebSocket
+// frame and request body is captured through CDP), a key request approved
+// by an admin in the UI, and an identity restored from the recovery
+// passphrase in a fresh browser that then reads the old messages.
+// Project X / secrets (demo data): alice owner, bob admin, charlie member.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { expectMessage, openChannel, send, signIn } from './lib/chat.mjs';
+import { browserSuite } from './lib/suite.mjs';
+
+const suite = browserSuite();
+
+const SECRET = 'the launch code is 4711';
+const REPLY = 'roger, 4711 received';
+const PASSPHRASE = 'correct horse battery staple';
+
+/** Records everything the page sends: WebSocket frames and HTTP request bodies. */
+async function captureOutgoing(person) {
+  const sent = [];
+  const cdp = await person.context.newCDPSession(person.page);
+  await cdp.send('Network.enable');
+  cdp.on('Network.webSocketFrameSent', (event) => sent.push(event.response.payloadData));
+  person.page.on('request', (request) => {
+    const body = request.postData();
+    if (body !== null) sent.push(body);
+  });
+  return sent;
+}
+
+/** Waits until this browser holds an identity (a new one offers the passphrase backup). */
+async function waitForNewIdentity(page) {
+  await page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+}
+
+test('encrypted channel: private exchange, key request approved in the UI, identity restored from the passphrase', async (t) => {
+  const people = [];
+  const open = async (name) => {
+    const person = await signIn(suite, name);
+    people.push(person);
+    return person;
+  };
+  t.after(async () => {
+    for (const person of people) await person.context.close();
+  });
+
+  const bob = await open('bob');
+  await waitForNewIdentity(bob.page);
+  const alice = await open('alice');
+  await waitForNewIdentity(alice.page);
+
+  await t.test('alice and bob exchange messages; the plaintext never leaves the browser', async () => {
+    const aliceSent = await captureOutgoing(alice);
+    const bobSent = await captureOutgoing(bob);
+    await openChannel(alice.page, 'Project X', 'secrets');
+    await alice.page.getByRole('img', { name: 'Encrypted channel' }).waitFor();
+    await openChannel(bob.page, 'Project X', 'secrets');
+
+    await send(alice.page, SECRET);
+    await expectMessage(bob.page, SECRET);
+    await send(bob.page, REPLY);
+    await expectMessage(alice.page, REPLY);
+
+    const aliceFrames = aliceSent.join('\n');
+    assert.match(aliceFrames, /"send_message",\{"channel_id":\d+,"envelope":"/, 'alice sent an envelope');
+    assert.ok(!aliceFrames.includes('launch code'), 'alice never sent the plaintext');
+    assert.ok(!aliceFrames.includes(REPLY), 'nor bob’s reply');
+    const bobFrames = bobSent.join('\n');
+    assert.match(bobFrames, /"envelope":"/);
+    assert.ok(!bobFrames.includes('4711'), 'bob never sent plaintext either');
+    // The server's copy is ciphertext only.
+    const stored = await alice.page.evaluate(async () => {
+      const rooms = await (await fetch('/api/rooms')).json();
+      const channel = rooms.rooms.flatMap((r) => r.channels).find((c) => c.name === 'secrets');
+      return (await fetch(`/api/channels/${channel.id}/messages`)).text();
+    });
+    assert.ok(!stored.includes('4711'), 'the history holds no plaintext');
+  });
+
+  await t.test('charlie asks for the key, alice approves in the UI, charlie reads', async () => {
+    // charlie had no key when version 1 was made, so he was not given it.
+    const charlie = await open('charlie');
+    await waitForNewIdentity(charlie.page);
+    await openChannel(charlie.page, 'Project X', 'secrets');
+    const locked = charlie.page.locator('.undecryptable').first();
+    await locked.getByText('Cannot decrypt yet').waitFor();
+    await locked.getByRole('button', { name: 'Request key' }).click();
+    await charlie.page.getByText('Key requested; an admin must approve.').first().waitFor();
+
+    await alice.page.getByRole('heading', { name: 'Key requests' }).waitFor();
+    await alice.page.getByText('charlie asks for the key of #secrets in Project X').waitFor();
+    await alice.page.getByRole('button', { name: 'Approve charlie' }).click();
+    await alice.page.getByRole('heading', { name: 'Key requests' }).waitFor({ state: 'detached' });
+
+    await expectMessage(charlie.page, SECRET);
+    await expectMessage(charlie.page, REPLY);
+    assert.equal(await charlie.page.locator('.undecryptable').count(), 0);
+  });
+
+  await t.test('alice restores her identity from the recovery passphrase in a fresh browser and reads old messages', async () => {
+    await alice.page.getByLabel('Recovery passphrase', { exact: true }).fill(PASSPHRASE);
+    await alice.page.getByLabel('Confirm recovery passphrase').fill(PASSPHRASE);
+    await alice.page.getByRole('button', { name: 'Save backup' }).click();
+    await alice.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor({ state: 'detached' });
+
+    const fresh = await open('alice');
+    await fresh.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
+    await fresh.page.getByLabel('Recovery passphrase').fill('not the passphrase');
+    await fresh.page.getByRole('button', { name: 'Restore' }).click();
+    await fresh.page.getByText('That passphrase does not open your key backup.').waitFor();
+    await fresh.page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
+    await fresh.page.getByRole('button', { name: 'Restore' }).click();
+    await fresh.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor({ state: 'detached' });
+
+    await openChannel(fresh.page, 'Project X', 'secrets');
+    await expectMessage(fresh.page, SECRET);
+    await expectMessage(fresh.page, REPLY);
+  });
+
+  for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');
+});
