@@ -15,7 +15,7 @@
 
 import { signal } from '@preact/signals';
 import type { User } from '../api/auth.ts';
-import { ApiError } from '../api/errors.ts';
+import { ApiError, UserFacingError } from '../api/errors.ts';
 import type { Message } from '../api/messages.ts';
 import * as roomsApi from '../api/rooms.ts';
 import { authenticated } from '../state/session.ts';
@@ -23,7 +23,7 @@ import * as keysApi from './api.ts';
 import { KeyValue } from './kv.ts';
 
 type Sc = typeof import('../../wasm/securechat_crypto.js');
-type Identity = InstanceType<Sc['Identity']>;
+type Identity = import('../../wasm/securechat_crypto.js').Identity;
 
 export type IdentityStatus =
   | { kind: 'off' }
@@ -91,7 +91,8 @@ const currentVersion = new Map<number, number>();
 const seenCounters = new Map<string, number>();
 const inFlight = new Set<number>();
 
-export class E2eeError extends Error {}
+/** A refusal of the encryption layer, worded for the person using the page. */
+export class E2eeError extends UserFacingError {}
 
 async function loadWasm(): Promise<Sc> {
   if (sc !== null) return sc;
@@ -225,6 +226,8 @@ export async function trustedBundle(userId: number): Promise<string | null> {
     published.set(userId, fetching);
   }
   const current = await fetching;
+  // Someone without a key may publish one at any time: ask again next time.
+  if (current === null) published.delete(userId);
   if (current !== null) {
     try {
       crypto.bundleFingerprint(current, userId);
