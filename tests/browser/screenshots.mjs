@@ -19,7 +19,7 @@ async function person(browser, server, username, viewport = DESKTOP) {
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   await logInThroughForm(page, username, PASSWORDS[username]);
-  await page.getByText(`Signed in as ${username}`, { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
   return { context, page };
 }
 
@@ -54,6 +54,8 @@ try {
   await send(bob.page, 'One question about the migration section.');
   await send(alice.page, 'Sure, go ahead.');
   await expectMessage(alice.page, 'One question');
+  // Typing is announced at most every few seconds, and bob just sent a message.
+  await bob.page.waitForTimeout(3_500);
   await bob.page.locator('#composer-input').pressSequentially('The rollback');
   await alice.page.getByText('bob is typing…').waitFor();
   await shot(alice.page, 'chat');
@@ -82,8 +84,8 @@ try {
   await shot(alice.page, 'directory');
   await alice.page.keyboard.press('Escape');
 
-  const phone = await person(browser, server, 'bob', PHONE);
-  await phone.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
+  const phone = await person(browser, server, 'charlie', PHONE);
+  await phone.page.getByRole('button', { name: 'Later' }).click();
   await openChannel(phone.page, 'Lobby', 'general');
   await shot(phone.page, 'phone');
 

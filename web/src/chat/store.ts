@@ -68,6 +68,8 @@ let lastTypingSent = 0;
 const TYPING_SHOWN_MS = 5_000;
 const TYPING_SEND_EVERY_MS = 3_000;
 const RETRY_MS = 1_000;
+/** A message this fresh was sent by someone connected now. */
+const LIVE_MS = 10_000;
 /** Refusals that mean "the key version is changing": wait for the new key and send again. */
 const KEY_WAIT_CODES = new Set(['key_rotation_pending', 'stale_key_version', 'no_channel_key']);
 const KEY_WAIT_MS = 1_000;
@@ -163,6 +165,7 @@ export function start(user: User): void {
   s.on('message_edited', (m: Message) => setTimeline(m.channel_id, addMessages(timelineOf(m.channel_id), [m])));
   s.on('message_deleted', (e: { id: number; channel_id: number }) => setTimeline(e.channel_id, markDeleted(timelineOf(e.channel_id), e.id)));
   s.on('typing', (e: { channel_id: number; user_id: number; username: string }) => {
+    seenOnline(e.user_id);
     const forChannel = { ...(typists.value[e.channel_id] ?? {}), [e.user_id]: { username: e.username, until: Date.now() + TYPING_SHOWN_MS } };
     typists.value = { ...typists.value, [e.channel_id]: forChannel };
     setTimeout(expireTypists, TYPING_SHOWN_MS + 50);
@@ -249,6 +252,11 @@ export function stop(): void {
     chatNotice.value = null;
     connection.value = 'connecting';
   });
+}
+
+/** Someone typing or posting right now is online, even if their presence event came before this page connected. */
+function seenOnline(userId: number): void {
+  if (presence.value[userId] !== true) presence.value = { ...presence.value, [userId]: true };
 }
 
 function expireTypists(): void {
@@ -345,6 +353,7 @@ function receive(message: Message): void {
   setTimeline(message.channel_id, addMessages(timeline, [message]));
   if (outbox.settle(message.client_msg_id)) saveOutbox();
   const fromMe = message.sender_id === me.value?.id;
+  if (!known && message.sender_id !== null && Date.now() - Date.parse(message.created_at) < LIVE_MS) seenOnline(message.sender_id);
   unread.value = afterArrival(unread.value, { channelId: message.channel_id, fromMe, watching: isWatching(message.channel_id), known });
   const typing = typists.value[message.channel_id];
   if (message.sender_id !== null && typing?.[message.sender_id] !== undefined) {

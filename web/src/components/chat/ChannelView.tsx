@@ -25,6 +25,7 @@ import { segments } from '../../chat/text.ts';
 import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
 import { askForKey, decrypted, decryptMessages, identityStatus, keysEpoch, requested } from '../../e2ee/engine.ts';
 import { Alert } from '../Alert.tsx';
+import { LockIcon } from '../LockIcon.tsx';
 
 interface Props {
   room: RoomWithChannels;
@@ -112,8 +113,8 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
         <div class="channel-titles">
           <h1 id="channel-title">
             {channel.is_encrypted ? (
-              <span class="lock" role="img" aria-label="Encrypted channel" title="End-to-end encrypted">
-                🔒
+              <span class="lock" title="End-to-end encrypted">
+                <LockIcon label="Encrypted channel" />
               </span>
             ) : (
               <span aria-hidden="true">{room.kind === 'dm' ? '@' : '#'}</span>
@@ -256,7 +257,7 @@ function EncryptedStatus({ message, result }: { message: Message; result: Decryp
     const asked = requested.value.has(message.channel_id);
     return (
       <div class="message-text undecryptable">
-        <span>🔒 Cannot decrypt yet: you do not have key version {result.version} of this channel.</span>{' '}
+        <LockIcon /> <span>Cannot decrypt yet: you do not have key version {result.version} of this channel.</span>{' '}
         {asked ? (
           <span class="muted">Key requested; an admin must approve.</span>
         ) : (
@@ -271,7 +272,7 @@ function EncryptedStatus({ message, result }: { message: Message; result: Decryp
   if (result.kind === 'warning') {
     return (
       <div class="message-warning" role="note">
-        <strong>⚠ Warning:</strong> {result.reason}
+        <strong>Warning:</strong> {result.reason}
         {result.text !== undefined && <q class="injected">{result.text}</q>}
       </div>
     );

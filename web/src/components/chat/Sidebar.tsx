@@ -8,6 +8,7 @@ import { activeChannelId, presence, rooms, roomsLoaded, unread } from '../../cha
 import { total } from '../../chat/unread.ts';
 import { channelPath } from '../../router.ts';
 import { Link } from '../Link.tsx';
+import { LockIcon } from '../LockIcon.tsx';
 import { DirectoryDialog, NewChannelDialog, NewDmDialog, NewRoomDialog } from './dialogs.tsx';
 
 type Open = { kind: 'directory' } | { kind: 'room' } | { kind: 'dm' } | { kind: 'channel'; room: RoomWithChannels } | null;
@@ -48,7 +49,7 @@ export function Sidebar({ myId }: { myId: number }) {
             <ul class="channel-list">
               {room.channels.map((channel) => (
                 <li key={channel.id}>
-                  <ChannelLink channel={channel} label={channel.name} prefix={channel.is_encrypted ? '🔒' : '#'} />
+                  <ChannelLink channel={channel} label={channel.name} prefix={channel.is_encrypted ? <LockIcon /> : '#'} />
                 </li>
               ))}
             </ul>
