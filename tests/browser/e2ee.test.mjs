@@ -76,6 +76,15 @@ test('encrypted channel: private exchange, key request approved in the UI, ident
       return (await fetch(`/api/channels/${channel.id}/messages`)).text();
     });
     assert.ok(!stored.includes('4711'), 'the history holds no plaintext');
+
+    // Before sharing the first key, alice's browser started the room's signed
+    // membership log with its current members.
+    const log = await alice.page.evaluate(async () => {
+      const rooms = await (await fetch('/api/rooms')).json();
+      const room = rooms.rooms.find((r) => r.name === 'Project X');
+      return (await fetch(`/api/rooms/${room.id}/membership_log`)).json();
+    });
+    assert.equal(log.entries.length, 3, 'create, then bob and charlie added');
   });
 
   await t.test('charlie asks for the key, alice approves in the UI, charlie reads', async () => {
@@ -116,6 +125,34 @@ test('encrypted channel: private exchange, key request approved in the UI, ident
     await openChannel(fresh.page, 'Project X', 'secrets');
     await expectMessage(fresh.page, SECRET);
     await expectMessage(fresh.page, REPLY);
+    assert.deepEqual(await fresh.close(), []);
+    people.pop();
+  });
+
+  await t.test('alice kicks charlie with a signed log entry; the key rotates and only bob reads on', async () => {
+    const charlie = people[2];
+    // alice's browser is the named rotator: it shares version 2 with bob (and herself).
+    const rotated = alice.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/channels/share_key' && r.request().postDataJSON().key_version === 2);
+    await alice.page.getByRole('button', { name: 'Members' }).click();
+    alice.page.once('dialog', (dialog) => void dialog.accept());
+    await alice.page.getByRole('button', { name: 'Kick charlie' }).click();
+    await alice.page.getByRole('button', { name: 'Kick charlie' }).waitFor({ state: 'detached' });
+    await charlie.page.getByText('You were removed from Project X.').waitFor();
+    await rotated;
+    await send(alice.page, 'after charlie left');
+    await expectMessage(bob.page, 'after charlie left');
+    const versions = await bob.page.evaluate(async () => {
+      const rooms = await (await fetch('/api/rooms')).json();
+      const channel = rooms.rooms.flatMap((r) => r.channels).find((c) => c.name === 'secrets');
+      return (await (await fetch(`/api/channels/${channel.id}/messages`)).json()).messages.map((m) => m.key_version);
+    });
+    assert.equal(versions[0], 2, 'the newest message is under the rotated key');
+    const log = await bob.page.evaluate(async () => {
+      const rooms = await (await fetch('/api/rooms')).json();
+      const room = rooms.rooms.find((r) => r.name === 'Project X');
+      return (await fetch(`/api/rooms/${room.id}/membership_log`)).json();
+    });
+    assert.equal(log.entries.length, 4, 'the removal is a signed entry');
   });
 
   for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');

@@ -211,10 +211,10 @@ export function start(user: User): void {
     });
   });
   s.on('key_rotation_needed', (e: e2ee.RotationEvent) => {
-    const roomId = roomOfChannel(e.channel_id);
-    if (roomId === null) return;
+    const room = roomOfChannel(e.channel_id);
+    if (room === null) return;
     e2ee
-      .onRotationNeeded(e, roomId)
+      .onRotationNeeded(e, room)
       .then(() => void pump())
       .catch((err: unknown) => {
         chatNotice.value = `Could not rotate the channel key: ${err instanceof Error ? err.message : String(err)}`;
@@ -224,8 +224,8 @@ export function start(user: User): void {
   s.on('public_key_changed', (e: { user_id: number }) => e2ee.publicKeyChanged(e.user_id));
 }
 
-function roomOfChannel(channelId: number): number | null {
-  return rooms.value.find((r) => r.channels.some((c) => c.id === channelId))?.id ?? null;
+function roomOfChannel(channelId: number): RoomWithChannels | null {
+  return rooms.value.find((r) => r.channels.some((c) => c.id === channelId)) ?? null;
 }
 
 function channelById(channelId: number): Channel | null {
@@ -416,7 +416,7 @@ async function pump(): Promise<void> {
       outbox.markSending(item.client_msg_id);
       saveOutbox();
       const channel = channelById(item.channel_id);
-      const roomId = roomOfChannel(item.channel_id);
+      const room = roomOfChannel(item.channel_id);
       let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
       if (channel?.is_encrypted === true && e2ee.identityStatus.value.kind === 'loading') {
         // The identity is still being loaded: wait for it rather than fail.
@@ -425,9 +425,9 @@ async function pump(): Promise<void> {
         setTimeout(() => void pump(), RETRY_MS);
         return;
       }
-      if (channel?.is_encrypted === true && roomId !== null) {
+      if (channel?.is_encrypted === true && room !== null) {
         try {
-          const sealed = await e2ee.encrypt(roomId, channel.id, channel.key_version, item.content);
+          const sealed = await e2ee.encrypt(room, channel.id, channel.key_version, item.content);
           body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
         } catch (err) {
           outbox.fail(item.client_msg_id, err instanceof Error ? err.message : String(err));

@@ -17,10 +17,11 @@ import { signal } from '@preact/signals';
 import type { User } from '../api/auth.ts';
 import { ApiError, UserFacingError } from '../api/errors.ts';
 import type { Message } from '../api/messages.ts';
-import * as roomsApi from '../api/rooms.ts';
+import type { Room } from '../api/rooms.ts';
 import { authenticated } from '../state/session.ts';
 import * as keysApi from './api.ts';
 import { KeyValue } from './kv.ts';
+import { provenMembers } from './membership.ts';
 
 type Sc = typeof import('../../wasm/securechat_crypto.js');
 type Identity = import('../../wasm/securechat_crypto.js').Identity;
@@ -102,7 +103,7 @@ async function loadWasm(): Promise<Sc> {
   return module;
 }
 
-function requireReady(): { sc: Sc; kv: KeyValue; identity: Identity; me: User } {
+export function requireReady(): { sc: Sc; kv: KeyValue; identity: Identity; me: User } {
   if (sc === null || kv === null || identity === null || me === null) {
     throw new E2eeError('Encryption is not set up in this browser yet.');
   }
@@ -363,9 +364,12 @@ export function forgetSendVersion(channelId: number): void {
  * my own copy is what makes the version current on the server). Members
  * without a published key are skipped; they can ask for the key later.
  */
-async function makeKey(roomId: number, channelId: number, version: number, purpose: 'initial' | 'rotation', memberIds: readonly number[] | null): Promise<void> {
+async function makeKey(room: Room, channelId: number, version: number, purpose: 'initial' | 'rotation', hint: readonly number[] | null): Promise<void> {
   const { sc: crypto, identity: id, me: user } = requireReady();
-  const ids = memberIds ?? (await authenticated(() => roomsApi.members(roomId))).members.map((m) => m.user_id);
+  const proven = await provenMembers(room);
+  if (proven === null) throw new E2eeError(`Waiting for the owner of ${room.name} to start its membership log; keys are shared only with proven members.`);
+  // The server's list is only a hint: keys go to members proven by the verified log.
+  const ids = (hint ?? [...proven]).filter((uid) => proven.has(uid));
   const key = crypto.generateChannelKey();
   const recipients = [user.id, ...ids.filter((uid) => uid !== user.id)];
   for (const recipient of recipients) {
@@ -381,19 +385,22 @@ async function makeKey(roomId: number, channelId: number, version: number, purpo
 }
 
 /** `key_rotation_needed`: when I am the named rotator, make and share the new version. */
-export async function onRotationNeeded(event: RotationEvent, roomId: number): Promise<void> {
+export async function onRotationNeeded(event: RotationEvent, room: Room): Promise<void> {
   if (identity === null || me === null || event.rotator_id !== me.id) return;
+  // Another browser of mine may have been told too: if it already shared the
+  // new version with me, use that key instead of making a second one.
+  if ((await channelKey(event.channel_id, event.new_version)) !== null) return;
   const members = event.members.map((m) => m.id);
-  await makeKey(roomId, event.channel_id, event.new_version, 'rotation', members);
+  await makeKey(room, event.channel_id, event.new_version, 'rotation', members);
 }
 
 /** Encrypts a message for a channel; makes the first key when the channel has none. */
-export async function encrypt(roomId: number, channelId: number, channelKeyVersion: number, text: string): Promise<{ envelope: string; key_version: number }> {
+export async function encrypt(room: Room, channelId: number, channelKeyVersion: number, text: string): Promise<{ envelope: string; key_version: number }> {
   const { sc: crypto, kv: store, identity: id } = requireReady();
   let version = await sendVersion(channelId);
   if (version === null) {
     if (channelKeyVersion !== 0) throw new E2eeError('You do not have this channel’s key yet. Ask for it with “Request key”.');
-    await makeKey(roomId, channelId, 1, 'initial', null);
+    await makeKey(room, channelId, 1, 'initial', null);
     version = 1;
   }
   const key = await channelKey(channelId, version);
@@ -483,8 +490,12 @@ export function dismissKeyRequest(requestId: number): void {
 }
 
 /** Approves a key request: seals the channel's current key for the requester. */
-export async function approveKeyRequest(request: KeyRequest): Promise<void> {
+export async function approveKeyRequest(request: KeyRequest, room: Room): Promise<void> {
   const { sc: crypto, identity: id } = requireReady();
+  const proven = await provenMembers(room);
+  if (proven === null || !proven.has(request.requester_id)) {
+    throw new E2eeError(`${request.requester_username} is not a member of ${room.name} according to its verified membership log.`);
+  }
   const version = await sendVersion(request.channel_id);
   if (version === null) throw new E2eeError('You do not hold this channel’s key either.');
   const key = await channelKey(request.channel_id, version);

@@ -176,7 +176,9 @@ function KeyRequests() {
                 aria-label={`Approve ${r.requester_username}`}
                 onClick={() => {
                   setError(null);
-                  approveKeyRequest(r).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+                  const room = rooms.value.find((candidate) => candidate.id === r.room_id);
+                  if (room === undefined) return dismissKeyRequest(r.request_id);
+                  approveKeyRequest(r, room).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
                 }}
               >
                 Approve

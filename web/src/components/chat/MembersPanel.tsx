@@ -7,6 +7,7 @@ import { describeError } from '../../api/errors.ts';
 import * as roomsApi from '../../api/rooms.ts';
 import type { Ban, Member, Role, RoomWithChannels } from '../../api/rooms.ts';
 import { membersVersion } from '../../chat/store.ts';
+import * as membership from '../../e2ee/membership.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
 import { VerifyDialog } from './E2eePanels.tsx';
@@ -70,7 +71,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
           onSubmit={(e) => {
             e.preventDefault();
             const name = username.trim();
-            if (name !== '') void act(() => roomsApi.addMember(room.id, name)).then(() => setUsername(''));
+            if (name !== '') void act(() => membership.addByName(room, name)).then(() => setUsername(''));
           }}
         >
           <label for="add-member-name">Add a member by username</label>
@@ -107,7 +108,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                       class="link-button"
                       disabled={busy}
                       aria-label={`${m.role === 'admin' ? 'Make member' : 'Make admin'}: ${m.username}`}
-                      onClick={() => void act(() => roomsApi.setRole(room.id, m.user_id, m.role === 'admin' ? 'member' : 'admin'))}
+                      onClick={() => void act(() => membership.setRole(room, m.user_id, m.role === 'admin' ? 'member' : 'admin'))}
                     >
                       {m.role === 'admin' ? 'Make member' : 'Make admin'}
                     </button>
@@ -119,7 +120,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                         class="link-button"
                         disabled={busy}
                         aria-label={`Kick ${m.username}`}
-                        onClick={() => window.confirm(`Remove ${m.username} from ${room.name}?`) && void act(() => roomsApi.kick(room.id, m.user_id))}
+                        onClick={() => window.confirm(`Remove ${m.username} from ${room.name}?`) && void act(() => membership.kick(room, m.user_id))}
                       >
                         Kick
                       </button>
@@ -128,7 +129,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                         class="link-button danger"
                         disabled={busy}
                         aria-label={`Ban ${m.username}`}
-                        onClick={() => window.confirm(`Ban ${m.username} from ${room.name}?`) && void act(() => roomsApi.ban(room.id, m.user_id, ''))}
+                        onClick={() => window.confirm(`Ban ${m.username} from ${room.name}?`) && void act(() => membership.ban(room, m.user_id))}
                       >
                         Ban
                       </button>

@@ -5,6 +5,7 @@ import { describeError } from '../../api/errors.ts';
 import * as roomsApi from '../../api/rooms.ts';
 import type { DirectoryUser, Room, RoomWithChannels } from '../../api/rooms.ts';
 import { enterRoom, rooms } from '../../chat/store.ts';
+import * as membership from '../../e2ee/membership.ts';
 import { navigate, channelPath } from '../../router.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
@@ -39,7 +40,7 @@ export function DirectoryDialog({ onClose }: CloseProps) {
 
   async function join(room: Room) {
     await submission.run(async () => {
-      await authenticated(() => roomsApi.joinRoom(room.id));
+      await membership.join(room);
       onClose();
       await enterRoom({ ...room, channels: [] });
       const joined = rooms.value.find((r) => r.id === room.id);
