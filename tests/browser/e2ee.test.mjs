@@ -34,7 +34,7 @@ async function waitForNewIdentity(page) {
   await page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
 }
 
-test('encrypted channel: private exchange, key request approved in the UI, identity restored from the passphrase', async (t) => {
+test('encrypted channel: private exchange, key request, restore from passphrase, signed kick and rotation, lying-server warnings', async (t) => {
   const people = [];
   const open = async (name) => {
     const person = await signIn(suite, name);
@@ -153,6 +153,47 @@ test('encrypted channel: private exchange, key request approved in the UI, ident
       return (await fetch(`/api/rooms/${room.id}/membership_log`)).json();
     });
     assert.equal(log.entries.length, 4, 'the removal is a signed entry');
+  });
+
+  await t.test('a lying server: injected plaintext, a forged signature, a replay and a wrong sender show as warnings', async () => {
+    // bob's page talks to the server through a proxy that can add frames.
+    let toPage;
+    await bob.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      ws.connectToServer();
+      toPage = (event, data) => ws.send(`42${JSON.stringify([event, data])}`);
+    });
+    await bob.page.reload();
+    await openChannel(bob.page, 'Project X', 'secrets');
+    await expectMessage(bob.page, 'after charlie left');
+    const { real, users } = await bob.page.evaluate(async () => {
+      const rooms = await (await fetch('/api/rooms')).json();
+      const channel = rooms.rooms.flatMap((r) => r.channels).find((c) => c.name === 'secrets');
+      const page = await (await fetch(`/api/channels/${channel.id}/messages`)).json();
+      const members = await (await fetch(`/api/rooms/${channel.room_id}/members`)).json();
+      return { real: page.messages[0], users: Object.fromEntries(members.members.map((m) => [m.username, m.user_id])) };
+    });
+    assert.equal(real.sender_username, 'alice');
+    const at = 80; // inside the ciphertext: the envelope parses, the signature fails
+    const forged = real.envelope.slice(0, at) + (real.envelope[at] === 'A' ? 'B' : 'A') + real.envelope.slice(at + 1);
+    const fake = (n, fields) => ({ ...real, id: real.id + 1000 + n, client_msg_id: `lie-${n}`, created_at: new Date().toISOString(), ...fields });
+    toPage('new_message', fake(1, { content: 'INJECTED plaintext', envelope: null, key_version: null }));
+    toPage('new_message', fake(2, { envelope: forged }));
+    toPage('new_message', fake(3, {}));
+    toPage('new_message', fake(4, { sender_id: users.bob, sender_username: 'bob' }));
+
+    const warnings = bob.page.locator('.message-warning');
+    await warnings.nth(3).waitFor();
+    const texts = await warnings.allTextContents();
+    assert.equal(texts.length, 4, texts.join('\n'));
+    assert.match(texts[0], /Sent without encryption in an encrypted channel/);
+    assert.match(texts[0], /INJECTED plaintext/);
+    assert.match(texts[1], /Bad signature/);
+    assert.match(texts[2], /A replay of an earlier message/);
+    assert.match(texts[3], /names another channel, sender or key version/);
+    // None of them reads as a normal message.
+    assert.equal(await bob.page.locator('.message-text', { hasText: 'INJECTED plaintext' }).count(), 0);
+    const normal = (await bob.page.locator('.message[data-message-id] .message-text').allTextContents()).filter((t) => t === 'after charlie left');
+    assert.equal(normal.length, 1, 'the genuine message shows once');
   });
 
   for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');
