@@ -15,7 +15,7 @@ import type { Message } from '../api/messages.ts';
 import * as roomsApi from '../api/rooms.ts';
 import type { Channel, Role, RoomWithChannels } from '../api/rooms.ts';
 import * as e2ee from '../e2ee/engine.ts';
-import { navigate } from '../router.ts';
+import { channelPath, navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
 import { Outbox, type PendingMessage } from './outbox.ts';
 import { connect, NoAnswer, request } from './socket.ts';
@@ -331,8 +331,9 @@ async function joinChannel(channelId: number): Promise<void> {
     if (after !== null && ack.has_more) await catchUp(channelId);
     markReadIfWatching(channelId);
   } catch (err) {
+    // Joined again on the next connect; a refusal other than a lost answer is worth saying.
     joined.delete(channelId);
-    if (!(err instanceof NoAnswer)) throw err;
+    if (!(err instanceof NoAnswer)) chatNotice.value = `Could not load new messages: ${describeError(err)}`;
   }
 }
 
@@ -377,14 +378,11 @@ export function markReadIfWatching(channelId: number): void {
   const s = socket;
   if (s === null || !isWatching(channelId)) return;
   const newest = lastId(timelineOf(channelId));
-  if (newest === null || (markedRead.get(channelId) ?? 0) >= newest) {
-    if ((unread.value[channelId] ?? 0) !== 0 && newest !== null && (markedRead.get(channelId) ?? 0) >= newest) {
-      unread.value = setCount(unread.value, channelId, 0);
-    }
-    return;
-  }
-  markedRead.set(channelId, newest);
+  if (newest === null) return;
   unread.value = setCount(unread.value, channelId, 0);
+  // Each message is reported read once.
+  if ((markedRead.get(channelId) ?? 0) >= newest) return;
+  markedRead.set(channelId, newest);
   void request<{ unread: number }>(s, 'mark_read', { channel_id: channelId, message_id: newest })
     .then((ack) => {
       if (ack.success) unread.value = setCount(unread.value, channelId, ack.unread);
@@ -516,12 +514,16 @@ export async function loadOlder(channelId: number): Promise<void> {
   }
 }
 
-/** Adds a room I just created, joined or opened (DM) and goes to its first channel. */
-export async function enterRoom(room: RoomWithChannels | null): Promise<void> {
+/**
+ * Takes in a room I just created, joined or opened (DM), or a new channel:
+ * reloads my rooms, joins the channels, and opens `channelId` or else the
+ * room's first channel.
+ */
+export async function enterRoom(roomId: number, channelId?: number): Promise<void> {
   await refreshRooms();
   await joinAll();
-  const channel = room?.channels[0];
-  if (channel !== undefined) navigate(`/channels/${channel.id}`);
+  const target = channelId ?? rooms.value.find((r) => r.id === roomId)?.channels[0]?.id;
+  if (target !== undefined) navigate(channelPath(target));
 }
 
 document.addEventListener('visibilitychange', () => {

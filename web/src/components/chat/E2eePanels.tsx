@@ -3,7 +3,7 @@
 // requests to approve.
 
 import { useEffect, useState } from 'preact/hooks';
-import { rooms } from '../../chat/store.ts';
+import { rooms, timelines } from '../../chat/store.ts';
 import {
   acceptNewKey,
   approveKeyRequest,
@@ -143,6 +143,9 @@ function KeyChanges() {
 
 function nameLookup(): Map<number, string> {
   const names = new Map<number, string>();
+  for (const timeline of Object.values(timelines.value)) {
+    for (const m of timeline.messages) if (m.sender_id !== null && m.sender_username !== null) names.set(m.sender_id, m.sender_username);
+  }
   for (const room of rooms.value) if (room.dm_peer !== null) names.set(room.dm_peer.id, room.dm_peer.username);
   for (const r of keyRequests.value) names.set(r.requester_id, r.requester_username);
   return names;

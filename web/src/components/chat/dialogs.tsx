@@ -6,7 +6,6 @@ import * as roomsApi from '../../api/rooms.ts';
 import type { DirectoryUser, Room, RoomWithChannels } from '../../api/rooms.ts';
 import { enterRoom, rooms } from '../../chat/store.ts';
 import * as membership from '../../e2ee/membership.ts';
-import { navigate, channelPath } from '../../router.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
@@ -42,10 +41,7 @@ export function DirectoryDialog({ onClose }: CloseProps) {
     await submission.run(async () => {
       await membership.join(room);
       onClose();
-      await enterRoom({ ...room, channels: [] });
-      const joined = rooms.value.find((r) => r.id === room.id);
-      const first = joined?.channels[0];
-      if (first !== undefined) navigate(channelPath(first.id));
+      await enterRoom(room.id);
     });
   }
 
@@ -90,9 +86,9 @@ export function NewRoomDialog({ onClose }: CloseProps) {
   async function create(event: Event) {
     event.preventDefault();
     await submission.run(async () => {
-      const room: RoomWithChannels = await authenticated(() => roomsApi.createRoom(name.trim(), description.trim(), isPrivate));
+      const room = await authenticated(() => roomsApi.createRoom(name.trim(), description.trim(), isPrivate));
       onClose();
-      await enterRoom(room);
+      await enterRoom(room.id);
     });
   }
 
@@ -131,8 +127,7 @@ export function NewChannelDialog({ room, onClose }: CloseProps & { room: RoomWit
     await submission.run(async () => {
       const channel = await authenticated(() => roomsApi.createChannel(room.id, name.trim(), topic.trim(), encrypted));
       onClose();
-      await enterRoom(null);
-      navigate(channelPath(channel.id));
+      await enterRoom(room.id, channel.id);
     });
   }
 
@@ -186,7 +181,7 @@ export function NewDmDialog({ onClose, myId }: CloseProps & { myId: number }) {
     await submission.run(async () => {
       const room = await authenticated(() => roomsApi.openDm(user.id));
       onClose();
-      await enterRoom(room);
+      await enterRoom(room.id);
     });
   }
 
