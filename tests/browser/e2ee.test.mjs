@@ -34,7 +34,7 @@ async function waitForNewIdentity(page) {
   await page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
 }
 
-test('encrypted channel: private exchange, key request, restore from passphrase, signed kick and rotation, lying-server warnings', async (t) => {
+test('encrypted channels and DMs: private exchange, key request, restore, signed kick and rotation, lying server, key change', async (t) => {
   const people = [];
   const open = async (name) => {
     const person = await signIn(suite, name);
@@ -194,6 +194,30 @@ test('encrypted channel: private exchange, key request, restore from passphrase,
     assert.equal(await bob.page.locator('.message-text', { hasText: 'INJECTED plaintext' }).count(), 0);
     const normal = (await bob.page.locator('.message[data-message-id] .message-text').allTextContents()).filter((t) => t === 'after charlie left');
     assert.equal(normal.length, 1, 'the genuine message shows once');
+  });
+
+  await t.test('a direct message is encrypted too: alice opens one with bob, both read it', async () => {
+    await alice.page.getByRole('button', { name: 'New direct message' }).click();
+    await alice.page.getByLabel('Find a person').fill('bob');
+    await alice.page.getByRole('button', { name: 'Message bob' }).click();
+    await alice.page.getByRole('heading', { level: 1, name: 'bob' }).waitFor();
+    await alice.page.getByRole('img', { name: 'Encrypted channel' }).waitFor();
+    await send(alice.page, 'just between us');
+    await expectMessage(alice.page, 'just between us');
+    await bob.page.getByRole('navigation', { name: 'Rooms and direct messages' }).getByRole('link', { name: /alice/ }).click();
+    await expectMessage(bob.page, 'just between us');
+  });
+
+  await t.test('charlie starts over with new keys; alice is warned that his key changed', async () => {
+    const again = await open('charlie');
+    await again.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
+    again.page.once('dialog', (dialog) => void dialog.accept());
+    await again.page.getByRole('button', { name: 'Create new keys instead' }).click();
+    await again.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+    const warning = alice.page.locator('.key-change');
+    await warning.getByText('changed').waitFor();
+    await warning.getByRole('button', { name: 'Accept new key' }).click();
+    await warning.waitFor({ state: 'detached' });
   });
 
   for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');
