@@ -208,3 +208,34 @@ test('charlie is kicked in the UI and his open page stops receiving', async () =
     assert.deepEqual(await alice.close(), []);
   }
 });
+
+test('alice hands the room over to bob in the UI, then leaves it', async () => {
+  const alice = await signIn(suite, 'alice');
+  const bob = await signIn(suite, 'bob');
+  try {
+    await alice.page.getByRole('button', { name: 'New room' }).click();
+    await alice.page.getByLabel('Room name').fill('Handover');
+    await alice.page.getByRole('button', { name: 'Create room' }).click();
+    await alice.page.getByRole('heading', { level: 1, name: 'general' }).waitFor();
+    await bob.page.getByRole('button', { name: 'Browse rooms' }).click();
+    await bob.page.getByLabel('Search public rooms').fill('Handover');
+    await bob.page.getByRole('button', { name: 'Join Handover' }).click();
+    await bob.page.getByRole('heading', { level: 1, name: 'general' }).waitFor();
+
+    await alice.page.getByRole('button', { name: 'Members' }).click();
+    alice.page.once('dialog', (dialog) => void dialog.accept());
+    await alice.page.getByRole('button', { name: 'Make bob the owner' }).click();
+    const bobRow = alice.page.locator('.member', { hasText: 'bob' });
+    await bobRow.locator('.tag', { hasText: 'owner' }).waitFor();
+    // bob's page learns it too: he now has the owner's controls.
+    await bob.page.getByRole('button', { name: 'New channel in Handover' }).waitFor();
+
+    alice.page.once('dialog', (dialog) => void dialog.accept());
+    await alice.page.getByRole('button', { name: 'Leave room' }).click();
+    await alice.page.locator('.room-name', { hasText: 'Handover' }).waitFor({ state: 'detached' });
+    await alice.page.getByText('Welcome, alice').waitFor();
+  } finally {
+    assert.deepEqual(await bob.close(), []);
+    assert.deepEqual(await alice.close(), []);
+  }
+});

@@ -131,3 +131,8 @@ export async function setRole(roomId: number, userId: number, role: 'admin' | 'm
 export async function searchUsers(q: string): Promise<DirectoryUser[]> {
   return (await apiRequest<{ users: DirectoryUser[] }>('GET', `/api/users?q=${enc(q)}&limit=20`)).users;
 }
+
+/** Makes `userId` the owner; the old owner becomes an admin. */
+export async function transfer(roomId: number, userId: number): Promise<void> {
+  await apiRequest('POST', `/api/rooms/${roomId}/transfer`, { user_id: userId });
+}

@@ -183,6 +183,20 @@ export function setRole(room: Room, userId: number, role: 'admin' | 'member'): P
   );
 }
 
+export function transfer(room: Room, userId: number): Promise<void> {
+  return plainOrSigned(
+    () => roomsApi.transfer(room.id, userId),
+    () => signedChange(room, 'set_role', userId, 'owner'),
+  );
+}
+
+export function leave(room: Room): Promise<void> {
+  return plainOrSigned(
+    () => roomsApi.leaveRoom(room.id),
+    () => signedChange(room, 'leave', undefined, undefined),
+  );
+}
+
 export function join(room: Room): Promise<void> {
   return plainOrSigned(
     () => roomsApi.joinRoom(room.id),

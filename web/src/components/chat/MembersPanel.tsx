@@ -113,6 +113,17 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                       {m.role === 'admin' ? 'Make member' : 'Make admin'}
                     </button>
                   )}
+                  {myRole === 'owner' && m.role !== 'owner' && (
+                    <button
+                      type="button"
+                      class="link-button"
+                      disabled={busy}
+                      aria-label={`Make ${m.username} the owner`}
+                      onClick={() => window.confirm(`Make ${m.username} the owner of ${room.name}? You become an admin.`) && void act(() => membership.transfer(room, m.user_id))}
+                    >
+                      Make owner
+                    </button>
+                  )}
                   {mayRemove(m) && (
                     <>
                       <button
@@ -140,6 +151,18 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
             </li>
           ))}
         </ul>
+      )}
+      {room.kind !== 'dm' && myRole !== 'owner' && (
+        <p>
+          <button
+            type="button"
+            class="button button-secondary"
+            disabled={busy}
+            onClick={() => window.confirm(`Leave ${room.name}?`) && void act(() => membership.leave(room))}
+          >
+            Leave room
+          </button>
+        </p>
       )}
       {verifying !== null && <VerifyDialog userId={verifying.user_id} username={verifying.username} onClose={() => setVerifying(null)} />}
       {isAdmin && bans.length > 0 && (
