@@ -239,3 +239,26 @@ test('alice hands the room over to bob in the UI, then leaves it', async () => {
     assert.deepEqual(await alice.close(), []);
   }
 });
+
+test('a mention while the tab is hidden puts a count in the title until bob looks', async () => {
+  const alice = await signIn(suite, 'alice');
+  const bob = await signIn(suite, 'bob');
+  try {
+    await openChannel(alice.page, 'Lobby', 'random');
+    await openChannel(bob.page, 'Lobby', 'general');
+    const setVisibility = (state) =>
+      bob.page.evaluate((value) => {
+        Object.defineProperty(document, 'visibilityState', { value, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await setVisibility('hidden');
+    await send(alice.page, 'no mention here');
+    await send(alice.page, '@bob can you look at this?');
+    await bob.page.waitForFunction(() => document.title.startsWith('(1) '));
+    await setVisibility('visible');
+    await bob.page.waitForFunction(() => !document.title.startsWith('('));
+  } finally {
+    assert.deepEqual(await bob.close(), []);
+    assert.deepEqual(await alice.close(), []);
+  }
+});

@@ -17,7 +17,9 @@ import type { Channel, Role, RoomWithChannels } from '../api/rooms.ts';
 import * as e2ee from '../e2ee/engine.ts';
 import { channelPath, navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
+import { callAttention } from './attention.ts';
 import { Outbox, type PendingMessage } from './outbox.ts';
+import { mentions } from './text.ts';
 import { connect, NoAnswer, request } from './socket.ts';
 import { addMessages, addOlder, EMPTY_TIMELINE, firstId, lastId, markDeleted, type Timeline } from './timeline.ts';
 import { afterArrival, setCount, type UnreadCounts } from './unread.ts';
@@ -354,6 +356,7 @@ function receive(message: Message): void {
   setTimeline(message.channel_id, addMessages(timeline, [message]));
   if (outbox.settle(message.client_msg_id)) saveOutbox();
   const fromMe = message.sender_id === me.value?.id;
+  if (!known && !fromMe) noticeArrival(message);
   if (!known && message.sender_id !== null && Date.now() - Date.parse(message.created_at) < LIVE_MS) seenOnline(message.sender_id);
   unread.value = afterArrival(unread.value, { channelId: message.channel_id, fromMe, watching: isWatching(message.channel_id), known });
   const typing = typists.value[message.channel_id];
@@ -362,6 +365,16 @@ function receive(message: Message): void {
     typists.value = { ...typists.value, [message.channel_id]: rest };
   }
   markReadIfWatching(message.channel_id);
+}
+
+/** A DM, or a plaintext message mentioning me, asks for attention while the tab is hidden. */
+function noticeArrival(message: Message): void {
+  const user = me.value;
+  const room = roomOfChannel(message.channel_id);
+  if (user === null || room === null) return;
+  const sender = message.sender_username ?? 'Someone';
+  if (room.kind === 'dm') callAttention(`Message from ${sender}`, message.content ?? 'Encrypted message');
+  else if (message.content !== null && mentions(message.content, user.username)) callAttention(`${sender} mentioned you in ${room.name}`, message.content);
 }
 
 /** Opens a channel (the route `/channels/:id`). */
