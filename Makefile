@@ -7,7 +7,7 @@ RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: run build wasm web web-deps s3-peer test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps clean
+.PHONY: run build wasm web web-deps s3-peer test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -28,8 +28,9 @@ web/node_modules/.package-lock.json: web/package-lock.json
 
 web-deps: web/node_modules/.package-lock.json
 
-## The web UI, into web/dist (embedded by the server build).
-web: web-deps
+## The web UI, into web/dist (embedded by the server build); it imports the
+## WASM crypto from web/wasm.
+web: web-deps wasm
 	cd web && npm run build
 
 ## Every test: formatting, lints, Rust unit and integration tests (SQLite, and
@@ -38,7 +39,7 @@ web: web-deps
 ## against the server, browser tests.
 test: lint test-rust test-web test-wasm test-compat test-browser
 
-lint: web-deps
+lint: web-deps wasm
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd web && npm run typecheck
@@ -79,6 +80,11 @@ browser-deps: tests/browser/node_modules/.package-lock.json
 test-browser: web browser-deps
 	$(CARGO) build -p securechat-server
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
+
+## Regenerates docs/screenshots/ from the real UI (headless Chromium).
+screenshots: web browser-deps
+	$(CARGO) build -p securechat-server
+	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm run screenshots
 
 fmt:
 	$(CARGO) fmt --all

@@ -3,7 +3,9 @@
 
 import { useEffect } from 'preact/hooks';
 import { AuthLayout } from './components/AuthLayout.tsx';
-import { HomePage } from './pages/HomePage.tsx';
+import { start, stop } from './chat/store.ts';
+import { AccountPage } from './pages/AccountPage.tsx';
+import { ChatPage } from './pages/ChatPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { RegisterPage } from './pages/RegisterPage.tsx';
@@ -18,6 +20,13 @@ export function App() {
   useEffect(() => {
     if (redirect !== null) navigate(redirect, { replace: true });
   }, [redirect]);
+
+  // The live connection exists exactly while someone is signed in.
+  const userId = current.status === 'signed-in' ? current.user.id : null;
+  useEffect(() => {
+    if (current.status === 'signed-in') start(current.user);
+    else if (current.status === 'anonymous') stop();
+  }, [userId, current.status]);
 
   useEffect(() => {
     document.title = `${route.title} · Securechat`;
@@ -48,7 +57,10 @@ export function App() {
     case 'register':
       return <RegisterPage />;
     case 'home':
-      return current.status === 'signed-in' ? <HomePage user={current.user} /> : null;
+    case 'channel':
+      return current.status === 'signed-in' ? <ChatPage user={current.user} channelId={route.channelId ?? null} /> : null;
+    case 'account':
+      return current.status === 'signed-in' ? <AccountPage user={current.user} /> : null;
     case 'not-found':
       return <NotFoundPage />;
   }

@@ -7,6 +7,13 @@ describe('matchRoute', () => {
     expect(matchRoute('/login').name).toBe('login');
     expect(matchRoute('/login/').name).toBe('login');
     expect(matchRoute('/register').name).toBe('register');
+    expect(matchRoute('/account').name).toBe('account');
+  });
+
+  it('reads the channel id of a channel page', () => {
+    expect(matchRoute('/channels/42')).toMatchObject({ name: 'channel', access: 'member', channelId: 42 });
+    expect(matchRoute('/channels/0').name).toBe('not-found');
+    expect(matchRoute('/channels/abc').name).toBe('not-found');
   });
 
   it('answers anything else with not-found', () => {

@@ -8,29 +8,41 @@
 import { signal } from '@preact/signals';
 import type { Session } from './state/session.ts';
 
-export type RouteName = 'home' | 'login' | 'register' | 'not-found';
+export type RouteName = 'home' | 'channel' | 'account' | 'login' | 'register' | 'not-found';
 
 export interface Route {
   name: RouteName;
   /** guest: only when signed out; member: only when signed in; any: both. */
   access: 'guest' | 'member' | 'any';
   title: string;
+  /** The channel id of `/channels/:id`. */
+  channelId?: number;
 }
 
 const ROUTES: Readonly<Record<string, Route>> = {
   '/': { name: 'home', access: 'member', title: 'Home' },
   '/login': { name: 'login', access: 'guest', title: 'Log in' },
   '/register': { name: 'register', access: 'guest', title: 'Create account' },
+  '/account': { name: 'account', access: 'member', title: 'Account' },
 };
+
+const CHANNEL_PATH = /^\/channels\/([1-9][0-9]{0,15})$/;
 
 const NOT_FOUND: Route = { name: 'not-found', access: 'any', title: 'Page not found' };
 
 export const HOME_PATH = '/';
 export const LOGIN_PATH = '/login';
 export const REGISTER_PATH = '/register';
+export const ACCOUNT_PATH = '/account';
+
+export function channelPath(channelId: number): string {
+  return `/channels/${channelId}`;
+}
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  const channel = CHANNEL_PATH.exec(path);
+  if (channel !== null) return { name: 'channel', access: 'member', title: 'Chat', channelId: Number(channel[1]) };
   return ROUTES[path] ?? NOT_FOUND;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, BAD_RESPONSE, NETWORK_ERROR, describeError, parseRetryAfter } from './errors.ts';
+import { ApiError, BAD_RESPONSE, NETWORK_ERROR, UserFacingError, describeError, parseRetryAfter } from './errors.ts';
 
 describe('parseRetryAfter', () => {
   it('reads a number of seconds', () => {
@@ -25,6 +25,11 @@ describe('parseRetryAfter', () => {
 });
 
 describe('describeError', () => {
+  it("shows a browser-side refusal's own words, and hides other exceptions", () => {
+    expect(describeError(new UserFacingError('That passphrase does not open your key backup.'))).toBe('That passphrase does not open your key backup.');
+    expect(describeError(new TypeError('x is undefined'))).toBe('Something went wrong. Please try again.');
+  });
+
   it("shows the server's message", () => {
     expect(describeError(new ApiError(401, 'invalid_credentials', 'Invalid username or password'))).toBe('Invalid username or password');
   });

@@ -41,7 +41,11 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 }
 
 /** The message to show a person for a failed action. */
+/** An error raised in the browser whose message is written for people (e.g. a wrong recovery passphrase). */
+export class UserFacingError extends Error {}
+
 export function describeError(err: unknown): string {
+  if (err instanceof UserFacingError) return err.message;
   if (!(err instanceof ApiError)) {
     return 'Something went wrong. Please try again.';
   }

@@ -1,5 +1,8 @@
 import type { User } from '../api/auth.ts';
+import { start, stop } from '../chat/store.ts';
+import { ACCOUNT_PATH } from '../router.ts';
 import { logOut } from '../state/session.ts';
+import { Link } from './Link.tsx';
 import { Alert } from './Alert.tsx';
 import { useSubmit } from './useSubmit.ts';
 
@@ -16,7 +19,10 @@ export function AppHeader({ user }: { user: User }) {
             Signed in as <strong>{user.username}</strong>
             {user.is_admin && <span class="badge">Admin</span>}
           </p>
-          <button type="button" class="button button-secondary" disabled={submission.pending} aria-busy={submission.pending} onClick={() => void submission.run(logOut)}>
+          <Link href={ACCOUNT_PATH} class="button button-secondary">
+            Account
+          </Link>
+          <button type="button" class="button button-secondary" disabled={submission.pending} aria-busy={submission.pending} onClick={() => void submission.run(() => logOutAndDisconnect(user))}>
             {submission.pending ? 'Logging out…' : 'Log out'}
           </button>
         </div>
@@ -28,4 +34,18 @@ export function AppHeader({ user }: { user: User }) {
       )}
     </header>
   );
+}
+
+/**
+ * Closes the live connection first: the server drops it the moment the
+ * session ends, and the chat must not take that for an expired session.
+ */
+async function logOutAndDisconnect(user: User): Promise<void> {
+  stop();
+  try {
+    await logOut();
+  } catch (err) {
+    start(user);
+    throw err;
+  }
 }

@@ -1,0 +1,58 @@
+// Helpers for the chat tests: more signed-in people in their own browser
+// contexts, and the recurring steps of the chat UI.
+
+import { collectPageProblems } from './browser.mjs';
+import { logInThroughForm } from './suite.mjs';
+
+export const PASSWORDS = { alice: 'password123', bob: 'password456', charlie: 'password789' };
+
+/**
+ * Opens a fresh browser context (its own cookies, storage and socket) and
+ * signs `username` in. `close()` closes it and returns the page's problems.
+ */
+export async function signIn(suite, username) {
+  const context = await suite.browser.newContext({ baseURL: suite.server.url });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const problems = collectPageProblems(page);
+  await logInThroughForm(page, username, PASSWORDS[username]);
+  await page.getByText(`Signed in as ${username}`, { exact: true }).waitFor();
+  return {
+    context,
+    page,
+    problems,
+    async close() {
+      await context.close();
+      return problems;
+    },
+  };
+}
+
+/** Opens a channel from the sidebar by its room and channel name. */
+export async function openChannel(page, roomName, channelName) {
+  const room = page.locator('.room', { has: page.locator('.room-name', { hasText: roomName }) });
+  await room.getByRole('link', { name: channelName }).click();
+  await page.getByRole('heading', { level: 1, name: channelName }).waitFor();
+  await waitOnline(page);
+}
+
+/** Waits until the live connection is up (the banner is gone). */
+export async function waitOnline(page) {
+  await page.locator('.connection-banner').waitFor({ state: 'detached' });
+}
+
+export async function send(page, text) {
+  const composer = page.locator('#composer-input');
+  await composer.fill(text);
+  await composer.press('Enter');
+}
+
+/** The committed messages of the open channel, as their text. */
+export async function messageTexts(page) {
+  return page.locator('.message[data-message-id] .message-text').allTextContents();
+}
+
+/** Waits for a committed message with exactly this text. */
+export async function expectMessage(page, text) {
+  await page.locator('.message[data-message-id] .message-text', { hasText: text }).first().waitFor();
+}

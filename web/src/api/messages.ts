@@ -1,0 +1,40 @@
+// Message history (`GET /api/channels/{id}/messages`) and the message shape
+// shared with the real-time events.
+
+import { apiRequest } from './http.ts';
+
+/** A committed message as the server describes it. */
+export interface Message {
+  id: number;
+  channel_id: number;
+  sender_id: number | null;
+  sender_username: string | null;
+  content: string | null;
+  envelope: string | null;
+  key_version: number | null;
+  client_msg_id: string;
+  reply_to: number | null;
+  created_at: string;
+  edited_at: string | null;
+  deleted: boolean;
+}
+
+export interface HistoryPage {
+  /** Oldest first (the API's `before` pages are newest first; this turns them). */
+  messages: Message[];
+  has_more: boolean;
+}
+
+/** Up to `limit` messages older than `before`, oldest first. */
+export async function olderThan(channelId: number, before: number, limit = 50): Promise<HistoryPage> {
+  const answer = await apiRequest<{ messages: Message[]; has_more: boolean }>(
+    'GET',
+    `/api/channels/${channelId}/messages?before=${before}&limit=${limit}`,
+  );
+  return { messages: [...answer.messages].reverse(), has_more: answer.has_more };
+}
+
+/** Up to `limit` messages newer than `after`, oldest first (catching up past a resume's limit). */
+export async function newerThan(channelId: number, after: number, limit = 200): Promise<HistoryPage> {
+  return apiRequest<HistoryPage>('GET', `/api/channels/${channelId}/messages?after=${after}&limit=${limit}`);
+}

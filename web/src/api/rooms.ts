@@ -1,0 +1,138 @@
+// Rooms, channels, members, DMs and the user directory (`/api/rooms/*`,
+// `/api/channels/*`, `/api/dms`, `/api/users`).
+
+import { apiRequest } from './http.ts';
+
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface Peer {
+  id: number;
+  username: string;
+}
+
+export interface Room {
+  id: number;
+  kind: 'room' | 'dm';
+  name: string;
+  description: string;
+  is_private: boolean;
+  created_at: string;
+  my_role: Role | null;
+  member_count: number;
+  dm_peer: Peer | null;
+}
+
+export interface Channel {
+  id: number;
+  room_id: number;
+  name: string;
+  topic: string;
+  is_encrypted: boolean;
+  key_version: number;
+  created_at: string;
+  /** Only on `/api/rooms` (my rooms). */
+  unread?: number;
+}
+
+export interface RoomWithChannels extends Room {
+  channels: Channel[];
+}
+
+export interface Member {
+  user_id: number;
+  username: string;
+  role: Role;
+  joined_at: string;
+}
+
+export interface Ban {
+  user_id: number;
+  username: string;
+  reason: string;
+  created_at: string;
+}
+
+export interface DirectoryUser {
+  id: number;
+  username: string;
+  disabled: boolean;
+}
+
+const enc = encodeURIComponent;
+
+/** My rooms and DMs with their channels and unread counts. */
+export async function myRooms(): Promise<RoomWithChannels[]> {
+  return (await apiRequest<{ rooms: RoomWithChannels[] }>('GET', '/api/rooms')).rooms;
+}
+
+/** Public rooms whose name contains `q`. */
+export async function directory(q: string): Promise<Room[]> {
+  return (await apiRequest<{ rooms: Room[] }>('GET', `/api/rooms/public?q=${enc(q)}&limit=50`)).rooms;
+}
+
+export async function createRoom(name: string, description: string, isPrivate: boolean): Promise<RoomWithChannels> {
+  const answer = await apiRequest<{ room: Room; channels: Channel[] }>('POST', '/api/rooms', {
+    name,
+    description,
+    is_private: isPrivate,
+  });
+  return { ...answer.room, channels: answer.channels };
+}
+
+export async function joinRoom(roomId: number): Promise<void> {
+  await apiRequest('POST', `/api/rooms/${roomId}/join`);
+}
+
+export async function leaveRoom(roomId: number): Promise<void> {
+  await apiRequest('POST', `/api/rooms/${roomId}/leave`);
+}
+
+export async function createChannel(roomId: number, name: string, topic: string, isEncrypted: boolean): Promise<Channel> {
+  const answer = await apiRequest<{ channel: Channel }>('POST', `/api/rooms/${roomId}/channels`, {
+    name,
+    topic,
+    is_encrypted: isEncrypted,
+  });
+  return answer.channel;
+}
+
+/** Opens (or finds) the DM with a user. */
+export async function openDm(userId: number): Promise<RoomWithChannels> {
+  const answer = await apiRequest<{ room: Room; channels: Channel[] }>('POST', '/api/dms', { user_id: userId });
+  return { ...answer.room, channels: answer.channels };
+}
+
+/** Members, and for admins the bans too. */
+export async function members(roomId: number): Promise<{ members: Member[]; bans: Ban[] }> {
+  const answer = await apiRequest<{ members: Member[]; bans?: Ban[] | null }>('GET', `/api/rooms/${roomId}/members`);
+  return { members: answer.members, bans: answer.bans ?? [] };
+}
+
+export async function addMember(roomId: number, username: string): Promise<void> {
+  await apiRequest('POST', `/api/rooms/${roomId}/members`, { username });
+}
+
+export async function kick(roomId: number, userId: number): Promise<void> {
+  await apiRequest('DELETE', `/api/rooms/${roomId}/members/${userId}`);
+}
+
+export async function ban(roomId: number, userId: number, reason: string): Promise<void> {
+  await apiRequest('POST', `/api/rooms/${roomId}/bans`, { user_id: userId, reason });
+}
+
+export async function unban(roomId: number, userId: number): Promise<void> {
+  await apiRequest('DELETE', `/api/rooms/${roomId}/bans/${userId}`);
+}
+
+export async function setRole(roomId: number, userId: number, role: 'admin' | 'member'): Promise<void> {
+  await apiRequest('PUT', `/api/rooms/${roomId}/members/${userId}/role`, { role });
+}
+
+export async function searchUsers(q: string): Promise<DirectoryUser[]> {
+  return (await apiRequest<{ users: DirectoryUser[] }>('GET', `/api/users?q=${enc(q)}&limit=20`)).users;
+}
+
+/** Makes `userId` the owner; the old owner becomes an admin. */
+export async function transfer(roomId: number, userId: number): Promise<void> {
+  await apiRequest('POST', `/api/rooms/${roomId}/transfer`, { user_id: userId });
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { Outbox } from './outbox.ts';
+
+function item(id: string, channel = 1) {
+  return { client_msg_id: id, channel_id: channel, content: id, created_at: '2026-01-01T10:00:00Z' };
+}
+
+describe('Outbox', () => {
+  it('sends one at a time, in the order written', () => {
+    const box = new Outbox();
+    box.add(item('a'));
+    box.add(item('b'));
+    expect(box.next()?.client_msg_id).toBe('a');
+    box.markSending('a');
+    expect(box.next()).toBeNull();
+    expect(box.settle('a')).toBe(true);
+    expect(box.next()?.client_msg_id).toBe('b');
+  });
+
+  it('keeps a message whose send did not get through and offers it again', () => {
+    const box = new Outbox();
+    box.add(item('a'));
+    box.markSending('a');
+    box.retry('a');
+    expect(box.next()?.client_msg_id).toBe('a');
+    expect(box.all()).toHaveLength(1);
+  });
+
+  it('settles once: the ack and the broadcast of the same message count as one', () => {
+    const box = new Outbox();
+    box.add(item('a'));
+    expect(box.settle('a')).toBe(true);
+    expect(box.settle('a')).toBe(false);
+  });
+
+  it('skips a refused message and keeps it visible as failed', () => {
+    const box = new Outbox();
+    box.add(item('a'));
+    box.add(item('b'));
+    box.markSending('a');
+    box.fail('a', 'too long');
+    expect(box.next()?.client_msg_id).toBe('b');
+    expect(box.forChannel(1).map((p) => p.status)).toEqual(['failed', 'queued']);
+  });
+
+  it('requeues what was in flight when restored after a reload', () => {
+    const box = new Outbox([{ ...item('a'), status: 'sending' }]);
+    expect(box.next()?.client_msg_id).toBe('a');
+  });
+
+  it('filters by channel and drops a channel', () => {
+    const box = new Outbox();
+    box.add(item('a', 1));
+    box.add(item('b', 2));
+    expect(box.forChannel(2).map((p) => p.client_msg_id)).toEqual(['b']);
+    box.dropChannel(1);
+    expect(box.all().map((p) => p.client_msg_id)).toEqual(['b']);
+  });
+});

@@ -1,0 +1,83 @@
+// Messages written but not yet committed by the server.
+//
+// Each gets a `client_msg_id` when it is written; the server answers a
+// repeated id with the original message, so resending after a lost
+// acknowledgement or a reconnect can never post twice. Items leave the
+// outbox only when the server has the message: by the acknowledgement, or by
+// the `new_message` broadcast carrying the same `client_msg_id` (whichever
+// comes first). Sending is strictly in order, one at a time, so messages
+// keep the order in which they were written.
+
+export type PendingStatus = 'queued' | 'sending' | 'failed';
+
+export interface PendingMessage {
+  client_msg_id: string;
+  channel_id: number;
+  content: string;
+  /** When it was written (ISO 8601), shown until the server's time replaces it. */
+  created_at: string;
+  status: PendingStatus;
+  /** Why it failed for good (the server refused it), for `failed`. */
+  error?: string;
+}
+
+export class Outbox {
+  private items: PendingMessage[];
+
+  constructor(items: readonly PendingMessage[] = []) {
+    // Anything that was in flight when the page went away is sent again.
+    this.items = items.map((item) => (item.status === 'sending' ? { ...item, status: 'queued' } : item));
+  }
+
+  all(): readonly PendingMessage[] {
+    return this.items;
+  }
+
+  forChannel(channelId: number): PendingMessage[] {
+    return this.items.filter((item) => item.channel_id === channelId);
+  }
+
+  add(item: Omit<PendingMessage, 'status'>): void {
+    this.items = [...this.items, { ...item, status: 'queued' }];
+  }
+
+  /** The next message to send, or null while one is in flight or none waits. */
+  next(): PendingMessage | null {
+    if (this.items.some((item) => item.status === 'sending')) return null;
+    return this.items.find((item) => item.status === 'queued') ?? null;
+  }
+
+  private update(id: string, change: Partial<PendingMessage>): void {
+    this.items = this.items.map((item) => (item.client_msg_id === id ? { ...item, ...change } : item));
+  }
+
+  markSending(id: string): void {
+    this.update(id, { status: 'sending' });
+  }
+
+  /** The send did not get through (disconnected, timed out, rate limited): try again later. */
+  retry(id: string): void {
+    this.update(id, { status: 'queued' });
+  }
+
+  /** The server refused the message for good: it stays, marked, until discarded. */
+  fail(id: string, error: string): void {
+    this.update(id, { status: 'failed', error });
+  }
+
+  /** The server has the message; returns whether it was here. */
+  settle(id: string): boolean {
+    const before = this.items.length;
+    this.items = this.items.filter((item) => item.client_msg_id !== id);
+    return this.items.length !== before;
+  }
+
+  discard(id: string): void {
+    this.settle(id);
+  }
+
+  /** Drops everything for channels the user can no longer post in. */
+  dropChannel(channelId: number): void {
+    this.items = this.items.filter((item) => item.channel_id !== channelId);
+  }
+}

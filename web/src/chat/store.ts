@@ -1,0 +1,545 @@
+// The chat state of the signed-in page and the actions that change it.
+//
+// Views read the signals below and call the actions; the actions talk to the
+// API (`../api/`) and to the Socket.IO connection (`./socket.ts`). The rules
+// about ordering, duplicates, pending messages and unread counts live in the
+// pure modules next to this one (timeline, outbox, unread), which are unit
+// tested; this module wires them to the network.
+
+import { batch, computed, signal } from '@preact/signals';
+import type { Socket } from 'socket.io-client';
+import type { User } from '../api/auth.ts';
+import { describeError } from '../api/errors.ts';
+import * as messagesApi from '../api/messages.ts';
+import type { Message } from '../api/messages.ts';
+import * as roomsApi from '../api/rooms.ts';
+import type { Channel, Role, RoomWithChannels } from '../api/rooms.ts';
+import * as e2ee from '../e2ee/engine.ts';
+import { channelPath, navigate } from '../router.ts';
+import { authenticated, loadSession } from '../state/session.ts';
+import { callAttention } from './attention.ts';
+import { Outbox, type PendingMessage } from './outbox.ts';
+import { mentions } from './text.ts';
+import { connect, NoAnswer, request } from './socket.ts';
+import { addMessages, addOlder, EMPTY_TIMELINE, firstId, lastId, markDeleted, type Timeline } from './timeline.ts';
+import { afterArrival, setCount, type UnreadCounts } from './unread.ts';
+
+export type Connection = 'connecting' | 'online' | 'offline';
+
+export interface Typist {
+  username: string;
+  until: number;
+}
+
+export const me = signal<User | null>(null);
+export const connection = signal<Connection>('connecting');
+export const rooms = signal<RoomWithChannels[]>([]);
+export const roomsLoaded = signal(false);
+export const unread = signal<UnreadCounts>({});
+export const timelines = signal<Readonly<Record<number, Timeline>>>({});
+export const pending = signal<readonly PendingMessage[]>([]);
+export const typists = signal<Readonly<Record<number, Readonly<Record<number, Typist>>>>>({});
+/** Presence seen since this page connected: true online, false offline, absent unknown. */
+export const presence = signal<Readonly<Record<number, boolean>>>({});
+export const activeChannelId = signal<number | null>(null);
+/** A one-off message for the chat screen ("You were removed from Lobby."). */
+export const chatNotice = signal<string | null>(null);
+/** Bumped for a room whenever its member list changes, so an open members panel reloads. */
+export const membersVersion = signal<Readonly<Record<number, number>>>({});
+/** Channels whose older history is being fetched. */
+export const loadingOlder = signal<ReadonlySet<number>>(new Set());
+
+export const activeChannel = computed<{ room: RoomWithChannels; channel: Channel } | null>(() => {
+  const id = activeChannelId.value;
+  if (id === null) return null;
+  for (const room of rooms.value) {
+    const channel = room.channels.find((c) => c.id === id);
+    if (channel !== undefined) return { room, channel };
+  }
+  return null;
+});
+
+let socket: Socket | null = null;
+let outbox = new Outbox();
+let pumping = false;
+/** Channels joined on the current connection. */
+let joined = new Set<number>();
+const markedRead = new Map<number, number>();
+let lastTypingSent = 0;
+
+const TYPING_SHOWN_MS = 5_000;
+const TYPING_SEND_EVERY_MS = 3_000;
+const RETRY_MS = 1_000;
+/** A message this fresh was sent by someone connected now. */
+const LIVE_MS = 10_000;
+/** Refusals that mean "the key version is changing": wait for the new key and send again. */
+const KEY_WAIT_CODES = new Set(['key_rotation_pending', 'stale_key_version', 'no_channel_key']);
+const KEY_WAIT_MS = 1_000;
+const MAX_KEY_WAITS = 10;
+const keyWaits = new Map<string, number>();
+
+function outboxKey(userId: number): string {
+  return `securechat.outbox.${userId}`;
+}
+
+/** Mirrors the outbox into the signal and into localStorage (removed when empty), so a reload loses nothing. */
+function saveOutbox(): void {
+  pending.value = outbox.all();
+  const user = me.value;
+  if (user === null) return;
+  // Plaintext of encrypted channels never goes to disk: it waits in memory only.
+  const encrypted = new Set(allChannels().filter((c) => c.is_encrypted).map((c) => c.id));
+  const durable = outbox.all().filter((item) => !encrypted.has(item.channel_id));
+  try {
+    if (durable.length === 0) localStorage.removeItem(outboxKey(user.id));
+    else localStorage.setItem(outboxKey(user.id), JSON.stringify(durable));
+  } catch {
+    // Storage full or disabled: the queue still lives in memory.
+  }
+}
+
+function loadOutbox(userId: number): Outbox {
+  try {
+    const raw = localStorage.getItem(outboxKey(userId));
+    if (raw === null) return new Outbox();
+    const parsed: unknown = JSON.parse(raw);
+    return Array.isArray(parsed) ? new Outbox(parsed.filter(isPending)) : new Outbox();
+  } catch {
+    return new Outbox();
+  }
+}
+
+function isPending(value: unknown): value is PendingMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['client_msg_id'] === 'string' && typeof v['channel_id'] === 'number' && typeof v['content'] === 'string' && typeof v['created_at'] === 'string';
+}
+
+function allChannels(): Channel[] {
+  return rooms.value.flatMap((room) => room.channels);
+}
+
+function timelineOf(channelId: number): Timeline {
+  return timelines.value[channelId] ?? EMPTY_TIMELINE;
+}
+
+function setTimeline(channelId: number, timeline: Timeline): void {
+  timelines.value = { ...timelines.value, [channelId]: timeline };
+}
+
+function bumpMembers(roomId: number): void {
+  membersVersion.value = { ...membersVersion.value, [roomId]: (membersVersion.value[roomId] ?? 0) + 1 };
+}
+
+function isWatching(channelId: number): boolean {
+  return activeChannelId.value === channelId && document.visibilityState === 'visible';
+}
+
+/** Starts the chat for a signed-in user: loads rooms, connects, resumes the outbox. */
+export function start(user: User): void {
+  if (me.value?.id === user.id && socket !== null) return;
+  stop();
+  me.value = user;
+  outbox = loadOutbox(user.id);
+  pending.value = outbox.all();
+  presence.value = { [user.id]: true };
+  void e2ee.startE2ee(user);
+  const s = connect();
+  socket = s;
+  connection.value = 'connecting';
+  s.on('connect', () => {
+    connection.value = 'online';
+    joined = new Set();
+    // Rooms first (membership may have changed while offline), then every channel.
+    void refreshRooms().then(joinAll);
+  });
+  s.on('disconnect', (reason) => {
+    connection.value = 'offline';
+    joined = new Set();
+    // A server-side disconnect is not retried by socket.io-client by itself.
+    if (reason === 'io server disconnect') void loadSession();
+  });
+  s.on('connect_error', () => {
+    connection.value = 'offline';
+  });
+  s.on('session_ended', () => void loadSession());
+  s.on('new_message', (m: Message) => receive(m));
+  s.on('message_edited', (m: Message) => setTimeline(m.channel_id, addMessages(timelineOf(m.channel_id), [m])));
+  s.on('message_deleted', (e: { id: number; channel_id: number }) => setTimeline(e.channel_id, markDeleted(timelineOf(e.channel_id), e.id)));
+  s.on('typing', (e: { channel_id: number; user_id: number; username: string }) => {
+    seenOnline(e.user_id);
+    const forChannel = { ...(typists.value[e.channel_id] ?? {}), [e.user_id]: { username: e.username, until: Date.now() + TYPING_SHOWN_MS } };
+    typists.value = { ...typists.value, [e.channel_id]: forChannel };
+    setTimeout(expireTypists, TYPING_SHOWN_MS + 50);
+  });
+  s.on('unread', (e: { channel_id: number; unread: number }) => {
+    unread.value = setCount(unread.value, e.channel_id, e.unread);
+  });
+  s.on('presence', (e: { user_id: number; online: boolean }) => {
+    presence.value = { ...presence.value, [e.user_id]: e.online };
+  });
+  s.on('member_joined', (e: { room_id: number; user_id: number }) => {
+    if (e.user_id === user.id) void refreshRooms().then(joinAll);
+    else bumpMembers(e.room_id);
+  });
+  s.on('member_left', (e: { room_id: number; user_id: number; reason: string }) => {
+    if (e.user_id === user.id) removeRoom(e.room_id, e.reason);
+    else bumpMembers(e.room_id);
+  });
+  s.on('member_role_changed', (e: { room_id: number; user_id: number; role: Role }) => {
+    if (e.user_id === user.id) rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, my_role: e.role } : r));
+    bumpMembers(e.room_id);
+  });
+  s.on('channel_created', (e: { room_id: number; channel: Channel }) => {
+    rooms.value = rooms.value.map((r) =>
+      r.id === e.room_id && !r.channels.some((c) => c.id === e.channel.id) ? { ...r, channels: [...r.channels, e.channel] } : r,
+    );
+    void joinChannel(e.channel.id);
+  });
+  s.on('channel_updated', (e: { room_id: number; channel: Channel }) => {
+    rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, channels: r.channels.map((c) => (c.id === e.channel.id ? e.channel : c)) } : r));
+  });
+  s.on('channel_deleted', (e: { room_id: number; channel_id: number }) => {
+    rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, channels: r.channels.filter((c) => c.id !== e.channel_id) } : r));
+    forgetChannel(e.channel_id);
+  });
+  s.on('room_updated', (e: { room_id: number; name: string; description: string; is_private: boolean }) => {
+    rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, name: e.name, description: e.description, is_private: e.is_private } : r));
+  });
+  s.on('room_deleted', (e: { room_id: number }) => removeRoom(e.room_id, 'deleted'));
+  s.on('channel_key_share', (e: e2ee.ShareEvent) => {
+    e2ee.receiveShare(e).catch((err: unknown) => {
+      chatNotice.value = `A key share was refused: ${err instanceof Error ? err.message : String(err)}`;
+    });
+  });
+  s.on('key_rotation_needed', (e: e2ee.RotationEvent) => {
+    const room = roomOfChannel(e.channel_id);
+    if (room === null) return;
+    e2ee
+      .onRotationNeeded(e, room)
+      .then(() => void pump())
+      .catch((err: unknown) => {
+        chatNotice.value = `Could not rotate the channel key: ${err instanceof Error ? err.message : String(err)}`;
+      });
+  });
+  s.on('channel_key_request', (e: e2ee.KeyRequest) => e2ee.receiveKeyRequest(e));
+  s.on('public_key_changed', (e: { user_id: number }) => e2ee.publicKeyChanged(e.user_id));
+}
+
+function roomOfChannel(channelId: number): RoomWithChannels | null {
+  return rooms.value.find((r) => r.channels.some((c) => c.id === channelId)) ?? null;
+}
+
+function channelById(channelId: number): Channel | null {
+  return allChannels().find((c) => c.id === channelId) ?? null;
+}
+
+/** Disconnects and forgets everything (logout). */
+export function stop(): void {
+  socket?.removeAllListeners();
+  socket?.disconnect();
+  socket = null;
+  joined = new Set();
+  markedRead.clear();
+  e2ee.stopE2ee();
+  batch(() => {
+    me.value = null;
+    rooms.value = [];
+    roomsLoaded.value = false;
+    timelines.value = {};
+    unread.value = {};
+    pending.value = [];
+    typists.value = {};
+    presence.value = {};
+    chatNotice.value = null;
+    connection.value = 'connecting';
+  });
+}
+
+/** Someone typing or posting right now is online, even if their presence event came before this page connected. */
+function seenOnline(userId: number): void {
+  if (presence.value[userId] !== true) presence.value = { ...presence.value, [userId]: true };
+}
+
+function expireTypists(): void {
+  const now = Date.now();
+  const next: Record<number, Record<number, Typist>> = {};
+  for (const [channel, byUser] of Object.entries(typists.value)) {
+    const alive = Object.fromEntries(Object.entries(byUser).filter(([, t]) => t.until > now));
+    if (Object.keys(alive).length > 0) next[Number(channel)] = alive;
+  }
+  typists.value = next;
+}
+
+function forgetChannel(channelId: number): void {
+  joined.delete(channelId);
+  const { [channelId]: _gone, ...rest } = timelines.value;
+  timelines.value = rest;
+  outbox.dropChannel(channelId);
+  saveOutbox();
+  if (activeChannelId.value === channelId) navigate('/', { replace: true });
+}
+
+function removeRoom(roomId: number, reason: string): void {
+  const room = rooms.value.find((r) => r.id === roomId);
+  if (room === undefined) return;
+  rooms.value = rooms.value.filter((r) => r.id !== roomId);
+  for (const channel of room.channels) forgetChannel(channel.id);
+  const how = reason === 'kicked' ? 'You were removed from' : reason === 'banned' ? 'You were banned from' : reason === 'deleted' ? 'This room was deleted:' : 'You left';
+  if (reason !== 'left') chatNotice.value = `${how} ${room.name}.`;
+}
+
+/** Reloads my rooms (sidebar) and the server's unread counts. */
+export async function refreshRooms(): Promise<void> {
+  try {
+    const list = await authenticated(() => roomsApi.myRooms());
+    batch(() => {
+      rooms.value = list;
+      roomsLoaded.value = true;
+      let counts = unread.value;
+      for (const channel of list.flatMap((r) => r.channels)) counts = setCount(counts, channel.id, channel.unread ?? 0);
+      unread.value = counts;
+    });
+  } catch (err) {
+    chatNotice.value = `Could not load your rooms: ${describeError(err)}`;
+  }
+}
+
+/** Joins every channel of my rooms on this connection, then sends what waits in the outbox. */
+async function joinAll(): Promise<void> {
+  await Promise.all(allChannels().map((c) => joinChannel(c.id)));
+  void pump();
+}
+
+/**
+ * Subscribes to a channel's events and catches up: the newest page when
+ * nothing is known yet, otherwise everything after the last message held.
+ */
+async function joinChannel(channelId: number): Promise<void> {
+  const s = socket;
+  if (s === null || !s.connected || joined.has(channelId)) return;
+  joined.add(channelId);
+  const after = lastId(timelineOf(channelId));
+  try {
+    const ack = await request<{ messages: Message[]; has_more: boolean }>(s, 'join_channel', after === null ? { channel_id: channelId } : { channel_id: channelId, after });
+    if (!ack.success) {
+      joined.delete(channelId);
+      return;
+    }
+    const timeline = timelineOf(channelId);
+    if (after === null) setTimeline(channelId, addOlder(timeline, ack.messages, ack.has_more || timeline.hasOlder));
+    else setTimeline(channelId, addMessages(timeline, ack.messages));
+    for (const m of ack.messages) if (outbox.settle(m.client_msg_id)) saveOutbox();
+    if (after !== null && ack.has_more) await catchUp(channelId);
+    markReadIfWatching(channelId);
+  } catch (err) {
+    // Joined again on the next connect; a refusal other than a lost answer is worth saying.
+    joined.delete(channelId);
+    if (!(err instanceof NoAnswer)) chatNotice.value = `Could not load new messages: ${describeError(err)}`;
+  }
+}
+
+/** Pages forward with the history endpoint when a resume had more than it returns at once. */
+async function catchUp(channelId: number): Promise<void> {
+  for (;;) {
+    const after = lastId(timelineOf(channelId));
+    if (after === null) return;
+    const page = await authenticated(() => messagesApi.newerThan(channelId, after));
+    setTimeline(channelId, addMessages(timelineOf(channelId), page.messages));
+    if (!page.has_more) return;
+  }
+}
+
+function receive(message: Message): void {
+  const timeline = timelineOf(message.channel_id);
+  const known = timeline.messages.some((m) => m.id === message.id);
+  setTimeline(message.channel_id, addMessages(timeline, [message]));
+  if (outbox.settle(message.client_msg_id)) saveOutbox();
+  const fromMe = message.sender_id === me.value?.id;
+  if (!known && !fromMe) noticeArrival(message);
+  if (!known && message.sender_id !== null && Date.now() - Date.parse(message.created_at) < LIVE_MS) seenOnline(message.sender_id);
+  unread.value = afterArrival(unread.value, { channelId: message.channel_id, fromMe, watching: isWatching(message.channel_id), known });
+  const typing = typists.value[message.channel_id];
+  if (message.sender_id !== null && typing?.[message.sender_id] !== undefined) {
+    const { [message.sender_id]: _done, ...rest } = typing;
+    typists.value = { ...typists.value, [message.channel_id]: rest };
+  }
+  markReadIfWatching(message.channel_id);
+}
+
+/** A DM, or a plaintext message mentioning me, asks for attention while the tab is hidden. */
+function noticeArrival(message: Message): void {
+  const user = me.value;
+  const room = roomOfChannel(message.channel_id);
+  if (user === null || room === null) return;
+  const sender = message.sender_username ?? 'Someone';
+  if (room.kind === 'dm') callAttention(`Message from ${sender}`, message.content ?? 'Encrypted message');
+  else if (message.content !== null && mentions(message.content, user.username)) callAttention(`${sender} mentioned you in ${room.name}`, message.content);
+}
+
+/** Opens a channel (the route `/channels/:id`). */
+export function openChannel(channelId: number | null): void {
+  activeChannelId.value = channelId;
+  if (channelId !== null) {
+    void joinChannel(channelId);
+    markReadIfWatching(channelId);
+  }
+}
+
+/** Tells the server the user has seen the channel up to its newest message. */
+export function markReadIfWatching(channelId: number): void {
+  const s = socket;
+  if (s === null || !isWatching(channelId)) return;
+  const newest = lastId(timelineOf(channelId));
+  if (newest === null) return;
+  unread.value = setCount(unread.value, channelId, 0);
+  // Each message is reported read once.
+  if ((markedRead.get(channelId) ?? 0) >= newest) return;
+  markedRead.set(channelId, newest);
+  void request<{ unread: number }>(s, 'mark_read', { channel_id: channelId, message_id: newest })
+    .then((ack) => {
+      if (ack.success) unread.value = setCount(unread.value, channelId, ack.unread);
+    })
+    .catch(() => markedRead.delete(channelId));
+}
+
+/** Queues a message; it is sent at once when connected, or when the connection comes back. */
+export function sendMessage(channelId: number, content: string): void {
+  outbox.add({ client_msg_id: crypto.randomUUID(), channel_id: channelId, content, created_at: new Date().toISOString() });
+  saveOutbox();
+  void pump();
+}
+
+export function discardPending(clientMsgId: string): void {
+  outbox.discard(clientMsgId);
+  saveOutbox();
+}
+
+/** Sends queued messages one by one, in order, while connected. */
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (;;) {
+      const s = socket;
+      const item = outbox.next();
+      if (s === null || !s.connected || item === null) return;
+      outbox.markSending(item.client_msg_id);
+      saveOutbox();
+      const channel = channelById(item.channel_id);
+      const room = roomOfChannel(item.channel_id);
+      let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
+      if (channel?.is_encrypted === true && e2ee.identityStatus.value.kind === 'loading') {
+        // The identity is still being loaded: wait for it rather than fail.
+        outbox.retry(item.client_msg_id);
+        saveOutbox();
+        setTimeout(() => void pump(), RETRY_MS);
+        return;
+      }
+      if (channel?.is_encrypted === true && room !== null) {
+        try {
+          const sealed = await e2ee.encrypt(room, channel.id, channel.key_version, item.content);
+          body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
+        } catch (err) {
+          outbox.fail(item.client_msg_id, err instanceof Error ? err.message : String(err));
+          saveOutbox();
+          continue;
+        }
+      }
+      let ack;
+      try {
+        ack = await request<{ message: Message }>(s, 'send_message', body);
+      } catch {
+        // No answer: the same client_msg_id goes again once connected.
+        outbox.retry(item.client_msg_id);
+        saveOutbox();
+        if (s.connected) setTimeout(() => void pump(), RETRY_MS);
+        return;
+      }
+      if (ack.success) {
+        outbox.settle(item.client_msg_id);
+        saveOutbox();
+        receive(ack.message);
+      } else if (KEY_WAIT_CODES.has(ack.code) && (keyWaits.get(item.client_msg_id) ?? 0) < MAX_KEY_WAITS) {
+        // A rotation is under way (maybe by me, asked by the server): send again under the new version.
+        keyWaits.set(item.client_msg_id, (keyWaits.get(item.client_msg_id) ?? 0) + 1);
+        e2ee.forgetSendVersion(item.channel_id);
+        outbox.retry(item.client_msg_id);
+        saveOutbox();
+        setTimeout(() => void pump(), KEY_WAIT_MS);
+        return;
+      } else if (ack.code === 'rate_limited') {
+        outbox.retry(item.client_msg_id);
+        saveOutbox();
+        setTimeout(() => void pump(), ack.retry_after_ms ?? RETRY_MS);
+        return;
+      } else {
+        outbox.fail(item.client_msg_id, ack.message);
+        saveOutbox();
+      }
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
+/** Edits one of my messages; throws with the server's message when refused. */
+export async function editMessage(messageId: number, content: string): Promise<void> {
+  const s = requireSocket();
+  const ack = await request<{ message: Message }>(s, 'edit_message', { message_id: messageId, content });
+  if (!ack.success) throw new Error(ack.message);
+  setTimeline(ack.message.channel_id, addMessages(timelineOf(ack.message.channel_id), [ack.message]));
+}
+
+export async function deleteMessage(messageId: number): Promise<void> {
+  const s = requireSocket();
+  const ack = await request<{ id: number; channel_id: number }>(s, 'delete_message', { message_id: messageId });
+  if (!ack.success) throw new Error(ack.message);
+  setTimeline(ack.channel_id, markDeleted(timelineOf(ack.channel_id), ack.id));
+}
+
+function requireSocket(): Socket {
+  if (socket === null || !socket.connected) throw new Error('You are offline. Try again when the connection is back.');
+  return socket;
+}
+
+/** Tells the others that I am typing (at most every few seconds). */
+export function sendTyping(channelId: number): void {
+  const now = Date.now();
+  if (socket === null || !socket.connected || now - lastTypingSent < TYPING_SEND_EVERY_MS) return;
+  lastTypingSent = now;
+  void request(socket, 'typing', { channel_id: channelId }).catch(() => undefined);
+}
+
+/** Fetches the page before the oldest message held (scrolling up). */
+export async function loadOlder(channelId: number): Promise<void> {
+  const timeline = timelineOf(channelId);
+  const before = firstId(timeline);
+  if (!timeline.hasOlder || before === null || loadingOlder.value.has(channelId)) return;
+  loadingOlder.value = new Set([...loadingOlder.value, channelId]);
+  try {
+    const page = await authenticated(() => messagesApi.olderThan(channelId, before));
+    setTimeline(channelId, addOlder(timelineOf(channelId), page.messages, page.has_more));
+  } finally {
+    const next = new Set(loadingOlder.value);
+    next.delete(channelId);
+    loadingOlder.value = next;
+  }
+}
+
+/**
+ * Takes in a room I just created, joined or opened (DM), or a new channel:
+ * reloads my rooms, joins the channels, and opens `channelId` or else the
+ * room's first channel.
+ */
+export async function enterRoom(roomId: number, channelId?: number): Promise<void> {
+  await refreshRooms();
+  await joinAll();
+  const target = channelId ?? rooms.value.find((r) => r.id === roomId)?.channels[0]?.id;
+  if (target !== undefined) navigate(channelPath(target));
+}
+
+document.addEventListener('visibilitychange', () => {
+  const id = activeChannelId.value;
+  if (id !== null) markReadIfWatching(id);
+});

@@ -1,0 +1,413 @@
+// One channel: history that pages back as you scroll up, live messages,
+// pending messages, edit and delete, typing, and the composer.
+
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { User } from '../../api/auth.ts';
+import type { Message } from '../../api/messages.ts';
+import type { Channel, RoomWithChannels } from '../../api/rooms.ts';
+import { dayLabel, groupByDayAndSender } from '../../chat/grouping.ts';
+import type { PendingMessage } from '../../chat/outbox.ts';
+import type { Decryption } from '../../e2ee/engine.ts';
+import {
+  connection,
+  deleteMessage,
+  discardPending,
+  editMessage,
+  loadingOlder,
+  loadOlder,
+  pending,
+  sendMessage,
+  sendTyping,
+  timelines,
+  typists,
+} from '../../chat/store.ts';
+import { segments } from '../../chat/text.ts';
+import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
+import { askForKey, decrypted, decryptMessages, identityStatus, keysEpoch, requested } from '../../e2ee/engine.ts';
+import { Alert } from '../Alert.tsx';
+import { LockIcon } from '../LockIcon.tsx';
+
+interface Props {
+  room: RoomWithChannels;
+  channel: Channel;
+  user: User;
+  onShowMembers: () => void;
+  onBack: () => void;
+}
+
+type Item =
+  | { key: string; sender: string; created_at: string; kind: 'message'; message: Message }
+  | { key: string; sender: string; created_at: string; kind: 'pending'; pending: PendingMessage };
+
+/** Within this many pixels of the bottom, new messages keep the view at the bottom. */
+const STICK_PX = 80;
+/** Within this many pixels of the top, older history is fetched. */
+const LOAD_OLDER_PX = 150;
+
+export function ChannelView({ room, channel, user, onShowMembers, onBack }: Props) {
+  const timeline = timelines.value[channel.id] ?? EMPTY_TIMELINE;
+  const mine = pending.value.filter((p) => p.channel_id === channel.id);
+  const list = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const anchor = useRef<{ height: number; top: number } | null>(null);
+  const isAdmin = room.my_role === 'owner' || room.my_role === 'admin';
+  const title = room.kind === 'dm' ? (room.dm_peer?.username ?? room.name) : `${channel.name}`;
+
+  const items: Item[] = [
+    ...timeline.messages.map((m): Item => ({ key: `m${m.id}`, sender: m.sender_username ?? 'unknown', created_at: m.created_at, kind: 'message', message: m })),
+    ...mine.map((p): Item => ({ key: `p${p.client_msg_id}`, sender: user.username, created_at: p.created_at, kind: 'pending', pending: p })),
+  ];
+  const days = groupByDayAndSender(items);
+
+  // Every message of an encrypted channel is checked and decrypted here, in the browser.
+  const epoch = keysEpoch.value;
+  const identityReady = identityStatus.value.kind === 'ready';
+  useEffect(() => {
+    if (channel.is_encrypted && identityReady) void decryptMessages(timeline.messages);
+  }, [channel.is_encrypted, timeline.messages, epoch, identityReady]);
+
+  // A new channel opens at its newest message.
+  useEffect(() => {
+    atBottom.current = true;
+    anchor.current = null;
+  }, [channel.id]);
+
+  // Keep the view where the reader is: at the bottom when they were there,
+  // and on the same message when older history was put in front of it.
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el === null) return;
+    if (anchor.current !== null) {
+      el.scrollTop = anchor.current.top + (el.scrollHeight - anchor.current.height);
+      anchor.current = null;
+    } else if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  });
+
+  function older() {
+    const el = list.current;
+    if (el !== null) anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    void loadOlder(channel.id).catch(() => {
+      anchor.current = null;
+    });
+  }
+
+  function onScroll() {
+    const el = list.current;
+    if (el === null) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+    if (el.scrollTop < LOAD_OLDER_PX && timeline.hasOlder && !loadingOlder.value.has(channel.id)) older();
+  }
+
+  const typingNames = Object.entries(typists.value[channel.id] ?? {})
+    .filter(([id]) => Number(id) !== user.id)
+    .map(([, t]) => t.username);
+
+  return (
+    <section class="channel" aria-labelledby="channel-title">
+      <header class="channel-head">
+        <button type="button" class="button button-secondary back-button" onClick={onBack}>
+          Rooms
+        </button>
+        <div class="channel-titles">
+          <h1 id="channel-title">
+            {channel.is_encrypted ? (
+              <span class="lock" title="End-to-end encrypted">
+                <LockIcon label="Encrypted channel" />
+              </span>
+            ) : (
+              <span aria-hidden="true">{room.kind === 'dm' ? '@' : '#'}</span>
+            )}
+            {title}
+          </h1>
+          <p class="muted channel-topic">{room.kind === 'dm' ? 'Direct message' : `${room.name}${channel.topic !== '' ? ` · ${channel.topic}` : ''}`}</p>
+        </div>
+        <button type="button" class="button button-secondary" onClick={onShowMembers}>
+          Members
+        </button>
+      </header>
+      <div class="messages" ref={list} onScroll={onScroll} role="log" aria-label={`Messages in ${title}`} aria-live="polite" tabIndex={0}>
+        {timeline.hasOlder ? (
+          <button type="button" class="button button-secondary load-older" disabled={loadingOlder.value.has(channel.id)} onClick={older}>
+            {loadingOlder.value.has(channel.id) ? 'Loading…' : 'Load older messages'}
+          </button>
+        ) : (
+          <p class="muted history-start">This is the beginning of {title}.</p>
+        )}
+        {days.map((day) => (
+          <div key={day.day} class="day">
+            <h2 class="day-label">
+              <span>{dayLabel(day.day)}</span>
+            </h2>
+            {day.groups.map((group) => (
+              <div key={group.items[0]?.key} class="group">
+                <p class="group-head">
+                  <strong class="sender">{group.sender}</strong> <time dateTime={group.items[0]?.created_at}>{clock(group.items[0]?.created_at ?? '')}</time>
+                </p>
+                {group.items.map((item) =>
+                  item.kind === 'message' ? (
+                    <MessageRow key={item.key} message={item.message} user={user} encrypted={channel.is_encrypted} mayDelete={isAdmin || item.message.sender_id === user.id} />
+                  ) : (
+                    <PendingRow key={item.key} item={item.pending} />
+                  ),
+                )}
+              </div>
+            ))}
+          </div>
+        ))}
+      </div>
+      <p class="typing" aria-live="polite">
+        {typingNames.length === 1 ? `${typingNames[0]} is typing…` : typingNames.length > 1 ? `${typingNames.join(', ')} are typing…` : ''}
+      </p>
+      <Composer channel={channel} label={room.kind === 'dm' ? `Message ${title}` : `Message #${channel.name}`} />
+    </section>
+  );
+}
+
+function clock(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** Message text as text nodes, links and mentions; never as HTML. */
+export function MessageText({ text, username }: { text: string; username: string }) {
+  return (
+    <>
+      {segments(text, username).map((s, i) =>
+        s.kind === 'text' ? (
+          s.text
+        ) : s.kind === 'link' ? (
+          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer nofollow">
+            {s.text}
+          </a>
+        ) : (
+          <span key={i} class={`mention${s.me ? ' mention-me' : ''}`}>
+            {s.text}
+          </span>
+        ),
+      )}
+    </>
+  );
+}
+
+function MessageRow({ message, user, mayDelete, encrypted }: { message: Message; user: User; mayDelete: boolean; encrypted: boolean }) {
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const own = message.sender_id === user.id;
+  const result = encrypted ? decrypted.value[message.id] : undefined;
+  const text = encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
+  const mentioned = text !== null && segments(text, user.username).some((s) => s.kind === 'mention' && s.me);
+
+  if (message.deleted) {
+    return (
+      <div class="message deleted" data-message-id={message.id}>
+        <p class="muted">This message was deleted.</p>
+      </div>
+    );
+  }
+
+  async function remove() {
+    if (!window.confirm('Delete this message?')) return;
+    try {
+      await deleteMessage(message.id);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  return (
+    <div class={`message${mentioned ? ' mentioned' : ''}`} data-message-id={message.id}>
+      {editing && message.content !== null ? (
+        <EditForm message={message} onDone={() => setEditing(false)} />
+      ) : encrypted && result?.kind !== 'text' ? (
+        <EncryptedStatus message={message} result={result} />
+      ) : (
+        <p class="message-text">
+          {text !== null && <MessageText text={text} username={user.username} />}
+          {message.edited_at !== null && <span class="muted edited"> (edited)</span>}
+        </p>
+      )}
+      {!editing && (own || mayDelete) && text !== null && (
+        <div class="message-actions">
+          {own && !encrypted && (
+            <button type="button" class="link-button" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+          )}
+          {mayDelete && (
+            <button type="button" class="link-button" onClick={() => void remove()}>
+              Delete
+            </button>
+          )}
+        </div>
+      )}
+      {error !== null && <Alert tone="error">{error}</Alert>}
+    </div>
+  );
+}
+
+/** An encrypted message that is not (yet) readable: why, and what can be done. */
+function EncryptedStatus({ message, result }: { message: Message; result: Decryption | undefined }) {
+  const [error, setError] = useState<string | null>(null);
+  if (result === undefined) {
+    return <p class="message-text muted">Decrypting…</p>;
+  }
+  if (result.kind === 'no-key') {
+    const asked = requested.value.has(message.channel_id);
+    return (
+      <div class="message-text undecryptable">
+        <LockIcon /> <span>Cannot decrypt yet: you do not have key version {result.version} of this channel.</span>{' '}
+        {asked ? (
+          <span class="muted">Key requested; an admin must approve.</span>
+        ) : (
+          <button type="button" class="link-button" onClick={() => askForKey(message.channel_id).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)))}>
+            Request key
+          </button>
+        )}
+        {error !== null && <Alert tone="error">{error}</Alert>}
+      </div>
+    );
+  }
+  if (result.kind === 'warning') {
+    return (
+      <div class="message-warning" role="note">
+        <strong>Warning:</strong> {result.reason}
+        {result.text !== undefined && <q class="injected">{result.text}</q>}
+      </div>
+    );
+  }
+  return null;
+}
+
+function EditForm({ message, onDone }: { message: Message; onDone: () => void }) {
+  const [text, setText] = useState(message.content ?? '');
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => input.current?.focus(), []);
+
+  async function save() {
+    const content = text.trim();
+    if (content === '' || content === message.content) return onDone();
+    try {
+      await editMessage(message.id, content);
+      onDone();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  return (
+    <div class="edit-form">
+      <label class="visually-hidden" for={`edit-${message.id}`}>
+        Edit message
+      </label>
+      <textarea
+        id={`edit-${message.id}`}
+        ref={input}
+        value={text}
+        rows={2}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey) {
+            e.preventDefault();
+            void save();
+          } else if (e.key === 'Escape') {
+            e.preventDefault();
+            onDone();
+          }
+        }}
+      />
+      <div class="message-actions">
+        <button type="button" class="button button-primary" onClick={() => void save()}>
+          Save
+        </button>
+        <button type="button" class="button button-secondary" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+      {error !== null && <Alert tone="error">{error}</Alert>}
+    </div>
+  );
+}
+
+function PendingRow({ item }: { item: PendingMessage }) {
+  const offline = connection.value !== 'online';
+  const status = item.status === 'failed' ? `Not sent: ${item.error ?? 'refused'}` : offline ? 'Waiting for the connection…' : 'Sending…';
+  return (
+    <div class={`message pending${item.status === 'failed' ? ' failed' : ''}`} data-pending={item.status}>
+      <p class="message-text">{item.content}</p>
+      <p class="pending-status">
+        {status}
+        {item.status === 'failed' && (
+          <button type="button" class="link-button" onClick={() => discardPending(item.client_msg_id)}>
+            Discard
+          </button>
+        )}
+      </p>
+    </div>
+  );
+}
+
+function Composer({ channel, label }: { channel: Channel; label: string }) {
+  const [text, setText] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    setText('');
+    input.current?.focus();
+  }, [channel.id]);
+
+  const identity = identityStatus.value.kind;
+  if (channel.is_encrypted && identity !== 'ready') {
+    return (
+      <div class="composer composer-disabled">
+        <Alert tone="info">
+          {identity === 'loading' ? 'Loading your encryption keys…' : 'This channel is end-to-end encrypted. Restore or create your encryption keys (above) to write here.'}
+        </Alert>
+      </div>
+    );
+  }
+
+  function send() {
+    if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
+    const content = text.trim();
+    if (content === '') return;
+    sendMessage(channel.id, content);
+    setText('');
+  }
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      <label class="visually-hidden" for="composer-input">
+        {label}
+      </label>
+      <textarea
+        id="composer-input"
+        ref={input}
+        value={text}
+        rows={1}
+        placeholder={label}
+        maxLength={4000}
+        onInput={(e) => {
+          setText(e.currentTarget.value);
+          sendTyping(channel.id);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            send();
+          }
+        }}
+      />
+      <button type="submit" class="button button-primary">
+        Send
+      </button>
+    </form>
+  );
+}

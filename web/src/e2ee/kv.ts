@@ -1,0 +1,45 @@
+// A small key-value store on IndexedDB, one database per user, for what the
+// browser must keep and never send: the identity's private keys, channel
+// keys, pinned bundles of other users and send counters.
+
+const STORE = 'kv';
+
+export class KeyValue {
+  private constructor(private readonly db: IDBDatabase) {}
+
+  static async open(name: string): Promise<KeyValue> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error('IndexedDB is not available'));
+    });
+    return new KeyValue(db);
+  }
+
+  private run<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const tx = this.db.transaction(STORE, mode);
+      const request = action(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(request.result as T);
+      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
+    });
+  }
+
+  get<T>(key: string): Promise<T | undefined> {
+    return this.run<T | undefined>('readonly', (s) => s.get(key));
+  }
+
+  put(key: string, value: unknown): Promise<void> {
+    return this.run<unknown>('readwrite', (s) => s.put(value, key)).then(() => undefined);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.run<unknown>('readwrite', (s) => s.delete(key)).then(() => undefined);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
