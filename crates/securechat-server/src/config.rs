@@ -96,6 +96,12 @@ pub struct ServeConfig {
     pub public_origin: Option<String>,
     /// Whether `X-Forwarded-For` from the proxy in front is believed.
     pub trust_proxy: bool,
+    /// `REDIS_URL`: this node is one of several sharing the database; socket
+    /// pushes, presence and rate limits go through Redis. `None`: standalone.
+    pub redis_url: Option<String>,
+    /// `REDIS_PREFIX`: namespaces this cluster's keys and channels, so
+    /// several deployments (or test clusters) can share one Redis.
+    pub redis_prefix: String,
 }
 
 impl ServeConfig {
@@ -245,6 +251,28 @@ pub fn load_serve(
             ConfigError::new("TRUST_PROXY", format!("{v:?} is not true or false"))
         })?,
     };
+    let redis_url = non_empty(env("REDIS_URL"))
+        .map(|url| {
+            if url.starts_with("redis://") || url.starts_with("rediss://") {
+                Ok(url)
+            } else {
+                Err(ConfigError::new(
+                    "REDIS_URL",
+                    "must start with redis:// or rediss:// (e.g. redis://127.0.0.1:6379)",
+                ))
+            }
+        })
+        .transpose()?;
+    let redis_prefix = non_empty(env("REDIS_PREFIX")).unwrap_or_else(|| "securechat".into());
+    if !redis_prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        return Err(ConfigError::new(
+            "REDIS_PREFIX",
+            "may contain only letters, digits, '_', '-' and '.'",
+        ));
+    }
     let secret = load_secret(env, &settings)?;
     Ok(ServeConfig {
         settings,
@@ -254,6 +282,8 @@ pub fn load_serve(
         secret,
         public_origin,
         trust_proxy,
+        redis_url,
+        redis_prefix,
     })
 }
 

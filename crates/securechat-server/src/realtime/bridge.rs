@@ -70,8 +70,14 @@ async fn rotate<A: Adapter>(
     room_id: i64,
     reason: &str,
 ) -> anyhow::Result<()> {
+    let members: Vec<i64> = rooms::members(&state.db, room_id)
+        .await?
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
+    let online = realtime.online_among(&members).await;
     let announcements =
-        keys::rotation::on_membership_change(state, room_id, reason, |id| realtime.is_online(id))
+        keys::rotation::on_membership_change(state, room_id, reason, |id| online.contains(&id))
             .await?;
     for a in announcements {
         let rooms: Vec<Room> = a.recipients.iter().map(|&id| names::user(id)).collect();
