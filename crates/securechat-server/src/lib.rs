@@ -29,6 +29,7 @@ pub mod demo;
 pub mod http;
 pub mod keys;
 pub mod messages;
+pub mod migrate;
 pub mod notify;
 pub mod realtime;
 pub mod rooms;

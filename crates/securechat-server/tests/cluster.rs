@@ -434,3 +434,208 @@ async fn sigkill_loses_no_acked_message_and_clients_resume_elsewhere() {
     // offline within the node TTL plus a heartbeat.
     assert!(!presence_of(&mut charlie_events, admin_id, Duration::from_secs(30)).await);
 }
+
+/// Every table's rows as text, sorted, read with plain SQL
+/// on either engine: booleans as 0/1, bytes as lowercase hex.
+async fn dump(
+    url: &str,
+    tables: &[(String, Vec<(String, String)>)],
+) -> Vec<Vec<Vec<Option<String>>>> {
+    use sqlx::{Connection, Row};
+    let pg = url.starts_with("postgres");
+    let mut out = Vec::new();
+    for (table, columns) in tables {
+        let exprs: Vec<String> = columns
+            .iter()
+            .map(|(name, ty)| match (pg, ty.as_str()) {
+                (true, "boolean") => format!("({name})::int::text"),
+                (true, "bytea") => format!("encode({name}, 'hex')"),
+                (true, _) => format!("({name})::text"),
+                (false, "bytea") => format!("lower(hex({name}))"),
+                (false, "boolean") => format!("CAST(CAST({name} AS INTEGER) AS TEXT)"),
+                (false, _) => format!("CAST({name} AS TEXT)"),
+            })
+            .collect();
+        // Sorted here, not in SQL: the engines collate text differently.
+        let sql = format!("SELECT {} FROM {table}", exprs.join(", "));
+        let rows: Vec<Vec<Option<String>>> = if pg {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (0..columns.len()).map(|i| r.get(i)).collect())
+                .collect()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (0..columns.len()).map(|i| r.get(i)).collect())
+                .collect()
+        };
+        let mut rows = rows;
+        rows.sort();
+        out.push(rows);
+    }
+    out
+}
+
+#[tokio::test]
+async fn migrate_to_postgres_copies_a_populated_demo_database_row_by_row() {
+    use sqlx::Connection;
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("TEST_DATABASE_URL is not set: skipping the migration test");
+        return;
+    };
+    // Populate an SQLite deployment: demo data, sessions, messages, keys,
+    // shares, a key request, a kick (membership log).
+    let mut server = Server::start(Backend::Sqlite).await;
+    let alice = member(&server, "alice", "password123").await;
+    let bob = member(&server, "bob", "password456").await;
+    let (room, secrets) = channel(&server, &alice.token, "Project X", "secrets").await;
+    let (_, lobby) = channel(&server, &alice.token, "Lobby", "general").await;
+    let key = ChannelKey::generate().unwrap();
+    for to in [&alice, &bob] {
+        let sealed = SealedShare::seal(
+            &alice.identity,
+            &to.identity.bundle(),
+            secrets,
+            1,
+            SharePurpose::Initial,
+            &key,
+        )
+        .unwrap();
+        let (s, _) = call(
+            &server,
+            Some(&alice.token),
+            "POST",
+            "/api/channels/share_key",
+            Some(
+                json!({"user_id": to.id, "channel_id": secrets, "encrypted_key": sealed.to_wire(),
+                "is_key_rotation": false, "key_version": 1}),
+            ),
+        )
+        .await;
+        assert_eq!(s, 200);
+    }
+    let (socket, _) = connect(&server, &alice.token).await;
+    for i in 0..20 {
+        let ack = ask(
+            &socket,
+            "send_message",
+            json!({"channel_id": lobby, "content": format!("before the move {i}"),
+                "client_msg_id": format!("m-{i}")}),
+        )
+        .await;
+        assert_eq!(ack["success"], true);
+    }
+    let (dave, dave_token) = new_user(&server, "dave").await;
+    call(
+        &server,
+        Some(&alice.token),
+        "POST",
+        &format!("/api/rooms/{room}/members"),
+        Some(json!({"user_id": dave})),
+    )
+    .await;
+    call(
+        &server,
+        Some(&dave_token),
+        "POST",
+        &format!("/api/channels/{secrets}/request_key"),
+        None,
+    )
+    .await;
+    socket.close().await;
+    server.terminate();
+
+    let name = format!(
+        "securechat_migrate_{}_{}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let target = format!("{base}/{name}");
+    let out = server.cli(&["migrate-to-postgres", "--to", &target], None);
+    let stdout = common::text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout,
+        common::text(&out.stderr)
+    );
+    assert!(stdout.contains("verified"), "{stdout}");
+
+    // Independent row-by-row comparison of every table.
+    let mut pg = sqlx::PgConnection::connect(&target).await.unwrap();
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'
+         ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(&mut pg)
+    .await
+    .unwrap();
+    let mut tables: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (table, column, ty) in columns {
+        match tables.last_mut() {
+            Some((t, cols)) if *t == table => cols.push((column, ty)),
+            _ => tables.push((table, vec![(column, ty)])),
+        }
+    }
+    for wanted in [
+        "users",
+        "sessions",
+        "messages",
+        "channel_keys",
+        "key_requests",
+        "membership_log",
+    ] {
+        assert!(
+            tables.iter().any(|(t, _)| t == wanted),
+            "{wanted} is copied"
+        );
+    }
+    let before = dump(&server.db_url, &tables).await;
+    let after = dump(&target, &tables).await;
+    for (i, (table, _)) in tables.iter().enumerate() {
+        assert_eq!(before[i], after[i], "{table} differs");
+    }
+    let messages = tables.iter().position(|(t, _)| t == "messages").unwrap();
+    assert!(after[messages].len() >= 20);
+    let sessions = tables.iter().position(|(t, _)| t == "sessions").unwrap();
+    assert!(after[sessions].len() >= 3);
+
+    // A second run refuses the now-populated target.
+    let again = server.cli(&["migrate-to-postgres", "--to", &target], None);
+    assert!(!again.status.success());
+    // New rows get fresh ids: the identity sequences moved past the copy.
+    let env = [
+        ("DATABASE_URL".to_owned(), target.clone()),
+        ("APP_ENV".to_owned(), "development".to_owned()),
+    ];
+    let add = common::run_binary(
+        &env,
+        &["user", "add", "zed", "--password-stdin"],
+        Some("zed-password-1\n"),
+    );
+    assert!(add.status.success(), "{}", common::text(&add.stderr));
+    drop(pg);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+}
