@@ -7,7 +7,7 @@ RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: run build wasm web web-deps test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps clean
+.PHONY: run build wasm web web-deps test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -43,7 +43,13 @@ lint: web-deps
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd web && npm run typecheck
 
-test-rust: web
+## nginx (Debian package) for the cluster test's load balancer; the test runs
+## it as a child process with its own configuration and port.
+nginx-deps:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "Installing nginx (Debian package)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null; }
+
+test-rust: web nginx-deps
 	SECURECHAT_EXPECT_WEB=1 $(CARGO) test --workspace
 
 test-web: web-deps

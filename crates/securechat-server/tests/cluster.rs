@@ -639,3 +639,171 @@ async fn migrate_to_postgres_copies_a_populated_demo_database_row_by_row() {
     .await
     .unwrap();
 }
+
+/// A local nginx load balancer (the Debian package) in front of `nodes`:
+/// round-robin, WebSocket upgrade passed through, as in docs/DEPLOY.md.
+struct Nginx {
+    child: std::process::Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(nodes: &[&Server]) -> Option<Self> {
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
+        let Some(binary) = binary else {
+            eprintln!("nginx is not installed (make test-rust installs it): skipping");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = dir.path().display();
+        let upstreams: String = nodes
+            .iter()
+            .map(|n| {
+                format!(
+                    "server 127.0.0.1:{} max_fails=1 fail_timeout=30s;\n",
+                    n.port
+                )
+            })
+            .collect();
+        let conf = format!(
+            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+               fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+               map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
+               upstream securechat {{\n{upstreams}  }}\n\
+               server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
+                   proxy_pass http://securechat;\n      proxy_http_version 1.1;\n\
+                   proxy_set_header Host $http_host;\n\
+                   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+                   proxy_set_header Upgrade $http_upgrade;\n\
+                   proxy_set_header Connection $connection_upgrade;\n\
+                   proxy_read_timeout 1h;\n      proxy_buffering off;\n    }}\n  }}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let child = std::process::Command::new(binary)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(Self {
+                    child,
+                    base,
+                    _dir: dir,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "nginx did not start: {}",
+            std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGTERM, not SIGKILL: the master then stops its workers too.
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A client of the nginx front: the URL is nginx's, the nodes behind it.
+async fn via(nginx: &Nginx, token: &str) -> (Socket, EventStream) {
+    let options = securechat_client::SocketOptions::new(&nginx.base)
+        .unwrap()
+        .token(token);
+    Socket::connect(options).await.unwrap()
+}
+
+#[tokio::test]
+async fn chat_through_nginx_in_front_of_the_cluster_survives_a_node_kill() {
+    let Some(mut nodes) = cluster(2).await else {
+        return;
+    };
+    let Some(nginx) = Nginx::start(&[&nodes[0], &nodes[1]]) else {
+        return;
+    };
+    let alice = token(&nodes[0], "alice", "password123").await;
+    let bob = token(&nodes[1], "bob", "password456").await;
+    let (_, lobby) = channel(&nodes[0], &alice, "Lobby", "general").await;
+
+    // Four sockets through nginx's round robin: both nodes get some.
+    let (alice_1, _) = via(&nginx, &alice).await;
+    let (bob_1, mut bob_1_events) = via(&nginx, &bob).await;
+    let (alice_2, _) = via(&nginx, &alice).await;
+    let (bob_2, mut bob_2_events) = via(&nginx, &bob).await;
+    for node in &nodes {
+        assert!(
+            node.log().contains("socket connected"),
+            "each node serves sockets"
+        );
+    }
+    for s in [&alice_1, &bob_1, &alice_2, &bob_2] {
+        assert_eq!(
+            ask(s, "join_channel", json!({"channel_id": lobby})).await["success"],
+            true
+        );
+    }
+    let mut sent = Vec::new();
+    for (i, s) in [&alice_1, &alice_2].into_iter().enumerate() {
+        let ack = ask(
+            s,
+            "send_message",
+            json!({"channel_id": lobby, "content": format!("via nginx {i}"), "client_msg_id": format!("n-{i}")}),
+        )
+        .await;
+        sent.push(ack["message"]["id"].as_i64().unwrap());
+    }
+    for events in [&mut bob_1_events, &mut bob_2_events] {
+        for id in &sent {
+            assert_eq!(next_event(events, "new_message").await["id"], *id);
+        }
+    }
+
+    // Node 0 dies; nginx sends the reconnects to node 1, which resumes.
+    nodes[0].kill();
+    let mut sender = alice_1;
+    let id = send_surviving(
+        &mut sender,
+        &nodes[1],
+        &alice,
+        lobby,
+        "after the kill",
+        "n-after",
+    )
+    .await;
+    let (bob_3, _) = via(&nginx, &bob).await;
+    let resumed = ask(
+        &bob_3,
+        "join_channel",
+        json!({"channel_id": lobby, "after": sent[1]}),
+    )
+    .await;
+    let got: Vec<i64> = resumed["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, vec![id]);
+}
