@@ -72,7 +72,7 @@ browser-deps: tests/browser/node_modules/.package-lock.json
 	@command -v chromium >/dev/null || { echo "Installing Chromium (Debian package)…"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
-test-browser: web browser-deps
+test-browser: web browser-deps nginx-deps
 	$(CARGO) build -p securechat-server
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
 
