@@ -455,6 +455,8 @@ mod tests {
             (vec![key, ("SSL_CERT_PATH", "/nonexistent")], "SSL_KEY_PATH"),
             (vec![key, ("PUBLIC_URL", "chat.example.com")], "PUBLIC_URL"),
             (vec![key, ("TRUST_PROXY", "maybe")], "TRUST_PROXY"),
+            (vec![key, ("REDIS_URL", "127.0.0.1:6379")], "REDIS_URL"),
+            (vec![key, ("REDIS_PREFIX", "a b")], "REDIS_PREFIX"),
         ] {
             let err = serve(&pairs).err().unwrap();
             assert_eq!(err.var, var, "{pairs:?}");
