@@ -698,20 +698,21 @@ impl Nginx {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned at once, so that Drop stops it whatever happens next.
+        let nginx = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Self {
-                    child,
-                    base,
-                    _dir: dir,
-                });
+                return Some(nginx);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!(
             "nginx did not start: {}",
-            std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default()
         );
     }
 }
