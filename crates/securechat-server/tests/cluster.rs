@@ -808,3 +808,32 @@ async fn chat_through_nginx_in_front_of_the_cluster_survives_a_node_kill() {
         .collect();
     assert_eq!(got, vec![id]);
 }
+
+#[tokio::test]
+async fn logout_on_one_node_closes_the_sessions_sockets_on_another() {
+    let Some(nodes) = cluster(2).await else {
+        return;
+    };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let ending = token(a, "bob", "password456").await;
+    let staying = token(a, "bob", "password456").await;
+    let (_ending_b, mut ending_events) = connect(b, &ending).await;
+    let (staying_b, mut staying_events) = connect(b, &staying).await;
+
+    // Logged out on A; the socket of that session lives on B. B's own sweep
+    // would take 30 s: this must be far quicker.
+    let (s, _) = call(a, Some(&ending), "POST", "/api/auth/logout", None).await;
+    assert_eq!(s, 200);
+    next_event(&mut ending_events, "session_ended").await;
+    no_event(
+        &mut staying_events,
+        "session_ended",
+        Duration::from_millis(500),
+    )
+    .await;
+    assert_eq!(
+        ask(&staying_b, "typing", json!({"channel_id": 1})).await["success"],
+        true,
+        "the other session's socket stays open"
+    );
+}

@@ -50,7 +50,7 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState, realtime: Realtim
                     }
                 }
                 Ok(Notification::SessionsEnded { user_id }) => {
-                    super::sessions::close_ended(&io, &state, Some(user_id)).await;
+                    super::sessions::close_ended_of_user(&io, &state, user_id).await;
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::error!(missed, "socket bridge fell behind pushes");

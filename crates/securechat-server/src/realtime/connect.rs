@@ -56,6 +56,7 @@ pub async fn authenticate<A: Adapter>(
         .map_err(|_| HandshakeError::Unavailable)?
         .ok_or(HandshakeError::Unauthenticated)?;
     socket.join(names::user(user.id));
+    socket.join(names::session(&user.session_hash));
     let rooms = rooms::rooms_of(&state.db, user.id)
         .await
         .map_err(|_| HandshakeError::Unavailable)?;
