@@ -837,3 +837,46 @@ async fn logout_on_one_node_closes_the_sessions_sockets_on_another() {
         "the other session's socket stays open"
     );
 }
+
+#[tokio::test]
+async fn send_rate_and_login_lockout_hold_across_nodes() {
+    let Some(nodes) = cluster(2).await else {
+        return;
+    };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let alice = token(a, "alice", "password123").await;
+    let (_, lobby) = channel(a, &alice, "Lobby", "general").await;
+    let (on_a, _) = connect(a, &alice).await;
+    let (on_b, _) = connect(b, &alice).await;
+    // 60 sends alternating between the nodes, as fast as acks come back:
+    // per-node buckets (30 each) would take them all; the shared one (a
+    // burst of 30, then 10 per second) refuses many.
+    let mut accepted = 0;
+    let mut limited = 0;
+    for i in 0..60 {
+        let socket = if i % 2 == 0 { &on_a } else { &on_b };
+        let ack = ask(
+            socket,
+            "send_message",
+            json!({"channel_id": lobby, "content": format!("burst {i}"), "client_msg_id": format!("r-{i}")}),
+        )
+        .await;
+        match ack["code"].as_str() {
+            None => accepted += 1,
+            Some("rate_limited") => limited += 1,
+            Some(other) => panic!("unexpected refusal {other}: {ack}"),
+        }
+    }
+    assert!(accepted >= 30, "the burst passes: {accepted}");
+    assert!(
+        accepted < 45 && limited > 15,
+        "one bucket for both nodes: {accepted} accepted, {limited} limited"
+    );
+
+    // Five wrong passwords on A lock the account on B too (the counters are
+    // in the shared database).
+    for _ in 0..5 {
+        assert_eq!(common::login_status(a, "bob", "wrong-password").await, 401);
+    }
+    assert_eq!(common::login_status(b, "bob", "password456").await, 429);
+}
