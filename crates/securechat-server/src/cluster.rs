@@ -24,6 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -117,6 +118,8 @@ return math.ceil((1 - tokens) * 1000 / rate)
 pub struct Cluster {
     conn: ConnectionManager,
     prefix: Arc<str>,
+    /// Set by [`Cluster::leave`]: the heartbeat must not register us again.
+    left: Arc<AtomicBool>,
     node: Arc<str>,
     scripts: Arc<Scripts>,
 }
@@ -153,6 +156,7 @@ impl Cluster {
         let cluster = Self {
             conn,
             prefix: format!("{prefix}:").into(),
+            left: Arc::new(AtomicBool::new(false)),
             node: node.into(),
             scripts: Arc::new(Scripts {
                 open: Script::new(OPEN),
@@ -224,6 +228,9 @@ impl Cluster {
     /// Refreshes this node's liveness; `local` (user → sockets here) is
     /// written back if the node had been reaped meanwhile.
     pub async fn heartbeat(&self, local: &HashMap<i64, usize>) -> redis::RedisResult<()> {
+        if self.left.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         let ttl = u64::try_from(NODE_TTL.as_millis()).unwrap_or(u64::MAX);
         let mut call = self.scripts.heartbeat.prepare_invoke();
         call.key(self.key(&format!("node:{}", self.node)))
@@ -269,6 +276,7 @@ impl Cluster {
     /// Leaves the cluster on a clean shutdown: this node's users who have no
     /// socket elsewhere are offline at once rather than after the TTL.
     pub async fn leave(&self) -> redis::RedisResult<Vec<i64>> {
+        self.left.store(true, Ordering::SeqCst);
         let _: i64 = redis::cmd("DEL")
             .arg(self.key(&format!("node:{}", self.node)))
             .query_async(&mut self.conn.clone())
