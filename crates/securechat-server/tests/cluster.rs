@@ -21,8 +21,47 @@ use securechat_client::{EventStream, Socket};
 use securechat_crypto::{ChannelKey, SealedShare, SharePurpose};
 use serde_json::{Value, json};
 
+/// The nodes of one test cluster; dropping it stops them and removes the
+/// cluster's Redis keys.
+struct TestCluster {
+    nodes: Vec<Server>,
+    redis: String,
+    prefix: String,
+}
+
+impl std::ops::Deref for TestCluster {
+    type Target = Vec<Server>;
+    fn deref(&self) -> &Vec<Server> {
+        &self.nodes
+    }
+}
+
+impl std::ops::DerefMut for TestCluster {
+    fn deref_mut(&mut self) -> &mut Vec<Server> {
+        &mut self.nodes
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        self.nodes.clear();
+        let Ok(mut conn) =
+            redis::Client::open(self.redis.as_str()).and_then(|c| c.get_connection())
+        else {
+            return;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", self.prefix))
+            .query(&mut conn)
+            .unwrap_or_default();
+        if !keys.is_empty() {
+            let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+        }
+    }
+}
+
 /// Starts `n` nodes of one fresh cluster (own database, own Redis prefix).
-async fn cluster(n: usize) -> Option<Vec<Server>> {
+async fn cluster(n: usize) -> Option<TestCluster> {
     if std::env::var("TEST_DATABASE_URL").map_or(true, |v| v.is_empty()) {
         eprintln!("TEST_DATABASE_URL is not set: skipping the cluster test");
         return None;
@@ -47,7 +86,11 @@ async fn cluster(n: usize) -> Option<Vec<Server>> {
         nodes.push(Server::start_node(&first).await);
     }
     nodes.insert(0, first);
-    Some(nodes)
+    Some(TestCluster {
+        nodes,
+        redis,
+        prefix,
+    })
 }
 
 /// Asserts no event called `name` arrives within `window`.
@@ -753,7 +796,7 @@ async fn chat_through_nginx_in_front_of_the_cluster_survives_a_node_kill() {
     let (bob_1, mut bob_1_events) = via(&nginx, &bob).await;
     let (alice_2, _) = via(&nginx, &alice).await;
     let (bob_2, mut bob_2_events) = via(&nginx, &bob).await;
-    for node in &nodes {
+    for node in nodes.iter() {
         assert!(
             node.log().contains("socket connected"),
             "each node serves sockets"

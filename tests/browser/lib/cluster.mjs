@@ -75,9 +75,14 @@ export async function startCluster(nodes = 2) {
   const children = [];
   const outputs = [];
   let nginx;
+  const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+  const prefix = `scbrowser-${process.pid}-${randomBytes(4).toString('hex')}`;
   const stop = async () => {
     if (nginx !== undefined) await stopProcess(nginx);
     for (const child of children) await stopProcess(child);
+    // Best effort: the cluster's presence and liveness keys.
+    const drop = "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0";
+    await run('redis-cli', ['-u', redisUrl, 'EVAL', drop, '0', `${prefix}:*`]).catch(() => {});
     await psql(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
     await rm(dir, { recursive: true, force: true });
   };
@@ -88,8 +93,8 @@ export async function startCluster(nodes = 2) {
       APP_ENV: 'development',
       HOST: '127.0.0.1',
       DATABASE_URL: databaseUrl,
-      REDIS_URL: process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379',
-      REDIS_PREFIX: `scbrowser-${process.pid}-${randomBytes(4).toString('hex')}`,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
       SECRET_KEY: randomBytes(32).toString('hex'),
       RUST_LOG: 'securechat_server=debug,warn',
     };
