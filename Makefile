@@ -7,7 +7,7 @@ RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: run build wasm web web-deps s3-peer test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps screenshots clean
+.PHONY: run build wasm web web-deps s3-peer test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -44,6 +44,13 @@ lint: web-deps wasm
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd web && npm run typecheck
 
+## nginx (Debian package) for the cluster test's load balancer; the test runs
+## it as a child process with its own configuration and port.
+nginx-deps:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "Installing nginx (Debian package)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null; }
+
+
 S3_PEER := target/s3-peer/bin/moto_server
 
 ## A local S3 implementation (moto, from PyPI) for the S3 file-store test.
@@ -54,7 +61,7 @@ $(S3_PEER): tests/s3/requirements.txt
 
 s3-peer: $(S3_PEER)
 
-test-rust: web s3-peer
+test-rust: web s3-peer nginx-deps
 	SECURECHAT_EXPECT_WEB=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace
 
 test-web: web-deps
@@ -77,7 +84,7 @@ browser-deps: tests/browser/node_modules/.package-lock.json
 	@command -v chromium >/dev/null || { echo "Installing Chromium (Debian package)…"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
-test-browser: web browser-deps
+test-browser: web browser-deps nginx-deps
 	$(CARGO) build -p securechat-server
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
 

@@ -4,6 +4,7 @@
 //! securechat serve                 run the server (applies migrations first)
 //! securechat init-db [--demo]      create or upgrade the database, optionally with demo users
 //! securechat user add|list|disable|enable|set-password|set-admin
+//! securechat migrate-to-postgres --to postgres://…   copy an SQLite deployment to PostgreSQL
 //! ```
 //!
 //! Configuration comes from environment variables (see the README) with
@@ -47,6 +48,15 @@ enum Command {
         /// Also create the demo users (admin, alice, bob, charlie); refused in production
         #[arg(long)]
         demo: bool,
+    },
+    /// Copy this SQLite deployment (DATABASE_URL / --database-url) into an
+    /// empty PostgreSQL database, then verify every row; stop the server first
+    MigrateToPostgres {
+        #[command(flatten)]
+        db: Overrides,
+        /// The empty PostgreSQL database to fill (postgres://…)
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
     /// Manage user accounts
     User {
@@ -139,6 +149,15 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 }
             }
             database.close().await;
+            Ok(())
+        }
+        Command::MigrateToPostgres { db, to } => {
+            let settings = config::load_settings(&env, &db)?;
+            let report = crate::migrate::sqlite_to_postgres(&settings.database_url, &to).await?;
+            for (table, rows) in &report.tables {
+                println!("{table:<24} {rows:>9} rows");
+            }
+            println!("Copied and verified row by row. Set DATABASE_URL to the PostgreSQL URL.");
             Ok(())
         }
         Command::User { db, action } => {

@@ -98,6 +98,12 @@ pub struct ServeConfig {
     pub trust_proxy: bool,
     /// Where uploads go and how large they may be.
     pub files: crate::files::config::FilesConfig,
+    /// `REDIS_URL`: this node is one of several sharing the database; socket
+    /// pushes, presence and rate limits go through Redis. `None`: standalone.
+    pub redis_url: Option<String>,
+    /// `REDIS_PREFIX`: namespaces this cluster's keys and channels, so
+    /// several deployments (or test clusters) can share one Redis.
+    pub redis_prefix: String,
 }
 
 impl ServeConfig {
@@ -247,6 +253,28 @@ pub fn load_serve(
             ConfigError::new("TRUST_PROXY", format!("{v:?} is not true or false"))
         })?,
     };
+    let redis_url = non_empty(env("REDIS_URL"))
+        .map(|url| {
+            if url.starts_with("redis://") || url.starts_with("rediss://") {
+                Ok(url)
+            } else {
+                Err(ConfigError::new(
+                    "REDIS_URL",
+                    "must start with redis:// or rediss:// (e.g. redis://127.0.0.1:6379)",
+                ))
+            }
+        })
+        .transpose()?;
+    let redis_prefix = non_empty(env("REDIS_PREFIX")).unwrap_or_else(|| "securechat".into());
+    if !redis_prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        return Err(ConfigError::new(
+            "REDIS_PREFIX",
+            "may contain only letters, digits, '_', '-' and '.'",
+        ));
+    }
     let secret = load_secret(env, &settings)?;
     let files = crate::files::config::load(env, &settings.data_dir)?;
     Ok(ServeConfig {
@@ -258,6 +286,8 @@ pub fn load_serve(
         public_origin,
         trust_proxy,
         files,
+        redis_url,
+        redis_prefix,
     })
 }
 
@@ -429,6 +459,8 @@ mod tests {
             (vec![key, ("SSL_CERT_PATH", "/nonexistent")], "SSL_KEY_PATH"),
             (vec![key, ("PUBLIC_URL", "chat.example.com")], "PUBLIC_URL"),
             (vec![key, ("TRUST_PROXY", "maybe")], "TRUST_PROXY"),
+            (vec![key, ("REDIS_URL", "127.0.0.1:6379")], "REDIS_URL"),
+            (vec![key, ("REDIS_PREFIX", "a b")], "REDIS_PREFIX"),
         ] {
             let err = serve(&pairs).err().unwrap();
             assert_eq!(err.var, var, "{pairs:?}");

@@ -25,12 +25,14 @@
 
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod files;
 pub mod http;
 pub mod keys;
 pub mod messages;
+pub mod migrate;
 pub mod notify;
 pub mod realtime;
 pub mod resources;

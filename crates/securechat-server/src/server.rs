@@ -10,6 +10,7 @@ use axum_server::tls_rustls::RustlsConfig;
 
 use crate::auth::password::Hasher;
 use crate::auth::{store, throttle};
+use crate::cluster::Cluster;
 use crate::config::ServeConfig;
 use crate::state::AppState;
 use crate::storage::{Db, now_ms};
@@ -34,7 +35,16 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         state.files.blobs.clone(),
         FILE_SWEEP_INTERVAL,
     ));
-    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (realtime, cluster) = match &config.redis_url {
+        None => (crate::realtime::local_layer(&state), None),
+        Some(url) => {
+            let (cluster, adapter) = Cluster::connect(url, &config.redis_prefix).await?;
+            let layer = crate::realtime::cluster_layer(&state, cluster.clone(), adapter).await?;
+            (layer, Some(cluster))
+        }
+    };
+    let app = crate::http::router_with(state, realtime)
+        .into_make_service_with_connect_info::<SocketAddr>();
 
     let addr = SocketAddr::new(config.host, config.port);
     let listener = std::net::TcpListener::bind(addr)
@@ -71,6 +81,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     }
     janitor.abort();
     file_sweep.abort();
+    if let Some(cluster) = cluster
+        && let Err(e) = cluster.leave().await
+    {
+        tracing::warn!(error = %e, "leaving the cluster failed; peers reap this node shortly");
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

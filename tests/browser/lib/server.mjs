@@ -20,7 +20,7 @@ export function serverBinary() {
 }
 
 /** A port that was free a moment ago (the server binds it right after). */
-async function freePort() {
+export async function freePort() {
   const probe = createServer();
   await new Promise((resolve, reject) => {
     probe.once('error', reject);
@@ -32,7 +32,7 @@ async function freePort() {
 }
 
 /** Keeps the last lines a child process printed, for error reports. */
-function captureOutput(child) {
+export function captureOutput(child) {
   const lines = [];
   const keep = (chunk) => {
     lines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
@@ -50,7 +50,7 @@ function exited(child) {
   });
 }
 
-async function runToCompletion(bin, args, env) {
+export async function runToCompletion(bin, args, env) {
   const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = captureOutput(child);
   const code = await new Promise((resolve, reject) => {
@@ -62,7 +62,7 @@ async function runToCompletion(bin, args, env) {
   }
 }
 
-async function waitForHealth(url, child, output) {
+export async function waitForHealth(url, child, output) {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -120,7 +120,7 @@ export async function startServer() {
   }
 }
 
-async function stopProcess(child) {
+export async function stopProcess(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);

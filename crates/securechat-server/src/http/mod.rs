@@ -58,6 +58,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let realtime = crate::realtime::local_layer(&state);
+    router_with(state, realtime)
+}
+
+/// The router with the given Socket.IO layer (standalone or clustered).
+pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(crate::auth::http::router())
         .merge(crate::auth::directory::router())
@@ -70,7 +76,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
 
-    Router::new()
+    let routes = Router::new()
         .merge(api)
         .route(
             "/api/openapi.json",
@@ -81,8 +87,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .fallback(fallback)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(crate::realtime::layer(&state))
+        .method_not_allowed_fallback(method_not_allowed);
+    realtime
+        .apply(routes)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(from_fn_with_state(
             state.clone(),

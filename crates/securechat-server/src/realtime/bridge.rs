@@ -50,7 +50,7 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState, realtime: Realtim
                     }
                 }
                 Ok(Notification::SessionsEnded { user_id }) => {
-                    super::sessions::close_ended(&io, &state, Some(user_id)).await;
+                    super::sessions::close_ended_of_user(&io, &state, user_id).await;
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::error!(missed, "socket bridge fell behind pushes");
@@ -70,8 +70,14 @@ async fn rotate<A: Adapter>(
     room_id: i64,
     reason: &str,
 ) -> anyhow::Result<()> {
+    let members: Vec<i64> = rooms::members(&state.db, room_id)
+        .await?
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
+    let online = realtime.online_among(&members).await;
     let announcements =
-        keys::rotation::on_membership_change(state, room_id, reason, |id| realtime.is_online(id))
+        keys::rotation::on_membership_change(state, room_id, reason, |id| online.contains(&id))
             .await?;
     for a in announcements {
         let rooms: Vec<Room> = a.recipients.iter().map(|&id| names::user(id)).collect();

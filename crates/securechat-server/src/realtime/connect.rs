@@ -1,11 +1,10 @@
 //! The handshake and the life of a connection.
 
 use serde::Deserialize;
-use serde_json::json;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 
-use super::{Realtime, handlers, names};
+use super::{Realtime, handlers, names, presence};
 use crate::auth::AuthUser;
 use crate::auth::session::presented_token;
 use crate::http::is_same_origin;
@@ -57,6 +56,7 @@ pub async fn authenticate<A: Adapter>(
         .map_err(|_| HandshakeError::Unavailable)?
         .ok_or(HandshakeError::Unauthenticated)?;
     socket.join(names::user(user.id));
+    socket.join(names::session(&user.session_hash));
     let rooms = rooms::rooms_of(&state.db, user.id)
         .await
         .map_err(|_| HandshakeError::Unavailable)?;
@@ -69,14 +69,15 @@ pub async fn authenticate<A: Adapter>(
     Ok(())
 }
 
-/// A socket is connected: announce the user's presence if it is their first.
+/// A socket is connected: announce the user's presence if it is their
+/// first socket on any node.
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
     State(state): State<AppState>,
     State(realtime): State<Realtime>,
     Extension(user): Extension<AuthUser>,
 ) {
-    if realtime.socket_opened(user.id) {
+    if realtime.socket_opened(user.id).await {
         announce_presence(&socket, &state, user.id, true).await;
     }
     tracing::debug!(user_id = user.id, "socket connected");
@@ -88,34 +89,21 @@ async fn on_disconnect<A: Adapter>(
     State(realtime): State<Realtime>,
     Extension(user): Extension<AuthUser>,
 ) {
-    if realtime.socket_closed(user.id) {
+    if realtime.socket_closed(user.id).await {
         announce_presence(&socket, &state, user.id, false).await;
     }
 }
 
-/// Tells everyone who shares a room with `user_id` that they came or went.
+/// Tells everyone who shares a room with `user_id` that they came or went;
+/// the user's own sockets know.
 async fn announce_presence<A: Adapter>(
     socket: &SocketRef<A>,
     state: &AppState,
     user_id: i64,
     online: bool,
 ) {
-    let room_ids = match rooms::rooms_of(&state.db, user_id).await {
-        Ok(list) => list
-            .into_iter()
-            .map(|r| names::room(r.room.id))
-            .collect::<Vec<_>>(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list rooms for presence");
-            return;
-        }
-    };
-    if room_ids.is_empty() {
-        return;
-    }
-    let payload = json!({"user_id": user_id, "online": online});
-    // Everyone else: the user's own sockets know.
-    if let Err(e) = socket.to(room_ids).emit("presence", &payload).await {
-        tracing::warn!(error = %e, "presence broadcast failed");
+    let rooms = presence::rooms_to_tell(state, user_id).await;
+    if !rooms.is_empty() {
+        presence::announce(socket.to(rooms), user_id, online).await;
     }
 }

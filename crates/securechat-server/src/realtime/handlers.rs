@@ -120,7 +120,7 @@ async fn send_message<A: Adapter>(
     let Some((req, ack)) = ack::parsed(data, ack) else {
         return;
     };
-    if let Err(wait) = realtime.may_send(user.id) {
+    if let Err(wait) = realtime.may_send(user.id).await {
         return ack::rate_limited(ack, wait);
     }
     match service::send(&state, &user, &req).await {
@@ -234,7 +234,7 @@ async fn typing<A: Adapter>(
     if let Err(e) = service::member_channel(&state, &user, req.channel_id).await {
         return ack::err(ack, &e);
     }
-    let forwarded = realtime.typing_allowed(user.id, req.channel_id);
+    let forwarded = realtime.typing_allowed(user.id, req.channel_id).await;
     ack::ok(ack, json!({"forwarded": forwarded}));
     if forwarded {
         let body =

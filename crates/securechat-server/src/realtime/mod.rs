@@ -11,22 +11,33 @@
 //! - [`sessions`]: closing sockets whose session ended (logout, password
 //!   change, disabled account, expiry).
 //!
-//! Every handler is generic over the socketioxide [`Adapter`], so the Redis
-//! adapter (for several nodes) drops in without touching them.
+//! - [`presence`]: who is online, announced to whoever shares a room; in a
+//!   cluster, the heartbeat that takes a stopped node's users offline.
+//!
+//! Every handler is generic over the socketioxide [`Adapter`]: standalone
+//! ([`local_layer`]) they use the local adapter; with `REDIS_URL`
+//! ([`cluster_layer`]) the Redis adapter, so every emit, join, leave and
+//! disconnect reaches the matching sockets on every node. Each room event
+//! and HTTP push is applied by the one node that produced it, through the
+//! adapter, so it happens once cluster-wide.
 //!
 //! [`RoomEvents`]: crate::rooms::events::RoomEvents
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::{DefaultKeyedRateLimiter, Quota};
 use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
+use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
 
+use socketioxide_redis::drivers::redis::RedisDriver;
+use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+
+use crate::cluster::Cluster;
 use crate::state::AppState;
 
 pub mod ack;
@@ -34,6 +45,7 @@ pub mod bridge;
 pub mod connect;
 pub mod handlers;
 pub mod names;
+pub mod presence;
 pub mod sessions;
 
 /// Largest Socket.IO packet accepted (a 64 KiB envelope plus framing).
@@ -44,14 +56,19 @@ const SEND_PER_SECOND: u32 = 10;
 /// Typing notices from one user in one channel are forwarded at most this often.
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Real-time state shared by the handlers of this node.
+/// Real-time state shared by the handlers of this node. With a
+/// [`Cluster`], presence, the send rate and the typing throttle are counted
+/// in Redis across all nodes; the local counts are still kept, to restore a
+/// node's presence if Redis forgot it, and as the fallback when Redis does
+/// not answer (limits then hold per node until it is back).
 #[derive(Clone)]
 pub struct Realtime {
     inner: Arc<RealtimeInner>,
+    cluster: Option<Cluster>,
 }
 
 struct RealtimeInner {
-    /// Open sockets per user, for presence.
+    /// Open sockets per user on this node, for presence.
     online: Mutex<HashMap<i64, usize>>,
     /// Last forwarded typing notice per (user, channel).
     typing: Mutex<HashMap<(i64, i64), Instant>>,
@@ -60,7 +77,7 @@ struct RealtimeInner {
 }
 
 impl Realtime {
-    fn new() -> Self {
+    fn new(cluster: Option<Cluster>) -> Self {
         let burst = NonZeroU32::new(SEND_BURST).unwrap_or(NonZeroU32::MIN);
         let rate = NonZeroU32::new(SEND_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         Self {
@@ -69,41 +86,91 @@ impl Realtime {
                 typing: Mutex::new(HashMap::new()),
                 sends: DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
             }),
+            cluster,
         }
     }
 
     /// Counts a new socket of `user`; true if it is their first (now online).
-    fn socket_opened(&self, user: i64) -> bool {
-        let mut online = self.inner.online.lock().unwrap_or_else(|e| e.into_inner());
-        let count = online.entry(user).or_insert(0);
-        *count += 1;
-        *count == 1
-    }
-
-    /// Counts a closed socket; true if it was the user's last (now offline).
-    fn socket_closed(&self, user: i64) -> bool {
-        let mut online = self.inner.online.lock().unwrap_or_else(|e| e.into_inner());
-        match online.get_mut(&user) {
-            Some(count) if *count > 1 => {
-                *count -= 1;
-                false
-            }
-            Some(_) => {
-                online.remove(&user);
-                true
-            }
-            None => false,
+    async fn socket_opened(&self, user: i64) -> bool {
+        let first_here = {
+            let mut online = self.inner.online.lock().unwrap_or_else(|e| e.into_inner());
+            let count = online.entry(user).or_insert(0);
+            *count += 1;
+            *count == 1
+        };
+        match &self.cluster {
+            None => first_here,
+            Some(cluster) => match cluster.socket_opened(user).await {
+                Ok(first) => first,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Redis presence update failed");
+                    first_here
+                }
+            },
         }
     }
 
-    /// Whether the user has a socket on this node.
-    fn is_online(&self, user: i64) -> bool {
+    /// Counts a closed socket; true if it was the user's last (now offline).
+    async fn socket_closed(&self, user: i64) -> bool {
+        let last_here = {
+            let mut online = self.inner.online.lock().unwrap_or_else(|e| e.into_inner());
+            match online.get_mut(&user) {
+                Some(count) if *count > 1 => {
+                    *count -= 1;
+                    false
+                }
+                Some(_) => {
+                    online.remove(&user);
+                    true
+                }
+                None => false,
+            }
+        };
+        match &self.cluster {
+            None => last_here,
+            Some(cluster) => match cluster.socket_closed(user).await {
+                Ok(last) => last,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Redis presence update failed");
+                    last_here
+                }
+            },
+        }
+    }
+
+    /// This node's socket counts per user.
+    fn local_counts(&self) -> HashMap<i64, usize> {
+        self.inner
+            .online
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Which of `users` have a socket (on any node).
+    async fn online_among(&self, users: &[i64]) -> HashSet<i64> {
+        if let Some(cluster) = &self.cluster {
+            match cluster.online_among(users).await {
+                Ok(set) => return set,
+                Err(e) => tracing::warn!(error = %e, "Redis presence query failed"),
+            }
+        }
         let online = self.inner.online.lock().unwrap_or_else(|e| e.into_inner());
-        online.contains_key(&user)
+        users
+            .iter()
+            .copied()
+            .filter(|u| online.contains_key(u))
+            .collect()
     }
 
     /// Whether a typing notice should be forwarded now.
-    fn typing_allowed(&self, user: i64, channel: i64) -> bool {
+    async fn typing_allowed(&self, user: i64, channel: i64) -> bool {
+        if let Some(cluster) = &self.cluster {
+            match cluster.typing_allowed(user, channel, TYPING_INTERVAL).await {
+                Ok(allowed) => return allowed,
+                Err(e) => tracing::warn!(error = %e, "Redis typing throttle failed"),
+            }
+        }
         let now = Instant::now();
         let mut typing = self.inner.typing.lock().unwrap_or_else(|e| e.into_inner());
         if typing.len() > 100_000 {
@@ -119,7 +186,16 @@ impl Realtime {
     }
 
     /// `Ok` if the user may send now, or how long to wait.
-    fn may_send(&self, user: i64) -> Result<(), Duration> {
+    async fn may_send(&self, user: i64) -> Result<(), Duration> {
+        if let Some(cluster) = &self.cluster {
+            match cluster
+                .take_send_token(user, SEND_PER_SECOND, SEND_BURST)
+                .await
+            {
+                Ok(verdict) => return verdict,
+                Err(e) => tracing::warn!(error = %e, "Redis send rate check failed"),
+            }
+        }
         self.inner.sends.check_key(&user).map_err(|not_until| {
             not_until.wait_time_from(governor::clock::Clock::now(
                 &governor::clock::DefaultClock::default(),
@@ -128,26 +204,73 @@ impl Realtime {
     }
 }
 
-/// Builds the Socket.IO layer for the router and starts the bridge from
-/// room events to sockets.
-pub fn layer(state: &AppState) -> SocketIoLayer<LocalAdapter> {
-    let realtime = Realtime::new();
-    let (layer, io) = SocketIo::builder()
-        .max_payload(MAX_PAYLOAD)
-        .with_state(state.clone())
-        .with_state(realtime.clone())
-        .build_layer();
-    register(&io);
-    tokio::spawn(sessions::sweep(io.clone(), state.clone()));
-    tokio::spawn(bridge::run(io, state.clone(), realtime));
-    layer
+/// The Socket.IO layer for the router: standalone, or fanning out through
+/// Redis to the other nodes.
+pub enum RealtimeLayer {
+    Local(SocketIoLayer<LocalAdapter>),
+    Redis(SocketIoLayer<RedisAdapter<Emitter>>),
 }
 
-/// Registers the default namespace with its handshake middleware. The
-/// handlers are generic; only this registration names the adapter.
-fn register(io: &SocketIo<LocalAdapter>) {
+impl RealtimeLayer {
+    /// Serves `/socket.io/` on `router`.
+    pub fn apply(self, router: axum::Router<AppState>) -> axum::Router<AppState> {
+        match self {
+            Self::Local(layer) => router.layer(layer),
+            Self::Redis(layer) => router.layer(layer),
+        }
+    }
+}
+
+/// Builds the standalone Socket.IO layer and starts the bridge from room
+/// events to sockets.
+pub fn local_layer(state: &AppState) -> RealtimeLayer {
+    let realtime = Realtime::new(None);
+    let (layer, io) = builder(state, &realtime).build_layer();
     io.ns(
         "/",
         connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
     );
+    start::<LocalAdapter>(io, state, realtime);
+    RealtimeLayer::Local(layer)
+}
+
+/// Builds the Socket.IO layer of one node of a cluster: every emit, join,
+/// leave and disconnect reaches the matching sockets on all nodes.
+pub async fn cluster_layer(
+    state: &AppState,
+    cluster: Cluster,
+    adapter: RedisAdapterCtr<RedisDriver>,
+) -> anyhow::Result<RealtimeLayer> {
+    let realtime = Realtime::new(Some(cluster.clone()));
+    let (layer, io) = builder(state, &realtime)
+        .with_adapter::<RedisAdapter<Emitter>>(adapter)
+        .build_layer();
+    type A = RedisAdapter<Emitter>;
+    io.ns(
+        "/",
+        connect::on_connect::<A>.with(connect::authenticate::<A>),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot subscribe the Socket.IO namespace in Redis: {e}"))?;
+    tokio::spawn(presence::heartbeat(
+        io.clone(),
+        state.clone(),
+        realtime.clone(),
+        cluster,
+    ));
+    start::<A>(io, state, realtime);
+    Ok(RealtimeLayer::Redis(layer))
+}
+
+fn builder(state: &AppState, realtime: &Realtime) -> socketioxide::SocketIoBuilder<LocalAdapter> {
+    SocketIo::builder()
+        .max_payload(MAX_PAYLOAD)
+        .with_state(state.clone())
+        .with_state(realtime.clone())
+}
+
+/// Starts the node's background work: the session sweep and the bridge.
+fn start<A: Adapter>(io: SocketIo<A>, state: &AppState, realtime: Realtime) {
+    tokio::spawn(sessions::sweep(io.clone(), state.clone()));
+    tokio::spawn(bridge::run(io, state.clone(), realtime));
 }

@@ -1,8 +1,9 @@
 //! A socket authenticates once, at the handshake; these close it when its
-//! session ends. Logout, "log out everywhere" and password changes through
-//! this server close the affected sockets at once; anything else (an
-//! account disabled from the CLI, expiry, another node) is caught by a
-//! periodic sweep.
+//! session ends. Logout, "log out everywhere" and password changes close
+//! the affected sockets at once, on every node (each socket is in a
+//! `session:HASH` room, which remote nodes report through the adapter);
+//! anything else (an account disabled from the CLI, expiry) is caught by
+//! each node's periodic sweep of its own sockets.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde_json::json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
+use super::names;
 use crate::auth::{AuthUser, store};
 use crate::state::AppState;
 use crate::storage::now_ms;
@@ -46,6 +48,47 @@ pub async fn close_ended<A: Adapter>(io: &SocketIo<A>, state: &AppState, user_id
                     &json!({"message": "Your session has ended; log in again"}),
                 );
                 let _ = socket.disconnect();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot check a socket's session"),
+        }
+    }
+}
+
+/// Closes the sockets of `user_id`, on every node, whose session is no
+/// longer valid. Falls back to this node's sockets if the other nodes
+/// cannot be asked (their sweep then catches the rest).
+pub async fn close_ended_of_user<A: Adapter>(io: &SocketIo<A>, state: &AppState, user_id: i64) {
+    let sockets = match io.to(names::user(user_id)).fetch_sockets().await {
+        Ok(sockets) => sockets,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list the user's sockets on other nodes");
+            return close_ended(io, state, Some(user_id)).await;
+        }
+    };
+    let now = now_ms();
+    for socket in sockets {
+        let rooms = match socket.rooms().await {
+            Ok(rooms) => rooms,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a socket's rooms");
+                continue;
+            }
+        };
+        let Some(hash) = rooms.iter().find_map(|r| names::session_hash(r)) else {
+            continue;
+        };
+        match store::session_user(&state.db, &hash, now).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let _ = socket
+                    .emit(
+                        "session_ended",
+                        &json!({"message": "Your session has ended; log in again"}),
+                    )
+                    .await;
+                if let Err(e) = socket.disconnect().await {
+                    tracing::warn!(error = %e, "cannot close a socket of an ended session");
+                }
             }
             Err(e) => tracing::warn!(error = %e, "cannot check a socket's session"),
         }

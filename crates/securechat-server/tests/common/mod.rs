@@ -143,40 +143,7 @@ impl Server {
             text(&init.stderr)
         );
 
-        let mut child = Command::new(binary())
-            .arg("serve")
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.split("listening on ").nth(1) {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-            }
-        });
-        let base = match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("server did not start; log:\n{}", log.lock().unwrap());
-            }
-        };
+        let (child, base, log) = spawn_serve(&env);
         let port = base.rsplit(':').next().unwrap().parse().unwrap();
         Self {
             child,
@@ -229,6 +196,80 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `securechat serve` with `env` only and waits for its "listening
+/// on" line; returns the process, its base URL and its growing stderr log.
+fn spawn_serve(env: &[(String, String)]) -> (Child, String, Arc<Mutex<String>>) {
+    let mut child = Command::new(binary())
+        .arg("serve")
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.split("listening on ").nth(1) {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(url) => (child, url, log),
+        Err(_) => {
+            let _ = child.kill();
+            panic!("server did not start; log:\n{}", log.lock().unwrap());
+        }
+    }
+}
+
+impl Server {
+    /// Starts another node of `first`'s cluster: same database and
+    /// environment (so `SECRET_KEY` and `REDIS_URL` must be in it), its own
+    /// data directory and port. The database stays owned by `first`.
+    pub async fn start_node(first: &Server) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = first.env.clone();
+        env.retain(|(k, _)| k != "DATA_DIR");
+        env.push(("DATA_DIR".into(), dir.path().display().to_string()));
+        let (child, base, log) = spawn_serve(&env);
+        let port = base.rsplit(':').next().unwrap().parse().unwrap();
+        Self {
+            child,
+            base,
+            port,
+            data_dir: dir.path().to_owned(),
+            backend: first.backend,
+            db_url: first.db_url.clone(),
+            env,
+            log,
+            _dir: dir,
+            _db: TestDb {
+                url: first.db_url.clone(),
+                postgres: None,
+            },
+        }
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no goodbye to Redis.
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

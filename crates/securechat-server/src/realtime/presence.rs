@@ -1,0 +1,63 @@
+//! Presence: `presence {user_id, online}` to everyone who shares a room
+//! with the user, when their first socket opens and their last closes — on
+//! any node. In a cluster, the heartbeat keeps this node alive in Redis and
+//! takes the users of a node that stopped without closing its sockets
+//! (crash, SIGKILL, lost network) offline once its liveness expires.
+
+use serde_json::json;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::operators::BroadcastOperators;
+
+use super::{Realtime, names};
+use crate::cluster::{Cluster, HEARTBEAT};
+use crate::rooms::store as rooms;
+use crate::state::AppState;
+
+/// The socket rooms of every chat room `user_id` belongs to.
+pub async fn rooms_to_tell(state: &AppState, user_id: i64) -> Vec<names::Room> {
+    match rooms::rooms_of(&state.db, user_id).await {
+        Ok(list) => list.into_iter().map(|r| names::room(r.room.id)).collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list rooms for presence");
+            Vec::new()
+        }
+    }
+}
+
+/// Emits the presence change through `to` (already aimed at the rooms).
+pub async fn announce<A: Adapter>(to: BroadcastOperators<A>, user_id: i64, online: bool) {
+    let payload = json!({"user_id": user_id, "online": online});
+    if let Err(e) = to.emit("presence", &payload).await {
+        tracing::warn!(error = %e, "presence broadcast failed");
+    }
+}
+
+/// Every [`HEARTBEAT`]: refresh this node's liveness, then reap stopped
+/// nodes and announce their users offline.
+pub async fn heartbeat<A: Adapter>(
+    io: SocketIo<A>,
+    state: AppState,
+    realtime: Realtime,
+    cluster: Cluster,
+) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    loop {
+        tick.tick().await;
+        if let Err(e) = cluster.heartbeat(&realtime.local_counts()).await {
+            tracing::warn!(error = %e, "cluster heartbeat failed");
+            continue;
+        }
+        match cluster.reap_dead_nodes().await {
+            Ok(gone) => {
+                for user_id in gone {
+                    let rooms = rooms_to_tell(&state, user_id).await;
+                    if !rooms.is_empty() {
+                        announce(io.to(rooms), user_id, false).await;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reaping stopped nodes failed"),
+        }
+    }
+}
