@@ -39,6 +39,7 @@ pub enum HandshakeError {
 pub async fn authenticate<A: Adapter>(
     socket: SocketRef<A>,
     State(state): State<AppState>,
+    State(realtime): State<Realtime>,
     TryData(auth): TryData<ConnectAuth>,
 ) -> Result<(), HandshakeError> {
     let headers = &socket.req_parts().headers;
@@ -63,21 +64,29 @@ pub async fn authenticate<A: Adapter>(
     for r in rooms {
         socket.join(names::room(r.room.id));
     }
+    // Counted here, before the CONNECT answer, so that a client that opens
+    // a second socket and then closes the first is never seen with zero.
+    let first = realtime.socket_opened(user.id).await;
+    socket.extensions.insert(FirstSocket(first));
     socket.extensions.insert(user);
     handlers::register(&socket);
     socket.on_disconnect(on_disconnect::<A>);
     Ok(())
 }
 
+/// Whether the socket was its user's first open one (they came online).
+#[derive(Clone, Copy)]
+pub struct FirstSocket(bool);
+
 /// A socket is connected: announce the user's presence if it is their
 /// first socket on any node.
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
     State(state): State<AppState>,
-    State(realtime): State<Realtime>,
     Extension(user): Extension<AuthUser>,
+    Extension(FirstSocket(first)): Extension<FirstSocket>,
 ) {
-    if realtime.socket_opened(user.id).await {
+    if first {
         announce_presence(&socket, &state, user.id, true).await;
     }
     tracing::debug!(user_id = user.id, "socket connected");
