@@ -201,18 +201,22 @@ fn order_by(columns: &[Column]) -> String {
     }
 }
 
+/// Every row of `table`, in a stable order (names come from the schema).
+fn select_all(table: &str, columns: &[Column]) -> String {
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    format!(
+        "SELECT {} FROM {table} ORDER BY {}",
+        names.join(", "),
+        order_by(columns)
+    )
+}
+
 async fn read_sqlite(
     pool: &SqlitePool,
     table: &str,
     columns: &[Column],
 ) -> anyhow::Result<Vec<Vec<Value>>> {
-    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-    let sql = format!(
-        "SELECT {} FROM {table} ORDER BY {}",
-        names.join(", "),
-        order_by(columns)
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(sqlx::AssertSqlSafe(select_all(table, columns)))
         .fetch_all(pool)
         .await
         .with_context(|| format!("reading {table} from SQLite"))?;
@@ -243,13 +247,7 @@ async fn read_postgres(
     table: &str,
     columns: &[Column],
 ) -> anyhow::Result<Vec<Vec<Value>>> {
-    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-    let sql = format!(
-        "SELECT {} FROM {table} ORDER BY {}",
-        names.join(", "),
-        order_by(columns)
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(sqlx::AssertSqlSafe(select_all(table, columns)))
         .fetch_all(pool)
         .await
         .with_context(|| format!("reading {table} back from PostgreSQL"))?;

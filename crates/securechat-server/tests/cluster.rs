@@ -16,10 +16,12 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{Backend, Server, WAIT, call, connect, member, new_user, next_event, token};
+use common::{
+    Backend, Server, WAIT, ask, call, connect, member, new_user, next_event, no_event, token,
+};
 use securechat_client::{EventStream, Socket};
 use securechat_crypto::{ChannelKey, SealedShare, SharePurpose};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The nodes of one test cluster; dropping it stops them and removes the
 /// cluster's Redis keys.
@@ -91,27 +93,6 @@ async fn cluster(n: usize) -> Option<TestCluster> {
         redis,
         prefix,
     })
-}
-
-/// Asserts no event called `name` arrives within `window`.
-async fn no_event(events: &mut EventStream, name: &str, window: Duration) {
-    let seen = tokio::time::timeout(window, async {
-        loop {
-            match events.recv().await {
-                Some(e) if e.name == name => return e,
-                Some(_) => {}
-                None => std::future::pending::<()>().await,
-            }
-        }
-    })
-    .await;
-    if let Ok(event) = seen {
-        panic!("unexpected {name}: {}", event.data());
-    }
-}
-
-async fn ask(socket: &Socket, event: &str, data: Value) -> Value {
-    socket.emit_with_ack(event, &data, WAIT).await.unwrap()
 }
 
 /// (room id, channel id) by names, as the token's user sees them.

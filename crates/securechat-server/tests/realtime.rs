@@ -8,31 +8,11 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Backend, Server, WAIT, backends, call, connect, db_count, new_user, next_event, token,
+    Backend, Server, WAIT, ask, backends, call, connect, db_count, new_user, next_event, no_event,
+    token,
 };
-use securechat_client::{EventStream, Socket, SocketOptions};
+use securechat_client::{Socket, SocketOptions};
 use serde_json::{Value, json};
-
-/// Asserts no event called `name` arrives within `window`.
-async fn no_event(events: &mut EventStream, name: &str, window: Duration) {
-    let seen = tokio::time::timeout(window, async {
-        loop {
-            match events.recv().await {
-                Some(e) if e.name == name => return e,
-                Some(_) => {}
-                None => std::future::pending::<()>().await,
-            }
-        }
-    })
-    .await;
-    if let Ok(event) = seen {
-        panic!("unexpected {name}: {}", event.data());
-    }
-}
-
-async fn ask(socket: &Socket, event: &str, data: Value) -> Value {
-    socket.emit_with_ack(event, &data, WAIT).await.unwrap()
-}
 
 /// Channel id by room and channel name, as `user` sees it.
 async fn channel_id(server: &Server, token: &str, room: &str, channel: &str) -> i64 {

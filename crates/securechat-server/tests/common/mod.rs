@@ -514,3 +514,33 @@ pub async fn room_and_channel(
         .unwrap();
     (room["id"].as_i64().unwrap(), id)
 }
+
+/// Asserts no event called `name` arrives within `window`.
+pub async fn no_event(
+    events: &mut securechat_client::EventStream,
+    name: &str,
+    window: std::time::Duration,
+) {
+    let seen = tokio::time::timeout(window, async {
+        loop {
+            match events.recv().await {
+                Some(e) if e.name == name => return e,
+                Some(_) => {}
+                None => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await;
+    if let Ok(event) = seen {
+        panic!("unexpected {name}: {}", event.data());
+    }
+}
+
+/// Emits `event` and returns its ack.
+pub async fn ask(
+    socket: &securechat_client::Socket,
+    event: &str,
+    data: serde_json::Value,
+) -> serde_json::Value {
+    socket.emit_with_ack(event, &data, WAIT).await.unwrap()
+}
