@@ -17,6 +17,19 @@ export interface Message {
   created_at: string;
   edited_at: string | null;
   deleted: boolean;
+  /** The attached file, if any (its name is null in encrypted channels). */
+  file?: Attachment | null;
+}
+
+/** A file as a message carries it. */
+export interface Attachment {
+  id: number;
+  name: string | null;
+  content_type: string;
+  size: number;
+  sha256: string;
+  encrypted: boolean;
+  url: string;
 }
 
 export interface HistoryPage {

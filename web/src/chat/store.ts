@@ -46,6 +46,8 @@ export const activeChannelId = signal<number | null>(null);
 export const chatNotice = signal<string | null>(null);
 /** Bumped for a room whenever its member list changes, so an open members panel reloads. */
 export const membersVersion = signal<Readonly<Record<number, number>>>({});
+/** Bumped for a room whenever its resources change, so an open Resources panel reloads. */
+export const resourcesVersion = signal<Readonly<Record<number, number>>>({});
 /** Channels whose older history is being fetched. */
 export const loadingOlder = signal<ReadonlySet<number>>(new Set());
 
@@ -207,6 +209,11 @@ export function start(user: User): void {
     rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, name: e.name, description: e.description, is_private: e.is_private } : r));
   });
   s.on('room_deleted', (e: { room_id: number }) => removeRoom(e.room_id, 'deleted'));
+  for (const event of ['resource_added', 'resource_updated', 'resource_removed']) {
+    s.on(event, (e: { room_id: number }) => {
+      resourcesVersion.value = { ...resourcesVersion.value, [e.room_id]: (resourcesVersion.value[e.room_id] ?? 0) + 1 };
+    });
+  }
   s.on('channel_key_share', (e: e2ee.ShareEvent) => {
     e2ee.receiveShare(e).catch((err: unknown) => {
       chatNotice.value = `A key share was refused: ${err instanceof Error ? err.message : String(err)}`;
@@ -410,6 +417,22 @@ export function sendMessage(channelId: number, content: string): void {
   void pump();
 }
 
+/**
+ * Queues the encrypted message that announces an uploaded file: `note` is
+ * the plaintext (with the file key), sealed like any message when sent, and
+ * kept in memory only like every plaintext of an encrypted channel.
+ */
+export function sendFileMessage(channelId: number, note: string, fileId: number, label: string): void {
+  outbox.add({ client_msg_id: crypto.randomUUID(), channel_id: channelId, content: note, file_id: fileId, label, created_at: new Date().toISOString() });
+  saveOutbox();
+  void pump();
+}
+
+/** Takes in the message the server posted for a plaintext upload. */
+export function receivePosted(message: Message): void {
+  receive(message);
+}
+
 export function discardPending(clientMsgId: string): void {
   outbox.discard(clientMsgId);
   saveOutbox();
@@ -440,6 +463,7 @@ async function pump(): Promise<void> {
         try {
           const sealed = await e2ee.encrypt(room, channel.id, channel.key_version, item.content);
           body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
+          if (item.file_id !== undefined) body['file_id'] = item.file_id;
         } catch (err) {
           outbox.fail(item.client_msg_id, err instanceof Error ? err.message : String(err));
           saveOutbox();

@@ -24,7 +24,9 @@ import {
 import { segments } from '../../chat/text.ts';
 import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
 import { askForKey, decrypted, decryptMessages, identityStatus, keysEpoch, requested } from '../../e2ee/engine.ts';
+import { startUpload } from '../../files/uploads.ts';
 import { Alert } from '../Alert.tsx';
+import { EncryptedFile, FilesPanel, noteOf, PlainFile, ResourcesPanel, UploadList } from './FilePanels.tsx';
 import { LockIcon } from '../LockIcon.tsx';
 
 interface Props {
@@ -51,6 +53,8 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
   const atBottom = useRef(true);
   const anchor = useRef<{ height: number; top: number } | null>(null);
   const isAdmin = room.my_role === 'owner' || room.my_role === 'admin';
+  const [panel, setPanel] = useState<'files' | 'resources' | null>(null);
+  const [dragging, setDragging] = useState(false);
   const title = room.kind === 'dm' ? (room.dm_peer?.username ?? room.name) : `${channel.name}`;
 
   const items: Item[] = [
@@ -70,6 +74,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
   useEffect(() => {
     atBottom.current = true;
     anchor.current = null;
+    setPanel(null);
   }, [channel.id]);
 
   // Keep the view where the reader is: at the bottom when they were there,
@@ -105,7 +110,25 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
     .map(([, t]) => t.username);
 
   return (
-    <section class="channel" aria-labelledby="channel-title">
+    <section
+      class={`channel${dragging ? ' drop-target' : ''}`}
+      aria-labelledby="channel-title"
+      onDragOver={(e) => {
+        if (e.dataTransfer?.types.includes('Files') !== true) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={(e) => {
+        const files = e.dataTransfer?.files;
+        if (files === undefined || files.length === 0) return;
+        e.preventDefault();
+        setDragging(false);
+        for (const file of Array.from(files)) void startUpload(channel, file);
+      }}
+    >
       <header class="channel-head">
         <button type="button" class="button button-secondary back-button" onClick={onBack}>
           Rooms
@@ -123,10 +146,20 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
           </h1>
           <p class="muted channel-topic">{room.kind === 'dm' ? 'Direct message' : `${room.name}${channel.topic !== '' ? ` · ${channel.topic}` : ''}`}</p>
         </div>
+        <button type="button" class="button button-secondary" aria-pressed={panel === 'files'} onClick={() => setPanel(panel === 'files' ? null : 'files')}>
+          Files
+        </button>
+        {room.kind !== 'dm' && (
+          <button type="button" class="button button-secondary" aria-pressed={panel === 'resources'} onClick={() => setPanel(panel === 'resources' ? null : 'resources')}>
+            Resources
+          </button>
+        )}
         <button type="button" class="button button-secondary" onClick={onShowMembers}>
           Members
         </button>
       </header>
+      {panel === 'files' && <FilesPanel channel={channel} messages={timeline.messages} onClose={() => setPanel(null)} />}
+      {panel === 'resources' && <ResourcesPanel room={room} myId={user.id} onClose={() => setPanel(null)} />}
       <div class="messages" ref={list} onScroll={onScroll} role="log" aria-label={`Messages in ${title}`} aria-live="polite" tabIndex={0}>
         {timeline.hasOlder ? (
           <button type="button" class="button button-secondary load-older" disabled={loadingOlder.value.has(channel.id)} onClick={older}>
@@ -160,6 +193,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
       <p class="typing" aria-live="polite">
         {typingNames.length === 1 ? `${typingNames[0]} is typing…` : typingNames.length > 1 ? `${typingNames.join(', ')} are typing…` : ''}
       </p>
+      <UploadList channelId={channel.id} />
       <Composer channel={channel} label={room.kind === 'dm' ? `Message ${title}` : `Message #${channel.name}`} />
     </section>
   );
@@ -196,7 +230,8 @@ function MessageRow({ message, user, mayDelete, encrypted }: { message: Message;
   const [error, setError] = useState<string | null>(null);
   const own = message.sender_id === user.id;
   const result = encrypted ? decrypted.value[message.id] : undefined;
-  const text = encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
+  const note = encrypted ? noteOf(message) : null;
+  const text = note !== null ? note.caption : encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
   const mentioned = text !== null && segments(text, user.username).some((s) => s.kind === 'mention' && s.me);
 
   if (message.deleted) {
@@ -222,15 +257,18 @@ function MessageRow({ message, user, mayDelete, encrypted }: { message: Message;
         <EditForm message={message} onDone={() => setEditing(false)} />
       ) : encrypted && result?.kind !== 'text' ? (
         <EncryptedStatus message={message} result={result} />
+      ) : note !== null && message.file != null ? (
+        <EncryptedFile file={message.file} note={note} />
       ) : (
         <p class="message-text">
           {text !== null && <MessageText text={text} username={user.username} />}
           {message.edited_at !== null && <span class="muted edited"> (edited)</span>}
         </p>
       )}
+      {!encrypted && message.file != null && <PlainFile file={message.file} />}
       {!editing && (own || mayDelete) && text !== null && (
         <div class="message-actions">
-          {own && !encrypted && (
+          {own && !encrypted && message.file == null && (
             <button type="button" class="link-button" onClick={() => setEditing(true)}>
               Edit
             </button>
@@ -336,7 +374,7 @@ function PendingRow({ item }: { item: PendingMessage }) {
   const status = item.status === 'failed' ? `Not sent: ${item.error ?? 'refused'}` : offline ? 'Waiting for the connection…' : 'Sending…';
   return (
     <div class={`message pending${item.status === 'failed' ? ' failed' : ''}`} data-pending={item.status}>
-      <p class="message-text">{item.content}</p>
+      <p class="message-text">{item.label ?? item.content}</p>
       <p class="pending-status">
         {status}
         {item.status === 'failed' && (
@@ -368,6 +406,11 @@ function Composer({ channel, label }: { channel: Channel; label: string }) {
     );
   }
 
+  function attach(files: FileList | null) {
+    if (files === null) return;
+    for (const file of Array.from(files)) void startUpload(channel, file);
+  }
+
   function send() {
     if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
     const content = text.trim();
@@ -384,6 +427,19 @@ function Composer({ channel, label }: { channel: Channel; label: string }) {
         send();
       }}
     >
+      <label class="button button-secondary attach-button" title="Attach files (or drop them on the channel)">
+        Attach
+        <input
+          type="file"
+          multiple
+          class="visually-hidden"
+          aria-label="Attach files"
+          onChange={(e) => {
+            attach(e.currentTarget.files);
+            e.currentTarget.value = '';
+          }}
+        />
+      </label>
       <label class="visually-hidden" for="composer-input">
         {label}
       </label>

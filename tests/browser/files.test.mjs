@@ -1,0 +1,177 @@
+// Files and resources in the browser, against the real server: an image
+// uploaded with a visible progress bar in an encrypted channel and shown,
+// decrypted in the page, to another member; a plaintext upload downloaded by
+// the other member; and a shared link that appears live in the other
+// member's Resources panel.
+// Demo data: Lobby (plaintext) and Project X / secrets (encrypted); alice and bob belong to both.
+
+import assert from 'node:assert/strict';
+import { deflateSync } from 'node:zlib';
+import { test } from 'node:test';
+import { openChannel, signIn } from './lib/chat.mjs';
+import { browserSuite } from './lib/suite.mjs';
+
+const suite = browserSuite();
+
+/** CRC-32 as PNG chunks need it. */
+function crc32(bytes) {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type, data) {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/**
+ * A real PNG of `width`×`height` noise pixels: noise does not compress, so
+ * the file is big enough (~width·height·3 bytes) for the upload to take a
+ * while under a throttled connection.
+ */
+function noisePng(width, height) {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let seed = 12345;
+  for (let i = 0; i < raw.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    raw[i] = i % (width * 3 + 1) === 0 ? 0 : seed >> 16;
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 0 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+async function waitForNewIdentity(page) {
+  await page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+}
+
+test('files and resources: encrypted image with progress, plaintext download, live resources', async (t) => {
+  const people = [];
+  const open = async (name) => {
+    const person = await signIn(suite, name);
+    people.push(person);
+    return person;
+  };
+  t.after(async () => {
+    for (const person of people) await person.context.close();
+  });
+
+  const bob = await open('bob');
+  await waitForNewIdentity(bob.page);
+  const alice = await open('alice');
+  await waitForNewIdentity(alice.page);
+
+  await t.test('an image uploaded in an encrypted channel shows a progress bar and is decrypted in bob’s page', async () => {
+    await openChannel(alice.page, 'Project X', 'secrets');
+    await openChannel(bob.page, 'Project X', 'secrets');
+    const png = noisePng(700, 700);
+    // Throttled to ~1 MB/s so that the upload takes about a second and a half.
+    const cdp = await alice.context.newCDPSession(alice.page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1_000_000 });
+    const uploadBodies = [];
+    alice.page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('/files')) uploadBodies.push(request.postDataBuffer());
+    });
+
+    await alice.page.getByLabel('Attach files').setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: png });
+    const progress = alice.page.getByRole('progressbar', { name: 'Uploading noise.png' });
+    await progress.waitFor();
+    // A percentage while the bytes go up, not only the indeterminate "Encrypting…".
+    await alice.page.locator('.upload-status', { hasText: /^\d+%$/ }).waitFor();
+    await progress.waitFor({ state: 'detached', timeout: 30_000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+    const image = bob.page.locator('.message[data-message-id] img.file-thumb[alt="noise.png"]');
+    await image.waitFor({ timeout: 20_000 });
+    const shown = await image.evaluate(async (img) => {
+      await img.decode();
+      return { src: img.getAttribute('src'), width: img.naturalWidth, height: img.naturalHeight };
+    });
+    assert.match(shown.src, /^blob:/, 'bob sees the image decrypted in his page');
+    assert.deepEqual([shown.width, shown.height], [700, 700]);
+    await alice.page.locator('.message[data-message-id] img.file-thumb[alt="noise.png"]').waitFor();
+
+    // What went to the server, and what it serves, is ciphertext without the PNG's bytes.
+    assert.equal(uploadBodies.length, 1);
+    const body = uploadBodies[0];
+    assert.ok(body !== null && body.length > png.length, 'the encrypted body was uploaded');
+    assert.ok(!body.includes(png.subarray(0, 16)), 'the PNG header is not in the upload');
+    assert.ok(!body.includes(png.subarray(100_000, 100_064)), 'nor its pixel data');
+    const served = await bob.page.evaluate(async () => {
+      const link = document.querySelector('.message[data-message-id] .file-chip');
+      const id = link?.getAttribute('data-file-id');
+      const response = await fetch(`/api/files/${id}`);
+      return Array.from(new Uint8Array(await response.arrayBuffer()).subarray(0, 8));
+    });
+    assert.notDeepEqual(served, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'the server holds no plaintext PNG');
+  });
+
+  await t.test('a plaintext upload is downloaded by bob with its name and bytes', async () => {
+    await openChannel(alice.page, 'Lobby', 'general');
+    await openChannel(bob.page, 'Lobby', 'general');
+    const text = `meeting notes ${Date.now()}\nline two\n`;
+    await alice.page.getByLabel('Attach files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    const link = bob.page.locator('.message[data-message-id] a.file-link', { hasText: 'notes.txt' });
+    await link.waitFor();
+    const [download] = await Promise.all([bob.page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), 'notes.txt');
+    const stream = await download.createReadStream();
+    const parts = [];
+    for await (const part of stream) parts.push(part);
+    assert.equal(Buffer.concat(parts).toString('utf8'), text);
+
+    // It is listed in the channel's Files.
+    await bob.page.getByRole('button', { name: 'Files', exact: true }).click();
+    await bob.page.locator('.files-panel a.file-link', { hasText: 'notes.txt' }).waitFor();
+    await bob.page.locator('.files-panel').getByRole('button', { name: 'Close' }).click();
+  });
+
+  await t.test('a resource added by alice appears live in bob’s Resources panel', async () => {
+    await bob.page.getByRole('button', { name: 'Resources', exact: true }).click();
+    await alice.page.getByRole('button', { name: 'Resources', exact: true }).click();
+    await bob.page.locator('.resources-panel').getByText('No resources yet.').waitFor();
+
+    await alice.page.getByRole('button', { name: 'Add link' }).click();
+    const form = alice.page.locator('.resource-form');
+    await form.getByLabel('Title').fill('Style guide');
+    await form.getByLabel('Link').fill('https://example.org/style');
+    await form.getByLabel('Description').fill('How we write');
+    await form.getByRole('button', { name: 'Save' }).click();
+
+    const link = bob.page.locator('.resources-panel a', { hasText: 'Style guide' });
+    await link.waitFor();
+    assert.equal(await link.getAttribute('href'), 'https://example.org/style');
+    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+    await bob.page.locator('.resources-panel').getByText('Added by alice').waitFor();
+
+    // A javascript: link is refused in the form, before reaching the server.
+    await alice.page.getByRole('button', { name: 'Add link' }).click();
+    await form.getByLabel('Title').fill('Bad');
+    await form.getByLabel('Link').fill('javascript:alert(1)');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await alice.page.locator('.resource-form').getByText('Only http:// and https:// links can be shared.').waitFor();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+
+    // Pinned by its author, and the pin shows for bob too.
+    const aliceItem = alice.page.locator('.resources-panel .resource', { hasText: 'Style guide' });
+    await aliceItem.getByRole('button', { name: 'Pin' }).click();
+    await bob.page.locator('.resources-panel .resource', { hasText: 'Style guide' }).locator('.pin').waitFor();
+  });
+});
