@@ -8,12 +8,12 @@
 // the ciphertext, decrypts it, checks the SHA-256 from the note and hands
 // the page a `blob:` URL (allowed by the page's `img-src blob:`).
 
-import { signal } from '@preact/signals';
+import { effect, signal } from '@preact/signals';
 import { describeError } from '../api/errors.ts';
 import { downloadBytes, UploadCancelled, uploadFile } from '../api/files.ts';
 import type { Attachment } from '../api/messages.ts';
 import type { Channel } from '../api/rooms.ts';
-import { receivePosted, sendFileMessage } from '../chat/store.ts';
+import { me, receivePosted, sendFileMessage } from '../chat/store.ts';
 import { E2eeError, requireReady } from '../e2ee/engine.ts';
 import { encodeFileNote, type FileNote, toHex, type Upload, updateUpload } from './attachment.ts';
 
@@ -24,6 +24,17 @@ export const uploads = signal<readonly Upload[]>([]);
 export const opened = signal<Readonly<Record<number, { url: string } | { error: string }>>>({});
 
 const controllers = new Map<string, AbortController>();
+
+// Signing out drops the decrypted files: their blob: URLs are revoked, so no
+// plaintext outlives the session in this page.
+effect(() => {
+  if (me.value !== null) return;
+  for (const entry of Object.values(opened.peek())) if ('url' in entry) URL.revokeObjectURL(entry.url);
+  if (Object.keys(opened.peek()).length > 0) opened.value = {};
+  for (const controller of controllers.values()) controller.abort();
+  controllers.clear();
+  if (uploads.peek().length > 0) uploads.value = [];
+});
 const opening = new Set<number>();
 
 function change(id: string, patch: Partial<Omit<Upload, 'id'>>): void {
