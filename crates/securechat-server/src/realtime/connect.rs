@@ -83,13 +83,43 @@ pub struct FirstSocket(bool);
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
     State(state): State<AppState>,
+    State(realtime): State<Realtime>,
     Extension(user): Extension<AuthUser>,
     Extension(FirstSocket(first)): Extension<FirstSocket>,
 ) {
     if first {
         announce_presence(&socket, &state, user.id, true).await;
     }
+    tell_who_is_online(&socket, &state, &realtime, user.id).await;
     tracing::debug!(user_id = user.id, "socket connected");
+}
+
+/// Gives a new socket the presence of everyone it shares a room with who is
+/// already online (on any node), as the same `presence` events it would
+/// have seen had it been connected when they came.
+async fn tell_who_is_online<A: Adapter>(
+    socket: &SocketRef<A>,
+    state: &AppState,
+    realtime: &Realtime,
+    user_id: i64,
+) {
+    let peers = match rooms::co_members(&state.db, user_id).await {
+        Ok(peers) => peers,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list rooms for presence");
+            return;
+        }
+    };
+    let online = realtime.online_among(&peers).await;
+    let mut online: Vec<i64> = online.into_iter().filter(|&id| id != user_id).collect();
+    online.sort_unstable();
+    for peer in online {
+        let payload = serde_json::json!({"user_id": peer, "online": true});
+        if let Err(e) = socket.emit("presence", &payload) {
+            tracing::warn!(error = %e, "presence snapshot failed");
+            return;
+        }
+    }
 }
 
 async fn on_disconnect<A: Adapter>(
