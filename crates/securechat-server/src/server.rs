@@ -24,6 +24,7 @@ const JANITOR_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Serves until a shutdown signal.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let db = Db::connect(&config.settings.database_url).await?;
     db.migrate().await?;
     // One crypto provider for the whole process (TLS listener, S3 client).
@@ -57,7 +58,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             announce("http", local, &db);
             axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(shutdown)
                 .await
                 .context("server error")?;
         }
@@ -68,7 +69,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             let handle = axum_server::Handle::new();
             let on_signal = handle.clone();
             tokio::spawn(async move {
-                shutdown_signal().await;
+                shutdown.await;
                 on_signal.graceful_shutdown(Some(DRAIN_TIMEOUT));
             });
             announce("https", local, &db);
@@ -98,32 +99,38 @@ fn announce(scheme: &str, local: SocketAddr, db: &Db) {
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    // Registered now, not when first polled: a SIGTERM that arrives while
+    // the server is still starting must not kill it with the default action.
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM / SIGINT");
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutdown signal received; draining requests");
     }
-    tracing::info!("shutdown signal received; draining requests");
 }
 
 /// Deletes expired sessions and stale login counters, periodically.
