@@ -97,23 +97,7 @@ async fn cluster(n: usize) -> Option<TestCluster> {
 
 /// (room id, channel id) by names, as the token's user sees them.
 async fn channel(server: &Server, token: &str, room: &str, channel: &str) -> (i64, i64) {
-    let (_, mine) = call(server, Some(token), "GET", "/api/rooms", None).await;
-    let room = mine["rooms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == room)
-        .unwrap()
-        .clone();
-    let id = room["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == channel)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
-    (room["id"].as_i64().unwrap(), id)
+    common::room_and_channel(server, token, room, channel).await
 }
 
 async fn user_id(server: &Server, token: &str) -> i64 {
