@@ -7,7 +7,7 @@ RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: run build wasm web web-deps s3-peer test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
+.PHONY: run build wasm web web-deps s3-peer bench-peers test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -61,6 +61,22 @@ $(S3_PEER): tests/s3/requirements.txt
 
 s3-peer: $(S3_PEER)
 
+## The benchmark's reference servers (bench/peers): the Node peer's npm
+## packages (better-sqlite3 compiles from source when no prebuilt binary can
+## be fetched) and a venv with the Python peer's pinned packages.
+BENCH_PEER_NODE   := bench/peers/node/node_modules/.package-lock.json
+BENCH_PEER_PYTHON := target/bench-peer-python/bin/gunicorn
+
+$(BENCH_PEER_NODE): bench/peers/node/package-lock.json
+	cd bench/peers/node && $(NPM_CI)
+
+$(BENCH_PEER_PYTHON): bench/peers/python/requirements.txt
+	python3 -m venv target/bench-peer-python
+	target/bench-peer-python/bin/pip install -q --disable-pip-version-check -r bench/peers/python/requirements.txt
+	touch $@
+
+bench-peers: $(BENCH_PEER_NODE) $(BENCH_PEER_PYTHON)
+
 test-rust: web s3-peer nginx-deps
 	SECURECHAT_EXPECT_WEB=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace
 
@@ -98,4 +114,4 @@ fmt:
 
 clean:
 	$(CARGO) clean
-	rm -rf web/dist web/wasm web/node_modules tests/browser/node_modules tests/compat/node_modules
+	rm -rf web/dist web/wasm web/node_modules tests/browser/node_modules tests/compat/node_modules bench/peers/node/node_modules
