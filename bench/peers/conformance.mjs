@@ -10,22 +10,9 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { api as call, baseUrl, connect as open, emitAck } from './client.mjs';
 
-const require = createRequire(new URL('./node/package.json', import.meta.url));
-let io;
-try {
-  ({ io } = require('socket.io-client'));
-} catch {
-  console.error('socket.io-client is missing: run `npm ci` in bench/peers/node (or `make bench-peers`)');
-  process.exit(2);
-}
-
-const base = (process.argv[2] ?? '').replace(/\/+$/, '');
-if (!/^https?:\/\/[^/]+$/.test(base)) {
-  console.error('usage: node conformance.mjs http://127.0.0.1:PORT');
-  process.exit(2);
-}
+const base = baseUrl('conformance.mjs');
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const suffix = randomBytes(4).toString('hex');
@@ -45,21 +32,7 @@ async function check(name, fn) {
   }
 }
 
-/** An HTTP call; returns `{status, body}` (body parsed as JSON when it is). */
-async function api(method, path, { token, body } = {}) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let parsed = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: compared as text
-  }
-  return { status: res.status, body: parsed };
-}
+const api = (method, path, options) => call(base, method, path, options);
 
 function expectError({ status, body }, wantStatus, wantCode) {
   assert.equal(status, wantStatus, `status ${status}, body ${JSON.stringify(body)}`);
@@ -74,18 +47,14 @@ function expectOk({ status, body }, wantStatus) {
   return body;
 }
 
-/** A connected socket for `token`, or rejects with the connect_error. */
-function connect(token) {
-  return new Promise((resolve, reject) => {
-    const socket = io(base, { auth: token === undefined ? {} : { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-    sockets.push(socket);
-    const timer = setTimeout(() => reject(new Error('no connect or connect_error within 5 s')), 5000);
-    socket.once('connect', () => { clearTimeout(timer); resolve(socket); });
-    socket.once('connect_error', (e) => { clearTimeout(timer); socket.close(); reject(e); });
-  });
+/** A connected socket for `token` (closed at the end), or rejects with the connect_error. */
+async function connect(token) {
+  const socket = await open(base, token);
+  sockets.push(socket);
+  return socket;
 }
 
-const emit = (socket, event, data) => socket.timeout(5000).emitWithAck(event, data);
+const emit = (socket, event, data) => emitAck(socket, event, data, 5000);
 
 /** Resolves with the next `new_message` whose id is `id` (or any, if null). */
 function nextMessage(socket, id = null, ms = 5000) {
