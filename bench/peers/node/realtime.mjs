@@ -66,8 +66,7 @@ export function attachRealtime(io, { db, q }) {
     const user = socket.data.user;
     socket.join(`user:${user.id}`);
 
-    socket.on('join_channel', (data, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => {};
+    socket.on('join_channel', guarded('join_channel', (data, reply) => {
       if (!isObject(data) || !isId(data.channel_id)) return reply(invalid('channel_id must be a message channel id'));
       const after = data.after ?? null;
       if (after !== null && !(Number.isSafeInteger(after) && after >= 0)) {
@@ -84,23 +83,38 @@ export function attachRealtime(io, { db, q }) {
         result.messages.reverse();
       }
       reply({ success: true, channel_id: data.channel_id, ...result });
-    });
+    }));
 
-    socket.on('leave_channel', (data, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => {};
+    socket.on('leave_channel', guarded('leave_channel', (data, reply) => {
       if (!isObject(data) || !isId(data.channel_id)) return reply(invalid('channel_id must be a channel id'));
       socket.leave(`channel:${data.channel_id}`);
       reply({ success: true, channel_id: data.channel_id });
-    });
+    }));
 
-    socket.on('send_message', (data, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => {};
+    socket.on('send_message', guarded('send_message', (data, reply) => {
       const checked = checkSend(q, user, data);
       if (!checked.row) return reply(checked.error);
       pending.push({ row: checked.row, ack: reply });
       if (pending.length === 1) setImmediate(flush);
-    });
+    }));
   });
+}
+
+/**
+ * An event handler called with (payload, reply): `reply` is the ack (a no-op
+ * when the client asked for none), and a thrown error becomes an
+ * `internal_error` ack instead of taking the process down.
+ */
+function guarded(event, handler) {
+  return (data, ack) => {
+    const reply = typeof ack === 'function' ? ack : () => {};
+    try {
+      handler(data, reply);
+    } catch (e) {
+      console.error(`${event} failed:`, e);
+      reply(fail('internal_error', 'The server failed; send it again'));
+    }
+  };
 }
 
 /** Validates a `send_message` payload: `{row}` ready to insert, or `{error}`. */
