@@ -3,11 +3,17 @@
 # Both install what they need (npm packages, Chromium) on a Debian machine.
 
 CARGO    ?= cargo
+# The load generator (`securechat-bench`) is behind this feature of the client crate.
+FEATURES := --features securechat-client/bench
 RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
+# The debug server as `cargo test` builds it: the same features as the Rust
+# tests, so the Node and browser suites reuse that build instead of
+# compiling the dependency graph a second time.
+DEBUG_BUILD := $(CARGO) test --workspace $(FEATURES) --no-run --quiet
 
-.PHONY: run build wasm web web-deps s3-peer bench-peers test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
+.PHONY: bench run build wasm web web-deps s3-peer bench-peers test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -41,7 +47,7 @@ test: lint test-rust test-web test-wasm test-compat test-browser
 
 lint: web-deps wasm
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets $(FEATURES) -- -D warnings
 	cd web && npm run typecheck
 
 ## nginx (Debian package) for the cluster test's load balancer; the test runs
@@ -78,7 +84,7 @@ $(BENCH_PEER_PYTHON): bench/peers/python/requirements.txt
 bench-peers: $(BENCH_PEER_NODE) $(BENCH_PEER_PYTHON)
 
 test-rust: web s3-peer nginx-deps
-	SECURECHAT_EXPECT_WEB=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace
+	SECURECHAT_EXPECT_WEB=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace $(FEATURES)
 
 test-web: web-deps
 	cd web && npm test
@@ -90,7 +96,7 @@ tests/compat/node_modules/.package-lock.json: tests/compat/package-lock.json
 	cd tests/compat && $(NPM_CI)
 
 test-compat: tests/compat/node_modules/.package-lock.json
-	$(CARGO) build -p securechat-server
+	$(DEBUG_BUILD)
 	cd tests/compat && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
 
 tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
@@ -101,8 +107,15 @@ browser-deps: tests/browser/node_modules/.package-lock.json
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
 
 test-browser: web browser-deps nginx-deps
-	$(CARGO) build -p securechat-server
+	$(DEBUG_BUILD)
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
+
+## The full benchmark suite (tens of minutes): Securechat on SQLite and
+## PostgreSQL against the Node and Flask-SocketIO peers; writes
+## docs/BENCHMARKS.md and its chart. Run it on an otherwise idle machine.
+bench: build bench-peers
+	$(CARGO) build --release -p securechat-client $(FEATURES) --bin securechat-bench
+	target/release/securechat-bench --scale full --report docs/BENCHMARKS.md
 
 ## Regenerates docs/screenshots/ from the real UI (headless Chromium).
 screenshots: web browser-deps

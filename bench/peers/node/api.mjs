@@ -3,7 +3,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
-import { channelView, page } from './db.mjs';
+import { channelView, iso, page } from './db.mjs';
 
 /** Argon2id as Securechat hashes: m=19456 KiB, t=2, p=1. */
 const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -91,7 +91,7 @@ export function createApi({ db, q }) {
       if (!ok) throw new ApiError(401, 'invalid_credentials', 'Wrong username or password');
       const token = randomBytes(32).toString('base64url');
       q.insertSession.run(tokenHash(token), user.id, Date.now());
-      return [200, { success: true, user: { id: user.id, username: user.username, is_admin: false }, token }];
+      return [200, { success: true, user: { id: user.id, username: user.username, is_admin: false, created_at: iso(user.created_at) }, token }];
     }],
     ['POST', /^\/api\/rooms$/, true, async (req, user) => {
       const body = await jsonBody(req);

@@ -22,7 +22,7 @@ export function openStore(path) {
   db.exec(SCHEMA);
 
   const q = {
-    userByName: db.prepare('SELECT id, username, password_hash FROM users WHERE username = ?'),
+    userByName: db.prepare('SELECT id, username, password_hash, created_at FROM users WHERE username = ?'),
     insertUser: db.prepare(
       'INSERT INTO users(username, password_hash, created_at) VALUES (?, ?, ?) RETURNING id',
     ),
@@ -84,7 +84,7 @@ export function channelView(c) {
   };
 }
 
-const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
+export const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
 
 /** A message row (with `sender_username`) as clients see it. */
 export function messageView(m) {

@@ -147,7 +147,7 @@ def login():
     user = None
     if isinstance(username, str) and isinstance(password, str):
         user = db.execute(
-            "SELECT id, username, password_hash FROM users WHERE username = ?", (username,)
+            "SELECT id, username, password_hash, created_at FROM users WHERE username = ?", (username,)
         ).fetchone()
     try:
         if user is None or not hasher.verify(user["password_hash"], password):
@@ -162,7 +162,13 @@ def login():
         (token_hash(token), user["id"], store.now_ms()),
     )
     return jsonify(
-        success=True, user={"id": user["id"], "username": user["username"], "is_admin": False}, token=token
+        success=True, user={
+            "id": user["id"],
+            "username": user["username"],
+            "is_admin": False,
+            "created_at": store.iso(user["created_at"]),
+        },
+        token=token,
     )
 
 

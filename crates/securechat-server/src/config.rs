@@ -104,6 +104,53 @@ pub struct ServeConfig {
     /// `REDIS_PREFIX`: namespaces this cluster's keys and channels, so
     /// several deployments (or test clusters) can share one Redis.
     pub redis_prefix: String,
+    /// `SEND_RATE_LIMIT`: how fast one user may send messages.
+    pub send_rate: SendRate,
+}
+
+/// The per-user message rate: a token bucket, or none at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRate {
+    /// `per_second` messages a second after a burst of `burst`.
+    Limited { per_second: u32, burst: u32 },
+    /// No limit (load tests, trusted bots on a private network).
+    Off,
+}
+
+impl Default for SendRate {
+    /// Generous for a person, tight for a script flooding a channel.
+    fn default() -> Self {
+        Self::Limited {
+            per_second: 10,
+            burst: 30,
+        }
+    }
+}
+
+/// `10/30` (per second / burst) or `off`.
+fn parse_send_rate(value: &str) -> Result<SendRate, ConfigError> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(SendRate::Off);
+    }
+    let invalid = || {
+        ConfigError::new(
+            "SEND_RATE_LIMIT",
+            format!("{value:?} must be PER_SECOND/BURST with both 1-1000000 (e.g. 10/30), or off"),
+        )
+    };
+    let (rate, burst) = value.split_once('/').ok_or_else(invalid)?;
+    let parse = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(invalid)
+    };
+    Ok(SendRate::Limited {
+        per_second: parse(rate)?,
+        burst: parse(burst)?,
+    })
 }
 
 impl ServeConfig {
@@ -275,9 +322,14 @@ pub fn load_serve(
             "may contain only letters, digits, '_', '-' and '.'",
         ));
     }
+    let send_rate = non_empty(env("SEND_RATE_LIMIT"))
+        .map(|v| parse_send_rate(&v))
+        .transpose()?
+        .unwrap_or_default();
     let secret = load_secret(env, &settings)?;
     let files = crate::files::config::load(env, &settings.data_dir)?;
     Ok(ServeConfig {
+        send_rate,
         settings,
         host,
         port,
@@ -498,5 +550,25 @@ mod tests {
             Some("https://chat.example.com")
         );
         assert!(cfg.https());
+    }
+
+    #[test]
+    fn send_rate_limit() {
+        let key = ("SECRET_KEY", "0123456789abcdef0123456789abcdef");
+        assert_eq!(serve(&[key]).unwrap().send_rate, SendRate::default());
+        let cfg = serve(&[key, ("SEND_RATE_LIMIT", " 50/100 ")]).unwrap();
+        assert_eq!(
+            cfg.send_rate,
+            SendRate::Limited {
+                per_second: 50,
+                burst: 100
+            }
+        );
+        let cfg = serve(&[key, ("SEND_RATE_LIMIT", "OFF")]).unwrap();
+        assert_eq!(cfg.send_rate, SendRate::Off);
+        for bad in ["10", "0/5", "5/0", "a/b", "10/30/1", "2000000/1"] {
+            let err = serve(&[key, ("SEND_RATE_LIMIT", bad)]).err().unwrap();
+            assert_eq!(err.var, "SEND_RATE_LIMIT", "{bad}");
+        }
     }
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use crate::auth::password::Hasher;
 use crate::auth::token::Keys;
-use crate::config::ServeConfig;
+use crate::config::{SendRate, ServeConfig};
 use crate::files::Files;
+use crate::messages::writer::MessageWriter;
 use crate::notify::Notifier;
 use crate::rooms::events::RoomEvents;
 use crate::storage::Db;
@@ -28,6 +29,10 @@ pub struct Inner {
     pub notify: Notifier,
     /// The blob store and upload limits.
     pub files: Files,
+    /// How fast one user may send messages.
+    pub send_rate: SendRate,
+    /// Group commit for new messages.
+    pub writer: MessageWriter,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -47,6 +52,7 @@ impl AppState {
     pub fn new(db: Db, hasher: Hasher, config: &ServeConfig) -> anyhow::Result<Self> {
         let files = Files::open(&config.files)?;
         Ok(Self(Arc::new(Inner {
+            writer: MessageWriter::start(db.clone()),
             db,
             hasher,
             keys: Keys::derive(&config.secret),
@@ -58,6 +64,7 @@ impl AppState {
             events: RoomEvents::default(),
             notify: Notifier::default(),
             files,
+            send_rate: config.send_rate,
         })))
     }
 }

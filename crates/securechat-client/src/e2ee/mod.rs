@@ -79,6 +79,22 @@ impl SecureClient {
         self.identity.bundle()
     }
 
+    /// My identity (secret keys): for callers that seal and open envelopes
+    /// themselves with the crypto crate, such as the load generator, which
+    /// must not pay for key-store writes per message.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// A channel key version I hold.
+    pub fn channel_key(
+        &self,
+        channel_id: i64,
+        version: u32,
+    ) -> Result<securechat_crypto::ChannelKey> {
+        self.key_of(channel_id, version)
+    }
+
     /// The key store, read-only (what is pinned, which keys are held).
     pub fn store(&self) -> &KeyStore {
         &self.store

@@ -6,8 +6,11 @@
 //! - [`service`]: send, edit, delete, react, mark read — authorization and
 //!   validation, independent of the transport.
 //! - [`view`]: the JSON shape of a message.
+//! - [`writer`]: group commit: every new message goes through one writer
+//!   task that commits whatever queued up during the previous commit.
 
 pub mod http;
 pub mod service;
 pub mod store;
 pub mod view;
+pub mod writer;

@@ -152,17 +152,22 @@ pub async fn send(
         file_id: req.file_id,
         now: now_ms(),
     };
-    insert(state, &new).await
+    insert(state, user, &new).await
 }
 
 /// Stores a message; a file already carried by another message is a 409.
-async fn insert(state: &AppState, new: &NewMessage<'_>) -> Result<(MessageRow, bool), Error> {
-    match store::insert(&state.db, new).await {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::conflict(
+async fn insert(
+    state: &AppState,
+    user: &AuthUser,
+    new: &NewMessage<'_>,
+) -> Result<(MessageRow, bool), Error> {
+    match store::insert(&state.db, &state.writer, new, &user.username).await? {
+        store::Stored::New(row) => Ok((row, true)),
+        store::Stored::Existing(row) => Ok((row, false)),
+        store::Stored::FileTaken => Err(Error::conflict(
             "file_already_posted",
             "That file is already in a message",
         )),
-        other => Ok(other?),
     }
 }
 
@@ -217,7 +222,7 @@ pub async fn post_file(
         file_id: Some(file_id),
         now: now_ms(),
     };
-    Ok(insert(state, &new).await?.0)
+    Ok(insert(state, user, &new).await?.0)
 }
 
 /// An encrypted message must be under the channel's current key version,

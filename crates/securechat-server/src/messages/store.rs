@@ -8,6 +8,7 @@
 
 use sqlx::FromRow;
 
+use super::writer::{Inserted, MessageWriter};
 use crate::storage::Db;
 use crate::with_db;
 
@@ -63,47 +64,56 @@ pub struct NewMessage<'a> {
     pub now: i64,
 }
 
-/// Stores a message, or returns the one this sender already stored with the
-/// same `client_msg_id` (`false` in the second field).
-pub async fn insert(db: &Db, new: &NewMessage<'_>) -> Result<(MessageRow, bool), sqlx::Error> {
-    if let Some(existing) = by_client_id(db, new.sender_id, new.client_msg_id).await? {
-        return Ok((existing, false));
-    }
-    let inserted: Result<i64, sqlx::Error> = with_db!(db, write, |pool| {
-        let mut tx = pool.begin().await?;
-        // Serializes writers of this channel; see the module doc.
-        sqlx::query("UPDATE channels SET last_message_at = $1 WHERE id = $2")
-            .bind(new.now)
-            .bind(new.channel_id)
-            .execute(&mut *tx)
-            .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (channel_id, sender_id, content, envelope, key_version, \
-             client_msg_id, reply_to, created_at, file_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(new.channel_id)
-        .bind(new.sender_id)
-        .bind(new.content)
-        .bind(new.envelope)
-        .bind(new.key_version)
-        .bind(new.client_msg_id)
-        .bind(new.reply_to)
-        .bind(new.now)
-        .bind(new.file_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    });
-    match inserted {
-        Ok(id) => Ok((by_id(db, id).await?.ok_or(sqlx::Error::RowNotFound)?, true)),
-        // A concurrent retry of the same message won the race.
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            let existing = by_client_id(db, new.sender_id, new.client_msg_id).await?;
-            Ok((existing.ok_or(sqlx::Error::RowNotFound)?, false))
-        }
-        Err(e) => Err(e),
+/// What [`insert`] did.
+pub enum Stored {
+    /// Stored now.
+    New(MessageRow),
+    /// This sender already stored a message with this `client_msg_id`.
+    Existing(MessageRow),
+    /// The file is already in another message.
+    FileTaken,
+}
+
+/// Stores a message through the group-commit writer, or returns the one
+/// this sender already stored with the same `client_msg_id`.
+pub async fn insert(
+    db: &Db,
+    writer: &MessageWriter,
+    new: &NewMessage<'_>,
+    sender_username: &str,
+) -> Result<Stored, sqlx::Error> {
+    match writer.insert(new).await? {
+        // Built from what was written: no read after the write (a file's
+        // details come from the files table, so those are read).
+        Inserted::New(id) if new.file_id.is_none() => Ok(Stored::New(MessageRow {
+            id,
+            channel_id: new.channel_id,
+            sender_id: Some(new.sender_id),
+            sender_username: Some(sender_username.to_owned()),
+            content: new.content.map(str::to_owned),
+            envelope: new.envelope.map(str::to_owned),
+            key_version: new.key_version,
+            client_msg_id: new.client_msg_id.to_owned(),
+            reply_to: new.reply_to,
+            created_at: new.now,
+            edited_at: None,
+            deleted_at: None,
+            file_id: None,
+            file_name: None,
+            file_type: None,
+            file_size: None,
+            file_sha256: None,
+            file_encrypted: None,
+        })),
+        Inserted::New(id) => Ok(Stored::New(
+            by_id(db, id).await?.ok_or(sqlx::Error::RowNotFound)?,
+        )),
+        Inserted::Conflict => Ok(
+            match by_client_id(db, new.sender_id, new.client_msg_id).await? {
+                Some(existing) => Stored::Existing(existing),
+                None => Stored::FileTaken,
+            },
+        ),
     }
 }
 

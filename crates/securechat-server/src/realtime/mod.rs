@@ -38,6 +38,7 @@ use socketioxide_redis::drivers::redis::RedisDriver;
 use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
 
 use crate::cluster::Cluster;
+use crate::config::SendRate;
 use crate::state::AppState;
 
 pub mod ack;
@@ -50,9 +51,6 @@ pub mod sessions;
 
 /// Largest Socket.IO packet accepted (a 64 KiB envelope plus framing).
 const MAX_PAYLOAD: u64 = 96 * 1024;
-/// Messages a user may send in a burst, then per second.
-const SEND_BURST: u32 = 30;
-const SEND_PER_SECOND: u32 = 10;
 /// Typing notices from one user in one channel are forwarded at most this often.
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -72,19 +70,28 @@ struct RealtimeInner {
     online: Mutex<HashMap<i64, usize>>,
     /// Last forwarded typing notice per (user, channel).
     typing: Mutex<HashMap<(i64, i64), Instant>>,
-    /// Per-user send rate.
-    sends: DefaultKeyedRateLimiter<i64>,
+    /// Per-user send rate (`None`: unlimited).
+    sends: Option<(DefaultKeyedRateLimiter<i64>, SendRate)>,
 }
 
 impl Realtime {
-    fn new(cluster: Option<Cluster>) -> Self {
-        let burst = NonZeroU32::new(SEND_BURST).unwrap_or(NonZeroU32::MIN);
-        let rate = NonZeroU32::new(SEND_PER_SECOND).unwrap_or(NonZeroU32::MIN);
+    fn new(cluster: Option<Cluster>, send_rate: SendRate) -> Self {
+        let sends = match send_rate {
+            SendRate::Off => None,
+            SendRate::Limited { per_second, burst } => {
+                let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+                let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+                Some((
+                    DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+                    send_rate,
+                ))
+            }
+        };
         Self {
             inner: Arc::new(RealtimeInner {
                 online: Mutex::new(HashMap::new()),
                 typing: Mutex::new(HashMap::new()),
-                sends: DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+                sends,
             }),
             cluster,
         }
@@ -187,16 +194,16 @@ impl Realtime {
 
     /// `Ok` if the user may send now, or how long to wait.
     async fn may_send(&self, user: i64) -> Result<(), Duration> {
+        let Some((sends, SendRate::Limited { per_second, burst })) = &self.inner.sends else {
+            return Ok(());
+        };
         if let Some(cluster) = &self.cluster {
-            match cluster
-                .take_send_token(user, SEND_PER_SECOND, SEND_BURST)
-                .await
-            {
+            match cluster.take_send_token(user, *per_second, *burst).await {
                 Ok(verdict) => return verdict,
                 Err(e) => tracing::warn!(error = %e, "Redis send rate check failed"),
             }
         }
-        self.inner.sends.check_key(&user).map_err(|not_until| {
+        sends.check_key(&user).map_err(|not_until| {
             not_until.wait_time_from(governor::clock::Clock::now(
                 &governor::clock::DefaultClock::default(),
             ))
@@ -224,7 +231,7 @@ impl RealtimeLayer {
 /// Builds the standalone Socket.IO layer and starts the bridge from room
 /// events to sockets.
 pub fn local_layer(state: &AppState) -> RealtimeLayer {
-    let realtime = Realtime::new(None);
+    let realtime = Realtime::new(None, state.send_rate);
     let (layer, io) = builder(state, &realtime).build_layer();
     io.ns(
         "/",
@@ -241,7 +248,7 @@ pub async fn cluster_layer(
     cluster: Cluster,
     adapter: RedisAdapterCtr<RedisDriver>,
 ) -> anyhow::Result<RealtimeLayer> {
-    let realtime = Realtime::new(Some(cluster.clone()));
+    let realtime = Realtime::new(Some(cluster.clone()), state.send_rate);
     let (layer, io) = builder(state, &realtime)
         .with_adapter::<RedisAdapter<Emitter>>(adapter)
         .build_layer();

@@ -1,0 +1,648 @@
+//! Latency at a constant rate: rooms of `members` people, each with
+//! several channels; every member has a socket in each of their room's
+//! channels. Each channel's sender fires on a fixed schedule whether or not
+//! earlier sends were answered, and latency is measured from the moment a
+//! message was *due*, so a stalled server (or generator) shows up in the
+//! figures instead of quietly lowering the rate: the correction for
+//! coordinated omission.
+//!
+//! Variants: plaintext; with a login burst halfway through (message
+//! latency before vs during the burst); end-to-end encrypted with real
+//! client-side encryption (sealed and signed per send, verified and opened
+//! per delivery with the crypto crate).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use hdrhistogram::Histogram;
+use securechat_client::{
+    Client, EventStream, MembershipChange, NewRoom, SecureClient, Socket, new_client_msg_id,
+};
+use securechat_crypto::{ChannelKey, Envelope, Identity, PublicBundle};
+use serde_json::{Value, json};
+
+use super::{Better, Ctx, Report, ms};
+use crate::world::{self, Account};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Plain,
+    LoginBurst,
+    Encrypted,
+}
+
+/// Latencies of messages due in the first stretch are not counted.
+const WARM_UP_SHARE: f64 = 0.15;
+/// How long receivers wait for the last deliveries.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// The keys of an encrypted run: who signs and what each channel is sealed with.
+struct Crypto {
+    identities: HashMap<i64, Arc<Identity>>,
+    bundles: HashMap<i64, PublicBundle>,
+    keys: HashMap<i64, ChannelKey>,
+}
+
+/// One channel of the run and its members' sockets.
+struct Channel {
+    id: i64,
+    members: Vec<i64>,
+}
+
+pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
+    let sizes = ctx.sizes;
+    let (rooms, rate) = match variant {
+        Variant::Encrypted => (sizes.encrypted_rooms, sizes.encrypted_rate),
+        _ => (sizes.latency_rooms, sizes.latency_rate),
+    };
+    let members = sizes.latency_members;
+    let per_room = sizes.latency_channels_per_room;
+    let accounts = ctx.accounts_for(variant_slice(variant));
+    if accounts.len() < rooms * members {
+        bail!(
+            "{} accounts registered, {} needed",
+            accounts.len(),
+            rooms * members
+        );
+    }
+    let base = ctx.base();
+
+    // Rooms, channels and (encrypted) keys.
+    let mut channels = Vec::new();
+    let mut crypto = None;
+    if variant == Variant::Encrypted && ctx.target.kind.is_securechat() {
+        let mut found = Crypto {
+            identities: HashMap::new(),
+            bundles: HashMap::new(),
+            keys: HashMap::new(),
+        };
+        for r in 0..rooms {
+            let group = &accounts[r * members..(r + 1) * members];
+            channels.extend(
+                securechat_room(
+                    &ctx.http,
+                    &base,
+                    &ctx.target.dir,
+                    group,
+                    per_room,
+                    r,
+                    &mut found,
+                )
+                .await?,
+            );
+        }
+        crypto = Some(found);
+    } else {
+        for r in 0..rooms {
+            let group = &accounts[r * members..(r + 1) * members];
+            let (_, ids) = plain_room(&ctx.http, &base, group, per_room, r, variant).await?;
+            channels.extend(ids.into_iter().map(|id| Channel {
+                id,
+                members: group.iter().map(|a| a.user_id).collect(),
+            }));
+        }
+        if variant == Variant::Encrypted {
+            crypto = Some(local_keys(accounts, &channels)?);
+        }
+    }
+    let crypto = crypto.map(Arc::new);
+
+    // One socket per (channel, member).
+    let tokens_by_user: HashMap<i64, &str> = accounts
+        .iter()
+        .map(|a| (a.user_id, a.token.as_str()))
+        .collect();
+    let mut tokens = Vec::new();
+    let mut channel_of = Vec::new();
+    for channel in &channels {
+        for user in &channel.members {
+            tokens.push(tokens_by_user[user]);
+            channel_of.push(channel.id);
+        }
+    }
+    let conns = world::connect_all(&base, &tokens).await?;
+    world::join_all(&conns, |i| channel_of[i]).await?;
+    let clients = conns.len();
+
+    // Receivers, then the schedule.
+    let seconds = sizes.latency_seconds as f64;
+    let t0 = Instant::now() + Duration::from_millis(200);
+    let mut sockets = Vec::with_capacity(clients);
+    let mut readers = Vec::with_capacity(clients);
+    for (i, conn) in conns.into_iter().enumerate() {
+        let channel_index = i / members;
+        let member_index = i % members;
+        readers.push(tokio::spawn(receive(
+            conn.events,
+            t0,
+            channel_index,
+            member_index,
+            crypto.clone(),
+        )));
+        sockets.push(conn.socket);
+    }
+    let sent = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let per_channel = f64::from(rate) / channels.len() as f64;
+    let period = Duration::from_secs_f64(1.0 / per_channel);
+    let mut schedulers = Vec::new();
+    for (c, channel) in channels.iter().enumerate() {
+        let sockets: Vec<Socket> = sockets[c * members..(c + 1) * members].to_vec();
+        let offset = period.mul_f64(c as f64 / channels.len() as f64);
+        schedulers.push(tokio::spawn(schedule(
+            sockets,
+            channel.id,
+            c,
+            channel.members.clone(),
+            t0,
+            offset,
+            period,
+            seconds,
+            crypto.clone(),
+            Arc::clone(&sent),
+            Arc::clone(&failed),
+        )));
+    }
+    let meter = ctx.meter();
+    // The login burst, halfway.
+    let burst = if variant == Variant::LoginBurst {
+        let accounts: Vec<Account> = accounts.to_vec();
+        let base = base.clone();
+        let burst_size = sizes.login_burst;
+        Some(tokio::spawn(async move {
+            tokio::time::sleep_until((t0 + Duration::from_secs_f64(seconds / 2.0)).into()).await;
+            login_burst(&base, &accounts, burst_size, t0).await
+        }))
+    } else {
+        None
+    };
+    for s in schedulers {
+        s.await??;
+    }
+    let burst = match burst {
+        Some(b) => Some(b.await??),
+        None => None,
+    };
+    let mut samples: Vec<(u64, u64)> = Vec::new();
+    let mut undecryptable = 0u64;
+    for r in readers {
+        let got = r.await?;
+        samples.extend(got.samples);
+        undecryptable += got.undecryptable;
+    }
+    let (server, _) = meter.stop();
+    world::close_all(sockets).await;
+
+    let sent = sent.load(Ordering::Relaxed);
+    let failed = failed.load(Ordering::Relaxed);
+    if failed > 0 {
+        bail!("{failed} of {sent} sends were refused or timed out");
+    }
+    if undecryptable > 0 {
+        bail!("{undecryptable} deliveries did not decrypt and verify");
+    }
+    let expected = sent * (members as u64 - 1);
+    if samples.len() as u64 != expected {
+        bail!("{} deliveries arrived, {expected} expected", samples.len());
+    }
+    let warm_up = (seconds * WARM_UP_SHARE * 1e6) as u64;
+    let mut report = Report::default();
+    let mut all = Histogram::<u64>::new(3)?;
+    let mut quiet = Histogram::<u64>::new(3)?;
+    let mut loud = Histogram::<u64>::new(3)?;
+    for &(due, latency) in &samples {
+        if due < warm_up {
+            continue;
+        }
+        all.record(latency)?;
+        if let Some(b) = &burst {
+            if due >= b.start_us && due <= b.end_us {
+                loud.record(latency)?;
+            } else if due < b.start_us {
+                quiet.record(latency)?;
+            }
+        }
+    }
+    let label = match variant {
+        Variant::Encrypted => "encrypted ",
+        _ => "",
+    };
+    if let Some(b) = &burst {
+        report.headline(
+            "p99 before the burst",
+            ms(quiet.value_at_quantile(0.99)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline(
+            "p99 during the burst",
+            ms(loud.value_at_quantile(0.99)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline("logins", b.rate, "logins/s", Better::Higher);
+        report.figure("login p99", b.p99_ms, "ms", Better::Lower);
+        report.note(format!(
+            "{} logins at once, halfway through; they took {:.2} s",
+            b.count,
+            (b.end_us - b.start_us) as f64 / 1e6
+        ));
+    } else {
+        report.headline(
+            &format!("{label}p50"),
+            ms(all.value_at_quantile(0.5)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline(
+            &format!("{label}p99"),
+            ms(all.value_at_quantile(0.99)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline(
+            &format!("{label}p99.9"),
+            ms(all.value_at_quantile(0.999)),
+            "ms",
+            Better::Lower,
+        );
+        report.figure(&format!("{label}max"), ms(all.max()), "ms", Better::Lower);
+    }
+    report.figure(
+        "rate achieved",
+        sent as f64 / seconds,
+        "msg/s",
+        Better::Higher,
+    );
+    report.figure("server CPU", server.cores, "cores", Better::Lower);
+    report.note(format!(
+        "{clients} clients in {} channels of {members}, {rate} msg/s for {seconds:.0} s: {sent} sent, \
+         {} deliveries, all arrived{}",
+        channels.len(),
+        samples.len(),
+        if crypto.is_some() { ", each decrypted and verified" } else { "" }
+    ));
+    Ok(report)
+}
+
+/// Which accounts a variant uses (encrypted rooms get their own people).
+fn variant_slice(variant: Variant) -> super::Slice {
+    match variant {
+        Variant::Encrypted => super::Slice::Encrypted,
+        _ => super::Slice::Latency,
+    }
+}
+
+/// A public room of `group` with `channels` channels (flagged encrypted for
+/// the peers' encrypted run: they relay envelopes without looking).
+async fn plain_room(
+    http: &reqwest::Client,
+    base: &str,
+    group: &[Account],
+    channels: usize,
+    r: usize,
+    variant: Variant,
+) -> Result<(i64, Vec<i64>)> {
+    let owner = world::client(base, http, &group[0])?;
+    let name = format!(
+        "{}-{r}",
+        if variant == Variant::Encrypted {
+            "enc"
+        } else {
+            "lat"
+        }
+    );
+    let room = owner.create_room(&NewRoom::public(&name)).await?;
+    let mut ids = Vec::new();
+    for k in 0..channels {
+        ids.push(
+            owner
+                .create_channel(room.id, &format!("c{k}"), variant == Variant::Encrypted)
+                .await?
+                .id,
+        );
+    }
+    for member in &group[1..] {
+        world::client(base, http, member)?
+            .join_room(room.id)
+            .await?;
+    }
+    Ok((room.id, ids))
+}
+
+/// Securechat's encrypted room, set up the way its clients do it: every
+/// member publishes an identity, the owner adds them with signed membership
+/// entries, the owner's first message creates and shares key version 1,
+/// every member fetches and verifies their share.
+async fn securechat_room(
+    http: &reqwest::Client,
+    base: &str,
+    dir: &Path,
+    group: &[Account],
+    channels: usize,
+    r: usize,
+    crypto: &mut Crypto,
+) -> Result<Vec<Channel>> {
+    let mut devices = Vec::new();
+    for account in group {
+        let client = world::client(base, http, account)?;
+        let path = dir.join(format!("keys-{}.json", account.user_id));
+        devices.push(
+            SecureClient::open(client, path)
+                .await
+                .context("opening a key store")?,
+        );
+    }
+    let (owner, others) = devices.split_first_mut().context("empty group")?;
+    let room = owner
+        .client()
+        .create_room(&NewRoom::private(format!("enc-{r}")))
+        .await?;
+    let mut ids = Vec::new();
+    for k in 0..channels {
+        ids.push(
+            owner
+                .client()
+                .create_channel(room.id, &format!("c{k}"), true)
+                .await?
+                .id,
+        );
+    }
+    for other in others.iter() {
+        owner
+            .change_membership(
+                room.id,
+                &MembershipChange::Add {
+                    user_id: other.user_id(),
+                    admin: false,
+                },
+            )
+            .await
+            .context("adding a member with a signed entry")?;
+    }
+    let (socket, events) = owner.client().socket().await?;
+    let drain = super::drain(events);
+    for &id in &ids {
+        owner
+            .send(&socket, id, "key set-up")
+            .await
+            .context("first encrypted message")?;
+    }
+    socket.close().await;
+    drain.abort();
+    for other in others.iter_mut() {
+        for &id in &ids {
+            other
+                .fetch_key(id, 1)
+                .await
+                .context("fetching a channel key")?;
+        }
+    }
+    for device in &devices {
+        let identity = Identity::import(&device.identity().export())?;
+        crypto.bundles.insert(device.user_id(), identity.bundle());
+        crypto
+            .identities
+            .insert(device.user_id(), Arc::new(identity));
+    }
+    for &id in &ids {
+        crypto.keys.insert(id, devices[0].channel_key(id, 1)?);
+    }
+    Ok(ids
+        .into_iter()
+        .map(|id| Channel {
+            id,
+            members: group.iter().map(|a| a.user_id).collect(),
+        })
+        .collect())
+}
+
+/// For the peers, which keep no keys: identities and channel keys made by
+/// the generator itself, the same crypto as Securechat's clients.
+fn local_keys(accounts: &[Account], channels: &[Channel]) -> Result<Crypto> {
+    let mut crypto = Crypto {
+        identities: HashMap::new(),
+        bundles: HashMap::new(),
+        keys: HashMap::new(),
+    };
+    for account in accounts {
+        let identity = Identity::generate(account.user_id)?;
+        crypto.bundles.insert(account.user_id, identity.bundle());
+        crypto
+            .identities
+            .insert(account.user_id, Arc::new(identity));
+    }
+    for channel in channels {
+        crypto.keys.insert(channel.id, ChannelKey::generate()?);
+    }
+    Ok(crypto)
+}
+
+/// Sends channel `c`'s messages on schedule: message `i` is due at
+/// `t0 + offset + i × period`, sent by member `i mod members`, never waiting for
+/// an earlier ack.
+#[allow(clippy::too_many_arguments)]
+async fn schedule(
+    sockets: Vec<Socket>,
+    channel_id: i64,
+    c: usize,
+    members: Vec<i64>,
+    t0: Instant,
+    offset: Duration,
+    period: Duration,
+    seconds: f64,
+    crypto: Option<Arc<Crypto>>,
+    sent: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+) -> Result<()> {
+    let end = Duration::from_secs_f64(seconds);
+    let mut acks = Vec::new();
+    let mut i: u64 = 0;
+    loop {
+        let due = offset + period.mul_f64(i as f64);
+        if due >= end {
+            break;
+        }
+        tokio::time::sleep_until((t0 + due).into()).await;
+        let m = usize::try_from(i).unwrap_or(0) % members.len();
+        let due_us = due.as_micros();
+        let text = format!("l {c} {m} {i} {due_us} latency payload");
+        let body = match &crypto {
+            None => {
+                json!({"channel_id": channel_id, "content": text, "client_msg_id": new_client_msg_id()})
+            }
+            Some(crypto) => {
+                let sender = members[m];
+                let counter = u32::try_from(i / members.len() as u64).unwrap_or(u32::MAX);
+                let envelope = Envelope::encrypt(
+                    &crypto.identities[&sender],
+                    &crypto.keys[&channel_id],
+                    channel_id,
+                    1,
+                    counter,
+                    text.as_bytes(),
+                )?;
+                json!({"channel_id": channel_id, "envelope": envelope.to_wire(), "key_version": 1,
+                       "client_msg_id": new_client_msg_id()})
+            }
+        };
+        let socket = sockets[m].clone();
+        let sent = Arc::clone(&sent);
+        let failed = Arc::clone(&failed);
+        acks.push(tokio::spawn(async move {
+            let ack = socket
+                .emit_with_ack("send_message", &body, Duration::from_secs(30))
+                .await;
+            sent.fetch_add(1, Ordering::Relaxed);
+            if !matches!(ack, Ok(ref v) if v.get("success") == Some(&Value::Bool(true))) {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+        i += 1;
+    }
+    for ack in acks {
+        ack.await?;
+    }
+    Ok(())
+}
+
+struct Received {
+    /// (due µs after t0, latency µs) per delivery.
+    samples: Vec<(u64, u64)>,
+    undecryptable: u64,
+}
+
+/// Records every delivery of a message sent by another member of this
+/// socket's channel.
+async fn receive(
+    mut events: EventStream,
+    t0: Instant,
+    channel_index: usize,
+    member_index: usize,
+    crypto: Option<Arc<Crypto>>,
+) -> Received {
+    let mut out = Received {
+        samples: Vec::new(),
+        undecryptable: 0,
+    };
+    loop {
+        let Ok(Some(event)) = tokio::time::timeout(GRACE, events.recv()).await else {
+            break;
+        };
+        if event.name != "new_message" {
+            continue;
+        }
+        let now = Instant::now();
+        let data = event.data();
+        let text: String = match &crypto {
+            None => match data.get("content").and_then(Value::as_str) {
+                Some(t) => t.to_owned(),
+                None => continue,
+            },
+            Some(crypto) => match open(crypto, data) {
+                Some(t) => t,
+                None => {
+                    out.undecryptable += 1;
+                    continue;
+                }
+            },
+        };
+        let Some((c, m, due_us)) = parse(&text) else {
+            continue;
+        };
+        if c != channel_index || m == member_index {
+            continue;
+        }
+        let due = t0 + Duration::from_micros(due_us);
+        let latency =
+            u64::try_from(now.saturating_duration_since(due).as_micros()).unwrap_or(u64::MAX);
+        out.samples.push((due_us, latency.max(1)));
+    }
+    out
+}
+
+/// Verifies and decrypts a delivered envelope.
+fn open(crypto: &Crypto, data: &Value) -> Option<String> {
+    let channel_id = data.get("channel_id")?.as_i64()?;
+    let sender = data.get("sender_id")?.as_i64()?;
+    let envelope = Envelope::parse(data.get("envelope")?.as_str()?).ok()?;
+    let plain = envelope
+        .decrypt(
+            crypto.keys.get(&channel_id)?,
+            crypto.bundles.get(&sender)?,
+            channel_id,
+            1,
+        )
+        .ok()?;
+    String::from_utf8(plain.to_vec()).ok()
+}
+
+/// `l <channel> <member> <i> <due µs> …` → (channel, member, due µs).
+fn parse(text: &str) -> Option<(usize, usize, u64)> {
+    let mut parts = text.split(' ');
+    if parts.next()? != "l" {
+        return None;
+    }
+    let c = parts.next()?.parse().ok()?;
+    let m = parts.next()?.parse().ok()?;
+    let _i: u64 = parts.next()?.parse().ok()?;
+    Some((c, m, parts.next()?.parse().ok()?))
+}
+
+struct Burst {
+    count: usize,
+    start_us: u64,
+    end_us: u64,
+    rate: f64,
+    p99_ms: f64,
+}
+
+/// `count` logins at once (existing accounts, new sessions).
+async fn login_burst(base: &str, accounts: &[Account], count: usize, t0: Instant) -> Result<Burst> {
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(count);
+    for i in 0..count {
+        let account = accounts[i % accounts.len()].clone();
+        let base = base.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client::new(&base)?;
+            let began = Instant::now();
+            client.login(&account.username, world::PASSWORD).await?;
+            anyhow::Ok(began.elapsed())
+        }));
+    }
+    let mut latency = Histogram::<u64>::new(3)?;
+    for t in tasks {
+        let took = t.await??;
+        latency.record(u64::try_from(took.as_micros()).unwrap_or(u64::MAX))?;
+    }
+    let took = started.elapsed();
+    let since =
+        |at: Instant| u64::try_from(at.saturating_duration_since(t0).as_micros()).unwrap_or(0);
+    Ok(Burst {
+        count,
+        start_us: since(started),
+        end_us: since(started + took),
+        rate: count as f64 / took.as_secs_f64(),
+        p99_ms: ms(latency.value_at_quantile(0.99)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn payloads_parse() {
+        assert_eq!(
+            parse("l 4 2 17 123456 latency payload"),
+            Some((4, 2, 123_456))
+        );
+        assert_eq!(parse("f 4 2 17 123456"), None);
+        assert_eq!(parse("l 4 2"), None);
+    }
+}
