@@ -83,8 +83,10 @@ $(BENCH_PEER_PYTHON): bench/peers/python/requirements.txt
 
 bench-peers: $(BENCH_PEER_NODE) $(BENCH_PEER_PYTHON)
 
-test-rust: web s3-peer nginx-deps
-	SECURECHAT_EXPECT_WEB=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace $(FEATURES)
+## Rust tests, including a smoke run of every benchmark scenario on
+## Securechat and both peers (BENCH_PEERS=1 makes the peers required).
+test-rust: web s3-peer nginx-deps bench-peers
+	SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace $(FEATURES)
 
 test-web: web-deps
 	cd web && npm test
