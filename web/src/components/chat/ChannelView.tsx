@@ -37,6 +37,7 @@ import { startUpload } from '../../files/uploads.ts';
 import { Alert } from '../Alert.tsx';
 import { EncryptedFile, FilesPanel, noteOf, PlainFile, ResourcesPanel, UploadList } from './FilePanels.tsx';
 import { LockIcon } from '../LockIcon.tsx';
+import { maySeeSettings, RoomSettingsDialog } from './RoomSettings.tsx';
 
 interface Props {
   room: RoomWithChannels;
@@ -65,6 +66,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
   const dividerAt = newSince.value[channel.id] ?? null;
   const [panel, setPanel] = useState<'files' | 'resources' | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const title = room.kind === 'dm' ? (room.dm_peer?.username ?? room.name) : `${channel.name}`;
 
   const items: Item[] = [
@@ -85,6 +87,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
     atBottom.current = true;
     anchor.current = null;
     setPanel(null);
+    setSettingsOpen(false);
   }, [channel.id]);
 
   // Keep the view where the reader is: at the bottom when they were there,
@@ -167,7 +170,13 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
         <button type="button" class="button button-secondary" onClick={onShowMembers}>
           Members
         </button>
+        {maySeeSettings(room) && (
+          <button type="button" class="button button-secondary" onClick={() => setSettingsOpen(true)}>
+            Settings
+          </button>
+        )}
       </header>
+      {settingsOpen && <RoomSettingsDialog room={room} onClose={() => setSettingsOpen(false)} />}
       {panel === 'files' && <FilesPanel channel={channel} messages={timeline.messages} onClose={() => setPanel(null)} />}
       {panel === 'resources' && <ResourcesPanel room={room} myId={user.id} onClose={() => setPanel(null)} />}
       <div class="messages" ref={list} onScroll={onScroll} role="log" aria-label={`Messages in ${title}`} aria-live="polite" tabIndex={0}>
