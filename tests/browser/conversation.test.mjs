@@ -73,7 +73,7 @@ test('reactions toggle from the keyboard and by chip; both see the counts live, 
 
     // alice reacts with the keyboard only: React, then the first emoji has the focus.
     const onAlice = row(alice.page, 'shipped the release');
-    await onAlice.getByRole('button', { name: 'React' }).focus();
+    await onAlice.getByRole('button', { name: 'React', exact: true }).focus();
     await alice.page.keyboard.press('Enter');
     await onAlice.getByRole('group', { name: 'Add a reaction' }).waitFor();
     await alice.page.keyboard.press('Enter');
@@ -92,7 +92,7 @@ test('reactions toggle from the keyboard and by chip; both see the counts live, 
     await onAlice.getByRole('button', { name: /^thumbs up: / }).click();
     await onBob.getByRole('button', { name: 'thumbs up: 1, including you' }).waitFor();
     await onAlice.hover();
-    await onAlice.getByRole('button', { name: 'React' }).click();
+    await onAlice.getByRole('button', { name: 'React', exact: true }).click();
     await onAlice.getByRole('button', { name: 'React with party' }).click();
     await onBob.getByRole('button', { name: 'party: 1' }).waitFor();
 

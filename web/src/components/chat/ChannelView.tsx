@@ -254,9 +254,9 @@ export function MessageText({ text, username }: { text: string; username: string
 /** The readable text of a loaded message: decrypted in encrypted channels, null when there is none. */
 function readableText(message: Message, encrypted: boolean): string | null {
   if (message.deleted) return null;
-  if (!encrypted) return message.content;
+  if (!encrypted) return message.content ?? (message.file?.name != null ? `File: ${message.file.name}` : null);
   const note = noteOf(message);
-  if (note !== null) return note.caption !== '' ? note.caption : message.file != null ? 'File' : null;
+  if (note !== null) return note.caption !== '' ? note.caption : `File: ${note.name}`;
   const result = decrypted.value[message.id];
   return result?.kind === 'text' ? result.text : null;
 }
@@ -326,7 +326,7 @@ function MessageRow({ message, messages, user, mayDelete, encrypted }: RowProps)
       {!encrypted && message.file != null && <PlainFile file={message.file} />}
       <ReactionChips list={reactions.value[message.id] ?? []} onToggle={(emoji) => void react(emoji)} />
       {picking && <ReactionPicker onPick={(emoji) => void react(emoji)} onClose={() => setPicking(false)} />}
-      {!editing && text !== null && (
+      {!editing && (
         <div class="message-actions">
           <button type="button" class="link-button" onClick={() => setReplyTarget(message.channel_id, message.id)}>
             Reply
