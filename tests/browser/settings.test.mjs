@@ -24,7 +24,7 @@ test('the owner renames and deletes the room, an admin edits channels, a member 
     // The owner renames the room; bob and charlie see it live.
     await alice.page.getByRole('button', { name: 'Settings' }).click();
     const dialog = alice.page.getByRole('dialog', { name: 'Settings of Project X' });
-    await dialog.getByLabel('Room name').fill('Project Y');
+    await dialog.getByLabel('Room name', { exact: true }).fill('Project Y');
     await dialog.getByLabel('Description').fill('Renamed in the UI');
     await dialog.getByRole('button', { name: 'Save room' }).click();
     await dialog.getByText('Room saved.').waitFor();
@@ -37,7 +37,7 @@ test('the owner renames and deletes the room, an admin edits channels, a member 
     await bob.page.getByRole('button', { name: 'Settings' }).click();
     const admin = bob.page.getByRole('dialog', { name: 'Settings of Project Y' });
     await admin.getByText('Only the owner can rename or delete the room.').waitFor();
-    assert.equal(await admin.getByLabel('Room name').count(), 0);
+    assert.equal(await admin.getByLabel('Room name', { exact: true }).count(), 0);
     assert.equal(await admin.getByRole('button', { name: 'Delete room' }).count(), 0);
     const general = admin.getByRole('form', { name: 'Channel general' });
     await general.getByLabel('Channel name').fill('secrets');
