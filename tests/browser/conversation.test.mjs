@@ -37,6 +37,7 @@ test('alice replies to bob; bob sees the quote live and it leads to the original
     await original.hover();
     await original.getByRole('button', { name: 'Reply' }).click();
     await banner.getByText('Replying to').waitFor();
+    await alice.page.locator('#composer-input:focus').waitFor();
     // The composer has the focus: typing and Enter send the reply.
     await alice.page.keyboard.type('pizza, <i>obviously</i>');
     await alice.page.keyboard.press('Enter');

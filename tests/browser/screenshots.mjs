@@ -83,7 +83,7 @@ try {
   await shot(alice.page, 'encrypted-channel');
 
   await alice.page.getByRole('button', { name: 'Settings' }).click();
-  await alice.page.getByRole('dialog', { name: 'Settings of Project X' }).waitFor();
+  await alice.page.getByRole('dialog', { name: 'Room settings' }).waitFor();
   await shot(alice.page, 'room-settings');
   await alice.page.keyboard.press('Escape');
 

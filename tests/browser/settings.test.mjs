@@ -23,7 +23,7 @@ test('the owner renames and deletes the room, an admin edits channels, a member 
 
     // The owner renames the room; bob and charlie see it live.
     await alice.page.getByRole('button', { name: 'Settings' }).click();
-    const dialog = alice.page.getByRole('dialog', { name: 'Settings of Project X' });
+    const dialog = alice.page.getByRole('dialog', { name: 'Room settings' });
     await dialog.getByLabel('Room name', { exact: true }).fill('Project Y');
     await dialog.getByLabel('Description').fill('Renamed in the UI');
     await dialog.getByRole('button', { name: 'Save room' }).click();
@@ -35,7 +35,7 @@ test('the owner renames and deletes the room, an admin edits channels, a member 
 
     // An admin edits channels but not the room; a refusal is shown as such.
     await bob.page.getByRole('button', { name: 'Settings' }).click();
-    const admin = bob.page.getByRole('dialog', { name: 'Settings of Project Y' });
+    const admin = bob.page.getByRole('dialog', { name: 'Room settings' });
     await admin.getByText('Only the owner can rename or delete the room.').waitFor();
     assert.equal(await admin.getByLabel('Room name', { exact: true }).count(), 0);
     assert.equal(await admin.getByRole('button', { name: 'Delete room' }).count(), 0);
@@ -46,14 +46,15 @@ test('the owner renames and deletes the room, an admin edits channels, a member 
     await general.getByLabel('Channel name').fill('planning');
     await general.getByLabel('Topic').fill('What comes next');
     await general.getByRole('button', { name: 'Save channel' }).click();
-    await general.getByText('Channel saved.').waitFor();
+    // The form is named after the channel, whose new name it now shows.
+    await admin.getByRole('form', { name: 'Channel planning' }).getByText('Channel saved.').waitFor();
     await charlie.page.getByRole('heading', { level: 1, name: 'planning' }).waitFor();
     await charlie.page.getByText('What comes next').waitFor();
     await bob.page.keyboard.press('Escape');
 
     // Deleting the room needs its name typed out.
     await alice.page.getByRole('button', { name: 'Settings' }).click();
-    const owner = alice.page.getByRole('dialog', { name: 'Settings of Project Y' });
+    const owner = alice.page.getByRole('dialog', { name: 'Room settings' });
     const remove = owner.getByRole('button', { name: 'Delete room' });
     assert.equal(await remove.isDisabled(), true);
     await owner.getByLabel('Type the room name to confirm').fill('Project X');

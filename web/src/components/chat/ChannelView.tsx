@@ -530,7 +530,7 @@ function Composer({ channel, messages, label }: { channel: Channel; messages: re
     input.current?.focus();
   }, [channel.id]);
   // Starting a reply puts the cursor in the composer.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (replyTo !== undefined) input.current?.focus();
   }, [replyTo]);
 

@@ -21,7 +21,8 @@ export function maySeeSettings(room: RoomWithChannels): boolean {
 export function RoomSettingsDialog({ room, onClose }: { room: RoomWithChannels; onClose: () => void }) {
   const isOwner = room.my_role === 'owner';
   return (
-    <Dialog title={`Settings of ${room.name}`} onClose={onClose}>
+    <Dialog title="Room settings" onClose={onClose}>
+      <p class="muted">{room.name}</p>
       {isOwner ? <RoomForm room={room} /> : <p class="muted">Only the owner can rename or delete the room.</p>}
       <h3 class="settings-title">Channels</h3>
       <ul class="settings-channels">
