@@ -59,11 +59,14 @@ pub async fn with_reactions(
     };
     let mut by_message: HashMap<i64, Vec<ReactionView>> = HashMap::new();
     for r in store::reactions_in(db, reader, channel_id, first, last).await? {
-        by_message.entry(r.message_id).or_default().push(ReactionView {
-            emoji: r.emoji,
-            count: r.count,
-            me: r.mine > 0,
-        });
+        by_message
+            .entry(r.message_id)
+            .or_default()
+            .push(ReactionView {
+                emoji: r.emoji,
+                count: r.count,
+                me: r.mine > 0,
+            });
     }
     for view in &mut views {
         view.reactions = by_message.remove(&view.id);

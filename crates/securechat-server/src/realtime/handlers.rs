@@ -80,11 +80,10 @@ async fn join_channel<A: Adapter>(
                     rows.remove(0);
                 }
             }
-            let messages =
-                match with_reactions(&state.db, user.id, req.channel_id, &rows).await {
-                    Ok(messages) => messages,
-                    Err(e) => return ack::err(ack, &e.into()),
-                };
+            let messages = match with_reactions(&state.db, user.id, req.channel_id, &rows).await {
+                Ok(messages) => messages,
+                Err(e) => return ack::err(ack, &e.into()),
+            };
             ack::ok(
                 ack,
                 json!({"channel_id": req.channel_id, "messages": messages, "has_more": has_more}),
