@@ -88,8 +88,11 @@ test-browser: web browser-deps nginx-deps
 	$(CARGO) build -p securechat-server
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm test
 
-## Regenerates docs/screenshots/ from the real UI (headless Chromium).
+## Regenerates docs/screenshots/ from the real UI (headless Chromium, with
+## Debian's colour emoji font so reactions show as emoji).
 screenshots: web browser-deps
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { echo "Installing the emoji font (Debian package)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji) >/dev/null; }
 	$(CARGO) build -p securechat-server
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm run screenshots
 

@@ -385,6 +385,7 @@ function ReactionChips({ list, onToggle }: { list: readonly Reaction[]; onToggle
           class={`reaction-chip${r.me ? ' mine' : ''}`}
           aria-pressed={r.me}
           aria-label={`${emojiName(r.emoji)}: ${r.count}${r.me ? ', including you' : ''}`}
+          title={emojiName(r.emoji)}
           onClick={() => onToggle(r.emoji)}
         >
           <span aria-hidden="true">{r.emoji}</span> <span class="reaction-count">{r.count}</span>
@@ -411,7 +412,7 @@ function ReactionPicker({ onPick, onClose }: { onPick: (emoji: string) => void; 
       }}
     >
       {REACTION_EMOJI.map((emoji, i) => (
-        <button key={emoji} ref={i === 0 ? first : null} type="button" class="reaction-option" aria-label={`React with ${emojiName(emoji)}`} onClick={() => onPick(emoji)}>
+        <button key={emoji} ref={i === 0 ? first : null} type="button" class="reaction-option" aria-label={`React with ${emojiName(emoji)}`} title={emojiName(emoji)} onClick={() => onPick(emoji)}>
           {emoji}
         </button>
       ))}

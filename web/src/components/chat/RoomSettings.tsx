@@ -11,6 +11,7 @@ import { HOME_PATH, navigate } from '../../router.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
+import { LockIcon } from '../LockIcon.tsx';
 import { useSubmit } from '../useSubmit.ts';
 
 /** Whether a role sees the settings at all (owners and admins of a room, not a DM). */
@@ -99,6 +100,13 @@ function ChannelForm({ channel, lastOne }: { channel: Channel; lastOne: boolean 
 
   return (
     <form class="settings-channel" onSubmit={(e) => void save(e)} aria-label={`Channel ${channel.name}`}>
+      <p class="settings-channel-name">
+        <strong>
+          {channel.is_encrypted ? <LockIcon /> : '#'}
+          {channel.name}
+        </strong>
+        {channel.is_encrypted && <span class="visually-hidden"> (encrypted)</span>}
+      </p>
       <div class="field">
         <label for={`${id}-name`}>Channel name</label>
         <input id={`${id}-name`} value={name} required maxLength={64} onInput={(e) => setName(e.currentTarget.value)} />
