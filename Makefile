@@ -119,8 +119,11 @@ bench: build bench-peers
 	$(CARGO) build --release -p securechat-client $(FEATURES) --bin securechat-bench
 	target/release/securechat-bench --scale full --report docs/BENCHMARKS.md
 
-## Regenerates docs/screenshots/ from the real UI (headless Chromium).
+## Regenerates docs/screenshots/ from the real UI (headless Chromium, with
+## Debian's colour emoji font so reactions show as emoji).
 screenshots: web browser-deps
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { echo "Installing the emoji font (Debian package)…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji) >/dev/null; }
 	$(CARGO) build -p securechat-server
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm run screenshots
 

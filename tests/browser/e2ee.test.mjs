@@ -87,6 +87,24 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     assert.equal(log.entries.length, 3, 'create, then bob and charlie added');
   });
 
+  await t.test('alice edits an encrypted message: re-encrypted in her browser, bob reads the new text marked (edited)', async () => {
+    const aliceSent = await captureOutgoing(alice);
+    await send(alice.page, 'meet at noon');
+    await expectMessage(bob.page, 'meet at noon');
+    const own = alice.page.locator('.message[data-message-id]', { hasText: 'meet at noon' });
+    await own.hover();
+    await own.getByRole('button', { name: 'Edit' }).click();
+    await alice.page.getByLabel('Edit message').fill('meet at two instead');
+    await alice.page.getByLabel('Edit message').press('Enter');
+    const edited = bob.page.locator('.message[data-message-id]', { hasText: 'meet at two instead' });
+    await edited.getByText('(edited)').waitFor();
+    assert.equal(await bob.page.locator('.message-text', { hasText: 'meet at noon' }).count(), 0, 'the old text is gone');
+    assert.equal(await edited.locator('.message-warning').count(), 0, 'checked and verified like a new message');
+    const frames = aliceSent.join('\n');
+    assert.match(frames, /"edit_message",\{"message_id":\d+,"envelope":"/, 'the edit went as an envelope');
+    assert.ok(!frames.includes('two instead'), 'the edited plaintext never left the browser');
+  });
+
   await t.test('charlie asks for the key, alice approves in the UI, charlie reads', async () => {
     // charlie had no key when version 1 was made, so he was not given it.
     const charlie = await open('charlie');

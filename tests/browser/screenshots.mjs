@@ -52,8 +52,17 @@ try {
   await send(alice.page, 'Morning! The release notes draft is at https://example.org/notes');
   await send(bob.page, 'Thanks @alice, reading it now.');
   await send(bob.page, 'One question about the migration section.');
-  await send(alice.page, 'Sure, go ahead.');
   await expectMessage(alice.page, 'One question');
+  const question = alice.page.locator('.message[data-message-id]', { hasText: 'One question' });
+  await question.hover();
+  await question.getByRole('button', { name: 'Reply' }).click();
+  await send(alice.page, 'Sure, go ahead.');
+  const notes = bob.page.locator('.message[data-message-id]', { hasText: 'release notes draft' });
+  await notes.hover();
+  await notes.getByRole('button', { name: 'React', exact: true }).click();
+  await notes.getByRole('button', { name: 'React with thumbs up' }).click();
+  await alice.page.getByRole('button', { name: 'thumbs up: 1' }).waitFor();
+  await alice.page.locator('.reply-quote', { hasText: 'One question' }).waitFor();
   // Typing is announced at most every few seconds, and bob just sent a message.
   await bob.page.waitForTimeout(3_500);
   await bob.page.locator('#composer-input').pressSequentially('The rollback');
@@ -72,6 +81,11 @@ try {
   await send(bob.page, 'And the server only sees ciphertext.');
   await expectMessage(alice.page, 'server only sees');
   await shot(alice.page, 'encrypted-channel');
+
+  await alice.page.getByRole('button', { name: 'Settings' }).click();
+  await alice.page.getByRole('dialog', { name: 'Room settings' }).waitFor();
+  await shot(alice.page, 'room-settings');
+  await alice.page.keyboard.press('Escape');
 
   await alice.page.getByRole('button', { name: 'Members' }).click();
   await alice.page.getByRole('button', { name: 'Verify bob' }).click();

@@ -360,6 +360,40 @@ async fn edits_deletes_reactions_typing_and_read_markers() {
         assert_eq!(on["on"], true);
         let update = next_event(&mut a_events, "reaction_updated").await;
         assert_eq!(update["reactions"][0], json!({"emoji": "👍", "count": 1}));
+        // History and join answers carry the reactions, with whether the reader is among them.
+        let reaction_of = |messages: &Value| {
+            messages
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == mine)
+                .unwrap()["reactions"]
+                .clone()
+        };
+        let path = format!("/api/channels/{general}/messages");
+        let (_, page) = call(&server, Some(&alice), "GET", &path, None).await;
+        assert_eq!(
+            reaction_of(&page["messages"]),
+            json!([{"emoji": "👍", "count": 1, "me": false}]),
+            "{backend:?}"
+        );
+        let (_, page) = call(&server, Some(&bob), "GET", &path, None).await;
+        assert_eq!(
+            reaction_of(&page["messages"]),
+            json!([{"emoji": "👍", "count": 1, "me": true}])
+        );
+        let joined = ask(&b, "join_channel", json!({"channel_id": general})).await;
+        assert_eq!(
+            reaction_of(&joined["messages"]),
+            json!([{"emoji": "👍", "count": 1, "me": true}])
+        );
+        let unreacted = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == from_charlie)
+            .unwrap();
+        assert!(unreacted.get("reactions").is_none());
         let off = ask(&b, "react", json!({"message_id": mine, "emoji": "👍"})).await;
         assert_eq!(off["on"], false);
         assert_eq!(

@@ -1,6 +1,7 @@
 // Message history (`GET /api/channels/{id}/messages`) and the message shape
 // shared with the real-time events.
 
+import type { Reaction } from '../chat/reactions.ts';
 import { apiRequest } from './http.ts';
 
 /** A committed message as the server describes it. */
@@ -19,6 +20,8 @@ export interface Message {
   deleted: boolean;
   /** The attached file, if any (its name is null in encrypted channels). */
   file?: Attachment | null;
+  /** In history and `join_channel` answers: reactions with whether I am among them (absent when none). */
+  reactions?: Reaction[] | null;
 }
 
 /** A file as a message carries it. */

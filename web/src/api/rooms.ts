@@ -136,3 +136,23 @@ export async function searchUsers(q: string): Promise<DirectoryUser[]> {
 export async function transfer(roomId: number, userId: number): Promise<void> {
   await apiRequest('POST', `/api/rooms/${roomId}/transfer`, { user_id: userId });
 }
+
+/** Renames or re-describes a room (owner). */
+export async function updateRoom(roomId: number, changes: { name?: string; description?: string }): Promise<void> {
+  await apiRequest('PATCH', `/api/rooms/${roomId}`, changes);
+}
+
+/** Deletes a room with its channels and messages (owner). */
+export async function deleteRoom(roomId: number): Promise<void> {
+  await apiRequest('DELETE', `/api/rooms/${roomId}`);
+}
+
+/** Renames a channel or changes its topic (admins). */
+export async function updateChannel(channelId: number, changes: { name?: string; topic?: string }): Promise<Channel> {
+  return (await apiRequest<{ channel: Channel }>('PATCH', `/api/channels/${channelId}`, changes)).channel;
+}
+
+/** Deletes a channel and its messages (admins); a room keeps at least one. */
+export async function deleteChannel(channelId: number): Promise<void> {
+  await apiRequest('DELETE', `/api/channels/${channelId}`);
+}

@@ -17,6 +17,8 @@ export interface PendingMessage {
   /** When it was written (ISO 8601), shown until the server's time replaces it. */
   created_at: string;
   status: PendingStatus;
+  /** The message this one replies to. */
+  reply_to?: number;
   /** The uploaded file this message announces (encrypted channels; the server posts plaintext ones itself). */
   file_id?: number;
   /** What to show while it waits, instead of `content` (a file note is not for reading). */

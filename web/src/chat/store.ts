@@ -19,6 +19,8 @@ import { channelPath, navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
 import { callAttention } from './attention.ts';
 import { Outbox, type PendingMessage } from './outbox.ts';
+import { withLoaded, withReactionEvent, type ReactionEvent, type ReactionsByMessage } from './reactions.ts';
+import { firstUnreadId } from './readmarker.ts';
 import { mentions } from './text.ts';
 import { connect, NoAnswer, request } from './socket.ts';
 import { addMessages, addOlder, EMPTY_TIMELINE, firstId, lastId, markDeleted, type Timeline } from './timeline.ts';
@@ -50,6 +52,12 @@ export const membersVersion = signal<Readonly<Record<number, number>>>({});
 export const resourcesVersion = signal<Readonly<Record<number, number>>>({});
 /** Channels whose older history is being fetched. */
 export const loadingOlder = signal<ReadonlySet<number>>(new Set());
+/** Reactions per message id, kept from history and `reaction_updated`. */
+export const reactions = signal<ReactionsByMessage>({});
+/** The message the composer of each channel replies to. */
+export const replyingTo = signal<Readonly<Record<number, number>>>({});
+/** Per channel: the first message that was unread when the user opened it (the "New messages" divider). */
+export const newSince = signal<Readonly<Record<number, number | null>>>({});
 
 export const activeChannel = computed<{ room: RoomWithChannels; channel: Channel } | null>(() => {
   const id = activeChannelId.value;
@@ -67,6 +75,8 @@ let pumping = false;
 /** Channels joined on the current connection. */
 let joined = new Set<number>();
 const markedRead = new Map<number, number>();
+/** The channel just opened whose divider is not placed yet (placed when its unread count is cleared). */
+let dividerPending: number | null = null;
 let lastTypingSent = 0;
 
 const TYPING_SHOWN_MS = 5_000;
@@ -129,6 +139,14 @@ function setTimeline(channelId: number, timeline: Timeline): void {
   timelines.value = { ...timelines.value, [channelId]: timeline };
 }
 
+/** Takes in loaded messages (history or a join answer): the timeline and the reactions they carry. */
+function takeLoaded(channelId: number, timeline: Timeline, messages: readonly Message[]): void {
+  batch(() => {
+    setTimeline(channelId, timeline);
+    reactions.value = withLoaded(reactions.value, messages);
+  });
+}
+
 function bumpMembers(roomId: number): void {
   membersVersion.value = { ...membersVersion.value, [roomId]: (membersVersion.value[roomId] ?? 0) + 1 };
 }
@@ -173,6 +191,9 @@ export function start(user: User): void {
     const forChannel = { ...(typists.value[e.channel_id] ?? {}), [e.user_id]: { username: e.username, until: Date.now() + TYPING_SHOWN_MS } };
     typists.value = { ...typists.value, [e.channel_id]: forChannel };
     setTimeout(expireTypists, TYPING_SHOWN_MS + 50);
+  });
+  s.on('reaction_updated', (e: ReactionEvent) => {
+    reactions.value = withReactionEvent(reactions.value, e, user.id);
   });
   s.on('unread', (e: { channel_id: number; unread: number }) => {
     unread.value = setCount(unread.value, e.channel_id, e.unread);
@@ -248,12 +269,16 @@ export function stop(): void {
   socket = null;
   joined = new Set();
   markedRead.clear();
+  dividerPending = null;
   e2ee.stopE2ee();
   batch(() => {
     me.value = null;
     rooms.value = [];
     roomsLoaded.value = false;
     timelines.value = {};
+    reactions.value = {};
+    replyingTo.value = {};
+    newSince.value = {};
     unread.value = {};
     pending.value = [];
     typists.value = {};
@@ -334,8 +359,8 @@ async function joinChannel(channelId: number): Promise<void> {
       return;
     }
     const timeline = timelineOf(channelId);
-    if (after === null) setTimeline(channelId, addOlder(timeline, ack.messages, ack.has_more || timeline.hasOlder));
-    else setTimeline(channelId, addMessages(timeline, ack.messages));
+    if (after === null) takeLoaded(channelId, addOlder(timeline, ack.messages, ack.has_more || timeline.hasOlder), ack.messages);
+    else takeLoaded(channelId, addMessages(timeline, ack.messages), ack.messages);
     for (const m of ack.messages) if (outbox.settle(m.client_msg_id)) saveOutbox();
     if (after !== null && ack.has_more) await catchUp(channelId);
     markReadIfWatching(channelId);
@@ -352,7 +377,7 @@ async function catchUp(channelId: number): Promise<void> {
     const after = lastId(timelineOf(channelId));
     if (after === null) return;
     const page = await authenticated(() => messagesApi.newerThan(channelId, after));
-    setTimeline(channelId, addMessages(timelineOf(channelId), page.messages));
+    takeLoaded(channelId, addMessages(timelineOf(channelId), page.messages), page.messages);
     if (!page.has_more) return;
   }
 }
@@ -387,6 +412,7 @@ function noticeArrival(message: Message): void {
 /** Opens a channel (the route `/channels/:id`). */
 export function openChannel(channelId: number | null): void {
   activeChannelId.value = channelId;
+  dividerPending = channelId;
   if (channelId !== null) {
     void joinChannel(channelId);
     markReadIfWatching(channelId);
@@ -399,6 +425,12 @@ export function markReadIfWatching(channelId: number): void {
   if (s === null || !isWatching(channelId)) return;
   const newest = lastId(timelineOf(channelId));
   if (newest === null) return;
+  if (dividerPending === channelId) {
+    // The first look at the channel since it was opened: the divider goes where the unread part begins.
+    dividerPending = null;
+    const mine = me.value?.id ?? 0;
+    newSince.value = { ...newSince.value, [channelId]: firstUnreadId(timelineOf(channelId).messages, unread.value[channelId] ?? 0, mine) };
+  }
   unread.value = setCount(unread.value, channelId, 0);
   // Each message is reported read once.
   if ((markedRead.get(channelId) ?? 0) >= newest) return;
@@ -410,11 +442,27 @@ export function markReadIfWatching(channelId: number): void {
     .catch(() => markedRead.delete(channelId));
 }
 
-/** Queues a message; it is sent at once when connected, or when the connection comes back. */
-export function sendMessage(channelId: number, content: string): void {
-  outbox.add({ client_msg_id: crypto.randomUUID(), channel_id: channelId, content, created_at: new Date().toISOString() });
+/** Queues a message (a reply when `replyTo` is given); it is sent at once when connected, or when the connection comes back. */
+export function sendMessage(channelId: number, content: string, replyTo?: number): void {
+  const item: Omit<PendingMessage, 'status'> = { client_msg_id: crypto.randomUUID(), channel_id: channelId, content, created_at: new Date().toISOString() };
+  outbox.add(replyTo === undefined ? item : { ...item, reply_to: replyTo });
   saveOutbox();
   void pump();
+}
+
+/** Sets (or with null clears) the message the composer of a channel replies to. */
+export function setReplyTarget(channelId: number, messageId: number | null): void {
+  const { [channelId]: _old, ...rest } = replyingTo.value;
+  replyingTo.value = messageId === null ? rest : { ...rest, [channelId]: messageId };
+}
+
+/** Adds my reaction to a message, or takes it back; throws with the server's message when refused. */
+export async function toggleReaction(messageId: number, emoji: string): Promise<void> {
+  const s = requireSocket();
+  const user = me.value;
+  const ack = await request<ReactionEvent>(s, 'react', { message_id: messageId, emoji });
+  if (!ack.success) throw new Error(ack.message);
+  if (user !== null) reactions.value = withReactionEvent(reactions.value, ack, user.id);
 }
 
 /**
@@ -452,6 +500,7 @@ async function pump(): Promise<void> {
       const channel = channelById(item.channel_id);
       const room = roomOfChannel(item.channel_id);
       let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
+      const reply = item.reply_to === undefined ? {} : { reply_to: item.reply_to };
       if (channel?.is_encrypted === true && e2ee.identityStatus.value.kind === 'loading') {
         // The identity is still being loaded: wait for it rather than fail.
         outbox.retry(item.client_msg_id);
@@ -472,7 +521,7 @@ async function pump(): Promise<void> {
       }
       let ack;
       try {
-        ack = await request<{ message: Message }>(s, 'send_message', body);
+        ack = await request<{ message: Message }>(s, 'send_message', { ...body, ...reply });
       } catch {
         // No answer: the same client_msg_id goes again once connected.
         outbox.retry(item.client_msg_id);
@@ -507,10 +556,20 @@ async function pump(): Promise<void> {
   }
 }
 
-/** Edits one of my messages; throws with the server's message when refused. */
-export async function editMessage(messageId: number, content: string): Promise<void> {
+/**
+ * Edits one of my messages; throws with the server's message when refused.
+ * In an encrypted channel the new text is sealed in the browser like a new
+ * message and only the envelope is sent.
+ */
+export async function editMessage(message: Message, content: string): Promise<void> {
   const s = requireSocket();
-  const ack = await request<{ message: Message }>(s, 'edit_message', { message_id: messageId, content });
+  const channel = channelById(message.channel_id);
+  let body: Record<string, unknown> = { message_id: message.id, content };
+  if (channel?.is_encrypted === true) {
+    if (message.key_version === null) throw new Error('This message has no key version, so it cannot be edited.');
+    body = { message_id: message.id, envelope: await e2ee.encryptEdit(channel.id, message.key_version, content) };
+  }
+  const ack = await request<{ message: Message }>(s, 'edit_message', body);
   if (!ack.success) throw new Error(ack.message);
   setTimeline(ack.message.channel_id, addMessages(timelineOf(ack.message.channel_id), [ack.message]));
 }
@@ -543,7 +602,7 @@ export async function loadOlder(channelId: number): Promise<void> {
   loadingOlder.value = new Set([...loadingOlder.value, channelId]);
   try {
     const page = await authenticated(() => messagesApi.olderThan(channelId, before));
-    setTimeline(channelId, addOlder(timelineOf(channelId), page.messages, page.has_more));
+    takeLoaded(channelId, addOlder(timelineOf(channelId), page.messages, page.has_more), page.messages);
   } finally {
     const next = new Set(loadingOlder.value);
     next.delete(channelId);

@@ -91,6 +91,10 @@ const currentVersion = new Map<number, number>();
 /** (channel, version, sender, counter) → message id, to spot replays. */
 const seenCounters = new Map<string, number>();
 const inFlight = new Set<number>();
+/** The envelope each result in `decrypted` was computed from, by message id. */
+const checkedEnvelopes = new Map<number, string | null>();
+/** The highest envelope counter seen per message id (edits only go forward). */
+const latestCounter = new Map<number, number>();
 
 /** A refusal of the encryption layer, worded for the person using the page. */
 export class E2eeError extends UserFacingError {}
@@ -146,6 +150,8 @@ export function stopE2ee(): void {
   published.clear();
   currentVersion.clear();
   seenCounters.clear();
+  checkedEnvelopes.clear();
+  latestCounter.clear();
   identityStatus.value = { kind: 'off' };
   decrypted.value = {};
   keyRequests.value = [];
@@ -396,13 +402,32 @@ export async function onRotationNeeded(event: RotationEvent, room: Room): Promis
 
 /** Encrypts a message for a channel; makes the first key when the channel has none. */
 export async function encrypt(room: Room, channelId: number, channelKeyVersion: number, text: string): Promise<{ envelope: string; key_version: number }> {
-  const { sc: crypto, kv: store, identity: id } = requireReady();
+  requireReady();
   let version = await sendVersion(channelId);
   if (version === null) {
     if (channelKeyVersion !== 0) throw new E2eeError('You do not have this channel’s key yet. Ask for it with “Request key”.');
     await makeKey(room, channelId, 1, 'initial', null);
     version = 1;
   }
+  return seal(channelId, version, text);
+}
+
+/**
+ * Encrypts the new text of one of my messages. The server keeps an edited
+ * message under its original key version, so the edit is sealed under that
+ * version, and only while it is still the one I send under: after a rotation
+ * the old key must not carry new text.
+ */
+export async function encryptEdit(channelId: number, messageKeyVersion: number, text: string): Promise<string> {
+  const version = await sendVersion(channelId);
+  if (version !== messageKeyVersion) {
+    throw new E2eeError('This message was sent under an earlier key of the channel, so it can no longer be edited. Delete it and send a new one instead.');
+  }
+  return (await seal(channelId, version, text)).envelope;
+}
+
+async function seal(channelId: number, version: number, text: string): Promise<{ envelope: string; key_version: number }> {
+  const { sc: crypto, kv: store, identity: id } = requireReady();
   const key = await channelKey(channelId, version);
   if (key === null) throw new E2eeError('You do not have this channel’s key yet.');
   const counterKey = `counter:${channelId}:${version}`;
@@ -420,9 +445,12 @@ export async function decryptMessages(messages: readonly Message[]): Promise<voi
   const results: Record<number, Decryption> = {};
   for (const m of messages) {
     const known = decrypted.value[m.id];
-    if (m.deleted || inFlight.has(m.id) || (known !== undefined && known.kind !== 'no-key')) continue;
+    // An edit brings a new envelope: it is checked again, exactly like a new message.
+    const settled = known !== undefined && known.kind !== 'no-key' && checkedEnvelopes.get(m.id) === m.envelope;
+    if (m.deleted || inFlight.has(m.id) || settled) continue;
     inFlight.add(m.id);
     try {
+      checkedEnvelopes.set(m.id, m.envelope);
       results[m.id] = await check(m);
     } catch (err) {
       results[m.id] = { kind: 'warning', reason: `Could not check this message: ${err instanceof Error ? err.message : String(err)}` };
@@ -467,7 +495,11 @@ async function check(m: Message): Promise<Decryption> {
   const tag = `${m.channel_id}:${info.keyVersion}:${info.senderId}:${info.counter}`;
   const first = seenCounters.get(tag);
   if (first !== undefined && first !== m.id) return { kind: 'warning', reason: 'A replay of an earlier message.' };
+  // Each edit is sealed with a later counter: an older envelope of the same message is a rollback.
+  const latest = latestCounter.get(m.id);
+  if (latest !== undefined && info.counter < latest) return { kind: 'warning', reason: 'An earlier version of this edited message was served again.' };
   seenCounters.set(tag, m.id);
+  latestCounter.set(m.id, info.counter);
   return { kind: 'text', text };
 }
 

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store;
-use super::view::MessageView;
+use super::view::{MessageView, with_reactions};
 use crate::auth::AuthUser;
 use crate::http::{ApiPath, ApiQuery, Error, ErrorBody};
 use crate::rooms::access::{RoomAccess, channel_not_found};
@@ -69,7 +69,7 @@ async fn history(
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(axum::Json(HistoryPage {
         success: true,
-        messages: rows.iter().map(MessageView::from).collect(),
+        messages: with_reactions(&state.db, user.id, id, &rows).await?,
         has_more,
     }))
 }

@@ -287,6 +287,41 @@ pub async fn reactions(db: &Db, message_id: i64) -> Result<Vec<ReactionCount>, s
     })
 }
 
+/// One emoji's reactions on a message, and how many of them are a given user's (0 or 1).
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageReaction {
+    pub message_id: i64,
+    pub emoji: String,
+    pub count: i64,
+    pub mine: i64,
+}
+
+/// Reactions on a channel's messages with ids from `first` to `last`, as
+/// `user_id` sees them (a page of history), by message then emoji.
+pub async fn reactions_in(
+    db: &Db,
+    user_id: i64,
+    channel_id: i64,
+    first: i64,
+    last: i64,
+) -> Result<Vec<MessageReaction>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, MessageReaction>(
+            "SELECT r.message_id, r.emoji, COUNT(*) AS count, \
+               SUM(CASE WHEN r.user_id = $1 THEN 1 ELSE 0 END) AS mine \
+             FROM reactions r JOIN messages m ON m.id = r.message_id \
+             WHERE m.channel_id = $2 AND r.message_id BETWEEN $3 AND $4 \
+             GROUP BY r.message_id, r.emoji ORDER BY r.message_id, r.emoji",
+        )
+        .bind(user_id)
+        .bind(channel_id)
+        .bind(first)
+        .bind(last)
+        .fetch_all(pool)
+        .await
+    })
+}
+
 /// Moves a user's read marker forward (never back).
 pub async fn mark_read(
     db: &Db,

@@ -1,10 +1,12 @@
 //! What clients see of a message, over HTTP and Socket.IO alike.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::store::MessageRow;
-use crate::storage::rfc3339;
+use super::store::{self, MessageRow};
+use crate::storage::{Db, rfc3339};
 
 /// A message as `new_message`, acks and history carry it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -25,6 +27,51 @@ pub struct MessageView {
     pub deleted: bool,
     /// The attached file, if any.
     pub file: Option<Attachment>,
+    /// In history and `join_channel` answers: the reactions, as the reader
+    /// sees them (absent when there are none, and in live events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reactions: Option<Vec<ReactionView>>,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReactionView {
+    pub emoji: String,
+    pub count: i64,
+    /// The reader is among those who reacted with it.
+    pub me: bool,
+}
+
+/// The views of a page of one channel's messages with their reactions as
+/// `reader` sees them.
+pub async fn with_reactions(
+    db: &Db,
+    reader: i64,
+    channel_id: i64,
+    rows: &[MessageRow],
+) -> Result<Vec<MessageView>, sqlx::Error> {
+    let mut views: Vec<MessageView> = rows.iter().map(MessageView::from).collect();
+    let (Some(first), Some(last)) = (
+        rows.iter().map(|m| m.id).min(),
+        rows.iter().map(|m| m.id).max(),
+    ) else {
+        return Ok(views);
+    };
+    let mut by_message: HashMap<i64, Vec<ReactionView>> = HashMap::new();
+    for r in store::reactions_in(db, reader, channel_id, first, last).await? {
+        by_message
+            .entry(r.message_id)
+            .or_default()
+            .push(ReactionView {
+                emoji: r.emoji,
+                count: r.count,
+                me: r.mine > 0,
+            });
+    }
+    for view in &mut views {
+        view.reactions = by_message.remove(&view.id);
+    }
+    Ok(views)
 }
 
 /// A file as a message carries it. In an encrypted channel `name` is null:
@@ -56,6 +103,7 @@ impl From<&MessageRow> for MessageView {
             edited_at: m.edited_at.map(rfc3339),
             deleted: m.deleted_at.is_some(),
             file: attachment(m),
+            reactions: None,
         }
     }
 }

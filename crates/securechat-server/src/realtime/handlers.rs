@@ -11,7 +11,7 @@ use super::{Realtime, ack, names};
 use crate::auth::AuthUser;
 use crate::messages::service::{self, SendRequest};
 use crate::messages::store;
-use crate::messages::view::MessageView;
+use crate::messages::view::{MessageView, with_reactions};
 use crate::state::AppState;
 
 /// Newest messages returned by `join_channel` without `after`.
@@ -80,7 +80,10 @@ async fn join_channel<A: Adapter>(
                     rows.remove(0);
                 }
             }
-            let messages: Vec<MessageView> = rows.iter().map(MessageView::from).collect();
+            let messages = match with_reactions(&state.db, user.id, req.channel_id, &rows).await {
+                Ok(messages) => messages,
+                Err(e) => return ack::err(ack, &e.into()),
+            };
             ack::ok(
                 ack,
                 json!({"channel_id": req.channel_id, "messages": messages, "has_more": has_more}),

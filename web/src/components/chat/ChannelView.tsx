@@ -1,6 +1,8 @@
 // One channel: history that pages back as you scroll up, live messages,
-// pending messages, edit and delete, typing, and the composer.
+// pending messages, replies, reactions, edit and delete, the "New messages"
+// divider, typing, and the composer.
 
+import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../../api/auth.ts';
 import type { Message } from '../../api/messages.ts';
@@ -15,12 +17,19 @@ import {
   editMessage,
   loadingOlder,
   loadOlder,
+  newSince,
   pending,
+  reactions,
+  replyingTo,
   sendMessage,
   sendTyping,
+  setReplyTarget,
   timelines,
+  toggleReaction,
   typists,
 } from '../../chat/store.ts';
+import { emojiName, REACTION_EMOJI, type Reaction } from '../../chat/reactions.ts';
+import { resolveReply } from '../../chat/replies.ts';
 import { segments } from '../../chat/text.ts';
 import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
 import { askForKey, decrypted, decryptMessages, identityStatus, keysEpoch, requested } from '../../e2ee/engine.ts';
@@ -28,6 +37,7 @@ import { startUpload } from '../../files/uploads.ts';
 import { Alert } from '../Alert.tsx';
 import { EncryptedFile, FilesPanel, noteOf, PlainFile, ResourcesPanel, UploadList } from './FilePanels.tsx';
 import { LockIcon } from '../LockIcon.tsx';
+import { maySeeSettings, RoomSettingsDialog } from './RoomSettings.tsx';
 
 interface Props {
   room: RoomWithChannels;
@@ -53,8 +63,10 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
   const atBottom = useRef(true);
   const anchor = useRef<{ height: number; top: number } | null>(null);
   const isAdmin = room.my_role === 'owner' || room.my_role === 'admin';
+  const dividerAt = newSince.value[channel.id] ?? null;
   const [panel, setPanel] = useState<'files' | 'resources' | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const title = room.kind === 'dm' ? (room.dm_peer?.username ?? room.name) : `${channel.name}`;
 
   const items: Item[] = [
@@ -75,6 +87,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
     atBottom.current = true;
     anchor.current = null;
     setPanel(null);
+    setSettingsOpen(false);
   }, [channel.id]);
 
   // Keep the view where the reader is: at the bottom when they were there,
@@ -157,7 +170,13 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
         <button type="button" class="button button-secondary" onClick={onShowMembers}>
           Members
         </button>
+        {maySeeSettings(room) && (
+          <button type="button" class="button button-secondary" onClick={() => setSettingsOpen(true)}>
+            Settings
+          </button>
+        )}
       </header>
+      {settingsOpen && <RoomSettingsDialog room={room} onClose={() => setSettingsOpen(false)} />}
       {panel === 'files' && <FilesPanel channel={channel} messages={timeline.messages} onClose={() => setPanel(null)} />}
       {panel === 'resources' && <ResourcesPanel room={room} myId={user.id} onClose={() => setPanel(null)} />}
       <div class="messages" ref={list} onScroll={onScroll} role="log" aria-label={`Messages in ${title}`} aria-live="polite" tabIndex={0}>
@@ -180,7 +199,14 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
                 </p>
                 {group.items.map((item) =>
                   item.kind === 'message' ? (
-                    <MessageRow key={item.key} message={item.message} user={user} encrypted={channel.is_encrypted} mayDelete={isAdmin || item.message.sender_id === user.id} />
+                    <Fragment key={item.key}>
+                      {item.message.id === dividerAt && (
+                        <div class="new-divider" role="separator" aria-label="New messages">
+                          <span>New messages</span>
+                        </div>
+                      )}
+                      <MessageRow message={item.message} messages={timeline.messages} user={user} encrypted={channel.is_encrypted} mayDelete={isAdmin || item.message.sender_id === user.id} />
+                    </Fragment>
                   ) : (
                     <PendingRow key={item.key} item={item.pending} />
                   ),
@@ -194,7 +220,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
         {typingNames.length === 1 ? `${typingNames[0]} is typing…` : typingNames.length > 1 ? `${typingNames.join(', ')} are typing…` : ''}
       </p>
       <UploadList channelId={channel.id} />
-      <Composer channel={channel} label={room.kind === 'dm' ? `Message ${title}` : `Message #${channel.name}`} />
+      <Composer channel={channel} messages={timeline.messages} label={room.kind === 'dm' ? `Message ${title}` : `Message #${channel.name}`} />
     </section>
   );
 }
@@ -225,14 +251,35 @@ export function MessageText({ text, username }: { text: string; username: string
   );
 }
 
-function MessageRow({ message, user, mayDelete, encrypted }: { message: Message; user: User; mayDelete: boolean; encrypted: boolean }) {
+/** The readable text of a loaded message: decrypted in encrypted channels, null when there is none. */
+function readableText(message: Message, encrypted: boolean): string | null {
+  if (message.deleted) return null;
+  if (!encrypted) return message.content ?? (message.file?.name != null ? `File: ${message.file.name}` : null);
+  const note = noteOf(message);
+  if (note !== null) return note.caption !== '' ? note.caption : `File: ${note.name}`;
+  const result = decrypted.value[message.id];
+  return result?.kind === 'text' ? result.text : null;
+}
+
+interface RowProps {
+  message: Message;
+  /** The channel's loaded messages, for the quote of a reply. */
+  messages: readonly Message[];
+  user: User;
+  mayDelete: boolean;
+  encrypted: boolean;
+}
+
+function MessageRow({ message, messages, user, mayDelete, encrypted }: RowProps) {
   const [editing, setEditing] = useState(false);
+  const [picking, setPicking] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const own = message.sender_id === user.id;
   const result = encrypted ? decrypted.value[message.id] : undefined;
   const note = encrypted ? noteOf(message) : null;
   const text = note !== null ? note.caption : encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
   const mentioned = text !== null && segments(text, user.username).some((s) => s.kind === 'mention' && s.me);
+  const mayEdit = own && text !== null && message.file == null;
 
   if (message.deleted) {
     return (
@@ -251,10 +298,21 @@ function MessageRow({ message, user, mayDelete, encrypted }: { message: Message;
     }
   }
 
+  async function react(emoji: string) {
+    setPicking(false);
+    try {
+      setError(null);
+      await toggleReaction(message.id, emoji);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
   return (
     <div class={`message${mentioned ? ' mentioned' : ''}`} data-message-id={message.id}>
-      {editing && message.content !== null ? (
-        <EditForm message={message} onDone={() => setEditing(false)} />
+      {message.reply_to !== null && <ReplyQuote replyTo={message.reply_to} messages={messages} encrypted={encrypted} />}
+      {editing && text !== null ? (
+        <EditForm message={message} initial={text} onDone={() => setEditing(false)} />
       ) : encrypted && result?.kind !== 'text' ? (
         <EncryptedStatus message={message} result={result} />
       ) : note !== null && message.file != null ? (
@@ -266,9 +324,17 @@ function MessageRow({ message, user, mayDelete, encrypted }: { message: Message;
         </p>
       )}
       {!encrypted && message.file != null && <PlainFile file={message.file} />}
-      {!editing && (own || mayDelete) && text !== null && (
+      <ReactionChips list={reactions.value[message.id] ?? []} onToggle={(emoji) => void react(emoji)} />
+      {picking && <ReactionPicker onPick={(emoji) => void react(emoji)} onClose={() => setPicking(false)} />}
+      {!editing && (
         <div class="message-actions">
-          {own && !encrypted && message.file == null && (
+          <button type="button" class="link-button" onClick={() => setReplyTarget(message.channel_id, message.id)}>
+            Reply
+          </button>
+          <button type="button" class="link-button" aria-expanded={picking} onClick={() => setPicking(!picking)}>
+            React
+          </button>
+          {mayEdit && (
             <button type="button" class="link-button" onClick={() => setEditing(true)}>
               Edit
             </button>
@@ -281,6 +347,75 @@ function MessageRow({ message, user, mayDelete, encrypted }: { message: Message;
         </div>
       )}
       {error !== null && <Alert tone="error">{error}</Alert>}
+    </div>
+  );
+}
+
+/** The quoted original above a reply; a click (or Enter) scrolls to it when it is loaded. */
+function ReplyQuote({ replyTo, messages, encrypted }: { replyTo: number; messages: readonly Message[]; encrypted: boolean }) {
+  const quote = resolveReply(replyTo, messages, (m) => readableText(m, encrypted));
+  if (quote.kind === 'unavailable') {
+    return <p class="reply-quote unavailable muted">Original message unavailable</p>;
+  }
+  function jump() {
+    const target = document.querySelector<HTMLElement>(`.message[data-message-id="${quote.id}"]`);
+    if (target === null) return;
+    target.scrollIntoView({ block: 'center' });
+    target.classList.remove('highlighted');
+    // Restart the highlight animation on repeated clicks.
+    void target.offsetWidth;
+    target.classList.add('highlighted');
+  }
+  return (
+    <button type="button" class="reply-quote" onClick={jump} aria-label={`Reply to ${quote.sender}: ${quote.snippet}. Show the original.`}>
+      <strong>{quote.sender}</strong> <span class="reply-snippet">{quote.snippet}</span>
+    </button>
+  );
+}
+
+/** Reaction chips with counts; mine are highlighted, and a click toggles mine. */
+function ReactionChips({ list, onToggle }: { list: readonly Reaction[]; onToggle: (emoji: string) => void }) {
+  if (list.length === 0) return null;
+  return (
+    <div class="reactions" role="group" aria-label="Reactions">
+      {list.map((r) => (
+        <button
+          key={r.emoji}
+          type="button"
+          class={`reaction-chip${r.me ? ' mine' : ''}`}
+          aria-pressed={r.me}
+          aria-label={`${emojiName(r.emoji)}: ${r.count}${r.me ? ', including you' : ''}`}
+          title={emojiName(r.emoji)}
+          onClick={() => onToggle(r.emoji)}
+        >
+          <span aria-hidden="true">{r.emoji}</span> <span class="reaction-count">{r.count}</span>
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** The fixed emoji set; the first gets the focus, Escape closes it. */
+function ReactionPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
+  const first = useRef<HTMLButtonElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  return (
+    <div
+      class="reaction-picker"
+      role="group"
+      aria-label="Add a reaction"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          onClose();
+        }
+      }}
+    >
+      {REACTION_EMOJI.map((emoji, i) => (
+        <button key={emoji} ref={i === 0 ? first : null} type="button" class="reaction-option" aria-label={`React with ${emojiName(emoji)}`} title={emojiName(emoji)} onClick={() => onPick(emoji)}>
+          {emoji}
+        </button>
+      ))}
     </div>
   );
 }
@@ -318,17 +453,17 @@ function EncryptedStatus({ message, result }: { message: Message; result: Decryp
   return null;
 }
 
-function EditForm({ message, onDone }: { message: Message; onDone: () => void }) {
-  const [text, setText] = useState(message.content ?? '');
+function EditForm({ message, initial, onDone }: { message: Message; initial: string; onDone: () => void }) {
+  const [text, setText] = useState(initial);
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
   useEffect(() => input.current?.focus(), []);
 
   async function save() {
     const content = text.trim();
-    if (content === '' || content === message.content) return onDone();
+    if (content === '' || content === initial) return onDone();
     try {
-      await editMessage(message.id, content);
+      await editMessage(message, content);
       onDone();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -387,13 +522,18 @@ function PendingRow({ item }: { item: PendingMessage }) {
   );
 }
 
-function Composer({ channel, label }: { channel: Channel; label: string }) {
+function Composer({ channel, messages, label }: { channel: Channel; messages: readonly Message[]; label: string }) {
   const [text, setText] = useState('');
+  const replyTo = replyingTo.value[channel.id];
   const input = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     setText('');
     input.current?.focus();
   }, [channel.id]);
+  // Starting a reply puts the cursor in the composer.
+  useLayoutEffect(() => {
+    if (replyTo !== undefined) input.current?.focus();
+  }, [replyTo]);
 
   const identity = identityStatus.value.kind;
   if (channel.is_encrypted && identity !== 'ready') {
@@ -415,9 +555,12 @@ function Composer({ channel, label }: { channel: Channel; label: string }) {
     if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
     const content = text.trim();
     if (content === '') return;
-    sendMessage(channel.id, content);
+    sendMessage(channel.id, content, replyTo);
+    setReplyTarget(channel.id, null);
     setText('');
   }
+
+  const quote = replyTo === undefined ? null : resolveReply(replyTo, messages, (m) => readableText(m, channel.is_encrypted));
 
   return (
     <form
@@ -427,6 +570,17 @@ function Composer({ channel, label }: { channel: Channel; label: string }) {
         send();
       }}
     >
+      {quote !== null && (
+        <div class="composer-reply" role="status">
+          <span>
+            Replying to {quote.kind === 'loaded' ? <strong>{quote.sender}</strong> : 'a message'}
+            {quote.kind === 'loaded' && <span class="reply-snippet">: {quote.snippet}</span>}
+          </span>
+          <button type="button" class="link-button" aria-label="Cancel reply" onClick={() => setReplyTarget(channel.id, null)}>
+            Cancel
+          </button>
+        </div>
+      )}
       <label class="button button-secondary attach-button" title="Attach files (or drop them on the channel)">
         Attach
         <input
@@ -458,6 +612,9 @@ function Composer({ channel, label }: { channel: Channel; label: string }) {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             send();
+          } else if (e.key === 'Escape' && replyTo !== undefined) {
+            e.preventDefault();
+            setReplyTarget(channel.id, null);
           }
         }}
       />

@@ -1,0 +1,169 @@
+// Room settings for owners and admins: the owner renames, describes and
+// deletes the room (deleting asks for its name typed out); admins rename
+// channels, change their topics and delete them. The server decides (see
+// docs/PERMISSIONS.md); the dialog only shows what the role may do.
+
+import { useState } from 'preact/hooks';
+import * as roomsApi from '../../api/rooms.ts';
+import type { Channel, RoomWithChannels } from '../../api/rooms.ts';
+import { refreshRooms } from '../../chat/store.ts';
+import { HOME_PATH, navigate } from '../../router.ts';
+import { authenticated } from '../../state/session.ts';
+import { Alert } from '../Alert.tsx';
+import { Dialog } from '../Dialog.tsx';
+import { LockIcon } from '../LockIcon.tsx';
+import { useSubmit } from '../useSubmit.ts';
+
+/** Whether a role sees the settings at all (owners and admins of a room, not a DM). */
+export function maySeeSettings(room: RoomWithChannels): boolean {
+  return room.kind !== 'dm' && (room.my_role === 'owner' || room.my_role === 'admin');
+}
+
+export function RoomSettingsDialog({ room, onClose }: { room: RoomWithChannels; onClose: () => void }) {
+  const isOwner = room.my_role === 'owner';
+  return (
+    <Dialog title="Room settings" onClose={onClose}>
+      <p class="muted">{room.name}</p>
+      {isOwner ? <RoomForm room={room} /> : <p class="muted">Only the owner can rename or delete the room.</p>}
+      <h3 class="settings-title">Channels</h3>
+      <ul class="settings-channels">
+        {room.channels.map((channel) => (
+          <li key={channel.id}>
+            <ChannelForm channel={channel} lastOne={room.channels.length <= 1} />
+          </li>
+        ))}
+      </ul>
+      {isOwner && <DeleteRoom room={room} onDeleted={onClose} />}
+    </Dialog>
+  );
+}
+
+function RoomForm({ room }: { room: RoomWithChannels }) {
+  const [name, setName] = useState(room.name);
+  const [description, setDescription] = useState(room.description);
+  const [saved, setSaved] = useState(false);
+  const submission = useSubmit();
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setSaved(false);
+    const outcome = await submission.run(async () => {
+      await authenticated(() => roomsApi.updateRoom(room.id, { name: name.trim(), description: description.trim() }));
+      await refreshRooms();
+    });
+    if (outcome === 'succeeded') setSaved(true);
+  }
+
+  return (
+    <form onSubmit={(e) => void save(e)} aria-label="Room">
+      <div class="field">
+        <label for="settings-room-name">Room name</label>
+        <input id="settings-room-name" value={name} required maxLength={64} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="settings-room-description">Description</label>
+        <input id="settings-room-description" value={description} maxLength={500} onInput={(e) => setDescription(e.currentTarget.value)} />
+      </div>
+      {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
+      {saved && <Alert tone="success">Room saved.</Alert>}
+      <button type="submit" class="button button-primary" disabled={submission.pending}>
+        Save room
+      </button>
+    </form>
+  );
+}
+
+function ChannelForm({ channel, lastOne }: { channel: Channel; lastOne: boolean }) {
+  const [name, setName] = useState(channel.name);
+  const [topic, setTopic] = useState(channel.topic);
+  const [saved, setSaved] = useState(false);
+  const submission = useSubmit();
+  const id = `settings-channel-${channel.id}`;
+
+  async function save(event: Event) {
+    event.preventDefault();
+    setSaved(false);
+    const outcome = await submission.run(async () => {
+      await authenticated(() => roomsApi.updateChannel(channel.id, { name: name.trim(), topic: topic.trim() }));
+      await refreshRooms();
+    });
+    if (outcome === 'succeeded') setSaved(true);
+  }
+
+  async function remove() {
+    if (!window.confirm(`Delete #${channel.name} and all its messages? This cannot be undone.`)) return;
+    await submission.run(async () => {
+      await authenticated(() => roomsApi.deleteChannel(channel.id));
+      await refreshRooms();
+    });
+  }
+
+  return (
+    <form class="settings-channel" onSubmit={(e) => void save(e)} aria-label={`Channel ${channel.name}`}>
+      <p class="settings-channel-name">
+        <strong>
+          {channel.is_encrypted ? <LockIcon /> : '#'}
+          {channel.name}
+        </strong>
+        {channel.is_encrypted && <span class="visually-hidden"> (encrypted)</span>}
+      </p>
+      <div class="field">
+        <label for={`${id}-name`}>Channel name</label>
+        <input id={`${id}-name`} value={name} required maxLength={64} onInput={(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for={`${id}-topic`}>Topic</label>
+        <input id={`${id}-topic`} value={topic} maxLength={250} onInput={(e) => setTopic(e.currentTarget.value)} />
+      </div>
+      {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
+      {saved && <Alert tone="success">Channel saved.</Alert>}
+      <div class="form-actions">
+        <button type="submit" class="button button-primary" disabled={submission.pending}>
+          Save channel
+        </button>
+        <button
+          type="button"
+          class="button button-secondary danger"
+          disabled={submission.pending || lastOne}
+          title={lastOne ? 'A room needs at least one channel; delete the room instead.' : undefined}
+          onClick={() => void remove()}
+        >
+          Delete channel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Deleting the room takes its name typed out, so it is never a slip. */
+function DeleteRoom({ room, onDeleted }: { room: RoomWithChannels; onDeleted: () => void }) {
+  const [typed, setTyped] = useState('');
+  const submission = useSubmit();
+
+  async function remove(event: Event) {
+    event.preventDefault();
+    const outcome = await submission.run(async () => {
+      await authenticated(() => roomsApi.deleteRoom(room.id));
+    });
+    if (outcome === 'succeeded') {
+      onDeleted();
+      navigate(HOME_PATH);
+      await refreshRooms();
+    }
+  }
+
+  return (
+    <form class="danger-zone" onSubmit={(e) => void remove(e)} aria-label="Delete room">
+      <h3 class="settings-title">Delete room</h3>
+      <p class="muted">This deletes every channel and message of {room.name} for everyone. It cannot be undone.</p>
+      <div class="field">
+        <label for="settings-delete-confirm">Type the room name to confirm</label>
+        <input id="settings-delete-confirm" value={typed} autoComplete="off" onInput={(e) => setTyped(e.currentTarget.value)} />
+      </div>
+      {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
+      <button type="submit" class="button button-secondary danger" disabled={submission.pending || typed !== room.name}>
+        Delete room
+      </button>
+    </form>
+  );
+}
