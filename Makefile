@@ -124,7 +124,7 @@ bench: build bench-peers
 screenshots: web browser-deps
 	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { echo "Installing the emoji font (Debian package)…"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji) >/dev/null; }
-	$(CARGO) build -p securechat-server
+	$(DEBUG_BUILD)
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) npm run screenshots
 
 fmt:

@@ -487,9 +487,25 @@ async fn presence_follows_first_and_last_socket() {
     assert_eq!(online, json!({"user_id": bob_id, "online": true}));
     let (b2, _) = connect(&server, &bob).await;
     b1.close().await;
-    no_event(&mut a_events, "presence", Duration::from_millis(300)).await;
+    // Bob still has a socket: no "offline". (A second "online" may come
+    // when alice's on-connect snapshot ran after bob came online.)
+    let quiet = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            let event = a_events.recv().await.expect("connection ended");
+            if event.name == "presence" && event.data()["online"] == json!(false) {
+                return event;
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "offline while a socket remained");
     b2.close().await;
-    let offline = next_event(&mut a_events, "presence").await;
+    let offline = loop {
+        let event = next_event(&mut a_events, "presence").await;
+        if event["online"] == json!(false) {
+            break event;
+        }
+    };
     assert_eq!(offline, json!({"user_id": bob_id, "online": false}));
 }
 

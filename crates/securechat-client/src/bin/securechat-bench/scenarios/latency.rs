@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -37,8 +37,10 @@ pub enum Variant {
 
 /// Latencies of messages due in the first stretch are not counted.
 const WARM_UP_SHARE: f64 = 0.15;
-/// How long receivers wait for the last deliveries.
+/// How long receivers wait for a delivery before giving up on more.
 const GRACE: Duration = Duration::from_secs(10);
+/// Once every send is acked, how long a quiet receiver still waits.
+const SETTLE: Duration = Duration::from_millis(500);
 
 /// The keys of an encrypted run: who signs and what each channel is sealed with.
 struct Crypto {
@@ -133,6 +135,7 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
     let t0 = Instant::now() + Duration::from_millis(200);
     let mut sockets = Vec::with_capacity(clients);
     let mut readers = Vec::with_capacity(clients);
+    let done = Arc::new(AtomicBool::new(false));
     for (i, conn) in conns.into_iter().enumerate() {
         let channel_index = i / members;
         let member_index = i % members;
@@ -142,6 +145,7 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
             channel_index,
             member_index,
             crypto.clone(),
+            Arc::clone(&done),
         )));
         sockets.push(conn.socket);
     }
@@ -183,6 +187,7 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
     for s in schedulers {
         s.await??;
     }
+    done.store(true, Ordering::Relaxed);
     let burst = match burst {
         Some(b) => Some(b.await??),
         None => None,
@@ -524,15 +529,26 @@ async fn receive(
     channel_index: usize,
     member_index: usize,
     crypto: Option<Arc<Crypto>>,
+    done: Arc<AtomicBool>,
 ) -> Received {
     let mut out = Received {
         samples: Vec::new(),
         undecryptable: 0,
     };
+    let mut last = Instant::now();
     loop {
-        let Ok(Some(event)) = tokio::time::timeout(GRACE, events.recv()).await else {
-            break;
+        let event = match tokio::time::timeout(Duration::from_millis(100), events.recv()).await {
+            Ok(Some(event)) => event,
+            Ok(None) => break,
+            Err(_) => {
+                let quiet = last.elapsed();
+                if quiet > GRACE || (done.load(Ordering::Relaxed) && quiet > SETTLE) {
+                    break;
+                }
+                continue;
+            }
         };
+        last = Instant::now();
         if event.name != "new_message" {
             continue;
         }

@@ -96,6 +96,10 @@ pub struct Sizes {
     pub history_total_rows: i64,
     pub history_pages: usize,
     pub history_write_rate: u32,
+    /// Longest any one scenario may run before it is called failed.
+    pub timeout_s: u64,
+    /// Start-ups timed (the median is reported).
+    pub startup_runs: usize,
 }
 
 impl Scale {
@@ -126,6 +130,8 @@ impl Scale {
                 history_total_rows: 5_000,
                 history_pages: 50,
                 history_write_rate: 20,
+                timeout_s: 300,
+                startup_runs: 2,
             },
             Self::Full => Sizes {
                 idle_connections: 50_000,
@@ -139,7 +145,7 @@ impl Scale {
                 fanout_messages: 300,
                 fanout_big_senders: 10,
                 fanout_big_receivers: 10_000,
-                fanout_big_messages: 20,
+                fanout_big_messages: 10,
                 latency_rooms: 100,
                 latency_channels_per_room: 10,
                 latency_members: 10,
@@ -152,6 +158,8 @@ impl Scale {
                 history_total_rows: 5_000_000,
                 history_pages: 2_000,
                 history_write_rate: 200,
+                timeout_s: 480,
+                startup_runs: 5,
             },
         }
     }
@@ -324,9 +332,6 @@ impl Ctx<'_> {
     }
 }
 
-/// Longest any one scenario may run before it is called failed.
-const SCENARIO_TIMEOUT: Duration = Duration::from_secs(900);
-
 /// Runs `scenarios` on a fresh `kind` server in `dir`.
 pub async fn run_target(
     toolchain: &Toolchain,
@@ -374,11 +379,10 @@ pub async fn run_target(
         let result = match started {
             Err(e) => Err(e),
             Ok(_) => {
-                match tokio::time::timeout(SCENARIO_TIMEOUT, run_one(scenario, &mut ctx)).await {
+                let limit = Duration::from_secs(sizes.timeout_s);
+                match tokio::time::timeout(limit, run_one(scenario, &mut ctx)).await {
                     Ok(r) => r,
-                    Err(_) => Err(anyhow::anyhow!(
-                        "did not finish within {SCENARIO_TIMEOUT:?}"
-                    )),
+                    Err(_) => Err(anyhow::anyhow!("did not finish within {limit:?}")),
                 }
             }
         };

@@ -9,9 +9,6 @@ use securechat_client::SocketOptions;
 
 use super::{Better, Ctx, Report};
 
-/// Start-ups timed; the median is reported.
-const RUNS: usize = 5;
-
 pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
     let mut report = Report::default();
     let (size, what) = ctx.target.install_size()?;
@@ -23,8 +20,9 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
     );
     report.note(format!("install size counts {what}"));
     let token = ctx.accounts[0].token.clone();
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
+    let runs = ctx.sizes.startup_runs;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
         ctx.target.stop().await?;
         let started = Instant::now();
         ctx.target.start().await?;
@@ -61,7 +59,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         );
     }
     report.note(format!(
-        "median of {RUNS} start-ups, each spawn → first authenticated socket"
+        "median of {runs} start-ups, each spawn → first authenticated socket"
     ));
     Ok(report)
 }
