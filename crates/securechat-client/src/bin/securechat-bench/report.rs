@@ -116,7 +116,7 @@ fn markdown(results: &Results, chart: &str) -> String {
          headline figures: above 1 means Securechat is better (more per second, or less time \
          and memory). Each scenario runs on a freshly started server process; \"server\" and \
          \"generator\" give the CPU (average cores busy) and memory of the server (with its \
-         worker processes) and of the load generator during the scenario.\n"
+         worker processes) and of the load generator during the scenario's measured phase (set-up excluded where the scenario has one).\n"
     );
     let _ = writeln!(out, "![Latency percentiles]({chart})\n");
     for scenario in ScenarioKind::ALL {

@@ -75,6 +75,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         })
     };
 
+    let meter = ctx.meter();
     let client = world::client(&base, &ctx.http, &accounts[0])?;
     let span = (high - low).max(1);
     let deep_limit = low + span / 10;
@@ -126,6 +127,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         deep.add(d)?;
     }
     let reading = started.elapsed();
+    let usage = meter.stop();
     stop.store(true, Ordering::Relaxed);
     writer.await??;
     conn.socket.close().await;

@@ -199,7 +199,7 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
         samples.extend(got.samples);
         undecryptable += got.undecryptable;
     }
-    let (server, _) = meter.stop();
+    let (server, generator) = meter.stop();
     world::close_all(sockets).await;
 
     let sent = sent.load(Ordering::Relaxed);
@@ -215,7 +215,10 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
         bail!("{} deliveries arrived, {expected} expected", samples.len());
     }
     let warm_up = (seconds * WARM_UP_SHARE * 1e6) as u64;
-    let mut report = Report::default();
+    let mut report = Report {
+        usage: Some((server, generator)),
+        ..Report::default()
+    };
     let mut all = Histogram::<u64>::new(3)?;
     let mut quiet = Histogram::<u64>::new(3)?;
     let mut loud = Histogram::<u64>::new(3)?;

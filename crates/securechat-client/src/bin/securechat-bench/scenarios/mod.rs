@@ -231,6 +231,9 @@ impl Outcome {
 pub struct Report {
     pub metrics: Vec<Metric>,
     pub notes: Vec<String>,
+    /// (server, generator) usage measured by the scenario itself, when it
+    /// restarts the server or has a set-up phase not worth counting.
+    pub usage: Option<(Usage, Usage)>,
 }
 
 impl Report {
@@ -392,8 +395,8 @@ pub async fn run_target(
                 scenario,
                 target: kind,
                 metrics: report.metrics,
-                server,
-                generator,
+                server: report.usage.map_or(server, |u| u.0),
+                generator: report.usage.map_or(generator, |u| u.1),
                 notes: report.notes,
                 error: None,
             },

@@ -46,6 +46,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         sockets.push(conn.socket);
         drains.push(drain(conn.events));
     }
+    let meter = ctx.meter();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(sizes.throughput_seconds)).await;
     stop.store(true, Ordering::Relaxed);
@@ -57,6 +58,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         latency.add(h)?;
     }
     let elapsed = started.elapsed();
+    report.usage = Some(meter.stop());
     let stored = db::count_messages(&ctx.target.database_url(), &channels).await? - before;
     if u64::try_from(stored).ok() != Some(acks) {
         bail!("{acks} messages were acked but {stored} rows were stored");
