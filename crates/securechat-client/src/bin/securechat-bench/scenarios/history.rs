@@ -133,7 +133,10 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
     conn.socket.close().await;
     drainer.abort();
 
-    let mut report = Report::default();
+    let mut report = Report {
+        usage: Some(usage),
+        ..Report::default()
+    };
     report.headline(
         "page p50",
         ms(all.value_at_quantile(0.5)),
