@@ -62,13 +62,20 @@ impl RoomAccess {
         user: &AuthUser,
         channel_id: i64,
     ) -> Result<(Self, ChannelRow), Error> {
-        let channel = store::channel(db, channel_id)
+        let (channel, room, role) = store::channel_access(db, channel_id, user.id)
             .await?
             .ok_or_else(channel_not_found)?;
-        let access = Self::load(db, user, channel.room_id)
-            .await
-            .map_err(|_| channel_not_found())?;
-        Ok((access, channel))
+        let access = Self {
+            room,
+            role,
+            site_admin: user.is_admin,
+            user_id: user.id,
+        };
+        if access.visible() {
+            Ok((access, channel))
+        } else {
+            Err(channel_not_found())
+        }
     }
 
     fn visible(&self) -> bool {

@@ -163,6 +163,52 @@ macro_rules! select_channels {
     };
 }
 
+/// A channel, its room and the user's role there, in one query (every
+/// message sent is checked this way).
+pub async fn channel_access(
+    db: &Db,
+    channel_id: i64,
+    user_id: i64,
+) -> Result<Option<(ChannelRow, RoomRow, Option<Role>)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Found {
+        #[sqlx(flatten)]
+        channel: ChannelRow,
+        room_kind: String,
+        room_name: String,
+        room_description: String,
+        room_is_private: bool,
+        room_created_at: i64,
+        role: Option<String>,
+    }
+    let found: Option<Found> = with_db!(db, read, |pool| {
+        sqlx::query_as::<_, Found>(
+            "SELECT c.id, c.room_id, c.name, c.topic, c.is_encrypted, c.key_version, \
+             c.pending_version, c.created_at, r.kind AS room_kind, r.name AS room_name, \
+             r.description AS room_description, r.is_private AS room_is_private, \
+             r.created_at AS room_created_at, m.role \
+             FROM channels c JOIN rooms r ON r.id = c.room_id \
+             LEFT JOIN room_members m ON m.room_id = c.room_id AND m.user_id = $2 \
+             WHERE c.id = $1",
+        )
+        .bind(channel_id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await
+    })?;
+    Ok(found.map(|f| {
+        let room = RoomRow {
+            id: f.channel.room_id,
+            kind: f.room_kind,
+            name: f.room_name,
+            description: f.room_description,
+            is_private: f.room_is_private,
+            created_at: f.room_created_at,
+        };
+        (f.channel, room, f.role.as_deref().and_then(Role::parse))
+    }))
+}
+
 /// A room by id.
 pub async fn room(db: &Db, id: i64) -> Result<Option<RoomRow>, sqlx::Error> {
     with_db!(db, read, |pool| {

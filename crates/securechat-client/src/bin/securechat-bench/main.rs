@@ -83,15 +83,15 @@ fn main() -> Result<()> {
     let args = Args::parse();
     // Tens of thousands of sockets: lift the open-file limit for this
     // process and the servers it starts (they inherit it).
-    raise_open_files();
+    let open_files = raise_open_files();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run(args))
+    runtime.block_on(run(args, open_files))
 }
 
-async fn run(args: Args) -> Result<()> {
+async fn run(args: Args, open_files: u64) -> Result<()> {
     // Absolute: the peers run in their own directories.
     let absolute = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
     let toolchain = Toolchain {
@@ -107,7 +107,7 @@ async fn run(args: Args) -> Result<()> {
         .scenarios
         .clone()
         .unwrap_or_else(|| ScenarioKind::ALL.to_vec());
-    let sizes = args.scale.sizes();
+    let sizes = args.scale.sizes().fit_open_files(open_files);
     let started = Instant::now();
     let mut outcomes: Vec<Outcome> = Vec::new();
     for &kind in &args.targets {
@@ -155,11 +155,22 @@ async fn run(args: Args) -> Result<()> {
     }
 }
 
-fn raise_open_files() {
+/// Raises the open-file limit as far as allowed; returns the soft limit.
+fn raise_open_files() -> u64 {
     const WANTED: u64 = 1 << 20;
     let (_, hard) = rlimit::Resource::NOFILE.get().unwrap_or((1024, 1024));
-    // Root may raise the hard limit too; anyone may raise the soft one to it.
+    // With CAP_SYS_RESOURCE the hard limit rises too; anyone may raise the
+    // soft one to the hard one.
     if rlimit::Resource::NOFILE.set(WANTED, WANTED).is_err() {
         let _ = rlimit::Resource::NOFILE.set(hard, hard);
     }
+    let (soft, _) = rlimit::Resource::NOFILE.get().unwrap_or((hard, hard));
+    if soft < WANTED {
+        eprintln!(
+            "note: open files are limited to {soft} per process here (no CAP_SYS_RESOURCE): \
+             the idle scenario holds at most {} connections",
+            scenarios::max_connections(soft)
+        );
+    }
+    soft
 }

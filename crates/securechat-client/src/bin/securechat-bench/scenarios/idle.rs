@@ -9,6 +9,10 @@ use super::{Better, Ctx, Report, Slice, drain};
 use crate::procstat::sample;
 use crate::world;
 
+fn open_files() -> u64 {
+    rlimit::Resource::NOFILE.get().map_or(0, |(soft, _)| soft)
+}
+
 pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
     let mut report = Report::default();
     let n = ctx.sizes.idle_connections;
@@ -63,8 +67,11 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         report.figure("generator memory per connection", per, "KiB", Better::Lower);
     }
     report.note(format!(
-        "{n} sockets of {} accounts, each joined to one channel; all {alive} still connected after 3 s",
-        accounts.len()
+        "{n} sockets of {} accounts, each joined to one channel; all {alive} still connected after 3 s \
+         (at most {} here: the machine limits open files per process to {})",
+        accounts.len(),
+        super::max_connections(open_files()),
+        open_files()
     ));
     world::close_all(sockets).await;
     for d in drains {

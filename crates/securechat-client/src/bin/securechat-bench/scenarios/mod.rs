@@ -102,6 +102,21 @@ pub struct Sizes {
     pub startup_runs: usize,
 }
 
+/// Connections one process can hold under an open-file limit of `limit`
+/// (the rest is room for the database, logs and listeners).
+pub fn max_connections(limit: u64) -> usize {
+    usize::try_from(limit.saturating_sub(1_000)).unwrap_or(usize::MAX)
+}
+
+impl Sizes {
+    /// Caps the idle scenario at what both processes can open; the report
+    /// says so in the scenario's note.
+    pub fn fit_open_files(mut self, limit: u64) -> Self {
+        self.idle_connections = self.idle_connections.min(max_connections(limit));
+        self
+    }
+}
+
 impl Scale {
     pub fn sizes(self) -> Sizes {
         match self {
