@@ -5,7 +5,8 @@
 //! runtime would stall every connection on that worker, and running an
 //! unbounded number at once would let a login burst exhaust memory and starve
 //! message delivery. So hashes run on `spawn_blocking` behind a semaphore with
-//! one permit per core.
+//! one permit per core but one: a login burst queues for the hashing cores
+//! while the last core keeps delivering messages.
 
 use std::sync::Arc;
 
@@ -36,10 +37,10 @@ impl Hasher {
         })
     }
 
-    /// One permit per available core.
+    /// One permit per available core but one (at least one).
     pub fn for_this_machine() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self::new(cores)
+        Self::new(cores.saturating_sub(1))
     }
 
     /// Hashes `password` into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).

@@ -103,6 +103,7 @@ async fn run(args: Args, open_files: u64) -> Result<()> {
     toolchain.check(&args.targets)?;
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("cannot create {}", args.out_dir.display()))?;
+    let out_dir = absolute(&args.out_dir);
     let scenarios = args
         .scenarios
         .clone()
@@ -112,7 +113,7 @@ async fn run(args: Args, open_files: u64) -> Result<()> {
     let mut outcomes: Vec<Outcome> = Vec::new();
     for &kind in &args.targets {
         eprintln!("== {} ==", kind.label());
-        let dir = args.out_dir.join("run").join(kind.slug());
+        let dir = out_dir.join("run").join(kind.slug());
         let found = scenarios::run_target(&toolchain, kind, &dir, &scenarios, &sizes).await;
         for outcome in &found {
             eprintln!("{}", outcome.summary());
