@@ -11,6 +11,10 @@ if not port.isdigit() or not 1 <= int(port) <= 65535:
 bind = f"127.0.0.1:{port}"
 worker_class = "eventlet"
 workers = 1
+# gunicorn's default (1,000 concurrent connections per worker) would cap the
+# peer far below what the benchmark holds; a team running the seed at scale
+# raises it too.
+worker_connections = 100_000
 # No per-request logging; warnings and errors only.
 accesslog = None
 loglevel = "warning"
