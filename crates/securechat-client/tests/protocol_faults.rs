@@ -197,3 +197,43 @@ async fn a_handshake_out_of_order_is_a_protocol_error() {
         Err(Error::Protocol(PacketError::Unexpected(_)))
     ));
 }
+
+#[tokio::test]
+async fn events_that_overtake_the_connect_answer_are_delivered_first_in_order() {
+    let url = fake(async |mut ws| {
+        send(
+            &mut ws,
+            r#"0{"sid":"fake","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100000}"#,
+        )
+        .await;
+        assert_eq!(receive(&mut ws).await, "40");
+        // A broadcast to a room the socket was just put in, before the answer.
+        send(&mut ws, r#"42["presence",{"user_id":2,"online":true}]"#).await;
+        send(&mut ws, r#"42["new_message",{"id":7}]"#).await;
+        send(&mut ws, r#"40{"sid":"socket-1"}"#).await;
+        send(&mut ws, r#"42["new_message",{"id":8}]"#).await;
+        hold(ws).await;
+    })
+    .await;
+    let (socket, mut events) = connect(&url).await;
+    assert_eq!(socket.id(), Some("socket-1"));
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let event = tokio::time::timeout(WAIT, events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        seen.push((event.name.clone(), event.data().clone()));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "presence".to_owned(),
+                serde_json::json!({"user_id": 2, "online": true})
+            ),
+            ("new_message".to_owned(), serde_json::json!({"id": 7})),
+            ("new_message".to_owned(), serde_json::json!({"id": 8})),
+        ]
+    );
+}

@@ -27,7 +27,14 @@ pub(crate) struct Handshake {
     pub open: OpenInfo,
     /// The Socket.IO socket id from the server's `CONNECT`.
     pub socket_id: Option<String>,
+    /// Socket.IO packets that arrived before the `CONNECT` answer (a server
+    /// may put the socket in its rooms first, so a broadcast can overtake
+    /// the answer); delivered first, in order, as the official client does.
+    pub early: Vec<String>,
 }
+
+/// Packets kept while waiting for the `CONNECT` answer; more is an error.
+const MAX_EARLY: usize = 1024;
 
 /// Connects and completes the handshakes within `options.connect_timeout`.
 pub(crate) async fn handshake(options: &SocketOptions) -> Result<Handshake> {
@@ -67,6 +74,7 @@ async fn run(options: &SocketOptions) -> Result<Handshake> {
     packet::write_connect(&mut frame, options.auth.as_ref())?;
     ws.send(Message::text(frame_text(frame)?)).await?;
 
+    let mut early = Vec::new();
     loop {
         let text = next_text(&mut ws).await?;
         match engine::decode(&text)? {
@@ -93,15 +101,18 @@ async fn run(options: &SocketOptions) -> Result<Handshake> {
                         ws,
                         open,
                         socket_id,
+                        early,
                     });
                 }
                 Packet::ConnectError { message, data, .. } => {
                     return Err(Error::ConnectRefused { message, data });
                 }
+                _ if early.len() < MAX_EARLY => early.push(data.to_owned()),
                 _ => {
-                    return Err(
-                        PacketError::Unexpected("a packet before CONNECT was answered").into(),
-                    );
+                    return Err(PacketError::Unexpected(
+                        "more than 1024 packets before CONNECT was answered",
+                    )
+                    .into());
                 }
             },
         }

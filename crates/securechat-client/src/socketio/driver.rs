@@ -45,6 +45,8 @@ pub(crate) struct Driver {
     pub events: mpsc::Sender<Event>,
     /// `pingInterval + pingTimeout`.
     pub heartbeat: Duration,
+    /// Packets that overtook the `CONNECT` answer, handled first.
+    pub early: Vec<String>,
 }
 
 impl Driver {
@@ -62,6 +64,11 @@ impl Driver {
     }
 
     async fn serve(&mut self) -> DisconnectReason {
+        for data in std::mem::take(&mut self.early) {
+            if let Some(reason) = self.on_packet(&data).await {
+                return reason;
+            }
+        }
         let deadline = tokio::time::sleep(self.heartbeat);
         tokio::pin!(deadline);
         loop {

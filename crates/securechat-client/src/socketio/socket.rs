@@ -46,6 +46,7 @@ impl Socket {
             ws,
             open,
             socket_id,
+            early,
         } = connect::handshake(&options).await?;
         let (state, state_rx) = watch::channel(None);
         let shared = Arc::new(Shared::new(socket_id, open.sid, open.max_payload, state));
@@ -57,6 +58,7 @@ impl Socket {
             commands: commands_rx,
             events,
             heartbeat: Duration::from_millis(open.ping_interval.saturating_add(open.ping_timeout)),
+            early,
         };
         tokio::spawn(driver.run());
         Ok((
