@@ -2,6 +2,7 @@
 // Only test files import this module.
 
 import { vi } from 'vitest';
+import type { Message } from './api/messages.ts';
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -36,4 +37,23 @@ export function fakeApi(routes: Record<string, Answer[]>) {
 /** The requests a `fakeApi` mock received, as "METHOD /path" strings. */
 export function requestsMade(mock: ReturnType<typeof fakeApi>): string[] {
   return mock.mock.calls.map(([input, init]) => `${init?.method ?? 'GET'} ${String(input)}`);
+}
+
+/** A plaintext message as the API sends it, with `extra` fields replaced. */
+export function message(id: number, extra: Partial<Message> = {}): Message {
+  return {
+    id,
+    channel_id: 1,
+    sender_id: 2,
+    sender_username: 'alice',
+    content: `m${id}`,
+    envelope: null,
+    key_version: null,
+    client_msg_id: `c${id}`,
+    reply_to: null,
+    created_at: '2026-01-01T10:00:00Z',
+    edited_at: null,
+    deleted: false,
+    ...extra,
+  };
 }

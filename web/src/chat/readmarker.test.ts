@@ -1,24 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../api/messages.ts';
+import { message } from '../test-support.ts';
 import { firstUnreadId } from './readmarker.ts';
 
 const ME = 7;
 
 function msg(id: number, sender: number, deleted = false): Message {
-  return {
-    id,
-    channel_id: 1,
+  return message(id, {
     sender_id: sender,
     sender_username: sender === ME ? 'me' : 'other',
     content: deleted ? null : `m${id}`,
-    envelope: null,
-    key_version: null,
-    client_msg_id: `c${id}`,
-    reply_to: null,
-    created_at: '2026-01-01T10:00:00Z',
-    edited_at: null,
     deleted,
-  };
+  });
 }
 
 describe('firstUnreadId', () => {

@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../api/messages.ts';
+import { message } from '../test-support.ts';
 import { resolveReply, snippet, SNIPPET_MAX } from './replies.ts';
 
 function msg(id: number, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    channel_id: 1,
-    sender_id: 2,
-    sender_username: 'bob',
-    content: `m${id}`,
-    envelope: null,
-    key_version: null,
-    client_msg_id: `c${id}`,
-    reply_to: null,
-    created_at: '2026-01-01T10:00:00Z',
-    edited_at: null,
-    deleted: false,
-    ...extra,
-  };
+  return message(id, { sender_username: 'bob', ...extra });
 }
 
 const plain = (m: Message) => m.content;

@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../api/messages.ts';
+import { message as msg } from '../test-support.ts';
 import { addMessages, addOlder, EMPTY_TIMELINE, firstId, lastId, markDeleted, mergeMessages } from './timeline.ts';
 
-function msg(id: number, extra: Partial<Message> = {}): Message {
-  return {
-    id,
-    channel_id: 1,
-    sender_id: 2,
-    sender_username: 'alice',
-    content: `m${id}`,
-    envelope: null,
-    key_version: null,
-    client_msg_id: `c${id}`,
-    reply_to: null,
-    created_at: '2026-01-01T10:00:00Z',
-    edited_at: null,
-    deleted: false,
-    ...extra,
-  };
-}
 
 describe('mergeMessages', () => {
   it('sorts by id and drops duplicates', () => {

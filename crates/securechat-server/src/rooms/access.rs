@@ -43,17 +43,18 @@ impl RoomAccess {
     pub async fn load(db: &Db, user: &AuthUser, room_id: i64) -> Result<Self, Error> {
         let room = store::room(db, room_id).await?.ok_or_else(room_not_found)?;
         let role = store::role_of(db, room_id, user.id).await?;
+        Self::visible_to(user, room, role).ok_or_else(room_not_found)
+    }
+
+    /// The access `user` has with `role` in `room`, if the room is visible to them.
+    fn visible_to(user: &AuthUser, room: RoomRow, role: Option<Role>) -> Option<Self> {
         let access = Self {
             room,
             role,
             site_admin: user.is_admin,
             user_id: user.id,
         };
-        if access.visible() {
-            Ok(access)
-        } else {
-            Err(room_not_found())
-        }
+        access.visible().then_some(access)
     }
 
     /// Loads the room of `channel_id`; 404 (as a channel) if invisible.
@@ -65,17 +66,8 @@ impl RoomAccess {
         let (channel, room, role) = store::channel_access(db, channel_id, user.id)
             .await?
             .ok_or_else(channel_not_found)?;
-        let access = Self {
-            room,
-            role,
-            site_admin: user.is_admin,
-            user_id: user.id,
-        };
-        if access.visible() {
-            Ok((access, channel))
-        } else {
-            Err(channel_not_found())
-        }
+        let access = Self::visible_to(user, room, role).ok_or_else(channel_not_found)?;
+        Ok((access, channel))
     }
 
     fn visible(&self) -> bool {
