@@ -487,8 +487,7 @@ async fn presence_follows_first_and_last_socket() {
     assert_eq!(online, json!({"user_id": bob_id, "online": true}));
     let (b2, _) = connect(&server, &bob).await;
     b1.close().await;
-    // Bob still has a socket: no "offline". (A second "online" may come
-    // when alice's on-connect snapshot ran after bob came online.)
+    // Bob still has a socket: no "offline".
     let quiet = tokio::time::timeout(Duration::from_millis(300), async {
         loop {
             let event = a_events.recv().await.expect("connection ended");
@@ -518,8 +517,9 @@ async fn a_new_socket_learns_who_is_already_online() {
     let bob_id = me["user"]["id"].as_i64().unwrap();
     let (_b, _) = connect(&server, &bob).await;
     let (_a, mut a_events) = connect(&server, &alice).await;
-    let online = next_event(&mut a_events, "presence").await;
-    assert_eq!(online, json!({"user_id": bob_id, "online": true}));
+    // One snapshot, not one event per person; charlie (offline) is not in it.
+    let snapshot = next_event(&mut a_events, "presence_snapshot").await;
+    assert_eq!(snapshot, json!({"online": [bob_id]}));
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ import { channelPath, navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
 import { callAttention } from './attention.ts';
 import { Outbox, type PendingMessage } from './outbox.ts';
+import { withSnapshot, type Presence } from './presence.ts';
 import { withLoaded, withReactionEvent, type ReactionEvent, type ReactionsByMessage } from './reactions.ts';
 import { firstUnreadId } from './readmarker.ts';
 import { mentions } from './text.ts';
@@ -42,7 +43,7 @@ export const timelines = signal<Readonly<Record<number, Timeline>>>({});
 export const pending = signal<readonly PendingMessage[]>([]);
 export const typists = signal<Readonly<Record<number, Readonly<Record<number, Typist>>>>>({});
 /** Presence seen since this page connected: true online, false offline, absent unknown. */
-export const presence = signal<Readonly<Record<number, boolean>>>({});
+export const presence = signal<Presence>({});
 export const activeChannelId = signal<number | null>(null);
 /** A one-off message for the chat screen ("You were removed from Lobby."). */
 export const chatNotice = signal<string | null>(null);
@@ -200,6 +201,9 @@ export function start(user: User): void {
   });
   s.on('presence', (e: { user_id: number; online: boolean }) => {
     presence.value = { ...presence.value, [e.user_id]: e.online };
+  });
+  s.on('presence_snapshot', (e: { online: number[] }) => {
+    presence.value = withSnapshot(presence.value, e.online, user.id);
   });
   s.on('member_joined', (e: { room_id: number; user_id: number }) => {
     if (e.user_id === user.id) void refreshRooms().then(joinAll);

@@ -95,8 +95,10 @@ pub async fn on_connect<A: Adapter>(
 }
 
 /// Gives a new socket the presence of everyone it shares a room with who is
-/// already online (on any node), as the same `presence` events it would
-/// have seen had it been connected when they came.
+/// online (on any node): one `presence_snapshot {online: [user ids]}`, after
+/// which `presence` events keep it current. One event rather than one per
+/// person keeps the socket's outgoing queue short (its memory is held for
+/// the life of the connection) and the handshake cheap.
 async fn tell_who_is_online<A: Adapter>(
     socket: &SocketRef<A>,
     state: &AppState,
@@ -113,12 +115,9 @@ async fn tell_who_is_online<A: Adapter>(
     let online = realtime.online_among(&peers).await;
     let mut online: Vec<i64> = online.into_iter().filter(|&id| id != user_id).collect();
     online.sort_unstable();
-    for peer in online {
-        let payload = serde_json::json!({"user_id": peer, "online": true});
-        if let Err(e) = socket.emit("presence", &payload) {
-            tracing::warn!(error = %e, "presence snapshot failed");
-            return;
-        }
+    let payload = serde_json::json!({ "online": online });
+    if let Err(e) = socket.emit("presence_snapshot", &payload) {
+        tracing::warn!(error = %e, "presence snapshot failed");
     }
 }
 

@@ -51,6 +51,10 @@ pub mod sessions;
 
 /// Largest Socket.IO packet accepted (a 64 KiB envelope plus framing).
 const MAX_PAYLOAD: u64 = 96 * 1024;
+/// Initial read buffer of each WebSocket (socketioxide's default is 4 KiB).
+/// Chat frames are mostly far smaller; a larger frame grows the buffer as
+/// needed, so this only trims the memory every idle connection holds.
+const WS_READ_BUFFER: usize = 1024;
 /// Typing notices from one user in one channel are forwarded at most this often.
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -221,12 +225,46 @@ pub enum RealtimeLayer {
 impl RealtimeLayer {
     /// Serves `/socket.io/` on `router`.
     pub fn apply(self, router: axum::Router<AppState>) -> axum::Router<AppState> {
-        match self {
+        let router = match self {
             Self::Local(layer) => router.layer(layer),
             Self::Redis(layer) => router.layer(layer),
-        }
+        };
+        router.layer(axum::middleware::map_request(detach_handshake))
     }
 }
+
+/// Copies a Socket.IO request's URI and header values into allocations of
+/// their own.
+///
+/// Hyper parses them as slices of the connection's read buffer (8–16 KiB),
+/// and socketioxide keeps the handshake's request parts for the life of the
+/// socket, so without this every WebSocket would pin that whole buffer: it
+/// was the largest share of the memory held per idle connection.
+async fn detach_handshake(mut req: axum::extract::Request) -> axum::extract::Request {
+    if !req.uri().path().starts_with(SOCKET_IO_PATH) {
+        return req;
+    }
+    let headers = req.headers();
+    let mut copied = axum::http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if let Ok(mut fresh) = axum::http::HeaderValue::from_bytes(value.as_bytes()) {
+            fresh.set_sensitive(value.is_sensitive());
+            copied.append(name.clone(), fresh);
+        }
+    }
+    *req.headers_mut() = copied;
+    if let Ok(uri) = axum::http::Uri::try_from(req.uri().to_string()) {
+        // The router keeps a clone of the URI as it arrived, sharing the buffer too.
+        if let Some(original) = req.extensions_mut().get_mut::<axum::extract::OriginalUri>() {
+            original.0 = uri.clone();
+        }
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+/// Where socketioxide serves Socket.IO (its default).
+const SOCKET_IO_PATH: &str = "/socket.io/";
 
 /// Builds the standalone Socket.IO layer and starts the bridge from room
 /// events to sockets.
@@ -272,6 +310,7 @@ pub async fn cluster_layer(
 fn builder(state: &AppState, realtime: &Realtime) -> socketioxide::SocketIoBuilder<LocalAdapter> {
     SocketIo::builder()
         .max_payload(MAX_PAYLOAD)
+        .ws_read_buffer_size(WS_READ_BUFFER)
         .with_state(state.clone())
         .with_state(realtime.clone())
 }
@@ -280,4 +319,53 @@ fn builder(state: &AppState, realtime: &Realtime) -> socketioxide::SocketIoBuild
 fn start<A: Adapter>(io: SocketIo<A>, state: &AppState, realtime: Realtime) {
     tokio::spawn(sessions::sweep(io.clone(), state.clone()));
     tokio::spawn(bridge::run(io, state.clone(), realtime));
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::extract::{OriginalUri, Request};
+    use axum::http::{HeaderValue, Uri};
+    use bytes::Bytes;
+
+    use super::detach_handshake;
+
+    /// A request whose URI and header values are slices of `buffer`, as
+    /// hyper builds them.
+    fn parsed_from(buffer: &Bytes, path: &str) -> Request {
+        let uri = Uri::from_maybe_shared(buffer.slice(0..path.len())).unwrap();
+        let cookie = HeaderValue::from_maybe_shared(buffer.slice(path.len()..)).unwrap();
+        let mut req = Request::builder()
+            .uri(uri.clone())
+            .body(Body::empty())
+            .unwrap();
+        req.headers_mut().insert("cookie", cookie);
+        req.extensions_mut().insert(OriginalUri(uri));
+        req
+    }
+
+    fn inside(buffer: &Bytes, bytes: &[u8]) -> bool {
+        buffer.as_ptr_range().contains(&bytes.as_ptr())
+    }
+
+    #[tokio::test]
+    async fn socket_io_requests_stop_sharing_the_read_buffer() {
+        let path = "/socket.io/?EIO=4&transport=websocket";
+        let buffer = Bytes::from(format!("{path}session=abc"));
+        let req = detach_handshake(parsed_from(&buffer, path)).await;
+        assert_eq!(req.uri(), path);
+        assert_eq!(req.headers()["cookie"], "session=abc");
+        assert!(!inside(&buffer, req.uri().path().as_bytes()));
+        assert!(!inside(&buffer, req.headers()["cookie"].as_bytes()));
+        let original = req.extensions().get::<OriginalUri>().unwrap();
+        assert!(!inside(&buffer, original.0.path().as_bytes()));
+    }
+
+    #[tokio::test]
+    async fn other_requests_are_left_alone() {
+        let path = "/api/rooms";
+        let buffer = Bytes::from(format!("{path}session=abc"));
+        let req = detach_handshake(parsed_from(&buffer, path)).await;
+        assert!(inside(&buffer, req.headers()["cookie"].as_bytes()));
+    }
 }

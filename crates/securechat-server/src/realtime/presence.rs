@@ -1,6 +1,7 @@
 //! Presence: `presence {user_id, online}` to everyone who shares a room
 //! with the user, when their first socket opens and their last closes — on
-//! any node. In a cluster, the heartbeat keeps this node alive in Redis and
+//! any node. A new socket first gets a `presence_snapshot` (see
+//! [`super::connect`]). In a cluster, the heartbeat keeps this node alive in Redis and
 //! takes the users of a node that stopped without closing its sockets
 //! (crash, SIGKILL, lost network) offline once its liveness expires.
 
