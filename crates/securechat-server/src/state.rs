@@ -8,6 +8,7 @@ use crate::auth::password::Hasher;
 use crate::auth::token::Keys;
 use crate::config::{SendRate, ServeConfig};
 use crate::files::Files;
+use crate::messages::plaintext::PlaintextChannels;
 use crate::messages::writer::MessageWriter;
 use crate::notify::Notifier;
 use crate::rooms::events::RoomEvents;
@@ -33,6 +34,8 @@ pub struct Inner {
     pub send_rate: SendRate,
     /// Group commit for new messages.
     pub writer: MessageWriter,
+    /// Channels seen to be plaintext (their sends skip a query).
+    pub plaintext: PlaintextChannels,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -65,6 +68,7 @@ impl AppState {
             notify: Notifier::default(),
             files,
             send_rate: config.send_rate,
+            plaintext: PlaintextChannels::default(),
         })))
     }
 }

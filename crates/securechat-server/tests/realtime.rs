@@ -269,8 +269,21 @@ async fn kicked_member_stops_receiving_at_once() {
             (rejoin["success"].as_bool(), rejoin["code"].as_str()),
             (Some(false), Some("channel_not_found"))
         );
+        // The channel is known plaintext by now (alice sent): this send
+        // takes the short way, where the insert itself checks membership.
         let sent = send(&c2, general, "still here?", "k-2").await;
-        assert_eq!(sent["success"], false);
+        assert_eq!(
+            (sent["success"].as_bool(), sent["code"].as_str()),
+            (Some(false), Some("channel_not_found")),
+            "{backend:?}"
+        );
+        let stored = db_count(
+            &server,
+            "SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND client_msg_id = 'k-2'",
+            general,
+        )
+        .await;
+        assert_eq!(stored, 0, "{backend:?}");
     }
 }
 

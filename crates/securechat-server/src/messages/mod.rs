@@ -3,6 +3,8 @@
 //!
 //! - [`store`]: the SQL (messages, reactions, read markers).
 //! - [`http`]: `GET /api/channels/{id}/messages`, keyset-paginated.
+//! - [`plaintext`]: channels known to be plaintext, so their sends skip a
+//!   query (membership is then checked by the insert itself).
 //! - [`service`]: send, edit, delete, react, mark read — authorization and
 //!   validation, independent of the transport.
 //! - [`view`]: the JSON shape of a message.
@@ -10,6 +12,7 @@
 //!   task that commits whatever queued up during the previous commit.
 
 pub mod http;
+pub mod plaintext;
 pub mod service;
 pub mod store;
 pub mod view;

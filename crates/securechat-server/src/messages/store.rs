@@ -72,6 +72,9 @@ pub enum Stored {
     Existing(MessageRow),
     /// The file is already in another message.
     FileTaken,
+    /// The sender is not a member of the channel's room (any more), or the
+    /// channel is gone.
+    NotMember,
 }
 
 /// Stores a message through the group-commit writer, or returns the one
@@ -108,13 +111,30 @@ pub async fn insert(
         Inserted::New(id) => Ok(Stored::New(
             by_id(db, id).await?.ok_or(sqlx::Error::RowNotFound)?,
         )),
-        Inserted::Conflict => Ok(
+        Inserted::Missing => Ok(
             match by_client_id(db, new.sender_id, new.client_msg_id).await? {
                 Some(existing) => Stored::Existing(existing),
-                None => Stored::FileTaken,
+                None if new.file_id.is_some() && is_member(db, new).await? => Stored::FileTaken,
+                None => Stored::NotMember,
             },
         ),
     }
+}
+
+/// Whether the sender is a member of the channel's room, read on the
+/// writer so the answer matches the insert that just left their row out.
+async fn is_member(db: &Db, new: &NewMessage<'_>) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM channels c JOIN room_members m ON m.room_id = c.room_id \
+             WHERE c.id = $1 AND m.user_id = $2",
+        )
+        .bind(new.channel_id)
+        .bind(new.sender_id)
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0)
+    })
 }
 
 async fn by_client_id(

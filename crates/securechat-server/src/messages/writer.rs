@@ -34,8 +34,9 @@ pub enum Inserted {
     /// Stored under this id.
     New(i64),
     /// Not stored: a unique constraint holds (a retry of a stored
-    /// `client_msg_id`, or a file already in a message).
-    Conflict,
+    /// `client_msg_id`, or a file already in a message), or the sender is
+    /// not (or no longer) a member of the channel's room.
+    Missing,
 }
 
 /// A queued message, owned, with where to send the outcome.
@@ -115,7 +116,7 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
                 for job in batch.drain(..) {
                     let outcome = commit(&db, std::slice::from_ref(&job))
                         .await
-                        .map(|mut o| o.pop().unwrap_or(Inserted::Conflict));
+                        .map(|mut o| o.pop().unwrap_or(Inserted::Missing));
                     let _ = job.reply.send(outcome);
                 }
             }
@@ -133,17 +134,25 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
 mod sql {
     pub const SQLITE_TOUCH: &str = "UPDATE channels SET last_message_at = $1 \
          WHERE id IN (SELECT value FROM json_each($2))";
-    /// `WHERE true` keeps `ON CONFLICT` from being parsed as a join clause.
+    /// Rows whose sender is not a member of the channel's room are left
+    /// out: membership is checked in the same transaction that stores the
+    /// message, so a kick committed just before cannot be raced.
     pub const SQLITE_INSERT: &str = "INSERT INTO messages (channel_id, sender_id, content, \
          envelope, key_version, client_msg_id, reply_to, created_at, file_id) \
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-         value ->> 6, value ->> 7, value ->> 8 FROM json_each($1) WHERE true \
+         value ->> 6, value ->> 7, value ->> 8 FROM json_each($1) \
+         WHERE EXISTS (SELECT 1 FROM channels c JOIN room_members m ON m.room_id = c.room_id \
+         WHERE c.id = value ->> 0 AND m.user_id = value ->> 1) \
          ON CONFLICT DO NOTHING RETURNING id, sender_id, client_msg_id";
     pub const POSTGRES_TOUCH: &str = "UPDATE channels SET last_message_at = $1 WHERE id = ANY($2)";
     pub const POSTGRES_INSERT: &str = "INSERT INTO messages (channel_id, sender_id, content, \
          envelope, key_version, client_msg_id, reply_to, created_at, file_id) \
          SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], \
          $6::text[], $7::bigint[], $8::bigint[], $9::bigint[]) \
+         AS j (channel_id, sender_id, content, envelope, key_version, client_msg_id, reply_to, \
+         created_at, file_id) \
+         WHERE EXISTS (SELECT 1 FROM channels c JOIN room_members m ON m.room_id = c.room_id \
+         WHERE c.id = j.channel_id AND m.user_id = j.sender_id) \
          ON CONFLICT DO NOTHING RETURNING id, sender_id, client_msg_id";
 }
 
@@ -234,7 +243,8 @@ async fn commit_postgres(
 
 /// Pairs each job with its new id. `RETURNING` rows come in no promised
 /// order, so they are matched by (sender, client id), which is unique;
-/// a second job with the same pair in one batch was the conflict.
+/// a second job with the same pair in one batch was the conflict, and a
+/// job with no row was a conflict or a sender outside the room.
 fn match_ids(jobs: &[Job], rows: Returned) -> Vec<Inserted> {
     let mut ids: std::collections::HashMap<(i64, String), i64> = rows
         .into_iter()
@@ -243,7 +253,7 @@ fn match_ids(jobs: &[Job], rows: Returned) -> Vec<Inserted> {
     jobs.iter()
         .map(|job| {
             ids.remove(&(job.sender_id, job.client_msg_id.clone()))
-                .map_or(Inserted::Conflict, Inserted::New)
+                .map_or(Inserted::Missing, Inserted::New)
         })
         .collect()
 }
@@ -270,7 +280,8 @@ mod tests {
 
     /// Messages committed together keep their exact text (quotes,
     /// backslashes, newlines, non-ASCII: the rows travel as JSON), get
-    /// distinct ids, and a repeated client id in the same batch conflicts.
+    /// distinct ids; a repeated client id in the same batch conflicts, and
+    /// a sender outside the room stores nothing.
     #[tokio::test]
     async fn a_batch_stores_each_message_exactly_once() {
         let dir = tempfile::tempdir().unwrap();
@@ -308,7 +319,13 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 3);
-        assert_eq!(again.unwrap(), Inserted::Conflict);
+        assert_eq!(again.unwrap(), Inserted::Missing);
+        // Someone outside the room: the insert leaves the row out.
+        let outsider = crate::auth::admin::add_user(&db, "mallory", "password123", false)
+            .await
+            .unwrap();
+        let intruding = message(channel.id, outsider.id, "let me in", "x1");
+        assert_eq!(writer.insert(&intruding).await.unwrap(), Inserted::Missing);
         let crate::storage::Db::Sqlite { writer: pool, .. } = &db else {
             unreachable!()
         };
