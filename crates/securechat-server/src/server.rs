@@ -25,7 +25,7 @@ const JANITOR_INTERVAL: Duration = Duration::from_secs(600);
 /// Serves until a shutdown signal.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
-    let db = Db::connect(&config.settings.database_url).await?;
+    let db = Db::connect_for_server(&config.settings.database_url).await?;
     db.migrate().await?;
     // One crypto provider for the whole process (TLS listener, S3 client).
     let _ = rustls::crypto::ring::default_provider().install_default();

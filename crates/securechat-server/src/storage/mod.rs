@@ -8,7 +8,9 @@
 //!
 //! SQLite gets one writer connection (SQLite serializes writers anyway; a
 //! single connection turns lock contention into a queue) and a small pool of
-//! read-only connections, in WAL mode so readers never block the writer.
+//! read-only connections, in WAL mode so readers never block the writer;
+//! the server checkpoints the WAL from a connection of its own
+//! ([`checkpoint`]).
 //!
 //! Each domain module keeps its own SQL next to its handlers; this module only
 //! connects and migrates.
@@ -22,6 +24,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod checkpoint;
 mod time;
 
 pub use time::{now_ms, rfc3339};
@@ -32,6 +35,16 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 /// How long a SQLite connection waits for a lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Who copies SQLite's write-ahead log back into the database file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checkpoints {
+    /// The committing connection, when the log passes 1000 pages (SQLite's
+    /// default; right for short-lived commands).
+    OnCommit,
+    /// A background task ([`checkpoint`]).
+    Background,
+}
 
 /// A connected database. Cheap to clone (the pools are reference-counted).
 #[derive(Clone, Debug)]
@@ -81,6 +94,19 @@ impl Db {
     /// Connects to `url` (`sqlite:…` or `postgres://…`), creating a SQLite
     /// file and its directory if needed.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::open(url, Checkpoints::OnCommit).await
+    }
+
+    /// [`Db::connect`] for the long-running server: SQLite commits no
+    /// longer copy the WAL back into the database (an auto-checkpoint, with
+    /// its fsync of the main file, stalls every commit queued behind the
+    /// one that triggers it); a task on its own connection does that in
+    /// the background instead, without blocking the writer.
+    pub async fn connect_for_server(url: &str) -> anyhow::Result<Self> {
+        Self::open(url, Checkpoints::Background).await
+    }
+
+    async fn open(url: &str, checkpoints: Checkpoints) -> anyhow::Result<Self> {
         if url.starts_with("postgres") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -103,11 +129,23 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        let writer_options = match checkpoints {
+            Checkpoints::OnCommit => options.clone(),
+            Checkpoints::Background => options.clone().pragma("wal_autocheckpoint", "0"),
+        };
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(writer_options)
             .await
             .context("cannot open the SQLite database")?;
+        if checkpoints == Checkpoints::Background {
+            let checkpointer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await
+                .context("cannot open the SQLite database for checkpoints")?;
+            tokio::spawn(checkpoint::run(checkpointer));
+        }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
