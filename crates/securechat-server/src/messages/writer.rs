@@ -283,12 +283,14 @@ mod tests {
         }
     }
 
-    /// Messages committed together keep their exact text (quotes,
-    /// backslashes, newlines, non-ASCII: the rows travel as JSON), get
-    /// distinct ids; a repeated client id in the same batch conflicts, and
-    /// a sender outside the room stores nothing.
-    #[tokio::test]
-    async fn a_batch_stores_each_message_exactly_once() {
+    /// A fresh database with alice and her room (the directory lives as
+    /// long as the first value).
+    async fn room() -> (
+        tempfile::TempDir,
+        Db,
+        crate::auth::store::UserRow,
+        crate::rooms::store::ChannelRow,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
             .await
@@ -300,6 +302,16 @@ mod tests {
         let (_, channel) = crate::rooms::store::create_room(&db, "R", "", false, user.id, 1)
             .await
             .unwrap();
+        (dir, db, user, channel)
+    }
+
+    /// Messages committed together keep their exact text (quotes,
+    /// backslashes, newlines, non-ASCII: the rows travel as JSON), get
+    /// distinct ids; a repeated client id in the same batch conflicts, and
+    /// a sender outside the room stores nothing.
+    #[tokio::test]
+    async fn a_batch_stores_each_message_exactly_once() {
+        let (_dir, db, user, channel) = room().await;
         let writer = MessageWriter::start(db.clone());
         let texts = ["plain", "\"quoted\" \\ back\nslash", "héllo 👋 \u{0}"];
         let firsts = futures_util::future::join_all(texts.iter().enumerate().map(|(i, text)| {
@@ -352,17 +364,7 @@ mod tests {
     /// outside any transaction for the next batch.
     #[tokio::test]
     async fn a_failed_batch_fails_only_its_bad_message() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
-            .await
-            .unwrap();
-        db.migrate().await.unwrap();
-        let user = crate::auth::admin::add_user(&db, "alice", "password123", false)
-            .await
-            .unwrap();
-        let (_, channel) = crate::rooms::store::create_room(&db, "R", "", false, user.id, 1)
-            .await
-            .unwrap();
+        let (_dir, db, user, channel) = room().await;
         let crate::storage::Db::Sqlite { writer: pool, .. } = &db else {
             unreachable!()
         };
