@@ -30,8 +30,11 @@ pub struct Account {
 /// Registers and logs in `count` accounts, `concurrency` at a time (each is
 /// two Argon2id hashes on the server).
 pub async fn accounts(base: &str, count: usize) -> Result<Vec<Account>> {
+    // A connection per request: a server may close an idle keep-alive
+    // connection just as a POST reuses it (gunicorn after 2 s), and a
+    // login that fails that way is not retried by the HTTP client.
     let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(0)
         .build()?;
     let limit = Arc::new(Semaphore::new(16));
     let mut tasks = FuturesOrdered::new();
