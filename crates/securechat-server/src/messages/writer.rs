@@ -305,6 +305,22 @@ mod tests {
         (dir, db, user, channel)
     }
 
+    /// Sends `texts` at once (client ids `{prefix}0`, `{prefix}1`, …), so
+    /// they share a batch; outcomes in the same order.
+    async fn send_all(
+        writer: &MessageWriter,
+        channel: i64,
+        user: i64,
+        texts: &[&str],
+        prefix: &str,
+    ) -> Vec<Result<Inserted, sqlx::Error>> {
+        futures_util::future::join_all(texts.iter().enumerate().map(|(i, text)| {
+            let id = format!("{prefix}{i}");
+            async move { writer.insert(&message(channel, user, text, &id)).await }
+        }))
+        .await
+    }
+
     /// Messages committed together keep their exact text (quotes,
     /// backslashes, newlines, non-ASCII: the rows travel as JSON), get
     /// distinct ids; a repeated client id in the same batch conflicts, and
@@ -314,15 +330,7 @@ mod tests {
         let (_dir, db, user, channel) = room().await;
         let writer = MessageWriter::start(db.clone());
         let texts = ["plain", "\"quoted\" \\ back\nslash", "héllo 👋 \u{0}"];
-        let firsts = futures_util::future::join_all(texts.iter().enumerate().map(|(i, text)| {
-            let writer = writer.clone();
-            let id = format!("m{i}");
-            async move {
-                writer
-                    .insert(&message(channel.id, user.id, text, &id))
-                    .await
-            }
-        }));
+        let firsts = send_all(&writer, channel.id, user.id, &texts, "m");
         let dup = message(channel.id, user.id, "dup", "m0");
         let again = writer.insert(&dup);
         let (firsts, again) = tokio::join!(firsts, again);
@@ -377,16 +385,7 @@ mod tests {
         .unwrap();
         let writer = MessageWriter::start(db.clone());
         let texts = ["one", "boom", "three"];
-        let outcomes = futures_util::future::join_all(texts.iter().enumerate().map(|(i, text)| {
-            let writer = writer.clone();
-            let id = format!("b{i}");
-            async move {
-                writer
-                    .insert(&message(channel.id, user.id, text, &id))
-                    .await
-            }
-        }))
-        .await;
+        let outcomes = send_all(&writer, channel.id, user.id, &texts, "b").await;
         assert!(matches!(outcomes[0], Ok(Inserted::New(_))));
         assert!(outcomes[1].is_err());
         assert!(matches!(outcomes[2], Ok(Inserted::New(_))));
