@@ -74,6 +74,11 @@ fn body_for<'a>(
         }
         return Ok((None, Some(envelope)));
     }
+    Ok((Some(plain_content(content, envelope)?), None))
+}
+
+/// The text of a message to a plaintext channel.
+fn plain_content<'a>(content: Option<&'a str>, envelope: Option<&str>) -> Result<&'a str, Error> {
     if envelope.is_some() {
         return Err(Error::unprocessable(
             "unexpected_envelope",
@@ -89,7 +94,7 @@ fn body_for<'a>(
         ));
     }
     check_text(content)?;
-    Ok((Some(content), None))
+    Ok(content)
 }
 
 /// The length limit of message text (captions included).
@@ -170,13 +175,8 @@ fn plain_send<'a>(
     user: &AuthUser,
     req: &'a SendRequest,
 ) -> Option<NewMessage<'a>> {
-    let content = req.content.as_deref()?;
-    let simple = req.envelope.is_none()
-        && req.key_version.is_none()
-        && req.reply_to.is_none()
-        && req.file_id.is_none()
-        && !content.trim().is_empty()
-        && check_text(content).is_ok();
+    let content = plain_content(req.content.as_deref(), req.envelope.as_deref()).ok()?;
+    let simple = req.key_version.is_none() && req.reply_to.is_none() && req.file_id.is_none();
     (simple && state.plaintext.contains(req.channel_id)).then(|| NewMessage {
         channel_id: req.channel_id,
         sender_id: user.id,

@@ -121,20 +121,10 @@ pub async fn insert(
     }
 }
 
-/// Whether the sender is a member of the channel's room, read on the
-/// writer so the answer matches the insert that just left their row out.
+/// Whether the sender is a member of the channel's room.
 async fn is_member(db: &Db, new: &NewMessage<'_>) -> Result<bool, sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM channels c JOIN room_members m ON m.room_id = c.room_id \
-             WHERE c.id = $1 AND m.user_id = $2",
-        )
-        .bind(new.channel_id)
-        .bind(new.sender_id)
-        .fetch_one(pool)
-        .await
-        .map(|n| n > 0)
-    })
+    let access = crate::rooms::store::channel_access(db, new.channel_id, new.sender_id).await?;
+    Ok(access.is_some_and(|(_, _, role)| role.is_some()))
 }
 
 async fn by_client_id(

@@ -13,18 +13,21 @@
 //! touches (and, on PostgreSQL, locks) its channels' rows, which keeps ids
 //! growing in commit order within each channel, and one `INSERT` of every
 //! row.
-//! Messages keep their arrival order within a channel. A batch that fails
-//! (a channel deleted meanwhile, or two nodes' batches deadlocking, which
-//! PostgreSQL breaks by aborting one) is retried one message per
-//! transaction, so one bad message fails alone.
+//! Messages keep their arrival order within a channel; a message whose
+//! sender is not a member of the channel's room (kicked meanwhile, or the
+//! channel deleted) is simply not stored. A batch that fails (two nodes'
+//! batches deadlocking, which PostgreSQL breaks by aborting one, or an I/O
+//! error) is retried one message per transaction, so one bad message fails
+//! alone.
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::store::NewMessage;
 use crate::storage::Db;
 
-/// Largest batch committed at once.
-const MAX_BATCH: usize = 2048;
+/// Largest batch committed at once (on SQLite its rows travel as one JSON
+/// text, at most 512 × a 64 KiB envelope).
+const MAX_BATCH: usize = 512;
 /// Messages waiting for the writer before senders wait to enqueue.
 const QUEUE: usize = 8192;
 

@@ -14,13 +14,15 @@ use sqlx::SqlitePool;
 /// Time between checkpoints.
 const INTERVAL: Duration = Duration::from_millis(500);
 
-/// Checkpoints until the pool is closed.
-pub async fn run(pool: SqlitePool) {
+/// Checkpoints on `pool` until `writer` is closed (the server shutting
+/// down), then closes `pool`.
+pub async fn run(pool: SqlitePool, writer: SqlitePool) {
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if pool.is_closed() {
+        if writer.is_closed() {
+            pool.close().await;
             return;
         }
         let done: Result<(i64, i64, i64), sqlx::Error> =

@@ -144,7 +144,7 @@ impl Db {
                 .connect_with(options.clone())
                 .await
                 .context("cannot open the SQLite database for checkpoints")?;
-            tokio::spawn(checkpoint::run(checkpointer));
+            tokio::spawn(checkpoint::run(checkpointer, writer.clone()));
         }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
