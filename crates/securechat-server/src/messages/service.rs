@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::store::{self, MessageRow, NewMessage};
 use crate::auth::AuthUser;
 use crate::http::Error;
+use crate::keys::store::PublicKeyRow;
 use crate::rooms::access::{RoomAccess, channel_not_found};
 use crate::rooms::model::Action;
 use crate::rooms::store::ChannelRow;
@@ -131,14 +132,27 @@ pub async fn send(
     if let Some(new) = plain_send(state, user, req) {
         return insert(state, user, &new).await;
     }
-    let (_, channel) = member_channel(state, user, req.channel_id).await?;
+    // An envelope is checked against the sender's published key: read it
+    // alongside the channel rather than after it (two reads in parallel
+    // instead of in sequence; the key is the sender's own, so reading it
+    // before the membership check reveals nothing).
+    let (found, sender_key) = if req.envelope.is_some() {
+        let (found, key) = tokio::join!(
+            member_channel(state, user, req.channel_id),
+            crate::keys::store::public_key(&state.db, user.id)
+        );
+        (found, Some(key))
+    } else {
+        (member_channel(state, user, req.channel_id).await, None)
+    };
+    let (_, channel) = found?;
     if !channel.is_encrypted {
         state.plaintext.remember(channel.id);
     }
     let (content, envelope) = body_for(&channel, req.content.as_deref(), req.envelope.as_deref())?;
-    if let Some(envelope) = envelope {
+    if let (Some(envelope), Some(key)) = (envelope, sender_key) {
         check_key_version(&channel, req.key_version)?;
-        check_envelope(state, user.id, &channel, req.key_version, envelope).await?;
+        verify_envelope(user.id, &channel, req.key_version, envelope, key?.as_ref())?;
     }
     if let Some(reply_to) = req.reply_to {
         let target = store::by_id(&state.db, reply_to).await?;
@@ -301,6 +315,18 @@ pub async fn check_envelope(
     key_version: Option<i64>,
     envelope: &str,
 ) -> Result<(), Error> {
+    let key = crate::keys::store::public_key(&state.db, sender_id).await?;
+    verify_envelope(sender_id, channel, key_version, envelope, key.as_ref())
+}
+
+/// [`check_envelope`] with the sender's published key already read.
+fn verify_envelope(
+    sender_id: i64,
+    channel: &ChannelRow,
+    key_version: Option<i64>,
+    envelope: &str,
+    sender_key: Option<&PublicKeyRow>,
+) -> Result<(), Error> {
     let parsed = Envelope::parse(envelope).map_err(|e| {
         Error::unprocessable("invalid_envelope", format!("Not a message envelope: {e}"))
     })?;
@@ -314,8 +340,7 @@ pub async fn check_envelope(
             "The envelope names another channel, key version or sender",
         ));
     }
-    let bundle = crate::keys::store::public_key(&state.db, sender_id)
-        .await?
+    let bundle = sender_key
         .and_then(|row| PublicBundle::parse_for(&row.public_key, sender_id).ok())
         .ok_or_else(|| {
             Error::conflict(

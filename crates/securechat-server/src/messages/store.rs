@@ -34,6 +34,9 @@ pub struct MessageRow {
     pub file_size: Option<i64>,
     pub file_sha256: Option<String>,
     pub file_encrypted: Option<bool>,
+    /// Whether anyone reacted to it: a page of history fetches reactions
+    /// only when one of its messages has some, saving a query on most pages.
+    pub has_reactions: bool,
 }
 
 macro_rules! select_messages {
@@ -42,7 +45,8 @@ macro_rules! select_messages {
             "SELECT m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
              m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
              m.deleted_at, f.id AS file_id, f.name AS file_name, f.content_type AS file_type, \
-             f.size AS file_size, f.sha256 AS file_sha256, f.is_encrypted AS file_encrypted \
+             f.size AS file_size, f.sha256 AS file_sha256, f.is_encrypted AS file_encrypted, \
+             EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) AS has_reactions \
              FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
              LEFT JOIN files f ON f.id = m.file_id AND f.deleted_at IS NULL ",
             $tail
@@ -107,6 +111,7 @@ pub async fn insert(
             file_size: None,
             file_sha256: None,
             file_encrypted: None,
+            has_reactions: false,
         })),
         Inserted::New(id) => Ok(Stored::New(
             by_id(db, id).await?.ok_or(sqlx::Error::RowNotFound)?,

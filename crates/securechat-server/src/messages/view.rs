@@ -43,7 +43,8 @@ pub struct ReactionView {
 }
 
 /// The views of a page of one channel's messages with their reactions as
-/// `reader` sees them.
+/// `reader` sees them: one more query, over the ids from the first to the
+/// last message that has reactions, and none when no message has any.
 pub async fn with_reactions(
     db: &Db,
     reader: i64,
@@ -51,10 +52,8 @@ pub async fn with_reactions(
     rows: &[MessageRow],
 ) -> Result<Vec<MessageView>, sqlx::Error> {
     let mut views: Vec<MessageView> = rows.iter().map(MessageView::from).collect();
-    let (Some(first), Some(last)) = (
-        rows.iter().map(|m| m.id).min(),
-        rows.iter().map(|m| m.id).max(),
-    ) else {
+    let reacted = rows.iter().filter(|m| m.has_reactions).map(|m| m.id);
+    let (Some(first), Some(last)) = (reacted.clone().min(), reacted.max()) else {
         return Ok(views);
     };
     let mut by_message: HashMap<i64, Vec<ReactionView>> = HashMap::new();

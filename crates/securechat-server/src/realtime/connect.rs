@@ -1,5 +1,7 @@
 //! The handshake and the life of a connection.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
@@ -58,39 +60,49 @@ pub async fn authenticate<A: Adapter>(
         .ok_or(HandshakeError::Unauthenticated)?;
     socket.join(names::user(user.id));
     socket.join(names::session(&user.session_hash));
-    let rooms = rooms::rooms_of(&state.db, user.id)
+    let circle = rooms::circle_of(&state.db, user.id)
         .await
         .map_err(|_| HandshakeError::Unavailable)?;
-    for r in rooms {
-        socket.join(names::room(r.room.id));
+    for &room_id in &circle.rooms {
+        socket.join(names::room(room_id));
     }
     // Counted here, before the CONNECT answer, so that a client that opens
     // a second socket and then closes the first is never seen with zero.
     let first = realtime.socket_opened(user.id).await;
-    socket.extensions.insert(FirstSocket(first));
+    socket.extensions.insert(Handshake {
+        first,
+        circle: Arc::new(circle),
+    });
     socket.extensions.insert(user);
     handlers::register(&socket);
     socket.on_disconnect(on_disconnect::<A>);
     Ok(())
 }
 
-/// Whether the socket was its user's first open one (they came online).
-#[derive(Clone, Copy)]
-pub struct FirstSocket(bool);
+/// What the handshake learnt that the connect handler needs, taken out of
+/// the socket's extensions there (not kept for the socket's life).
+#[derive(Clone)]
+struct Handshake {
+    /// The socket was its user's first open one: they came online.
+    first: bool,
+    circle: Arc<rooms::Circle>,
+}
 
 /// A socket is connected: announce the user's presence if it is their
-/// first socket on any node.
+/// first socket on any node, and tell the socket who is online.
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
-    State(state): State<AppState>,
     State(realtime): State<Realtime>,
     Extension(user): Extension<AuthUser>,
-    Extension(FirstSocket(first)): Extension<FirstSocket>,
 ) {
-    if first {
-        announce_presence(&socket, &state, user.id, true).await;
+    let Some(Handshake { first, circle }) = socket.extensions.remove::<Handshake>() else {
+        return;
+    };
+    if first && !circle.rooms.is_empty() {
+        let rooms: Vec<names::Room> = circle.rooms.iter().copied().map(names::room).collect();
+        presence::announce(socket.to(rooms), user.id, true).await;
     }
-    tell_who_is_online(&socket, &state, &realtime, user.id).await;
+    tell_who_is_online(&socket, &realtime, &circle.peers).await;
     tracing::debug!(user_id = user.id, "socket connected");
 }
 
@@ -99,21 +111,8 @@ pub async fn on_connect<A: Adapter>(
 /// which `presence` events keep it current. One event rather than one per
 /// person keeps the socket's outgoing queue short (its memory is held for
 /// the life of the connection) and the handshake cheap.
-async fn tell_who_is_online<A: Adapter>(
-    socket: &SocketRef<A>,
-    state: &AppState,
-    realtime: &Realtime,
-    user_id: i64,
-) {
-    let peers = match rooms::co_members(&state.db, user_id).await {
-        Ok(peers) => peers,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot list rooms for presence");
-            return;
-        }
-    };
-    let online = realtime.online_among(&peers).await;
-    let mut online: Vec<i64> = online.into_iter().filter(|&id| id != user_id).collect();
+async fn tell_who_is_online<A: Adapter>(socket: &SocketRef<A>, realtime: &Realtime, peers: &[i64]) {
+    let mut online: Vec<i64> = realtime.online_among(peers).await.into_iter().collect();
     online.sort_unstable();
     let payload = serde_json::json!({ "online": online });
     if let Err(e) = socket.emit("presence_snapshot", &payload) {

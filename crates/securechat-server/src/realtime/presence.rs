@@ -17,8 +17,8 @@ use crate::state::AppState;
 
 /// The socket rooms of every chat room `user_id` belongs to.
 pub async fn rooms_to_tell(state: &AppState, user_id: i64) -> Vec<names::Room> {
-    match rooms::rooms_of(&state.db, user_id).await {
-        Ok(list) => list.into_iter().map(|r| names::room(r.room.id)).collect(),
+    match rooms::room_ids_of(&state.db, user_id).await {
+        Ok(ids) => ids.into_iter().map(names::room).collect(),
         Err(e) => {
             tracing::error!(error = %e, "cannot list rooms for presence");
             Vec::new()

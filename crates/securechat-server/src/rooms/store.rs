@@ -405,6 +405,53 @@ pub async fn rooms_of(db: &Db, user_id: i64) -> Result<Vec<ListedRoom>, sqlx::Er
     })
 }
 
+/// The ids of the rooms `user_id` belongs to: whom presence tells, without
+/// the listing's counts and names.
+pub async fn room_ids_of(db: &Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_scalar("SELECT room_id FROM room_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await
+    })
+}
+
+/// The rooms `user_id` belongs to and the people they share one with.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Circle {
+    /// Room ids, ascending.
+    pub rooms: Vec<i64>,
+    /// Everyone else in any of those rooms, ascending, each once.
+    pub peers: Vec<i64>,
+}
+
+/// [`Circle`] of `user_id` in one query (what a new socket needs: the rooms
+/// to join and whose presence to report).
+pub async fn circle_of(db: &Db, user_id: i64) -> Result<Circle, sqlx::Error> {
+    let pairs: Vec<(i64, i64)> = with_db!(db, read, |pool| {
+        sqlx::query_as(
+            "SELECT a.room_id, b.user_id FROM room_members a \
+             JOIN room_members b ON b.room_id = a.room_id \
+             WHERE a.user_id = $1 ORDER BY a.room_id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await
+    })?;
+    let mut circle = Circle::default();
+    for (room_id, member) in pairs {
+        if circle.rooms.last() != Some(&room_id) {
+            circle.rooms.push(room_id);
+        }
+        if member != user_id {
+            circle.peers.push(member);
+        }
+    }
+    circle.peers.sort_unstable();
+    circle.peers.dedup();
+    Ok(circle)
+}
+
 /// The channels of every room `user_id` belongs to.
 pub async fn channels_of_member(db: &Db, user_id: i64) -> Result<Vec<ChannelRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
@@ -779,4 +826,66 @@ pub async fn co_members(db: &Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> 
         .fetch_all(pool)
         .await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Audit, Circle, add_member, circle_of, create_room};
+    use crate::rooms::model::Role;
+    use crate::storage::Db;
+
+    /// Rooms once each, ascending; peers once each however many rooms are
+    /// shared, never the user; nobody outside the user's rooms.
+    #[tokio::test]
+    async fn circle_lists_rooms_and_peers_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let mut ids = Vec::new();
+        for name in ["alice", "bob", "carol", "dave"] {
+            let user = crate::auth::admin::add_user(&db, name, "password123", false)
+                .await
+                .unwrap();
+            ids.push(user.id);
+        }
+        let [alice, bob, carol, dave] = ids[..] else {
+            unreachable!()
+        };
+        let (one, _) = create_room(&db, "One", "", false, alice, 1).await.unwrap();
+        let (two, _) = create_room(&db, "Two", "", false, alice, 1).await.unwrap();
+        let (other, _) = create_room(&db, "Other", "", false, dave, 1).await.unwrap();
+        for (room, user) in [(one.id, bob), (two.id, bob), (two.id, carol)] {
+            add_member(
+                &db,
+                room,
+                user,
+                Role::Member,
+                Audit::new(room, alice, "join", 1),
+            )
+            .await
+            .unwrap();
+        }
+        let mut rooms = vec![one.id, two.id];
+        rooms.sort_unstable();
+        assert_eq!(
+            circle_of(&db, alice).await.unwrap(),
+            Circle {
+                rooms,
+                peers: vec![bob, carol],
+            }
+        );
+        assert_eq!(
+            circle_of(&db, dave).await.unwrap(),
+            Circle {
+                rooms: vec![other.id],
+                peers: vec![],
+            }
+        );
+        let nobody = crate::auth::admin::add_user(&db, "erin", "password123", false)
+            .await
+            .unwrap();
+        assert_eq!(circle_of(&db, nobody.id).await.unwrap(), Circle::default());
+    }
 }
