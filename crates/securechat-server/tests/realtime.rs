@@ -523,16 +523,18 @@ async fn presence_follows_first_and_last_socket() {
 
 #[tokio::test]
 async fn a_new_socket_learns_who_is_already_online() {
-    let server = Server::start(Backend::Sqlite).await;
-    let alice = token(&server, "alice", "password123").await;
-    let bob = token(&server, "bob", "password456").await;
-    let (_, me) = call(&server, Some(&bob), "GET", "/api/auth/me", None).await;
-    let bob_id = me["user"]["id"].as_i64().unwrap();
-    let (_b, _) = connect(&server, &bob).await;
-    let (_a, mut a_events) = connect(&server, &alice).await;
-    // One snapshot, not one event per person; charlie (offline) is not in it.
-    let snapshot = next_event(&mut a_events, "presence_snapshot").await;
-    assert_eq!(snapshot, json!({"online": [bob_id]}));
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let (_, me) = call(&server, Some(&bob), "GET", "/api/auth/me", None).await;
+        let bob_id = me["user"]["id"].as_i64().unwrap();
+        let (_b, _) = connect(&server, &bob).await;
+        let (_a, mut a_events) = connect(&server, &alice).await;
+        // One snapshot, not one event per person; charlie (offline) is not in it.
+        let snapshot = next_event(&mut a_events, "presence_snapshot").await;
+        assert_eq!(snapshot, json!({"online": [bob_id]}), "{backend:?}");
+    }
 }
 
 #[tokio::test]

@@ -426,25 +426,30 @@ pub struct Circle {
 }
 
 /// [`Circle`] of `user_id` in one query (what a new socket needs: the rooms
-/// to join and whose presence to report).
+/// to join and whose presence to report). One row per room, its members as
+/// one comma-separated text (`string_agg`, on both engines): a row per
+/// member would cost a hand-over from sqlx's SQLite worker thread each.
 pub async fn circle_of(db: &Db, user_id: i64) -> Result<Circle, sqlx::Error> {
-    let pairs: Vec<(i64, i64)> = with_db!(db, read, |pool| {
+    let rooms: Vec<(i64, String)> = with_db!(db, read, |pool| {
         sqlx::query_as(
-            "SELECT a.room_id, b.user_id FROM room_members a \
+            "SELECT a.room_id, string_agg(CAST(b.user_id AS TEXT), ',') FROM room_members a \
              JOIN room_members b ON b.room_id = a.room_id \
-             WHERE a.user_id = $1 ORDER BY a.room_id",
+             WHERE a.user_id = $1 GROUP BY a.room_id ORDER BY a.room_id",
         )
         .bind(user_id)
         .fetch_all(pool)
         .await
     })?;
     let mut circle = Circle::default();
-    for (room_id, member) in pairs {
-        if circle.rooms.last() != Some(&room_id) {
-            circle.rooms.push(room_id);
-        }
-        if member != user_id {
-            circle.peers.push(member);
+    for (room_id, members) in rooms {
+        circle.rooms.push(room_id);
+        for member in members.split(',') {
+            let member: i64 = member
+                .parse()
+                .map_err(|e| sqlx::Error::Decode(format!("member id {member:?}: {e}").into()))?;
+            if member != user_id {
+                circle.peers.push(member);
+            }
         }
     }
     circle.peers.sort_unstable();

@@ -35,6 +35,12 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 /// How long a SQLite connection waits for a lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Rows sqlx's SQLite worker thread may hand over before waiting for the
+/// task to take them. Its default, 50, is less than a page of history (51
+/// rows with the one that tells whether there is more), so the worker
+/// would stop and be woken again in the middle of most pages; the largest
+/// page (201 rows) fits. Rows are buffered only as they are produced.
+const SQLITE_ROW_BUFFER: usize = 256;
 
 /// Who copies SQLite's write-ahead log back into the database file.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,6 +128,7 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .row_buffer_size(SQLITE_ROW_BUFFER)
             .foreign_keys(true);
         if let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
@@ -196,5 +203,29 @@ mod tests {
     #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(super::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+
+    /// The bundled SQLite is built with the options `.cargo/config.toml`
+    /// sets: without them every page of history is planned again on every
+    /// request, and every SQLite allocation takes a global lock.
+    #[tokio::test]
+    async fn sqlite_is_built_with_our_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::Db::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
+            .await
+            .unwrap();
+        let super::Db::Sqlite { reader, .. } = &db else {
+            unreachable!()
+        };
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(reader)
+            .await
+            .unwrap();
+        for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "{wanted} missing from {options:?}"
+            );
+        }
     }
 }
