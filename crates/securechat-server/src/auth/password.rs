@@ -100,6 +100,7 @@ impl Hasher {
 }
 
 /// A hashing thread's loop: one job at a time until the hasher is dropped.
+/// Jobs own what they need, so one that panicked leaves nothing half-done.
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         // The lock is held only while waiting for the next job, so each job
@@ -109,7 +110,9 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
             Err(_) => return,
         };
         match job {
-            Ok(job) => job(),
+            // A panicking job drops its reply (its caller gets an error);
+            // the thread lives on for the next one.
+            Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
             Err(_) => return,
         }
     }
@@ -169,6 +172,17 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    /// A job that panics fails alone: its caller gets an error and the
+    /// only thread is still there for the next hash.
+    #[tokio::test]
+    async fn a_panicking_job_leaves_the_thread_working() {
+        let hasher = Hasher::new(1).unwrap();
+        let failed = hasher.run(|| -> u8 { panic!("job failed") }).await;
+        assert!(failed.is_err());
+        let hash = hasher.hash(Zeroizing::new("still works".into())).await;
+        assert!(hash.unwrap().starts_with("$argon2id$"));
     }
 
     #[tokio::test]
