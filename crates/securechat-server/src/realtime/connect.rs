@@ -98,9 +98,9 @@ pub async fn on_connect<A: Adapter>(
     let Some(Handshake { first, circle }) = socket.extensions.remove::<Handshake>() else {
         return;
     };
-    if first && !circle.rooms.is_empty() {
-        let rooms: Vec<names::Room> = circle.rooms.iter().copied().map(names::room).collect();
-        presence::announce(socket.to(rooms), user.id, true).await;
+    if first {
+        let rooms = circle.rooms.iter().copied().map(names::room).collect();
+        announce_presence(&socket, rooms, user.id, true).await;
     }
     tell_who_is_online(&socket, &realtime, &circle.peers).await;
     tracing::debug!(user_id = user.id, "socket connected");
@@ -127,19 +127,19 @@ async fn on_disconnect<A: Adapter>(
     Extension(user): Extension<AuthUser>,
 ) {
     if realtime.socket_closed(user.id).await {
-        announce_presence(&socket, &state, user.id, false).await;
+        let rooms = presence::rooms_to_tell(&state, user.id).await;
+        announce_presence(&socket, rooms, user.id, false).await;
     }
 }
 
-/// Tells everyone who shares a room with `user_id` that they came or went;
-/// the user's own sockets know.
+/// Tells everyone in `rooms` (the socket rooms of the chat rooms `user_id`
+/// belongs to) that they came or went; the user's own sockets know.
 async fn announce_presence<A: Adapter>(
     socket: &SocketRef<A>,
-    state: &AppState,
+    rooms: Vec<names::Room>,
     user_id: i64,
     online: bool,
 ) {
-    let rooms = presence::rooms_to_tell(state, user_id).await;
     if !rooms.is_empty() {
         presence::announce(socket.to(rooms), user_id, online).await;
     }
