@@ -2,11 +2,30 @@
 //! `{"success": false, "message": "...", "code": "..."}`, the same shape as
 //! the HTTP API's errors.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::AckSender;
 
 use crate::http::Error;
+
+/// A success reply: `fields`' own fields next to `success: true`.
+#[derive(Serialize)]
+struct Success<'a, T> {
+    success: bool,
+    #[serde(flatten)]
+    fields: &'a T,
+}
+
+/// Answers with `fields` (a struct) plus `success: true`, serialized
+/// straight from it. For a message's ack this saves building a JSON tree
+/// of the message, which copied its text or envelope once more.
+pub fn ok_with<A: Adapter, T: Serialize>(ack: AckSender<A>, fields: &T) {
+    let _ = ack.send(&Success {
+        success: true,
+        fields,
+    });
+}
 
 /// Answers with `fields` plus `success: true`.
 pub fn ok<A: Adapter>(ack: AckSender<A>, fields: Value) {
@@ -76,4 +95,35 @@ pub fn bad_payload<A: Adapter>(ack: AckSender<A>, detail: &str) {
             format!("The event's data is not what it should be: {detail}"),
         ),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+    use serde_json::json;
+
+    use super::Success;
+
+    /// A typed reply carries the same JSON as the same fields given as a
+    /// tree to [`super::ok`].
+    #[test]
+    fn typed_replies_flatten_their_fields_next_to_success() {
+        #[derive(Serialize)]
+        struct Reply<'a> {
+            message: &'a str,
+            count: u32,
+        }
+        let reply = Reply {
+            message: "hi \"there\"",
+            count: 2,
+        };
+        let body = Success {
+            success: true,
+            fields: &reply,
+        };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"success": true, "message": "hi \"there\"", "count": 2})
+        );
+    }
 }

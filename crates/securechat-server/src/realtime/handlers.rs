@@ -2,7 +2,7 @@
 //! never a dropped connection), authorize against the database, act, ack,
 //! then push to whoever should see it.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
@@ -112,6 +112,12 @@ async fn leave_channel<A: Adapter>(
     }
 }
 
+/// The ack of a send or an edit: the stored message.
+#[derive(Serialize)]
+struct MessageReply<'a> {
+    message: &'a MessageView,
+}
+
 async fn send_message<A: Adapter>(
     socket: SocketRef<A>,
     State(state): State<AppState>,
@@ -130,7 +136,7 @@ async fn send_message<A: Adapter>(
         Ok((row, created)) => {
             let message = MessageView::from(&row);
             // Acked only now: the row is committed.
-            ack::ok(ack, json!({"message": message}));
+            ack::ok_with(ack, &MessageReply { message: &message });
             if created {
                 emit(
                     &socket,
@@ -179,7 +185,7 @@ async fn edit_message<A: Adapter>(
     {
         Ok(row) => {
             let message = MessageView::from(&row);
-            ack::ok(ack, json!({"message": message}));
+            ack::ok_with(ack, &MessageReply { message: &message });
             emit(
                 &socket,
                 names::channel(row.channel_id),

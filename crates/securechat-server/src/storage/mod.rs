@@ -140,8 +140,13 @@ impl Db {
             Checkpoints::OnCommit => options.clone(),
             Checkpoints::Background => options.clone().pragma("wal_autocheckpoint", "0"),
         };
+        // No ping before handing out a connection: an in-process SQLite
+        // connection cannot have been hung up on, and the ping was a round
+        // trip to its worker thread (two thread wake-ups) before every
+        // query's own.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(writer_options)
             .await
             .context("cannot open the SQLite database")?;
@@ -155,6 +160,7 @@ impl Db {
         }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await
             .context("cannot open the SQLite database for reading")?;
