@@ -27,14 +27,13 @@ pub fn ok_with<A: Adapter, T: Serialize>(ack: AckSender<A>, fields: &T) {
     });
 }
 
-/// Answers with `fields` plus `success: true`.
+/// Answers with `fields` (a JSON object) plus `success: true`.
 pub fn ok<A: Adapter>(ack: AckSender<A>, fields: Value) {
-    let mut body = match fields {
+    let body = match fields {
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    body.insert("success".into(), Value::Bool(true));
-    let _ = ack.send(&Value::Object(body));
+    ok_with(ack, &body);
 }
 
 /// Answers with an error. Internal errors are logged and not described.

@@ -84,13 +84,29 @@ async fn join_channel<A: Adapter>(
                 Ok(messages) => messages,
                 Err(e) => return ack::err(ack, &e.into()),
             };
-            ack::ok(
-                ack,
-                json!({"channel_id": req.channel_id, "messages": messages, "has_more": has_more}),
-            );
+            let reply = PageReply {
+                channel_id: req.channel_id,
+                messages: &messages,
+                has_more,
+            };
+            ack::ok_with(ack, &reply);
         }
         Err(e) => ack::err(ack, &e.into()),
     }
+}
+
+/// The ack of `join_channel`: a page of the channel's messages.
+#[derive(Serialize)]
+struct PageReply<'a> {
+    channel_id: i64,
+    messages: &'a [MessageView],
+    has_more: bool,
+}
+
+/// The ack of a send or an edit: the stored message.
+#[derive(Serialize)]
+struct MessageReply<'a> {
+    message: &'a MessageView,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,12 +126,6 @@ async fn leave_channel<A: Adapter>(
         }
         Err(e) => ack::bad_payload(ack, &e.to_string()),
     }
-}
-
-/// The ack of a send or an edit: the stored message.
-#[derive(Serialize)]
-struct MessageReply<'a> {
-    message: &'a MessageView,
 }
 
 async fn send_message<A: Adapter>(
