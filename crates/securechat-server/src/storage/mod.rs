@@ -138,7 +138,12 @@ impl Db {
         }
         let writer_options = match checkpoints {
             Checkpoints::OnCommit => options.clone(),
-            Checkpoints::Background => options.clone().pragma("wal_autocheckpoint", "0"),
+            // The log file keeps its size when it starts over (its pages
+            // stay cached), up to this; past a spike it is cut back.
+            Checkpoints::Background => options
+                .clone()
+                .pragma("wal_autocheckpoint", "0")
+                .pragma("journal_size_limit", (64 << 20).to_string()),
         };
         // No ping before handing out a connection: an in-process SQLite
         // connection cannot have been hung up on, and the ping was a round
