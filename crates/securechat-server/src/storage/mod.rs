@@ -129,7 +129,12 @@ impl Db {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .row_buffer_size(SQLITE_ROW_BUFFER)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Temporary files in memory. A write of many rows inside a
+            // transaction (a group commit's `INSERT`) keeps a statement
+            // journal, which past 64 KiB would spill to a temporary file
+            // created, written and deleted on every batch.
+            .pragma("temp_store", "memory");
         if let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
         {
@@ -214,6 +219,25 @@ mod tests {
     #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(super::escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+
+    /// Every connection keeps temporary files (a batch's statement
+    /// journal among them) in memory.
+    #[tokio::test]
+    async fn temporary_files_stay_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/chat.db", dir.path().display());
+        let db = super::Db::connect_for_server(&url).await.unwrap();
+        let super::Db::Sqlite { writer, reader } = &db else {
+            unreachable!()
+        };
+        for pool in [writer, reader] {
+            let store: i64 = sqlx::query_scalar("PRAGMA temp_store")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(store, 2, "temp_store is not MEMORY");
+        }
     }
 
     /// The bundled SQLite is built with the options `.cargo/config.toml`
