@@ -158,7 +158,7 @@ impl Driver {
             Packet::Event {
                 ack_id, name, args, ..
             } => {
-                let event = Event { name, args, ack_id };
+                let event = Event::new(name, args, ack_id);
                 let shared = Arc::clone(&self.shared);
                 tokio::select! {
                     // A reader that dropped its stream no longer wants

@@ -3,35 +3,71 @@
 
 use std::fmt;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
+use super::packet::RawArg;
+
 /// An event the server emitted to this socket.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its arguments arrive checked but unparsed: [`Event::parse`] reads the
+/// payload straight into a type, [`Event::data`] builds (once) a JSON
+/// value, and an event nobody looks into costs no parsing at all.
+#[derive(Debug, Clone)]
 pub struct Event {
     pub name: String,
-    /// Every argument after the name; Securechat events carry exactly one.
-    pub args: Vec<Value>,
     /// Set when the server waits for an answer: reply with
     /// [`Socket::ack`](super::Socket::ack).
     pub ack_id: Option<u64>,
+    args: Vec<RawArg>,
+    /// The first argument as a value, built on first use.
+    data: OnceLock<Value>,
 }
 
-static NULL: Value = Value::Null;
-
 impl Event {
+    pub(crate) fn new(name: String, args: Vec<RawArg>, ack_id: Option<u64>) -> Self {
+        Self {
+            name,
+            ack_id,
+            args,
+            data: OnceLock::new(),
+        }
+    }
+
+    /// Every argument after the name, as JSON text; Securechat events carry
+    /// exactly one.
+    pub fn args(&self) -> &[RawArg] {
+        &self.args
+    }
+
     /// The first argument (`null` if there is none): the payload of every
     /// Securechat event.
     pub fn data(&self) -> &Value {
-        self.args.first().unwrap_or(&NULL)
+        self.data.get_or_init(|| {
+            self.args
+                .first()
+                // The text was checked to be JSON when the packet was decoded.
+                .and_then(|arg| serde_json::from_str(arg.get()).ok())
+                .unwrap_or(Value::Null)
+        })
     }
 
-    /// The first argument as `T`.
+    /// The first argument as `T`, read straight from its text.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(self.data())
+        match self.args.first() {
+            Some(arg) => serde_json::from_str(arg.get()),
+            None => T::deserialize(Value::Null),
+        }
+    }
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, self.ack_id, &self.args) == (&other.name, other.ack_id, &other.args)
     }
 }
 
@@ -114,21 +150,36 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn decoded(packet: &str) -> Event {
+        match super::super::packet::decode(packet).unwrap() {
+            super::super::packet::Packet::Event {
+                name, args, ack_id, ..
+            } => Event::new(name, args, ack_id),
+            other => panic!("not an event: {other:?}"),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Id {
+        id: u32,
+    }
+
     #[test]
     fn data_is_the_first_argument_or_null() {
-        let mut event = Event {
-            name: "x".into(),
-            args: vec![json!({"id": 3}), json!(1)],
-            ack_id: None,
-        };
+        let event = decoded(r#"2["x",{"id":3},1]"#);
         assert_eq!(event.data(), &json!({"id": 3}));
-        #[derive(serde::Deserialize)]
-        struct Id {
-            id: u32,
-        }
         assert_eq!(event.parse::<Id>().unwrap().id, 3);
-        event.args.clear();
-        assert_eq!(event.data(), &Value::Null);
+        assert_eq!(event.args().len(), 2);
+        assert_eq!(event.args()[1].get(), "1");
+        let bare = decoded(r#"2["x"]"#);
+        assert_eq!(bare.data(), &Value::Null);
+        assert!(bare.parse::<Id>().is_err());
+    }
+
+    #[test]
+    fn a_payload_of_the_wrong_shape_fails_to_parse_not_to_decode() {
+        let event = decoded(r#"2["x",{"id":"three"}]"#);
         assert!(event.parse::<Id>().is_err());
+        assert_eq!(event.data(), &json!({"id": "three"}));
     }
 }

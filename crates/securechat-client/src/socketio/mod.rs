@@ -24,4 +24,5 @@ mod socket;
 pub use codec_error::PacketError;
 pub use event::{DisconnectReason, Event, EventStream};
 pub use options::SocketOptions;
+pub use packet::RawArg;
 pub use socket::Socket;

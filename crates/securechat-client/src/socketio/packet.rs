@@ -10,8 +10,12 @@
 //! payload once, with no intermediate `Value`: emitting is on the load
 //! generator's hot path.
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::codec_error::PacketError;
 
@@ -29,11 +33,14 @@ pub enum Packet<'a> {
     /// The server ended this namespace's connection.
     Disconnect { namespace: &'a str },
     /// A server-sent event; with an `ack_id` the server waits for an answer.
+    /// Its arguments are checked to be JSON but kept as text: most events
+    /// a client receives are counted, forwarded or dropped, and a value
+    /// tree built for each would be work thrown away.
     Event {
         namespace: &'a str,
         ack_id: Option<u64>,
         name: String,
-        args: Vec<Value>,
+        args: Vec<RawArg>,
     },
     /// The answer to one of our events.
     Ack {
@@ -121,16 +128,13 @@ pub fn decode(text: &str) -> Result<Packet<'_>, PacketError> {
             Ok(Packet::Disconnect { namespace })
         }
         b'2' => {
-            let mut args = match json(rest)? {
-                Value::Array(args) => args,
-                _ => return Err(PacketError::InvalidEvent),
-            };
-            if !matches!(args.first(), Some(Value::String(_))) {
-                return Err(PacketError::InvalidEvent);
-            }
-            let Value::String(name) = args.remove(0) else {
-                return Err(PacketError::InvalidEvent);
-            };
+            let EventFrame { name, args } = serde_json::from_str(rest).map_err(|e| {
+                if e.is_data() {
+                    PacketError::InvalidEvent
+                } else {
+                    PacketError::InvalidJson(e.to_string())
+                }
+            })?;
             Ok(Packet::Event {
                 namespace,
                 ack_id,
@@ -165,6 +169,55 @@ pub fn decode(text: &str) -> Result<Packet<'_>, PacketError> {
                 data: object.remove("data"),
             })
         }
+    }
+}
+
+/// One event argument: JSON, checked when its packet was decoded, kept as
+/// its text.
+#[derive(Debug, Clone)]
+pub struct RawArg(Box<RawValue>);
+
+impl RawArg {
+    /// The argument's JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RawArg {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+/// An event's JSON array: the name, then the arguments as text.
+struct EventFrame {
+    name: String,
+    args: Vec<RawArg>,
+}
+
+impl<'de> Deserialize<'de> for EventFrame {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Frame;
+        impl<'de> Visitor<'de> for Frame {
+            type Value = EventFrame;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array starting with the event name")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventFrame, A::Error> {
+                let name = seq
+                    .next_element::<String>()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let mut args = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(arg) = seq.next_element::<Box<RawValue>>()? {
+                    args.push(RawArg(arg));
+                }
+                Ok(EventFrame { name, args })
+            }
+        }
+        deserializer.deserialize_seq(Frame)
     }
 }
 
@@ -247,6 +300,13 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::json;
 
+    fn raw(texts: &[&str]) -> Vec<RawArg> {
+        texts
+            .iter()
+            .map(|t| RawArg(RawValue::from_string((*t).to_owned()).unwrap()))
+            .collect()
+    }
+
     fn written(f: impl FnOnce(&mut Vec<u8>)) -> String {
         let mut out = Vec::new();
         f(&mut out);
@@ -291,7 +351,7 @@ mod tests {
                 namespace: "/",
                 ack_id: None,
                 name: "new_message".into(),
-                args: vec![json!({"id": 1}), json!("x")],
+                args: raw(&[r#"{"id":1}"#, r#""x""#]),
             }
         );
         assert_eq!(
@@ -300,7 +360,7 @@ mod tests {
                 namespace: "/chat",
                 ack_id: Some(12),
                 name: "ping".into(),
-                args: vec![],
+                args: raw(&[]),
             }
         );
     }
@@ -438,7 +498,12 @@ mod tests {
         fn events_round_trip(name in "\\PC{0,20}", ack_id in proptest::option::of(any::<u64>()), data in json_value()) {
             let text = written(|o| write_event(o, &name, ack_id, &data).unwrap());
             let decoded = decode(&text).unwrap();
-            prop_assert_eq!(decoded, Packet::Event { namespace: "/", ack_id, name, args: vec![data] });
+            let Packet::Event { namespace, ack_id: id, name: decoded_name, args } = decoded else {
+                panic!("not an event: {decoded:?}");
+            };
+            prop_assert_eq!((namespace, id, decoded_name), ("/", ack_id, name));
+            prop_assert_eq!(args.len(), 1);
+            prop_assert_eq!(serde_json::from_str::<Value>(args[0].get()).unwrap(), data);
         }
 
         #[test]

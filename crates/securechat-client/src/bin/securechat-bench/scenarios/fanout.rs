@@ -189,9 +189,10 @@ async fn receive(mut events: EventStream, senders: usize, messages: usize) -> Re
             continue;
         }
         let Some((s, seq)) = event
-            .data()
-            .get("content")
-            .and_then(|c| c.as_str())
+            .parse::<Delivered>()
+            .ok()
+            .and_then(|d| d.content)
+            .as_deref()
             .and_then(parse)
         else {
             continue;
@@ -214,6 +215,12 @@ async fn receive(mut events: EventStream, senders: usize, messages: usize) -> Re
     // Keep reading so the connection never backs up until it is closed.
     tokio::spawn(async move { while events.recv().await.is_some() {} });
     out
+}
+
+/// The part of a `new_message` the receivers read (only that is parsed).
+#[derive(serde::Deserialize)]
+struct Delivered {
+    content: Option<String>,
 }
 
 /// `f <sender> <seq> …` → (sender, seq).

@@ -556,13 +556,15 @@ async fn receive(
             continue;
         }
         let now = Instant::now();
-        let data = event.data();
+        let Ok(data) = event.parse::<Delivered>() else {
+            continue;
+        };
         let text: String = match &crypto {
-            None => match data.get("content").and_then(Value::as_str) {
-                Some(t) => t.to_owned(),
+            None => match data.content {
+                Some(t) => t,
                 None => continue,
             },
-            Some(crypto) => match open(crypto, data) {
+            Some(crypto) => match open(crypto, &data) {
                 Some(t) => t,
                 None => {
                     out.undecryptable += 1;
@@ -584,11 +586,20 @@ async fn receive(
     out
 }
 
+/// The part of a `new_message` the receivers read (only that is parsed).
+#[derive(serde::Deserialize)]
+struct Delivered {
+    channel_id: i64,
+    sender_id: Option<i64>,
+    content: Option<String>,
+    envelope: Option<String>,
+}
+
 /// Verifies and decrypts a delivered envelope.
-fn open(crypto: &Crypto, data: &Value) -> Option<String> {
-    let channel_id = data.get("channel_id")?.as_i64()?;
-    let sender = data.get("sender_id")?.as_i64()?;
-    let envelope = Envelope::parse(data.get("envelope")?.as_str()?).ok()?;
+fn open(crypto: &Crypto, data: &Delivered) -> Option<String> {
+    let channel_id = data.channel_id;
+    let sender = data.sender_id?;
+    let envelope = Envelope::parse(data.envelope.as_deref()?).ok()?;
     let plain = envelope
         .decrypt(
             crypto.keys.get(&channel_id)?,
