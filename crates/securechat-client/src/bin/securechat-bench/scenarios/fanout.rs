@@ -8,13 +8,18 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use securechat_client::{EventStream, OutgoingMessage, Socket};
+use securechat_client::{EventStream, OutgoingMessage, SendOptions, Socket};
 use tokio::sync::Semaphore;
 
 use super::{Better, Ctx, Report, Slice};
 use crate::world::{self, Account};
 
 /// Messages one sender keeps in flight.
+/// How long a send waits for its ack. A single-threaded server broadcasting
+/// to 10,000 receivers may answer a send only after many seconds; what is
+/// measured is deliveries per second, so a slow ack is part of the figure,
+/// not a failure.
+const ACK_TIMEOUT: Duration = Duration::from_secs(60);
 const WINDOW: usize = 32;
 /// How long receivers wait for stragglers after the last ack.
 const GRACE: Duration = Duration::from_secs(20);
@@ -150,7 +155,11 @@ async fn send(socket: Socket, channel: i64, sender: usize, messages: usize) -> R
         inflight.push(tokio::spawn(async move {
             let message =
                 OutgoingMessage::new(channel, format!("f {sender} {seq} fan-out payload"));
-            let sent = socket.send_message(&message).await;
+            let options = SendOptions {
+                ack_timeout: ACK_TIMEOUT,
+                ..SendOptions::default()
+            };
+            let sent = socket.send_message_with(&message, &options).await;
             drop(permit);
             sent.map(|_| ())
         }));
