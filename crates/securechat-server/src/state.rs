@@ -51,11 +51,12 @@ pub struct WebSettings {
 }
 
 impl AppState {
-    /// Fails when the file store cannot be opened.
+    /// Fails when the file store cannot be opened or the message writer
+    /// cannot start its thread.
     pub fn new(db: Db, hasher: Hasher, config: &ServeConfig) -> anyhow::Result<Self> {
         let files = Files::open(&config.files)?;
         Ok(Self(Arc::new(Inner {
-            writer: MessageWriter::start(db.clone()),
+            writer: MessageWriter::start(db.clone())?,
             db,
             hasher,
             keys: Keys::derive(&config.secret),

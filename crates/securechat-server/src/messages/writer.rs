@@ -63,11 +63,32 @@ pub struct MessageWriter {
 }
 
 impl MessageWriter {
-    /// Starts the writer task on `db` (needs a Tokio runtime).
-    pub fn start(db: Db) -> Self {
+    /// Starts the writer (needs a Tokio runtime); it stops once every
+    /// handle is dropped.
+    ///
+    /// On SQLite it runs on a thread of its own, with a single-threaded
+    /// runtime. A batch is two round trips to sqlx's SQLite worker thread,
+    /// and each answer wakes the writer from that thread: as a task of the
+    /// server's runtime, the writer then waited behind every handler task
+    /// the previous commit had just woken (hundreds, each sending its ack
+    /// and broadcast), so the database sat idle between commits. On its own
+    /// thread the next batch starts as soon as the previous one is durable.
+    /// On PostgreSQL the writer stays a task of the server's runtime: the
+    /// pool's connections are sockets, served by the runtime that opened
+    /// them.
+    pub fn start(db: Db) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, jobs));
-        Self { queue }
+        if matches!(db, Db::Postgres(_)) {
+            tokio::spawn(run(db, jobs));
+        } else {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()?;
+            std::thread::Builder::new()
+                .name("message-writer".into())
+                .spawn(move || runtime.block_on(run(db, jobs)))?;
+        }
+        Ok(Self { queue })
     }
 
     /// Stores `new` in the next group commit; returns once it is durable.
@@ -135,21 +156,30 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
 /// numbered parameter up by a linear scan, which made large multi-row
 /// `VALUES` lists quadratic).
 mod sql {
-    /// The whole SQLite transaction as one query, so a batch costs one
-    /// round trip to sqlx's SQLite worker thread instead of four (each a
-    /// thread wake-up both ways). The `UPDATE` takes the write lock first;
-    /// rows whose sender is not a member of the channel's room are left
-    /// out: membership is checked in the same transaction that stores the
-    /// message, so a kick committed just before cannot be raced.
-    pub const SQLITE_BATCH: &str = "BEGIN IMMEDIATE; \
+    /// The SQLite transaction as two queries, each one round trip to
+    /// sqlx's SQLite worker thread. The first takes the write lock (the
+    /// `UPDATE`) and reads the largest message id, which every new row's id
+    /// exceeds: nothing else writes while the lock is held. The second
+    /// inserts the rows, leaving out those whose sender is not a member of
+    /// the channel's room (membership is checked in the same transaction
+    /// that stores the message, so a kick committed just before cannot be
+    /// raced), and answers with one row: the new rows as a JSON array.
+    /// One row instead of `RETURNING` one row a message: sqlx hands each
+    /// row over from its worker thread on its own, a wake-up of the writer
+    /// task per row, which made a 500-row batch spend most of its time
+    /// switching threads.
+    pub const SQLITE_BEGIN: &str = "BEGIN IMMEDIATE; \
          UPDATE channels SET last_message_at = $1 WHERE id IN (SELECT value FROM json_each($2)); \
-         INSERT INTO messages (channel_id, sender_id, content, \
+         SELECT COALESCE(MAX(id), 0) FROM messages";
+    pub const SQLITE_INSERT: &str = "INSERT INTO messages (channel_id, sender_id, content, \
          envelope, key_version, client_msg_id, reply_to, created_at, file_id) \
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-         value ->> 6, value ->> 7, value ->> 8 FROM json_each($3) \
+         value ->> 6, value ->> 7, value ->> 8 FROM json_each($1) \
          WHERE EXISTS (SELECT 1 FROM channels c JOIN room_members m ON m.room_id = c.room_id \
          WHERE c.id = value ->> 0 AND m.user_id = value ->> 1) \
-         ON CONFLICT DO NOTHING RETURNING id, sender_id, client_msg_id; \
+         ON CONFLICT DO NOTHING; \
+         SELECT json_group_array(json_array(id, sender_id, client_msg_id)) FROM messages \
+         WHERE id > $2; \
          COMMIT";
     pub const POSTGRES_TOUCH: &str = "UPDATE channels SET last_message_at = $1 WHERE id = ANY($2)";
     pub const POSTGRES_INSERT: &str = "INSERT INTO messages (channel_id, sender_id, content, \
@@ -203,19 +233,36 @@ async fn commit_sqlite(
         .collect();
     let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let mut conn = pool.acquire().await?;
-    let returned = sqlx::query_as(sql::SQLITE_BATCH)
-        .bind(now)
-        .bind(channels)
-        .bind(rows)
-        .fetch_all(&mut *conn)
-        .await;
-    if returned.is_err() {
+    let inserted = insert_sqlite(&mut conn, now, &channels, &rows).await;
+    if inserted.is_err() {
         // The statement that failed left the transaction open.
         if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
             tracing::debug!(error = %e, "rollback after a failed batch");
         }
     }
-    returned
+    inserted
+}
+
+async fn insert_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    now: i64,
+    channels: &str,
+    rows: &str,
+) -> Result<Returned, sqlx::Error> {
+    let last: i64 = sqlx::query_scalar(sql::SQLITE_BEGIN)
+        .bind(now)
+        .bind(channels)
+        .fetch_one(&mut *conn)
+        .await?;
+    // `fetch_all`, not `fetch_one`: sqlx stops a query at its first row
+    // when asked for one, and the `COMMIT` comes after it.
+    let new: Vec<String> = sqlx::query_scalar(sql::SQLITE_INSERT)
+        .bind(rows)
+        .bind(last)
+        .fetch_all(&mut *conn)
+        .await?;
+    let new = new.first().ok_or(sqlx::Error::RowNotFound)?;
+    serde_json::from_str(new).map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
 async fn commit_postgres(
@@ -249,7 +296,7 @@ async fn commit_postgres(
     Ok(returned)
 }
 
-/// Pairs each job with its new id. `RETURNING` rows come in no promised
+/// Pairs each job with its new id. The new rows come in no promised
 /// order, so they are matched by (sender, client id), which is unique;
 /// a second job with the same pair in one batch was the conflict, and a
 /// job with no row was a conflict or a sender outside the room.
@@ -331,7 +378,7 @@ mod tests {
     #[tokio::test]
     async fn a_batch_stores_each_message_exactly_once() {
         let (_dir, db, user, channel) = room().await;
-        let writer = MessageWriter::start(db.clone());
+        let writer = MessageWriter::start(db.clone()).unwrap();
         let texts = ["plain", "\"quoted\" \\ back\nslash", "héllo 👋 \u{0}"];
         let firsts = send_all(&writer, channel.id, user.id, &texts, "m");
         let dup = message(channel.id, user.id, "dup", "m0");
@@ -386,7 +433,7 @@ mod tests {
         .execute(pool)
         .await
         .unwrap();
-        let writer = MessageWriter::start(db.clone());
+        let writer = MessageWriter::start(db.clone()).unwrap();
         let texts = ["one", "boom", "three"];
         let outcomes = send_all(&writer, channel.id, user.id, &texts, "b").await;
         assert!(matches!(outcomes[0], Ok(Inserted::New(_))));
@@ -399,5 +446,46 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 3);
+    }
+
+    /// On SQLite the writer commits on its own thread: a send completes
+    /// while the sender's runtime is not running at all, so a commit never
+    /// waits for that runtime's other tasks.
+    #[test]
+    fn sqlite_commits_do_not_wait_for_the_senders_runtime() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (_dir, db, user, channel) = runtime.block_on(room());
+        let crate::storage::Db::Sqlite { writer: pool, .. } = &db else {
+            unreachable!()
+        };
+        // sqlx hands a connection back to its pool from a task of the
+        // runtime that used it: let the set-up's connection go back.
+        runtime.block_on(async {
+            while pool.num_idle() < pool.size() as usize {
+                tokio::task::yield_now().await;
+            }
+        });
+        let writer = runtime
+            .block_on(async { MessageWriter::start(db.clone()) })
+            .unwrap();
+        let new = message(channel.id, user.id, "hello", "own-thread");
+        let mut send = std::pin::pin!(writer.insert(&new));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        // Polled by hand: the runtime above is idle from here on.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let outcome = loop {
+            if let std::task::Poll::Ready(outcome) = send.as_mut().poll(&mut cx) {
+                break outcome;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the commit waited for the sender's runtime"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(matches!(outcome, Ok(Inserted::New(_))), "{outcome:?}");
     }
 }
