@@ -9,10 +9,11 @@
 //! commits a lone message at once, and each sender is still acked only
 //! after the commit that holds its message.
 //!
-//! A batch costs two statements whatever its size: one `UPDATE` that
+//! A batch costs the same statements whatever its size: one `UPDATE` that
 //! touches (and, on PostgreSQL, locks) its channels' rows, which keeps ids
 //! growing in commit order within each channel, and one `INSERT` of every
-//! row.
+//! row (on SQLite, also one read of the largest id before it and one of
+//! the new rows after it; see `sql`).
 //! Messages keep their arrival order within a channel; a message whose
 //! sender is not a member of the channel's room (kicked meanwhile, or the
 //! channel deleted) is simply not stored. A batch that fails (two nodes'
