@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use scenarios::{Outcome, Scale, ScenarioKind};
+use target::{TargetKind, Toolchain};
 
 /// The generator shares the machine with the server it measures, so its
 /// own CPU is kept low. Its sockets' events are decoded on one runtime
@@ -35,7 +36,6 @@ use scenarios::{Outcome, Scale, ScenarioKind};
 /// throughput scenario), mimalloc from per-thread free lists.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use target::{TargetKind, Toolchain};
 
 /// Drives Securechat and its peers with the same scenarios and reports the figures.
 #[derive(Parser, Debug)]

@@ -15,12 +15,12 @@ use super::{Better, Ctx, Report, Slice};
 use crate::world::{self, Account};
 
 /// Messages one sender keeps in flight.
+const WINDOW: usize = 32;
 /// How long a send waits for its ack. A single-threaded server broadcasting
 /// to 10,000 receivers may answer a send only after many seconds; what is
 /// measured is deliveries per second, so a slow ack is part of the figure,
 /// not a failure.
 const ACK_TIMEOUT: Duration = Duration::from_secs(60);
-const WINDOW: usize = 32;
 /// How long receivers wait for stragglers after the last ack.
 const GRACE: Duration = Duration::from_secs(20);
 
@@ -148,6 +148,10 @@ async fn round(
 
 async fn send(socket: Socket, channel: i64, sender: usize, messages: usize) -> Result<()> {
     let window = Arc::new(Semaphore::new(WINDOW));
+    let options = SendOptions {
+        ack_timeout: ACK_TIMEOUT,
+        ..SendOptions::default()
+    };
     let mut inflight = FuturesUnordered::new();
     for seq in 0..messages {
         let permit = Arc::clone(&window).acquire_owned().await?;
@@ -155,10 +159,6 @@ async fn send(socket: Socket, channel: i64, sender: usize, messages: usize) -> R
         inflight.push(tokio::spawn(async move {
             let message =
                 OutgoingMessage::new(channel, format!("f {sender} {seq} fan-out payload"));
-            let options = SendOptions {
-                ack_timeout: ACK_TIMEOUT,
-                ..SendOptions::default()
-            };
             let sent = socket.send_message_with(&message, &options).await;
             drop(permit);
             sent.map(|_| ())
