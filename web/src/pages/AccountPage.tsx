@@ -2,11 +2,12 @@ import { useState } from 'preact/hooks';
 import type { User } from '../api/auth.ts';
 import { AppHeader } from '../components/AppHeader.tsx';
 import { ChangePasswordForm } from '../components/ChangePasswordForm.tsx';
+import { EncryptionCard } from '../components/EncryptionCard.tsx';
 import { Link } from '../components/Link.tsx';
 import { enableNotifications } from '../chat/attention.ts';
 import { HOME_PATH } from '../router.ts';
 
-/** The account page: notifications and password change. */
+/** The account page: notifications, encryption keys and their backup, and password change. */
 export function AccountPage({ user }: { user: User }) {
   return (
     <>
@@ -17,6 +18,7 @@ export function AccountPage({ user }: { user: User }) {
           <Link href={HOME_PATH}>Back to chat</Link>
         </p>
         <NotificationsCard />
+        <EncryptionCard />
         <section class="card" aria-labelledby="account-title">
           <h2 id="account-title">Change password</h2>
           <ChangePasswordForm />

@@ -32,9 +32,12 @@ import { emojiName, REACTION_EMOJI, type Reaction } from '../../chat/reactions.t
 import { resolveReply } from '../../chat/replies.ts';
 import { segments } from '../../chat/text.ts';
 import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
+import { currentKeyVersion, sealedUnderCurrentKey } from '../../chat/keyversion.ts';
 import { askForKey, decrypted, decryptMessages, identityStatus, keysEpoch, requested } from '../../e2ee/engine.ts';
 import { startUpload } from '../../files/uploads.ts';
+import { ACCOUNT_PATH } from '../../router.ts';
 import { Alert } from '../Alert.tsx';
+import { Link } from '../Link.tsx';
 import { EncryptedFile, FilesPanel, noteOf, PlainFile, ResourcesPanel, UploadList } from './FilePanels.tsx';
 import { LockIcon } from '../LockIcon.tsx';
 import { maySeeSettings, RoomSettingsDialog } from './RoomSettings.tsx';
@@ -74,6 +77,8 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
     ...mine.map((p): Item => ({ key: `p${p.client_msg_id}`, sender: user.username, created_at: p.created_at, kind: 'pending', pending: p })),
   ];
   const days = groupByDayAndSender(items);
+  // An edit is sealed under the message's key version, which must still be the channel's current one.
+  const keyVersion = channel.is_encrypted ? currentKeyVersion(channel.key_version, timeline.messages) : null;
 
   // Every message of an encrypted channel is checked and decrypted here, in the browser.
   const epoch = keysEpoch.value;
@@ -205,7 +210,14 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
                           <span>New messages</span>
                         </div>
                       )}
-                      <MessageRow message={item.message} messages={timeline.messages} user={user} encrypted={channel.is_encrypted} mayDelete={isAdmin || item.message.sender_id === user.id} />
+                      <MessageRow
+                        message={item.message}
+                        messages={timeline.messages}
+                        user={user}
+                        encrypted={channel.is_encrypted}
+                        keyVersion={keyVersion}
+                        mayDelete={isAdmin || item.message.sender_id === user.id}
+                      />
                     </Fragment>
                   ) : (
                     <PendingRow key={item.key} item={item.pending} />
@@ -268,9 +280,11 @@ interface RowProps {
   user: User;
   mayDelete: boolean;
   encrypted: boolean;
+  /** The channel's current key version (encrypted channels), else null. */
+  keyVersion: number | null;
 }
 
-function MessageRow({ message, messages, user, mayDelete, encrypted }: RowProps) {
+function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion }: RowProps) {
   const [editing, setEditing] = useState(false);
   const [picking, setPicking] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -279,7 +293,8 @@ function MessageRow({ message, messages, user, mayDelete, encrypted }: RowProps)
   const note = encrypted ? noteOf(message) : null;
   const text = note !== null ? note.caption : encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
   const mentioned = text !== null && segments(text, user.username).some((s) => s.kind === 'mention' && s.me);
-  const mayEdit = own && text !== null && message.file == null;
+  // An encrypted message sent under an earlier key can no longer be edited (the edit would be refused).
+  const mayEdit = own && text !== null && message.file == null && (!encrypted || sealedUnderCurrentKey(message, keyVersion));
 
   if (message.deleted) {
     return (
@@ -423,6 +438,22 @@ function ReactionPicker({ onPick, onClose }: { onPick: (emoji: string) => void; 
 /** An encrypted message that is not (yet) readable: why, and what can be done. */
 function EncryptedStatus({ message, result }: { message: Message; result: Decryption | undefined }) {
   const [error, setError] = useState<string | null>(null);
+  const identity = identityStatus.value.kind;
+  if (result === undefined && identity === 'needs-restore') {
+    return (
+      <p class="message-text undecryptable locked">
+        <LockIcon /> <span>Locked in this browser: your encryption keys are not here yet.</span> To read it, restore your keys from your backup in{' '}
+        <Link href={ACCOUNT_PATH}>Account → Encryption</Link>.
+      </p>
+    );
+  }
+  if (result === undefined && identity === 'error') {
+    return (
+      <p class="message-text undecryptable">
+        <LockIcon /> <span>Cannot be decrypted: encryption is unavailable in this browser.</span> Reload the page to try again.
+      </p>
+    );
+  }
   if (result === undefined) {
     return <p class="message-text muted">Decrypting…</p>;
   }

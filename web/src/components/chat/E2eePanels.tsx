@@ -13,14 +13,14 @@ import {
   keyRequests,
   restoreFromBackup,
   safetyNumber,
-  saveBackup,
   startOver,
 } from '../../e2ee/engine.ts';
+import { backupState, makeBackup, passphraseProblem, reminderSnoozed } from '../../e2ee/backup.ts';
+import { ACCOUNT_PATH } from '../../router.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
+import { Link } from '../Link.tsx';
 import { useSubmit } from '../useSubmit.ts';
-
-const MIN_PASSPHRASE = 8;
 
 export function E2eePanels() {
   const status = identityStatus.value;
@@ -28,7 +28,7 @@ export function E2eePanels() {
     <div class="e2ee-panels">
       {status.kind === 'error' && <Alert tone="error">Encryption is unavailable in this browser: {status.message}</Alert>}
       {status.kind === 'needs-restore' && <RestorePanel />}
-      {status.kind === 'ready' && status.fresh && <BackupPanel />}
+      {status.kind === 'ready' && backupState.value === 'none' && !reminderSnoozed.value && <BackupPanel />}
       <KeyChanges />
       <KeyRequests />
     </div>
@@ -41,25 +41,34 @@ function RestorePanel() {
   return (
     <section class="panel" aria-labelledby="restore-title">
       <h2 id="restore-title">Restore your encryption keys</h2>
-      <p>Your account already has encryption keys from another browser. Enter your recovery passphrase to read your encrypted messages here.</p>
-      <form
-        class="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void submission.run(() => restoreFromBackup(passphrase));
-        }}
-      >
-        <label class="visually-hidden" for="restore-passphrase">
-          Recovery passphrase
-        </label>
-        <input id="restore-passphrase" type="password" autocomplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} placeholder="Recovery passphrase" />
-        <button type="submit" class="button button-primary" disabled={submission.pending}>
-          {submission.pending ? 'Restoring…' : 'Restore'}
-        </button>
-      </form>
+      {backupState.value === 'none' ? (
+        <p>
+          Your account already has encryption keys from another browser, but no key backup is stored, so encrypted messages stay locked here. In the browser that has your keys,
+          make a backup in <Link href={ACCOUNT_PATH}>Account → Encryption</Link>, then reload this page and restore it.
+        </p>
+      ) : (
+        <>
+          <p>Your account already has encryption keys from another browser. Enter your recovery passphrase to read your encrypted messages here.</p>
+          <form
+            class="inline-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void submission.run(() => restoreFromBackup(passphrase));
+            }}
+          >
+            <label class="visually-hidden" for="restore-passphrase">
+              Recovery passphrase
+            </label>
+            <input id="restore-passphrase" type="password" autocomplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} placeholder="Recovery passphrase" />
+            <button type="submit" class="button button-primary" disabled={submission.pending}>
+              {submission.pending ? 'Restoring…' : 'Restore'}
+            </button>
+          </form>
+        </>
+      )}
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
       <p class="muted">
-        Lost the passphrase?{' '}
+        {backupState.value === 'none' ? 'No other browser has your keys any more?' : 'Lost the passphrase?'}{' '}
         <button
           type="button"
           class="link-button"
@@ -77,21 +86,21 @@ function RestorePanel() {
 function BackupPanel() {
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [dismissed, setDismissed] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const submission = useSubmit();
-  if (dismissed) return null;
   return (
     <section class="panel" aria-labelledby="backup-title">
       <h2 id="backup-title">Set a recovery passphrase</h2>
-      <p>Your encryption keys were created in this browser. A recovery passphrase lets you restore them in another browser; the server stores them sealed and cannot open them.</p>
+      <p>
+        Your encryption keys are only in this browser: without a backup, another browser cannot read your encrypted messages. A recovery passphrase seals a backup of them that the
+        server stores but cannot open. You can also do this in <Link href={ACCOUNT_PATH}>Account → Encryption</Link>.
+      </p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (passphrase.length < MIN_PASSPHRASE) return setProblem(`Use at least ${MIN_PASSPHRASE} characters.`);
-          if (passphrase !== confirm) return setProblem('The passphrases do not match.');
-          setProblem(null);
-          void submission.run(() => saveBackup(passphrase));
+          const wrong = passphraseProblem(passphrase, confirm);
+          setProblem(wrong);
+          if (wrong === null) void submission.run(() => makeBackup(passphrase));
         }}
       >
         <div class="inline-form">
@@ -106,7 +115,7 @@ function BackupPanel() {
           <button type="submit" class="button button-primary" disabled={submission.pending}>
             {submission.pending ? 'Saving…' : 'Save backup'}
           </button>
-          <button type="button" class="button button-secondary" onClick={() => setDismissed(true)}>
+          <button type="button" class="button button-secondary" onClick={() => (reminderSnoozed.value = true)}>
             Later
           </button>
         </div>
