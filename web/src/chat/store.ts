@@ -15,6 +15,7 @@ import type { Message } from '../api/messages.ts';
 import * as roomsApi from '../api/rooms.ts';
 import type { Channel, Role, RoomWithChannels } from '../api/rooms.ts';
 import * as e2ee from '../e2ee/engine.ts';
+import { parseFileNote } from '../files/attachment.ts';
 import { channelPath, navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
 import { callAttention } from './attention.ts';
@@ -392,7 +393,7 @@ function receive(message: Message): void {
   setTimeline(message.channel_id, addMessages(timeline, [message]));
   if (outbox.settle(message.client_msg_id)) saveOutbox();
   const fromMe = message.sender_id === me.value?.id;
-  if (!known && !fromMe) noticeArrival(message);
+  if (!known && !fromMe) void noticeArrival(message);
   if (!known && message.sender_id !== null && Date.now() - Date.parse(message.created_at) < LIVE_MS) seenOnline(message.sender_id);
   unread.value = afterArrival(unread.value, { channelId: message.channel_id, fromMe, watching: isWatching(message.channel_id), known });
   const typing = typists.value[message.channel_id];
@@ -403,14 +404,30 @@ function receive(message: Message): void {
   markReadIfWatching(message.channel_id);
 }
 
-/** A DM, or a plaintext message mentioning me, asks for attention while the tab is hidden. */
-function noticeArrival(message: Message): void {
+/**
+ * A DM, or a message mentioning me, asks for attention while the tab is
+ * hidden. In an encrypted channel the mention is looked for in the text
+ * decrypted here (never in plaintext the server put beside it), and that
+ * text is the notification's body, as in a plaintext channel.
+ */
+async function noticeArrival(message: Message): Promise<void> {
   const user = me.value;
   const room = roomOfChannel(message.channel_id);
   if (user === null || room === null) return;
   const sender = message.sender_username ?? 'Someone';
-  if (room.kind === 'dm') callAttention(`Message from ${sender}`, message.content ?? 'Encrypted message');
-  else if (message.content !== null && mentions(message.content, user.username)) callAttention(`${sender} mentioned you in ${room.name}`, message.content);
+  let text = message.content;
+  if (channelById(message.channel_id)?.is_encrypted === true) {
+    await e2ee.decryptMessages([message]);
+    const result = e2ee.decrypted.value[message.id];
+    text = result?.kind === 'text' ? result.text : null;
+    if (text !== null && message.file != null) {
+      // A file message decrypts to its file note, which holds the file key: only its caption or name is shown.
+      const note = parseFileNote(text, message.file.id);
+      text = note === null ? null : note.caption !== '' ? note.caption : `File: ${note.name}`;
+    }
+  }
+  if (room.kind === 'dm') callAttention(`Message from ${sender}`, text ?? 'Encrypted message');
+  else if (text !== null && mentions(text, user.username)) callAttention(`${sender} mentioned you in ${room.name}`, text);
 }
 
 /** Opens a channel (the route `/channels/:id`). */
