@@ -1,0 +1,184 @@
+// Key backup and recovery in the browser, against the real server: the
+// reminder to set a recovery passphrase that comes back on every page load
+// until a backup exists; Account → Encryption (this browser's state, the
+// fingerprint, making, testing and replacing the backup); a mention in an
+// encrypted channel counted in a hidden tab's title; and a second browser
+// of the same person that shows earlier messages as locked, restores from
+// the Account page and reads them. Screens visited are checked with axe-core.
+// Project X / secrets (demo data): alice owner, bob admin, charlie member.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { expectNoAxeViolations } from './lib/axe.mjs';
+import { expectMessage, openChannel, send, signIn } from './lib/chat.mjs';
+import { browserSuite } from './lib/suite.mjs';
+
+const suite = browserSuite();
+
+const FIRST = 'first recovery passphrase';
+const SECOND = 'second recovery passphrase';
+const EARLIER = 'the vault opens at dawn';
+const MENTION = '@bob the spare key is in the drawer';
+
+function reminder(page) {
+  return page.getByRole('heading', { name: 'Set a recovery passphrase' });
+}
+
+function encryptionCard(page) {
+  return page.getByRole('region', { name: 'Encryption' });
+}
+
+async function openAccountEncryption(page) {
+  await page.getByRole('link', { name: 'Account', exact: true }).click();
+  await encryptionCard(page).getByRole('heading', { level: 2, name: 'Encryption' }).waitFor();
+}
+
+/** Fakes the tab going to the background or coming back (as chat.test.mjs does). */
+function setVisibility(page, state) {
+  return page.evaluate((value) => {
+    Object.defineProperty(document, 'visibilityState', { value, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, state);
+}
+
+/** Everything the page sends in HTTP request bodies. */
+function captureBodies(page) {
+  const bodies = [];
+  page.on('request', (request) => {
+    const body = request.postData();
+    if (body !== null) bodies.push(body);
+  });
+  return bodies;
+}
+
+test('key backup and recovery: the reminder, Account → Encryption, an encrypted mention, a second browser', async (t) => {
+  const people = [];
+  const open = async (name) => {
+    const person = await signIn(suite, name);
+    people.push(person);
+    return person;
+  };
+  t.after(async () => {
+    for (const person of people) await person.context.close();
+  });
+
+  // bob gets his keys first, so the channel key alice makes is shared with him.
+  const bob = await open('bob');
+  await reminder(bob.page).waitFor();
+  const alice = await open('alice');
+  const aliceSent = captureBodies(alice.page);
+  let fingerprint;
+
+  await t.test('the recovery reminder comes back after "Later" and a reload', async () => {
+    await reminder(alice.page).waitFor();
+    await expectNoAxeViolations(alice.page, '.e2ee-panels');
+    await alice.page.getByRole('button', { name: 'Later' }).click();
+    await reminder(alice.page).waitFor({ state: 'detached' });
+    await alice.page.reload();
+    await reminder(alice.page).waitFor();
+  });
+
+  await t.test('Account → Encryption shows the keys and makes a backup; then the reminder stays away after a reload', async () => {
+    await openAccountEncryption(alice.page);
+    const card = encryptionCard(alice.page);
+    await card.getByText('Keys ready.').waitFor();
+    fingerprint = (await card.locator('.fingerprint').textContent()).trim();
+    assert.match(fingerprint, /^[A-Za-z0-9_-]{20,}$/, 'the fingerprint of this browser’s keys');
+    await card.getByText('Not stored.').waitFor();
+    await expectNoAxeViolations(alice.page);
+
+    await card.getByLabel('Recovery passphrase', { exact: true }).fill(FIRST);
+    await card.getByLabel('Confirm recovery passphrase').fill('another passphrase');
+    await card.getByRole('button', { name: 'Save backup' }).click();
+    await card.getByText('The two passphrases do not match.').waitFor();
+    await card.getByLabel('Confirm recovery passphrase').fill(FIRST);
+    await card.getByRole('button', { name: 'Save backup' }).click();
+    await card.getByText('Your key backup is stored.').waitFor();
+    await card.getByText('Stored', { exact: true }).waitFor();
+    await card.getByRole('heading', { name: 'Test your backup' }).waitFor();
+    await expectNoAxeViolations(alice.page);
+
+    const checked = alice.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/users/me/key_backup' && r.request().method() === 'GET');
+    await alice.page.goto('/');
+    assert.equal((await checked).status(), 200, 'the page asked whether a backup is stored');
+    await alice.page.getByRole('heading', { name: 'Welcome, alice' }).waitFor();
+    await alice.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+    assert.equal(await reminder(alice.page).count(), 0, 'no reminder once a backup is stored');
+  });
+
+  await t.test('"Test backup" says yes for the right passphrase and no for a wrong one; a new passphrase replaces the backup', async () => {
+    await openAccountEncryption(alice.page);
+    const card = encryptionCard(alice.page);
+    const tryPassphrase = async (passphrase, answer) => {
+      await card.getByLabel('Passphrase to test').fill(passphrase);
+      await card.getByRole('button', { name: 'Test backup' }).click();
+      await card.getByText(answer).waitFor();
+    };
+    await tryPassphrase('first recovery passphrasE', 'No: this passphrase does not open your backup.');
+    await tryPassphrase(FIRST, 'Yes: this passphrase opens your backup.');
+
+    await card.getByLabel('New recovery passphrase', { exact: true }).fill(SECOND);
+    await card.getByLabel('Confirm new recovery passphrase').fill(SECOND);
+    await card.getByRole('button', { name: 'Replace backup' }).click();
+    await card.getByText('Your key backup was replaced.').waitFor();
+    await tryPassphrase(FIRST, 'No: this passphrase does not open your backup.');
+    await tryPassphrase(SECOND, 'Yes: this passphrase opens your backup.');
+    await expectNoAxeViolations(alice.page);
+
+    const sent = aliceSent.join('\n');
+    assert.ok(!sent.includes('recovery passphrase'), 'no passphrase was ever sent to the server');
+    assert.match(sent, /"backup":"/, 'only the sealed backup was');
+  });
+
+  await t.test('a mention in the encrypted channel counts in bob’s title while his tab is hidden', async () => {
+    await alice.page.getByRole('link', { name: 'Back to chat' }).click();
+    await openChannel(alice.page, 'Project X', 'secrets');
+    await send(alice.page, EARLIER);
+    await expectMessage(alice.page, EARLIER);
+    // bob looks at another channel, then leaves the tab.
+    await openChannel(bob.page, 'Lobby', 'general');
+    await setVisibility(bob.page, 'hidden');
+    await send(alice.page, 'nothing for anyone in particular');
+    await send(alice.page, MENTION);
+    await expectMessage(alice.page, MENTION);
+    await bob.page.waitForFunction(() => document.title.startsWith('(1) '));
+    await bob.page.waitForTimeout(500);
+    assert.match(await bob.page.title(), /^\(1\) /, 'only the mention counted');
+    await setVisibility(bob.page, 'visible');
+    await bob.page.waitForFunction(() => !document.title.startsWith('('));
+  });
+
+  await t.test('a second browser shows earlier messages as locked, restores from Account → Encryption and reads them', async () => {
+    const second = await open('alice');
+    await openChannel(second.page, 'Project X', 'secrets');
+    const locked = second.page.locator('.message[data-message-id]', { hasText: 'Locked in this browser' });
+    await locked.first().waitFor();
+    assert.equal(await second.page.getByText('Decrypting…').count(), 0, 'nothing claims to be decrypting');
+    await expectNoAxeViolations(second.page, '.messages');
+    await expectNoAxeViolations(second.page, '.e2ee-panels');
+
+    await locked.first().getByRole('link', { name: 'Account → Encryption' }).click();
+    const card = encryptionCard(second.page);
+    await card.getByText('Needs restore.').waitFor();
+    await card.getByRole('heading', { name: 'Restore from backup' }).waitFor();
+    await card.getByText('Starting over loses access to your earlier encrypted messages').waitFor();
+    await expectNoAxeViolations(second.page);
+
+    await card.getByLabel('Recovery passphrase').fill(FIRST);
+    await card.getByRole('button', { name: 'Restore from backup' }).click();
+    await card.getByText('That passphrase does not open your key backup.').waitFor();
+    await card.getByLabel('Recovery passphrase').fill(SECOND);
+    await card.getByRole('button', { name: 'Restore from backup' }).click();
+    await card.getByText('Keys ready.').waitFor();
+    assert.equal((await card.locator('.fingerprint').textContent()).trim(), fingerprint, 'the same keys as the first browser');
+    await expectNoAxeViolations(second.page);
+
+    await second.page.getByRole('link', { name: 'Back to chat' }).click();
+    await openChannel(second.page, 'Project X', 'secrets');
+    await expectMessage(second.page, EARLIER);
+    await expectMessage(second.page, MENTION);
+    assert.equal(await locked.count(), 0, 'nothing is locked any more');
+  });
+
+  for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');
+});
