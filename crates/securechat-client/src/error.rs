@@ -100,6 +100,11 @@ pub enum Error {
     #[error("crypto: {0}")]
     Crypto(#[from] securechat_crypto::Error),
 
+    /// The E2EE core refused (a trust rule, a missing key, a used-up
+    /// version …); `code()` is the core's stable code.
+    #[error("{0}")]
+    Refused(securechat_e2ee::Refusal),
+
     /// The local key store cannot be read or written.
     #[error("key store {}: {detail}", path.display())]
     KeyStore { path: PathBuf, detail: String },
@@ -143,6 +148,25 @@ pub enum Error {
     UnknownRequest { request_id: i64 },
 }
 
+impl From<securechat_e2ee::Refusal> for Error {
+    fn from(refusal: securechat_e2ee::Refusal) -> Self {
+        use securechat_e2ee::Refusal as R;
+        match refusal {
+            R::NoLog { room_id } => Self::NoMembershipLog { room_id },
+            R::NotAMember { user_id, room_id } => Self::NotVerifiedMember { user_id, room_id },
+            R::NoKey {
+                channel_id,
+                version,
+            } => Self::NoChannelKey {
+                channel_id,
+                version,
+            },
+            R::UnknownRequest { request_id } => Self::UnknownRequest { request_id },
+            other => Self::Refused(other),
+        }
+    }
+}
+
 impl From<tokio_tungstenite::tungstenite::Error> for Error {
     fn from(error: tokio_tungstenite::tungstenite::Error) -> Self {
         Self::WebSocket(Box::new(error))
@@ -157,6 +181,7 @@ impl Error {
             Self::Api(api) => Some(&api.code),
             Self::Rejected(rejection) => Some(&rejection.code),
             Self::Crypto(error) => Some(error.code()),
+            Self::Refused(refusal) => Some(refusal.code()),
             _ => None,
         }
     }

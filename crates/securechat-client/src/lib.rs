@@ -11,9 +11,9 @@
 //!   tokio-tungstenite, built to hold thousands of connections per process
 //!   (one task each, small buffers). [`Client::socket`] connects it as the
 //!   logged-in user.
-//! - [`SecureClient`] (`e2ee/`): end-to-end encryption on top — identity,
-//!   pinned keys, the signed membership log, channel keys, encrypted
-//!   messages — with its local [`KeyStore`] (`keystore.rs`).
+//! - [`SecureClient`] (`e2ee/`): end-to-end encryption on top — the I/O
+//!   shell of the `securechat-e2ee` core, which makes every trust decision
+//!   — with its local key store file ([`FileStore`], `keystore.rs`).
 //! - [`Error`] (`error.rs`): the crate's one error type.
 //!
 //! ```no_run
@@ -46,11 +46,12 @@ pub use e2ee::{
     SafetyInfo, SecureClient,
 };
 pub use error::{ApiError, Error, Rejection, Result};
-pub use keystore::KeyStore;
+pub use keystore::FileStore;
 pub use messages::{
     DEFAULT_ACK_TIMEOUT, HistoryPage, HistoryQuery, JoinedChannel, MAX_HISTORY_PAGE, Message,
     MessageDeleted, OutgoingMessage, SendOptions, new_client_msg_id,
 };
 pub use rooms::{Channel, Member, NewRoom, Peer, PublicUser, Role, Room, RoomKind};
+pub use securechat_e2ee::{Refusal, State as KeyStore};
 pub use socketio::{DisconnectReason, Event, EventStream, Socket, SocketOptions};
 pub use token::SessionToken;

@@ -104,6 +104,9 @@ pub struct Channel {
     pub is_encrypted: bool,
     #[serde(default)]
     pub key_version: i64,
+    /// The version a key rotation is moving to, while its maker shares it.
+    #[serde(default)]
+    pub pending_version: Option<i64>,
     /// Others' messages after my read marker; only in [`Client::rooms`].
     #[serde(default)]
     pub unread: Option<i64>,

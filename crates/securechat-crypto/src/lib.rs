@@ -52,7 +52,10 @@ pub use membership::{
     RoomState,
 };
 pub use message::{Envelope, MessageHeader};
-pub use policy::{ForwardSecrecyPolicy, RotationReason, SendCounter};
+pub use policy::{
+    ForwardSecrecyPolicy, RotationReason, SendCounter, counter_device, counter_sequence,
+    device_counter,
+};
 pub use replay::ReplayGuard;
 pub use safety::SafetyNumber;
 pub use share::{SealedShare, ShareContext, SharePurpose};

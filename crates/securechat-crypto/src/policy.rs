@@ -20,6 +20,12 @@
 //! the age limit ([`SendCounter::next`]), and a reader rejects counters above
 //! the cap ([`ForwardSecrecyPolicy::check_received`]), so even a server that
 //! never rotates cannot stretch one key over unbounded traffic.
+//!
+//! Counters are per sending *device*: the envelope's 32-bit counter carries a
+//! device tag in its upper 16 bits and the device's sequence number under
+//! that version in its lower 16 ([`device_counter`]). Two browsers of one
+//! person therefore never send the same counter (which readers would report
+//! as a replay), and the cap applies to each device's sequence.
 
 use crate::error::{Error, Result};
 
@@ -27,6 +33,23 @@ use crate::error::{Error, Result};
 pub const DEFAULT_MAX_MESSAGES: u32 = 100;
 /// One week in seconds.
 pub const DEFAULT_MAX_AGE_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// The envelope counter of a device's `sequence`-th message under a version:
+/// the device tag in the upper 16 bits, the sequence in the lower 16.
+pub fn device_counter(device: u16, sequence: u32) -> u32 {
+    (u32::from(device) << 16) | (sequence & 0xFFFF)
+}
+
+/// The sending device's tag of an envelope counter.
+pub fn counter_device(counter: u32) -> u16 {
+    // The shift leaves 16 bits: the conversion cannot fail.
+    u16::try_from(counter >> 16).unwrap_or(u16::MAX)
+}
+
+/// The device's sequence number of an envelope counter.
+pub fn counter_sequence(counter: u32) -> u32 {
+    counter & 0xFFFF
+}
 
 /// Why a channel key must be rotated; carried in `key_rotation_needed.reason`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,10 +114,10 @@ impl ForwardSecrecyPolicy {
         }
     }
 
-    /// Reader side: rejects a message whose counter shows its sender ignored
-    /// the per-sender cap.
+    /// Reader side: rejects a message whose counter shows its sending device
+    /// ignored the per-device cap.
     pub fn check_received(&self, counter: u32) -> Result<()> {
-        if counter >= self.max_messages {
+        if counter_sequence(counter) >= self.max_messages {
             return Err(Error::PolicyViolation {
                 counter,
                 limit: self.max_messages.saturating_sub(1),
@@ -111,8 +134,10 @@ impl ForwardSecrecyPolicy {
 pub struct SendCounter {
     /// When this client obtained (created or received) the key version, unix seconds.
     pub key_obtained_at: u64,
-    /// The counter the next message will carry.
+    /// This device's sequence number for its next message under the version.
     pub next_counter: u32,
+    /// This device's tag (0 for a client that has only one device).
+    pub device: u16,
 }
 
 impl SendCounter {
@@ -121,11 +146,12 @@ impl SendCounter {
         SendCounter {
             key_obtained_at,
             next_counter: 0,
+            device: 0,
         }
     }
 
-    /// Returns the counter for the next message and advances, or says which
-    /// rotation must happen first.
+    /// Returns the envelope counter for the next message ([`device_counter`])
+    /// and advances, or says which rotation must happen first.
     pub fn next(&mut self, policy: &ForwardSecrecyPolicy, now: u64) -> Result<u32> {
         if self.next_counter >= policy.max_messages {
             return Err(Error::RotationRequired(RotationReason::MessageLimit));
@@ -135,7 +161,7 @@ impl SendCounter {
         }
         let counter = self.next_counter;
         self.next_counter = counter.saturating_add(1);
-        Ok(counter)
+        Ok(device_counter(self.device, counter))
     }
 }
 
@@ -181,6 +207,27 @@ mod tests {
                 limit: 99
             })
         );
+    }
+
+    #[test]
+    fn devices_have_their_own_counters_and_caps() {
+        let policy = ForwardSecrecyPolicy {
+            max_messages: 2,
+            max_age_secs: 100,
+        };
+        let mut a = SendCounter {
+            device: 7,
+            ..SendCounter::new(0)
+        };
+        let first = a.next(&policy, 0).unwrap();
+        assert_eq!(first, 7 << 16);
+        assert_eq!((counter_device(first), counter_sequence(first)), (7, 0));
+        assert_eq!(a.next(&policy, 0), Ok((7 << 16) | 1));
+        assert!(a.next(&policy, 0).is_err());
+        // Another device's counters differ, and the cap is on the sequence.
+        assert_ne!(device_counter(8, 0), first);
+        assert_eq!(policy.check_received(device_counter(9, 1)), Ok(()));
+        assert!(policy.check_received(device_counter(9, 2)).is_err());
     }
 
     #[test]

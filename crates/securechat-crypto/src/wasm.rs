@@ -299,6 +299,7 @@ pub fn send_policy_check(
     let mut c = SendCounter {
         key_obtained_at: unsigned(key_obtained_at)?,
         next_counter,
+        device: 0,
     };
     match c.next(&ForwardSecrecyPolicy::default(), unsigned(now)?) {
         Ok(_) => Ok(None),

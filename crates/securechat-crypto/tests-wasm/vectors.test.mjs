@@ -13,8 +13,8 @@ const repo = join(here, '..', '..', '..');
 const wasmDir = process.env.WASM_OUT_DIR ?? join(repo, 'web', 'wasm');
 const vectorsDir = process.env.VECTORS_DIR ?? join(here, '..', 'vectors');
 
-const sc = await import(pathToFileURL(join(wasmDir, 'securechat_crypto.js')).href);
-sc.initSync({ module: readFileSync(join(wasmDir, 'securechat_crypto_bg.wasm')) });
+const sc = await import(pathToFileURL(join(wasmDir, 'securechat_e2ee.js')).href);
+sc.initSync({ module: readFileSync(join(wasmDir, 'securechat_e2ee_bg.wasm')) });
 
 const load = (name) => JSON.parse(readFileSync(join(vectorsDir, name), 'utf8'));
 const identities = load('identities.json').identities;

@@ -18,18 +18,18 @@ export function wasmDir() {
 let loaded;
 
 /**
- * The `securechat_crypto` module, initialised (once) from the `.wasm` bytes.
+ * The WebAssembly module (the E2EE core with the crypto crate's bindings), initialised (once) from the `.wasm` bytes.
  * Throws a clear error if the build is missing.
  */
 export async function loadCrypto() {
   if (loaded !== undefined) return loaded;
   const dir = wasmDir();
-  const glue = path.join(dir, 'securechat_crypto.js');
-  const binary = path.join(dir, 'securechat_crypto_bg.wasm');
+  const glue = path.join(dir, 'securechat_e2ee.js');
+  const binary = path.join(dir, 'securechat_e2ee_bg.wasm');
   const missing = [glue, binary].filter((file) => !existsSync(file));
   if (missing.length > 0) {
     throw new Error(
-      `the WebAssembly build of securechat-crypto is missing (${missing.join(', ')}): ` +
+      `the WebAssembly build of securechat-e2ee is missing (${missing.join(', ')}): ` +
         'run `scripts/wasm.sh build` (or `make wasm`) from the repository root, ' +
         'or point WASM_OUT_DIR at a build',
     );

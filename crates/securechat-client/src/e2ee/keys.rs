@@ -1,17 +1,18 @@
-//! Channel keys: making a new version and sealing it to the verified
-//! members (first key, rotation), accepting shares pushed to me, asking for
-//! a key and approving others' requests, and the event handler that ties
-//! them to `key_rotation_needed`, `channel_key_share`, `channel_key_request`
-//! and `public_key_changed`.
+//! Channel keys, as I/O around the core: posting the versions it makes
+//! (first key, rotation), feeding it the shares pushed to me, asking for a
+//! key and posting its answers to others' requests, and the event handler
+//! that ties them to `key_rotation_needed`, `channel_key_share`,
+//! `channel_key_request` and `public_key_changed`.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use securechat_crypto::{ChannelKey, SealedShare, ShareContext, SharePurpose};
+use securechat_e2ee::{KeyRequest, Observed, ShareFacts, ShareOutcome};
 
 use super::{SecureClient, now};
 use crate::error::{Error, Result};
-use crate::keystore::{KeyRequest, StoredKey};
 use crate::socketio::Event;
 
 /// Who got a new key version, and who did not and why.
@@ -131,9 +132,9 @@ impl SecureClient {
             )));
         }
         if self
-            .store
-            .key(event.channel_id, event.new_version)
-            .is_some()
+            .machine
+            .channel_key(event.channel_id, event.new_version)
+            .is_ok()
         {
             return Ok(Handled::Ignored(format!(
                 "version {} of channel {} is already made",
@@ -143,114 +144,99 @@ impl SecureClient {
         tracing::info!(channel_id = event.channel_id, version = event.new_version, reason = %event.reason, "rotating");
         let hint: Vec<i64> = event.members.iter().map(|m| m.id).collect();
         let distribution = self
-            .make_version(
-                event.channel_id,
-                event.new_version,
-                SharePurpose::Rotation,
-                Some(&hint),
-            )
+            .make_version(event.channel_id, event.new_version, Some(&hint))
             .await?;
         Ok(Handled::Rotated(distribution))
     }
 
-    /// Makes version `version` of a channel: a fresh random key, sealed to
-    /// every member of the verified membership log (∩ `hint`, the server's
-    /// member list of the event, when given) whose current bundle matches
-    /// the pin, then to me (my copy makes a pending version current).
+    /// Makes version `version` of a channel: the core makes a fresh key and
+    /// seals it to every member of the verified membership log (∩ `hint`,
+    /// the server's member list of the event, when given) whose current
+    /// bundle matches the pin. My own copy is posted first: it claims the
+    /// version on the server (another member's claim answers
+    /// `rotation_taken`, and my key is dropped).
     pub(crate) async fn make_version(
         &mut self,
         channel_id: i64,
         version: u32,
-        purpose: SharePurpose,
         hint: Option<&[i64]>,
     ) -> Result<Distribution> {
-        let info = self.channel_info(channel_id).await?;
-        let log = self.log_for_keys(info.room_id).await?;
-        let key = ChannelKey::generate()?;
+        let facts = self.channel_facts(channel_id, false).await?;
+        let entries = self.log_for_keys(facts.room_id).await?;
+        let members = match self.machine.verify_log(facts.room_id, &entries) {
+            Ok(log) => log.members().keys().copied().collect::<Vec<_>>(),
+            Err(refusal) => {
+                self.save()?;
+                return Err(refusal.into());
+            }
+        };
+        let mut bundles = BTreeMap::new();
+        for member in members.into_iter().filter(|id| *id != self.user_id()) {
+            if hint.is_some_and(|h| !h.contains(&member)) {
+                continue;
+            }
+            match self.client.public_key(member).await {
+                Ok(published) => {
+                    bundles.insert(member, published.public_key);
+                }
+                Err(error) if error.status() == Some(404) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let made = self
+            .machine
+            .make_version(&facts, version, &entries, &bundles, hint);
+        self.save()?;
+        let made = made?;
+        let own = &made.own;
+        if let Err(error) = self
+            .client
+            .share_key(
+                channel_id,
+                own.user_id,
+                version,
+                own.is_key_rotation,
+                &own.encrypted_key,
+            )
+            .await
+        {
+            self.machine.abandon_version(channel_id, version);
+            return Err(error);
+        }
+        self.machine.confirm_version(channel_id, version, now())?;
+        self.save()?;
         let mut distribution = Distribution {
             channel_id,
             version,
-            shared_with: Vec::new(),
-            skipped: Vec::new(),
+            shared_with: vec![self.user_id()],
+            skipped: made
+                .skipped
+                .iter()
+                .map(|s| (s.user_id, s.reason.clone()))
+                .collect(),
         };
-        let me = self.user_id();
-        if let Some(hint) = hint {
-            for &outsider in hint.iter().filter(|id| !log.state().is_member(**id)) {
-                distribution
-                    .skipped
-                    .push((outsider, "not a member in the verified log".into()));
-            }
-        }
-        let recipients: Vec<i64> = log
-            .members()
-            .keys()
-            .copied()
-            .filter(|id| *id != me && hint.is_none_or(|h| h.contains(id)))
-            .collect();
-        for recipient in recipients {
-            let bundle = match self.bundle_to_seal_to(recipient).await {
-                Ok(bundle) => bundle,
-                Err(error) => {
-                    distribution.skipped.push((recipient, error.to_string()));
-                    continue;
-                }
-            };
-            let sealed =
-                SealedShare::seal(&self.identity, &bundle, channel_id, version, purpose, &key)?;
+        for share in &made.shares {
             match self
                 .client
                 .share_key(
                     channel_id,
-                    recipient,
+                    share.user_id,
                     version,
-                    purpose.is_key_rotation(),
-                    &sealed.to_wire(),
+                    share.is_key_rotation,
+                    &share.encrypted_key,
                 )
                 .await
             {
-                Ok(()) => distribution.shared_with.push(recipient),
+                Ok(()) => distribution.shared_with.push(share.user_id),
                 Err(error @ (Error::Api(_) | Error::Rejected(_))) => {
-                    distribution.skipped.push((recipient, error.to_string()));
+                    distribution
+                        .skipped
+                        .push((share.user_id, error.to_string()));
                 }
                 Err(error) => return Err(error),
             }
         }
-        let mine = SealedShare::seal(
-            &self.identity,
-            &self.identity.bundle(),
-            channel_id,
-            version,
-            purpose,
-            &key,
-        )?;
-        self.client
-            .share_key(
-                channel_id,
-                me,
-                version,
-                purpose.is_key_rotation(),
-                &mine.to_wire(),
-            )
-            .await?;
-        distribution.shared_with.push(me);
-        self.store_key(channel_id, version, &key)?;
         Ok(distribution)
-    }
-
-    fn store_key(&mut self, channel_id: i64, version: u32, key: &ChannelKey) -> Result<()> {
-        self.store
-            .channel_keys
-            .entry(channel_id)
-            .or_default()
-            .insert(
-                version,
-                StoredKey {
-                    key: key.export().to_string(),
-                    obtained_at: now(),
-                    next_counter: 0,
-                },
-            );
-        self.save()
     }
 
     async fn on_share(&mut self, event: ShareEvent) -> Result<Handled> {
@@ -264,8 +250,8 @@ impl SecureClient {
         .await
     }
 
-    /// Verifies and opens a share addressed to me, and stores its key. The
-    /// expected context comes from local state: the channel and version
+    /// Has the core verify and open a share addressed to me, and store its
+    /// key. What it must be comes from local state: the channel and version
     /// announced, me as recipient, the purpose (`request` only with the id
     /// of a request I made); the sender must be a member of the verified log.
     pub async fn accept_share(
@@ -276,60 +262,35 @@ impl SecureClient {
         is_key_rotation: bool,
         encrypted_key: &str,
     ) -> Result<Handled> {
-        let share = SealedShare::parse(encrypted_key)?;
-        let info = self.channel_info(channel_id).await?;
-        let log = self.verified_log(info.room_id).await?;
-        if !log.state().is_member(sender_id) {
-            return Err(Error::NotVerifiedMember {
-                user_id: sender_id,
-                room_id: info.room_id,
-            });
-        }
-        let purpose = if is_key_rotation {
-            SharePurpose::Rotation
-        } else {
-            match share.context().purpose {
-                SharePurpose::Request { request_id }
-                    if self
-                        .store
-                        .my_requests
-                        .get(&channel_id)
-                        .is_some_and(|ids| ids.contains(&request_id)) =>
-                {
-                    SharePurpose::Request { request_id }
-                }
-                _ => SharePurpose::Initial,
-            }
-        };
-        let expected = ShareContext {
+        let facts = self.channel_facts(channel_id, false).await?;
+        self.ensure_pinned(sender_id).await?;
+        let entries = self.log_entries(facts.room_id).await?;
+        let share = ShareFacts {
             channel_id,
             key_version: version,
             sender_id,
-            recipient_id: self.user_id(),
-            purpose,
+            is_key_rotation,
+            encrypted_key: encrypted_key.to_string(),
         };
-        let sender = self.pinned_bundle(sender_id).await?;
-        let key = share.open(&self.identity, &sender, &expected)?;
-        if let Some(held) = self.store.key(channel_id, version) {
-            if ChannelKey::import(&held.key)?.as_bytes() == key.as_bytes() {
-                return Ok(Handled::Ignored(format!(
-                    "version {version} of channel {channel_id} is already held"
-                )));
-            }
-            return Ok(Handled::Rejected(format!(
-                "a different key for version {version} of channel {channel_id}, which I already hold"
-            )));
+        let outcome = self
+            .machine
+            .accept_share(&share, facts.room_id, &entries, now());
+        self.save()?;
+        match outcome? {
+            ShareOutcome::Accepted {
+                channel_id,
+                version,
+            } => Ok(Handled::KeyAccepted {
+                channel_id,
+                version,
+            }),
+            ShareOutcome::AlreadyHeld {
+                channel_id,
+                version,
+            } => Ok(Handled::Ignored(format!(
+                "version {version} of channel {channel_id} is already held"
+            ))),
         }
-        if let SharePurpose::Request { request_id } = purpose
-            && let Some(ids) = self.store.my_requests.get_mut(&channel_id)
-        {
-            ids.remove(&request_id);
-        }
-        self.store_key(channel_id, version, &key)?;
-        Ok(Handled::KeyAccepted {
-            channel_id,
-            version,
-        })
     }
 
     /// Fetches my sealed copy of a version from the server and accepts it.
@@ -354,11 +315,7 @@ impl SecureClient {
     /// bound to the returned request id, accepted only by this client.
     pub async fn request_key(&mut self, channel_id: i64) -> Result<i64> {
         let request_id = self.client.post_key_request(channel_id).await?;
-        self.store
-            .my_requests
-            .entry(channel_id)
-            .or_default()
-            .insert(request_id);
+        self.machine.record_request(channel_id, request_id);
         self.save()?;
         Ok(request_id)
     }
@@ -371,90 +328,65 @@ impl SecureClient {
             requester_username: event.requester_username,
             key_version: event.key_version,
         };
-        self.store.inbox.insert(request.request_id, request.clone());
+        self.machine.queue_request(request.clone());
         self.save()?;
         Ok(Handled::RequestQueued(request))
     }
 
     /// Key requests waiting for my approval.
     pub fn pending_requests(&self) -> Vec<KeyRequest> {
-        self.store.inbox.values().cloned().collect()
+        self.machine.pending_requests()
     }
 
-    /// Approves a queued key request: after checking the requester is a
-    /// member of the verified log and their bundle matches the pin, seals
-    /// the requested version (or my newest) to them, bound to the request.
+    /// Approves a queued key request: the core checks the requester is a
+    /// member of the verified log and their bundle matches the pin, and
+    /// seals the requested version (or my newest) to them, bound to the
+    /// request.
     pub async fn approve(&mut self, request_id: i64) -> Result<Distribution> {
         let request = self
-            .store
-            .inbox
-            .get(&request_id)
-            .cloned()
+            .pending_requests()
+            .into_iter()
+            .find(|r| r.request_id == request_id)
             .ok_or(Error::UnknownRequest { request_id })?;
-        let channel_id = request.channel_id;
-        let info = self.channel_info(channel_id).await?;
-        let log = self.verified_log(info.room_id).await?;
-        if !log.state().is_member(request.requester_id) {
-            return Err(Error::NotVerifiedMember {
-                user_id: request.requester_id,
-                room_id: info.room_id,
-            });
-        }
-        let version = request
-            .key_version
-            .filter(|v| self.store.key(channel_id, *v).is_some())
-            .or_else(|| self.store.latest_version(channel_id))
-            .ok_or(Error::NoChannelKey {
-                channel_id,
-                version: request.key_version.unwrap_or(0),
-            })?;
-        let key = self.key_of(channel_id, version)?;
-        let bundle = self.bundle_to_seal_to(request.requester_id).await?;
-        let purpose = SharePurpose::Request { request_id };
-        let sealed =
-            SealedShare::seal(&self.identity, &bundle, channel_id, version, purpose, &key)?;
+        let facts = self.channel_facts(request.channel_id, false).await?;
+        self.ensure_pinned(request.requester_id).await?;
+        let entries = self.log_entries(facts.room_id).await?;
+        let served = self.client.public_key(request.requester_id).await?;
+        let approved =
+            self.machine
+                .approve_request(request_id, facts.room_id, &entries, &served.public_key);
+        self.save()?;
+        let share = approved?;
         self.client
             .share_key(
-                channel_id,
-                request.requester_id,
-                version,
+                share.channel_id,
+                share.user_id,
+                share.key_version,
                 false,
-                &sealed.to_wire(),
+                &share.encrypted_key,
             )
             .await?;
-        self.store.inbox.remove(&request_id);
+        self.machine.dismiss_request(request_id);
         self.save()?;
         Ok(Distribution {
-            channel_id,
-            version,
-            shared_with: vec![request.requester_id],
+            channel_id: share.channel_id,
+            version: share.key_version,
+            shared_with: vec![share.user_id],
             skipped: Vec::new(),
         })
     }
 
-    pub(crate) fn key_of(&self, channel_id: i64, version: u32) -> Result<ChannelKey> {
-        let stored = self
-            .store
-            .key(channel_id, version)
-            .ok_or(Error::NoChannelKey {
-                channel_id,
-                version,
-            })?;
-        Ok(ChannelKey::import(&stored.key)?)
-    }
-
     async fn on_key_changed(&mut self, user_id: i64) -> Result<Handled> {
-        if !self.store.pins.contains_key(&user_id) {
+        if !self.machine.is_pinned(user_id) {
             return Ok(Handled::Ignored(format!(
                 "user {user_id} is not pinned yet"
             )));
         }
-        match self.bundle_to_seal_to(user_id).await {
-            Ok(_) => Ok(Handled::Ignored(format!(
+        match self.observe(user_id).await? {
+            Observed::Changed { .. } => Ok(Handled::KeyChanged { user_id }),
+            _ => Ok(Handled::Ignored(format!(
                 "user {user_id}'s key is the pinned one"
             ))),
-            Err(Error::KeyChanged { user_id, .. }) => Ok(Handled::KeyChanged { user_id }),
-            Err(error) => Err(error),
         }
     }
 }
@@ -464,6 +396,7 @@ pub(crate) fn is_refusal(error: &Error) -> bool {
     matches!(
         error,
         Error::Crypto(_)
+            | Error::Refused(_)
             | Error::KeyChanged { .. }
             | Error::NotVerifiedMember { .. }
             | Error::NoMembershipLog { .. }

@@ -1,16 +1,14 @@
-//! The signed membership log from the client's side: verify it against my
-//! pinned keys and my last pinned head (a fork or rollback fails), start it
-//! when I own a room that has none, and make membership changes as signed
-//! entries once a room has a log (the seed's plain endpoints otherwise).
+//! The signed membership log, as I/O around the core: fetch it (pinning
+//! its signers first) for the core to verify against my pins and my last
+//! head, start it when the core says I should, and post membership changes
+//! the core signed once a room has a log (the seed's plain endpoints
+//! otherwise).
 
-use std::collections::BTreeSet;
-
-use securechat_crypto::{Action, MembershipEntry, MembershipLog, Role};
+use securechat_crypto::{Action, MembershipLog, Role};
+use securechat_e2ee::{MemberFact, RoomFacts};
 
 use super::{SecureClient, now};
 use crate::error::{Error, Result};
-use crate::keystore::LogPin;
-use crate::rooms::Role as RoomRole;
 
 /// A membership change, signed when the room has a log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,101 +55,91 @@ impl MembershipChange {
 }
 
 impl SecureClient {
-    /// The room's membership log, verified: every entry chained and signed
-    /// by a key I pinned (first-contact users are pinned now, with their
-    /// published key history), allowed by the rules, and extending the head
-    /// I pinned last time. The new head is pinned.
+    /// The room's log entries as the server serves them, with every signer
+    /// pinned first (first-contact users with their published key history).
+    pub(crate) async fn log_entries(&mut self, room_id: i64) -> Result<Vec<String>> {
+        let page = self.client.membership_log(room_id).await?;
+        for signer in self.machine.unknown_signers(&page.entries) {
+            // A signer without a published key cannot be pinned; their
+            // entries then fail as `log_unknown_signer`.
+            if let Err(error) = self.ensure_pinned(signer).await {
+                tracing::warn!(signer, %error, "cannot pin a membership log signer");
+            }
+        }
+        Ok(page.entries)
+    }
+
+    /// The room's membership log, verified by the core: every entry chained
+    /// and signed by a key I pinned, allowed by the rules, and extending the
+    /// head I pinned last time. The new head is pinned.
     ///
     /// [`Error::NoMembershipLog`] if the room has none yet.
     pub async fn verified_log(&mut self, room_id: i64) -> Result<MembershipLog> {
-        let page = self.client.membership_log(room_id).await?;
-        if page.entries.is_empty() {
-            return Err(Error::NoMembershipLog { room_id });
-        }
-        let entries = page
-            .entries
-            .iter()
-            .map(|w| MembershipEntry::parse(w))
-            .collect::<Result<Vec<_>, _>>()?;
-        let signers: BTreeSet<i64> = entries
-            .iter()
-            .map(MembershipEntry::actor_id)
-            .filter(|&id| id != 0 && id != self.user_id())
-            .collect();
-        for signer in signers {
-            if !self.store.pins.contains_key(&signer) {
-                // A signer without a published key cannot be pinned; their
-                // entries then fail as `log_unknown_signer`.
-                if let Err(error) = self.pinned_bundle(signer).await {
-                    tracing::warn!(signer, %error, "cannot pin a membership log signer");
-                }
-            }
-        }
-        let log = MembershipLog::verify(&entries, &self.keyring())?;
-        if let Some(pin) = self.store.log_pins.get(&room_id) {
-            log.check_extends(pin.seq, &pin.hash)?;
-        }
-        self.pin_log(room_id, &log)?;
-        Ok(log)
+        let entries = self.log_entries(room_id).await?;
+        let verified = self.machine.verify_log(room_id, &entries);
+        self.save()?;
+        Ok(verified?)
     }
 
-    fn pin_log(&mut self, room_id: i64, log: &MembershipLog) -> Result<()> {
-        let pin = LogPin {
-            seq: u64::try_from(log.len().saturating_sub(1)).unwrap_or(u64::MAX),
-            hash: log.head_hash(),
-        };
-        if self.store.log_pins.get(&room_id) != Some(&pin) {
-            self.store.log_pins.insert(room_id, pin);
-            self.save()?;
-        }
-        Ok(())
-    }
-
-    /// Whether I may start the room's log: its owner, or either person of a DM.
-    async fn may_start_log(&self, room_id: i64) -> Result<bool> {
+    /// What the server says of a room, as the core's facts.
+    async fn room_facts(&self, room_id: i64) -> Result<RoomFacts> {
         let room = self.client.room(room_id).await?;
-        Ok(room.is_dm() || room.my_role == Some(RoomRole::Owner))
+        Ok(RoomFacts {
+            id: room.id,
+            is_dm: room.is_dm(),
+            is_private: room.is_private,
+            my_role: room.my_role.map(|r| r.to_string()),
+        })
     }
 
     /// Starts the log of a room I own (either person of a DM): `create`,
     /// then one `add` per current member with their role, all signed by me.
     /// The server accepts it only if it reproduces its member list exactly.
     pub async fn start_log(&mut self, room_id: i64) -> Result<MembershipLog> {
-        let room = self.client.room(room_id).await?;
-        let members = self.client.room_members(room_id).await?;
-        let time = now();
-        let public = !room.is_private && !room.is_dm();
-        let mut log = MembershipLog::create(&self.identity, room_id, public, time);
-        for member in members.iter().filter(|m| m.user_id != self.user_id()) {
-            let role = match member.role {
-                RoomRole::Admin if !room.is_dm() => Role::Admin,
-                _ => Role::Member,
-            };
-            log.append(
-                &self.identity,
-                Action::Add {
-                    subject: member.user_id,
-                    role,
-                },
-                time,
-            )?;
+        let room = self.room_facts(room_id).await?;
+        let members: Vec<MemberFact> = self
+            .client
+            .room_members(room_id)
+            .await?
+            .into_iter()
+            .map(|m| MemberFact {
+                user_id: m.user_id,
+                role: m.role.to_string(),
+            })
+            .collect();
+        let entries = self.machine.start_log(&room, &members, now())?;
+        match self
+            .client
+            .post_membership_log(room_id, &entries, false, "")
+            .await
+        {
+            // Someone else started it first: verify theirs instead.
+            Err(error) if error.code() == Some("log_exists") => {}
+            other => other?,
         }
-        let wire: Vec<String> = log.entries().iter().map(MembershipEntry::to_wire).collect();
-        self.client
-            .post_membership_log(room_id, &wire, false, "")
-            .await?;
-        self.pin_log(room_id, &log)?;
-        Ok(log)
+        self.verified_log(room_id).await
     }
 
-    /// The verified log, started first if the room has none and I may.
-    pub(crate) async fn log_for_keys(&mut self, room_id: i64) -> Result<MembershipLog> {
-        match self.verified_log(room_id).await {
-            Err(Error::NoMembershipLog { .. }) if self.may_start_log(room_id).await? => {
-                self.start_log(room_id).await
-            }
-            other => other,
+    /// Creates a room and starts its signed membership log at once, so keys
+    /// can be shared in it from the first message.
+    pub async fn create_room(&mut self, room: &crate::NewRoom) -> Result<crate::Room> {
+        let created = self.client.create_room(room).await?;
+        self.start_log(created.id).await?;
+        Ok(created)
+    }
+
+    /// The verified log, started first if the room has none and I should.
+    pub(crate) async fn log_for_keys(&mut self, room_id: i64) -> Result<Vec<String>> {
+        let entries = self.log_entries(room_id).await?;
+        if entries.is_empty()
+            && self
+                .machine
+                .should_start_log(&self.room_facts(room_id).await?)
+        {
+            self.start_log(room_id).await?;
+            return self.log_entries(room_id).await;
         }
+        Ok(entries)
     }
 
     /// Makes a membership change. In a room with a log (or one I own with
@@ -173,7 +161,9 @@ impl SecureClient {
         };
         let signed = has_log
             || (change != &MembershipChange::Join
-                && self.may_start_log(room_id).await?
+                && self
+                    .machine
+                    .should_start_log(&self.room_facts(room_id).await?)
                 && self.room_is_encrypted(room_id).await?);
         if !signed {
             return self.plain_change(room_id, change).await;
@@ -186,16 +176,19 @@ impl SecureClient {
             _ => (false, ""),
         };
         for attempt in 0..2 {
-            let mut log = self.verified_log(room_id).await?;
-            let entry = log.append(&self.identity, change.action(), now())?;
+            let entries = self.log_entries(room_id).await?;
+            let entry = self
+                .machine
+                .sign_change(room_id, &entries, change.action(), now());
+            self.save()?;
             match self
                 .client
-                .post_membership_log(room_id, &[entry.to_wire()], ban, reason)
+                .post_membership_log(room_id, &[entry?], ban, reason)
                 .await
             {
                 Ok(()) => {
                     if !matches!(change, MembershipChange::Leave) {
-                        self.pin_log(room_id, &log)?;
+                        self.verified_log(room_id).await?;
                     }
                     return Ok(());
                 }

@@ -1,15 +1,17 @@
-//! Messages in encrypted channels: sending envelopes (making or fetching
-//! the key the server asks for) and reading them back verified — the
-//! sender's pinned key, the version the server filed, the counter cap and
-//! replay detection. Nothing that fails is ever shown as encrypted.
+//! Messages in encrypted channels, as I/O around the core: it plans each
+//! send (which version, or which key to make or fetch first) and seals it;
+//! it reads each message back as verified, a warning, or what to fetch
+//! first (a key, a sender's bundle). Nothing that fails is ever shown as
+//! encrypted.
+
+use std::time::Duration;
 
 use serde::Serialize;
 
-use securechat_crypto::{Envelope, SendCounter, SharePurpose};
+use securechat_e2ee::{MessageFacts, SendPlan, Shown};
 
-use super::{SecureClient, now};
+use super::{Handled, SecureClient, now};
 use crate::error::{Error, Result};
-use crate::keystore::seen_key;
 use crate::messages::{HistoryQuery, Message, OutgoingMessage, SendOptions, new_client_msg_id};
 use crate::socketio::Socket;
 
@@ -51,57 +53,85 @@ struct EnvelopeMessage<'a> {
     client_msg_id: &'a str,
 }
 
+/// How many times [`SecureClient::send`] plans again (a key to make, fetch
+/// or wait for) before giving up.
+const SEND_ATTEMPTS: usize = 12;
+/// The pause before planning again while another member makes the version.
+const KEY_WAIT: Duration = Duration::from_millis(250);
+
 impl SecureClient {
     /// Sends `text` to a channel: encrypted under its current key when the
-    /// channel is encrypted (making version 1, performing a pending
-    /// rotation or fetching a newer key as the server answers), plaintext
-    /// otherwise.
+    /// channel is encrypted, plaintext otherwise. The core plans each step:
+    /// making version 1, making the next version when this device's is used
+    /// up (100 messages or 7 days) or a rotation waits, fetching my copy of
+    /// a newer version; another member's claim on a version is waited for.
     pub async fn send(&mut self, socket: &Socket, channel_id: i64, text: &str) -> Result<Message> {
-        let info = self.channel_info(channel_id).await?;
-        if !info.encrypted {
-            return socket
-                .send_message(&OutgoingMessage::new(channel_id, text))
-                .await;
-        }
         let client_msg_id = new_client_msg_id();
+        let mut refresh = false;
         let mut last_error = None;
-        for _ in 0..3 {
-            let version = match self.store.latest_version(channel_id) {
-                Some(version) => version,
-                None => self.obtain_current_key(channel_id).await?,
-            };
-            let envelope = self.seal_message(channel_id, version, text)?;
-            let body = EnvelopeMessage {
-                channel_id,
-                envelope: &envelope,
-                key_version: version,
-                client_msg_id: &client_msg_id,
-            };
-            match socket.send_body(&body, &SendOptions::default()).await {
-                Ok(message) => return Ok(message),
-                Err(error) => {
-                    match error.code() {
-                        Some("no_channel_key") => {
-                            self.make_version(channel_id, 1, SharePurpose::Initial, None)
-                                .await?;
+        for _ in 0..SEND_ATTEMPTS {
+            let facts = self.channel_facts(channel_id, refresh).await?;
+            refresh = true;
+            let plan = self.machine.plan_send(&facts, now());
+            self.save()?;
+            match plan? {
+                SendPlan::Plain => {
+                    return socket
+                        .send_message(&OutgoingMessage::new(channel_id, text))
+                        .await;
+                }
+                SendPlan::MakeVersion { version, .. } => {
+                    match self.make_version(channel_id, version, None).await {
+                        Ok(_) => {}
+                        Err(error) if waits_for_another_member(&error) => {
+                            tokio::time::sleep(KEY_WAIT).await;
+                            last_error = Some(error);
                         }
-                        // The seed's "first speaks" rule: I perform the rotation.
-                        Some("key_rotation_pending") => {
-                            let current = self.server_version(channel_id).await?;
-                            self.make_version(
-                                channel_id,
-                                current + 1,
-                                SharePurpose::Rotation,
-                                None,
-                            )
-                            .await?;
-                        }
-                        Some("stale_key_version") => {
-                            self.obtain_current_key(channel_id).await?;
-                        }
-                        _ => return Err(error),
+                        Err(error) => return Err(error),
                     }
-                    last_error = Some(error);
+                }
+                SendPlan::FetchKey { version } => match self.fetch_key(channel_id, version).await {
+                    Ok(Handled::KeyAccepted { .. } | Handled::Ignored(_)) => {}
+                    Ok(Handled::Rejected(reason)) => {
+                        return Err(Error::UnexpectedResponse {
+                            status: 200,
+                            detail: format!(
+                                "my copy of version {version} does not verify: {reason}"
+                            ),
+                        });
+                    }
+                    Ok(_) => {}
+                    // My copy is not there yet: its maker is still sharing.
+                    Err(error) if error.status() == Some(404) => {
+                        tokio::time::sleep(KEY_WAIT).await;
+                        last_error = Some(error);
+                    }
+                    Err(error) => return Err(error),
+                },
+                SendPlan::Seal { version } => {
+                    let envelope = self.machine.seal(channel_id, version, text, now());
+                    self.save()?;
+                    let envelope = envelope?;
+                    let body = EnvelopeMessage {
+                        channel_id,
+                        envelope: &envelope,
+                        key_version: version,
+                        client_msg_id: &client_msg_id,
+                    };
+                    match socket.send_body(&body, &SendOptions::default()).await {
+                        Ok(message) => return Ok(message),
+                        Err(error)
+                            if matches!(
+                                error.code(),
+                                Some(
+                                    "no_channel_key" | "key_rotation_pending" | "stale_key_version"
+                                )
+                            ) =>
+                        {
+                            last_error = Some(error);
+                        }
+                        Err(error) => return Err(error),
+                    }
                 }
             }
         }
@@ -109,73 +139,6 @@ impl SecureClient {
             channel_id,
             version: 0,
         }))
-    }
-
-    /// The channel's current version as the server lists it.
-    async fn server_version(&mut self, channel_id: i64) -> Result<u32> {
-        let info = self.channel_info(channel_id).await?;
-        let room = self.client.room(info.room_id).await?;
-        let version = room
-            .channels
-            .iter()
-            .find(|c| c.id == channel_id)
-            .map_or(0, |c| c.key_version);
-        Ok(u32::try_from(version).unwrap_or(0))
-    }
-
-    /// Makes version 1 if the channel has no key yet, else fetches and
-    /// accepts my copy of the current version.
-    async fn obtain_current_key(&mut self, channel_id: i64) -> Result<u32> {
-        let current = self.server_version(channel_id).await?;
-        if current == 0 {
-            self.make_version(channel_id, 1, SharePurpose::Initial, None)
-                .await?;
-            return Ok(1);
-        }
-        if self.store.key(channel_id, current).is_none() {
-            match self.fetch_key(channel_id, current).await? {
-                super::Handled::KeyAccepted { .. } => {}
-                super::Handled::Rejected(reason) => {
-                    return Err(Error::UnexpectedResponse {
-                        status: 200,
-                        detail: format!("my copy of version {current} does not verify: {reason}"),
-                    });
-                }
-                _ => {}
-            }
-        }
-        Ok(current)
-    }
-
-    /// Encrypts under `version`, advancing (and saving) the send counter
-    /// first so a counter is never used twice.
-    fn seal_message(&mut self, channel_id: i64, version: u32, text: &str) -> Result<String> {
-        let key = self.key_of(channel_id, version)?;
-        let stored = self
-            .store
-            .channel_keys
-            .get_mut(&channel_id)
-            .and_then(|keys| keys.get_mut(&version))
-            .ok_or(Error::NoChannelKey {
-                channel_id,
-                version,
-            })?;
-        let mut counter = SendCounter {
-            key_obtained_at: stored.obtained_at,
-            next_counter: stored.next_counter,
-        };
-        let this = counter.next(&self.policy, now())?;
-        stored.next_counter = counter.next_counter;
-        self.save()?;
-        let envelope = Envelope::encrypt(
-            &self.identity,
-            &key,
-            channel_id,
-            version,
-            this,
-            text.as_bytes(),
-        )?;
-        Ok(envelope.to_wire())
     }
 
     /// A page of history, each message read as [`SecureClient::read`] does.
@@ -199,86 +162,74 @@ impl SecureClient {
     }
 
     async fn read_body(&mut self, message: &Message) -> Result<Body> {
-        if message.deleted {
-            return Ok(Body::Deleted);
-        }
-        let info = self.channel_info(message.channel_id).await?;
-        if !info.encrypted {
-            return Ok(Body::Plain(message.content.clone().unwrap_or_default()));
-        }
-        let undecryptable = |reason: String| Ok(Body::Undecryptable { reason });
-        let envelope = match (&message.envelope, &message.content) {
-            (Some(wire), None) => match Envelope::parse(wire) {
-                Ok(envelope) => envelope,
-                Err(_) => {
-                    return Ok(Body::Injected {
-                        content: Some(wire.clone()),
-                    });
+        let encrypted = if message.deleted {
+            false
+        } else {
+            self.channel_facts(message.channel_id, false)
+                .await?
+                .is_encrypted
+        };
+        let facts = MessageFacts {
+            id: message.id,
+            channel_id: message.channel_id,
+            sender_id: message.sender_id,
+            content: message.content.clone(),
+            envelope: message.envelope.clone(),
+            key_version: message.key_version,
+            deleted: message.deleted,
+        };
+        let mut fetched_key = false;
+        let mut fetched_bundle = false;
+        loop {
+            let shown = self.machine.read(&facts, encrypted);
+            self.save()?;
+            return Ok(match shown {
+                Shown::Deleted => Body::Deleted,
+                Shown::Plain { text } => Body::Plain(text),
+                Shown::Verified { text, sender_id } => Body::Verified { text, sender_id },
+                Shown::Injected { content } => Body::Injected { content },
+                Shown::Warning { code, reason } => Body::Undecryptable {
+                    reason: format!("{reason} ({code})"),
+                },
+                Shown::NeedKey {
+                    channel_id,
+                    version,
+                } if !fetched_key => {
+                    fetched_key = true;
+                    let _ = self.fetch_key(channel_id, version).await;
+                    continue;
                 }
-            },
-            (_, content) => {
-                return Ok(Body::Injected {
-                    content: content.clone(),
-                });
-            }
-        };
-        let header = *envelope.header();
-        let Some(filed) = message.key_version.and_then(|v| u32::try_from(v).ok()) else {
-            return undecryptable("the server filed it under no key version".into());
-        };
-        if message.sender_id != Some(header.sender_id) {
-            return undecryptable(format!(
-                "the server names sender {:?} but the envelope is signed as {}",
-                message.sender_id, header.sender_id
-            ));
-        }
-        if self.store.key(message.channel_id, filed).is_none() {
-            let fetched = self.fetch_key(message.channel_id, filed).await;
-            if !matches!(fetched, Ok(super::Handled::KeyAccepted { .. })) {
-                return undecryptable(format!(
-                    "no key for version {filed} (request it: `securechat-cli request-key`)"
-                ));
-            }
-        }
-        let key = self.key_of(message.channel_id, filed)?;
-        let sender = match self.pinned_bundle(header.sender_id).await {
-            Ok(bundle) => bundle,
-            Err(error) => return undecryptable(format!("no trusted key for the sender: {error}")),
-        };
-        let plain = match envelope.decrypt(&key, &sender, message.channel_id, filed) {
-            Ok(plain) => plain,
-            Err(error) => {
-                return undecryptable(format!("does not verify: {error} ({})", error.code()));
-            }
-        };
-        if let Err(error) = self.policy.check_received(header.counter) {
-            return undecryptable(format!("{error}"));
-        }
-        let seen = seen_key(
-            header.channel_id,
-            header.key_version,
-            header.sender_id,
-            header.counter,
-        );
-        match self.store.seen.get(&seen) {
-            Some(id) if *id == message.id => {}
-            Some(id) => {
-                return undecryptable(format!("a replay of message {id}"));
-            }
-            None => {
-                if let Err(error) = self.replay.check_and_record(&header) {
-                    return undecryptable(format!("{error}"));
+                Shown::NeedKey { version, .. } => Body::Undecryptable {
+                    reason: format!(
+                        "no key for version {version} (request it: `securechat-cli request-key`)"
+                    ),
+                },
+                Shown::NeedBundle { user_id } if !fetched_bundle => {
+                    fetched_bundle = true;
+                    if let Err(error) = self.ensure_pinned(user_id).await {
+                        return Ok(Body::Undecryptable {
+                            reason: format!("no trusted key for the sender: {error}"),
+                        });
+                    }
+                    continue;
                 }
-                self.store.seen.insert(seen, message.id);
-                self.save()?;
-            }
-        }
-        match String::from_utf8(plain.to_vec()) {
-            Ok(text) => Ok(Body::Verified {
-                text,
-                sender_id: header.sender_id,
-            }),
-            Err(_) => undecryptable("the plaintext is not UTF-8".into()),
+                Shown::NeedBundle { user_id } => Body::Undecryptable {
+                    reason: format!("no trusted key for the sender {user_id}"),
+                },
+                Shown::Locked => Body::Undecryptable {
+                    reason: "this device has no identity: restore your keys from your backup"
+                        .into(),
+                },
+            });
         }
     }
+}
+
+/// Another member is making the version (their claim came first, or my
+/// copy of it is not shared yet): wait for their key.
+fn waits_for_another_member(error: &Error) -> bool {
+    matches!(
+        error.code(),
+        Some("rotation_taken" | "share_exists" | "stale_key_version" | "key_rotation_pending")
+    )
 }

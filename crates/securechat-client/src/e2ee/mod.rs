@@ -1,17 +1,18 @@
 //! End-to-end encryption for the SDK: [`SecureClient`] wraps a logged-in
-//! [`Client`] with the user's identity and local [`KeyStore`], and runs the
-//! client procedures of `docs/PROTOCOL.md` §10 with the crypto crate.
-//!
-//! The server is treated as an adversary that relays: every bundle is
-//! checked against the pin, every key goes only to members proven by the
-//! signed membership log, every share and message is opened against what
-//! *local* state expects. Modules:
+//! [`Client`] with the `securechat-e2ee` core ([`Machine`]) and a key store
+//! file. It is the core's I/O shell: it fetches what the core asks for
+//! (bundles, the membership log, my sealed copies), posts what it answers
+//! (shares, log entries, envelopes), and saves the state after each change.
+//! Every trust decision is the core's; the browser runs the same core as
+//! WebAssembly. Modules:
 //!
 //! - `api.rs`: the REST calls (bundles, backup, shares, requests, the log);
-//! - `trust.rs`: identity, pinning (TOFU), `trust`, safety numbers, backup;
-//! - `members.rs`: verifying, starting and extending the membership log;
-//! - `keys.rs`: rotation, shares, key requests and the event handler;
-//! - `messages.rs`: sending envelopes and reading them back.
+//! - `trust.rs`: opening (identity), backup and restore, pinning, `trust`,
+//!   safety numbers;
+//! - `members.rs`: fetching and verifying the membership log, starting it,
+//!   signed membership changes;
+//! - `keys.rs`: making versions, shares, key requests, the event handler;
+//! - `messages.rs`: sending and reading messages.
 
 mod api;
 mod keys;
@@ -20,45 +21,39 @@ mod messages;
 mod trust;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use securechat_crypto::{ForwardSecrecyPolicy, Identity, ReplayGuard};
+use securechat_crypto::{ForwardSecrecyPolicy, Identity};
+use securechat_e2ee::{ChannelFacts, Machine, State, StateStore};
 
 pub use api::{LogPage, MyShare, PublishedKey};
 pub use keys::{Distribution, Handled};
 pub use members::MembershipChange;
 pub use messages::{Body, ReadMessage};
-pub use trust::SafetyInfo;
+pub use securechat_e2ee::SafetyInfo;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::keystore::KeyStore;
+use crate::keystore::FileStore;
 
 /// A logged-in client with end-to-end encryption.
 pub struct SecureClient {
     client: Client,
-    path: PathBuf,
-    store: KeyStore,
-    identity: Identity,
-    policy: ForwardSecrecyPolicy,
-    /// Rebuilt from the store's `seen` at start; see [`KeyStore::seen`].
-    replay: ReplayGuard,
-    /// Channel id → (room id, encrypted), from the room listing.
-    channels: HashMap<i64, ChannelInfo>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct ChannelInfo {
-    room_id: i64,
-    encrypted: bool,
+    store: FileStore,
+    machine: Machine,
+    /// My bundle: `open` and `restore` only build a client with an identity.
+    bundle: securechat_crypto::PublicBundle,
+    /// What the room listing says of each channel (refreshed when unknown
+    /// or when the server refuses a send).
+    channels: HashMap<i64, ChannelFacts>,
 }
 
 impl std::fmt::Debug for SecureClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecureClient")
-            .field("user_id", &self.store.user_id)
-            .field("path", &self.path)
+            .field("user_id", &self.machine.user_id())
+            .field("path", &self.store.path())
             .finish_non_exhaustive()
     }
 }
@@ -71,19 +66,19 @@ impl SecureClient {
 
     /// My user id.
     pub fn user_id(&self) -> i64 {
-        self.store.user_id
+        self.machine.user_id()
     }
 
     /// My identity's public bundle.
     pub fn bundle(&self) -> securechat_crypto::PublicBundle {
-        self.identity.bundle()
+        self.bundle.clone()
     }
 
     /// My identity (secret keys): for callers that seal and open envelopes
     /// themselves with the crypto crate, such as the load generator, which
     /// must not pay for key-store writes per message.
-    pub fn identity(&self) -> &Identity {
-        &self.identity
+    pub fn identity(&self) -> Result<&Identity> {
+        Ok(self.machine.identity()?)
     }
 
     /// A channel key version I hold.
@@ -92,48 +87,62 @@ impl SecureClient {
         channel_id: i64,
         version: u32,
     ) -> Result<securechat_crypto::ChannelKey> {
-        self.key_of(channel_id, version)
+        Ok(self.machine.channel_key(channel_id, version)?)
     }
 
-    /// The key store, read-only (what is pinned, which keys are held).
-    pub fn store(&self) -> &KeyStore {
-        &self.store
+    /// The core's state, read-only (what is pinned, which keys are held).
+    pub fn store(&self) -> &State {
+        self.machine.state()
     }
 
     /// The key store's path.
     pub fn store_path(&self) -> &Path {
-        &self.path
+        self.store.path()
+    }
+
+    /// This device's tag (the upper half of its message counters).
+    pub fn device(&self) -> u16 {
+        self.machine.device()
     }
 
     /// Replaces the forward-secrecy policy (tests use small caps).
     pub fn set_policy(&mut self, policy: ForwardSecrecyPolicy) {
-        self.policy = policy;
+        self.machine.set_policy(policy);
     }
 
-    fn save(&self) -> Result<()> {
-        self.store.save(&self.path)
+    /// Saves the state if the last core call changed it.
+    fn save(&mut self) -> Result<()> {
+        if self.machine.take_dirty() {
+            self.store.save(self.machine.state())?;
+        }
+        Ok(())
     }
 
-    /// The room of a channel and whether it is encrypted, from the room
-    /// listing (refreshed when the channel is unknown).
-    async fn channel_info(&mut self, channel_id: i64) -> Result<ChannelInfo> {
-        if let Some(info) = self.channels.get(&channel_id) {
-            return Ok(*info);
+    /// What the server says of a channel, from the room listing (fetched
+    /// when unknown, or again with `refresh`).
+    async fn channel_facts(&mut self, channel_id: i64, refresh: bool) -> Result<ChannelFacts> {
+        if !refresh && let Some(facts) = self.channels.get(&channel_id) {
+            return Ok(facts.clone());
         }
         for room in self.client.rooms().await? {
             for channel in room.channels {
                 self.channels.insert(
                     channel.id,
-                    ChannelInfo {
+                    ChannelFacts {
+                        id: channel.id,
                         room_id: channel.room_id,
-                        encrypted: channel.is_encrypted,
+                        is_encrypted: channel.is_encrypted,
+                        key_version: u32::try_from(channel.key_version).unwrap_or(0),
+                        pending_version: channel
+                            .pending_version
+                            .and_then(|v| u32::try_from(v).ok()),
                     },
                 );
             }
         }
         self.channels
             .get(&channel_id)
-            .copied()
+            .cloned()
             .ok_or_else(|| Error::UnexpectedResponse {
                 status: 404,
                 detail: format!("channel {channel_id} is not in any of my rooms"),
@@ -146,9 +155,4 @@ pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

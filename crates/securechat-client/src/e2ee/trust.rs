@@ -1,37 +1,18 @@
-//! My identity and whom I trust: opening the key store (generating and
-//! publishing the identity on first use), backup and restore, pinning other
-//! users' bundles on first use, accepting a changed key, safety numbers.
+//! My identity and whom I trust, as I/O around the core: opening the key
+//! store (generating and publishing the identity on first use), backup and
+//! restore, fetching bundles for the core to pin, accepting a changed key,
+//! safety numbers.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use securechat_crypto::{
-    Backup, ForwardSecrecyPolicy, Identity, KeyRing, MessageHeader, PublicBundle, ReplayGuard,
-    SafetyNumber,
-};
+use securechat_crypto::PublicBundle;
+use securechat_e2ee::{Machine, Observed, SafetyInfo, State, StateStore, fingerprint};
 
-use super::{SecureClient, hex};
+use super::SecureClient;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::keystore::{KeyStore, Pin};
-
-/// What `securechat-cli verify <user>` shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SafetyInfo {
-    /// 60 digits in 12 groups of 5; both users see the same.
-    pub number: String,
-    /// My bundle's fingerprint (hex).
-    pub mine: String,
-    /// Their pinned bundle's fingerprint (hex).
-    pub theirs: String,
-    /// A different bundle the server offers for them, not accepted.
-    pub offered: Option<String>,
-}
-
-/// The fingerprint of a bundle, in hex.
-pub(crate) fn fingerprint(bundle: &PublicBundle) -> String {
-    hex(&bundle.fingerprint())
-}
+use crate::keystore::FileStore;
 
 impl SecureClient {
     /// Opens (or creates) the key store at `path` for the logged-in user of
@@ -40,44 +21,35 @@ impl SecureClient {
     /// has no identity, this fails with [`Error::IdentityElsewhere`]:
     /// restore it with [`SecureClient::restore`] instead of replacing it.
     pub async fn open(client: Client, path: impl Into<PathBuf>) -> Result<Self> {
-        let path = path.into();
+        let store = FileStore::new(path);
         let me = client.me().await?;
-        let mut store = load_for(&path, &client, me.id)?;
+        let mut machine = Machine::new(load_for(&store, &client, me.id)?)?;
         let published = published_bundle(&client, me.id).await?;
-        let identity = match store.identity.as_deref() {
-            Some(export) => {
-                let identity = Identity::import(export)?;
-                if published.as_ref() != Some(&identity.bundle()) {
-                    // First publication, or the server lost or replaced my
-                    // bundle: this device's identity is the truth.
-                    if published.is_some() {
-                        tracing::warn!(
-                            user_id = me.id,
-                            "the server had another public key for me; publishing mine again"
-                        );
-                    }
-                    client
-                        .publish_public_key(&identity.bundle().to_wire())
-                        .await?;
+        if machine.has_identity() {
+            let (mine, _) = machine.my_bundle()?;
+            if published.as_ref().map(PublicBundle::to_wire) != Some(mine.clone()) {
+                // First publication, or the server lost or replaced my
+                // bundle: this device's identity is the truth.
+                if published.is_some() {
+                    tracing::warn!(
+                        user_id = me.id,
+                        "the server had another public key for me; publishing mine again"
+                    );
                 }
-                identity
+                client.publish_public_key(&mine).await?;
             }
-            None => {
-                if let Some(bundle) = published {
-                    return Err(Error::IdentityElsewhere {
-                        fingerprint: fingerprint(&bundle),
-                    });
-                }
-                let identity = Identity::generate(me.id)?;
-                store.identity = Some(identity.export().to_string());
-                store.save(&path)?;
-                client
-                    .publish_public_key(&identity.bundle().to_wire())
-                    .await?;
-                identity
+        } else {
+            if let Some(bundle) = &published {
+                return Err(Error::IdentityElsewhere {
+                    fingerprint: fingerprint(bundle),
+                });
             }
-        };
-        Ok(Self::assemble(client, path, store, identity))
+            let mine = machine.create_identity(None)?;
+            store.save(machine.state())?;
+            machine.take_dirty();
+            client.publish_public_key(&mine).await?;
+        }
+        Self::assemble(client, store, machine)
     }
 
     /// Restores my identity from the server's key backup with `passphrase`
@@ -88,224 +60,130 @@ impl SecureClient {
         path: impl Into<PathBuf>,
         passphrase: &str,
     ) -> Result<Self> {
-        let path = path.into();
+        let store = FileStore::new(path);
         let me = client.me().await?;
-        let mut store = load_for(&path, &client, me.id)?;
+        let mut machine = Machine::new(load_for(&store, &client, me.id)?)?;
         let sealed = client.key_backup().await?;
-        let identity = Backup::parse(&sealed)?.open(passphrase.as_bytes())?;
-        if identity.user_id() != me.id {
-            return Err(securechat_crypto::Error::ContextMismatch {
-                field: securechat_crypto::ContextField::UserId,
-            }
-            .into());
+        let mine = machine.restore_backup(&sealed, passphrase)?;
+        store.save(machine.state())?;
+        machine.take_dirty();
+        if published_bundle(&client, me.id)
+            .await?
+            .map(|b| b.to_wire())
+            .as_deref()
+            != Some(mine.as_str())
+        {
+            client.publish_public_key(&mine).await?;
         }
-        store.identity = Some(identity.export().to_string());
-        store.save(&path)?;
-        if published_bundle(&client, me.id).await?.as_ref() != Some(&identity.bundle()) {
-            client
-                .publish_public_key(&identity.bundle().to_wire())
-                .await?;
-        }
-        Ok(Self::assemble(client, path, store, identity))
+        Self::assemble(client, store, machine)
     }
 
-    fn assemble(client: Client, path: PathBuf, store: KeyStore, identity: Identity) -> Self {
-        let mut replay = ReplayGuard::new();
-        for key in store.seen.keys() {
-            if let Some(header) = parse_seen(key) {
-                let _ = replay.check_and_record(&header);
-            }
+    fn assemble(client: Client, store: FileStore, mut machine: Machine) -> Result<Self> {
+        if machine.take_dirty() {
+            store.save(machine.state())?;
         }
-        Self {
+        let bundle = machine.identity()?.bundle();
+        Ok(Self {
             client,
-            path,
             store,
-            identity,
-            policy: ForwardSecrecyPolicy::default(),
-            replay,
+            machine,
+            bundle,
             channels: HashMap::new(),
-        }
+        })
     }
 
     /// Seals my identity under `passphrase` (Argon2id) and stores it on the
     /// server, which cannot open it.
     pub async fn backup(&self, passphrase: &str) -> Result<()> {
-        let sealed = Backup::seal(&self.identity, passphrase.as_bytes())?;
-        self.client.put_key_backup(&sealed.to_wire()).await
+        let sealed = self.machine.seal_backup(passphrase)?;
+        self.client.put_key_backup(&sealed).await
     }
 
-    /// A bundle the server publishes for `user_id`, checked to be
-    /// self-signed for that user.
-    async fn fetch_bundle(&self, user_id: i64) -> Result<PublicBundle> {
-        let published = self.client.public_key(user_id).await?;
-        Ok(PublicBundle::parse_for(&published.public_key, user_id)?)
-    }
-
-    /// Pins `user_id` on first contact: the current bundle and every older
-    /// one the server lists (entries they signed earlier must verify).
-    async fn pin_new(&mut self, user_id: i64) -> Result<PublicBundle> {
-        let current = self.fetch_bundle(user_id).await?;
-        let mut accepted = Vec::new();
+    /// Fetches what the server publishes for `user_id` (the current bundle
+    /// and the key history) and lets the core pin it or note a change.
+    pub(crate) async fn observe(&mut self, user_id: i64) -> Result<Observed> {
+        let served = self.client.public_key(user_id).await?;
         // Older servers lack the history endpoint: the current key suffices.
-        if let Ok(history) = self.client.public_key_history(user_id).await {
-            for old in history {
-                if let Ok(bundle) = PublicBundle::parse_for(&old.public_key, user_id)
-                    && bundle != current
-                    && !accepted.contains(&bundle.to_wire())
-                {
-                    accepted.push(bundle.to_wire());
-                }
-            }
-        }
-        accepted.push(current.to_wire());
-        self.store.pins.insert(
-            user_id,
-            Pin {
-                current: current.to_wire(),
-                accepted,
-                offered: None,
-            },
-        );
-        self.save()?;
-        Ok(current)
-    }
-
-    /// The bundle to verify what `user_id` signed: the pinned one, pinned now
-    /// on first contact. Never replaced by what the server serves later.
-    pub(crate) async fn pinned_bundle(&mut self, user_id: i64) -> Result<PublicBundle> {
-        if user_id == self.user_id() {
-            return Ok(self.identity.bundle());
-        }
-        match self.store.pins.get(&user_id) {
-            Some(pin) => Ok(PublicBundle::parse_for(&pin.current, user_id)?),
-            None => self.pin_new(user_id).await,
-        }
-    }
-
-    /// Every bundle I accepted for `user_id` (to verify old signatures).
-    pub(crate) fn accepted_bundles(&self, user_id: i64) -> Vec<PublicBundle> {
-        if user_id == self.user_id() {
-            return vec![self.identity.bundle()];
-        }
-        self.store
-            .pins
-            .get(&user_id)
-            .map(|pin| {
-                pin.accepted
-                    .iter()
-                    .filter_map(|w| PublicBundle::parse_for(w, user_id).ok())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// The bundle to seal a key to: what the server serves *now*, which must
-    /// equal the pin. A different one is recorded as offered and refused
-    /// ([`Error::KeyChanged`]) until [`SecureClient::trust`] accepts it.
-    pub(crate) async fn bundle_to_seal_to(&mut self, user_id: i64) -> Result<PublicBundle> {
-        if user_id == self.user_id() {
-            return Ok(self.identity.bundle());
-        }
-        let Some(pin) = self.store.pins.get(&user_id).cloned() else {
-            return self.pin_new(user_id).await;
+        let history: Vec<String> = match self.client.public_key_history(user_id).await {
+            Ok(list) => list.into_iter().map(|k| k.public_key).collect(),
+            Err(_) => Vec::new(),
         };
-        let served = self.fetch_bundle(user_id).await;
-        let pinned = PublicBundle::parse_for(&pin.current, user_id)?;
-        match served {
-            Ok(bundle) if bundle == pinned => Ok(pinned),
-            Ok(bundle) => {
-                tracing::warn!(user_id, "public key changed: not trusted until accepted");
-                if let Some(p) = self.store.pins.get_mut(&user_id) {
-                    p.offered = Some(bundle.to_wire());
-                }
-                self.save()?;
-                Err(Error::KeyChanged {
-                    user_id,
-                    pinned: fingerprint(&pinned),
-                    offered: fingerprint(&bundle),
-                })
-            }
-            // A bundle that is not even self-signed for this user (another
-            // user's key swapped in) is a change too, and refused outright.
-            Err(Error::Crypto(error)) => Err(Error::KeyChanged {
-                user_id,
-                pinned: fingerprint(&pinned),
-                offered: format!("an invalid bundle ({})", error.code()),
-            }),
-            Err(error) => Err(error),
+        let observed = self
+            .machine
+            .observe_bundle(user_id, &served.public_key, &history);
+        self.save()?;
+        Ok(observed?)
+    }
+
+    /// Makes sure the core has a pin for `user_id` (first contact).
+    pub(crate) async fn ensure_pinned(&mut self, user_id: i64) -> Result<()> {
+        if !self.machine.is_pinned(user_id) {
+            self.observe(user_id).await?;
         }
+        Ok(())
     }
 
     /// Accepts the bundle the server now serves for `user_id` (after
-    /// comparing safety numbers). Returns (previous, new) fingerprints.
+    /// comparing safety numbers: see [`SecureClient::trust_fingerprint`] to
+    /// accept exactly the key whose number was compared). Returns
+    /// (previous, new) fingerprints.
     pub async fn trust(&mut self, user_id: i64) -> Result<(Option<String>, String)> {
-        let bundle = self.fetch_bundle(user_id).await?;
-        let wire = bundle.to_wire();
-        let previous = self.store.pins.get(&user_id).and_then(|p| {
-            PublicBundle::parse_for(&p.current, user_id)
-                .ok()
-                .map(|b| fingerprint(&b))
-        });
-        let pin = self.store.pins.entry(user_id).or_default();
-        pin.current.clone_from(&wire);
-        if !pin.accepted.contains(&wire) {
-            pin.accepted.push(wire);
-        }
-        pin.offered = None;
-        self.save()?;
-        Ok((previous, fingerprint(&bundle)))
+        let served = self.client.public_key(user_id).await?;
+        let bundle = PublicBundle::parse_for(&served.public_key, user_id)?;
+        self.trust_fingerprint(user_id, &fingerprint(&bundle)).await
     }
 
-    /// The safety number between me and `user_id` (their pinned bundle,
-    /// pinned now on first contact), and both fingerprints.
-    pub async fn safety_number(&mut self, user_id: i64) -> Result<SafetyInfo> {
-        let theirs = self.pinned_bundle(user_id).await?;
-        let mine = self.identity.bundle();
-        let offered = self
-            .store
-            .pins
-            .get(&user_id)
-            .and_then(|p| p.offered.as_deref())
-            .and_then(|w| PublicBundle::parse_for(w, user_id).ok())
-            .map(|b| fingerprint(&b));
-        Ok(SafetyInfo {
-            number: SafetyNumber::compute(&mine, &theirs).display(),
-            mine: fingerprint(&mine),
-            theirs: fingerprint(&theirs),
-            offered,
-        })
-    }
-
-    /// Every bundle I trust, for verifying membership logs.
-    pub(crate) fn keyring(&self) -> KeyRing {
-        let mut ring = KeyRing::new();
-        ring.insert(self.identity.bundle());
-        for user_id in self.store.pins.keys() {
-            for bundle in self.accepted_bundles(*user_id) {
-                ring.insert(bundle);
+    /// Accepts the key of `user_id` whose fingerprint (hex) was shown and
+    /// compared: the core pins exactly that key, or refuses if the server
+    /// now offers another.
+    pub async fn trust_fingerprint(
+        &mut self,
+        user_id: i64,
+        shown: &str,
+    ) -> Result<(Option<String>, String)> {
+        match self.observe(user_id).await? {
+            Observed::Pinned { fingerprint } => Ok((None, fingerprint)),
+            Observed::Unchanged { fingerprint } if fingerprint == shown => {
+                Ok((Some(fingerprint.clone()), fingerprint))
+            }
+            Observed::Unchanged { .. } => {
+                Err(securechat_e2ee::Refusal::OfferChanged { user_id }.into())
+            }
+            Observed::Changed { .. } => {
+                let accepted = self.machine.accept_offered(user_id, shown);
+                self.save()?;
+                let (previous, now) = accepted?;
+                Ok((Some(previous), now))
             }
         }
-        ring
+    }
+
+    /// The safety number between me and `user_id`: computed with the key
+    /// the server offers after a change (what must be compared before
+    /// accepting it), else with the pinned one.
+    pub async fn safety_number(&mut self, user_id: i64) -> Result<SafetyInfo> {
+        self.observe(user_id).await?;
+        Ok(self.machine.safety_number(user_id)?)
     }
 }
 
-/// The store at `path`, or a new one; refuses another user's or server's.
-fn load_for(path: &std::path::Path, client: &Client, user_id: i64) -> Result<KeyStore> {
+/// The state at `store`, or a new one; refuses another user's or server's.
+fn load_for(store: &FileStore, client: &Client, user_id: i64) -> Result<State> {
     let server = client.base_url().as_str();
-    match KeyStore::load(path)? {
-        Some(store)
-            if store.user_id != user_id || (!store.server.is_empty() && store.server != server) =>
+    match store.load()? {
+        Some(state)
+            if state.user_id != user_id || (!state.server.is_empty() && state.server != server) =>
         {
             Err(Error::KeyStore {
-                path: path.to_owned(),
+                path: store.path().to_owned(),
                 detail: format!(
                     "belongs to user {} on {}, not user {user_id} on {server}; use another --key-store",
-                    store.user_id, store.server
+                    state.user_id, state.server
                 ),
             })
         }
-        Some(store) => Ok(store),
-        None => Ok(KeyStore::new(server, user_id)),
+        Some(state) => Ok(state),
+        None => Ok(State::new(server, user_id)),
     }
 }
 
@@ -315,40 +193,5 @@ async fn published_bundle(client: &Client, user_id: i64) -> Result<Option<Public
         Ok(published) => Ok(PublicBundle::parse_for(&published.public_key, user_id).ok()),
         Err(error) if error.status() == Some(404) => Ok(None),
         Err(error) => Err(error),
-    }
-}
-
-fn parse_seen(key: &str) -> Option<MessageHeader> {
-    let mut parts = key.split(':');
-    let header = MessageHeader {
-        channel_id: parts.next()?.parse().ok()?,
-        key_version: parts.next()?.parse().ok()?,
-        sender_id: parts.next()?.parse().ok()?,
-        counter: parts.next()?.parse().ok()?,
-    };
-    parts.next().is_none().then_some(header)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::keystore::seen_key;
-
-    #[test]
-    fn seen_keys_round_trip_and_garbage_is_skipped() {
-        let key = seen_key(-3, 7, 42, 99);
-        let header = parse_seen(&key).unwrap();
-        assert_eq!(
-            (
-                header.channel_id,
-                header.key_version,
-                header.sender_id,
-                header.counter
-            ),
-            (-3, 7, 42, 99)
-        );
-        assert!(parse_seen("1:2:3").is_none());
-        assert!(parse_seen("1:2:3:4:5").is_none());
-        assert!(parse_seen("a:2:3:4").is_none());
     }
 }

@@ -72,6 +72,9 @@ pub struct ChannelView {
     pub is_encrypted: bool,
     /// Current channel-key version (0 before the first key).
     pub key_version: i64,
+    /// The version a key rotation is moving to, until its maker shares it
+    /// (messages wait until then).
+    pub pending_version: Option<i64>,
     pub created_at: String,
     /// In `GET /api/rooms`: others' messages after my read marker.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,6 +90,7 @@ impl From<&ChannelRow> for ChannelView {
             topic: c.topic.clone(),
             is_encrypted: c.is_encrypted,
             key_version: c.key_version,
+            pending_version: c.pending_version,
             created_at: rfc3339(c.created_at),
             unread: None,
         }

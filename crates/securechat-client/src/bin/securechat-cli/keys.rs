@@ -126,23 +126,33 @@ pub async fn verify(user: &str, file: &SessionFile, store: PathBuf) -> Result<()
     let (_, mut secure) = open(file, store).await?;
     let id = user_id(secure.client(), user).await?;
     let info = secure.safety_number(id).await?;
+    if info.offered {
+        println!(
+            "WARNING: the server now offers a DIFFERENT key for {user}; it is not trusted. \
+             The number below is computed with that new key: compare it, then \
+             `securechat-cli trust {user} --fingerprint {}`.",
+            info.theirs
+        );
+    }
     println!("Safety number with {user}:\n{}", info.number);
     println!("Your fingerprint:   {}", info.mine);
     println!("Their fingerprint:  {}", info.theirs);
-    if let Some(offered) = info.offered {
-        println!(
-            "WARNING: the server now offers a DIFFERENT key for {user} ({offered}); \
-             it is not trusted. Compare safety numbers, then `securechat-cli trust {user}`."
-        );
-    }
     println!("Compare the number with {user} in person or over a trusted channel.");
     Ok(())
 }
 
-pub async fn trust(user: &str, file: &SessionFile, store: PathBuf) -> Result<()> {
+pub async fn trust(
+    user: &str,
+    fingerprint: Option<&str>,
+    file: &SessionFile,
+    store: PathBuf,
+) -> Result<()> {
     let (_, mut secure) = open(file, store).await?;
     let id = user_id(secure.client(), user).await?;
-    let (previous, now) = secure.trust(id).await?;
+    let (previous, now) = match fingerprint {
+        Some(shown) => secure.trust_fingerprint(id, shown).await?,
+        None => secure.trust(id).await?,
+    };
     match previous {
         Some(previous) if previous != now => {
             println!("Now trusting {user}'s new key {now} (was {previous}).");

@@ -60,7 +60,13 @@ enum Command {
     /// Show the safety number shared with a user, and both fingerprints.
     Verify { user: String },
     /// Accept the key the server now serves for a user (after `verify`).
-    Trust { user: String },
+    Trust {
+        user: String,
+        /// The fingerprint `verify` showed for the new key: exactly that key
+        /// is trusted (refused if the server now offers another).
+        #[arg(long)]
+        fingerprint: Option<String>,
+    },
     /// Ask a channel's admins for its key: `request-key <room>/<channel>`.
     RequestKey { channel: String },
     /// List key requests waiting for my approval.
@@ -95,7 +101,9 @@ fn main() -> ExitCode {
             Command::Tail(args) => tail::run(args, &file, store, offset).await,
             Command::Keys(command) => keys::keys(command, &file, store).await,
             Command::Verify { user } => keys::verify(&user, &file, store).await,
-            Command::Trust { user } => keys::trust(&user, &file, store).await,
+            Command::Trust { user, fingerprint } => {
+                keys::trust(&user, fingerprint.as_deref(), &file, store).await
+            }
             Command::RequestKey { channel } => keys::request_key(&channel, &file, store).await,
             Command::Requests => keys::requests(&file, store).await,
             Command::Approve { request_id } => keys::approve(request_id, &file, store).await,

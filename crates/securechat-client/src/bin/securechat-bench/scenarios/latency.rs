@@ -411,7 +411,7 @@ async fn securechat_room(
         }
     }
     for device in &devices {
-        let identity = Identity::import(&device.identity().export())?;
+        let identity = Identity::import(&device.identity()?.export())?;
         crypto.bundles.insert(device.user_id(), identity.bundle());
         crypto
             .identities

@@ -1,0 +1,325 @@
+//! The machine's operations by name, with JSON in and out.
+//!
+//! This is the boundary the browser crosses through WebAssembly, and the
+//! form of the lying-server scenarios, which therefore run the same rules
+//! natively (`cargo test`) and in the WASM build (Node).
+
+use std::collections::BTreeMap;
+
+use securechat_crypto::{Action, Role};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::error::{Refusal, Result};
+use crate::keys::{ChannelFacts, ShareFacts};
+use crate::log::{MemberFact, RoomFacts};
+use crate::machine::Machine;
+use crate::messages::MessageFacts;
+use crate::state::KeyRequest;
+
+fn input<T: DeserializeOwned>(value: &Value) -> Result<T> {
+    T::deserialize(value).map_err(|e| Refusal::BadInput(e.to_string()))
+}
+
+#[derive(Deserialize)]
+struct Bundle {
+    user_id: i64,
+    public_key: String,
+    #[serde(default)]
+    history: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Entries {
+    room_id: i64,
+    entries: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct StartLog {
+    room: RoomFacts,
+    members: Vec<MemberFact>,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct SignChange {
+    room_id: i64,
+    entries: Vec<String>,
+    op: String,
+    #[serde(default)]
+    subject: Option<i64>,
+    #[serde(default)]
+    role: Option<String>,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct PlanSend {
+    channel: ChannelFacts,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct MakeVersion {
+    channel: ChannelFacts,
+    version: u32,
+    entries: Vec<String>,
+    #[serde(default)]
+    bundles: BTreeMap<i64, String>,
+    #[serde(default)]
+    hint: Option<Vec<i64>>,
+}
+
+#[derive(Deserialize)]
+struct Version {
+    channel_id: i64,
+    version: u32,
+    #[serde(default)]
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct AcceptShare {
+    share: ShareFacts,
+    room_id: i64,
+    entries: Vec<String>,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct Request {
+    channel_id: i64,
+    request_id: i64,
+}
+
+#[derive(Deserialize)]
+struct RequestId {
+    request_id: i64,
+}
+
+#[derive(Deserialize)]
+struct Approve {
+    request_id: i64,
+    room_id: i64,
+    entries: Vec<String>,
+    public_key: String,
+}
+
+#[derive(Deserialize)]
+struct Seal {
+    channel_id: i64,
+    version: u32,
+    text: String,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct Read {
+    message: MessageFacts,
+    encrypted: bool,
+}
+
+#[derive(Deserialize)]
+struct UserId {
+    user_id: i64,
+}
+
+#[derive(Deserialize)]
+struct Accept {
+    user_id: i64,
+    fingerprint: String,
+}
+
+#[derive(Deserialize)]
+struct Published {
+    #[serde(default)]
+    published: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Passphrase {
+    #[serde(default)]
+    backup: Option<String>,
+    passphrase: String,
+}
+
+#[derive(Deserialize)]
+struct ChannelId {
+    channel_id: i64,
+}
+
+fn action(op: &str, subject: Option<i64>, role: Option<&str>) -> Result<Action> {
+    let subject = || subject.ok_or_else(|| Refusal::BadInput(format!("{op} needs a subject")));
+    let role = || {
+        role.and_then(Role::parse)
+            .ok_or_else(|| Refusal::BadInput(format!("{op} needs a role")))
+    };
+    Ok(match op {
+        "add" => Action::Add {
+            subject: subject()?,
+            role: role()?,
+        },
+        "remove" => Action::Remove {
+            subject: subject()?,
+        },
+        "leave" => Action::Leave,
+        "join_public" => Action::JoinPublic,
+        "set_role" => Action::SetRole {
+            subject: subject()?,
+            role: role()?,
+        },
+        other => return Err(Refusal::BadInput(format!("unknown log operation {other}"))),
+    })
+}
+
+fn out<T: serde::Serialize>(value: T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Refusal::BadInput(e.to_string()))
+}
+
+/// Runs operation `op` with `args` (a JSON object) on `machine`; the answer
+/// is JSON. Unknown operations and unreadable arguments are
+/// [`Refusal::BadInput`].
+pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
+    match op {
+        "create_identity" => {
+            let a: Published = input(args)?;
+            out(json!({"public_key": machine.create_identity(a.published.as_deref())?}))
+        }
+        "start_over" => out(json!({"public_key": machine.start_over()?})),
+        "restore_backup" => {
+            let a: Passphrase = input(args)?;
+            let blob = a
+                .backup
+                .ok_or_else(|| Refusal::BadInput("no backup".into()))?;
+            out(json!({"public_key": machine.restore_backup(&blob, &a.passphrase)?}))
+        }
+        "seal_backup" => {
+            let a: Passphrase = input(args)?;
+            out(json!({"backup": machine.seal_backup(&a.passphrase)?}))
+        }
+        "test_backup" => {
+            let a: Passphrase = input(args)?;
+            let blob = a
+                .backup
+                .ok_or_else(|| Refusal::BadInput("no backup".into()))?;
+            out(json!({"opens": machine.test_backup(&blob, &a.passphrase)?}))
+        }
+        "my_bundle" => {
+            let (public_key, fingerprint) = machine.my_bundle()?;
+            out(
+                json!({"public_key": public_key, "fingerprint": fingerprint, "device": machine.device()}),
+            )
+        }
+        "observe_bundle" => {
+            let a: Bundle = input(args)?;
+            out(machine.observe_bundle(a.user_id, &a.public_key, &a.history)?)
+        }
+        "is_pinned" => {
+            let a: UserId = input(args)?;
+            out(json!({"pinned": machine.is_pinned(a.user_id)}))
+        }
+        "accept_offered" => {
+            let a: Accept = input(args)?;
+            let (previous, now) = machine.accept_offered(a.user_id, &a.fingerprint)?;
+            out(json!({"previous": previous, "fingerprint": now}))
+        }
+        "key_changes" => out(machine.key_changes()),
+        "safety_number" => {
+            let a: UserId = input(args)?;
+            out(machine.safety_number(a.user_id)?)
+        }
+        "unknown_signers" => {
+            let a: Entries = input(args)?;
+            out(machine.unknown_signers(&a.entries))
+        }
+        "verify_log" => {
+            let a: Entries = input(args)?;
+            out(machine.log_view(a.room_id, &a.entries)?)
+        }
+        "should_start_log" => {
+            let room: RoomFacts = input(args)?;
+            out(json!({"start": machine.should_start_log(&room)}))
+        }
+        "start_log" => {
+            let a: StartLog = input(args)?;
+            out(machine.start_log(&a.room, &a.members, a.now)?)
+        }
+        "sign_change" => {
+            let a: SignChange = input(args)?;
+            let action = action(&a.op, a.subject, a.role.as_deref())?;
+            out(json!({"entry": machine.sign_change(a.room_id, &a.entries, action, a.now)?}))
+        }
+        "plan_send" => {
+            let a: PlanSend = input(args)?;
+            out(machine.plan_send(&a.channel, a.now)?)
+        }
+        "note_encrypted" => {
+            let a: ChannelId = input(args)?;
+            machine.note_encrypted(a.channel_id);
+            out(json!({}))
+        }
+        "make_version" => {
+            let a: MakeVersion = input(args)?;
+            out(machine.make_version(
+                &a.channel,
+                a.version,
+                &a.entries,
+                &a.bundles,
+                a.hint.as_deref(),
+            )?)
+        }
+        "confirm_version" => {
+            let a: Version = input(args)?;
+            machine.confirm_version(a.channel_id, a.version, a.now)?;
+            out(json!({}))
+        }
+        "abandon_version" => {
+            let a: Version = input(args)?;
+            machine.abandon_version(a.channel_id, a.version);
+            out(json!({}))
+        }
+        "has_key" => {
+            let a: Version = input(args)?;
+            out(json!({"held": machine.channel_key(a.channel_id, a.version).is_ok()}))
+        }
+        "accept_share" => {
+            let a: AcceptShare = input(args)?;
+            out(machine.accept_share(&a.share, a.room_id, &a.entries, a.now)?)
+        }
+        "record_request" => {
+            let a: Request = input(args)?;
+            machine.record_request(a.channel_id, a.request_id);
+            out(json!({}))
+        }
+        "has_requested" => {
+            let a: ChannelId = input(args)?;
+            out(json!({"requested": machine.has_requested(a.channel_id)}))
+        }
+        "queue_request" => {
+            let request: KeyRequest = input(args)?;
+            machine.queue_request(request);
+            out(json!({}))
+        }
+        "pending_requests" => out(machine.pending_requests()),
+        "dismiss_request" => {
+            let a: RequestId = input(args)?;
+            machine.dismiss_request(a.request_id);
+            out(json!({}))
+        }
+        "approve_request" => {
+            let a: Approve = input(args)?;
+            out(machine.approve_request(a.request_id, a.room_id, &a.entries, &a.public_key)?)
+        }
+        "seal" => {
+            let a: Seal = input(args)?;
+            out(json!({"envelope": machine.seal(a.channel_id, a.version, &a.text, a.now)?}))
+        }
+        "read" => {
+            let a: Read = input(args)?;
+            out(machine.read(&a.message, a.encrypted))
+        }
+        other => Err(Refusal::BadInput(format!("unknown operation {other}"))),
+    }
+}

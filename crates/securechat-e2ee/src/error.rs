@@ -1,0 +1,116 @@
+//! What the core refuses, and why.
+//!
+//! Every refusal has a stable snake_case code (the same in Rust, in the
+//! browser and in the lying-server scenarios) and a message worded for the
+//! person using the client: what happened and what to do.
+
+use thiserror::Error;
+
+/// A decision of the core not to do what was asked, or that it cannot yet.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Refusal {
+    /// This client holds no identity yet: create one or restore the backup.
+    #[error("encryption is not set up on this device: restore your keys from your backup")]
+    NoIdentity,
+    /// The room has no signed membership log yet.
+    #[error("room {room_id} has no membership log yet; its owner's client starts it")]
+    NoLog { room_id: i64 },
+    /// The server shows an empty log for a room whose head this client saved.
+    #[error(
+        "the server shows no membership log for room {room_id}, whose log this device has seen; nothing is shared there"
+    )]
+    LogReset { room_id: i64 },
+    /// Only the owner (or either person of a DM) starts a log.
+    #[error("only the owner of room {room_id} starts its membership log")]
+    MayNotStartLog { room_id: i64 },
+    /// The members the server lists cannot form this room's log.
+    #[error("the server's member list of room {room_id} cannot start its log: {reason}")]
+    BadMemberList { room_id: i64, reason: String },
+    /// The membership log does not verify, or rewrites what was seen.
+    #[error(
+        "the membership log of room {room_id} does not verify ({code}); no keys are shared there"
+    )]
+    LogInvalid { room_id: i64, code: String },
+    /// Someone is not a member according to the verified log.
+    #[error("user {user_id} is not a member of room {room_id} according to its verified log")]
+    NotAMember { user_id: i64, room_id: i64 },
+    /// A pinned user's served key differs from the pin.
+    #[error(
+        "the public key of user {user_id} CHANGED; no key is shared with them until you compare safety numbers and accept the new key"
+    )]
+    KeyChanged { user_id: i64 },
+    /// A user has no published key (or the shell did not provide it).
+    #[error("user {user_id} has no published key yet")]
+    NoBundle { user_id: i64 },
+    /// No key held for a channel version.
+    #[error("no key for version {version} of channel {channel_id}: request it")]
+    NoKey { channel_id: i64, version: u32 },
+    /// A share for a version already held, with another key.
+    #[error(
+        "a different key for version {version} of channel {channel_id}, which this device already holds"
+    )]
+    DifferentKey { channel_id: i64, version: u32 },
+    /// A share answers a request this client did not make.
+    #[error("a key share answers a request this device did not make")]
+    UnrequestedShare,
+    /// The share's own fields disagree with what the server says about it.
+    #[error(
+        "the key share is addressed to another user, channel or version, or lies about its purpose"
+    )]
+    ShareMismatch,
+    /// No such queued key request.
+    #[error("no key request {request_id} is waiting")]
+    UnknownRequest { request_id: i64 },
+    /// The channel was seen encrypted; the server now says it is not.
+    #[error(
+        "channel {channel_id} is encrypted, but the server now says it is not: nothing is sent there in plaintext"
+    )]
+    Downgrade { channel_id: i64 },
+    /// The key the shown safety number belongs to is no longer offered.
+    #[error("the key of user {user_id} changed again since it was shown; compare the new number")]
+    OfferChanged { user_id: i64 },
+    /// The input could not be read.
+    #[error("invalid input: {0}")]
+    BadInput(String),
+    /// A cryptographic check failed (with the crypto crate's code).
+    #[error("{message}")]
+    Crypto { code: String, message: String },
+}
+
+impl Refusal {
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::NoIdentity => "no_identity",
+            Self::NoLog { .. } => "no_membership_log",
+            Self::LogReset { .. } => "log_reset",
+            Self::MayNotStartLog { .. } => "may_not_start_log",
+            Self::BadMemberList { .. } => "bad_member_list",
+            Self::LogInvalid { .. } => "log_invalid",
+            Self::NotAMember { .. } => "not_a_member",
+            Self::KeyChanged { .. } => "key_changed",
+            Self::NoBundle { .. } => "no_bundle",
+            Self::NoKey { .. } => "no_key",
+            Self::DifferentKey { .. } => "different_key",
+            Self::UnrequestedShare => "unrequested_share",
+            Self::ShareMismatch => "share_mismatch",
+            Self::UnknownRequest { .. } => "unknown_request",
+            Self::Downgrade { .. } => "downgrade",
+            Self::OfferChanged { .. } => "offer_changed",
+            Self::BadInput(_) => "bad_input",
+            Self::Crypto { code, .. } => code,
+        }
+    }
+}
+
+impl From<securechat_crypto::Error> for Refusal {
+    fn from(e: securechat_crypto::Error) -> Self {
+        Self::Crypto {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The core's result type.
+pub type Result<T, E = Refusal> = std::result::Result<T, E>;

@@ -1,0 +1,495 @@
+//! Channel keys: which version to send under (and when to make the next
+//! one), making a version and sealing it to the verified members, accepting
+//! shares pushed to me, and key requests.
+//!
+//! The rules that keep a channel working without anybody's help:
+//! - a version that has carried this device's 100th message, or that this
+//!   device obtained 7 days ago, is used up; the client that needs to send
+//!   makes the next version itself (`MakeVersion`), and the server lets the
+//!   first claimant of a version make it;
+//! - a share never replaces a key already held, and never resets when the
+//!   key was obtained (so the server cannot keep a key young);
+//! - keys are sealed only to members of the verified log whose served bundle
+//!   equals their pin.
+
+use std::collections::BTreeMap;
+
+use securechat_crypto::{ChannelKey, SealedShare, ShareContext, SharePurpose};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Refusal, Result};
+use crate::machine::Machine;
+use crate::state::{KeyRequest, StoredKey};
+
+/// What the server says about a channel (room listing, events).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChannelFacts {
+    /// The channel id.
+    pub id: i64,
+    /// Its room.
+    pub room_id: i64,
+    /// Whether the server says it is encrypted.
+    #[serde(default)]
+    pub is_encrypted: bool,
+    /// The current key version (0: none yet).
+    #[serde(default)]
+    pub key_version: u32,
+    /// A version a rotation is moving to, if any.
+    #[serde(default)]
+    pub pending_version: Option<u32>,
+}
+
+/// What to do to send a message to a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SendPlan {
+    /// A plaintext channel: send the text as it is.
+    Plain,
+    /// Seal under this version ([`Machine::seal`]).
+    Seal { version: u32 },
+    /// Make this version first ([`Machine::make_version`]), then plan again.
+    MakeVersion {
+        version: u32,
+        /// Why: `first_key`, `message_limit`, `key_age`, `rotation_pending`.
+        reason: String,
+    },
+    /// Fetch my sealed copy of this version and accept it, then plan again.
+    FetchKey { version: u32 },
+}
+
+/// A sealed share for the shell to post (`POST /api/channels/share_key`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutShare {
+    /// Whom it is sealed to.
+    pub user_id: i64,
+    /// The channel.
+    pub channel_id: i64,
+    /// The key version.
+    pub key_version: u32,
+    /// The sealed share.
+    pub encrypted_key: String,
+    /// The seed's flag: a rotation share.
+    pub is_key_rotation: bool,
+}
+
+/// A member left out of a distribution, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// Who.
+    pub user_id: i64,
+    /// Why (worded for a person).
+    pub reason: String,
+}
+
+/// A new version, sealed: my own copy first (posting it claims the version
+/// on the server), then everyone else's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewVersion {
+    /// My own copy: post it first.
+    pub own: OutShare,
+    /// The verified members' copies.
+    pub shares: Vec<OutShare>,
+    /// Members left out.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A `channel_key_share` event (or my copy fetched from the server).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ShareFacts {
+    /// The channel the server says it is for.
+    pub channel_id: i64,
+    /// The version the server says it is.
+    pub key_version: u32,
+    /// The sender the server names.
+    pub sender_id: i64,
+    /// The seed's rotation flag.
+    #[serde(default)]
+    pub is_key_rotation: bool,
+    /// The sealed share.
+    pub encrypted_key: String,
+}
+
+/// What happened to a share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ShareOutcome {
+    /// Verified, opened and stored.
+    Accepted { channel_id: i64, version: u32 },
+    /// The same key was already held.
+    AlreadyHeld { channel_id: i64, version: u32 },
+}
+
+impl Machine {
+    /// Which version to send under in `channel` at `now`, or what must
+    /// happen first. A channel once seen encrypted stays encrypted for this
+    /// client: the server saying otherwise is a [`Refusal::Downgrade`].
+    pub fn plan_send(&mut self, channel: &ChannelFacts, now: u64) -> Result<SendPlan> {
+        if !channel.is_encrypted {
+            if self.state.encrypted_channels.contains(&channel.id) {
+                return Err(Refusal::Downgrade {
+                    channel_id: channel.id,
+                });
+            }
+            return Ok(SendPlan::Plain);
+        }
+        self.identity()?;
+        self.note_encrypted(channel.id);
+        if let Some(pending) = channel.pending_version {
+            return Ok(SendPlan::MakeVersion {
+                version: pending,
+                reason: "rotation_pending".into(),
+            });
+        }
+        let held = self.state.latest_version(channel.id).unwrap_or(0);
+        let current = channel.key_version.max(held);
+        if current == 0 {
+            return Ok(SendPlan::MakeVersion {
+                version: 1,
+                reason: "first_key".into(),
+            });
+        }
+        let Some(key) = self.state.key(channel.id, current) else {
+            return Ok(SendPlan::FetchKey { version: current });
+        };
+        let next = current.saturating_add(1);
+        if key.next_counter >= self.policy.max_messages {
+            return Ok(SendPlan::MakeVersion {
+                version: next,
+                reason: "message_limit".into(),
+            });
+        }
+        if now.saturating_sub(key.obtained_at) >= self.policy.max_age_secs {
+            return Ok(SendPlan::MakeVersion {
+                version: next,
+                reason: "key_age".into(),
+            });
+        }
+        Ok(SendPlan::Seal { version: current })
+    }
+
+    /// Remembers that a channel is encrypted (it stays so for this client).
+    pub fn note_encrypted(&mut self, channel_id: i64) {
+        if self.state.encrypted_channels.insert(channel_id) {
+            self.touch();
+        }
+    }
+
+    /// Makes `version` of `channel`: a fresh key, sealed to me and to every
+    /// member of the verified log `entries` (∩ `hint`, the server's list,
+    /// when given) whose served bundle in `bundles` equals the pin. The key
+    /// is kept aside until [`Machine::confirm_version`].
+    pub fn make_version(
+        &mut self,
+        channel: &ChannelFacts,
+        version: u32,
+        entries: &[String],
+        bundles: &BTreeMap<i64, String>,
+        hint: Option<&[i64]>,
+    ) -> Result<NewVersion> {
+        if version == 0 {
+            return Err(Refusal::BadInput("key versions start at 1".into()));
+        }
+        let log = self.verify_log(channel.room_id, entries)?;
+        let me = self.user_id();
+        if !log.state().is_member(me) {
+            return Err(Refusal::NotAMember {
+                user_id: me,
+                room_id: channel.room_id,
+            });
+        }
+        self.note_encrypted(channel.id);
+        let purpose = if version == 1 {
+            SharePurpose::Initial
+        } else {
+            SharePurpose::Rotation
+        };
+        let key = ChannelKey::generate()?;
+        let mut skipped = Vec::new();
+        if let Some(hint) = hint {
+            for &outsider in hint.iter().filter(|id| !log.state().is_member(**id)) {
+                skipped.push(Skipped {
+                    user_id: outsider,
+                    reason: "not a member in the verified log".into(),
+                });
+            }
+        }
+        let recipients: Vec<i64> = log
+            .members()
+            .keys()
+            .copied()
+            .filter(|id| *id != me && hint.is_none_or(|h| h.contains(id)))
+            .collect();
+        let mut shares = Vec::new();
+        for recipient in recipients {
+            let Some(served) = bundles.get(&recipient) else {
+                skipped.push(Skipped {
+                    user_id: recipient,
+                    reason: "no published key yet".into(),
+                });
+                continue;
+            };
+            let bundle = match self.bundle_to_seal_to(recipient, served) {
+                Ok(bundle) => bundle,
+                Err(refusal) => {
+                    skipped.push(Skipped {
+                        user_id: recipient,
+                        reason: refusal.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let sealed = SealedShare::seal(
+                self.identity()?,
+                &bundle,
+                channel.id,
+                version,
+                purpose,
+                &key,
+            )?;
+            shares.push(OutShare {
+                user_id: recipient,
+                channel_id: channel.id,
+                key_version: version,
+                encrypted_key: sealed.to_wire(),
+                is_key_rotation: purpose.is_key_rotation(),
+            });
+        }
+        let identity = self.identity()?;
+        let own = SealedShare::seal(
+            identity,
+            &identity.bundle(),
+            channel.id,
+            version,
+            purpose,
+            &key,
+        )?;
+        self.made.insert((channel.id, version), key);
+        Ok(NewVersion {
+            own: OutShare {
+                user_id: me,
+                channel_id: channel.id,
+                key_version: version,
+                encrypted_key: own.to_wire(),
+                is_key_rotation: purpose.is_key_rotation(),
+            },
+            shares,
+            skipped,
+        })
+    }
+
+    /// The server took my own copy of a version I made: it is mine now.
+    pub fn confirm_version(&mut self, channel_id: i64, version: u32, now: u64) -> Result<()> {
+        let key = self
+            .made
+            .remove(&(channel_id, version))
+            .ok_or(Refusal::NoKey {
+                channel_id,
+                version,
+            })?;
+        if self.state.key(channel_id, version).is_none() {
+            self.store_key(channel_id, version, &key, now);
+        }
+        Ok(())
+    }
+
+    /// Making a version failed (someone else claimed it): forget my key.
+    pub fn abandon_version(&mut self, channel_id: i64, version: u32) {
+        self.made.remove(&(channel_id, version));
+    }
+
+    fn store_key(&mut self, channel_id: i64, version: u32, key: &ChannelKey, now: u64) {
+        self.state
+            .channel_keys
+            .entry(channel_id)
+            .or_default()
+            .insert(
+                version,
+                StoredKey {
+                    key: key.export().to_string(),
+                    obtained_at: now,
+                    next_counter: 0,
+                },
+            );
+        self.touch();
+    }
+
+    /// A channel key version I hold.
+    pub fn channel_key(&self, channel_id: i64, version: u32) -> Result<ChannelKey> {
+        let stored = self.state.key(channel_id, version).ok_or(Refusal::NoKey {
+            channel_id,
+            version,
+        })?;
+        Ok(ChannelKey::import(&stored.key)?)
+    }
+
+    /// Verifies and opens a share addressed to me, and stores its key. What
+    /// it must be comes from local state, never from the share: the channel
+    /// and version the server announces, me as recipient, the purpose
+    /// (`request` only with the id of a request I made), a sender who is a
+    /// member of the verified log `entries` of `room_id`. A share never
+    /// replaces a key I hold.
+    pub fn accept_share(
+        &mut self,
+        share: &ShareFacts,
+        room_id: i64,
+        entries: &[String],
+        now: u64,
+    ) -> Result<ShareOutcome> {
+        let sealed = SealedShare::parse(&share.encrypted_key)?;
+        let ctx = *sealed.context();
+        let me = self.user_id();
+        if ctx.channel_id != share.channel_id
+            || ctx.key_version != share.key_version
+            || ctx.sender_id != share.sender_id
+            || ctx.recipient_id != me
+            || ctx.purpose.is_key_rotation() != share.is_key_rotation
+        {
+            return Err(Refusal::ShareMismatch);
+        }
+        let log = self.verify_log(room_id, entries)?;
+        if !log.state().is_member(share.sender_id) {
+            return Err(Refusal::NotAMember {
+                user_id: share.sender_id,
+                room_id,
+            });
+        }
+        let purpose = match ctx.purpose {
+            SharePurpose::Rotation => SharePurpose::Rotation,
+            SharePurpose::Initial => SharePurpose::Initial,
+            SharePurpose::Request { request_id } => {
+                let mine = self
+                    .state
+                    .my_requests
+                    .get(&share.channel_id)
+                    .is_some_and(|ids| ids.contains(&request_id));
+                if !mine {
+                    return Err(Refusal::UnrequestedShare);
+                }
+                SharePurpose::Request { request_id }
+            }
+        };
+        let sender = self.pinned(share.sender_id).ok_or(Refusal::NoBundle {
+            user_id: share.sender_id,
+        })?;
+        let expected = ShareContext {
+            channel_id: share.channel_id,
+            key_version: share.key_version,
+            sender_id: share.sender_id,
+            recipient_id: me,
+            purpose,
+        };
+        let key = sealed.open(self.identity()?, &sender, &expected)?;
+        let (channel_id, version) = (share.channel_id, share.key_version);
+        self.note_encrypted(channel_id);
+        if let Some(held) = self.state.key(channel_id, version) {
+            if ChannelKey::import(&held.key)?.as_bytes() == key.as_bytes() {
+                return Ok(ShareOutcome::AlreadyHeld {
+                    channel_id,
+                    version,
+                });
+            }
+            return Err(Refusal::DifferentKey {
+                channel_id,
+                version,
+            });
+        }
+        if let SharePurpose::Request { request_id } = purpose
+            && let Some(ids) = self.state.my_requests.get_mut(&channel_id)
+        {
+            ids.remove(&request_id);
+        }
+        self.store_key(channel_id, version, &key, now);
+        Ok(ShareOutcome::Accepted {
+            channel_id,
+            version,
+        })
+    }
+
+    /// I asked for a channel's key: a share bound to `request_id` will be
+    /// accepted.
+    pub fn record_request(&mut self, channel_id: i64, request_id: i64) {
+        self.state
+            .my_requests
+            .entry(channel_id)
+            .or_default()
+            .insert(request_id);
+        self.touch();
+    }
+
+    /// Whether I asked for a channel's key and wait for the answer.
+    pub fn has_requested(&self, channel_id: i64) -> bool {
+        self.state
+            .my_requests
+            .get(&channel_id)
+            .is_some_and(|ids| !ids.is_empty())
+    }
+
+    /// Someone asks me for a key: kept until I approve or dismiss it.
+    pub fn queue_request(&mut self, request: KeyRequest) {
+        self.state.inbox.insert(request.request_id, request);
+        self.touch();
+    }
+
+    /// Key requests waiting for my approval.
+    pub fn pending_requests(&self) -> Vec<KeyRequest> {
+        self.state.inbox.values().cloned().collect()
+    }
+
+    /// Drops a queued request (approved and posted, or declined).
+    pub fn dismiss_request(&mut self, request_id: i64) {
+        if self.state.inbox.remove(&request_id).is_some() {
+            self.touch();
+        }
+    }
+
+    /// Seals the requested version (or my newest) to the requester, bound
+    /// to the request, after checking they are a member of the verified log
+    /// and their served bundle equals the pin.
+    pub fn approve_request(
+        &mut self,
+        request_id: i64,
+        room_id: i64,
+        entries: &[String],
+        requester_bundle: &str,
+    ) -> Result<OutShare> {
+        let request = self
+            .state
+            .inbox
+            .get(&request_id)
+            .cloned()
+            .ok_or(Refusal::UnknownRequest { request_id })?;
+        let channel_id = request.channel_id;
+        let log = self.verify_log(room_id, entries)?;
+        if !log.state().is_member(request.requester_id) {
+            return Err(Refusal::NotAMember {
+                user_id: request.requester_id,
+                room_id,
+            });
+        }
+        let version = request
+            .key_version
+            .filter(|v| self.state.key(channel_id, *v).is_some())
+            .or_else(|| self.state.latest_version(channel_id))
+            .ok_or(Refusal::NoKey {
+                channel_id,
+                version: request.key_version.unwrap_or(0),
+            })?;
+        let key = self.channel_key(channel_id, version)?;
+        let bundle = self.bundle_to_seal_to(request.requester_id, requester_bundle)?;
+        let sealed = SealedShare::seal(
+            self.identity()?,
+            &bundle,
+            channel_id,
+            version,
+            SharePurpose::Request { request_id },
+            &key,
+        )?;
+        Ok(OutShare {
+            user_id: request.requester_id,
+            channel_id,
+            key_version: version,
+            encrypted_key: sealed.to_wire(),
+            is_key_rotation: false,
+        })
+    }
+}

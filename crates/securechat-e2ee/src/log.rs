@@ -1,0 +1,209 @@
+//! The signed membership log from the client's side: verified against my
+//! pinned keys and the last head I saw (a fork, rollback or reset fails),
+//! started by the room's owner (either person of a DM), and extended with
+//! my signed changes.
+
+use std::collections::BTreeSet;
+
+use securechat_crypto::{Action, MembershipEntry, MembershipLog, Role};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Refusal, Result};
+use crate::machine::Machine;
+use crate::state::LogPin;
+
+/// What the server says about a room (its listing), as facts to check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RoomFacts {
+    /// The room id.
+    pub id: i64,
+    /// A direct-message room (exactly two people).
+    #[serde(default)]
+    pub is_dm: bool,
+    /// A private room (not listed, no self-join).
+    #[serde(default)]
+    pub is_private: bool,
+    /// My role according to the server: `owner`, `admin`, `member`.
+    #[serde(default)]
+    pub my_role: Option<String>,
+}
+
+/// A member as the server lists them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MemberFact {
+    /// Their user id.
+    pub user_id: i64,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+}
+
+/// A verified log, as the shell sees it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LogView {
+    /// The room.
+    pub room_id: i64,
+    /// Members and their roles (`owner`, `admin`, `member`).
+    pub members: Vec<MemberFact>,
+    /// Whether the signed `create` entry made the room public.
+    pub public: bool,
+    /// Number of entries.
+    pub length: u64,
+}
+
+impl LogView {
+    pub(crate) fn of(room_id: i64, log: &MembershipLog) -> Self {
+        Self {
+            room_id,
+            members: log
+                .members()
+                .iter()
+                .map(|(id, role)| MemberFact {
+                    user_id: *id,
+                    role: role.as_str().to_string(),
+                })
+                .collect(),
+            public: log.entries().first().is_some_and(MembershipEntry::public),
+            length: log.len() as u64,
+        }
+    }
+}
+
+impl Machine {
+    /// The signers of `entries` whose keys I have not pinned yet: the shell
+    /// fetches their bundles and key histories ([`Machine::observe_bundle`])
+    /// before [`Machine::verify_log`].
+    pub fn unknown_signers(&self, entries: &[String]) -> Vec<i64> {
+        let signers: BTreeSet<i64> = entries
+            .iter()
+            .filter_map(|w| MembershipEntry::parse(w).ok())
+            .map(|e| e.actor_id())
+            .filter(|&id| id != 0 && !self.is_pinned(id))
+            .collect();
+        signers.into_iter().collect()
+    }
+
+    /// The room's log as the server serves it, verified: every entry chained
+    /// and signed by a key I pinned, allowed by the rules, and extending the
+    /// head I saw last time, which is then moved to the new head.
+    ///
+    /// An empty log is [`Refusal::NoLog`] for a room I never saw a log of,
+    /// and [`Refusal::LogReset`] for one I did.
+    pub fn verify_log(&mut self, room_id: i64, entries: &[String]) -> Result<MembershipLog> {
+        if entries.is_empty() {
+            return Err(if self.state.log_pins.contains_key(&room_id) {
+                Refusal::LogReset { room_id }
+            } else {
+                Refusal::NoLog { room_id }
+            });
+        }
+        let invalid = |e: securechat_crypto::Error| Refusal::LogInvalid {
+            room_id,
+            code: e.code().to_string(),
+        };
+        let parsed = entries
+            .iter()
+            .map(|w| MembershipEntry::parse(w))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        let log = MembershipLog::verify(&parsed, &self.keyring()).map_err(invalid)?;
+        if log.entries()[0].room_id() != room_id {
+            return Err(Refusal::LogInvalid {
+                room_id,
+                code: "log_wrong_room".into(),
+            });
+        }
+        if let Some(pin) = self.state.log_pins.get(&room_id) {
+            log.check_extends(pin.seq, &pin.hash).map_err(invalid)?;
+        }
+        self.pin_log(room_id, &log);
+        Ok(log)
+    }
+
+    /// [`Machine::verify_log`], as the members and roles it proves.
+    pub fn log_view(&mut self, room_id: i64, entries: &[String]) -> Result<LogView> {
+        let log = self.verify_log(room_id, entries)?;
+        Ok(LogView::of(room_id, &log))
+    }
+
+    fn pin_log(&mut self, room_id: i64, log: &MembershipLog) {
+        let pin = LogPin {
+            seq: (log.len() as u64).saturating_sub(1),
+            hash: log.head_hash(),
+        };
+        if self.state.log_pins.get(&room_id) != Some(&pin) {
+            self.state.log_pins.insert(room_id, pin);
+            self.touch();
+        }
+    }
+
+    /// Whether I start the log of a room that has none: its owner, or
+    /// either person of a DM — and never a room whose log I have seen.
+    pub fn should_start_log(&self, room: &RoomFacts) -> bool {
+        !self.state.log_pins.contains_key(&room.id)
+            && (room.is_dm || room.my_role.as_deref() == Some("owner"))
+    }
+
+    /// The entries that start the log of `room` (`create`, then one `add`
+    /// per other member with their role), signed by me, for the shell to
+    /// post. The server accepts them only if they reproduce its member
+    /// list; the head is pinned when the shell verifies the log it serves
+    /// afterwards.
+    pub fn start_log(
+        &mut self,
+        room: &RoomFacts,
+        members: &[MemberFact],
+        now: u64,
+    ) -> Result<Vec<String>> {
+        if self.state.log_pins.contains_key(&room.id) {
+            return Err(Refusal::LogReset { room_id: room.id });
+        }
+        if !self.should_start_log(room) {
+            return Err(Refusal::MayNotStartLog { room_id: room.id });
+        }
+        let me = self.user_id();
+        let bad = |reason: &str| Refusal::BadMemberList {
+            room_id: room.id,
+            reason: reason.to_string(),
+        };
+        if !members.iter().any(|m| m.user_id == me) {
+            return Err(bad("I am not in it"));
+        }
+        if room.is_dm && (members.len() != 2 || members.iter().all(|m| m.user_id == me)) {
+            return Err(bad("a DM is exactly its two people"));
+        }
+        let identity = self.identity()?;
+        let public = !room.is_private && !room.is_dm;
+        let mut log = MembershipLog::create(identity, room.id, public, now);
+        for member in members.iter().filter(|m| m.user_id != me) {
+            let role = match member.role.as_str() {
+                "admin" if !room.is_dm => Role::Admin,
+                "owner" if !room.is_dm => return Err(bad("it names another owner")),
+                _ => Role::Member,
+            };
+            log.append(
+                identity,
+                Action::Add {
+                    subject: member.user_id,
+                    role,
+                },
+                now,
+            )?;
+        }
+        Ok(log.entries().iter().map(MembershipEntry::to_wire).collect())
+    }
+
+    /// Signs `action` on top of the verified log `entries`; returns the
+    /// entry to post. The rules of the log decide whether I may.
+    pub fn sign_change(
+        &mut self,
+        room_id: i64,
+        entries: &[String],
+        action: Action,
+        now: u64,
+    ) -> Result<String> {
+        let mut log = self.verify_log(room_id, entries)?;
+        let identity = self.identity()?;
+        let entry = log.append(identity, action, now)?;
+        Ok(entry.to_wire())
+    }
+}

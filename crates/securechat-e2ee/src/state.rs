@@ -1,0 +1,203 @@
+//! Everything one client must remember between runs, as one serializable
+//! document.
+//!
+//! The core never reads or writes storage itself: a shell loads the
+//! document through a [`crate::StateStore`], hands it to
+//! [`crate::Machine::new`], and saves [`crate::Machine::state`] whenever
+//! [`crate::Machine::take_dirty`] says it changed. The Rust SDK keeps it in a
+//! private file, the browser in IndexedDB. The field names are those of the
+//! SDK's key store format 1, so older files load unchanged.
+//!
+//! It holds secrets (the identity export, channel keys) and trust decisions
+//! (pinned bundles, membership-log heads, channels seen encrypted). The
+//! server sees none of it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// The document format this core writes. Format 1 (the SDK's key store
+/// before the core existed) is read as well.
+pub const FORMAT: u32 = 2;
+
+/// One user's client state on one server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct State {
+    /// [`FORMAT`] once written by this core.
+    pub format: u32,
+    /// The server this state belongs to (a state is per server and user).
+    #[serde(default)]
+    pub server: String,
+    /// Whose state this is.
+    pub user_id: i64,
+    /// This device's tag, the upper half of every envelope counter it sends
+    /// (`securechat_crypto::device_counter`). 0 until assigned.
+    #[serde(default)]
+    pub device: u16,
+    /// My identity export (`Identity::export`), once generated or restored.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// Pinned bundles per user (trust on first use).
+    #[serde(default)]
+    pub pins: BTreeMap<i64, Pin>,
+    /// Channel keys: channel → version → key.
+    #[serde(default)]
+    pub channel_keys: BTreeMap<i64, BTreeMap<u32, StoredKey>>,
+    /// The last verified membership-log head of each room.
+    #[serde(default)]
+    pub log_pins: BTreeMap<i64, LogPin>,
+    /// My outstanding key requests: channel → request ids.
+    #[serde(default)]
+    pub my_requests: BTreeMap<i64, BTreeSet<i64>>,
+    /// Others' key requests waiting for my explicit approval, by request id.
+    #[serde(default)]
+    pub inbox: BTreeMap<i64, KeyRequest>,
+    /// Messages already accepted: `channel:version:sender:counter` → message
+    /// id, so reading history again is not mistaken for a replay while the
+    /// same envelope under another message id is.
+    #[serde(default)]
+    pub seen: BTreeMap<String, i64>,
+    /// Channels this client has seen encrypted; they stay encrypted for it
+    /// whatever the server says later.
+    #[serde(default)]
+    pub encrypted_channels: BTreeSet<i64>,
+}
+
+/// What I trust for one user.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Pin {
+    /// The accepted bundle (wire form).
+    pub current: String,
+    /// Every bundle ever accepted, oldest first, the current one included
+    /// (membership entries signed under an older key still verify).
+    #[serde(default)]
+    pub accepted: Vec<String>,
+    /// A different bundle the server offered and I have not accepted: the
+    /// user gets no key meanwhile.
+    #[serde(default)]
+    pub offered: Option<String>,
+}
+
+/// One channel key version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredKey {
+    /// `ChannelKey::export`.
+    pub key: String,
+    /// When I obtained it (unix seconds), for the age cap of sending. Set
+    /// once: a share delivered again never resets it.
+    pub obtained_at: u64,
+    /// This device's sequence number for its next message under the version.
+    #[serde(default)]
+    pub next_counter: u32,
+}
+
+/// The `(seq, head hash)` of the last membership log I verified.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogPin {
+    /// Sequence number of the head entry.
+    pub seq: u64,
+    /// Hex of the head entry's chain hash.
+    #[serde(with = "hex32")]
+    pub hash: [u8; 32],
+}
+
+/// A `channel_key_request` waiting for approval.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyRequest {
+    /// The server's request id, which the answer's share is bound to.
+    pub request_id: i64,
+    /// The channel whose key is asked for.
+    pub channel_id: i64,
+    /// Who asks.
+    pub requester_id: i64,
+    /// Their name, for the prompt.
+    #[serde(default)]
+    pub requester_username: String,
+    /// The version asked for (the channel's current one when asked).
+    #[serde(default)]
+    pub key_version: Option<u32>,
+}
+
+impl State {
+    /// An empty state for `user_id` on `server`.
+    pub fn new(server: &str, user_id: i64) -> Self {
+        Self {
+            format: FORMAT,
+            server: server.to_owned(),
+            user_id,
+            ..Self::default()
+        }
+    }
+
+    /// Reads a state document, refusing a format this core does not know.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let state: Self = serde_json::from_str(text).map_err(|e| format!("damaged ({e})"))?;
+        if state.format != 1 && state.format != FORMAT {
+            return Err(format!(
+                "written in format {} (this client reads 1 and {FORMAT})",
+                state.format
+            ));
+        }
+        Ok(state)
+    }
+
+    /// The document, as JSON.
+    pub fn to_json(&self) -> String {
+        // A map of plain data: serializing it cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The stored key of `channel_id` at `version`.
+    pub fn key(&self, channel_id: i64, version: u32) -> Option<&StoredKey> {
+        self.channel_keys.get(&channel_id)?.get(&version)
+    }
+
+    /// The newest version of `channel_id` I hold.
+    pub fn latest_version(&self, channel_id: i64) -> Option<u32> {
+        self.channel_keys
+            .get(&channel_id)?
+            .keys()
+            .next_back()
+            .copied()
+    }
+}
+
+/// The key used in [`State::seen`].
+pub fn seen_key(channel_id: i64, version: u32, sender_id: i64, counter: u32) -> String {
+    format!("{channel_id}:{version}:{sender_id}:{counter}")
+}
+
+/// `[u8; 32]` as 64 hex digits.
+mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::hex(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let text = String::deserialize(d)?;
+        crate::unhex32(&text).ok_or_else(|| D::Error::custom("expected 64 hex digits"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_format_1_key_store_loads() {
+        let old = r#"{"format":1,"server":"http://x/","user_id":7,"identity":null,
+            "pins":{},"channel_keys":{"5":{"2":{"key":"k","obtained_at":10,"next_counter":4}}},
+            "log_pins":{"3":{"seq":2,"hash":"abababababababababababababababababababababababababababababababab"}},
+            "my_requests":{},"inbox":{},"seen":{}}"#;
+        let state = State::from_json(old).unwrap();
+        assert_eq!(state.key(5, 2).unwrap().next_counter, 4);
+        assert_eq!(state.log_pins[&3].hash, [0xab; 32]);
+        assert_eq!(state.device, 0);
+        let back = State::from_json(&state.to_json()).unwrap();
+        assert_eq!(back, state);
+        assert!(State::from_json(r#"{"format":9,"user_id":1}"#).is_err());
+        assert!(State::from_json("{not json").is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! The JavaScript API (wasm-bindgen, `--target web`): one class, `Machine`,
+//! whose `call(op, args)` runs [`crate::call`] with JSON text in and out.
+//!
+//! The page keeps only transport, storage glue and UI: it loads the state
+//! document from IndexedDB, constructs the machine with it, feeds it what
+//! the server said, does what it answers, and saves `state()` whenever
+//! `takeDirty()` is true. Refusals are thrown as `Error` objects whose
+//! `code` property is [`crate::Refusal::code`].
+
+use wasm_bindgen::prelude::*;
+
+use crate::machine::Machine;
+use crate::state::State;
+
+fn js_error(code: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
+    err.into()
+}
+
+/// A client's end-to-end encryption state machine.
+#[wasm_bindgen(js_name = Machine)]
+pub struct WasmMachine(Machine);
+
+#[wasm_bindgen(js_class = Machine)]
+impl WasmMachine {
+    /// A machine over a saved state document (JSON), or a new state for
+    /// `userId` on `server` when `state` is empty.
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: &str, server: &str, user_id: f64) -> Result<WasmMachine, JsValue> {
+        if user_id.fract() != 0.0 || user_id.abs() > 9_007_199_254_740_991.0 {
+            return Err(js_error("bad_input", "ids must be safe integers"));
+        }
+        // Exact: an integer within ±2^53.
+        let user_id = user_id as i64;
+        let state = if state.is_empty() {
+            State::new(server, user_id)
+        } else {
+            State::from_json(state).map_err(|e| js_error("bad_state", &e))?
+        };
+        if state.user_id != user_id {
+            return Err(js_error("bad_state", "this state belongs to another user"));
+        }
+        Machine::new(state)
+            .map(WasmMachine)
+            .map_err(|e| js_error(e.code(), &e.to_string()))
+    }
+
+    /// Runs one operation; `args` and the answer are JSON text.
+    pub fn call(&mut self, op: &str, args: &str) -> Result<String, JsValue> {
+        let args: serde_json::Value =
+            serde_json::from_str(args).map_err(|e| js_error("bad_input", &e.to_string()))?;
+        crate::call(&mut self.0, op, &args)
+            .map(|v| v.to_string())
+            .map_err(|e| js_error(e.code(), &e.to_string()))
+    }
+
+    /// The state document to save (JSON).
+    pub fn state(&self) -> String {
+        self.0.state().to_json()
+    }
+
+    /// Whether the state changed since the last call; save it if so.
+    #[wasm_bindgen(js_name = takeDirty)]
+    pub fn take_dirty(&mut self) -> bool {
+        self.0.take_dirty()
+    }
+}
