@@ -4,7 +4,8 @@
 // fingerprint, making, testing and replacing the backup); a mention in an
 // encrypted channel counted in a hidden tab's title; and a second browser
 // of the same person that shows earlier messages as locked, restores from
-// the Account page and reads them. Screens visited are checked with axe-core.
+// the Account page and reads them; after a key rotation, "Edit" only on
+// messages under the current key. Screens visited are checked with axe-core.
 // Project X / secrets (demo data): alice owner, bob admin, charlie member.
 
 import assert from 'node:assert/strict';
@@ -178,6 +179,26 @@ test('key backup and recovery: the reminder, Account → Encryption, an encrypte
     await expectMessage(second.page, EARLIER);
     await expectMessage(second.page, MENTION);
     assert.equal(await locked.count(), 0, 'nothing is locked any more');
+  });
+
+  await t.test('after the key rotates, "Edit" is offered only on messages under the current key', async () => {
+    // Removing charlie rotates the channel key; alice (the owner) makes version 2.
+    await alice.page.getByRole('button', { name: 'Members' }).click();
+    alice.page.once('dialog', (dialog) => void dialog.accept());
+    await alice.page.getByRole('button', { name: 'Kick charlie' }).click();
+    await alice.page.getByRole('button', { name: 'Kick charlie' }).waitFor({ state: 'detached' });
+    await send(alice.page, 'under the new key');
+    await expectMessage(alice.page, 'under the new key');
+    const versions = await alice.page.evaluate(async () => {
+      const rooms = await (await fetch('/api/rooms')).json();
+      const channel = rooms.rooms.flatMap((r) => r.channels).find((c) => c.name === 'secrets');
+      return (await (await fetch(`/api/channels/${channel.id}/messages`)).json()).messages.map((m) => m.key_version);
+    });
+    assert.equal(versions[0], 2, 'the newest message is under the rotated key');
+    const row = (text) => alice.page.locator('.message[data-message-id]', { hasText: text });
+    assert.equal(await row('under the new key').getByRole('button', { name: 'Edit' }).count(), 1, 'a message under the current key can be edited');
+    assert.equal(await row(EARLIER).getByRole('button', { name: 'Edit' }).count(), 0, 'one under the earlier key cannot');
+    assert.equal(await row(EARLIER).getByRole('button', { name: 'Delete' }).count(), 1, 'but it can still be deleted');
   });
 
   for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');
