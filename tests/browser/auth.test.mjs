@@ -23,7 +23,7 @@ test('alice logs in and sees that she is signed in', async () => {
   await expectSignedInAs(page, 'alice');
   await page.getByRole('button', { name: 'Log out' }).waitFor();
   await page.getByRole('navigation', { name: 'Rooms and direct messages' }).getByText('Lobby').waitFor();
-  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByRole('link', { name: 'Account', exact: true }).click();
   await page.getByRole('heading', { name: 'Change password' }).waitFor();
 });
 
@@ -151,7 +151,7 @@ test('a user changes the password and logs in with the new one', async () => {
   await page.getByRole('button', { name: 'Create account' }).click();
   await expectSignedInAs(page, 'erin');
 
-  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByRole('link', { name: 'Account', exact: true }).click();
   await page.getByLabel('Current password').fill('first-password');
   await page.getByLabel('New password', { exact: true }).fill('second-password');
   await page.getByLabel('Confirm new password').fill('second-password');
