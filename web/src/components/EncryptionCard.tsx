@@ -4,11 +4,13 @@
 
 import { useState } from 'preact/hooks';
 import { backupProblem, backupState, backupUpdatedAt, makeBackup, MIN_PASSPHRASE, passphraseProblem, testBackup } from '../e2ee/backup.ts';
-import { identityStatus, restoreFromBackup, startOver, type IdentityStatus } from '../e2ee/engine.ts';
+import { identityStatus, restoreFromBackup, startOver } from '../e2ee/engine.ts';
 import { Alert } from './Alert.tsx';
 import { SubmitButton } from './SubmitButton.tsx';
 import { TextField } from './TextField.tsx';
 import { useSubmit } from './useSubmit.ts';
+
+type IdentityStatus = typeof identityStatus.value;
 
 export function EncryptionCard() {
   const status = identityStatus.value;

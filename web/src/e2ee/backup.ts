@@ -8,10 +8,10 @@
 // browser: the passphrase is never sent anywhere.
 
 import { effect, signal } from '@preact/signals';
-import { ApiError, describeError } from '../api/errors.ts';
+import { ApiError, describeError, UserFacingError } from '../api/errors.ts';
 import { apiRequest } from '../api/http.ts';
 import { authenticated } from '../state/session.ts';
-import { E2eeError, identityStatus, requireReady, saveBackup } from './engine.ts';
+import { identityStatus, requireReady, saveBackup } from './engine.ts';
 
 /** `unknown` until the server answered (or when it could not be asked). */
 export type BackupState = 'unknown' | 'none' | 'stored';
@@ -80,7 +80,7 @@ export async function testBackup(passphrase: string): Promise<boolean> {
   const stored = await fetchBackup();
   if (stored === null) {
     backupState.value = 'none';
-    throw new E2eeError('No backup is stored for your account. Make one first.');
+    throw new UserFacingError('No backup is stored for your account. Make one first.');
   }
   let opened;
   try {
