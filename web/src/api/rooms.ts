@@ -29,6 +29,8 @@ export interface Channel {
   topic: string;
   is_encrypted: boolean;
   key_version: number;
+  /** The version a key rotation is moving to, while its maker shares it. */
+  pending_version?: number | null;
   created_at: string;
   /** Only on `/api/rooms` (my rooms). */
   unread?: number;

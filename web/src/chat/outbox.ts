@@ -25,6 +25,8 @@ export interface PendingMessage {
   label?: string;
   /** Why it failed for good (the server refused it), for `failed`. */
   error?: string;
+  /** What it waits for before it can go (a key another member is making), while `queued`. */
+  waiting?: string;
 }
 
 export class Outbox {
@@ -64,6 +66,15 @@ export class Outbox {
   /** The send did not get through (disconnected, timed out, rate limited): try again later. */
   retry(id: string): void {
     this.update(id, { status: 'queued' });
+  }
+
+  /** Says what a queued message waits for (null: nothing in particular). */
+  waitingFor(id: string, reason: string | null): void {
+    this.items = this.items.map((item) => {
+      if (item.client_msg_id !== id) return item;
+      const { waiting: _old, ...rest } = item;
+      return reason === null ? rest : { ...rest, waiting: reason };
+    });
   }
 
   /** The server refused the message for good: it stays, marked, until discarded. */

@@ -165,7 +165,8 @@ export function start(user: User): void {
   outbox = loadOutbox(user.id);
   pending.value = outbox.all();
   presence.value = { [user.id]: true };
-  void e2ee.startE2ee(user);
+  e2ee.setRoomLookup(roomOfChannel);
+  void e2ee.startE2ee(user).then(() => e2ee.startLogsWhereNeeded(rooms.value));
   const s = connect();
   socket = s;
   connection.value = 'connecting';
@@ -173,7 +174,9 @@ export function start(user: User): void {
     connection.value = 'online';
     joined = new Set();
     // Rooms first (membership may have changed while offline), then every channel.
-    void refreshRooms().then(joinAll);
+    void refreshRooms()
+      .then(joinAll)
+      .then(() => e2ee.startLogsWhereNeeded(rooms.value));
   });
   s.on('disconnect', (reason) => {
     connection.value = 'offline';
@@ -223,6 +226,7 @@ export function start(user: User): void {
       r.id === e.room_id && !r.channels.some((c) => c.id === e.channel.id) ? { ...r, channels: [...r.channels, e.channel] } : r,
     );
     void joinChannel(e.channel.id);
+    if (e.channel.is_encrypted) void e2ee.startLogsWhereNeeded(rooms.value);
   });
   s.on('channel_updated', (e: { room_id: number; channel: Channel }) => {
     rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, channels: r.channels.map((c) => (c.id === e.channel.id ? e.channel : c)) } : r));
@@ -240,8 +244,9 @@ export function start(user: User): void {
       resourcesVersion.value = { ...resourcesVersion.value, [e.room_id]: (resourcesVersion.value[e.room_id] ?? 0) + 1 };
     });
   }
+  s.on('membership_log_started', () => keysChanged());
   s.on('channel_key_share', (e: e2ee.ShareEvent) => {
-    e2ee.receiveShare(e).catch((err: unknown) => {
+    e2ee.receiveShare(e).then(keysChanged, (err: unknown) => {
       chatNotice.value = `A key share was refused: ${err instanceof Error ? err.message : String(err)}`;
     });
   });
@@ -507,6 +512,33 @@ export function discardPending(clientMsgId: string): void {
   saveOutbox();
 }
 
+let keyRetryTimer: ReturnType<typeof setTimeout> | null = null;
+let keyRetryDelay = KEY_WAIT_MS;
+
+/** Tries a message that waits for a key again later, less and less often (up to every 30 s). */
+function scheduleKeyRetry(): void {
+  if (keyRetryTimer !== null) return;
+  keyRetryTimer = setTimeout(() => {
+    keyRetryTimer = null;
+    void pump();
+  }, keyRetryDelay);
+  keyRetryDelay = Math.min(keyRetryDelay * 2, 30_000);
+}
+
+/** A key or a membership log arrived: what waits for it goes now. */
+function keysChanged(): void {
+  keyRetryDelay = KEY_WAIT_MS;
+  void pump();
+}
+
+/** Sends a message that failed again (the "Retry" of a failed message). */
+export function retryPending(clientMsgId: string): void {
+  outbox.retry(clientMsgId);
+  outbox.waitingFor(clientMsgId, null);
+  saveOutbox();
+  keysChanged();
+}
+
 /** Sends queued messages one by one, in order, while connected. */
 async function pump(): Promise<void> {
   if (pumping) return;
@@ -522,19 +554,32 @@ async function pump(): Promise<void> {
       const room = roomOfChannel(item.channel_id);
       let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
       const reply = item.reply_to === undefined ? {} : { reply_to: item.reply_to };
-      if (channel?.is_encrypted === true && e2ee.identityStatus.value.kind === 'loading') {
+      if ((channel?.is_encrypted === true || e2ee.isRunning()) && e2ee.identityStatus.value.kind === 'loading') {
         // The identity is still being loaded: wait for it rather than fail.
         outbox.retry(item.client_msg_id);
         saveOutbox();
         setTimeout(() => void pump(), RETRY_MS);
         return;
       }
-      if (channel?.is_encrypted === true && room !== null) {
+      if (channel !== null && room !== null && (channel.is_encrypted || e2ee.isRunning())) {
+        // Every send goes through the E2EE core when it runs: it seals for
+        // encrypted channels, and refuses plaintext in a channel it saw encrypted.
         try {
-          const sealed = await e2ee.encrypt(room, channel.id, channel.key_version, item.content);
-          body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
-          if (item.file_id !== undefined) body['file_id'] = item.file_id;
+          const sealed = await e2ee.sealForSend(channel, item.content);
+          if (sealed !== null) {
+            body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
+            if (item.file_id !== undefined) body['file_id'] = item.file_id;
+          }
+          outbox.waitingFor(item.client_msg_id, null);
         } catch (err) {
+          if (err instanceof e2ee.KeyWait) {
+            // Sent by itself once the key exists: on its share, on the log's start, or on this timer.
+            outbox.retry(item.client_msg_id);
+            outbox.waitingFor(item.client_msg_id, err.message);
+            saveOutbox();
+            scheduleKeyRetry();
+            return;
+          }
           outbox.fail(item.client_msg_id, err instanceof Error ? err.message : String(err));
           saveOutbox();
           continue;
@@ -588,7 +633,7 @@ export async function editMessage(message: Message, content: string): Promise<vo
   let body: Record<string, unknown> = { message_id: message.id, content };
   if (channel?.is_encrypted === true) {
     if (message.key_version === null) throw new Error('This message has no key version, so it cannot be edited.');
-    body = { message_id: message.id, envelope: await e2ee.encryptEdit(channel.id, message.key_version, content) };
+    body = { message_id: message.id, envelope: await e2ee.encryptEdit(channel, message.key_version, content) };
   }
   const ack = await request<{ message: Message }>(s, 'edit_message', body);
   if (!ack.success) throw new Error(ack.message);

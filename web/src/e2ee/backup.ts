@@ -11,7 +11,7 @@ import { effect, signal } from '@preact/signals';
 import { ApiError, describeError, UserFacingError } from '../api/errors.ts';
 import { apiRequest } from '../api/http.ts';
 import { authenticated } from '../state/session.ts';
-import { identityStatus, requireReady, saveBackup } from './engine.ts';
+import { backupOpens, identityStatus, saveBackup } from './engine.ts';
 
 /** `unknown` until the server answered (or when it could not be asked). */
 export type BackupState = 'unknown' | 'none' | 'stored';
@@ -76,21 +76,16 @@ export async function makeBackup(passphrase: string): Promise<void> {
  * no backup or the server cannot be reached.
  */
 export async function testBackup(passphrase: string): Promise<boolean> {
-  const { sc } = requireReady();
   const stored = await fetchBackup();
   if (stored === null) {
     backupState.value = 'none';
     throw new UserFacingError('No backup is stored for your account. Make one first.');
   }
-  let opened;
   try {
-    opened = sc.openBackup(stored.backup, passphrase.normalize('NFC'));
+    return backupOpens(stored.backup, passphrase);
   } catch {
     return false;
   }
-  // The opened identity holds private keys: free them at once when the build allows it.
-  (opened as { free?: () => void }).free?.();
-  return true;
 }
 
 /** A problem with a new passphrase typed twice, worded for people; null when it is fine. */

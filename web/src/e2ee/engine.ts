@@ -1,30 +1,27 @@
-// End-to-end encryption in the browser, with the WebAssembly build of
-// crates/securechat-crypto doing every cryptographic step
-// (docs/PROTOCOL.md §9-§10).
+// End-to-end encryption in the browser: the I/O shell of the E2EE client
+// core (crates/securechat-e2ee), which runs here as WebAssembly and makes
+// every decision — which keys to trust, which shares to accept, whom to seal
+// a key to, which version to send under and when to make the next one, how
+// to show each message (docs/PROTOCOL.md §10, docs/ARCHITECTURE.md).
 //
-// What stays in this browser (IndexedDB, see kv.ts): the identity's private
-// keys, channel keys, the pinned bundle of every user met (trust on first
-// use), and send counters. What the server sees: bundles, sealed shares,
-// envelopes, and the passphrase-sealed backup.
-//
-// Every message of an encrypted channel is checked before it is shown: the
-// envelope's header must name the channel, version and sender the server
-// claims, the signature must verify against the sender's *pinned* bundle,
-// the counter must be within the forward-secrecy limit and not replayed.
-// Anything else is shown as a warning, never as a normal message.
+// This file keeps only what the core cannot do itself: talking to the server
+// (fetch), keeping the core's state document in IndexedDB (kv.ts), and the
+// signals the views read. Nothing here decides whether to trust a share, a
+// member, a version or a log entry: it asks the core (`core(...)`) and does
+// what the answer says.
 
 import { signal } from '@preact/signals';
 import type { User } from '../api/auth.ts';
 import { ApiError, UserFacingError } from '../api/errors.ts';
+import { apiRequest } from '../api/http.ts';
 import type { Message } from '../api/messages.ts';
-import type { Room } from '../api/rooms.ts';
+import type { Channel, Member, Room } from '../api/rooms.ts';
 import { authenticated } from '../state/session.ts';
 import * as keysApi from './api.ts';
 import { KeyValue } from './kv.ts';
-import { provenMembers } from './membership.ts';
 
-type Sc = typeof import('../../wasm/securechat_crypto.js');
-type Identity = import('../../wasm/securechat_crypto.js').Identity;
+type Wasm = typeof import('../../wasm/securechat_e2ee.js');
+type CoreMachine = import('../../wasm/securechat_e2ee.js').Machine;
 
 export type IdentityStatus =
   | { kind: 'off' }
@@ -62,7 +59,35 @@ export interface ShareEvent {
   encrypted_key: string;
   key_version: number;
   is_key_rotation: boolean;
-  sender_id?: number;
+  sender_id: number;
+}
+
+/** A verified membership log, as the core describes it. */
+export interface LogView {
+  room_id: number;
+  members: { user_id: number; role: string }[];
+  public: boolean;
+  length: number;
+}
+
+type SendPlan = { kind: 'plain' } | { kind: 'seal'; version: number } | { kind: 'make_version'; version: number; reason: string } | { kind: 'fetch_key'; version: number };
+
+type Shown =
+  | { kind: 'deleted' }
+  | { kind: 'plain'; text: string }
+  | { kind: 'verified'; text: string; sender_id: number }
+  | { kind: 'injected'; content: string | null }
+  | { kind: 'warning'; code: string; reason: string }
+  | { kind: 'need_key'; channel_id: number; version: number }
+  | { kind: 'need_bundle'; user_id: number }
+  | { kind: 'locked' };
+
+interface OutShare {
+  user_id: number;
+  channel_id: number;
+  key_version: number;
+  encrypted_key: string;
+  is_key_rotation: boolean;
 }
 
 export const identityStatus = signal<IdentityStatus>({ kind: 'off' });
@@ -77,41 +102,103 @@ export const requested = signal<ReadonlySet<number>>(new Set());
 /** Bumped whenever a channel key arrives, so undecryptable messages are tried again. */
 export const keysEpoch = signal(0);
 
-/** Reader-side forward-secrecy limit (PROTOCOL §5): counters from 0 to 99 per sender and version. */
-const MAX_COUNTER = 100;
+/** A refusal of the encryption layer, worded for the person using the page; `code` is the core's. */
+export class E2eeError extends UserFacingError {
+  constructor(
+    message: string,
+    readonly code: string = 'e2ee',
+  ) {
+    super(message);
+  }
+}
 
-let sc: Sc | null = null;
+/** Sending must wait for a key that another member is making or sharing; the outbox tries again. */
+export class KeyWait extends E2eeError {
+  constructor(message: string) {
+    super(message, 'key_wait');
+  }
+}
+
+const STATE_KEY = 'state';
+/** Codes of the server that mean "another member is making this version": wait for their key. */
+const CLAIMED = new Set(['rotation_taken', 'share_exists', 'stale_key_version', 'key_rotation_pending']);
+
+let wasm: Wasm | null = null;
+let machine: CoreMachine | null = null;
 let kv: KeyValue | null = null;
-let identity: Identity | null = null;
 let me: User | null = null;
-/** Bundles fetched in this session (pinned or not), by user. */
-const published = new Map<number, Promise<string | null>>();
-/** The key version I send under, by channel. */
-const currentVersion = new Map<number, number>();
-/** (channel, version, sender, counter) → message id, to spot replays. */
-const seenCounters = new Map<string, number>();
+let saving: Promise<void> = Promise.resolve();
+let roomOf: (channelId: number) => Room | null = () => null;
+/** Channels whose listed key version may be stale (the server refused a send): fetched again before the next plan. */
+const staleChannels = new Set<number>();
 const inFlight = new Set<number>();
 /** The envelope each result in `decrypted` was computed from, by message id. */
 const checkedEnvelopes = new Map<number, string | null>();
-/** The highest envelope counter seen per message id (edits only go forward). */
-const latestCounter = new Map<number, number>();
 
-/** A refusal of the encryption layer, worded for the person using the page. */
-export class E2eeError extends UserFacingError {}
+function now(): number {
+  return Math.floor(Date.now() / 1000);
+}
 
-async function loadWasm(): Promise<Sc> {
-  if (sc !== null) return sc;
-  const module = await import('../../wasm/securechat_crypto.js');
+async function loadWasm(): Promise<Wasm> {
+  if (wasm !== null) return wasm;
+  const module = await import('../../wasm/securechat_e2ee.js');
   await module.default();
-  sc = module;
+  wasm = module;
   return module;
 }
 
-export function requireReady(): { sc: Sc; kv: KeyValue; identity: Identity; me: User } {
-  if (sc === null || kv === null || identity === null || me === null) {
+/** Runs one operation of the core (JSON in, JSON out); a refusal becomes an E2eeError with the core's code. */
+function core<T>(op: string, args: object = {}): T {
+  const m = machine;
+  if (m === null) throw new E2eeError('Encryption is not set up in this browser yet.', 'no_identity');
+  let answer: string;
+  try {
+    answer = m.call(op, JSON.stringify(args));
+  } catch (err) {
+    throw refusal(err);
+  } finally {
+    persist();
+  }
+  return JSON.parse(answer) as T;
+}
+
+function refusal(err: unknown): E2eeError {
+  if (err instanceof E2eeError) return err;
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'e2ee';
+  const message = err instanceof Error ? err.message : String(err);
+  return new E2eeError(message.charAt(0).toUpperCase() + message.slice(1), code);
+}
+
+/** Saves the core's state document when the last operation changed it (writes are queued in order). */
+function persist(): void {
+  const m = machine;
+  const store = kv;
+  if (m === null || store === null || !m.takeDirty()) return;
+  const doc = m.state();
+  saving = saving.then(() => store.put(STATE_KEY, doc)).catch(() => undefined);
+}
+
+/** Resolves once every state change so far is on disk (a counter is saved before its envelope leaves). */
+function saved(): Promise<void> {
+  return saving;
+}
+
+/** The WASM module (the crypto crate's functions: files, backups) and the signed-in user. */
+export function requireReady(): { sc: Wasm; me: User } {
+  if (wasm === null || machine === null || me === null || identityStatus.value.kind !== 'ready') {
     throw new E2eeError('Encryption is not set up in this browser yet.');
   }
-  return { sc, kv, identity, me };
+  return { sc: wasm, me };
+}
+
+/** Whether the core runs in this page (its rules then apply to every send, plaintext channels included). */
+export function isRunning(): boolean {
+  return machine !== null;
+}
+
+/** How the engine finds a channel's room (the chat store's rooms). */
+export function setRoomLookup(lookup: (channelId: number) => Room | null): void {
+  roomOf = lookup;
 }
 
 /** Loads (or creates and publishes) this browser's identity for `user`. */
@@ -121,12 +208,14 @@ export async function startE2ee(user: User): Promise<void> {
   me = user;
   identityStatus.value = { kind: 'loading' };
   try {
-    const crypto = await loadWasm();
-    kv = await KeyValue.open(`securechat-e2ee-${user.id}`);
-    const exported = await kv.get<string>('identity');
-    if (exported !== undefined) {
-      identity = crypto.Identity.import(exported);
-      await publishIfMissing(identity);
+    const module = await loadWasm();
+    const store = await KeyValue.open(`securechat-e2ee-${user.id}`);
+    kv = store;
+    const doc = (await store.get<string>(STATE_KEY)) ?? (await migrateV1(store, user.id));
+    machine = new module.Machine(doc, location.origin, user.id);
+    persist();
+    if (hasIdentity()) {
+      await publishIfDifferent();
       setReady(false);
       return;
     }
@@ -135,23 +224,53 @@ export async function startE2ee(user: User): Promise<void> {
       identityStatus.value = { kind: 'needs-restore' };
       return;
     }
-    await adopt(crypto.Identity.generate(user.id));
+    const { public_key } = core<{ public_key: string }>('create_identity', {});
+    await saved();
+    await authenticated(() => keysApi.publish(public_key));
     setReady(true);
   } catch (err) {
     identityStatus.value = { kind: 'error', message: err instanceof Error ? err.message : String(err) };
   }
 }
 
+/**
+ * The state of a browser that kept its keys before the core existed
+ * (one IndexedDB entry per key): the identity, pinned bundles, channel keys
+ * and counters move into the core's document; log heads are pinned again on
+ * the next verification. '' when there is nothing to move.
+ */
+async function migrateV1(store: KeyValue, userId: number): Promise<string> {
+  const identity = await store.get<string>('identity');
+  if (identity === undefined) return '';
+  const pins: Record<string, { current: string; accepted: string[] }> = {};
+  const keys: Record<string, Record<string, { key: string; obtained_at: number; next_counter: number }>> = {};
+  const old = await store.keys();
+  for (const name of old) {
+    const [kind, a, b] = name.split(':');
+    if (kind === 'pin' && a !== undefined) {
+      const bundle = await store.get<string>(name);
+      if (bundle !== undefined) pins[a] = { current: bundle, accepted: [bundle] };
+    } else if (kind === 'key' && a !== undefined && b !== undefined) {
+      const stored = await store.get<{ key: string; obtainedAt: number }>(name);
+      if (stored === undefined) continue;
+      const counter = (await store.get<number>(`counter:${a}:${b}`)) ?? 0;
+      keys[a] = { ...(keys[a] ?? {}), [b]: { key: stored.key, obtained_at: stored.obtainedAt, next_counter: counter } };
+    }
+  }
+  const doc = JSON.stringify({ format: 1, server: location.origin, user_id: userId, identity, pins, channel_keys: keys });
+  await store.put(STATE_KEY, doc);
+  for (const name of old) if (name !== STATE_KEY) await store.delete(name);
+  return doc;
+}
+
 export function stopE2ee(): void {
+  machine?.free();
+  machine = null;
   kv?.close();
   kv = null;
-  identity = null;
   me = null;
-  published.clear();
-  currentVersion.clear();
-  seenCounters.clear();
+  staleChannels.clear();
   checkedEnvelopes.clear();
-  latestCounter.clear();
   identityStatus.value = { kind: 'off' };
   decrypted.value = {};
   keyRequests.value = [];
@@ -159,22 +278,23 @@ export function stopE2ee(): void {
   requested.value = new Set();
 }
 
+function hasIdentity(): boolean {
+  try {
+    core('my_bundle');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function setReady(fresh: boolean): void {
-  if (sc === null || identity === null || me === null) return;
-  identityStatus.value = { kind: 'ready', fingerprint: sc.bundleFingerprint(identity.bundle(), me.id), fresh };
+  const { fingerprint } = core<{ fingerprint: string }>('my_bundle');
+  identityStatus.value = { kind: 'ready', fingerprint, fresh };
 }
 
-async function adopt(next: Identity): Promise<void> {
-  if (kv === null) throw new E2eeError('No key storage');
-  identity = next;
-  await kv.put('identity', next.export());
-  await authenticated(() => keysApi.publish(next.bundle()));
-  published.delete(next.userId);
-}
-
-async function publishIfMissing(id: Identity): Promise<void> {
-  const current = await fetchPublished(id.userId);
-  if (current === null) await authenticated(() => keysApi.publish(id.bundle()));
+async function publishIfDifferent(): Promise<void> {
+  const { public_key } = core<{ public_key: string }>('my_bundle');
+  if (me !== null && (await fetchPublished(me.id)) !== public_key) await authenticated(() => keysApi.publish(public_key));
 }
 
 async function fetchPublished(userId: number): Promise<string | null> {
@@ -188,228 +308,306 @@ async function fetchPublished(userId: number): Promise<string | null> {
 
 /** Restores the identity from the recovery passphrase (another browser's backup). */
 export async function restoreFromBackup(passphrase: string): Promise<void> {
-  const crypto = await loadWasm();
   const blob = await authenticated(() => keysApi.getBackup());
-  let restored: Identity;
   try {
-    restored = crypto.openBackup(blob, passphrase.normalize('NFC'));
-  } catch {
-    throw new E2eeError('That passphrase does not open your key backup.');
+    core('restore_backup', { backup: blob, passphrase: passphrase.normalize('NFC') });
+  } catch (err) {
+    if (err instanceof E2eeError && err.code === 'decryption_failed') throw new E2eeError('That passphrase does not open your key backup.', err.code);
+    throw err;
   }
-  if (me === null || restored.userId !== me.id) throw new E2eeError('This backup belongs to another account.');
-  await adopt(restored);
+  await saved();
+  await publishIfDifferent();
   setReady(false);
+  decrypted.value = {};
+  checkedEnvelopes.clear();
   keysEpoch.value += 1;
 }
 
 /** Gives up on the old identity: a new one is published and everyone sees a key change. */
 export async function startOver(): Promise<void> {
-  const crypto = await loadWasm();
-  if (me === null) throw new E2eeError('Not signed in');
-  await adopt(crypto.Identity.generate(me.id));
+  const { public_key } = core<{ public_key: string }>('start_over');
+  await saved();
+  await authenticated(() => keysApi.publish(public_key));
   setReady(true);
 }
 
 /** Seals the identity under a recovery passphrase and stores it on the server. */
 export async function saveBackup(passphrase: string): Promise<void> {
-  const { sc: crypto, identity: id } = requireReady();
-  const blob = crypto.sealBackup(id, passphrase.normalize('NFC'));
-  await authenticated(() => keysApi.putBackup(blob));
+  const { backup } = core<{ backup: string }>('seal_backup', { passphrase: passphrase.normalize('NFC') });
+  await authenticated(() => keysApi.putBackup(backup));
   setReady(false);
 }
 
-/**
- * The bundle to trust for a user: the one pinned here. The first bundle seen
- * is pinned (trust on first use); a different one published later is
- * reported in `keyChanges` and not used until the user accepts it.
- */
-export async function trustedBundle(userId: number): Promise<string | null> {
-  const { sc: crypto, kv: store, identity: id, me: user } = requireReady();
-  if (userId === user.id) return id.bundle();
-  const pinned = await store.get<string>(`pin:${userId}`);
-  let fetching = published.get(userId);
-  if (fetching === undefined) {
-    fetching = fetchPublished(userId).catch(() => null);
-    published.set(userId, fetching);
-  }
-  const current = await fetching;
-  // Someone without a key may publish one at any time: ask again next time.
-  if (current === null) published.delete(userId);
-  if (current !== null) {
-    try {
-      crypto.bundleFingerprint(current, userId);
-    } catch {
-      return pinned ?? null;
-    }
-  }
-  if (pinned === undefined) {
-    if (current === null) return null;
-    await store.put(`pin:${userId}`, current);
-    return current;
-  }
-  if (current !== null && current !== pinned && keyChanges.value[userId] === undefined) {
-    keyChanges.value = { ...keyChanges.value, [userId]: true };
-  }
-  return pinned;
+/** Whether `passphrase` opens a stored backup of this account (nothing changes, nothing is sent). */
+export function backupOpens(blob: string, passphrase: string): boolean {
+  return core<{ opens: boolean }>('test_backup', { backup: blob, passphrase: passphrase.normalize('NFC') }).opens;
 }
 
-/** Accepts a user's new key after a key change warning. */
-export async function acceptNewKey(userId: number): Promise<void> {
-  const { kv: store } = requireReady();
-  published.delete(userId);
+// ---- whom I trust ---------------------------------------------------------
+
+/** Fetches a user's published bundle and key history for the core to pin or compare; false when they have none. */
+async function observe(userId: number): Promise<boolean> {
   const current = await fetchPublished(userId);
-  if (current === null) return;
-  await store.put(`pin:${userId}`, current);
-  const { [userId]: _accepted, ...rest } = keyChanges.value;
-  keyChanges.value = rest;
+  if (current === null) return false;
+  const history = await authenticated(() => apiRequest<{ keys: { public_key: string }[] }>('GET', `/api/users/${userId}/public_keys`)).catch(() => ({ keys: [] }));
+  try {
+    core('observe_bundle', { user_id: userId, public_key: current, history: history.keys.map((k) => k.public_key) });
+  } catch {
+    // Not a valid bundle for this user: the core keeps the pin it has, if any.
+  }
+  refreshKeyChanges();
+  return true;
+}
+
+function refreshKeyChanges(): void {
+  const changed = core<number[]>('key_changes');
+  keyChanges.value = Object.fromEntries(changed.map((id) => [id, true as const]));
+}
+
+async function ensurePinned(userId: number): Promise<void> {
+  if (!core<{ pinned: boolean }>('is_pinned', { user_id: userId }).pinned) await observe(userId);
+}
+
+/** Accepts a user's new key after a key change warning: exactly the key whose safety number the core shows. */
+export async function acceptNewKey(userId: number): Promise<void> {
+  const info = core<{ theirs: string; offered: boolean }>('safety_number', { user_id: userId });
+  if (info.offered) core('accept_offered', { user_id: userId, fingerprint: info.theirs });
+  refreshKeyChanges();
   decrypted.value = {};
+  checkedEnvelopes.clear();
   keysEpoch.value += 1;
 }
 
 /** A server event told us a user published a new bundle. */
 export function publicKeyChanged(userId: number): void {
-  published.delete(userId);
-  if (kv !== null) void trustedBundle(userId).catch(() => undefined);
+  if (machine === null) return;
+  if (core<{ pinned: boolean }>('is_pinned', { user_id: userId }).pinned) void observe(userId).catch(() => undefined);
 }
 
-/** The safety number of me and `userId` (their pinned bundle), and both fingerprints. */
+/** The safety number of me and `userId`: with the key the server now offers after a change, else the pinned one. */
 export async function safetyNumber(userId: number): Promise<{ number: string; mine: string; theirs: string } | null> {
-  const { sc: crypto, identity: id, me: user } = requireReady();
-  const theirs = await trustedBundle(userId);
-  if (theirs === null) return null;
-  return {
-    number: crypto.safetyNumber(id.bundle(), user.id, theirs, userId).display,
-    mine: crypto.bundleFingerprint(id.bundle(), user.id),
-    theirs: crypto.bundleFingerprint(theirs, userId),
-  };
+  if (!(await observe(userId))) return null;
+  return core<{ number: string; mine: string; theirs: string }>('safety_number', { user_id: userId });
 }
 
-interface StoredKey {
-  key: string;
-  obtainedAt: number;
+// ---- the membership log ---------------------------------------------------
+
+function roomFacts(room: Room): object {
+  return { id: room.id, is_dm: room.kind === 'dm', is_private: room.is_private, my_role: room.my_role };
 }
 
-async function storeKey(channelId: number, version: number, key: string): Promise<void> {
-  const { kv: store } = requireReady();
-  await store.put(`key:${channelId}:${version}`, { key, obtainedAt: Math.floor(Date.now() / 1000) } satisfies StoredKey);
-  if ((currentVersion.get(channelId) ?? 0) < version) currentVersion.set(channelId, version);
+/** The room's log entries as served, with every signer pinned first. */
+export async function logEntries(roomId: number): Promise<string[]> {
+  const answer = await authenticated(() => apiRequest<{ entries: string[] }>('GET', `/api/rooms/${roomId}/membership_log`));
+  for (const signer of core<number[]>('unknown_signers', { room_id: roomId, entries: answer.entries })) {
+    await observe(signer).catch(() => false);
+  }
+  return answer.entries;
+}
+
+/** Starts the room's log as its owner (or a DM participant), with the members the server lists, signed here. */
+async function startLog(room: Room): Promise<void> {
+  const { members } = await authenticated(() => apiRequest<{ members: Member[] }>('GET', `/api/rooms/${room.id}/members`));
+  const entries = core<string[]>('start_log', { room: roomFacts(room), members: members.map((m) => ({ user_id: m.user_id, role: m.role })), now: now() });
+  try {
+    await authenticated(() => apiRequest('POST', `/api/rooms/${room.id}/membership_log`, { entries }));
+  } catch (err) {
+    // Someone else started it first: theirs is verified instead.
+    if (!(err instanceof ApiError && err.code === 'log_exists')) throw err;
+  }
+}
+
+/** The log entries to share keys by: the log is started first when the room has none and the core says I start it. */
+async function entriesForKeys(room: Room): Promise<string[]> {
+  const entries = await logEntries(room.id);
+  if (entries.length > 0 || !core<{ start: boolean }>('should_start_log', roomFacts(room)).start) return entries;
+  await startLog(room);
+  return logEntries(room.id);
+}
+
+/**
+ * The room's log verified by the core (pinned keys, the last head seen
+ * here); null while nobody has started it and I may not.
+ */
+export async function verifiedLog(room: Room): Promise<LogView | null> {
+  const entries = await entriesForKeys(room);
+  try {
+    return core<LogView>('verify_log', { room_id: room.id, entries });
+  } catch (err) {
+    if (err instanceof E2eeError && err.code === 'no_membership_log') return null;
+    throw err;
+  }
+}
+
+/** Signs one membership change with the core on top of the verified log (`entries`). */
+export function signChange(roomId: number, entries: string[], op: string, subject: number | undefined, role: string | undefined): string {
+  return core<{ entry: string }>('sign_change', { room_id: roomId, entries, op, subject, role, now: now() }).entry;
+}
+
+/**
+ * Starts the log of every room that needs one and whose log this browser
+ * should start (rooms with encrypted channels and DMs, as their owner or a
+ * DM participant), so the others can share keys there without waiting.
+ */
+export async function startLogsWhereNeeded(rooms: readonly (Room & { channels: Channel[] })[]): Promise<void> {
+  if (machine === null || identityStatus.value.kind !== 'ready') return;
+  for (const room of rooms) {
+    if (room.kind !== 'dm' && !room.channels.some((c) => c.is_encrypted)) continue;
+    if (!core<{ start: boolean }>('should_start_log', roomFacts(room)).start) continue;
+    try {
+      if ((await logEntries(room.id)).length === 0) await startLog(room);
+    } catch {
+      // Tried again on the next connection; a send that needs it says why.
+    }
+  }
+}
+
+// ---- channel keys -----------------------------------------------------------
+
+/** What the server says of a channel, fetched again when a send showed the listing was stale. */
+async function channelFacts(channel: Channel): Promise<object> {
+  let current = channel;
+  if (staleChannels.has(channel.id)) {
+    staleChannels.delete(channel.id);
+    const room = await authenticated(() => apiRequest<{ channels: Channel[] }>('GET', `/api/rooms/${channel.room_id}`)).catch(() => null);
+    const fresh = room?.channels ?? [];
+    current = fresh.find((c) => c.id === channel.id) ?? channel;
+  }
+  return { id: current.id, room_id: current.room_id, is_encrypted: current.is_encrypted, key_version: current.key_version, pending_version: current.pending_version ?? null };
+}
+
+/** The server refused a send as stale or pending: the channel's listed version is fetched again before the next plan. */
+export function forgetSendVersion(channelId: number): void {
+  staleChannels.add(channelId);
+}
+
+async function postShare(share: OutShare): Promise<void> {
+  await authenticated(() =>
+    keysApi.shareKey({ user_id: share.user_id, channel_id: share.channel_id, encrypted_key: share.encrypted_key, is_key_rotation: share.is_key_rotation, key_version: share.key_version }),
+  );
+}
+
+/**
+ * Makes a version with the core and shares it: my own copy first (it claims
+ * the version on the server), then every verified member's. When another
+ * member claimed it first, my key is dropped and sending waits for theirs.
+ */
+async function makeVersion(channel: Channel, room: Room, facts: object, version: number, hint: number[] | null): Promise<void> {
+  const entries = await entriesForKeys(room);
+  let log: LogView;
+  try {
+    log = core<LogView>('verify_log', { room_id: room.id, entries });
+  } catch (err) {
+    if (err instanceof E2eeError && err.code === 'no_membership_log') {
+      throw new KeyWait(`Waiting for the owner of ${room.name} to start its membership log; keys are shared only with proven members. This message is sent by itself once it exists.`);
+    }
+    throw err;
+  }
+  const bundles: Record<number, string> = {};
+  for (const m of log.members) {
+    if (m.user_id === me?.id || (hint !== null && !hint.includes(m.user_id))) continue;
+    const bundle = await fetchPublished(m.user_id).catch(() => null);
+    if (bundle !== null) bundles[m.user_id] = bundle;
+  }
+  const made = core<{ own: OutShare; shares: OutShare[] }>('make_version', { channel: facts, version, entries, bundles, hint });
+  try {
+    await postShare(made.own);
+  } catch (err) {
+    core('abandon_version', { channel_id: channel.id, version });
+    if (err instanceof ApiError && CLAIMED.has(err.code)) {
+      forgetSendVersion(channel.id);
+      throw new KeyWait(`Another member is making key version ${version} of #${channel.name}; this message is sent by itself once their key arrives.`);
+    }
+    throw err;
+  }
+  core('confirm_version', { channel_id: channel.id, version, now: now() });
+  await saved();
+  for (const share of made.shares) await postShare(share).catch(() => undefined);
   keysEpoch.value += 1;
 }
 
-/** Opens a sealed share addressed to me, with the context this browser expects. */
-async function openShare(share: ShareEvent): Promise<string> {
-  const { sc: crypto, kv: store, identity: id, me: user } = requireReady();
-  const info = crypto.inspectShare(share.encrypted_key);
-  if (info.recipientId !== user.id || info.channelId !== share.channel_id || info.keyVersion !== share.key_version) {
-    throw new E2eeError('The key share is addressed to another user, channel or version.');
+/** Fetches my sealed copy of a version from the server and has the core accept it; false when there is none (yet). */
+async function fetchMyCopy(channelId: number, room: Room, version: number): Promise<boolean> {
+  let share: keysApi.StoredShare;
+  try {
+    share = await authenticated(() => keysApi.myShare(channelId, version));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
   }
-  if (info.isKeyRotation !== share.is_key_rotation) throw new E2eeError('The key share lies about its purpose.');
-  const senderBundle = await trustedBundle(info.senderId);
-  if (senderBundle === null) throw new E2eeError('The sender of the key share has no published key.');
-  let purpose = share.is_key_rotation ? 'rotation' : 'initial';
-  let requestId: number | undefined;
-  if (!share.is_key_rotation && info.purpose === 'request') {
-    const mine = await store.get<number>(`request:${share.channel_id}`);
-    if (mine === undefined || mine !== info.requestId) throw new E2eeError('A key share answers a request this browser did not make.');
-    purpose = 'request';
-    requestId = mine;
-  }
-  return crypto.openShare(id, share.encrypted_key, senderBundle, info.senderId, share.channel_id, share.key_version, purpose, requestId);
+  await acceptShare({ ...share, channel_id: channelId }, room);
+  return true;
 }
 
-/** `channel_key_share`: a key for me arrived. */
-export async function receiveShare(share: ShareEvent): Promise<void> {
-  if (identity === null) return;
-  const key = await openShare(share);
-  await storeKey(share.channel_id, share.key_version, key);
-  if (!share.is_key_rotation) {
+async function acceptShare(share: ShareEvent, room: Room): Promise<void> {
+  await ensurePinned(share.sender_id);
+  const entries = await logEntries(room.id);
+  core('accept_share', { share, room_id: room.id, entries, now: now() });
+  await saved();
+  keysEpoch.value += 1;
+  if (!core<{ requested: boolean }>('has_requested', { channel_id: share.channel_id }).requested && requested.value.has(share.channel_id)) {
     const next = new Set(requested.value);
     next.delete(share.channel_id);
     requested.value = next;
   }
 }
 
-/** A channel key version, from this browser or from my sealed copy on the server; null when I have none. */
-async function channelKey(channelId: number, version: number): Promise<StoredKey | null> {
-  const { kv: store } = requireReady();
-  const stored = await store.get<StoredKey>(`key:${channelId}:${version}`);
-  if (stored !== undefined) return stored;
-  let share: keysApi.StoredShare;
-  try {
-    share = await authenticated(() => keysApi.myShare(channelId, version));
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return null;
-    throw err;
-  }
-  const key = await openShare({ ...share, channel_id: channelId });
-  await storeKey(channelId, version, key);
-  return (await store.get<StoredKey>(`key:${channelId}:${version}`)) ?? null;
-}
-
-/** The version I send under: the newest I hold, else my copy of the server's current one. */
-async function sendVersion(channelId: number): Promise<number | null> {
-  const known = currentVersion.get(channelId);
-  if (known !== undefined) return known;
-  try {
-    const share = await authenticated(() => keysApi.myShare(channelId));
-    await channelKey(channelId, share.key_version);
-    return share.key_version;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return null;
-    throw err;
-  }
-}
-
-/** Forget the version I send under (the server said it is stale). */
-export function forgetSendVersion(channelId: number): void {
-  currentVersion.delete(channelId);
-}
-
-/**
- * Makes a new key version and shares it with the room's members (me first:
- * my own copy is what makes the version current on the server). Members
- * without a published key are skipped; they can ask for the key later.
- */
-async function makeKey(room: Room, channelId: number, version: number, purpose: 'initial' | 'rotation', hint: readonly number[] | null): Promise<void> {
-  const { sc: crypto, identity: id, me: user } = requireReady();
-  const proven = await provenMembers(room);
-  if (proven === null) throw new E2eeError(`Waiting for the owner of ${room.name} to start its membership log; keys are shared only with proven members.`);
-  // The server's list is only a hint: keys go to members proven by the verified log.
-  const ids = (hint ?? [...proven]).filter((uid) => proven.has(uid));
-  const key = crypto.generateChannelKey();
-  const recipients = [user.id, ...ids.filter((uid) => uid !== user.id)];
-  for (const recipient of recipients) {
-    const bundle = await trustedBundle(recipient);
-    if (bundle === null) continue;
-    const sealed = crypto.sealShare(id, bundle, recipient, channelId, version, purpose, undefined, key);
-    await authenticated(() =>
-      keysApi.shareKey({ user_id: recipient, channel_id: channelId, encrypted_key: sealed, is_key_rotation: purpose === 'rotation', key_version: version }),
-    );
-  }
-  await storeKey(channelId, version, key);
-  currentVersion.set(channelId, version);
+/** `channel_key_share`: a key for me arrived. */
+export async function receiveShare(share: ShareEvent): Promise<void> {
+  if (machine === null || identityStatus.value.kind !== 'ready') return;
+  const room = roomOf(share.channel_id);
+  if (room === null) throw new E2eeError('A key share arrived for a channel that is not in any of your rooms.');
+  await acceptShare(share, room);
 }
 
 /** `key_rotation_needed`: when I am the named rotator, make and share the new version. */
-export async function onRotationNeeded(event: RotationEvent, room: Room): Promise<void> {
-  if (identity === null || me === null || event.rotator_id !== me.id) return;
-  // Another browser of mine may have been told too: if it already shared the
-  // new version with me, use that key instead of making a second one.
-  if ((await channelKey(event.channel_id, event.new_version)) !== null) return;
-  const members = event.members.map((m) => m.id);
-  await makeKey(room, event.channel_id, event.new_version, 'rotation', members);
+export async function onRotationNeeded(event: RotationEvent, room: Room & { channels: Channel[] }): Promise<void> {
+  if (machine === null || me === null || event.rotator_id !== me.id) return;
+  const channel = room.channels.find((c) => c.id === event.channel_id);
+  if (channel === undefined) return;
+  if (core<{ held: boolean }>('has_key', { channel_id: channel.id, version: event.new_version }).held) return;
+  const facts = { ...(await channelFacts(channel)), pending_version: event.new_version };
+  try {
+    await makeVersion(channel, room, facts, event.new_version, event.members.map((m) => m.id));
+  } catch (err) {
+    // Another member made it first: their key arrives as a share.
+    if (!(err instanceof KeyWait)) throw err;
+  }
 }
 
-/** Encrypts a message for a channel; makes the first key when the channel has none. */
-export async function encrypt(room: Room, channelId: number, channelKeyVersion: number, text: string): Promise<{ envelope: string; key_version: number }> {
-  requireReady();
-  let version = await sendVersion(channelId);
-  if (version === null) {
-    if (channelKeyVersion !== 0) throw new E2eeError('You do not have this channel’s key yet. Ask for it with “Request key”.');
-    await makeKey(room, channelId, 1, 'initial', null);
-    version = 1;
+/**
+ * Encrypts a message for a channel, doing first whatever the core plans:
+ * making version 1, making the next version when this browser's is used up
+ * (100 messages or 7 days) or a rotation waits, fetching my copy of a newer
+ * version. Returns null for a plaintext channel. Throws KeyWait when the
+ * key is being made or shared by someone else.
+ */
+export async function sealForSend(channel: Channel, text: string): Promise<{ envelope: string; key_version: number } | null> {
+  const room = roomOf(channel.id);
+  if (room === null) throw new E2eeError('This channel is not in any of your rooms.');
+  for (let attempt = 0; attempt < 6; attempt += 1) {
+    const facts = await channelFacts(channel);
+    const plan = core<SendPlan>('plan_send', { channel: facts, now: now() });
+    switch (plan.kind) {
+      case 'plain':
+        return null;
+      case 'seal': {
+        const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, now: now() });
+        await saved();
+        return { envelope, key_version: plan.version };
+      }
+      case 'make_version':
+        await makeVersion(channel, room, facts, plan.version, null);
+        break;
+      case 'fetch_key':
+        if (!(await fetchMyCopy(channel.id, room, plan.version))) {
+          forgetSendVersion(channel.id);
+          throw new KeyWait(`Waiting for key version ${plan.version} of #${channel.name}, which another member is sharing; ask for it with “Request key” if it does not come. This message is sent by itself once it arrives.`);
+        }
+        break;
+    }
   }
-  return seal(channelId, version, text);
+  throw new KeyWait(`The key of #${channel.name} keeps changing; this message is sent by itself once it settles.`);
 }
 
 /**
@@ -418,30 +616,21 @@ export async function encrypt(room: Room, channelId: number, channelKeyVersion: 
  * version, and only while it is still the one I send under: after a rotation
  * the old key must not carry new text.
  */
-export async function encryptEdit(channelId: number, messageKeyVersion: number, text: string): Promise<string> {
-  const version = await sendVersion(channelId);
-  if (version !== messageKeyVersion) {
+export async function encryptEdit(channel: Channel, messageKeyVersion: number, text: string): Promise<string> {
+  const plan = core<SendPlan>('plan_send', { channel: await channelFacts(channel), now: now() });
+  if (plan.kind !== 'seal' || plan.version !== messageKeyVersion) {
     throw new E2eeError('This message was sent under an earlier key of the channel, so it can no longer be edited. Delete it and send a new one instead.');
   }
-  return (await seal(channelId, version, text)).envelope;
+  const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, now: now() });
+  await saved();
+  return envelope;
 }
 
-async function seal(channelId: number, version: number, text: string): Promise<{ envelope: string; key_version: number }> {
-  const { sc: crypto, kv: store, identity: id } = requireReady();
-  const key = await channelKey(channelId, version);
-  if (key === null) throw new E2eeError('You do not have this channel’s key yet.');
-  const counterKey = `counter:${channelId}:${version}`;
-  const counter = (await store.get<number>(counterKey)) ?? 0;
-  const policy = crypto.sendPolicyCheck(counter, key.obtainedAt, Math.floor(Date.now() / 1000));
-  if (policy !== undefined) throw new E2eeError(`This key version is used up (${policy}); waiting for a new one.`);
-  await store.put(counterKey, counter + 1);
-  const envelope = crypto.encryptMessage(id, key.key, channelId, version, counter, new TextEncoder().encode(text));
-  return { envelope, key_version: version };
-}
+// ---- reading ----------------------------------------------------------------
 
 /** Checks and decrypts the messages of an encrypted channel that have no result yet. */
 export async function decryptMessages(messages: readonly Message[]): Promise<void> {
-  if (identity === null) return;
+  if (machine === null || identityStatus.value.kind !== 'ready') return;
   const results: Record<number, Decryption> = {};
   for (const m of messages) {
     const known = decrypted.value[m.id];
@@ -451,7 +640,8 @@ export async function decryptMessages(messages: readonly Message[]): Promise<voi
     inFlight.add(m.id);
     try {
       checkedEnvelopes.set(m.id, m.envelope);
-      results[m.id] = await check(m);
+      const result = await check(m);
+      if (result !== null) results[m.id] = result;
     } catch (err) {
       results[m.id] = { kind: 'warning', reason: `Could not check this message: ${err instanceof Error ? err.message : String(err)}` };
     } finally {
@@ -461,81 +651,67 @@ export async function decryptMessages(messages: readonly Message[]): Promise<voi
   if (Object.keys(results).length > 0) decrypted.value = { ...decrypted.value, ...results };
 }
 
-async function check(m: Message): Promise<Decryption> {
-  const { sc: crypto } = requireReady();
-  if (m.envelope === null) {
-    return { kind: 'warning', reason: 'Sent without encryption in an encrypted channel: the server or a client injected it.', text: m.content ?? '' };
+async function check(m: Message): Promise<Decryption | null> {
+  const facts = { id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted };
+  let fetchedKey = false;
+  let fetchedBundle = false;
+  for (;;) {
+    const shown = core<Shown>('read', { message: facts, encrypted: true });
+    switch (shown.kind) {
+      case 'verified':
+      case 'plain':
+        return { kind: 'text', text: shown.text };
+      case 'injected':
+        return { kind: 'warning', reason: 'Sent without encryption in an encrypted channel: the server or a client injected it.', text: shown.content ?? '' };
+      case 'warning':
+        return { kind: 'warning', reason: shown.reason };
+      case 'need_key': {
+        const room = roomOf(m.channel_id);
+        if (fetchedKey || room === null) return { kind: 'no-key', version: shown.version };
+        fetchedKey = true;
+        await fetchMyCopy(m.channel_id, room, shown.version).catch(() => false);
+        break;
+      }
+      case 'need_bundle':
+        if (fetchedBundle) return { kind: 'warning', reason: 'The sender has no published key, so the message cannot be verified.' };
+        fetchedBundle = true;
+        await observe(shown.user_id);
+        break;
+      case 'locked':
+      case 'deleted':
+        return null;
+    }
   }
-  let info;
-  try {
-    info = crypto.inspectMessage(m.envelope);
-  } catch {
-    return { kind: 'warning', reason: 'Not a valid encrypted message.' };
-  }
-  if (info.channelId !== m.channel_id || info.senderId !== m.sender_id || info.keyVersion !== m.key_version) {
-    return { kind: 'warning', reason: 'The encrypted message names another channel, sender or key version than the server claims.' };
-  }
-  if (info.counter >= MAX_COUNTER) return { kind: 'warning', reason: 'The sender went past the key’s message limit (forward-secrecy policy).' };
-  const key = await channelKey(m.channel_id, info.keyVersion);
-  if (key === null) return { kind: 'no-key', version: info.keyVersion };
-  const bundle = await trustedBundle(info.senderId);
-  if (bundle === null) return { kind: 'warning', reason: 'The sender has no published key, so the message cannot be verified.' };
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(crypto.decryptMessage(m.envelope, key.key, bundle, m.channel_id, info.keyVersion));
-  } catch {
-    const changed = keyChanges.value[info.senderId] !== undefined;
-    return {
-      kind: 'warning',
-      reason: changed
-        ? 'The sender’s key changed; this message is signed with the new key, which you have not accepted.'
-        : 'Bad signature: this message was not written by the sender the server names, or was altered.',
-    };
-  }
-  const tag = `${m.channel_id}:${info.keyVersion}:${info.senderId}:${info.counter}`;
-  const first = seenCounters.get(tag);
-  if (first !== undefined && first !== m.id) return { kind: 'warning', reason: 'A replay of an earlier message.' };
-  // Each edit is sealed with a later counter: an older envelope of the same message is a rollback.
-  const latest = latestCounter.get(m.id);
-  if (latest !== undefined && info.counter < latest) return { kind: 'warning', reason: 'An earlier version of this edited message was served again.' };
-  seenCounters.set(tag, m.id);
-  latestCounter.set(m.id, info.counter);
-  return { kind: 'text', text };
 }
+
+// ---- key requests -------------------------------------------------------------
 
 /** Asks the room's admins for the channel key ("Request key"). */
 export async function askForKey(channelId: number): Promise<void> {
-  const { kv: store } = requireReady();
   const id = await authenticated(() => keysApi.requestKey(channelId));
-  await store.put(`request:${channelId}`, id);
+  core('record_request', { channel_id: channelId, request_id: id });
   requested.value = new Set([...requested.value, channelId]);
 }
 
 /** `channel_key_request`: someone asks me (an admin) for a key. */
 export function receiveKeyRequest(request: KeyRequest): void {
   if (keyRequests.value.some((r) => r.request_id === request.request_id)) return;
+  if (machine !== null) core('queue_request', request);
   keyRequests.value = [...keyRequests.value, request];
 }
 
 export function dismissKeyRequest(requestId: number): void {
+  if (machine !== null) core('dismiss_request', { request_id: requestId });
   keyRequests.value = keyRequests.value.filter((r) => r.request_id !== requestId);
 }
 
-/** Approves a key request: seals the channel's current key for the requester. */
+/** Approves a key request: the core seals the key for the requester once the verified log proves them a member. */
 export async function approveKeyRequest(request: KeyRequest, room: Room): Promise<void> {
-  const { sc: crypto, identity: id } = requireReady();
-  const proven = await provenMembers(room);
-  if (proven === null || !proven.has(request.requester_id)) {
-    throw new E2eeError(`${request.requester_username} is not a member of ${room.name} according to its verified membership log.`);
-  }
-  const version = await sendVersion(request.channel_id);
-  if (version === null) throw new E2eeError('You do not hold this channel’s key either.');
-  const key = await channelKey(request.channel_id, version);
-  const bundle = await trustedBundle(request.requester_id);
-  if (key === null || bundle === null) throw new E2eeError(`${request.requester_username} has no published key yet.`);
-  const sealed = crypto.sealShare(id, bundle, request.requester_id, request.channel_id, version, 'request', request.request_id, key.key);
-  await authenticated(() =>
-    keysApi.shareKey({ user_id: request.requester_id, channel_id: request.channel_id, encrypted_key: sealed, is_key_rotation: false, key_version: version }),
-  );
+  await ensurePinned(request.requester_id);
+  const entries = await logEntries(room.id);
+  const bundle = await fetchPublished(request.requester_id);
+  if (bundle === null) throw new E2eeError(`${request.requester_username} has no published key yet.`);
+  const share = core<OutShare>('approve_request', { request_id: request.request_id, room_id: room.id, entries, public_key: bundle });
+  await postShare(share);
   dismissKeyRequest(request.request_id);
 }

@@ -1,6 +1,7 @@
 // A small key-value store on IndexedDB, one database per user, for what the
-// browser must keep and never send: the identity's private keys, channel
-// keys, pinned bundles of other users and send counters.
+// browser must keep and never send: the E2EE core's state document (identity,
+// channel keys, pins, log heads, counters, replay records) and the sealed
+// outbox of encrypted channels.
 
 const STORE = 'kv';
 
@@ -33,6 +34,11 @@ export class KeyValue {
 
   put(key: string, value: unknown): Promise<void> {
     return this.run<unknown>('readwrite', (s) => s.put(value, key)).then(() => undefined);
+  }
+
+  /** Every key in the store. */
+  keys(): Promise<string[]> {
+    return this.run<IDBValidKey[]>('readonly', (s) => s.getAllKeys()).then((keys) => keys.map(String));
   }
 
   delete(key: string): Promise<void> {

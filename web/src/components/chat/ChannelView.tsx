@@ -14,6 +14,7 @@ import {
   connection,
   deleteMessage,
   discardPending,
+  retryPending,
   editMessage,
   loadingOlder,
   loadOlder,
@@ -537,16 +538,23 @@ function EditForm({ message, initial, onDone }: { message: Message; initial: str
 
 function PendingRow({ item }: { item: PendingMessage }) {
   const offline = connection.value !== 'online';
-  const status = item.status === 'failed' ? `Not sent: ${item.error ?? 'refused'}` : offline ? 'Waiting for the connection…' : 'Sending…';
+  const status =
+    item.status === 'failed' ? `Not sent: ${item.error ?? 'refused'}` : offline ? 'Waiting for the connection…' : (item.waiting ?? 'Sending…');
   return (
     <div class={`message pending${item.status === 'failed' ? ' failed' : ''}`} data-pending={item.status}>
       <p class="message-text">{item.label ?? item.content}</p>
       <p class="pending-status">
         {status}
         {item.status === 'failed' && (
-          <button type="button" class="link-button" onClick={() => discardPending(item.client_msg_id)}>
-            Discard
-          </button>
+          <>
+            {' '}
+            <button type="button" class="link-button" onClick={() => retryPending(item.client_msg_id)}>
+              Retry
+            </button>{' '}
+            <button type="button" class="link-button" onClick={() => discardPending(item.client_msg_id)}>
+              Discard
+            </button>
+          </>
         )}
       </p>
     </div>
