@@ -6,12 +6,16 @@
 
 mod common;
 
-use common::{Member, Server, WAIT, backends, call, connect, member, new_user, next_event};
+use common::{
+    Member, Server, WAIT, backends, call, connect, member, new_user, next_event, no_event,
+};
 use securechat_client::Socket;
 use securechat_crypto::{
-    Backup, ChannelKey, Envelope, PublicBundle, SealedShare, ShareContext, SharePurpose,
+    Action, Backup, ChannelKey, Envelope, MembershipEntry, MembershipLog, PublicBundle, Role,
+    SealedShare, ShareContext, SharePurpose,
 };
 use serde_json::{Value, json};
+use sqlx::Connection;
 
 async fn share(
     server: &Server,
@@ -590,5 +594,575 @@ async fn key_backup_is_stored_opaquely() {
             .unwrap();
         assert_eq!(restored.bundle(), alice.identity.bundle());
         assert!(!server.log().contains("correct horse"));
+    }
+}
+
+/// Runs `sql` with integer parameters on the server's database; returns the
+/// rows it changed.
+async fn db_exec(server: &Server, sql: &'static str, binds: &[i64]) -> u64 {
+    if server.db_url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&server.db_url).await.unwrap();
+        let mut query = sqlx::query(sql);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        query.execute(&mut conn).await.unwrap().rows_affected()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&server.db_url)
+            .await
+            .unwrap();
+        let mut query = sqlx::query(sql);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        query.execute(&mut conn).await.unwrap().rows_affected()
+    }
+}
+
+/// One integer from the server's database.
+async fn db_i64(server: &Server, sql: &'static str, binds: &[i64]) -> i64 {
+    if server.db_url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&server.db_url).await.unwrap();
+        let mut query = sqlx::query_scalar(sql);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        query.fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&server.db_url)
+            .await
+            .unwrap();
+        let mut query = sqlx::query_scalar(sql);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        query.fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+/// The channel's current key version, as members see it.
+async fn current_version(server: &Server, token: &str, channel: i64) -> i64 {
+    let (_, mine) = call(server, Some(token), "GET", "/api/rooms", None).await;
+    mine["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["channels"].as_array().unwrap().iter())
+        .find(|c| c["id"] == channel)
+        .unwrap()["key_version"]
+        .as_i64()
+        .unwrap()
+}
+
+/// `from` shares `key` of `version` with each of `to` in order; the statuses
+/// and error codes.
+async fn share_all(
+    server: &Server,
+    from: &Member,
+    to: &[&Member],
+    channel: i64,
+    version: u32,
+    key: &ChannelKey,
+) -> Vec<(u16, Option<String>)> {
+    let mut out = Vec::new();
+    for recipient in to {
+        let (s, body) = share(
+            server,
+            from,
+            recipient,
+            channel,
+            version,
+            SharePurpose::Rotation,
+            key,
+        )
+        .await;
+        out.push((s, body["code"].as_str().map(str::to_owned)));
+    }
+    out
+}
+
+fn all_ok(results: &[(u16, Option<String>)]) -> bool {
+    results.iter().all(|(s, _)| *s == 200)
+}
+
+#[tokio::test]
+async fn a_member_makes_the_next_version_when_theirs_is_used_up() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let (_, secrets) = secrets_channel(&server, &alice.token).await;
+        let v1 = ChannelKey::generate().unwrap();
+        for to in [&bob, &alice] {
+            let (s, body) =
+                share(&server, &alice, to, secrets, 1, SharePurpose::Initial, &v1).await;
+            assert_eq!(s, 200, "{backend:?} {body}");
+        }
+        assert_eq!(current_version(&server, &alice.token, secrets).await, 1);
+
+        // No membership change: bob's version is used up, so he makes
+        // version 2 — the others' copies first, then his own.
+        let v2 = ChannelKey::generate().unwrap();
+        let (s, body) = share(
+            &server,
+            &bob,
+            &alice,
+            secrets,
+            2,
+            SharePurpose::Rotation,
+            &v2,
+        )
+        .await;
+        assert_eq!(s, 200, "{backend:?} {body}");
+        assert_eq!(
+            current_version(&server, &alice.token, secrets).await,
+            1,
+            "version 2 is current only once its creator holds it"
+        );
+        let (s, body) = share(&server, &bob, &bob, secrets, 2, SharePurpose::Rotation, &v2).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(current_version(&server, &alice.token, secrets).await, 2);
+        assert_eq!(
+            my_key(&server, &alice, &bob, secrets, 2, SharePurpose::Rotation)
+                .await
+                .as_bytes(),
+            v2.as_bytes()
+        );
+        let (a_socket, _a_events) = connect(&server, &alice.token).await;
+        let ok = send_sealed(&a_socket, &alice, &v2, secrets, 2, 0, "under v2").await;
+        assert_eq!(ok["success"], true, "{ok}");
+        let old = send_sealed(&a_socket, &alice, &v1, secrets, 1, 1, "under v1").await;
+        assert_eq!(old["code"], "stale_key_version");
+
+        // Own copy first: alice makes version 3, current at once, then
+        // shares it; a version beyond the next is still refused.
+        let v3 = ChannelKey::generate().unwrap();
+        let (s, body) = share(
+            &server,
+            &alice,
+            &alice,
+            secrets,
+            3,
+            SharePurpose::Rotation,
+            &v3,
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(current_version(&server, &bob.token, secrets).await, 3);
+        let (s, body) = share(
+            &server,
+            &alice,
+            &bob,
+            secrets,
+            3,
+            SharePurpose::Rotation,
+            &v3,
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(
+            my_key(&server, &bob, &alice, secrets, 3, SharePurpose::Rotation)
+                .await
+                .as_bytes(),
+            v3.as_bytes()
+        );
+        let (b_socket, _b_events) = connect(&server, &bob.token).await;
+        let ok = send_sealed(&b_socket, &bob, &v3, secrets, 3, 0, "under v3").await;
+        assert_eq!(ok["success"], true, "{ok}");
+        let v5 = ChannelKey::generate().unwrap();
+        let (s, body) = share(&server, &bob, &bob, secrets, 5, SharePurpose::Rotation, &v5).await;
+        assert_eq!((s, body["code"].as_str()), (409, Some("stale_key_version")));
+    }
+}
+
+#[tokio::test]
+async fn racing_members_cannot_both_make_a_version() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let charlie = member(&server, "charlie", "password789").await;
+        let (_, secrets) = secrets_channel(&server, &alice.token).await;
+        let mut winners = Vec::new();
+        // Round 1 races for the first key; later rounds for the next one.
+        for version in 1..=6u32 {
+            let key_a = ChannelKey::generate().unwrap();
+            let key_b = ChannelKey::generate().unwrap();
+            let (to_a, to_b) = ([&charlie, &bob, &alice], [&charlie, &alice, &bob]);
+            let (by_alice, by_bob) = tokio::join!(
+                share_all(&server, &alice, &to_a, secrets, version, &key_a),
+                share_all(&server, &bob, &to_b, secrets, version, &key_b),
+            );
+            let (winner, key, loser) = match (all_ok(&by_alice), all_ok(&by_bob)) {
+                (true, false) => (&alice, &key_a, by_bob),
+                (false, true) => (&bob, &key_b, by_alice),
+                _ => panic!("{backend:?} v{version}: alice {by_alice:?}, bob {by_bob:?}"),
+            };
+            assert!(
+                loser
+                    .iter()
+                    .all(|(s, code)| *s == 409 && code.as_deref() == Some("rotation_taken")),
+                "{backend:?} v{version}: the loser is told to wait: {loser:?}"
+            );
+            winners.push(winner.id);
+            assert_eq!(
+                current_version(&server, &charlie.token, secrets).await,
+                i64::from(version)
+            );
+            let others = db_i64(
+                &server,
+                "SELECT COUNT(*) FROM channel_keys WHERE channel_id = $1 AND key_version = $2 \
+                 AND sender_id <> $3",
+                &[secrets, i64::from(version), winner.id],
+            )
+            .await;
+            assert_eq!(others, 0, "{backend:?} v{version}: a share by the loser");
+            for who in [&alice, &bob, &charlie] {
+                assert_eq!(
+                    my_key(
+                        &server,
+                        who,
+                        winner,
+                        secrets,
+                        version,
+                        SharePurpose::Rotation
+                    )
+                    .await
+                    .as_bytes(),
+                    key.as_bytes(),
+                    "{backend:?} v{version}: everyone holds the winner's key"
+                );
+            }
+        }
+        eprintln!("{backend:?}: winners {winners:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_current_version_is_shared_only_by_its_creator() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let charlie = member(&server, "charlie", "password789").await;
+        let (_, secrets) = secrets_channel(&server, &alice.token).await;
+        let v1 = ChannelKey::generate().unwrap();
+        for to in [&alice, &bob] {
+            let (s, body) =
+                share(&server, &alice, to, secrets, 1, SharePurpose::Initial, &v1).await;
+            assert_eq!(s, 200, "{backend:?} {body}");
+        }
+        let by_alice = [secrets, alice.id];
+        let stored = || {
+            db_i64(
+                &server,
+                "SELECT COUNT(*) FROM channel_keys WHERE channel_id = $1 AND key_version = 1 \
+                 AND sender_id = $2",
+                &by_alice,
+            )
+        };
+        assert_eq!(stored().await, 2);
+
+        // bob holds version 1 but did not make it: a second key is refused,
+        // to someone with a copy as to someone without.
+        let other = ChannelKey::generate().unwrap();
+        for to in [&alice, &charlie] {
+            let (s, body) =
+                share(&server, &bob, to, secrets, 1, SharePurpose::Initial, &other).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (409, Some("rotation_taken")),
+                "{backend:?} {body}"
+            );
+        }
+        // A request share does not replace a stored copy either.
+        let answer = SharePurpose::Request { request_id: 1 };
+        let (s, body) = share(&server, &bob, &alice, secrets, 1, answer, &other).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (409, Some("share_exists")),
+            "{body}"
+        );
+        assert_eq!(stored().await, 2);
+        assert_eq!(
+            my_key(&server, &alice, &alice, secrets, 1, SharePurpose::Initial)
+                .await
+                .as_bytes(),
+            v1.as_bytes(),
+            "alice's copy is unchanged"
+        );
+        let (s, _) = call(
+            &server,
+            Some(&charlie.token),
+            "GET",
+            &format!("/api/channels/{secrets}/key?version=1"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404, "charlie got no key from bob");
+        // Its creator still shares it.
+        let (s, body) = share(
+            &server,
+            &alice,
+            &charlie,
+            secrets,
+            1,
+            SharePurpose::Initial,
+            &v1,
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(current_version(&server, &alice.token, secrets).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_stale_claim_can_be_taken_over() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let charlie = member(&server, "charlie", "password789").await;
+        let (_, secrets) = secrets_channel(&server, &alice.token).await;
+        let (b_socket, mut b_events) = connect(&server, &bob.token).await;
+        b_socket
+            .emit_with_ack("join_channel", &json!({"channel_id": secrets}), WAIT)
+            .await
+            .unwrap();
+
+        // alice claims version 1 with charlie's copy, then goes away.
+        let lost = ChannelKey::generate().unwrap();
+        let (s, body) = share(
+            &server,
+            &alice,
+            &charlie,
+            secrets,
+            1,
+            SharePurpose::Initial,
+            &lost,
+        )
+        .await;
+        assert_eq!(s, 200, "{backend:?} {body}");
+        let bobs = ChannelKey::generate().unwrap();
+        let (s, body) = share(
+            &server,
+            &bob,
+            &charlie,
+            secrets,
+            1,
+            SharePurpose::Initial,
+            &bobs,
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (409, Some("rotation_taken")),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().contains("version 1"),
+            "{body}"
+        );
+        // Trying to send does not make bob a rotator of alice's version.
+        let ack = send_sealed(&b_socket, &bob, &bobs, secrets, 1, 0, "too early").await;
+        assert_eq!(ack["code"], "key_rotation_pending", "{ack}");
+        no_event(
+            &mut b_events,
+            "key_rotation_needed",
+            std::time::Duration::from_millis(500),
+        )
+        .await;
+
+        // Ten minutes later the claim has expired.
+        let ten_minutes_ago = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+            - 600_000;
+        assert_eq!(
+            db_exec(
+                &server,
+                "UPDATE channels SET pending_claimed_at = $1 WHERE id = $2",
+                &[ten_minutes_ago, secrets],
+            )
+            .await,
+            1
+        );
+        let ack = send_sealed(&b_socket, &bob, &bobs, secrets, 1, 1, "still early").await;
+        assert_eq!(ack["code"], "key_rotation_pending", "{ack}");
+        let asked = next_event(&mut b_events, "key_rotation_needed").await;
+        assert_eq!(
+            (asked["new_version"].as_i64(), asked["rotator_id"].as_i64()),
+            (Some(1), Some(bob.id))
+        );
+        for to in [&charlie, &alice, &bob] {
+            let (s, body) =
+                share(&server, &bob, to, secrets, 1, SharePurpose::Initial, &bobs).await;
+            assert_eq!(s, 200, "{backend:?} {body}");
+        }
+        assert_eq!(current_version(&server, &alice.token, secrets).await, 1);
+        assert_eq!(
+            my_key(&server, &charlie, &bob, secrets, 1, SharePurpose::Initial)
+                .await
+                .as_bytes(),
+            bobs.as_bytes(),
+            "alice's unfinished version is gone"
+        );
+        // alice comes back too late.
+        let (s, body) = share(
+            &server,
+            &alice,
+            &alice,
+            secrets,
+            1,
+            SharePurpose::Initial,
+            &lost,
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (409, Some("rotation_taken")),
+            "{body}"
+        );
+        let ack = send_sealed(&b_socket, &bob, &bobs, secrets, 1, 2, "now").await;
+        assert_eq!(ack["success"], true, "{ack}");
+    }
+}
+
+#[tokio::test]
+async fn starting_a_membership_log_is_pushed_to_members() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let (s, body) = call(
+            &server,
+            Some(&alice.token),
+            "POST",
+            "/api/rooms",
+            Some(json!({"name": "Signed", "is_private": true})),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+        let room = body["room"]["id"].as_i64().unwrap();
+        let (s, body) = call(
+            &server,
+            Some(&alice.token),
+            "POST",
+            &format!("/api/rooms/{room}/members"),
+            Some(json!({"user_id": bob.id})),
+        )
+        .await;
+        assert_eq!(s, 201, "{body}");
+        let (_b_socket, mut b_events) = connect(&server, &bob.token).await;
+        let mut log = MembershipLog::create(&alice.identity, room, false, 1_790_000_000);
+        log.append(
+            &alice.identity,
+            Action::Add {
+                subject: bob.id,
+                role: Role::Member,
+            },
+            1_790_000_000,
+        )
+        .unwrap();
+        let entries: Vec<String> = log.entries().iter().map(MembershipEntry::to_wire).collect();
+        let (s, body) = call(
+            &server,
+            Some(&alice.token),
+            "POST",
+            &format!("/api/rooms/{room}/membership_log"),
+            Some(json!({ "entries": entries })),
+        )
+        .await;
+        assert_eq!(s, 201, "{backend:?} {body}");
+        let started = next_event(&mut b_events, "membership_log_started").await;
+        assert_eq!(started["room_id"], room, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_membership_change_during_a_claim_moves_to_the_next_version() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let charlie = member(&server, "charlie", "password789").await;
+        let (room, secrets) = secrets_channel(&server, &alice.token).await;
+        let v1 = ChannelKey::generate().unwrap();
+        for to in [&charlie, &bob, &alice] {
+            let (s, body) =
+                share(&server, &alice, to, secrets, 1, SharePurpose::Initial, &v1).await;
+            assert_eq!(s, 200, "{backend:?} {body}");
+        }
+
+        // bob starts version 2 and has already sealed it for charlie when
+        // charlie is removed: version 2 is abandoned, 3 is made instead.
+        let v2 = ChannelKey::generate().unwrap();
+        let (s, body) = share(
+            &server,
+            &bob,
+            &charlie,
+            secrets,
+            2,
+            SharePurpose::Rotation,
+            &v2,
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        let (_a_socket, mut a_events) = connect(&server, &alice.token).await;
+        let (s, _) = call(
+            &server,
+            Some(&alice.token),
+            "DELETE",
+            &format!("/api/rooms/{room}/members/{}", charlie.id),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        let rotation = next_event(&mut a_events, "key_rotation_needed").await;
+        assert_eq!(rotation["new_version"], 3, "{backend:?} {rotation}");
+        let (s, body) = share(&server, &bob, &bob, secrets, 2, SharePurpose::Rotation, &v2).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (409, Some("stale_key_version")),
+            "{body}"
+        );
+        let v3 = ChannelKey::generate().unwrap();
+        for to in [&bob, &alice] {
+            let (s, body) =
+                share(&server, &alice, to, secrets, 3, SharePurpose::Rotation, &v3).await;
+            assert_eq!(s, 200, "{body}");
+        }
+        assert_eq!(current_version(&server, &alice.token, secrets).await, 3);
+
+        // An unclaimed pending version is kept, as before.
+        let (dave_id, _) = new_user(&server, "dave").await;
+        for _ in 0..2 {
+            let (s, _) = call(
+                &server,
+                Some(&alice.token),
+                "POST",
+                &format!("/api/rooms/{room}/members"),
+                Some(json!({"user_id": dave_id})),
+            )
+            .await;
+            assert_eq!(s, 201);
+            let rotation = next_event(&mut a_events, "key_rotation_needed").await;
+            assert_eq!(rotation["new_version"], 4, "{rotation}");
+            let (s, _) = call(
+                &server,
+                Some(&alice.token),
+                "DELETE",
+                &format!("/api/rooms/{room}/members/{dave_id}"),
+                None,
+            )
+            .await;
+            assert_eq!(s, 200);
+            let rotation = next_event(&mut a_events, "key_rotation_needed").await;
+            assert_eq!(rotation["new_version"], 4, "{rotation}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::store::{self, ShareRow};
+use super::store::{self, Created, ShareRow};
 use crate::auth::AuthUser;
 use crate::http::{ApiJson, ApiPath, ApiQuery, Error, ErrorBody, Success};
 use crate::messages::service::member_channel;
@@ -173,10 +173,19 @@ pub struct ShareKey {
 
 /// Stores one recipient's sealed copy of a channel key and pushes it to
 /// them as `channel_key_share`.
+///
+/// Any member may make the next key version (when a rotation is pending,
+/// or when its own version is used up): the first `initial` or `rotation`
+/// share of a version claims it for its sender, and the sender's own copy
+/// makes it current. Others get 409 `rotation_taken` until the claim
+/// expires (after 120 s); a version's key, once current, is
+/// only ever shared by its creator, and a stored copy is never replaced by
+/// another member's (409 `share_exists`). `request` shares answer a key
+/// request: any member, current version only.
 #[utoipa::path(post, path = "/api/channels/share_key", tag = "keys", request_body = ShareKey,
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Not the current or pending key version"),
+        (status = 409, body = ErrorBody, description = "Not the current, pending or next key version (`stale_key_version`); another member claimed or made it (`rotation_taken`); the recipient holds another member's copy (`share_exists`)"),
         (status = 422, body = ErrorBody, description = "Not a share for this channel, version, sender and recipient")))]
 async fn share_key(
     State(state): State<AppState>,
@@ -200,18 +209,11 @@ async fn share_key(
         ));
     }
     let version = body.key_version.unwrap_or(channel.key_version);
-    let first_key = channel.key_version == 0 && channel.pending_version.is_none() && version == 1;
     let acceptable = (version >= 1 && version == channel.key_version)
         || channel.pending_version == Some(version)
-        || first_key;
+        || (channel.pending_version.is_none() && version == channel.key_version + 1);
     if !acceptable {
-        return Err(Error::conflict(
-            "stale_key_version",
-            format!(
-                "Key version {version} is neither the current ({}) nor the pending one",
-                channel.key_version
-            ),
-        ));
+        return Err(stale(version, channel.key_version));
     }
     let share = SealedShare::parse(&body.encrypted_key)
         .map_err(|e| Error::unprocessable("invalid_share", format!("Not a sealed share: {e}")))?;
@@ -241,25 +243,47 @@ async fn share_key(
         Error::unprocessable("bad_share_signature", "The share is not signed by your key")
     })?;
     let now = now_ms();
-    store::put_share(
-        &state.db,
-        &ShareRow {
-            channel_id: channel.id,
-            key_version: version,
-            recipient_id: body.user_id,
-            sender_id: user.id,
-            encrypted_key: body.encrypted_key.clone(),
-            is_key_rotation: body.is_key_rotation,
-            created_at: now,
-        },
-    )
-    .await?;
-    if matches!(ctx.purpose, SharePurpose::Request { .. }) || !body.is_key_rotation {
-        store::fulfil_requests(&state.db, channel.id, body.user_id, user.id, now).await?;
+    let row = ShareRow {
+        channel_id: channel.id,
+        key_version: version,
+        recipient_id: body.user_id,
+        sender_id: user.id,
+        encrypted_key: body.encrypted_key.clone(),
+        is_key_rotation: body.is_key_rotation,
+        created_at: now,
+    };
+    let is_request = matches!(ctx.purpose, SharePurpose::Request { .. });
+    if is_request {
+        // An answer to a key request: any member, current version only.
+        if version < 1 || version != channel.key_version {
+            return Err(stale(version, channel.key_version));
+        }
+        if !store::put_share(&state.db, &row).await? {
+            return Err(share_exists());
+        }
+    } else {
+        // A share that makes a version: its first share claims it.
+        match store::create_share(&state.db, &row, now).await? {
+            Created::Stored { promoted } => {
+                if promoted {
+                    tracing::info!(channel_id = channel.id, version, "key version created");
+                }
+            }
+            Created::Taken => {
+                return Err(Error::conflict(
+                    "rotation_taken",
+                    format!(
+                        "Another member is already making key version {version} of this \
+                         channel; wait for their key"
+                    ),
+                ));
+            }
+            Created::Stale { current } => return Err(stale(version, current)),
+            Created::Exists => return Err(share_exists()),
+        }
     }
-    // The rotator's own copy makes the new version current.
-    if body.user_id == user.id && version != channel.key_version {
-        store::promote(&state.db, channel.id, version).await?;
+    if is_request || !body.is_key_rotation {
+        store::fulfil_requests(&state.db, channel.id, body.user_id, user.id, now).await?;
     }
     state.notify.send(
         vec![body.user_id],
@@ -273,6 +297,20 @@ async fn share_key(
         }),
     );
     Ok(axum::Json(Success::new()))
+}
+
+fn stale(version: i64, current: i64) -> Error {
+    Error::conflict(
+        "stale_key_version",
+        format!("Key version {version} is neither the current ({current}) nor the pending one"),
+    )
+}
+
+fn share_exists() -> Error {
+    Error::conflict(
+        "share_exists",
+        "This recipient already holds another member's copy of this key version",
+    )
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -105,27 +105,165 @@ pub struct ShareRow {
     pub created_at: i64,
 }
 
-/// Stores (or replaces) one recipient's sealed copy of a channel key.
-pub async fn put_share(db: &Db, share: &ShareRow) -> Result<(), sqlx::Error> {
+/// How long a claim on a pending key version holds against other members.
+///
+/// The first share of a new version claims it for its sender until the
+/// sender's own copy makes it current. A claimant that crashes or goes
+/// offline halfway would otherwise block the channel for ever (nobody else
+/// could make that version); after this long without a share from the
+/// claimant, another member may take the claim over. Two minutes is far
+/// longer than sealing and uploading one share per member takes.
+pub const CLAIM_TIMEOUT_MS: i64 = 120_000;
+
+/// Upsert of one sealed copy: a conflicting row is replaced only by a share
+/// from the same sender, so nobody overwrites another member's key.
+const INSERT_SHARE: &str = "INSERT INTO channel_keys (channel_id, key_version, recipient_id, \
+     sender_id, encrypted_key, is_key_rotation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (channel_id, key_version, recipient_id) DO UPDATE SET \
+     encrypted_key = excluded.encrypted_key, is_key_rotation = excluded.is_key_rotation, \
+     created_at = excluded.created_at WHERE channel_keys.sender_id = excluded.sender_id";
+
+/// Stores one recipient's sealed copy of a channel key, replacing only a
+/// copy from the same sender. Returns whether anything was written (false:
+/// another member's copy is already stored).
+pub async fn put_share(db: &Db, share: &ShareRow) -> Result<bool, sqlx::Error> {
     with_db!(db, write, |pool| {
-        sqlx::query(
-            "INSERT INTO channel_keys (channel_id, key_version, recipient_id, sender_id, \
-             encrypted_key, is_key_rotation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (channel_id, key_version, recipient_id) DO UPDATE SET \
-             sender_id = excluded.sender_id, encrypted_key = excluded.encrypted_key, \
-             is_key_rotation = excluded.is_key_rotation, created_at = excluded.created_at",
-        )
-        .bind(share.channel_id)
-        .bind(share.key_version)
-        .bind(share.recipient_id)
-        .bind(share.sender_id)
-        .bind(&share.encrypted_key)
-        .bind(share.is_key_rotation)
-        .bind(share.created_at)
-        .execute(pool)
-        .await
-        .map(|_| ())
+        sqlx::query(INSERT_SHARE)
+            .bind(share.channel_id)
+            .bind(share.key_version)
+            .bind(share.recipient_id)
+            .bind(share.sender_id)
+            .bind(&share.encrypted_key)
+            .bind(share.is_key_rotation)
+            .bind(share.created_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() > 0)
     })
+}
+
+/// What became of a share that creates a key version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// Stored; `promoted` when it was the creator's own copy and made the
+    /// version current.
+    Stored { promoted: bool },
+    /// Another member holds a fresh claim on this version, or created it.
+    Taken,
+    /// Neither the current version, the pending one, nor the next.
+    Stale { current: i64 },
+    /// A copy from another sender is already stored for this recipient.
+    Exists,
+}
+
+/// Stores a share that creates a key version (purpose `initial` or
+/// `rotation`), in one transaction:
+///
+/// 1. the sender claims the version — in one conditional `UPDATE`, which
+///    succeeds when it is the pending version and unclaimed, claimed by
+///    the sender or claimed longer than [`CLAIM_TIMEOUT_MS`] ago, or when
+///    nothing is pending and it is the current version plus one;
+/// 2. if the claim failed, the share is still accepted for the *current*
+///    version from the member who created it (or anyone, for versions made
+///    before creators were recorded);
+/// 3. a claim drops what earlier, expired claimants shared of that version
+///    (it never became current), so one key exists per version;
+/// 4. the copy is stored, never over another sender's;
+/// 5. the sender's own copy of its claimed version makes it current.
+pub async fn create_share(db: &Db, share: &ShareRow, now: i64) -> Result<Created, sqlx::Error> {
+    let (channel, version, sender) = (share.channel_id, share.key_version, share.sender_id);
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE channels SET pending_version = $2, pending_creator_id = $3, \
+             pending_claimed_at = $4 WHERE id = $1 AND ( \
+             (pending_version = $2 AND (pending_creator_id IS NULL OR pending_creator_id = $3 \
+               OR pending_claimed_at < $5)) \
+             OR (pending_version IS NULL AND key_version = $2 - 1))",
+        )
+        .bind(channel)
+        .bind(version)
+        .bind(sender)
+        .bind(now)
+        .bind(now - CLAIM_TIMEOUT_MS)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if claimed {
+            sqlx::query(
+                "DELETE FROM channel_keys WHERE channel_id = $1 AND key_version = $2 \
+                 AND sender_id <> $3",
+            )
+            .bind(channel)
+            .bind(version)
+            .bind(sender)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            let (current, creator, pending): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT key_version, key_creator_id, pending_version FROM channels WHERE id = $1",
+            )
+            .bind(channel)
+            .fetch_one(&mut *tx)
+            .await?;
+            let made_here = current == version && version >= 1;
+            if made_here && creator.is_some_and(|c| c != sender) {
+                return Ok(Created::Taken);
+            }
+            if !made_here {
+                let claimable =
+                    pending == Some(version) || (pending.is_none() && version == current + 1);
+                return Ok(if claimable {
+                    Created::Taken
+                } else {
+                    Created::Stale { current }
+                });
+            }
+        }
+        let stored = sqlx::query(INSERT_SHARE)
+            .bind(share.channel_id)
+            .bind(share.key_version)
+            .bind(share.recipient_id)
+            .bind(share.sender_id)
+            .bind(&share.encrypted_key)
+            .bind(share.is_key_rotation)
+            .bind(share.created_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if !stored {
+            return Ok(Created::Exists);
+        }
+        let promoted = claimed
+            && share.recipient_id == sender
+            && sqlx::query(
+                "UPDATE channels SET key_version = $2, key_creator_id = pending_creator_id, \
+                 pending_version = NULL, pending_creator_id = NULL, pending_claimed_at = NULL \
+                 WHERE id = $1 AND pending_version = $2 AND pending_creator_id = $3",
+            )
+            .bind(channel)
+            .bind(version)
+            .bind(sender)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                > 0;
+        tx.commit().await?;
+        Ok(Created::Stored { promoted })
+    })
+}
+
+/// Who holds the claim on a channel's pending key version, and since when.
+pub async fn pending_claim(db: &Db, channel_id: i64) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let row: Option<(Option<i64>, Option<i64>)> = with_db!(db, read, |pool| {
+        sqlx::query_as("SELECT pending_creator_id, pending_claimed_at FROM channels WHERE id = $1")
+            .bind(channel_id)
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(row.and_then(|(who, at)| Some((who?, at?))))
 }
 
 /// One recipient's sealed copy of a version.
@@ -149,29 +287,20 @@ pub async fn share(
     })
 }
 
-/// Makes `version` the channel's current key version if it is the pending
-/// one (or the very first). Returns whether it changed.
-pub async fn promote(db: &Db, channel_id: i64, version: i64) -> Result<bool, sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query(
-            "UPDATE channels SET key_version = $2, pending_version = NULL WHERE id = $1 \
-             AND (pending_version = $2 OR (key_version = 0 AND pending_version IS NULL AND $2 = 1))",
-        )
-        .bind(channel_id)
-        .bind(version)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected() > 0)
-    })
-}
-
 /// Starts a rotation of a keyed channel: the pending version becomes the
-/// current one plus one (unchanged if a rotation is already pending).
+/// current one plus one, unclaimed. A version already pending stays as it
+/// is while nobody has claimed it; one that a member has started to share
+/// is left behind for the next number, since its key was sealed for the
+/// membership before this change (a removed member may already hold it).
 /// Returns the pending version, or `None` for a channel without a key yet.
 pub async fn begin_rotation(db: &Db, channel_id: i64) -> Result<Option<i64>, sqlx::Error> {
     with_db!(db, write, |pool| {
         sqlx::query_scalar(
-            "UPDATE channels SET pending_version = COALESCE(pending_version, key_version + 1) \
+            "UPDATE channels SET pending_version = CASE \
+               WHEN pending_version IS NULL THEN key_version + 1 \
+               WHEN pending_creator_id IS NULL THEN pending_version \
+               ELSE pending_version + 1 END, \
+             pending_creator_id = NULL, pending_claimed_at = NULL \
              WHERE id = $1 AND key_version > 0 RETURNING pending_version",
         )
         .bind(channel_id)

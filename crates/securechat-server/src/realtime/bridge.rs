@@ -5,8 +5,8 @@
 //! member — on every socket — stops receiving a room's events at once.
 //! Membership changes also start key rotations of encrypted channels
 //! (`key_rotation_needed`), and pushes queued by HTTP handlers
-//! (`channel_key_share`, `channel_key_request`, `public_key_changed`) are
-//! delivered here.
+//! (`channel_key_share`, `channel_key_request`, `public_key_changed`,
+//! `membership_log_started`) are delivered here.
 
 use super::names::Room;
 use serde_json::{Value, json};

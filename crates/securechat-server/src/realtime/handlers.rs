@@ -338,7 +338,9 @@ async fn react<A: Adapter>(
 }
 
 /// The seed's "first speaks" rule: the member who tries to send while a
-/// rotation waits is asked to perform it.
+/// rotation waits is asked to perform it — unless another member has
+/// already claimed that version and the claim has not expired: then the
+/// asker waits for their key.
 async fn ask_to_rotate<A: Adapter>(
     socket: &SocketRef<A>,
     state: &AppState,
@@ -347,12 +349,19 @@ async fn ask_to_rotate<A: Adapter>(
 ) {
     let found = async {
         let (access, channel) = service::member_channel(state, user, channel_id).await?;
+        let claim = crate::keys::store::pending_claim(&state.db, channel_id).await?;
         let members = crate::rooms::store::members(&state.db, access.room.id).await?;
-        Ok::<_, crate::http::Error>((channel, members))
+        Ok::<_, crate::http::Error>((channel, claim, members))
     }
     .await;
-    if let Ok((channel, members)) = found
+    let claimed_by_other = |claim: Option<(i64, i64)>| {
+        claim.is_some_and(|(by, at)| {
+            by != user.id && at >= crate::storage::now_ms() - crate::keys::store::CLAIM_TIMEOUT_MS
+        })
+    };
+    if let Ok((channel, claim, members)) = found
         && let Some(version) = channel.pending_version
+        && !claimed_by_other(claim)
     {
         let payload = crate::keys::rotation::payload(
             &channel,

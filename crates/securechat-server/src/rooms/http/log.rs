@@ -128,7 +128,8 @@ pub async fn append(
 }
 
 /// Starts the log of a room: only its owner (either person of a DM), and
-/// only with entries that reproduce the current members exactly.
+/// only with entries that reproduce the current members exactly. Once it is
+/// stored, the room's members get `membership_log_started` {room_id}.
 async fn start(
     state: &AppState,
     access: &RoomAccess,
@@ -184,6 +185,15 @@ async fn start(
                 e.into()
             }
         })?;
+    // Committed: members waiting for the log (to share keys) retry now.
+    match store::members(&state.db, room_id).await {
+        Ok(members) => state.notify.send(
+            members.iter().map(|m| m.user_id).collect(),
+            "membership_log_started",
+            serde_json::json!({ "room_id": room_id }),
+        ),
+        Err(e) => tracing::warn!(room_id, error = %e, "membership_log_started not pushed"),
+    }
     Ok((
         StatusCode::CREATED,
         axum::Json(Appended {
