@@ -37,3 +37,26 @@ export function collectPageProblems(page) {
   });
   return problems;
 }
+
+/**
+ * Serves another build of the web UI (a `web/dist` folder: `index.html` and
+ * `assets/`) to every page of `context`, against the same server: the page
+ * and its assets come from `dir`, the API and Socket.IO from the server.
+ * Used to measure an earlier release beside this one in the same run, and to
+ * show that a test fails on it (`WEB_DIST=<dir>`).
+ */
+export async function serveWebBuild(context, dir) {
+  const { existsSync, readFileSync, statSync } = await import('node:fs');
+  const path = await import('node:path');
+  const types = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.html': 'text/html' };
+  await context.route(
+    (url) => !url.pathname.startsWith('/api/') && !url.pathname.startsWith('/socket.io/'),
+    async (route) => {
+      const wanted = new URL(route.request().url()).pathname;
+      const file = path.join(dir, path.normalize(wanted));
+      const isFile = file.startsWith(dir) && existsSync(file) && statSync(file).isFile();
+      const served = isFile ? file : path.join(dir, 'index.html');
+      await route.fulfill({ body: readFileSync(served), contentType: types[path.extname(served)] ?? 'application/octet-stream' });
+    },
+  );
+}

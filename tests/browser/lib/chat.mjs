@@ -1,7 +1,7 @@
 // Helpers for the chat tests: more signed-in people in their own browser
 // contexts, and the recurring steps of the chat UI.
 
-import { collectPageProblems } from './browser.mjs';
+import { collectPageProblems, serveWebBuild } from './browser.mjs';
 import { logInThroughForm } from './suite.mjs';
 
 export const PASSWORDS = { alice: 'password123', bob: 'password456', charlie: 'password789' };
@@ -13,6 +13,7 @@ export const PASSWORDS = { alice: 'password123', bob: 'password456', charlie: 'p
 export async function signIn(suite, username) {
   const context = await suite.browser.newContext({ baseURL: suite.server.url });
   context.setDefaultTimeout(10_000);
+  if (process.env.WEB_DIST !== undefined) await serveWebBuild(context, process.env.WEB_DIST);
   const page = await context.newPage();
   const problems = collectPageProblems(page);
   await logInThroughForm(page, username, PASSWORDS[username]);
