@@ -1,0 +1,1739 @@
+//! The lying-server scenarios, built deterministically.
+//!
+//! Shared by `examples/gen-scenarios.rs` (which writes `scenarios/*.json`)
+//! and `tests/lying_server.rs` (which rebuilds them, requires byte equality
+//! with the committed files, then runs every scenario through
+//! `securechat_e2ee::call`). `tests-wasm/lying_server.test.mjs` runs the same
+//! files against the WebAssembly build in Node, so the browser is held to
+//! the same rules.
+//!
+//! Every identity, channel key, share and envelope comes from a ChaCha20 RNG
+//! seeded with a fixed label, and membership entries are Ed25519-signed
+//! (deterministic), so the output never changes unless this file does.
+//! The expectations are written here by hand, from what each rule demands
+//! (docs/PROTOCOL.md §2–§6, §10); nothing here runs the machine.
+//!
+//! A scenario:
+//!
+//! ```json
+//! { "name": "...", "rule": "what the client must do",
+//!   "user_id": 1, "state": { <State document> },
+//!   "machines": { "phone": { "user_id": 1, "state": {...} } },   (optional)
+//!   "steps": [ { "op": "accept_share", "args": {...},
+//!                "on": "phone",          (optional: default the main machine)
+//!                "save": "name",         (optional: keep the answer)
+//!                "note": "what the server does here",
+//!                "expect": { "ok": <subset of the answer> } | { "refused": "<code>" } } ] }
+//! ```
+//!
+//! Matching: an expected object matches an answer object that has each of
+//! its keys with a matching value; an expected array matches an answer
+//! array of the same length whose elements can be paired with the
+//! expected ones in any order; anything else must be equal. A string
+//! argument of the exact form `${name.field}` is replaced by `field` of the
+//! answer saved as `name` (sealed envelopes are random, so a reader step
+//! takes them from the sealing step).
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use serde_json::{Value, json};
+
+use securechat_crypto::encoding::{from_wire, to_wire};
+use securechat_crypto::{
+    Action, ChannelKey, Envelope, Identity, MembershipEntry, MembershipLog, Role, SafetyNumber,
+    SealedShare, SharePurpose, device_counter,
+};
+use securechat_e2ee::{Pin, State, StoredKey};
+
+/// The server every scenario state belongs to.
+pub const SERVER: &str = "https://chat.example";
+/// The scenarios' clock origin (unix seconds).
+pub const T0: u64 = 1_700_000_000;
+/// One day in seconds.
+pub const DAY: u64 = 86_400;
+
+const ALICE: i64 = 1;
+const BOB: i64 = 2;
+const CAROL: i64 = 3;
+const DAVE: i64 = 4;
+const ERIN: i64 = 5;
+
+/// Room 10 (private group: alice owner, bob, carol) and its channel 100.
+const ROOM: i64 = 10;
+const CHANNEL: i64 = 100;
+
+/// Bob's device tag in the envelopes he sends in these scenarios.
+const BOB_DEVICE: u16 = 0x0b0b;
+
+// ---- deterministic material -------------------------------------------------
+
+/// FNV-1a, to turn a label into an RNG seed.
+fn seed(label: &str) -> u64 {
+    label.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn rng(label: &str) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed(label))
+}
+
+/// The identity of `user_id` called `label` (`"bob"`, or `"bob forged"` for
+/// the key a lying server serves in bob's name).
+pub fn identity(label: &str, user_id: i64) -> Identity {
+    Identity::generate_with_rng(user_id, &mut rng(&format!("identity {label}"))).unwrap()
+}
+
+fn alice() -> Identity {
+    identity("alice", ALICE)
+}
+fn bob() -> Identity {
+    identity("bob", BOB)
+}
+fn carol() -> Identity {
+    identity("carol", CAROL)
+}
+fn dave() -> Identity {
+    identity("dave", DAVE)
+}
+fn erin() -> Identity {
+    identity("erin", ERIN)
+}
+
+/// The served bundle (wire form) of an identity.
+fn bundle(id: &Identity) -> String {
+    id.bundle().to_wire()
+}
+
+/// The fingerprint of an identity's bundle, in hex (as the core shows it).
+fn fp(id: &Identity) -> String {
+    id.bundle()
+        .fingerprint()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A channel key named `label`.
+pub fn channel_key(label: &str) -> ChannelKey {
+    ChannelKey::generate_with_rng(&mut rng(&format!("channel key {label}"))).unwrap()
+}
+
+/// `key` sealed by `sender` to `recipient`'s bundle.
+fn share(
+    sender: &Identity,
+    recipient: &Identity,
+    channel_id: i64,
+    version: u32,
+    purpose: SharePurpose,
+    key: &ChannelKey,
+) -> String {
+    let label = format!(
+        "share {} {} {} {channel_id} {version} {purpose:?}",
+        fp(sender),
+        fp(recipient),
+        key.export().as_str()
+    );
+    SealedShare::seal_with_rng(
+        sender,
+        &recipient.bundle(),
+        channel_id,
+        version,
+        purpose,
+        key,
+        &mut rng(&label),
+    )
+    .unwrap()
+    .to_wire()
+}
+
+/// `text` sealed by `sender` under `key` with envelope counter `counter`.
+fn envelope(
+    sender: &Identity,
+    key: &ChannelKey,
+    channel_id: i64,
+    version: u32,
+    counter: u32,
+    text: &str,
+) -> String {
+    let label = format!(
+        "envelope {} {channel_id} {version} {counter} {text}",
+        fp(sender)
+    );
+    Envelope::encrypt_with_rng(
+        sender,
+        key,
+        channel_id,
+        version,
+        counter,
+        text.as_bytes(),
+        &mut rng(&label),
+    )
+    .unwrap()
+    .to_wire()
+}
+
+/// `wire` with one ciphertext byte flipped (still parses as an envelope).
+fn tampered(wire: &str) -> String {
+    let mut bytes = from_wire(wire).unwrap();
+    bytes[42] ^= 0x01;
+    to_wire(&bytes)
+}
+
+/// A membership log: `owner` creates room `room_id`, then each
+/// `(actor, action)` is signed by `actor` (one second apart).
+fn log(
+    owner: &Identity,
+    room_id: i64,
+    public: bool,
+    t: u64,
+    actions: &[(&Identity, Action)],
+) -> Vec<String> {
+    let mut log = MembershipLog::create(owner, room_id, public, t);
+    for (i, (actor, action)) in actions.iter().enumerate() {
+        log.append(actor, *action, t + 1 + i as u64).unwrap();
+    }
+    log.entries().iter().map(MembershipEntry::to_wire).collect()
+}
+
+fn add(subject: i64, role: Role) -> Action {
+    Action::Add { subject, role }
+}
+
+/// Room 10's log: alice creates it and adds bob and carol as members.
+fn room_log() -> Vec<String> {
+    let a = alice();
+    log(
+        &a,
+        ROOM,
+        false,
+        T0,
+        &[(&a, add(BOB, Role::Member)), (&a, add(CAROL, Role::Member))],
+    )
+}
+
+// ---- states -----------------------------------------------------------------
+
+/// The state of `me` (an identity export) on [`SERVER`], with `pinned`
+/// users pinned (trust on first use already happened).
+fn state_of(me: &Identity, pinned: &[&Identity]) -> State {
+    let mut state = State::new(SERVER, me.user_id());
+    state.identity = Some(me.export().to_string());
+    for other in pinned {
+        let wire = bundle(other);
+        state.pins.insert(
+            other.user_id(),
+            Pin {
+                current: wire.clone(),
+                accepted: vec![wire],
+                offered: None,
+            },
+        );
+    }
+    state
+}
+
+/// Stores `key` as version `version` of `channel_id`.
+fn hold(
+    state: &mut State,
+    channel_id: i64,
+    version: u32,
+    key: &ChannelKey,
+    obtained_at: u64,
+    next_counter: u32,
+) {
+    state.channel_keys.entry(channel_id).or_default().insert(
+        version,
+        StoredKey {
+            key: key.export().to_string(),
+            obtained_at,
+            next_counter,
+        },
+    );
+}
+
+fn doc(state: &State) -> Value {
+    serde_json::to_value(state).unwrap()
+}
+
+// ---- steps ------------------------------------------------------------------
+
+fn ok(answer: Value) -> Value {
+    json!({ "ok": answer })
+}
+
+fn refused(code: &str) -> Value {
+    json!({ "refused": code })
+}
+
+fn step(op: &str, args: Value, expect: Value, note: &str) -> Value {
+    json!({ "op": op, "args": args, "expect": expect, "note": note })
+}
+
+/// A step on another machine of the scenario.
+fn step_on(on: &str, op: &str, args: Value, expect: Value, note: &str) -> Value {
+    let mut s = step(op, args, expect, note);
+    s["on"] = json!(on);
+    s
+}
+
+/// A `channel_key_share` event as the server pushes it.
+fn share_event(
+    channel_id: i64,
+    version: u32,
+    sender_id: i64,
+    rotation: bool,
+    encrypted_key: &str,
+) -> Value {
+    json!({
+        "channel_id": channel_id,
+        "key_version": version,
+        "sender_id": sender_id,
+        "is_key_rotation": rotation,
+        "encrypted_key": encrypted_key,
+    })
+}
+
+fn accept_share(share: Value, entries: &[String], now: u64) -> Value {
+    json!({ "share": share, "room_id": ROOM, "entries": entries, "now": now })
+}
+
+fn channel(id: i64, encrypted: bool, key_version: u32, pending: Option<u32>) -> Value {
+    json!({
+        "id": id,
+        "room_id": ROOM,
+        "is_encrypted": encrypted,
+        "key_version": key_version,
+        "pending_version": pending,
+    })
+}
+
+fn plan(channel: Value, now: u64) -> Value {
+    json!({ "channel": channel, "now": now })
+}
+
+fn message(id: i64, channel_id: i64, sender_id: i64, envelope: &str, key_version: u32) -> Value {
+    json!({
+        "message": {
+            "id": id,
+            "channel_id": channel_id,
+            "sender_id": sender_id,
+            "envelope": envelope,
+            "key_version": key_version,
+        },
+        "encrypted": true,
+    })
+}
+
+fn plaintext(id: i64, channel_id: i64, sender_id: i64, content: &str, encrypted: bool) -> Value {
+    json!({
+        "message": { "id": id, "channel_id": channel_id, "sender_id": sender_id, "content": content },
+        "encrypted": encrypted,
+    })
+}
+
+fn verified(text: &str, sender_id: i64) -> Value {
+    ok(json!({ "kind": "verified", "text": text, "sender_id": sender_id }))
+}
+
+fn warned(code: &str) -> Value {
+    ok(json!({ "kind": "warning", "code": code }))
+}
+
+fn members(list: &[(i64, &str)]) -> Value {
+    list.iter()
+        .map(|(id, role)| json!({ "user_id": id, "role": role }))
+        .collect()
+}
+
+fn scenario(name: &str, rule: &str, state: &State, steps: Vec<Value>) -> (String, Value) {
+    (
+        format!("{name}.json"),
+        json!({
+            "name": name,
+            "rule": rule,
+            "user_id": state.user_id,
+            "state": doc(state),
+            "steps": steps,
+        }),
+    )
+}
+
+// ---- the scenarios ----------------------------------------------------------
+
+/// Every scenario, as (file name, JSON).
+pub fn all() -> Vec<(String, Value)> {
+    vec![
+        share_from_non_member(),
+        share_fields_mismatch(),
+        share_signer_checks(),
+        request_share_unrequested(),
+        reshare_different_key(),
+        plan_send_rotation(),
+        downgrade(),
+        log_rollback_and_reset(),
+        log_unknown_signer(),
+        start_log_authority(),
+        make_version_recipients(),
+        make_version_not_member(),
+        read_message_checks(),
+        read_locked(),
+        two_devices(),
+        key_change(),
+        approve_request_checks(),
+    ]
+}
+
+/// The file's text: pretty JSON and a final newline.
+pub fn render(value: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(value).unwrap();
+    s.push('\n');
+    s
+}
+
+fn share_from_non_member() -> (String, Value) {
+    let (a, b, d) = (alice(), bob(), dave());
+    let state = state_of(&a, &[&b, &d]);
+    let entries = room_log();
+    let k = channel_key("ch100 v1");
+    let from_dave = share(&d, &a, CHANNEL, 1, SharePurpose::Initial, &k);
+    let from_bob = share(&b, &a, CHANNEL, 1, SharePurpose::Initial, &k);
+    scenario(
+        "share_from_non_member",
+        "A key share is accepted only from a member of the room's verified membership log (§6, §10).",
+        &state,
+        vec![
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, DAVE, false, &from_dave),
+                    &entries,
+                    T0,
+                ),
+                refused("not_a_member"),
+                "the server relays a valid, signed share from dave, who is not in the room's log",
+            ),
+            step(
+                "has_key",
+                json!({ "channel_id": CHANNEL, "version": 1 }),
+                ok(json!({ "held": false })),
+                "nothing was stored",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, BOB, false, &from_bob), &entries, T0),
+                ok(json!({ "kind": "accepted", "channel_id": CHANNEL, "version": 1 })),
+                "control: the same key from bob, a member",
+            ),
+        ],
+    )
+}
+
+fn share_fields_mismatch() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let state = state_of(&a, &[&b, &c]);
+    let entries = room_log();
+    let k = channel_key("ch100 v1");
+    let other_channel = share(&b, &a, 101, 1, SharePurpose::Initial, &k);
+    let other_version = share(&b, &a, CHANNEL, 2, SharePurpose::Rotation, &k);
+    let to_carol = share(&b, &c, CHANNEL, 1, SharePurpose::Initial, &k);
+    let rotation = share(&b, &a, CHANNEL, 1, SharePurpose::Rotation, &k);
+    let good = share(&b, &a, CHANNEL, 1, SharePurpose::Initial, &k);
+    scenario(
+        "share_fields_mismatch",
+        "A share's sealed channel, version, sender, recipient and purpose must equal what the server says about it (§3, §10).",
+        &state,
+        vec![
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &other_channel),
+                    &entries,
+                    T0,
+                ),
+                refused("share_mismatch"),
+                "a share sealed for channel 101 is delivered as channel 100's",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, true, &other_version),
+                    &entries,
+                    T0,
+                ),
+                refused("share_mismatch"),
+                "a share sealed for version 2 is delivered as version 1",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, BOB, false, &to_carol), &entries, T0),
+                refused("share_mismatch"),
+                "carol's share is delivered to alice",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, BOB, false, &rotation), &entries, T0),
+                refused("share_mismatch"),
+                "a rotation share is announced as an initial one (is_key_rotation false)",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, BOB, true, &good), &entries, T0),
+                refused("share_mismatch"),
+                "an initial share is announced as a rotation",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, CAROL, false, &good), &entries, T0),
+                refused("share_mismatch"),
+                "bob's share is attributed to carol",
+            ),
+            step(
+                "has_key",
+                json!({ "channel_id": CHANNEL, "version": 1 }),
+                ok(json!({ "held": false })),
+                "nothing was stored",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, BOB, false, &good), &entries, T0),
+                ok(json!({ "kind": "accepted", "channel_id": CHANNEL, "version": 1 })),
+                "control: the share as it was sealed",
+            ),
+        ],
+    )
+}
+
+fn share_signer_checks() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let forged_bob = identity("bob forged", BOB);
+    let forged_alice = identity("alice forged", ALICE);
+    // Carol is a member of the log but not pinned.
+    let state = state_of(&a, &[&b]);
+    let entries = room_log();
+    let k = channel_key("ch100 v1");
+    let by_forged_bob = share(&forged_bob, &a, CHANNEL, 1, SharePurpose::Initial, &k);
+    let to_forged_alice = share(&b, &forged_alice, CHANNEL, 1, SharePurpose::Initial, &k);
+    let from_carol = share(&c, &a, CHANNEL, 1, SharePurpose::Initial, &k);
+    scenario(
+        "share_signer_checks",
+        "A share opens only if signed under the sender's pinned key and sealed to my own current key (§3).",
+        &state,
+        vec![
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &by_forged_bob),
+                    &entries,
+                    T0,
+                ),
+                refused("bad_signature"),
+                "a share signed by a key the server made up for bob",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &to_forged_alice),
+                    &entries,
+                    T0,
+                ),
+                refused("context_mismatch"),
+                "bob sealed to a key the server swapped in for alice",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, CAROL, false, &from_carol),
+                    &entries,
+                    T0,
+                ),
+                refused("no_bundle"),
+                "a member whose key this client has not pinned yet",
+            ),
+            step(
+                "has_key",
+                json!({ "channel_id": CHANNEL, "version": 1 }),
+                ok(json!({ "held": false })),
+                "nothing was stored",
+            ),
+        ],
+    )
+}
+
+fn request_share_unrequested() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let state = state_of(&a, &[&b]);
+    let entries = room_log();
+    let k = channel_key("ch100 v1");
+    let answer = share(
+        &b,
+        &a,
+        CHANNEL,
+        1,
+        SharePurpose::Request { request_id: 77 },
+        &k,
+    );
+    let event = share_event(CHANNEL, 1, BOB, false, &answer);
+    scenario(
+        "request_share_unrequested",
+        "A `request` share is opened only for a request id this device recorded for that channel (§3, property 7).",
+        &state,
+        vec![
+            step(
+                "accept_share",
+                accept_share(event.clone(), &entries, T0),
+                refused("unrequested_share"),
+                "a share answering request 77, which this device never made",
+            ),
+            step(
+                "record_request",
+                json!({ "channel_id": 101, "request_id": 77 }),
+                ok(json!({})),
+                "request 77 was made, but for channel 101",
+            ),
+            step(
+                "accept_share",
+                accept_share(event.clone(), &entries, T0),
+                refused("unrequested_share"),
+                "request 77 of another channel does not count",
+            ),
+            step(
+                "record_request",
+                json!({ "channel_id": CHANNEL, "request_id": 76 }),
+                ok(json!({})),
+                "another request on this channel",
+            ),
+            step(
+                "accept_share",
+                accept_share(event.clone(), &entries, T0),
+                refused("unrequested_share"),
+                "request 76 is not 77",
+            ),
+            step(
+                "record_request",
+                json!({ "channel_id": CHANNEL, "request_id": 77 }),
+                ok(json!({})),
+                "this device asks for the key (request 77)",
+            ),
+            step(
+                "accept_share",
+                accept_share(event, &entries, T0),
+                ok(json!({ "kind": "accepted", "channel_id": CHANNEL, "version": 1 })),
+                "now the answer is accepted",
+            ),
+            step(
+                "has_key",
+                json!({ "channel_id": CHANNEL, "version": 1 }),
+                ok(json!({ "held": true })),
+                "and stored",
+            ),
+        ],
+    )
+}
+
+fn reshare_different_key() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let entries = room_log();
+    let k1 = channel_key("ch100 v1");
+    let other = channel_key("ch100 v1 substitute");
+    hold(&mut state, CHANNEL, 1, &k1, T0, 0);
+    let substitute = share(&b, &a, CHANNEL, 1, SharePurpose::Initial, &other);
+    let again = share(&b, &a, CHANNEL, 1, SharePurpose::Initial, &k1);
+    let ch = channel(CHANNEL, true, 1, None);
+    scenario(
+        "reshare_different_key",
+        "A share never replaces a key version already held, and delivering it again never resets its age (§5).",
+        &state,
+        vec![
+            step(
+                "plan_send",
+                plan(ch.clone(), T0 + 1),
+                ok(json!({ "kind": "seal", "version": 1 })),
+                "control: version 1 is held and fresh",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &substitute),
+                    &entries,
+                    T0 + 100,
+                ),
+                refused("different_key"),
+                "a valid share of another key for version 1, which this device already holds",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &again),
+                    &entries,
+                    T0 + 6 * DAY,
+                ),
+                ok(json!({ "kind": "already_held", "channel_id": CHANNEL, "version": 1 })),
+                "the same key delivered again six days later",
+            ),
+            step(
+                "plan_send",
+                plan(ch, T0 + 7 * DAY),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "key_age" })),
+                "seven days after the key was first obtained it is used up, re-delivery or not",
+            ),
+        ],
+    )
+}
+
+fn plan_send_rotation() -> (String, Value) {
+    let a = alice();
+    let mut state = state_of(&a, &[]);
+    let k = channel_key("plan");
+    hold(&mut state, 201, 1, &k, T0, 100);
+    hold(&mut state, 202, 1, &k, T0, 99);
+    hold(&mut state, 203, 1, &k, T0, 0);
+    hold(&mut state, 204, 1, &k, T0, 0);
+    hold(&mut state, 205, 1, &k, T0, 0);
+    let now = T0 + DAY;
+    let seal = |channel_id: i64, text: &str, now: u64| json!({ "channel_id": channel_id, "version": 1, "text": text, "now": now });
+    scenario(
+        "plan_send_rotation",
+        "A sender never uses a key version past 100 of its messages or 7 days after obtaining it, and makes the next version itself (§5).",
+        &state,
+        vec![
+            step(
+                "plan_send",
+                plan(channel(200, true, 0, None), now),
+                ok(json!({ "kind": "make_version", "version": 1, "reason": "first_key" })),
+                "an encrypted channel without any key yet",
+            ),
+            step(
+                "plan_send",
+                plan(channel(201, true, 1, None), now),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "message_limit" })),
+                "this device already sent 100 messages under version 1",
+            ),
+            step(
+                "plan_send",
+                plan(channel(202, true, 1, None), now),
+                ok(json!({ "kind": "seal", "version": 1 })),
+                "control: the 100th message may still go under version 1",
+            ),
+            step(
+                "plan_send",
+                plan(channel(203, true, 1, None), T0 + 7 * DAY),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "key_age" })),
+                "version 1 was obtained 7 days ago; the server never asked for a rotation",
+            ),
+            step(
+                "plan_send",
+                plan(channel(203, true, 1, None), T0 + 7 * DAY - 1),
+                ok(json!({ "kind": "seal", "version": 1 })),
+                "control: one second earlier it is still usable",
+            ),
+            step(
+                "plan_send",
+                plan(channel(204, true, 1, Some(2)), now),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "rotation_pending" })),
+                "a rotation to version 2 waits for its key",
+            ),
+            step(
+                "plan_send",
+                plan(channel(205, true, 2, None), now),
+                ok(json!({ "kind": "fetch_key", "version": 2 })),
+                "the channel moved to version 2; this device holds only version 1",
+            ),
+            step(
+                "seal",
+                seal(201, "the 101st", now),
+                refused("rotation_required"),
+                "sealing anyway a 101st message under version 1: nothing is sent",
+            ),
+            step(
+                "seal",
+                seal(203, "a week later", T0 + 7 * DAY),
+                refused("rotation_required"),
+                "sealing anyway under a key obtained 7 days ago",
+            ),
+            step(
+                "seal",
+                seal(202, "the 100th", now),
+                ok(json!({})),
+                "control: the 100th message is sealed",
+            ),
+            step(
+                "seal",
+                seal(202, "the 101st", now),
+                refused("rotation_required"),
+                "and the next one is not",
+            ),
+            step(
+                "plan_send",
+                plan(channel(202, true, 1, None), now),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "message_limit" })),
+                "the plan now asks for version 2",
+            ),
+        ],
+    )
+}
+
+fn downgrade() -> (String, Value) {
+    let a = alice();
+    let state = state_of(&a, &[]);
+    scenario(
+        "downgrade",
+        "A channel once seen encrypted stays encrypted: no plaintext is sent there, and plaintext found there is shown as injected (§10).",
+        &state,
+        vec![
+            step(
+                "plan_send",
+                plan(channel(300, false, 0, None), T0),
+                ok(json!({ "kind": "plain" })),
+                "control: a channel never seen encrypted is plaintext",
+            ),
+            step(
+                "read",
+                plaintext(1, 300, BOB, "hello", false),
+                ok(json!({ "kind": "plain", "text": "hello" })),
+                "control: its messages are plain",
+            ),
+            step(
+                "note_encrypted",
+                json!({ "channel_id": 300 }),
+                ok(json!({})),
+                "the client saw the channel encrypted",
+            ),
+            step(
+                "plan_send",
+                plan(channel(300, false, 0, None), T0),
+                refused("downgrade"),
+                "the server now says channel 300 is not encrypted",
+            ),
+            step(
+                "read",
+                plaintext(2, 300, BOB, "send me your password", false),
+                ok(json!({ "kind": "injected", "content": "send me your password" })),
+                "a plaintext message in channel 300, which the server says is unencrypted",
+            ),
+            step(
+                "plan_send",
+                plan(channel(301, true, 0, None), T0),
+                ok(json!({ "kind": "make_version", "version": 1, "reason": "first_key" })),
+                "a send planned in channel 301 while it is encrypted",
+            ),
+            step(
+                "plan_send",
+                plan(channel(301, false, 0, None), T0),
+                refused("downgrade"),
+                "the server then says channel 301 is not encrypted",
+            ),
+            step(
+                "read",
+                plaintext(3, 301, BOB, "plain", false),
+                ok(json!({ "kind": "injected", "content": "plain" })),
+                "plaintext in channel 301",
+            ),
+            step(
+                "read",
+                plaintext(4, 302, BOB, "no envelope", true),
+                ok(json!({ "kind": "injected", "content": "no envelope" })),
+                "a message without an envelope in encrypted channel 302",
+            ),
+            step(
+                "plan_send",
+                plan(channel(302, false, 0, None), T0),
+                refused("downgrade"),
+                "reading channel 302 as encrypted was enough to remember it",
+            ),
+        ],
+    )
+}
+
+fn log_rollback_and_reset() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let state = state_of(&a, &[&b, &c, &d]);
+    let adds = [
+        (&a, add(BOB, Role::Member)),
+        (&a, add(CAROL, Role::Admin)),
+        (&a, add(DAVE, Role::Member)),
+    ];
+    let four = log(&a, ROOM, false, T0, &adds);
+    let mut five_actions = adds.to_vec();
+    five_actions.push((&a, Action::Remove { subject: DAVE }));
+    let five = log(&a, ROOM, false, T0, &five_actions);
+    let three = four[..3].to_vec();
+    let rewritten = log(
+        &a,
+        ROOM,
+        false,
+        T0,
+        &[
+            (&a, add(BOB, Role::Member)),
+            (&a, add(CAROL, Role::Admin)),
+            (&a, add(ERIN, Role::Member)),
+        ],
+    );
+    let recreated = log(&a, ROOM, false, T0 + 500, &[(&a, add(BOB, Role::Member))]);
+    let room = json!({ "id": ROOM, "is_dm": false, "is_private": true, "my_role": "owner" });
+    let listed = members(&[(ALICE, "owner"), (BOB, "member")]);
+    scenario(
+        "log_rollback_and_reset",
+        "The membership log only grows from the last verified head: a shortened, rewritten or emptied log is refused, and a log once seen is never started again (§6).",
+        &state,
+        vec![
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": four }),
+                ok(json!({
+                    "room_id": ROOM,
+                    "public": false,
+                    "length": 4,
+                    "members": members(&[(ALICE, "owner"), (BOB, "member"), (CAROL, "admin"), (DAVE, "member")]),
+                })),
+                "the room's log, verified and pinned",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 11, "entries": four }),
+                refused("log_invalid"),
+                "room 10's log served as room 11's",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": three }),
+                refused("log_invalid"),
+                "the log without its last entry (rolled back)",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": rewritten }),
+                refused("log_invalid"),
+                "the same length, but the last entry adds erin instead of dave (a fork)",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": recreated }),
+                refused("log_invalid"),
+                "a whole new history created by the owner",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": [] }),
+                refused("log_reset"),
+                "no log at all for a room whose log this device has seen",
+            ),
+            step(
+                "start_log",
+                json!({ "room": room, "members": listed, "now": T0 + 600 }),
+                refused("log_reset"),
+                "the owner's client is asked to start the log again, with another member list",
+            ),
+            step(
+                "should_start_log",
+                room,
+                ok(json!({ "start": false })),
+                "and does not offer to",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 11, "entries": [] }),
+                refused("no_membership_log"),
+                "control: a room never seen without a log is only not started",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": five }),
+                ok(json!({
+                    "length": 5,
+                    "members": members(&[(ALICE, "owner"), (BOB, "member"), (CAROL, "admin")]),
+                })),
+                "control: the log extended by dave's removal",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": four }),
+                refused("log_invalid"),
+                "the server hides dave's removal again",
+            ),
+            step(
+                "make_version",
+                json!({
+                    "channel": channel(CHANNEL, true, 1, None),
+                    "version": 2,
+                    "entries": four,
+                    "bundles": { "2": bundle(&b), "3": bundle(&c), "4": bundle(&d) },
+                }),
+                refused("log_invalid"),
+                "asked to rotate on the log without the removal: nothing is sealed",
+            ),
+        ],
+    )
+}
+
+fn log_unknown_signer() -> (String, Value) {
+    let (a, b, e) = (alice(), bob(), erin());
+    let forged_bob = identity("bob forged", BOB);
+    let state = state_of(&a, &[&b]);
+    let erins = log(&e, 12, false, T0, &[(&e, add(ALICE, Role::Member))]);
+    let base = [(&a, add(BOB, Role::Admin))];
+    let mut forged_actions = base.to_vec();
+    forged_actions.push((&forged_bob, add(CAROL, Role::Member)));
+    let forged = log(&a, 13, false, T0, &forged_actions);
+    let mut genuine_actions = base.to_vec();
+    genuine_actions.push((&b, add(CAROL, Role::Member)));
+    let genuine = log(&a, 13, false, T0, &genuine_actions);
+    scenario(
+        "log_unknown_signer",
+        "Membership entries verify only under keys this client pinned (§6 trusted keys).",
+        &state,
+        vec![
+            step(
+                "unknown_signers",
+                json!({ "room_id": 12, "entries": erins }),
+                ok(json!([ERIN])),
+                "room 12's log is signed by erin, whom this client never pinned: fetch her key first",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 12, "entries": erins }),
+                refused("log_invalid"),
+                "verified without her key",
+            ),
+            step(
+                "unknown_signers",
+                json!({ "room_id": 13, "entries": forged }),
+                ok(json!([])),
+                "bob is pinned",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 13, "entries": forged }),
+                refused("log_invalid"),
+                "an entry in bob's name signed by a key the server made up",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 13, "entries": genuine }),
+                ok(json!({
+                    "length": 3,
+                    "members": members(&[(ALICE, "owner"), (BOB, "admin"), (CAROL, "member")]),
+                })),
+                "control: the entry bob really signed",
+            ),
+            step(
+                "observe_bundle",
+                json!({ "user_id": ERIN, "public_key": bundle(&e) }),
+                ok(json!({ "kind": "pinned", "fingerprint": fp(&e) })),
+                "erin's key, on first contact (trust on first use)",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 12, "entries": erins }),
+                ok(
+                    json!({ "length": 2, "members": members(&[(ALICE, "member"), (ERIN, "owner")]) }),
+                ),
+                "control: now room 12's log verifies",
+            ),
+        ],
+    )
+}
+
+fn start_log_authority() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let state = state_of(&b, &[&a, &c, &d]);
+    // `start_log` signs every entry at `now` (T0 here).
+    let dm_expected = {
+        let mut l = MembershipLog::create(&b, 21, false, T0);
+        l.append(&b, add(ALICE, Role::Member), T0).unwrap();
+        l.entries()
+            .iter()
+            .map(MembershipEntry::to_wire)
+            .collect::<Vec<_>>()
+    };
+    let group_expected = {
+        let mut l = MembershipLog::create(&b, 22, true, T0);
+        l.append(&b, add(CAROL, Role::Admin), T0).unwrap();
+        l.append(&b, add(DAVE, Role::Member), T0).unwrap();
+        l.entries()
+            .iter()
+            .map(MembershipEntry::to_wire)
+            .collect::<Vec<_>>()
+    };
+    let start = |room: Value, list: Value| json!({ "room": room, "members": list, "now": T0 });
+    scenario(
+        "start_log_authority",
+        "Only a room's owner, or either person of a DM, starts its log, from a member list that can form it (§6 the server's role).",
+        &state,
+        vec![
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 20, "is_private": true, "my_role": "member" }),
+                    members(&[(ALICE, "owner"), (BOB, "member")]),
+                ),
+                refused("may_not_start_log"),
+                "the server asks a plain member to start room 20's log",
+            ),
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 20, "is_private": true, "my_role": "admin" }),
+                    members(&[(ALICE, "owner"), (BOB, "admin")]),
+                ),
+                refused("may_not_start_log"),
+                "or an admin",
+            ),
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 21, "is_dm": true }),
+                    members(&[(ALICE, "member"), (BOB, "member"), (CAROL, "member")]),
+                ),
+                refused("bad_member_list"),
+                "a DM listed with three people",
+            ),
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 21, "is_dm": true }),
+                    members(&[(BOB, "member")]),
+                ),
+                refused("bad_member_list"),
+                "a DM listed with only me",
+            ),
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 21, "is_dm": true }),
+                    members(&[(ALICE, "member"), (CAROL, "member")]),
+                ),
+                refused("bad_member_list"),
+                "a DM between two other people",
+            ),
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 22, "my_role": "owner" }),
+                    members(&[(BOB, "owner"), (ALICE, "owner")]),
+                ),
+                refused("bad_member_list"),
+                "a group listed with a second owner",
+            ),
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 21, "is_dm": true }),
+                    members(&[(ALICE, "member"), (BOB, "member")]),
+                ),
+                ok(json!(dm_expected)),
+                "control: the DM's two people: create, then add alice, signed by bob",
+            ),
+            step(
+                "start_log",
+                start(
+                    json!({ "id": 22, "my_role": "owner" }),
+                    members(&[(BOB, "owner"), (CAROL, "admin"), (DAVE, "member")]),
+                ),
+                ok(json!(group_expected)),
+                "control: bob owns public room 22: create, add carol as admin, add dave",
+            ),
+        ],
+    )
+}
+
+fn make_version_recipients() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let forged_carol = identity("carol forged", CAROL);
+    let state = state_of(&a, &[&b, &c, &d]);
+    let entries = room_log();
+    scenario(
+        "make_version_recipients",
+        "A new key version is sealed only to members of the verified log whose served key equals their pin; the server's member list is only a hint (§6, §10).",
+        &state,
+        vec![
+            step(
+                "make_version",
+                json!({
+                    "channel": channel(CHANNEL, true, 0, None),
+                    "version": 1,
+                    "entries": entries,
+                    "bundles": { "2": bundle(&b), "3": bundle(&forged_carol), "4": bundle(&d) },
+                    "hint": [BOB, CAROL, DAVE],
+                }),
+                ok(json!({
+                    "own": { "user_id": ALICE, "channel_id": CHANNEL, "key_version": 1, "is_key_rotation": false },
+                    "shares": [ { "user_id": BOB, "channel_id": CHANNEL, "key_version": 1, "is_key_rotation": false } ],
+                    "skipped": [ { "user_id": DAVE }, { "user_id": CAROL } ],
+                })),
+                "the server lists dave (not in the log) and serves another key for carol",
+            ),
+            step(
+                "key_changes",
+                json!({}),
+                ok(json!([CAROL])),
+                "carol's served key is recorded as a change",
+            ),
+            step(
+                "make_version",
+                json!({
+                    "channel": channel(CHANNEL, true, 1, None),
+                    "version": 2,
+                    "entries": entries,
+                    "bundles": { "2": bundle(&b), "3": bundle(&c), "4": bundle(&d) },
+                    "hint": [BOB],
+                }),
+                ok(json!({
+                    "own": { "user_id": ALICE, "key_version": 2, "is_key_rotation": true },
+                    "shares": [ { "user_id": BOB, "key_version": 2, "is_key_rotation": true } ],
+                    "skipped": [],
+                })),
+                "the hint names only bob: carol is left out",
+            ),
+            step(
+                "make_version",
+                json!({
+                    "channel": channel(CHANNEL, true, 2, None),
+                    "version": 3,
+                    "entries": entries,
+                    "bundles": { "2": bundle(&b), "4": bundle(&d) },
+                }),
+                ok(json!({
+                    "own": { "user_id": ALICE, "key_version": 3 },
+                    "shares": [ { "user_id": BOB, "key_version": 3 } ],
+                    "skipped": [ { "user_id": CAROL } ],
+                })),
+                "no hint: the log's members; carol serves no key, dave is not a member",
+            ),
+        ],
+    )
+}
+
+fn make_version_not_member() -> (String, Value) {
+    let (a, b, d) = (alice(), bob(), dave());
+    let state = state_of(&d, &[&a, &b]);
+    scenario(
+        "make_version_not_member",
+        "A client makes a key version only for a room whose verified log lists it as a member (§6).",
+        &state,
+        vec![step(
+            "make_version",
+            json!({
+                "channel": channel(CHANNEL, true, 0, None),
+                "version": 1,
+                "entries": room_log(),
+                "bundles": { "1": bundle(&a), "2": bundle(&b) },
+            }),
+            refused("not_a_member"),
+            "dave is asked to make channel 100's first key; the log does not list him",
+        )],
+    )
+}
+
+fn read_message_checks() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let forged_bob = identity("bob forged", BOB);
+    let mut state = state_of(&a, &[&b, &c]);
+    let k1 = channel_key("ch100 v1");
+    let k2 = channel_key("ch100 v2");
+    hold(&mut state, CHANNEL, 1, &k1, T0, 0);
+    let counter = |seq| device_counter(BOB_DEVICE, seq);
+    let hello = envelope(&b, &k1, CHANNEL, 1, counter(0), "hello alice");
+    let last = envelope(&b, &k1, CHANNEL, 1, counter(99), "the 100th");
+    let over = envelope(&b, &k1, CHANNEL, 1, counter(100), "the 101st");
+    let v2 = envelope(&b, &k2, CHANNEL, 2, counter(0), "under version 2");
+    let from_dave = envelope(&d, &k1, CHANNEL, 1, device_counter(0x0d0d, 0), "from dave");
+    let forged = envelope(&forged_bob, &k1, CHANNEL, 1, counter(1), "forged");
+    let edit1 = envelope(&b, &k1, CHANNEL, 1, counter(3), "edited");
+    let edit0 = envelope(&b, &k1, CHANNEL, 1, counter(2), "original");
+    scenario(
+        "read_message_checks",
+        "A message is shown as encrypted only when it decrypts, verifies under the sender's pinned key and matches what the server says about it, once; anything else is a warning or says what is missing (§4, §10).",
+        &state,
+        vec![
+            step(
+                "read",
+                message(500, CHANNEL, BOB, &hello, 1),
+                verified("hello alice", BOB),
+                "a valid message from bob",
+            ),
+            step(
+                "read",
+                message(500, CHANNEL, BOB, &hello, 1),
+                verified("hello alice", BOB),
+                "control: the same message read again (history)",
+            ),
+            step(
+                "read",
+                message(501, CHANNEL, BOB, &hello, 1),
+                warned("replay"),
+                "the same envelope served again under another message id",
+            ),
+            step(
+                "read",
+                message(502, CHANNEL, BOB, &tampered(&hello), 1),
+                warned("bad_signature"),
+                "one ciphertext byte altered",
+            ),
+            step(
+                "read",
+                message(503, CHANNEL, BOB, &forged, 1),
+                warned("bad_signature"),
+                "an envelope in bob's name signed by a key the server made up",
+            ),
+            step(
+                "read",
+                message(504, CHANNEL, CAROL, &hello, 1),
+                warned("context_mismatch"),
+                "bob's envelope attributed to carol",
+            ),
+            step(
+                "read",
+                message(505, 101, BOB, &hello, 1),
+                warned("context_mismatch"),
+                "channel 100's envelope filed in channel 101",
+            ),
+            step(
+                "read",
+                message(506, CHANNEL, BOB, &v2, 1),
+                warned("context_mismatch"),
+                "a version 2 envelope filed under version 1",
+            ),
+            step(
+                "read",
+                message(507, CHANNEL, BOB, &over, 1),
+                warned("policy_violation"),
+                "bob's 101st message under one version (sequence 100)",
+            ),
+            step(
+                "read",
+                message(508, CHANNEL, BOB, &last, 1),
+                verified("the 100th", BOB),
+                "control: sequence 99 is within the cap",
+            ),
+            step(
+                "read",
+                message(509, CHANNEL, BOB, &v2, 2),
+                ok(json!({ "kind": "need_key", "channel_id": CHANNEL, "version": 2 })),
+                "a version this device does not hold",
+            ),
+            step(
+                "read",
+                message(510, CHANNEL, DAVE, &from_dave, 1),
+                ok(json!({ "kind": "need_bundle", "user_id": DAVE })),
+                "a sender whose key is not pinned yet",
+            ),
+            step(
+                "read",
+                plaintext(511, CHANNEL, BOB, "plain text", true),
+                ok(json!({ "kind": "injected", "content": "plain text" })),
+                "no envelope in an encrypted channel",
+            ),
+            step(
+                "read",
+                json!({
+                    "message": { "id": 512, "channel_id": CHANNEL, "sender_id": BOB, "envelope": "not-an-envelope", "key_version": 1 },
+                    "encrypted": true,
+                }),
+                ok(json!({ "kind": "injected" })),
+                "an envelope that does not parse",
+            ),
+            step(
+                "read",
+                json!({
+                    "message": { "id": 513, "channel_id": CHANNEL, "sender_id": BOB, "envelope": hello },
+                    "encrypted": true,
+                }),
+                warned("no_version"),
+                "filed under no key version",
+            ),
+            step(
+                "read",
+                message(520, CHANNEL, BOB, &edit1, 1),
+                verified("edited", BOB),
+                "an edited message (a later counter)",
+            ),
+            step(
+                "read",
+                message(520, CHANNEL, BOB, &edit0, 1),
+                warned("rollback"),
+                "the same message id served with its earlier envelope",
+            ),
+        ],
+    )
+}
+
+fn read_locked() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    state.identity = None;
+    let k1 = channel_key("ch100 v1");
+    hold(&mut state, CHANNEL, 1, &k1, T0, 0);
+    let hello = envelope(
+        &b,
+        &k1,
+        CHANNEL,
+        1,
+        device_counter(BOB_DEVICE, 0),
+        "hello alice",
+    );
+    scenario(
+        "read_locked",
+        "A device without an identity shows encrypted messages as locked and sends nothing encrypted (§10).",
+        &state,
+        vec![
+            step(
+                "read",
+                message(500, CHANNEL, BOB, &hello, 1),
+                ok(json!({ "kind": "locked" })),
+                "a valid message, on a device whose keys are not restored",
+            ),
+            step(
+                "plan_send",
+                plan(channel(CHANNEL, true, 1, None), T0 + 1),
+                refused("no_identity"),
+                "sending in the encrypted channel",
+            ),
+            step(
+                "my_bundle",
+                json!({}),
+                refused("no_identity"),
+                "no bundle to publish",
+            ),
+        ],
+    )
+}
+
+fn two_devices() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let k1 = channel_key("ch100 v1");
+    let device = |tag: u16| {
+        let mut s = state_of(&a, &[&b]);
+        s.device = tag;
+        hold(&mut s, CHANNEL, 1, &k1, T0, 0);
+        s
+    };
+    let laptop = device(0x0a01);
+    let phone = device(0x0a02);
+    let copy = device(0x0a01);
+    let mut reader = state_of(&b, &[&a]);
+    hold(&mut reader, CHANNEL, 1, &k1, T0, 0);
+    let seal =
+        |text: &str| json!({ "channel_id": CHANNEL, "version": 1, "text": text, "now": T0 + 10 });
+    let read = |id: i64, saved: &str| {
+        json!({
+            "message": {
+                "id": id,
+                "channel_id": CHANNEL,
+                "sender_id": ALICE,
+                "envelope": format!("${{{saved}.envelope}}"),
+                "key_version": 1,
+            },
+            "encrypted": true,
+        })
+    };
+    let saved = |mut s: Value, name: &str| {
+        s["save"] = json!(name);
+        s
+    };
+    let (name, mut value) = scenario(
+        "two_devices",
+        "Envelope counters are per device: two devices of one person sending under the same version are both verified, never taken for a replay (§5 device counters).",
+        &reader,
+        vec![
+            saved(
+                step_on(
+                    "laptop",
+                    "seal",
+                    seal("from the laptop"),
+                    ok(json!({})),
+                    "alice's laptop sends its first message under version 1",
+                ),
+                "laptop1",
+            ),
+            saved(
+                step_on(
+                    "phone",
+                    "seal",
+                    seal("from the phone"),
+                    ok(json!({})),
+                    "alice's phone sends its first message under version 1",
+                ),
+                "phone1",
+            ),
+            step(
+                "read",
+                read(900, "laptop1"),
+                verified("from the laptop", ALICE),
+                "bob reads the laptop's message",
+            ),
+            step(
+                "read",
+                read(901, "phone1"),
+                verified("from the phone", ALICE),
+                "and the phone's: same sequence, other device",
+            ),
+            saved(
+                step_on(
+                    "laptop",
+                    "seal",
+                    seal("laptop again"),
+                    ok(json!({})),
+                    "the laptop's second message",
+                ),
+                "laptop2",
+            ),
+            step(
+                "read",
+                read(902, "laptop2"),
+                verified("laptop again", ALICE),
+                "bob reads it",
+            ),
+            step(
+                "read",
+                read(903, "laptop1"),
+                warned("replay"),
+                "control: the laptop's first envelope under another id is a replay",
+            ),
+            saved(
+                step_on(
+                    "copy",
+                    "seal",
+                    seal("from a copied state"),
+                    ok(json!({})),
+                    "a copy of the laptop's state (same device tag) sends its first message",
+                ),
+                "copy1",
+            ),
+            step(
+                "read",
+                read(904, "copy1"),
+                warned("replay"),
+                "control: the same device tag and sequence is taken for a replay",
+            ),
+        ],
+    );
+    value["machines"] = json!({
+        "laptop": { "user_id": ALICE, "state": doc(&laptop) },
+        "phone": { "user_id": ALICE, "state": doc(&phone) },
+        "copy": { "user_id": ALICE, "state": doc(&copy) },
+    });
+    (name, value)
+}
+
+fn key_change() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let new_bob = identity("bob new", BOB);
+    let newer_bob = identity("bob newer", BOB);
+    let mut state = state_of(&a, &[&b]);
+    let k = channel_key("ch130 v1");
+    hold(&mut state, 130, 1, &k, T0, 0);
+    // Room 13: alice creates it, adds bob as admin; bob (old key) adds carol.
+    let entries = log(
+        &a,
+        13,
+        false,
+        T0,
+        &[(&a, add(BOB, Role::Admin)), (&b, add(CAROL, Role::Member))],
+    );
+    let by_new_key = envelope(
+        &new_bob,
+        &k,
+        130,
+        1,
+        device_counter(BOB_DEVICE, 0),
+        "new phone, who dis",
+    );
+    let sn = |theirs: &Identity| SafetyNumber::compute(&a.bundle(), &theirs.bundle()).display();
+    let ch130 = json!({ "id": 130, "room_id": 13, "is_encrypted": true, "key_version": 1 });
+    scenario(
+        "key_change",
+        "A changed key is only offered: it gets no key and verifies nothing until the person accepts exactly the key whose safety number they were shown (§7).",
+        &state,
+        vec![
+            step(
+                "observe_bundle",
+                json!({ "user_id": BOB, "public_key": bundle(&b) }),
+                ok(json!({ "kind": "unchanged", "fingerprint": fp(&b) })),
+                "control: bob's pinned key",
+            ),
+            step(
+                "safety_number",
+                json!({ "user_id": BOB }),
+                ok(json!({ "number": sn(&b), "mine": fp(&a), "theirs": fp(&b), "offered": false })),
+                "control: the number with the pinned key",
+            ),
+            step(
+                "observe_bundle",
+                json!({ "user_id": BOB, "public_key": bundle(&new_bob) }),
+                ok(json!({ "kind": "changed", "pinned": fp(&b), "offered": fp(&new_bob) })),
+                "the server serves another key for bob",
+            ),
+            step(
+                "key_changes",
+                json!({}),
+                ok(json!([BOB])),
+                "shown as a key change",
+            ),
+            step(
+                "safety_number",
+                json!({ "user_id": BOB }),
+                ok(json!({ "number": sn(&new_bob), "theirs": fp(&new_bob), "offered": true })),
+                "the number to compare is the offered key's",
+            ),
+            step(
+                "read",
+                message(700, 130, BOB, &by_new_key, 1),
+                warned("key_changed"),
+                "a message signed with the offered key",
+            ),
+            step(
+                "make_version",
+                json!({
+                    "channel": ch130,
+                    "version": 2,
+                    "entries": entries,
+                    "bundles": { "2": bundle(&new_bob) },
+                }),
+                ok(
+                    json!({ "shares": [], "skipped": [ { "user_id": BOB }, { "user_id": CAROL } ] }),
+                ),
+                "a rotation: bob's changed key gets no share (carol has none published)",
+            ),
+            step(
+                "accept_offered",
+                json!({ "user_id": BOB, "fingerprint": fp(&b) }),
+                refused("offer_changed"),
+                "accepting with a fingerprint that is not the offered key's",
+            ),
+            step(
+                "observe_bundle",
+                json!({ "user_id": BOB, "public_key": bundle(&newer_bob) }),
+                ok(json!({ "kind": "changed", "pinned": fp(&b), "offered": fp(&newer_bob) })),
+                "the server swaps the offered key while the person compares numbers",
+            ),
+            step(
+                "accept_offered",
+                json!({ "user_id": BOB, "fingerprint": fp(&new_bob) }),
+                refused("offer_changed"),
+                "the key the person was shown is no longer the one offered",
+            ),
+            step(
+                "observe_bundle",
+                json!({ "user_id": BOB, "public_key": bundle(&new_bob) }),
+                ok(json!({ "kind": "changed", "offered": fp(&new_bob) })),
+                "the key shown is offered again",
+            ),
+            step(
+                "accept_offered",
+                json!({ "user_id": BOB, "fingerprint": fp(&new_bob) }),
+                ok(json!({ "previous": fp(&b), "fingerprint": fp(&new_bob) })),
+                "the person accepts the key whose number they compared",
+            ),
+            step("key_changes", json!({}), ok(json!([])), "no change pending"),
+            step(
+                "safety_number",
+                json!({ "user_id": BOB }),
+                ok(json!({ "number": sn(&new_bob), "theirs": fp(&new_bob), "offered": false })),
+                "the number is now the pinned key's",
+            ),
+            step(
+                "read",
+                message(700, 130, BOB, &by_new_key, 1),
+                verified("new phone, who dis", BOB),
+                "the message signed with the accepted key verifies",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 13, "entries": entries }),
+                ok(json!({ "length": 3 })),
+                "entries bob signed with his old key still verify",
+            ),
+            step(
+                "accept_offered",
+                json!({ "user_id": BOB, "fingerprint": fp(&new_bob) }),
+                refused("offer_changed"),
+                "nothing is offered any more",
+            ),
+        ],
+    )
+}
+
+fn approve_request_checks() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let forged_carol = identity("carol forged", CAROL);
+    let mut state = state_of(&a, &[&b, &c, &d]);
+    let k1 = channel_key("ch100 v1");
+    hold(&mut state, CHANNEL, 1, &k1, T0, 0);
+    let entries = room_log();
+    let approve = |request_id: i64, key: &Identity| json!({ "request_id": request_id, "room_id": ROOM, "entries": entries, "public_key": bundle(key) });
+    let request = |request_id: i64, requester: i64, name: &str| {
+        json!({
+            "request_id": request_id,
+            "channel_id": CHANNEL,
+            "requester_id": requester,
+            "requester_username": name,
+            "key_version": 1,
+        })
+    };
+    scenario(
+        "approve_request_checks",
+        "A key is given on request only to a member of the verified log whose served key equals their pin, bound to that request (§3 purposes, §10).",
+        &state,
+        vec![
+            step(
+                "approve_request",
+                approve(5, &b),
+                refused("unknown_request"),
+                "approving a request that was never queued",
+            ),
+            step(
+                "queue_request",
+                request(5, DAVE, "dave"),
+                ok(json!({})),
+                "dave, not in the log, asks for channel 100's key",
+            ),
+            step(
+                "approve_request",
+                approve(5, &d),
+                refused("not_a_member"),
+                "the person clicks approve",
+            ),
+            step(
+                "queue_request",
+                request(6, CAROL, "carol"),
+                ok(json!({})),
+                "carol, a member, asks",
+            ),
+            step(
+                "approve_request",
+                approve(6, &forged_carol),
+                refused("key_changed"),
+                "the server serves another key for carol",
+            ),
+            step(
+                "approve_request",
+                approve(6, &c),
+                ok(
+                    json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1, "is_key_rotation": false }),
+                ),
+                "control: carol's pinned key",
+            ),
+            step(
+                "pending_requests",
+                json!({}),
+                ok(json!([ { "request_id": 5 }, { "request_id": 6 } ])),
+                "approving does not dismiss",
+            ),
+            step(
+                "dismiss_request",
+                json!({ "request_id": 5 }),
+                ok(json!({})),
+                "dave's request is declined",
+            ),
+            step(
+                "pending_requests",
+                json!({}),
+                ok(json!([ { "request_id": 6 } ])),
+                "only carol's is left",
+            ),
+        ],
+    )
+}
