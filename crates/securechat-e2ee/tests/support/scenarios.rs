@@ -253,8 +253,23 @@ fn hold(
     );
 }
 
+/// The state document, without its empty fields (every field but `format`
+/// and `user_id` has a default), so a field the core adds later does not
+/// change the scenario files.
 fn doc(state: &State) -> Value {
-    serde_json::to_value(state).unwrap()
+    let mut value = serde_json::to_value(state).unwrap();
+    if let Some(fields) = value.as_object_mut() {
+        fields.retain(|name, v| {
+            name == "format"
+                || name == "user_id"
+                || !(v.is_null()
+                    || v.as_object().is_some_and(serde_json::Map::is_empty)
+                    || v.as_array().is_some_and(Vec::is_empty)
+                    || v.as_str().is_some_and(str::is_empty)
+                    || v.as_u64() == Some(0))
+        });
+    }
+    value
 }
 
 // ---- steps ------------------------------------------------------------------
