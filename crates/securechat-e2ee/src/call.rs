@@ -146,6 +146,11 @@ struct Passphrase {
 }
 
 #[derive(Deserialize)]
+struct Outbox {
+    items: String,
+}
+
+#[derive(Deserialize)]
 struct ChannelId {
     channel_id: i64,
 }
@@ -316,6 +321,12 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
             let a: Seal = input(args)?;
             out(json!({"envelope": machine.seal(a.channel_id, a.version, &a.text, a.now)?}))
         }
+        "keep_outbox" => {
+            let a: Outbox = input(args)?;
+            machine.keep_outbox(&a.items)?;
+            out(json!({}))
+        }
+        "outbox" => out(json!({"items": machine.outbox()?})),
         "read" => {
             let a: Read = input(args)?;
             out(machine.read(&a.message, a.encrypted))

@@ -20,6 +20,7 @@
 //! - `keys.rs`: send planning (rotation when a version is used up), making
 //!   versions, accepting shares, key requests;
 //! - `messages.rs`: sealing and reading messages;
+//! - `outbox.rs`: the outbox of encrypted channels, sealed in the state;
 //! - `call.rs`: the same operations by name with JSON in and out (the
 //!   WebAssembly boundary and the lying-server scenarios).
 
@@ -29,6 +30,7 @@ mod keys;
 mod log;
 mod machine;
 mod messages;
+mod outbox;
 mod state;
 #[cfg(target_arch = "wasm32")]
 mod wasm;

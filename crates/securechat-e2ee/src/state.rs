@@ -61,6 +61,14 @@ pub struct State {
     /// whatever the server says later.
     #[serde(default)]
     pub encrypted_channels: BTreeSet<i64>,
+    /// The key the outbox is sealed with (`FileKey::export`), made on first use.
+    #[serde(default)]
+    pub vault_key: Option<String>,
+    /// Messages of encrypted channels waiting to be sent, sealed
+    /// (`securechat_crypto::file` format, base64url): their plaintext is
+    /// never stored as it is.
+    #[serde(default)]
+    pub outbox: Option<String>,
 }
 
 /// What I trust for one user.

@@ -6,7 +6,7 @@
 // pure modules next to this one (timeline, outbox, unread), which are unit
 // tested; this module wires them to the network.
 
-import { batch, computed, signal } from '@preact/signals';
+import { batch, computed, effect, signal } from '@preact/signals';
 import type { Socket } from 'socket.io-client';
 import type { User } from '../api/auth.ts';
 import { describeError } from '../api/errors.ts';
@@ -96,20 +96,50 @@ function outboxKey(userId: number): string {
   return `securechat.outbox.${userId}`;
 }
 
-/** Mirrors the outbox into the signal and into localStorage (removed when empty), so a reload loses nothing. */
+/**
+ * Mirrors the outbox into the signal and into storage, so a reload loses
+ * nothing: plaintext channels' messages in localStorage (removed when
+ * empty), encrypted channels' sealed by the E2EE core in its state in
+ * IndexedDB — their plaintext is never stored as it is.
+ */
 function saveOutbox(): void {
   pending.value = outbox.all();
   const user = me.value;
   if (user === null) return;
-  // Plaintext of encrypted channels never goes to disk: it waits in memory only.
   const encrypted = new Set(allChannels().filter((c) => c.is_encrypted).map((c) => c.id));
   const durable = outbox.all().filter((item) => !encrypted.has(item.channel_id));
+  const sealed = outbox.all().filter((item) => encrypted.has(item.channel_id));
+  try {
+    e2ee.keepOutbox(sealed.length === 0 ? '' : JSON.stringify(sealed));
+  } catch {
+    // The keys are not usable here: those messages wait in memory only.
+  }
   try {
     if (durable.length === 0) localStorage.removeItem(outboxKey(user.id));
     else localStorage.setItem(outboxKey(user.id), JSON.stringify(durable));
   } catch {
     // Storage full or disabled: the queue still lives in memory.
   }
+}
+
+/** Takes back the encrypted channels' messages the E2EE core kept sealed (after a reload). */
+function restoreSealedOutbox(): void {
+  let kept: unknown;
+  try {
+    const text = e2ee.keptOutbox();
+    kept = text === '' ? [] : JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (!Array.isArray(kept)) return;
+  const known = new Set(outbox.all().map((item) => item.client_msg_id));
+  for (const item of kept.filter(isPending)) {
+    if (known.has(item.client_msg_id)) continue;
+    const { status: _status, ...rest } = item;
+    outbox.add(rest);
+  }
+  saveOutbox();
+  void pump();
 }
 
 function loadOutbox(userId: number): Outbox {
@@ -166,7 +196,7 @@ export function start(user: User): void {
   pending.value = outbox.all();
   presence.value = { [user.id]: true };
   e2ee.setRoomLookup(roomOfChannel);
-  void e2ee.startE2ee(user).then(() => e2ee.startLogsWhereNeeded(rooms.value));
+  void e2ee.startE2ee(user);
   const s = connect();
   socket = s;
   connection.value = 'connecting';
@@ -271,6 +301,19 @@ function roomOfChannel(channelId: number): RoomWithChannels | null {
 function channelById(channelId: number): Channel | null {
   return allChannels().find((c) => c.id === channelId) ?? null;
 }
+
+// Once this browser's keys are ready (loaded, created or restored): the sealed
+// outbox comes back, and the logs this browser should start are started.
+let readyFor = '';
+effect(() => {
+  const status = e2ee.identityStatus.value;
+  const key = status.kind === 'ready' ? status.fingerprint : '';
+  if (key === readyFor) return;
+  readyFor = key;
+  if (key === '') return;
+  restoreSealedOutbox();
+  void e2ee.startLogsWhereNeeded(rooms.peek());
+});
 
 /** Disconnects and forgets everything (logout). */
 export function stop(): void {
@@ -552,16 +595,28 @@ async function pump(): Promise<void> {
       saveOutbox();
       const channel = channelById(item.channel_id);
       const room = roomOfChannel(item.channel_id);
+      if (channel === null || room === null) {
+        // Whether the channel is encrypted is not known yet: nothing leaves before it is.
+        if (!roomsLoaded.value) {
+          outbox.retry(item.client_msg_id);
+          saveOutbox();
+          setTimeout(() => void pump(), RETRY_MS);
+          return;
+        }
+        outbox.fail(item.client_msg_id, 'This channel no longer exists, or you are no longer in its room.');
+        saveOutbox();
+        continue;
+      }
       let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
       const reply = item.reply_to === undefined ? {} : { reply_to: item.reply_to };
-      if ((channel?.is_encrypted === true || e2ee.isRunning()) && e2ee.identityStatus.value.kind === 'loading') {
+      if ((channel.is_encrypted || e2ee.isRunning()) && e2ee.identityStatus.value.kind === 'loading') {
         // The identity is still being loaded: wait for it rather than fail.
         outbox.retry(item.client_msg_id);
         saveOutbox();
         setTimeout(() => void pump(), RETRY_MS);
         return;
       }
-      if (channel !== null && room !== null && (channel.is_encrypted || e2ee.isRunning())) {
+      if (channel.is_encrypted || e2ee.isRunning()) {
         // Every send goes through the E2EE core when it runs: it seals for
         // encrypted channels, and refuses plaintext in a channel it saw encrypted.
         try {

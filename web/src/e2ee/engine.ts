@@ -343,6 +343,24 @@ export function backupOpens(blob: string, passphrase: string): boolean {
   return core<{ opens: boolean }>('test_backup', { backup: blob, passphrase: passphrase.normalize('NFC') }).opens;
 }
 
+/**
+ * Keeps the pending messages of encrypted channels (JSON text; '' for none)
+ * sealed in the core's state, so they survive a reload without their
+ * plaintext being stored; false when the keys are not ready (they then wait
+ * in memory only).
+ */
+export function keepOutbox(items: string): boolean {
+  if (machine === null || identityStatus.value.kind !== 'ready') return false;
+  core('keep_outbox', { items });
+  return true;
+}
+
+/** The pending messages kept by `keepOutbox`, opened ('' for none). */
+export function keptOutbox(): string {
+  if (machine === null || identityStatus.value.kind !== 'ready') return '';
+  return core<{ items: string }>('outbox').items;
+}
+
 // ---- whom I trust ---------------------------------------------------------
 
 /** Fetches a user's published bundle and key history for the core to pin or compare; false when they have none. */
