@@ -24,8 +24,9 @@ run: build
 build: wasm web
 	$(CARGO) build --release -p securechat-server
 
-## The crypto crate compiled to WebAssembly, into web/wasm (installs the
-## wasm32 target and the matching wasm-bindgen-cli if missing).
+## The E2EE client core (with the crypto crate) compiled to WebAssembly, into
+## web/wasm (installs the wasm32 target and the matching wasm-bindgen-cli if
+## missing).
 wasm:
 	scripts/wasm.sh build
 
@@ -41,8 +42,8 @@ web: web-deps wasm
 
 ## Every test: formatting, lints, Rust unit and integration tests (SQLite, and
 ## PostgreSQL when TEST_DATABASE_URL is set), web unit tests, the crypto test
-## vectors checked against the WASM build in Node, the stock socket.io-client
-## against the server, browser tests.
+## vectors and the E2EE core's lying-server scenarios checked against the WASM
+## build in Node, the stock socket.io-client against the server, browser tests.
 test: lint test-rust test-web test-wasm test-compat test-browser
 
 lint: web-deps wasm

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { serveWebBuild } from './lib/browser.mjs';
-import { expectMessage, openChannel, send, signIn } from './lib/chat.mjs';
+import { cast, openChannel, restoreKeys, send } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -45,15 +45,7 @@ async function expectReadable(page, text) {
 }
 
 test('a week of encrypted use: admin first, 250 messages, 8 and 16 days later, two browsers of one person', async (t) => {
-  const people = [];
-  const open = async (name) => {
-    const person = await signIn(suite, name);
-    people.push(person);
-    return person;
-  };
-  t.after(async () => {
-    for (const person of people) await person.context.close();
-  });
+  const { people, open } = cast(suite, t);
 
   // Both make a key backup from the reminder their new keys bring, so other browsers can restore.
   const backedUp = async (name) => {
@@ -102,10 +94,7 @@ test('a week of encrypted use: admin first, 250 messages, 8 and 16 days later, t
 
   await t.test('alice in two browsers writes alternately; nobody sees a warning', async () => {
     const second = await open('alice');
-    await second.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
-    await second.page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
-    await second.page.getByRole('button', { name: 'Restore' }).click();
-    await second.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor({ state: 'detached' });
+    await restoreKeys(second.page, PASSPHRASE);
 
     await openChannel(alice.page, 'Project X', 'secrets');
     await openChannel(second.page, 'Project X', 'secrets');
@@ -183,11 +172,8 @@ test('a week of encrypted use: admin first, 250 messages, 8 and 16 days later, t
       const viewer = await open('bob');
       if (setUp !== undefined) await setUp(viewer.page);
       await viewer.page.goto('/');
-      await viewer.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
       // bob restores once in this browser (from his backup), then the timed loads.
-      await viewer.page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
-      await viewer.page.getByRole('button', { name: 'Restore' }).click();
-      await viewer.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor({ state: 'detached' });
+      await restoreKeys(viewer.page, PASSPHRASE);
       const samples = [];
       for (let i = 0; i < 3; i += 1) {
         const started = Date.now();
@@ -241,12 +227,9 @@ test('a message that waits for the owner survives a reload sealed, then goes by 
   await asAlice('PUT', `/api/rooms/${room.id}/members/${bobId}/role`, { role: 'admin' });
   await asAlice('POST', `/api/rooms/${room.id}/channels`, { name: 'vault', is_encrypted: true });
 
-  const bob = await signIn(suite, 'bob');
-  t.after(() => bob.context.close());
-  await bob.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
-  await bob.page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
-  await bob.page.getByRole('button', { name: 'Restore' }).click();
-  await bob.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor({ state: 'detached' });
+  const { open } = cast(suite, t);
+  const bob = await open('bob');
+  await restoreKeys(bob.page, PASSPHRASE);
   await openChannel(bob.page, 'Night shift', 'vault');
   const SECRET = 'the vault code is 8812';
   await send(bob.page, SECRET);
@@ -282,11 +265,8 @@ test('a message that waits for the owner survives a reload sealed, then goes by 
   assert.ok(!stored.includes('8812'), 'the waiting message is stored sealed only');
 
   // alice comes online: her page starts the room's log, and bob's message goes by itself.
-  const alice = await signIn(suite, 'alice');
-  t.after(() => alice.context.close());
-  await alice.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
-  await alice.page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
-  await alice.page.getByRole('button', { name: 'Restore' }).click();
+  const alice = await open('alice');
+  await restoreKeys(alice.page, PASSPHRASE);
   await openChannel(alice.page, 'Night shift', 'vault');
   await expectReadable(alice.page, SECRET);
   await waiting.waitFor({ state: 'detached' });

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
-import { expectMessage, openChannel, send, signIn } from './lib/chat.mjs';
+import { cast, expectMessage, openChannel, send } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -53,15 +53,7 @@ function captureBodies(page) {
 }
 
 test('key backup and recovery: the reminder, Account → Encryption, an encrypted mention, a second browser', async (t) => {
-  const people = [];
-  const open = async (name) => {
-    const person = await signIn(suite, name);
-    people.push(person);
-    return person;
-  };
-  t.after(async () => {
-    for (const person of people) await person.context.close();
-  });
+  const { people, open } = cast(suite, t);
 
   // bob gets his keys first, so the channel key alice makes is shared with him.
   const bob = await open('bob');

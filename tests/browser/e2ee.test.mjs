@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expectMessage, openChannel, send, signIn } from './lib/chat.mjs';
+import { cast, expectMessage, openChannel, send } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -35,15 +35,7 @@ async function waitForNewIdentity(page) {
 }
 
 test('encrypted channels and DMs: private exchange, key request, restore, signed kick and rotation, lying server, key change', async (t) => {
-  const people = [];
-  const open = async (name) => {
-    const person = await signIn(suite, name);
-    people.push(person);
-    return person;
-  };
-  t.after(async () => {
-    for (const person of people) await person.context.close();
-  });
+  const { people, open } = cast(suite, t);
 
   const bob = await open('bob');
   await waitForNewIdentity(bob.page);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { test } from 'node:test';
-import { openChannel, signIn } from './lib/chat.mjs';
+import { cast, openChannel } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -62,15 +62,7 @@ async function waitForNewIdentity(page) {
 }
 
 test('files and resources: encrypted image with progress, plaintext download, live resources', async (t) => {
-  const people = [];
-  const open = async (name) => {
-    const person = await signIn(suite, name);
-    people.push(person);
-    return person;
-  };
-  t.after(async () => {
-    for (const person of people) await person.context.close();
-  });
+  const { people, open } = cast(suite, t);
 
   const bob = await open('bob');
   await waitForNewIdentity(bob.page);

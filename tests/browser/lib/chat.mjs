@@ -29,6 +29,34 @@ export async function signIn(suite, username) {
   };
 }
 
+/**
+ * The people of one test: `open(name)` signs someone in (their own context,
+ * kept in `people`); every context is closed when the test `t` ends.
+ */
+export function cast(suite, t) {
+  const people = [];
+  t.after(async () => {
+    for (const person of people) await person.context.close();
+  });
+  return {
+    people,
+    async open(name) {
+      const person = await signIn(suite, name);
+      people.push(person);
+      return person;
+    },
+  };
+}
+
+/** Restores this browser's encryption keys from the recovery passphrase (the chat's restore panel). */
+export async function restoreKeys(page, passphrase) {
+  const panel = page.getByRole('heading', { name: 'Restore your encryption keys' });
+  await panel.waitFor();
+  await page.getByLabel('Recovery passphrase').fill(passphrase);
+  await page.getByRole('button', { name: 'Restore' }).click();
+  await panel.waitFor({ state: 'detached' });
+}
+
 /** Opens a channel from the sidebar by its room and channel name. */
 export async function openChannel(page, roomName, channelName) {
   const room = page.locator('.room', { has: page.locator('.room-name', { hasText: roomName }) });
