@@ -146,6 +146,18 @@ struct Passphrase {
 }
 
 #[derive(Deserialize)]
+struct Listed {
+    id: i64,
+    #[serde(default)]
+    is_encrypted: bool,
+}
+
+#[derive(Deserialize)]
+struct Channels {
+    channels: Vec<Listed>,
+}
+
+#[derive(Deserialize)]
 struct Outbox {
     items: String,
 }
@@ -259,6 +271,12 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
         "plan_send" => {
             let a: PlanSend = input(args)?;
             out(machine.plan_send(&a.channel, a.now)?)
+        }
+        "observe_channels" => {
+            let a: Channels = input(args)?;
+            let listed: Vec<(i64, bool)> =
+                a.channels.iter().map(|c| (c.id, c.is_encrypted)).collect();
+            out(json!({"downgraded": machine.observe_channels(&listed)}))
         }
         "note_encrypted" => {
             let a: ChannelId = input(args)?;

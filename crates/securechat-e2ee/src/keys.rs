@@ -167,6 +167,22 @@ impl Machine {
         Ok(SendPlan::Seal { version: current })
     }
 
+    /// Takes in the server's listing of channels (id, encrypted): every
+    /// channel listed as encrypted is remembered so, and the ones it now
+    /// lists as plaintext although this client saw them encrypted are
+    /// returned — the shell keeps treating them as encrypted and says so.
+    pub fn observe_channels(&mut self, channels: &[(i64, bool)]) -> Vec<i64> {
+        let mut downgraded = Vec::new();
+        for &(id, encrypted) in channels {
+            if encrypted {
+                self.note_encrypted(id);
+            } else if self.state.encrypted_channels.contains(&id) {
+                downgraded.push(id);
+            }
+        }
+        downgraded
+    }
+
     /// Remembers that a channel is encrypted (it stays so for this client).
     pub fn note_encrypted(&mut self, channel_id: i64) {
         if self.state.encrypted_channels.insert(channel_id) {

@@ -17,7 +17,7 @@ export function launchBrowser() {
   // A page served by `serveWebBuild` has no network address of its own, so
   // Chromium would treat its connections to the loopback server as a public
   // page reaching into the local network, and block the WebSocket.
-  const otherBuild = process.env.WEB_DIST !== undefined || process.env.BASELINE_DIST !== undefined;
+  const otherBuild = process.env.WEB_DIST !== undefined;
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,

@@ -34,6 +34,11 @@ export interface Channel {
   created_at: string;
   /** Only on `/api/rooms` (my rooms). */
   unread?: number;
+  /**
+   * Set here, never by the server: the server lists this channel as
+   * plaintext although this browser saw it encrypted; it stays encrypted.
+   */
+  downgraded?: boolean;
 }
 
 export interface RoomWithChannels extends Room {

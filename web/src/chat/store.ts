@@ -315,6 +315,20 @@ effect(() => {
   void e2ee.startLogsWhereNeeded(rooms.peek());
 });
 
+// A channel this browser saw encrypted stays encrypted, whatever the server
+// lists later: the E2EE core names such channels, and they are kept
+// encrypted here (marked `downgraded` so the view can say so). Every path
+// that changes the rooms goes through this.
+effect(() => {
+  const list = rooms.value;
+  const held = e2ee.heldEncrypted(list.flatMap((room) => room.channels));
+  if (held.size === 0) return;
+  rooms.value = list.map((room) => ({
+    ...room,
+    channels: room.channels.map((c) => (held.has(c.id) && !c.is_encrypted ? { ...c, is_encrypted: true, downgraded: true } : c)),
+  }));
+});
+
 /** Disconnects and forgets everything (logout). */
 export function stop(): void {
   socket?.removeAllListeners();
@@ -609,8 +623,9 @@ async function pump(): Promise<void> {
       }
       let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
       const reply = item.reply_to === undefined ? {} : { reply_to: item.reply_to };
-      if ((channel.is_encrypted || e2ee.isRunning()) && e2ee.identityStatus.value.kind === 'loading') {
-        // The identity is still being loaded: wait for it rather than fail.
+      if (e2ee.identityStatus.value.kind === 'loading') {
+        // The keys are still being loaded: wait for them rather than fail, and
+        // before they are, nobody knows which channels this browser saw encrypted.
         outbox.retry(item.client_msg_id);
         saveOutbox();
         setTimeout(() => void pump(), RETRY_MS);

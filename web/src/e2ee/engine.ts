@@ -361,6 +361,17 @@ export function keptOutbox(): string {
   return core<{ items: string }>('outbox').items;
 }
 
+/**
+ * Takes in the server's channel listing: the core remembers every channel
+ * listed as encrypted, and names those the server now lists as plaintext
+ * although this browser saw them encrypted. Those stay encrypted here.
+ */
+export function heldEncrypted(channels: readonly { id: number; is_encrypted: boolean }[]): Set<number> {
+  if (machine === null || identityStatus.value.kind !== 'ready') return new Set();
+  const { downgraded } = core<{ downgraded: number[] }>('observe_channels', { channels: channels.map((c) => ({ id: c.id, is_encrypted: c.is_encrypted })) });
+  return new Set(downgraded);
+}
+
 // ---- whom I trust ---------------------------------------------------------
 
 /** Fetches a user's published bundle and key history for the core to pin or compare; false when they have none. */

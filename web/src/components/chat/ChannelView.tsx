@@ -182,6 +182,12 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
           </button>
         )}
       </header>
+      {channel.downgraded === true && (
+        <Alert tone="error">
+          The server now says this channel is not encrypted. It stays encrypted in this browser: messages are still sealed before they leave, and
+          anything the server shows here without encryption is marked as such.
+        </Alert>
+      )}
       {settingsOpen && <RoomSettingsDialog room={room} onClose={() => setSettingsOpen(false)} />}
       {panel === 'files' && <FilesPanel channel={channel} messages={timeline.messages} onClose={() => setPanel(null)} />}
       {panel === 'resources' && <ResourcesPanel room={room} myId={user.id} onClose={() => setPanel(null)} />}
