@@ -609,3 +609,43 @@ async fn tail_decrypts_an_encrypted_channel_and_flags_injected_plaintext() {
         "{second}"
     );
 }
+
+#[tokio::test]
+async fn create_room_starts_the_signed_log_and_an_encrypted_channel_works_at_once() {
+    let server = common::Server::start();
+    let home = logged_in(&server, "alice", "password123");
+    let created = cli(
+        home.path(),
+        &["create-room", "Night shift", "--encrypted", "vault"],
+        "",
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let text = stdout(&created);
+    assert!(text.contains("signed membership log is started"), "{text}");
+    assert!(text.contains("Created encrypted channel #vault"), "{text}");
+
+    // The log exists before anyone needs a key: one `create` entry by alice.
+    let alice = common::login(&server, "alice").await;
+    let vault = common::channel_id(&alice, "Night shift", "vault").await;
+    let room = alice
+        .rooms()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "Night shift")
+        .unwrap();
+    let log = alice.membership_log(room.id).await.unwrap();
+    assert_eq!(log.entries.len(), 1, "{:?}", log.entries);
+    let entry = securechat_crypto::MembershipEntry::parse(&log.entries[0]).unwrap();
+    assert_eq!(entry.actor_id(), alice.me().await.unwrap().id);
+    assert!(!entry.public(), "a private room");
+
+    // The first message goes out encrypted and reads back.
+    let sent = cli(home.path(), &["send", "Night shift/vault", "first words"], "");
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let page = alice
+        .history(vault, securechat_client::HistoryQuery::latest())
+        .await
+        .unwrap();
+    assert!(page.messages[0].envelope.is_some() && page.messages[0].content.is_none());
+}

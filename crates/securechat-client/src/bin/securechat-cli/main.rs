@@ -1,13 +1,14 @@
 //! `securechat-cli`: Securechat from the terminal, on the client SDK.
 //!
 //! One module per command, each with its clap `Args` and an async `run`:
-//! `login`, `logout`, `whoami`, `rooms`, `send`, `tail`, and the end-to-end
+//! `login`, `logout`, `whoami`, `rooms`, `create-room`, `send`, `tail`, and the end-to-end
 //! encryption commands of `keys` (`keys`, `verify`, `trust`, `request-key`,
 //! `requests`, `approve`). Shared pieces:
 //! `session` (the login kept between runs), `target` (which channel
 //! `<room>/<channel>` or `--channel-id` means), `output` (standard output
 //! that a closed pipe ends quietly).
 
+mod create_room;
 mod keys;
 mod login;
 mod logout;
@@ -50,6 +51,8 @@ enum Command {
     Whoami,
     /// List my rooms and DMs with their channels and unread counts.
     Rooms,
+    /// Create a room (its signed membership log is started at once).
+    CreateRoom(create_room::Args),
     /// Send a message: `send <room>/<channel> <text…>` (`-`: standard input).
     Send(send::Args),
     /// Print a channel's last messages, then new ones as they arrive.
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
             Command::Logout => logout::run(&file).await,
             Command::Whoami => whoami::run(&file).await,
             Command::Rooms => rooms::run(&file).await,
+            Command::CreateRoom(args) => create_room::run(args, &file, store).await,
             Command::Send(args) => send::run(args, &file, store).await,
             Command::Tail(args) => tail::run(args, &file, store, offset).await,
             Command::Keys(command) => keys::keys(command, &file, store).await,
