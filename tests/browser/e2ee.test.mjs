@@ -227,6 +227,17 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     const warning = alice.page.locator('.key-change');
     await warning.getByText('changed').waitFor();
     await warning.getByRole('button', { name: 'Accept new key' }).click();
+    // Accepting goes through the safety number of the new key: exactly the key shown is pinned.
+    const dialog = alice.page.getByRole('dialog', { name: /^Verify / });
+    await dialog.getByText(/new key$/).waitFor();
+    const shown = await dialog.locator('.fingerprints dd').nth(1).textContent();
+    const published = await alice.page.evaluate(async () => {
+      const users = await (await fetch('/api/users?q=charlie')).json();
+      const id = users.users.find((u) => u.username === 'charlie').id;
+      return (await (await fetch(`/api/users/${id}/public_key`)).json()).fingerprint;
+    });
+    assert.equal(shown, Buffer.from(published, 'base64url').toString('hex'), 'the dialog shows the key the server now offers');
+    await dialog.getByRole('button', { name: 'Accept this key' }).click();
     await warning.waitFor({ state: 'detached' });
   });
 

@@ -397,10 +397,13 @@ async function ensurePinned(userId: number): Promise<void> {
   if (!core<{ pinned: boolean }>('is_pinned', { user_id: userId }).pinned) await observe(userId);
 }
 
-/** Accepts a user's new key after a key change warning: exactly the key whose safety number the core shows. */
-export async function acceptNewKey(userId: number): Promise<void> {
-  const info = core<{ theirs: string; offered: boolean }>('safety_number', { user_id: userId });
-  if (info.offered) core('accept_offered', { user_id: userId, fingerprint: info.theirs });
+/**
+ * Accepts a user's new key after a key change warning: exactly the key whose
+ * fingerprint (and safety number) the person was shown; refused when the
+ * server now offers another one.
+ */
+export function acceptNewKey(userId: number, shownFingerprint: string): void {
+  core('accept_offered', { user_id: userId, fingerprint: shownFingerprint });
   refreshKeyChanges();
   decrypted.value = {};
   checkedEnvelopes.clear();
@@ -413,10 +416,14 @@ export function publicKeyChanged(userId: number): void {
   if (core<{ pinned: boolean }>('is_pinned', { user_id: userId }).pinned) void observe(userId).catch(() => undefined);
 }
 
-/** The safety number of me and `userId`: with the key the server now offers after a change, else the pinned one. */
-export async function safetyNumber(userId: number): Promise<{ number: string; mine: string; theirs: string } | null> {
+/**
+ * The safety number of me and `userId`: with the key the server now offers
+ * after a change (`offered`: that is the key to compare before accepting
+ * it), else with the pinned one.
+ */
+export async function safetyNumber(userId: number): Promise<{ number: string; mine: string; theirs: string; offered: boolean } | null> {
   if (!(await observe(userId))) return null;
-  return core<{ number: string; mine: string; theirs: string }>('safety_number', { user_id: userId });
+  return core<{ number: string; mine: string; theirs: string; offered: boolean }>('safety_number', { user_id: userId });
 }
 
 // ---- the membership log ---------------------------------------------------

@@ -140,7 +140,7 @@ function KeyChanges() {
           <button type="button" class="link-button" onClick={() => setVerifying(id)}>
             Verify
           </button>{' '}
-          <button type="button" class="link-button" onClick={() => void acceptNewKey(id)}>
+          <button type="button" class="link-button" onClick={() => setVerifying(id)}>
             Accept new key
           </button>
         </div>
@@ -209,6 +209,7 @@ function KeyRequests() {
 /** Safety numbers side by side: both people read them out and compare. */
 export function VerifyDialog({ userId, username, onClose }: { userId: number; username: string; onClose: () => void }) {
   const [info, setInfo] = useState<Awaited<ReturnType<typeof safetyNumber>> | 'loading' | 'error'>('loading');
+  const [acceptError, setAcceptError] = useState<string | null>(null);
   useEffect(() => {
     safetyNumber(userId)
       .then((result) => setInfo(result))
@@ -228,9 +229,32 @@ export function VerifyDialog({ userId, username, onClose }: { userId: number; us
           <dl class="fingerprints">
             <dt>Your key</dt>
             <dd>{info.mine}</dd>
-            <dt>{username}’s key</dt>
+            <dt>{info.offered ? `${username}’s new key` : `${username}’s key`}</dt>
             <dd>{info.theirs}</dd>
           </dl>
+          {info.offered && (
+            <>
+              <p>
+                {username}’s key changed. Accept it only if the numbers match: exactly the key shown here is trusted, and messages signed with it are shown
+                normally.
+              </p>
+              <button
+                type="button"
+                class="button button-primary"
+                onClick={() => {
+                  try {
+                    acceptNewKey(userId, info.theirs);
+                    onClose();
+                  } catch (err) {
+                    setAcceptError(err instanceof Error ? err.message : String(err));
+                  }
+                }}
+              >
+                Accept this key
+              </button>
+              {acceptError !== null && <Alert tone="error">{acceptError}</Alert>}
+            </>
+          )}
         </>
       )}
     </Dialog>
