@@ -1166,3 +1166,106 @@ async fn a_membership_change_during_a_claim_moves_to_the_next_version() {
         }
     }
 }
+
+/// The rotation a kick needs is written by the kick's own transaction, not
+/// by whatever later announces it: a server killed with SIGKILL right after
+/// answering the kick (before its event could reach anyone) comes back with
+/// version 2 pending. The first member who then tries to send is asked to
+/// make it, and the kicked member cannot be given it.
+#[tokio::test]
+async fn a_kick_rotates_even_if_the_server_dies_right_after_answering() {
+    for backend in backends() {
+        let mut server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let charlie = member(&server, "charlie", "password789").await;
+        let (room, secrets) = secrets_channel(&server, &alice.token).await;
+        let v1 = ChannelKey::generate().unwrap();
+        for to in [&charlie, &bob, &alice] {
+            let (s, body) =
+                share(&server, &alice, to, secrets, 1, SharePurpose::Initial, &v1).await;
+            assert_eq!(s, 200, "{backend:?} {body}");
+        }
+
+        let (s, body) = call(
+            &server,
+            Some(&alice.token),
+            "DELETE",
+            &format!("/api/rooms/{room}/members/{}", charlie.id),
+            None,
+        )
+        .await;
+        server.kill();
+        assert_eq!(s, 200, "{backend:?} {body}");
+        let pending = "SELECT COALESCE(pending_version, 0) FROM channels WHERE id = $1";
+        assert_eq!(
+            db_i64(&server, pending, &[secrets]).await,
+            2,
+            "{backend:?}: the kick was answered, so its rotation is stored"
+        );
+
+        server.restart();
+        assert_eq!(db_i64(&server, pending, &[secrets]).await, 2, "{backend:?}");
+        let (b_socket, mut b_events) = connect(&server, &bob.token).await;
+        let joined = b_socket
+            .emit_with_ack("join_channel", &json!({"channel_id": secrets}), WAIT)
+            .await
+            .unwrap();
+        assert_eq!(joined["success"], true, "{joined}");
+        let refused = send_sealed(&b_socket, &bob, &v1, secrets, 1, 0, "old key").await;
+        assert_eq!(
+            refused["code"], "key_rotation_pending",
+            "{backend:?} {refused}"
+        );
+        let asked = next_event(&mut b_events, "key_rotation_needed").await;
+        assert_eq!(
+            (
+                asked["channel_id"].as_i64(),
+                asked["new_version"].as_i64(),
+                asked["reason"].as_str(),
+                asked["rotator_id"].as_i64(),
+            ),
+            (Some(secrets), Some(2), Some("first_sender"), Some(bob.id)),
+            "{backend:?} {asked}"
+        );
+        let members: Vec<i64> = asked["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect();
+        assert!(!members.contains(&charlie.id) && members.contains(&alice.id));
+
+        // bob makes version 2 for the remaining members only.
+        let v2 = ChannelKey::generate().unwrap();
+        let (s, body) = share(
+            &server,
+            &bob,
+            &charlie,
+            secrets,
+            2,
+            SharePurpose::Rotation,
+            &v2,
+        )
+        .await;
+        assert!(
+            s == 403 || s == 404,
+            "{backend:?}: the kicked member never gets the new key: {s} {body}"
+        );
+        assert!(all_ok(
+            &share_all(&server, &bob, &[&alice, &bob], secrets, 2, &v2).await
+        ));
+        assert_eq!(current_version(&server, &alice.token, secrets).await, 2);
+        let ok = send_sealed(&b_socket, &bob, &v2, secrets, 2, 0, "new key").await;
+        assert_eq!(ok["success"], true, "{backend:?} {ok}");
+        let (s, _) = call(
+            &server,
+            Some(&charlie.token),
+            "GET",
+            &format!("/api/channels/{secrets}/key?version=2"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404, "{backend:?}: charlie gets nothing of version 2");
+    }
+}

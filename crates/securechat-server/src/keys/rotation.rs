@@ -1,17 +1,19 @@
 //! Key rotation on membership change (the seed's `key_rotation_needed`).
 //!
 //! When someone joins or leaves a room, every encrypted channel of it that
-//! already has a key gets a pending version one above the current one.
-//! Members are told which version to make, for whom, and which one of them
-//! should do it (an online member, owners and admins first), so they do not
-//! all rotate at once. With nobody online, the first member who tries to
-//! send is told to rotate instead (the seed's "first speaks" rule).
+//! already has a key gets a pending version one above the current one —
+//! written by the membership change's own transaction
+//! ([`super::store::begin_rotations`]). Here, afterwards, members are told which
+//! version to make, for whom, and which one of them should do it (an
+//! online member, owners and admins first), so they do not all rotate at
+//! once. With nobody online, or if this announcement is lost (a crash, a
+//! lagging bridge), the first member who tries to send is told to rotate
+//! instead (the seed's "first speaks" rule).
 
 use serde_json::{Value, json};
 
-use super::store;
-use crate::rooms::store::{self as rooms, ChannelRow, MemberRow};
-use crate::state::AppState;
+use super::store::PendingRotation;
+use crate::rooms::store::{ChannelRow, MemberRow};
 
 /// A rotation to announce: to whom, and what.
 pub struct Announcement {
@@ -19,30 +21,34 @@ pub struct Announcement {
     pub payload: Value,
 }
 
-/// Starts rotations in every keyed encrypted channel of `room_id`.
-pub async fn on_membership_change(
-    state: &AppState,
-    room_id: i64,
+/// The announcements of `rotations`, started in the room whose `channels`
+/// and `members` are given (channels deleted since are left out), each
+/// naming an online rotator if there is one.
+pub fn announcements(
+    channels: &[ChannelRow],
+    members: &[MemberRow],
+    rotations: &[PendingRotation],
     reason: &str,
     is_online: impl Fn(i64) -> bool,
-) -> Result<Vec<Announcement>, sqlx::Error> {
-    let channels = rooms::channels_of_room(&state.db, room_id).await?;
-    let members = rooms::members(&state.db, room_id).await?;
-    let mut out = Vec::new();
-    for channel in channels.iter().filter(|c| c.is_encrypted) {
-        if let Some(version) = store::begin_rotation(&state.db, channel.id).await? {
-            let rotator = members
+) -> Vec<Announcement> {
+    let rotator = members
+        .iter()
+        .filter(|m| is_online(m.user_id))
+        .min_by_key(|m| (role_rank(&m.role), m.user_id))
+        .map(|m| m.user_id);
+    rotations
+        .iter()
+        .filter_map(|r| {
+            channels
                 .iter()
-                .filter(|m| is_online(m.user_id))
-                .min_by_key(|m| (role_rank(&m.role), m.user_id))
-                .map(|m| m.user_id);
-            out.push(Announcement {
-                recipients: members.iter().map(|m| m.user_id).collect(),
-                payload: payload(channel, version, reason, &members, rotator),
-            });
-        }
-    }
-    Ok(out)
+                .find(|c| c.id == r.channel_id)
+                .map(|c| (c, r))
+        })
+        .map(|(channel, rotation)| Announcement {
+            recipients: members.iter().map(|m| m.user_id).collect(),
+            payload: payload(channel, rotation.version, reason, members, rotator),
+        })
+        .collect()
 }
 
 /// What `key_rotation_needed` carries: the seed's `channel_id`,

@@ -287,27 +287,49 @@ pub async fn share(
     })
 }
 
-/// Starts a rotation of a keyed channel: the pending version becomes the
-/// current one plus one, unclaimed. A version already pending stays as it
-/// is while nobody has claimed it; one that a member has started to share
-/// is left behind for the next number, since its key was sealed for the
-/// membership before this change (a removed member may already hold it).
-/// Returns the pending version, or `None` for a channel without a key yet.
-pub async fn begin_rotation(db: &Db, channel_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query_scalar(
-            "UPDATE channels SET pending_version = CASE \
-               WHEN pending_version IS NULL THEN key_version + 1 \
-               WHEN pending_creator_id IS NULL THEN pending_version \
-               ELSE pending_version + 1 END, \
-             pending_creator_id = NULL, pending_claimed_at = NULL \
-             WHERE id = $1 AND key_version > 0 RETURNING pending_version",
-        )
-        .bind(channel_id)
-        .fetch_optional(pool)
-        .await
-        .map(Option::flatten)
-    })
+/// A rotation a membership change recorded: the channel, and the key
+/// version it now waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
+pub struct PendingRotation {
+    pub channel_id: i64,
+    pub version: i64,
+}
+
+/// Starts a rotation of every keyed encrypted channel of a room. Run by
+/// every change that adds or removes a member, on `conn`, the transaction
+/// of that change (`rooms::store`), so the change is never committed
+/// without it: the announcement that follows (`realtime::bridge`) may be
+/// lost, the pending version is not.
+///
+/// The pending version becomes the current one plus one, unclaimed. A
+/// version already pending stays as it is while nobody has claimed it; one
+/// that a member has started to share is left behind for the next number,
+/// since its key was sealed for the membership before this change (a
+/// removed member may already hold it). Channels without a key yet are
+/// left alone. Returns the pending version of each channel changed.
+pub async fn begin_rotations<'c, DB, E>(
+    conn: E,
+    room_id: i64,
+) -> Result<Vec<PendingRotation>, sqlx::Error>
+where
+    DB: sqlx::Database,
+    E: 'c + sqlx::Executor<'c, Database = DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    PendingRotation: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(
+        "UPDATE channels SET pending_version = CASE \
+           WHEN pending_version IS NULL THEN key_version + 1 \
+           WHEN pending_creator_id IS NULL THEN pending_version \
+           ELSE pending_version + 1 END, \
+         pending_creator_id = NULL, pending_claimed_at = NULL \
+         WHERE room_id = $1 AND is_encrypted AND key_version > 0 \
+         RETURNING id AS channel_id, pending_version AS version",
+    )
+    .bind(room_id)
+    .fetch_all(conn)
+    .await
 }
 
 /// An open request for a channel key.

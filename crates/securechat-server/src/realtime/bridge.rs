@@ -3,8 +3,9 @@
 //! `channel_updated`, `channel_deleted`, `room_updated`, `room_deleted`, and
 //! moves sockets in and out of rooms so that a kicked, banned or departed
 //! member — on every socket — stops receiving a room's events at once.
-//! Membership changes also start key rotations of encrypted channels
-//! (`key_rotation_needed`), and pushes queued by HTTP handlers
+//! Membership changes also announce the key rotations of encrypted channels
+//! that their transaction recorded (`key_rotation_needed`); a lost
+//! announcement loses no rotation. Pushes queued by HTTP handlers
 //! (`channel_key_share`, `channel_key_request`, `public_key_changed`,
 //! `membership_log_started`) are delivered here.
 
@@ -17,6 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{Realtime, names};
 use crate::auth::store as users;
 use crate::keys;
+use crate::keys::store::PendingRotation;
 use crate::notify::Notification;
 use crate::rooms::events::{Departure, RoomEvent};
 use crate::rooms::store as rooms;
@@ -61,24 +63,27 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState, realtime: Realtim
     }
 }
 
-/// Announces key rotations of a room's encrypted channels after a
-/// membership change.
-async fn rotate<A: Adapter>(
+/// Announces the key rotations a membership change of `room_id` started
+/// (recorded in its transaction; this only says who should make them).
+async fn announce_rotations<A: Adapter>(
     io: &SocketIo<A>,
     state: &AppState,
     realtime: &Realtime,
     room_id: i64,
-    reason: &str,
+    rotations: &[PendingRotation],
+    reason: RotationReason,
 ) -> anyhow::Result<()> {
-    let members: Vec<i64> = rooms::members(&state.db, room_id)
-        .await?
-        .iter()
-        .map(|m| m.user_id)
-        .collect();
-    let online = realtime.online_among(&members).await;
+    if rotations.is_empty() {
+        return Ok(());
+    }
+    let members = rooms::members(&state.db, room_id).await?;
+    let ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
+    let online = realtime.online_among(&ids).await;
+    let channels = rooms::channels_of_room(&state.db, room_id).await?;
     let announcements =
-        keys::rotation::on_membership_change(state, room_id, reason, |id| online.contains(&id))
-            .await?;
+        keys::rotation::announcements(&channels, &members, rotations, reason.as_str(), |id| {
+            online.contains(&id)
+        });
     for a in announcements {
         let rooms: Vec<Room> = a.recipients.iter().map(|&id| names::user(id)).collect();
         if let Err(e) = io.to(rooms).emit("key_rotation_needed", &a.payload).await {
@@ -99,6 +104,7 @@ async fn apply<A: Adapter>(
             room_id,
             user_id,
             role,
+            rotations,
         } => {
             io.to(names::user(user_id))
                 .join(names::room(room_id))
@@ -110,19 +116,14 @@ async fn apply<A: Adapter>(
             let body = json!({"room_id": room_id, "user_id": user_id,
                 "username": username, "role": role});
             emit(io, names::room(room_id), "member_joined", &body).await;
-            rotate(
-                io,
-                state,
-                realtime,
-                room_id,
-                RotationReason::MemberAdded.as_str(),
-            )
-            .await?;
+            let why = RotationReason::MemberAdded;
+            announce_rotations(io, state, realtime, room_id, &rotations, why).await?;
         }
         RoomEvent::MemberLeft {
             room_id,
             user_id,
             how,
+            rotations,
         } => {
             let mut gone: Vec<Room> = rooms::channels_of_room(&state.db, room_id)
                 .await?
@@ -142,8 +143,8 @@ async fn apply<A: Adapter>(
             let body = json!({"room_id": room_id, "user_id": user_id, "reason": reason});
             emit(io, names::room(room_id), "member_left", &body).await;
             emit(io, names::user(user_id), "member_left", &body).await;
-            let why = RotationReason::MemberRemoved.as_str();
-            rotate(io, state, realtime, room_id, why).await?;
+            let why = RotationReason::MemberRemoved;
+            announce_rotations(io, state, realtime, room_id, &rotations, why).await?;
         }
         RoomEvent::RoleChanged {
             room_id,

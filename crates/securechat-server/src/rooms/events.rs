@@ -1,14 +1,17 @@
 //! Room events: every membership, role, channel and room change is
 //! published here after it is committed. The real-time layer subscribes to
-//! push them to sockets (and to drop sockets from channels at once); the
-//! E2EE layer subscribes to start key rotations.
+//! push them to sockets (and to drop sockets from channels at once), and
+//! announces the key rotations a membership change started.
 //!
 //! A `broadcast` channel: publishing never blocks a request, and a
 //! subscriber that falls behind learns it lagged instead of stalling others.
+//! Nothing that must happen depends on an event arriving: a rotation is
+//! recorded by the change's own transaction, and an event only announces it.
 
 use tokio::sync::broadcast;
 
 use super::model::Role;
+use crate::keys::store::PendingRotation;
 
 /// Why someone is no longer a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,15 +24,19 @@ pub enum Departure {
 /// A committed change to a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoomEvent {
+    /// `rotations`: what the change's transaction started (none when a
+    /// room is created: its channels have no key yet).
     MemberJoined {
         room_id: i64,
         user_id: i64,
         role: Role,
+        rotations: Vec<PendingRotation>,
     },
     MemberLeft {
         room_id: i64,
         user_id: i64,
         how: Departure,
+        rotations: Vec<PendingRotation>,
     },
     RoleChanged {
         room_id: i64,

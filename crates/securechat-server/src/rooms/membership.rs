@@ -1,8 +1,9 @@
 //! Membership changes, shared by the plain endpoints (rooms without a
 //! membership log, as in the seed) and the signed-entry endpoint (rooms with
 //! one). Each function checks the server's rules, writes the change with its
-//! audit entry (and log entry, if any) in one transaction, and publishes the
-//! room event after the commit.
+//! audit entry (and log entry, if any, and the key rotations a change of
+//! members needs) in one transaction, and publishes the room event after
+//! the commit.
 //!
 //! The rules beyond the permission table: nobody removes the owner (the
 //! owner transfers first); an admin cannot remove or ban another admin;
@@ -71,16 +72,17 @@ pub async fn add(
     let audit = Audit::new(room_id, access.user_id, "member_added", now)
         .target(target.id)
         .log(entry);
-    match store::add_member(&state.db, room_id, target.id, role, audit).await {
+    let rotations = match store::add_member(&state.db, room_id, target.id, role, audit).await {
         Err(e) if log::is_seq_conflict(&e) => return Err(log::conflict()),
         other => other.on_unique_violation(|| {
             Error::conflict("already_member", "That user is already a member")
         })?,
-    }
+    };
     state.events.publish(RoomEvent::MemberJoined {
         room_id,
         user_id: target.id,
         role,
+        rotations,
     });
     Ok(MemberView {
         user_id: target.id,
@@ -136,7 +138,7 @@ pub async fn kick(
     let audit = Audit::new(room_id, access.user_id, "member_kicked", now_ms())
         .target(target_id)
         .log(entry);
-    if store::remove_member(&state.db, room_id, target_id, audit)
+    if let Some(rotations) = store::remove_member(&state.db, room_id, target_id, audit)
         .await
         .map_err(write_error)?
     {
@@ -144,6 +146,7 @@ pub async fn kick(
             room_id,
             user_id: target_id,
             how: Departure::Kicked,
+            rotations,
         });
     }
     Ok(())
@@ -171,7 +174,7 @@ pub async fn ban(
         .target(target.id)
         .detail(&reason)
         .log(entry);
-    if store::ban(&state.db, room_id, target.id, &reason, audit)
+    if let Some(rotations) = store::ban(&state.db, room_id, target.id, &reason, audit)
         .await
         .map_err(write_error)?
     {
@@ -179,6 +182,7 @@ pub async fn ban(
             room_id,
             user_id: target.id,
             how: Departure::Banned,
+            rotations,
         });
     }
     Ok(())
@@ -294,11 +298,12 @@ pub async fn join(
         .log(entry);
     // A concurrent join of the same user is a unique violation: fine.
     match store::add_member(&state.db, room_id, access.user_id, Role::Member, audit).await {
-        Ok(()) => {
+        Ok(rotations) => {
             state.events.publish(RoomEvent::MemberJoined {
                 room_id,
                 user_id: access.user_id,
                 role: Role::Member,
+                rotations,
             });
             Ok(true)
         }
@@ -326,7 +331,7 @@ pub async fn leave(
     let audit = Audit::new(room_id, access.user_id, "member_left", now_ms())
         .target(access.user_id)
         .log(entry);
-    if store::remove_member(&state.db, room_id, access.user_id, audit)
+    if let Some(rotations) = store::remove_member(&state.db, room_id, access.user_id, audit)
         .await
         .map_err(write_error)?
     {
@@ -334,6 +339,7 @@ pub async fn leave(
             room_id,
             user_id: access.user_id,
             how: Departure::Left,
+            rotations,
         });
     }
     Ok(())
@@ -342,10 +348,11 @@ pub async fn leave(
 /// Removes a disabled account from every room with a membership log, on
 /// the server's own authority: each removal is an unsigned `server_remove`
 /// entry, which clients accept as a removal and never as a reason to share
-/// a key. Encrypted channels of those rooms start a rotation, done by the
-/// next member who sends (the server that disables may not be the one
-/// serving sockets). Rooms without a log keep the membership, as the seed.
-/// Returns the number of rooms left.
+/// a key. Encrypted channels of those rooms start a rotation in the
+/// removal's transaction, done by the next member who sends (nothing is
+/// announced: the command that disables is not the server serving
+/// sockets). Rooms without a log keep the membership, as the seed. Returns
+/// the number of rooms left.
 pub async fn server_remove(db: &crate::storage::Db, user_id: i64) -> anyhow::Result<usize> {
     let rooms = log::logged_rooms_of(db, user_id).await?;
     for &room_id in &rooms {
@@ -364,11 +371,6 @@ pub async fn server_remove(db: &crate::storage::Db, user_id: i64) -> anyhow::Res
             .log(Some(LogAppend::new(&entry)));
         audit.actor_id = None;
         store::remove_member(db, room_id, user_id, audit).await?;
-        for channel in store::channels_of_room(db, room_id).await? {
-            if channel.is_encrypted {
-                crate::keys::store::begin_rotation(db, channel.id).await?;
-            }
-        }
     }
     Ok(rooms.len())
 }

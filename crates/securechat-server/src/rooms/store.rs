@@ -1,10 +1,14 @@
 //! SQL for rooms, members, bans, channels and the audit log. Every change
 //! writes its audit entry in the same transaction, so the log cannot miss
-//! a change that happened.
+//! a change that happened; every change that adds or removes a member
+//! starts the key rotation it needs in that transaction too
+//! ([`crate::keys::store::begin_rotations`]), so no announcement has to survive
+//! for the rotation to happen.
 
 use sqlx::FromRow;
 
 use super::model::Role;
+use crate::keys::store::{self as keys, PendingRotation};
 use crate::storage::Db;
 use crate::with_db;
 
@@ -275,6 +279,7 @@ pub struct NewRoom<'a> {
 
 /// Creates a room, its members and its first channel in one transaction.
 /// A second DM for the same pair fails with a unique violation on `dm_key`.
+/// Nothing rotates: the room's one channel has no key yet.
 pub async fn create(db: &Db, new: NewRoom<'_>) -> Result<(RoomRow, ChannelRow), sqlx::Error> {
     let creator = new.members.first().map(|(id, _)| *id);
     let now = new.audit.at;
@@ -573,14 +578,15 @@ pub async fn delete_room(
     })
 }
 
-/// Adds a member. Already being one is a unique violation.
+/// Adds a member and starts the rotations it needs. Already being one is a
+/// unique violation.
 pub async fn add_member(
     db: &Db,
     room_id: i64,
     user_id: i64,
     role: Role,
     audit: Audit,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<PendingRotation>, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
         sqlx::query(
@@ -593,18 +599,20 @@ pub async fn add_member(
         .execute(&mut *tx)
         .await?;
         write_audit!(tx, audit);
+        let rotations = keys::begin_rotations(&mut *tx, room_id).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(rotations)
     })
 }
 
-/// Removes a member. Returns whether they were one.
+/// Removes a member and starts the rotations it needs. `None` if they were
+/// not one (nothing changes).
 pub async fn remove_member(
     db: &Db,
     room_id: i64,
     user_id: i64,
     audit: Audit,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Vec<PendingRotation>>, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
         let removed = sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
@@ -613,16 +621,19 @@ pub async fn remove_member(
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if removed > 0 {
-            write_audit!(tx, audit);
+        if removed == 0 {
+            return Ok(None);
         }
+        write_audit!(tx, audit);
+        let rotations = keys::begin_rotations(&mut *tx, room_id).await?;
         tx.commit().await?;
-        Ok(removed > 0)
+        Ok(Some(rotations))
     })
 }
 
 /// Changes members' roles in one transaction with its audit entry. One pair
-/// for a promotion or demotion; two for an ownership transfer.
+/// for a promotion or demotion; two for an ownership transfer. The members
+/// stay the same, so no key rotates.
 pub async fn set_roles(
     db: &Db,
     room_id: i64,
@@ -645,15 +656,16 @@ pub async fn set_roles(
     })
 }
 
-/// Bans a user: removes their membership and records the ban. Returns
-/// whether they were a member.
+/// Bans a user: removes their membership and records the ban. If they were
+/// a member, starts the rotations their removal needs and returns them;
+/// `None` if they were not.
 pub async fn ban(
     db: &Db,
     room_id: i64,
     user_id: i64,
     reason: &str,
     audit: Audit,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Vec<PendingRotation>>, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
         let was_member =
@@ -677,8 +689,13 @@ pub async fn ban(
         .execute(&mut *tx)
         .await?;
         write_audit!(tx, audit);
+        let rotations = if was_member {
+            Some(keys::begin_rotations(&mut *tx, room_id).await?)
+        } else {
+            None
+        };
         tx.commit().await?;
-        Ok(was_member)
+        Ok(rotations)
     })
 }
 
@@ -835,7 +852,11 @@ pub async fn co_members(db: &Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> 
 
 #[cfg(test)]
 mod tests {
-    use super::{Audit, Circle, add_member, circle_of, create_room};
+    use super::{
+        Audit, Circle, add_member, ban, channel, circle_of, create_channel, create_room,
+        remove_member, set_roles,
+    };
+    use crate::keys::store::PendingRotation;
     use crate::rooms::model::Role;
     use crate::storage::Db;
 
@@ -892,5 +913,117 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(circle_of(&db, nobody.id).await.unwrap(), Circle::default());
+    }
+
+    /// Every change of members starts, in its own transaction, the
+    /// rotation of each encrypted channel of the room that has a key, as
+    /// `begin_rotations` says; a role change and a removal of a
+    /// non-member start none.
+    #[tokio::test]
+    async fn membership_changes_start_rotations_in_their_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let mut ids = Vec::new();
+        for name in ["alice", "bob", "carol"] {
+            let user = crate::auth::admin::add_user(&db, name, "password123", false)
+                .await
+                .unwrap();
+            ids.push(user.id);
+        }
+        let [alice, bob, carol] = ids[..] else {
+            unreachable!()
+        };
+        let audit = |room, action| Audit::new(room, alice, action, 1);
+        let (room, plain) = create_room(&db, "R", "", false, alice, 1).await.unwrap();
+        let room = room.id;
+        let keyed = create_channel(&db, room, "keyed", "", true, audit(room, "c"))
+            .await
+            .unwrap();
+        let unkeyed = create_channel(&db, room, "unkeyed", "", true, audit(room, "c"))
+            .await
+            .unwrap();
+        let (other, _) = create_room(&db, "Other", "", false, alice, 1)
+            .await
+            .unwrap();
+        let elsewhere = create_channel(&db, other.id, "keyed", "", true, audit(other.id, "c"))
+            .await
+            .unwrap();
+        let Db::Sqlite { writer, .. } = &db else {
+            unreachable!()
+        };
+        for id in [plain.id, keyed.id, elsewhere.id] {
+            sqlx::query("UPDATE channels SET key_version = 3 WHERE id = $1")
+                .bind(id)
+                .execute(writer)
+                .await
+                .unwrap();
+        }
+        let pending = |id| {
+            let db = db.clone();
+            async move { channel(&db, id).await.unwrap().unwrap().pending_version }
+        };
+        let only = |version| {
+            vec![PendingRotation {
+                channel_id: keyed.id,
+                version,
+            }]
+        };
+
+        let rotations = add_member(&db, room, bob, Role::Member, audit(room, "a"))
+            .await
+            .unwrap();
+        assert_eq!(rotations, only(4));
+        for id in [plain.id, unkeyed.id, elsewhere.id] {
+            assert_eq!(pending(id).await, None, "channel {id}");
+        }
+        // Unclaimed, the pending version stays.
+        let rotations = add_member(&db, room, carol, Role::Member, audit(room, "a"))
+            .await
+            .unwrap();
+        assert_eq!(rotations, only(4));
+        set_roles(&db, room, &[(bob, Role::Admin)], audit(room, "r"))
+            .await
+            .unwrap();
+        assert_eq!(pending(keyed.id).await, Some(4));
+
+        // Claimed, it is left behind for the next number, unclaimed.
+        sqlx::query(
+            "UPDATE channels SET pending_creator_id = $1, pending_claimed_at = 1 WHERE id = $2",
+        )
+        .bind(bob)
+        .bind(keyed.id)
+        .execute(writer)
+        .await
+        .unwrap();
+        let rotations = remove_member(&db, room, carol, audit(room, "k"))
+            .await
+            .unwrap();
+        assert_eq!(rotations, Some(only(5)));
+        assert_eq!(
+            crate::keys::store::pending_claim(&db, keyed.id)
+                .await
+                .unwrap(),
+            None
+        );
+
+        assert_eq!(
+            remove_member(&db, room, carol, audit(room, "k"))
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            ban(&db, room, carol, "", audit(room, "b")).await.unwrap(),
+            None,
+            "banning a non-member removes nobody"
+        );
+        assert_eq!(
+            ban(&db, room, bob, "", audit(room, "b")).await.unwrap(),
+            Some(only(5))
+        );
+        assert_eq!(pending(elsewhere.id).await, None);
     }
 }

@@ -273,6 +273,19 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Starts the server again after [`Server::kill`] or
+    /// [`Server::terminate`]: same database, data directory and environment,
+    /// a new port (`base` and `port` change; earlier sockets are gone).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, base, log) = spawn_serve(&self.env);
+        self.child = child;
+        self.port = base.rsplit(':').next().unwrap().parse().unwrap();
+        self.base = base;
+        self.log = log;
+    }
 }
 
 /// Runs the binary with `env` only.

@@ -59,6 +59,7 @@ pub async fn open(
                         room_id: room.id,
                         user_id: member,
                         role: Role::Member,
+                        rotations: Vec::new(),
                     });
                 }
             }

@@ -143,11 +143,13 @@ mod tests {
                 room_id: room,
                 user_id: alice.id,
                 role: Role::Owner,
+                rotations: vec![],
             },
             RoomEvent::MemberJoined {
                 room_id: room,
                 user_id: bob.id,
                 role: Role::Member,
+                rotations: vec![],
             },
             RoomEvent::RoleChanged {
                 room_id: room,
@@ -162,6 +164,7 @@ mod tests {
                 room_id: room,
                 user_id: bob.id,
                 how: Departure::Kicked,
+                rotations: vec![],
             },
         ];
         for want in expected {

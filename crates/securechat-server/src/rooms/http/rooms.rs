@@ -141,6 +141,7 @@ pub async fn create(
         room_id: room.id,
         user_id: user.id,
         role: Role::Owner,
+        rotations: Vec::new(),
     });
     Ok((
         StatusCode::CREATED,
