@@ -540,3 +540,90 @@ async fn a_lying_server_is_caught() {
     );
     assert!(!injected.1.is_verified());
 }
+
+/// The version of each message of a channel, newest page, oldest first.
+async fn versions(reader: &mut Device, channel: i64) -> Vec<i64> {
+    let mut page = reader
+        .sc
+        .client()
+        .history(channel, HistoryQuery::latest())
+        .await
+        .unwrap()
+        .messages;
+    page.reverse();
+    page.iter().map(|m| m.key_version.unwrap_or(0)).collect()
+}
+
+#[tokio::test]
+async fn used_up_keys_are_replaced_by_the_sender_and_two_devices_of_one_person_never_collide() {
+    let server = Server::start();
+    let mut alice = Device::open(login(&server, "alice").await).await;
+    let mut bob = Device::open(login(&server, "bob").await).await;
+    let (_, vault) = encrypted_room(&mut alice, &[bob.id()]).await;
+    // Three messages per device and version: the sender makes the next
+    // version itself, with no membership change and nobody's help.
+    let small = securechat_crypto::ForwardSecrecyPolicy {
+        max_messages: 3,
+        max_age_secs: 7 * 24 * 3600,
+    };
+    alice.sc.set_policy(small);
+    bob.sc.set_policy(small);
+    for i in 0..7 {
+        alice.send(vault, &format!("alice {i}")).await;
+    }
+    assert_eq!(versions(&mut bob, vault).await, [1, 1, 1, 2, 2, 2, 3]);
+    let read = bob.read(vault).await;
+    for (i, (_, body)) in read.iter().enumerate() {
+        assert_eq!(*body, verified(&format!("alice {i}"), alice.id()), "{i}");
+    }
+
+    // bob's own version is used up too: he makes the next one, alice reads it.
+    for i in 0..4 {
+        bob.send(vault, &format!("bob {i}")).await;
+    }
+    let read = alice.read(vault).await;
+    assert!(read.iter().all(|(_, body)| body.is_verified()), "{read:?}");
+
+    // alice's second device: her identity restored from the backup into
+    // another key store. Both write in turn under the same version.
+    alice
+        .sc
+        .backup("correct horse battery staple")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut second = SecureClient::restore(
+        login(&server, "alice").await,
+        dir.path().join("keys.json"),
+        "correct horse battery staple",
+    )
+    .await
+    .unwrap();
+    second.set_policy(small);
+    assert_ne!(
+        second.device(),
+        alice.sc.device(),
+        "each device has its own tag"
+    );
+    let (second_socket, _second_events) = second.client().socket().await.unwrap();
+    alice.send(vault, "first device").await;
+    second
+        .send(&second_socket, vault, "second device")
+        .await
+        .unwrap();
+    let read = bob.read(vault).await;
+    let tail: Vec<&Body> = read.iter().rev().take(2).map(|(_, b)| b).collect();
+    assert_eq!(
+        tail,
+        [
+            &verified("second device", alice.id()),
+            &verified("first device", alice.id())
+        ],
+        "no replay: the two devices' counters differ"
+    );
+    let last: Vec<&Message> = read.iter().rev().take(2).map(|(m, _)| m).collect();
+    assert_eq!(
+        last[0].key_version, last[1].key_version,
+        "both devices sent under one version"
+    );
+}
