@@ -17,6 +17,18 @@ describe('Outbox', () => {
     expect(box.next()?.client_msg_id).toBe('b');
   });
 
+  it('passes over a channel that waits for a key, keeping each channel in order', () => {
+    const box = new Outbox();
+    box.add(item('a', 1));
+    box.add(item('b', 1));
+    box.add(item('c', 2));
+    const held = new Set([1]);
+    expect(box.next(held)?.client_msg_id).toBe('c');
+    box.settle('c');
+    expect(box.next(held)).toBeNull();
+    expect(box.next()?.client_msg_id).toBe('a');
+  });
+
   it('keeps a message whose send did not get through and offers it again', () => {
     const box = new Outbox();
     box.add(item('a'));

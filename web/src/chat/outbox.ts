@@ -49,10 +49,15 @@ export class Outbox {
     this.items = [...this.items, { ...item, status: 'queued' }];
   }
 
-  /** The next message to send, or null while one is in flight or none waits. */
-  next(): PendingMessage | null {
+  /**
+   * The next message to send, or null while one is in flight or none waits.
+   * Channels in `held` are passed over (their messages wait for a key), so
+   * one channel waiting never holds up the others; within a channel the
+   * order is kept.
+   */
+  next(held: ReadonlySet<number> = new Set()): PendingMessage | null {
     if (this.items.some((item) => item.status === 'sending')) return null;
-    return this.items.find((item) => item.status === 'queued') ?? null;
+    return this.items.find((item) => item.status === 'queued' && !held.has(item.channel_id)) ?? null;
   }
 
   private update(id: string, change: Partial<PendingMessage>): void {

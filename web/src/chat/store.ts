@@ -600,10 +600,12 @@ export function retryPending(clientMsgId: string): void {
 async function pump(): Promise<void> {
   if (pumping) return;
   pumping = true;
+  // Channels whose next message waits for a key: passed over this round.
+  const held = new Set<number>();
   try {
     for (;;) {
       const s = socket;
-      const item = outbox.next();
+      const item = outbox.next(held);
       if (s === null || !s.connected || item === null) return;
       outbox.markSending(item.client_msg_id);
       saveOutbox();
@@ -644,11 +646,13 @@ async function pump(): Promise<void> {
         } catch (err) {
           if (err instanceof e2ee.KeyWait) {
             // Sent by itself once the key exists: on its share, on the log's start, or on this timer.
+            // The channel's later messages wait behind it; other channels go on.
             outbox.retry(item.client_msg_id);
             outbox.waitingFor(item.client_msg_id, err.message);
             saveOutbox();
             scheduleKeyRetry();
-            return;
+            held.add(item.channel_id);
+            continue;
           }
           outbox.fail(item.client_msg_id, err instanceof Error ? err.message : String(err));
           saveOutbox();
