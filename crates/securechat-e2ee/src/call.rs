@@ -146,6 +146,11 @@ struct Passphrase {
 }
 
 #[derive(Deserialize)]
+struct Rooms {
+    rooms: Vec<RoomFacts>,
+}
+
+#[derive(Deserialize)]
 struct Listed {
     id: i64,
     #[serde(default)]
@@ -271,6 +276,11 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
         "plan_send" => {
             let a: PlanSend = input(args)?;
             out(machine.plan_send(&a.channel, a.now)?)
+        }
+        "observe_rooms" => {
+            let a: Rooms = input(args)?;
+            machine.observe_rooms(&a.rooms);
+            out(json!({}))
         }
         "observe_channels" => {
             let a: Channels = input(args)?;

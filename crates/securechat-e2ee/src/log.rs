@@ -115,8 +115,25 @@ impl Machine {
         if let Some(pin) = self.state.log_pins.get(&room_id) {
             log.check_extends(pin.seq, &pin.hash).map_err(invalid)?;
         }
+        if self.state.dm_rooms.contains(&room_id) && log.members().len() != 2 {
+            return Err(Refusal::LogInvalid {
+                room_id,
+                code: "dm_not_two".into(),
+            });
+        }
         self.pin_log(room_id, &log);
         Ok(log)
+    }
+
+    /// Takes in rooms as the server lists them: a room seen as a DM stays
+    /// one for this client, so its log must always hold exactly its two
+    /// people (a server cannot add a third to a DM's log unnoticed).
+    pub fn observe_rooms(&mut self, rooms: &[RoomFacts]) {
+        for room in rooms.iter().filter(|r| r.is_dm) {
+            if self.state.dm_rooms.insert(room.id) {
+                self.touch();
+            }
+        }
     }
 
     /// [`Machine::verify_log`], as the members and roles it proves.
@@ -160,6 +177,7 @@ impl Machine {
         if !self.should_start_log(room) {
             return Err(Refusal::MayNotStartLog { room_id: room.id });
         }
+        self.observe_rooms(std::slice::from_ref(room));
         let me = self.user_id();
         let bad = |reason: &str| Refusal::BadMemberList {
             room_id: room.id,

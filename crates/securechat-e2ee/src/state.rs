@@ -61,6 +61,10 @@ pub struct State {
     /// whatever the server says later.
     #[serde(default)]
     pub encrypted_channels: BTreeSet<i64>,
+    /// Rooms this client has seen as DMs: their log must hold exactly two
+    /// people, whatever the server says later.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dm_rooms: BTreeSet<i64>,
     /// The key the outbox is sealed with (`FileKey::export`), made on first use.
     #[serde(default)]
     pub vault_key: Option<String>,

@@ -221,6 +221,7 @@ scenarios!(
     two_devices,
     key_change,
     approve_request_checks,
+    dm_log_two_people,
 );
 
 #[test]

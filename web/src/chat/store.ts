@@ -321,7 +321,7 @@ effect(() => {
 // that changes the rooms goes through this.
 effect(() => {
   const list = rooms.value;
-  const held = e2ee.heldEncrypted(list.flatMap((room) => room.channels));
+  const held = e2ee.heldEncrypted(list);
   if (held.size === 0) return;
   rooms.value = list.map((room) => ({
     ...room,

@@ -362,12 +362,16 @@ export function keptOutbox(): string {
 }
 
 /**
- * Takes in the server's channel listing: the core remembers every channel
- * listed as encrypted, and names those the server now lists as plaintext
- * although this browser saw them encrypted. Those stay encrypted here.
+ * Takes in the server's listing of rooms and channels: the core remembers
+ * every room listed as a DM and every channel listed as encrypted, and
+ * names the channels the server now lists as plaintext although this
+ * browser saw them encrypted. Those stay encrypted here.
  */
-export function heldEncrypted(channels: readonly { id: number; is_encrypted: boolean }[]): Set<number> {
+export function heldEncrypted(rooms: readonly (Room & { channels: readonly { id: number; is_encrypted: boolean }[] })[]): Set<number> {
   if (machine === null || identityStatus.value.kind !== 'ready') return new Set();
+  // A room seen as a DM stays one here: its log must hold exactly its two people.
+  core('observe_rooms', { rooms: rooms.map(roomFacts) });
+  const channels = rooms.flatMap((room) => room.channels);
   const { downgraded } = core<{ downgraded: number[] }>('observe_channels', { channels: channels.map((c) => ({ id: c.id, is_encrypted: c.is_encrypted })) });
   return new Set(downgraded);
 }
@@ -428,7 +432,7 @@ export async function safetyNumber(userId: number): Promise<{ number: string; mi
 
 // ---- the membership log ---------------------------------------------------
 
-function roomFacts(room: Room): object {
+function roomFacts(room: Room): { id: number; is_dm: boolean; is_private: boolean; my_role: string | null } {
   return { id: room.id, is_dm: room.kind === 'dm', is_private: room.is_private, my_role: room.my_role };
 }
 

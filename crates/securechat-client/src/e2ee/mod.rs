@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use securechat_crypto::{ForwardSecrecyPolicy, Identity};
-use securechat_e2ee::{ChannelFacts, Machine, State, StateStore};
+use securechat_e2ee::{ChannelFacts, Machine, RoomFacts, State, StateStore};
 
 pub use api::{LogPage, MyShare, PublishedKey};
 pub use keys::{Distribution, Handled};
@@ -124,7 +124,21 @@ impl SecureClient {
         if !refresh && let Some(facts) = self.channels.get(&channel_id) {
             return Ok(facts.clone());
         }
-        for room in self.client.rooms().await? {
+        let rooms = self.client.rooms().await?;
+        // A room seen as a DM stays one: its log must hold exactly two people.
+        let dms: Vec<RoomFacts> = rooms
+            .iter()
+            .filter(|room| room.is_dm())
+            .map(|room| RoomFacts {
+                id: room.id,
+                is_dm: true,
+                is_private: room.is_private,
+                my_role: None,
+            })
+            .collect();
+        self.machine.observe_rooms(&dms);
+        self.save()?;
+        for room in rooms {
             for channel in room.channels {
                 self.channels.insert(
                     channel.id,

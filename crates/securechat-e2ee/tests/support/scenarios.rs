@@ -397,6 +397,7 @@ pub fn all() -> Vec<(String, Value)> {
         two_devices(),
         key_change(),
         approve_request_checks(),
+        dm_log_two_people(),
     ]
 }
 
@@ -1748,6 +1749,82 @@ fn approve_request_checks() -> (String, Value) {
                 json!({}),
                 ok(json!([ { "request_id": 6 } ])),
                 "only carol's is left",
+            ),
+        ],
+    )
+}
+
+fn dm_log_two_people() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let state = state_of(&b, &[&a, &c]);
+    let dm = 31;
+    let two = log(&b, dm, false, T0, &[(&b, add(ALICE, Role::Member))]);
+    let three = log(
+        &b,
+        dm,
+        false,
+        T0,
+        &[
+            (&b, add(ALICE, Role::Member)),
+            (&b, add(CAROL, Role::Member)),
+        ],
+    );
+    let verify = |entries: &[String]| json!({ "room_id": dm, "entries": entries });
+    let other = 32;
+    let started = {
+        let mut l = MembershipLog::create(&b, other, false, T0);
+        l.append(&b, add(ALICE, Role::Member), T0).unwrap();
+        l.entries()
+            .iter()
+            .map(MembershipEntry::to_wire)
+            .collect::<Vec<_>>()
+    };
+    let other_three = log(
+        &b,
+        other,
+        false,
+        T0,
+        &[
+            (&b, add(ALICE, Role::Member)),
+            (&b, add(CAROL, Role::Member)),
+        ],
+    );
+    scenario(
+        "dm_log_two_people",
+        "A DM's log is exactly its two people: a room once seen as a DM stays one, and a log that adds a third person to it does not verify (§6, §10).",
+        &state,
+        vec![
+            step(
+                "observe_rooms",
+                json!({ "rooms": [{ "id": dm, "is_dm": true }] }),
+                ok(json!({})),
+                "room 31 is listed as bob's DM with alice",
+            ),
+            step(
+                "verify_log",
+                verify(&three),
+                refused("log_invalid"),
+                "a log of the DM that adds carol (signed by bob's pinned key, valid by the group rules)",
+            ),
+            step(
+                "verify_log",
+                verify(&two),
+                ok(
+                    json!({ "room_id": dm, "members": members(&[(ALICE, "member"), (BOB, "owner")]) }),
+                ),
+                "the DM's real log: bob and alice",
+            ),
+            step(
+                "start_log",
+                json!({ "room": { "id": other, "is_dm": true }, "members": members(&[(ALICE, "member"), (BOB, "member")]), "now": T0 }),
+                ok(json!(started)),
+                "starting another DM's log records it as a DM too",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": other, "entries": other_three }),
+                refused("log_invalid"),
+                "so a third person in that DM's log is refused as well",
             ),
         ],
     )
