@@ -641,7 +641,11 @@ async fn create_room_starts_the_signed_log_and_an_encrypted_channel_works_at_onc
     assert!(!entry.public(), "a private room");
 
     // The first message goes out encrypted and reads back.
-    let sent = cli(home.path(), &["send", "Night shift/vault", "first words"], "");
+    let sent = cli(
+        home.path(),
+        &["send", "Night shift/vault", "first words"],
+        "",
+    );
     assert!(sent.status.success(), "{}", stderr(&sent));
     let page = alice
         .history(vault, securechat_client::HistoryQuery::latest())
