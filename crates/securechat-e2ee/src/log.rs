@@ -121,16 +121,37 @@ impl Machine {
                 code: "dm_not_two".into(),
             });
         }
+        // Checked when this client first accepts the room's log: the flag is
+        // fixed by its `create` entry, and a room its owner opens up later
+        // keeps the log it has.
+        let public = log.entries().first().is_some_and(MembershipEntry::public);
+        let first_sight = !self.state.log_pins.contains_key(&room_id);
+        if public && first_sight && self.state.private_rooms.contains(&room_id) {
+            // Anyone may `join_public` a public room and get its keys.
+            return Err(Refusal::LogInvalid {
+                room_id,
+                code: "public_flag".into(),
+            });
+        }
         self.pin_log(room_id, &log);
         Ok(log)
     }
 
-    /// Takes in rooms as the server lists them: a room seen as a DM stays
+    /// Takes in rooms as the server lists them. A room seen as a DM stays
     /// one for this client, so its log must always hold exactly its two
-    /// people (a server cannot add a third to a DM's log unnoticed).
+    /// people (a server cannot add a third to a DM's log unnoticed); a room
+    /// seen private stays private, so its log may not declare it public
+    /// (which would let anyone `join_public` and be given its keys).
     pub fn observe_rooms(&mut self, rooms: &[RoomFacts]) {
-        for room in rooms.iter().filter(|r| r.is_dm) {
-            if self.state.dm_rooms.insert(room.id) {
+        for room in rooms {
+            let mut changed = false;
+            if room.is_dm {
+                changed |= self.state.dm_rooms.insert(room.id);
+            }
+            if room.is_dm || room.is_private {
+                changed |= self.state.private_rooms.insert(room.id);
+            }
+            if changed {
                 self.touch();
             }
         }
@@ -189,8 +210,9 @@ impl Machine {
         if room.is_dm && (members.len() != 2 || members.iter().all(|m| m.user_id == me)) {
             return Err(bad("a DM is exactly its two people"));
         }
+        let public =
+            !room.is_private && !room.is_dm && !self.state.private_rooms.contains(&room.id);
         let identity = self.identity()?;
-        let public = !room.is_private && !room.is_dm;
         let mut log = MembershipLog::create(identity, room.id, public, now);
         for member in members.iter().filter(|m| m.user_id != me) {
             let role = match member.role.as_str() {

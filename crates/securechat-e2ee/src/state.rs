@@ -65,6 +65,11 @@ pub struct State {
     /// people, whatever the server says later.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub dm_rooms: BTreeSet<i64>,
+    /// Rooms this client has seen private (or as DMs): their log must not
+    /// make them public (open to `join_public`), whatever the server says
+    /// later.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub private_rooms: BTreeSet<i64>,
     /// The key the outbox is sealed with (`FileKey::export`), made on first use.
     #[serde(default)]
     pub vault_key: Option<String>,

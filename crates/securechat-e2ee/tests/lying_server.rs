@@ -222,6 +222,7 @@ scenarios!(
     key_change,
     approve_request_checks,
     dm_log_two_people,
+    private_room_stays_private,
 );
 
 #[test]

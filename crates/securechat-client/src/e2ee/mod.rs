@@ -125,18 +125,18 @@ impl SecureClient {
             return Ok(facts.clone());
         }
         let rooms = self.client.rooms().await?;
-        // A room seen as a DM stays one: its log must hold exactly two people.
-        let dms: Vec<RoomFacts> = rooms
+        // A room seen as a DM stays one (its log holds exactly two people),
+        // and a room seen private stays private (its log is never public).
+        let facts: Vec<RoomFacts> = rooms
             .iter()
-            .filter(|room| room.is_dm())
             .map(|room| RoomFacts {
                 id: room.id,
-                is_dm: true,
+                is_dm: room.is_dm(),
                 is_private: room.is_private,
-                my_role: None,
+                my_role: room.my_role.map(|r| r.to_string()),
             })
             .collect();
-        self.machine.observe_rooms(&dms);
+        self.machine.observe_rooms(&facts);
         self.save()?;
         for room in rooms {
             for channel in room.channels {

@@ -398,6 +398,7 @@ pub fn all() -> Vec<(String, Value)> {
         key_change(),
         approve_request_checks(),
         dm_log_two_people(),
+        private_room_stays_private(),
     ]
 }
 
@@ -1825,6 +1826,46 @@ fn dm_log_two_people() -> (String, Value) {
                 json!({ "room_id": other, "entries": other_three }),
                 refused("log_invalid"),
                 "so a third person in that DM's log is refused as well",
+            ),
+        ],
+    )
+}
+
+fn private_room_stays_private() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let state = state_of(&b, &[&a]);
+    let room = 33;
+    let public_log = log(&b, room, true, T0, &[(&b, add(ALICE, Role::Member))]);
+    let private_log = {
+        let mut l = MembershipLog::create(&b, room, false, T0);
+        l.append(&b, add(ALICE, Role::Member), T0).unwrap();
+        l.entries()
+            .iter()
+            .map(MembershipEntry::to_wire)
+            .collect::<Vec<_>>()
+    };
+    scenario(
+        "private_room_stays_private",
+        "The public flag of a room's log cannot be chosen by the server: a room once seen private stays private, its log is started private, and a log that declares it public (open to join_public) does not verify (§6, §10).",
+        &state,
+        vec![
+            step(
+                "observe_rooms",
+                json!({ "rooms": [{ "id": room, "is_private": true, "my_role": "owner" }] }),
+                ok(json!({})),
+                "bob's room 33 is listed as private",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": room, "entries": public_log }),
+                refused("log_invalid"),
+                "a log of room 33 whose create entry makes it public",
+            ),
+            step(
+                "start_log",
+                json!({ "room": { "id": room, "is_private": false, "my_role": "owner" }, "members": members(&[(ALICE, "member"), (BOB, "owner")]), "now": T0 }),
+                ok(json!(private_log)),
+                "the server now lists it as public when bob starts its log: the log is started private all the same",
             ),
         ],
     )
