@@ -197,6 +197,16 @@ fn log(
     log.entries().iter().map(MembershipEntry::to_wire).collect()
 }
 
+/// The entries `start_log` signs for `owner` at [`T0`]: `create`, then one
+/// `add` per member, all at the same time.
+fn started_log(owner: &Identity, room_id: i64, public: bool, adds: &[(i64, Role)]) -> Vec<String> {
+    let mut l = MembershipLog::create(owner, room_id, public, T0);
+    for (subject, role) in adds {
+        l.append(owner, add(*subject, *role), T0).unwrap();
+    }
+    l.entries().iter().map(MembershipEntry::to_wire).collect()
+}
+
 fn add(subject: i64, role: Role) -> Action {
     Action::Add { subject, role }
 }
@@ -1772,14 +1782,7 @@ fn dm_log_two_people() -> (String, Value) {
     );
     let verify = |entries: &[String]| json!({ "room_id": dm, "entries": entries });
     let other = 32;
-    let started = {
-        let mut l = MembershipLog::create(&b, other, false, T0);
-        l.append(&b, add(ALICE, Role::Member), T0).unwrap();
-        l.entries()
-            .iter()
-            .map(MembershipEntry::to_wire)
-            .collect::<Vec<_>>()
-    };
+    let started = started_log(&b, other, false, &[(ALICE, Role::Member)]);
     let other_three = log(
         &b,
         other,
@@ -1836,14 +1839,7 @@ fn private_room_stays_private() -> (String, Value) {
     let state = state_of(&b, &[&a]);
     let room = 33;
     let public_log = log(&b, room, true, T0, &[(&b, add(ALICE, Role::Member))]);
-    let private_log = {
-        let mut l = MembershipLog::create(&b, room, false, T0);
-        l.append(&b, add(ALICE, Role::Member), T0).unwrap();
-        l.entries()
-            .iter()
-            .map(MembershipEntry::to_wire)
-            .collect::<Vec<_>>()
-    };
+    let private_log = started_log(&b, room, false, &[(ALICE, Role::Member)]);
     scenario(
         "private_room_stays_private",
         "The public flag of a room's log cannot be chosen by the server: a room once seen private stays private, its log is started private, and a log that declares it public (open to join_public) does not verify (§6, §10).",
