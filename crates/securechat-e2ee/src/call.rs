@@ -105,6 +105,9 @@ struct Approve {
     room_id: i64,
     entries: Vec<String>,
     public_key: String,
+    /// An older version the approver chose to release (history).
+    #[serde(default)]
+    version: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -343,7 +346,13 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
         }
         "approve_request" => {
             let a: Approve = input(args)?;
-            out(machine.approve_request(a.request_id, a.room_id, &a.entries, &a.public_key)?)
+            out(machine.approve_request(
+                a.request_id,
+                a.room_id,
+                &a.entries,
+                &a.public_key,
+                a.version,
+            )?)
         }
         "seal" => {
             let a: Seal = input(args)?;

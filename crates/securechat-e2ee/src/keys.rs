@@ -458,15 +458,19 @@ impl Machine {
         }
     }
 
-    /// Seals the requested version (or my newest) to the requester, bound
-    /// to the request, after checking they are a member of the verified log
-    /// and their served bundle equals the pin.
+    /// Seals a key version to the requester, bound to the request, after
+    /// checking they are a member of the verified log and their served
+    /// bundle equals the pin. The version is my newest — the one that covers
+    /// the members of now — unless the approver chose an older one
+    /// (`version`, to let a newcomer read history): the version named in the
+    /// request comes from the server and is never released on its word.
     pub fn approve_request(
         &mut self,
         request_id: i64,
         room_id: i64,
         entries: &[String],
         requester_bundle: &str,
+        version: Option<u32>,
     ) -> Result<OutShare> {
         let request = self
             .state
@@ -482,14 +486,16 @@ impl Machine {
                 room_id,
             });
         }
-        let version = request
-            .key_version
-            .filter(|v| self.state.key(channel_id, *v).is_some())
-            .or_else(|| self.state.latest_version(channel_id))
-            .ok_or(Refusal::NoKey {
-                channel_id,
-                version: request.key_version.unwrap_or(0),
-            })?;
+        let version = match version {
+            Some(chosen) => chosen,
+            None => self
+                .state
+                .latest_version(channel_id)
+                .ok_or(Refusal::NoKey {
+                    channel_id,
+                    version: 0,
+                })?,
+        };
         let key = self.channel_key(channel_id, version)?;
         let bundle = self.bundle_to_seal_to(request.requester_id, requester_bundle)?;
         let sealed = SealedShare::seal(

@@ -223,6 +223,7 @@ scenarios!(
     approve_request_checks,
     dm_log_two_people,
     private_room_stays_private,
+    approve_releases_the_current_version,
 );
 
 #[test]

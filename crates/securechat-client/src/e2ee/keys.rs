@@ -340,8 +340,8 @@ impl SecureClient {
 
     /// Approves a queued key request: the core checks the requester is a
     /// member of the verified log and their bundle matches the pin, and
-    /// seals the requested version (or my newest) to them, bound to the
-    /// request.
+    /// seals my newest version to them, bound to the request (never an older
+    /// one on the server's word).
     pub async fn approve(&mut self, request_id: i64) -> Result<Distribution> {
         let request = self
             .pending_requests()
@@ -352,9 +352,13 @@ impl SecureClient {
         self.ensure_pinned(request.requester_id).await?;
         let entries = self.log_entries(facts.room_id).await?;
         let served = self.client.public_key(request.requester_id).await?;
-        let approved =
-            self.machine
-                .approve_request(request_id, facts.room_id, &entries, &served.public_key);
+        let approved = self.machine.approve_request(
+            request_id,
+            facts.room_id,
+            &entries,
+            &served.public_key,
+            None,
+        );
         self.save()?;
         let share = approved?;
         self.client

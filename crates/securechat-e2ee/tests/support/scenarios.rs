@@ -409,6 +409,7 @@ pub fn all() -> Vec<(String, Value)> {
         approve_request_checks(),
         dm_log_two_people(),
         private_room_stays_private(),
+        approve_releases_the_current_version(),
     ]
 }
 
@@ -1862,6 +1863,47 @@ fn private_room_stays_private() -> (String, Value) {
                 json!({ "room": { "id": room, "is_private": false, "my_role": "owner" }, "members": members(&[(ALICE, "member"), (BOB, "owner")]), "now": T0 }),
                 ok(json!(private_log)),
                 "the server now lists it as public when bob starts its log: the log is started private all the same",
+            ),
+        ],
+    )
+}
+
+fn approve_releases_the_current_version() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let mut state = state_of(&a, &[&b, &c]);
+    hold(&mut state, CHANNEL, 1, &channel_key("ch100 v1"), T0, 0);
+    hold(&mut state, CHANNEL, 2, &channel_key("ch100 v2"), T0 + 60, 0);
+    let entries = room_log();
+    scenario(
+        "approve_releases_the_current_version",
+        "Approving a key request releases the current version, whatever version the server writes into the request; an older one only when the approver chooses it (§3 purposes, §10).",
+        &state,
+        vec![
+            step(
+                "queue_request",
+                json!({ "request_id": 7, "channel_id": CHANNEL, "requester_id": CAROL, "requester_username": "carol", "key_version": 1 }),
+                ok(json!({})),
+                "the server says carol asks for version 1 (history from before she was given version 2)",
+            ),
+            step(
+                "approve_request",
+                json!({ "request_id": 7, "room_id": ROOM, "entries": entries, "public_key": bundle(&c) }),
+                ok(
+                    json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 2, "is_key_rotation": false }),
+                ),
+                "alice approves: the current version is sealed, not the one the server named",
+            ),
+            step(
+                "approve_request",
+                json!({ "request_id": 7, "room_id": ROOM, "entries": entries, "public_key": bundle(&c), "version": 1 }),
+                ok(json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1 })),
+                "alice chooses to give carol the history of version 1",
+            ),
+            step(
+                "approve_request",
+                json!({ "request_id": 7, "room_id": ROOM, "entries": entries, "public_key": bundle(&c), "version": 3 }),
+                refused("no_key"),
+                "a version alice does not hold",
             ),
         ],
     )
