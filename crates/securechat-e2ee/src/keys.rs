@@ -134,7 +134,9 @@ impl Machine {
         }
         self.identity()?;
         self.note_encrypted(channel.id);
-        if let Some(pending) = channel.pending_version {
+        if let Some(pending) = channel.pending_version
+            && self.state.key(channel.id, pending).is_none()
+        {
             return Ok(SendPlan::MakeVersion {
                 version: pending,
                 reason: "rotation_pending".into(),
@@ -204,6 +206,15 @@ impl Machine {
     ) -> Result<NewVersion> {
         if version == 0 {
             return Err(Refusal::BadInput("key versions start at 1".into()));
+        }
+        // A version's key never changes: one I hold (made here, or shared
+        // with me) is never made again, which would replace my copy on the
+        // server with another key.
+        if self.state.key(channel.id, version).is_some() {
+            return Err(Refusal::DifferentKey {
+                channel_id: channel.id,
+                version,
+            });
         }
         let log = self.verify_log(channel.room_id, entries)?;
         let me = self.user_id();
@@ -513,5 +524,35 @@ impl Machine {
             encrypted_key: sealed.to_wire(),
             is_key_rotation: false,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::State;
+
+    #[test]
+    fn a_version_already_held_is_sealed_under_never_made_again() {
+        let mut machine = Machine::new(State::new("s", 1)).unwrap();
+        machine.create_identity(None).unwrap();
+        let key = ChannelKey::generate().unwrap();
+        machine.store_key(5, 3, &key, 100);
+        // A listing that still shows version 3 pending after I made it.
+        let stale = ChannelFacts {
+            id: 5,
+            room_id: 9,
+            is_encrypted: true,
+            key_version: 2,
+            pending_version: Some(3),
+        };
+        assert_eq!(
+            machine.plan_send(&stale, 100).unwrap(),
+            SendPlan::Seal { version: 3 }
+        );
+        assert!(matches!(
+            machine.make_version(&stale, 3, &[], &BTreeMap::new(), None),
+            Err(Refusal::DifferentKey { version: 3, .. })
+        ));
     }
 }
