@@ -117,29 +117,44 @@ pub const CLAIM_TIMEOUT_MS: i64 = 120_000;
 
 /// Upsert of one sealed copy: a conflicting row is replaced only by a share
 /// from the same sender, so nobody overwrites another member's key.
-const INSERT_SHARE: &str = "INSERT INTO channel_keys (channel_id, key_version, recipient_id, \
-     sender_id, encrypted_key, is_key_rotation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-     ON CONFLICT (channel_id, key_version, recipient_id) DO UPDATE SET \
-     encrypted_key = excluded.encrypted_key, is_key_rotation = excluded.is_key_rotation, \
-     created_at = excluded.created_at WHERE channel_keys.sender_id = excluded.sender_id";
-
 /// Stores one recipient's sealed copy of a channel key, replacing only a
 /// copy from the same sender. Returns whether anything was written (false:
-/// another member's copy is already stored).
+/// another member's copy is already stored). Runs on a pool or inside a
+/// transaction, on either database.
+async fn insert_share<'c, DB, E>(conn: E, share: &ShareRow) -> Result<bool, sqlx::Error>
+where
+    DB: sqlx::Database,
+    E: 'c + sqlx::Executor<'c, Database = DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
+    (i64,): for<'r> FromRow<'r, DB::Row>,
+{
+    // A row comes back only when the copy was inserted or replaced.
+    let written: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO channel_keys (channel_id, key_version, recipient_id, \
+         sender_id, encrypted_key, is_key_rotation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (channel_id, key_version, recipient_id) DO UPDATE SET \
+         encrypted_key = excluded.encrypted_key, is_key_rotation = excluded.is_key_rotation, \
+         created_at = excluded.created_at WHERE channel_keys.sender_id = excluded.sender_id \
+         RETURNING recipient_id",
+    )
+    .bind(share.channel_id)
+    .bind(share.key_version)
+    .bind(share.recipient_id)
+    .bind(share.sender_id)
+    .bind(share.encrypted_key.clone())
+    .bind(share.is_key_rotation)
+    .bind(share.created_at)
+    .fetch_optional(conn)
+    .await?;
+    Ok(written.is_some())
+}
+
+/// [`insert_share`] on its own (a share that answers a key request).
 pub async fn put_share(db: &Db, share: &ShareRow) -> Result<bool, sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query(INSERT_SHARE)
-            .bind(share.channel_id)
-            .bind(share.key_version)
-            .bind(share.recipient_id)
-            .bind(share.sender_id)
-            .bind(&share.encrypted_key)
-            .bind(share.is_key_rotation)
-            .bind(share.created_at)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() > 0)
-    })
+    with_db!(db, write, |pool| insert_share(pool, share).await)
 }
 
 /// What became of a share that creates a key version.
@@ -221,19 +236,7 @@ pub async fn create_share(db: &Db, share: &ShareRow, now: i64) -> Result<Created
                 });
             }
         }
-        let stored = sqlx::query(INSERT_SHARE)
-            .bind(share.channel_id)
-            .bind(share.key_version)
-            .bind(share.recipient_id)
-            .bind(share.sender_id)
-            .bind(&share.encrypted_key)
-            .bind(share.is_key_rotation)
-            .bind(share.created_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        if !stored {
+        if !insert_share(&mut *tx, share).await? {
             return Ok(Created::Exists);
         }
         let promoted = claimed
