@@ -860,22 +860,29 @@ mod tests {
     use crate::rooms::model::Role;
     use crate::storage::Db;
 
-    /// Rooms once each, ascending; peers once each however many rooms are
-    /// shared, never the user; nobody outside the user's rooms.
-    #[tokio::test]
-    async fn circle_lists_rooms_and_peers_once() {
+    /// A fresh SQLite database (kept while the directory lives) with these
+    /// users, and their ids in order.
+    async fn db_with(names: &[&str]) -> (tempfile::TempDir, Db, Vec<i64>) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
             .await
             .unwrap();
         db.migrate().await.unwrap();
         let mut ids = Vec::new();
-        for name in ["alice", "bob", "carol", "dave"] {
+        for name in names {
             let user = crate::auth::admin::add_user(&db, name, "password123", false)
                 .await
                 .unwrap();
             ids.push(user.id);
         }
+        (dir, db, ids)
+    }
+
+    /// Rooms once each, ascending; peers once each however many rooms are
+    /// shared, never the user; nobody outside the user's rooms.
+    #[tokio::test]
+    async fn circle_lists_rooms_and_peers_once() {
+        let (_dir, db, ids) = db_with(&["alice", "bob", "carol", "dave"]).await;
         let [alice, bob, carol, dave] = ids[..] else {
             unreachable!()
         };
@@ -921,18 +928,7 @@ mod tests {
     /// non-member start none.
     #[tokio::test]
     async fn membership_changes_start_rotations_in_their_transaction() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite://{}/chat.db", dir.path().display()))
-            .await
-            .unwrap();
-        db.migrate().await.unwrap();
-        let mut ids = Vec::new();
-        for name in ["alice", "bob", "carol"] {
-            let user = crate::auth::admin::add_user(&db, name, "password123", false)
-                .await
-                .unwrap();
-            ids.push(user.id);
-        }
+        let (_dir, db, ids) = db_with(&["alice", "bob", "carol"]).await;
         let [alice, bob, carol] = ids[..] else {
             unreachable!()
         };
