@@ -9,26 +9,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCrypto } from '../compat/lib/crypto.mjs';
-import { cast, expectMessage, openChannel, send } from './lib/chat.mjs';
+import { captureOutgoing, cast, expectMessage, lyingSocket, openChannel, send } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
 const DAY_MS = 24 * 3600 * 1000;
-
-/** Records what the page sends: WebSocket frames and HTTP requests (method, path, body). */
-async function captureOutgoing(page) {
-  const frames = [];
-  const requests = [];
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  cdp.on('Network.webSocketFrameSent', (event) => frames.push(event.response.payloadData));
-  page.on('request', (request) => requests.push({ method: request.method(), path: new URL(request.url()).pathname, body: request.postData() ?? '' }));
-  return {
-    frames,
-    requests,
-    all: () => [...frames, ...requests.map((r) => r.body)].join('\n'),
-  };
-}
 
 /** A signed-in API session from Node for a new account (no page of theirs runs). */
 async function newAccount(url, username) {
@@ -81,11 +66,7 @@ test('a lying server: a key nobody asked for, a downgrade to plaintext, a reset 
     const next = channel.key_version + 1;
     const forged = sc.sealShare(eveIdentity, bobBundle, users.bob, channel.id, next, 'rotation', undefined, sc.generateChannelKey());
 
-    let toPage;
-    await bob.page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      ws.connectToServer();
-      toPage = (event, data) => ws.send(`42${JSON.stringify([event, data])}`);
-    });
+    const toPage = await lyingSocket(bob.page);
     await bob.page.reload();
     await openChannel(bob.page, 'Project X', 'secrets');
     await expectMessage(bob.page, 'established under the first key');
@@ -122,11 +103,7 @@ test('a lying server: a key nobody asked for, a downgrade to plaintext, a reset 
         return route.fulfill({ response, json: asPlaintext(body) });
       },
     );
-    let toPage;
-    await bob.page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      ws.connectToServer();
-      toPage = (event, data) => ws.send(`42${JSON.stringify([event, data])}`);
-    });
+    const toPage = await lyingSocket(bob.page);
     const sent = await captureOutgoing(bob.page);
     await bob.page.reload();
     await openChannel(bob.page, 'Project X', 'secrets');

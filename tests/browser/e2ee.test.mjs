@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cast, expectMessage, openChannel, send } from './lib/chat.mjs';
+import { captureOutgoing, cast, expectMessage, lyingSocket, openChannel, send } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -15,19 +15,6 @@ const suite = browserSuite();
 const SECRET = 'the launch code is 4711';
 const REPLY = 'roger, 4711 received';
 const PASSPHRASE = 'correct horse battery staple';
-
-/** Records everything the page sends: WebSocket frames and HTTP request bodies. */
-async function captureOutgoing(person) {
-  const sent = [];
-  const cdp = await person.context.newCDPSession(person.page);
-  await cdp.send('Network.enable');
-  cdp.on('Network.webSocketFrameSent', (event) => sent.push(event.response.payloadData));
-  person.page.on('request', (request) => {
-    const body = request.postData();
-    if (body !== null) sent.push(body);
-  });
-  return sent;
-}
 
 /** Waits until this browser holds an identity (a new one offers the passphrase backup). */
 async function waitForNewIdentity(page) {
@@ -43,8 +30,8 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
   await waitForNewIdentity(alice.page);
 
   await t.test('alice and bob exchange messages; the plaintext never leaves the browser', async () => {
-    const aliceSent = await captureOutgoing(alice);
-    const bobSent = await captureOutgoing(bob);
+    const aliceSent = await captureOutgoing(alice.page);
+    const bobSent = await captureOutgoing(bob.page);
     await openChannel(alice.page, 'Project X', 'secrets');
     await alice.page.getByRole('img', { name: 'Encrypted channel' }).waitFor();
     await openChannel(bob.page, 'Project X', 'secrets');
@@ -54,11 +41,11 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     await send(bob.page, REPLY);
     await expectMessage(alice.page, REPLY);
 
-    const aliceFrames = aliceSent.join('\n');
+    const aliceFrames = aliceSent.all();
     assert.match(aliceFrames, /"send_message",\{"channel_id":\d+,"envelope":"/, 'alice sent an envelope');
     assert.ok(!aliceFrames.includes('launch code'), 'alice never sent the plaintext');
     assert.ok(!aliceFrames.includes(REPLY), 'nor bob’s reply');
-    const bobFrames = bobSent.join('\n');
+    const bobFrames = bobSent.all();
     assert.match(bobFrames, /"envelope":"/);
     assert.ok(!bobFrames.includes('4711'), 'bob never sent plaintext either');
     // The server's copy is ciphertext only.
@@ -80,7 +67,7 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
   });
 
   await t.test('alice edits an encrypted message: re-encrypted in her browser, bob reads the new text marked (edited)', async () => {
-    const aliceSent = await captureOutgoing(alice);
+    const aliceSent = await captureOutgoing(alice.page);
     await send(alice.page, 'meet at noon');
     await expectMessage(bob.page, 'meet at noon');
     const own = alice.page.locator('.message[data-message-id]', { hasText: 'meet at noon' });
@@ -92,7 +79,7 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     await edited.getByText('(edited)').waitFor();
     assert.equal(await bob.page.locator('.message-text', { hasText: 'meet at noon' }).count(), 0, 'the old text is gone');
     assert.equal(await edited.locator('.message-warning').count(), 0, 'checked and verified like a new message');
-    const frames = aliceSent.join('\n');
+    const frames = aliceSent.all();
     assert.match(frames, /"edit_message",\{"message_id":\d+,"envelope":"/, 'the edit went as an envelope');
     assert.ok(!frames.includes('two instead'), 'the edited plaintext never left the browser');
   });
@@ -167,11 +154,7 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
 
   await t.test('a lying server: injected plaintext, a forged signature, a replay and a wrong sender show as warnings', async () => {
     // bob's page talks to the server through a proxy that can add frames.
-    let toPage;
-    await bob.page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      ws.connectToServer();
-      toPage = (event, data) => ws.send(`42${JSON.stringify([event, data])}`);
-    });
+    const toPage = await lyingSocket(bob.page);
     await bob.page.reload();
     await openChannel(bob.page, 'Project X', 'secrets');
     await expectMessage(bob.page, 'after charlie left');

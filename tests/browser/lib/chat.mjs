@@ -57,6 +57,38 @@ export async function restoreKeys(page, passphrase) {
   await panel.waitFor({ state: 'detached' });
 }
 
+/**
+ * Records what a page sends from now on: WebSocket frames, and HTTP requests
+ * (method, path, body), through CDP. `all()` is every frame and body as one
+ * text, to search for plaintext.
+ */
+export async function captureOutgoing(page) {
+  const frames = [];
+  const requests = [];
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  cdp.on('Network.webSocketFrameSent', (event) => frames.push(event.response.payloadData));
+  page.on('request', (request) => requests.push({ method: request.method(), path: new URL(request.url()).pathname, body: request.postData() ?? '' }));
+  return { frames, requests, all: () => [...frames, ...requests.map((r) => r.body)].join('\n') };
+}
+
+/**
+ * Puts a proxy between the page and the server's Socket.IO (from the page's
+ * next connection): the returned function pushes a forged event to the
+ * page, as a lying server would.
+ */
+export async function lyingSocket(page) {
+  let toPage = null;
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    ws.connectToServer();
+    toPage = (event, data) => ws.send(`42${JSON.stringify([event, data])}`);
+  });
+  return (event, data) => {
+    if (toPage === null) throw new Error('the page has not connected through the proxy yet: reload it first');
+    toPage(event, data);
+  };
+}
+
 /** Opens a channel from the sidebar by its room and channel name. */
 export async function openChannel(page, roomName, channelName) {
   const room = page.locator('.room', { has: page.locator('.room-name', { hasText: roomName }) });
