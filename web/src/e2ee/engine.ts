@@ -63,7 +63,7 @@ export interface ShareEvent {
 }
 
 /** A verified membership log, as the core describes it. */
-export interface LogView {
+interface LogView {
   room_id: number;
   members: { user_id: number; role: string }[];
   public: boolean;
@@ -463,20 +463,6 @@ async function entriesForKeys(room: Room): Promise<string[]> {
   if (entries.length > 0 || !core<{ start: boolean }>('should_start_log', roomFacts(room)).start) return entries;
   await startLog(room);
   return logEntries(room.id);
-}
-
-/**
- * The room's log verified by the core (pinned keys, the last head seen
- * here); null while nobody has started it and I may not.
- */
-export async function verifiedLog(room: Room): Promise<LogView | null> {
-  const entries = await entriesForKeys(room);
-  try {
-    return core<LogView>('verify_log', { room_id: room.id, entries });
-  } catch (err) {
-    if (err instanceof E2eeError && err.code === 'no_membership_log') return null;
-    throw err;
-  }
 }
 
 /** Signs one membership change with the core on top of the verified log (`entries`). */
