@@ -109,19 +109,6 @@ pub enum Error {
     #[error("key store {}: {detail}", path.display())]
     KeyStore { path: PathBuf, detail: String },
 
-    /// The server offers a different key bundle for a user I pinned. The
-    /// user gets no key until the change is accepted (`trust`), ideally
-    /// after comparing safety numbers.
-    #[error(
-        "the public key of user {user_id} CHANGED (pinned {pinned}, server now offers {offered}); \
-         no key is shared with them until you compare safety numbers and run `securechat-cli trust`"
-    )]
-    KeyChanged {
-        user_id: i64,
-        pinned: String,
-        offered: String,
-    },
-
     /// The server has a key bundle for me but this device has no identity.
     #[error(
         "the server already has a public key for you (fingerprint {fingerprint}) but this device \

@@ -401,7 +401,6 @@ pub(crate) fn is_refusal(error: &Error) -> bool {
         error,
         Error::Crypto(_)
             | Error::Refused(_)
-            | Error::KeyChanged { .. }
             | Error::NotVerifiedMember { .. }
             | Error::NoMembershipLog { .. }
             | Error::NoChannelKey { .. }
