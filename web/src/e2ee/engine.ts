@@ -368,7 +368,10 @@ export function keptOutbox(): string {
  * browser saw them encrypted. Those stay encrypted here.
  */
 export function heldEncrypted(rooms: readonly (Room & { channels: readonly { id: number; is_encrypted: boolean }[] })[]): Set<number> {
-  if (machine === null || identityStatus.value.kind !== 'ready') return new Set();
+  // Read first, so an effect calling this runs again once the keys are ready,
+  // even when the rooms arrived before them.
+  const ready = identityStatus.value.kind === 'ready';
+  if (machine === null || !ready) return new Set();
   // A room seen as a DM stays one here: its log must hold exactly its two people.
   core('observe_rooms', { rooms: rooms.map(roomFacts) });
   const channels = rooms.flatMap((room) => room.channels);
