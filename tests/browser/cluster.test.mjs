@@ -35,10 +35,10 @@ async function eventually(check, what) {
 
 test('two people chat in the web UI through nginx in front of two nodes', { skip }, async () => {
   const suite = { browser, server: { url: cluster.url } };
-  const alice = await signIn(suite, 'alice');
-  // bob has two windows: nginx's round robin puts their sockets on both nodes.
-  const bob1 = await signIn(suite, 'bob');
-  const bob2 = await signIn(suite, 'bob');
+  // alice is served by node 0; bob has two windows, one on each node.
+  const alice = await signIn(suite, 'alice', { prepare: (c) => cluster.pin(c, 0) });
+  const bob1 = await signIn(suite, 'bob', { prepare: (c) => cluster.pin(c, 0) });
+  const bob2 = await signIn(suite, 'bob', { prepare: (c) => cluster.pin(c, 1) });
   const people = [alice, bob1, bob2];
   try {
     for (const { page } of people) await openChannel(page, 'Lobby', 'general');

@@ -8,11 +8,13 @@ export const PASSWORDS = { alice: 'password123', bob: 'password456', charlie: 'p
 
 /**
  * Opens a fresh browser context (its own cookies, storage and socket) and
- * signs `username` in. `close()` closes it and returns the page's problems.
+ * signs `username` in (`prepare(context)` runs first, before any request).
+ * `close()` closes it and returns the page's problems.
  */
-export async function signIn(suite, username) {
+export async function signIn(suite, username, { prepare } = {}) {
   const context = await suite.browser.newContext({ baseURL: suite.server.url });
   context.setDefaultTimeout(10_000);
+  await prepare?.(context);
   if (process.env.WEB_DIST !== undefined) await serveWebBuild(context, process.env.WEB_DIST);
   const page = await context.newPage();
   const problems = collectPageProblems(page);

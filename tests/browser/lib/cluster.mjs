@@ -3,6 +3,9 @@
 // nodes sharing it and Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379),
 // and a local nginx load balancer (Debian package) in front of them —
 // round-robin, WebSocket upgrade passed through, as in docs/DEPLOY.md.
+// A browser context can be pinned to one node with the `sc_test_node`
+// cookie, so a test knows which node serves whose socket (round robin alone
+// places them by the parity of each page's earlier requests).
 
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +32,8 @@ async function psql(url, sql) {
 
 function nginxConfig(dir, port, upstreamPorts) {
   const servers = upstreamPorts.map((p) => `    server 127.0.0.1:${p};`).join('\n');
+  const pinned = upstreamPorts.map((p, i) => `  upstream node${i} { server 127.0.0.1:${p}; }`).join('\n');
+  const pins = upstreamPorts.map((_, i) => `    "${i}" node${i};`).join('\n');
   return `daemon off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
@@ -45,10 +50,15 @@ http {
   upstream securechat {
 ${servers}
   }
+${pinned}
+  map $cookie_sc_test_node $backend {
+    default securechat;
+${pins}
+  }
   server {
     listen 127.0.0.1:${port};
     location / {
-      proxy_pass http://securechat;
+      proxy_pass http://$backend;
       proxy_http_version 1.1;
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -63,8 +73,9 @@ ${servers}
 }
 
 /**
- * Starts `nodes` nodes and nginx. Returns `{ url, logs(i), stop() }`, `url`
- * being nginx's.
+ * Starts `nodes` nodes and nginx. Returns `{ url, logs(i), pin(context, i),
+ * stop() }`, `url` being nginx's and `pin` sending every later request of a
+ * browser context to node `i`.
  */
 export async function startCluster(nodes = 2) {
   const admin = process.env.TEST_DATABASE_URL;
@@ -122,7 +133,8 @@ export async function startCluster(nodes = 2) {
         return '';
       }
     });
-    return { url, logs: (i) => outputs[i](), stop };
+    const pin = (context, i) => context.addCookies([{ name: 'sc_test_node', value: String(i), url }]);
+    return { url, logs: (i) => outputs[i](), pin, stop };
   } catch (err) {
     await stop();
     throw err;
