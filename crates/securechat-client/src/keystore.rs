@@ -137,6 +137,7 @@ mod tests {
             LogPin {
                 seq: 2,
                 hash: [0xab; 32],
+                changed_at: 1,
             },
         );
         state.channel_keys.entry(5).or_default().insert(
@@ -145,6 +146,8 @@ mod tests {
                 key: "k".into(),
                 obtained_at: 10,
                 next_counter: 4,
+                made_at: Some(1),
+                members: vec![7, 8],
             },
         );
         store.save(&state).unwrap();

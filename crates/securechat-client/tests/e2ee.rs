@@ -250,7 +250,8 @@ async fn members_read_each_other_the_server_sees_no_plaintext_and_a_kick_rotates
     assert_eq!(refused.status(), Some(404));
     // A message under the old version is refused, even from a member.
     let bob_identity = Identity::import(bob.sc.store().identity.as_deref().unwrap()).unwrap();
-    let stale = Envelope::encrypt(&bob_identity, &old_key, vault, 1, 50, b"old key").unwrap();
+    let stale =
+        Envelope::encrypt_format1(&bob_identity, &old_key, vault, 1, 50, b"old key").unwrap();
     let ack = bob
         .socket
         .emit_with_ack(

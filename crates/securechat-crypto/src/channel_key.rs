@@ -6,7 +6,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::encoding::{Reader, Writer, from_wire, to_wire};
 use crate::error::{Error, ObjectKind, Result};
-use crate::labels::TAG_CHANNEL_KEY;
+use crate::labels::{HASH_KEY_COMMITMENT, TAG_CHANNEL_KEY, labeled};
+use sha2::{Digest, Sha256};
 
 /// A 32-byte channel key, zeroized on drop.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
@@ -33,6 +34,22 @@ impl ChannelKey {
     /// The raw key bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// The commitment to this key as version `key_version` of `channel_id`
+    /// in `room_id`: `SHA-256(label || room_id || channel_id || key_version
+    /// || key)`. A format-2 share carries it under the sender's signature,
+    /// so the key a share opens to is the only one it can open to (AES-GCM
+    /// alone does not commit to its key).
+    pub fn commitment(&self, room_id: i64, channel_id: i64, key_version: u32) -> [u8; 32] {
+        let mut body = Vec::with_capacity(8 + 8 + 4 + 32);
+        body.extend_from_slice(&room_id.to_be_bytes());
+        body.extend_from_slice(&channel_id.to_be_bytes());
+        body.extend_from_slice(&key_version.to_be_bytes());
+        body.extend_from_slice(&self.0);
+        let hash = Sha256::digest(labeled(HASH_KEY_COMMITMENT, &body));
+        body.zeroize();
+        hash.into()
     }
 
     /// The local-storage form: base64url of `0x07 || 0x01 || key (32)`.

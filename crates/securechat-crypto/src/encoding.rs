@@ -31,8 +31,14 @@ pub(crate) struct Writer {
 impl Writer {
     /// Starts an object with its type tag and the current format version.
     pub(crate) fn new(tag: u8) -> Self {
+        Self::with_version(tag, FORMAT_V1)
+    }
+
+    /// Starts an object with its type tag and a given format version (for
+    /// objects that have more than one).
+    pub(crate) fn with_version(tag: u8, version: u8) -> Self {
         Writer {
-            buf: vec![tag, FORMAT_V1],
+            buf: vec![tag, version],
         }
     }
 
@@ -75,6 +81,17 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Checks the type tag and format version, and positions after them.
     pub(crate) fn open(bytes: &'a [u8], tag: u8, kind: ObjectKind) -> Result<Self> {
+        Ok(Self::open_versions(bytes, tag, kind, &[FORMAT_V1])?.0)
+    }
+
+    /// [`Reader::open`] for an object with several format versions: returns
+    /// the reader and the version found, one of `versions`.
+    pub(crate) fn open_versions(
+        bytes: &'a [u8],
+        tag: u8,
+        kind: ObjectKind,
+        versions: &[u8],
+    ) -> Result<(Self, u8)> {
         let mut r = Reader { rest: bytes, kind };
         let found = r.u8()?;
         if found != tag {
@@ -84,13 +101,13 @@ impl<'a> Reader<'a> {
             });
         }
         let version = r.u8()?;
-        if version != FORMAT_V1 {
+        if !versions.contains(&version) {
             return Err(Error::UnsupportedVersion {
                 object: kind,
                 version,
             });
         }
-        Ok(r)
+        Ok((r, version))
     }
 
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {

@@ -72,6 +72,10 @@ pub enum ContextField {
     RecipientKey,
     /// The user id a bundle is bound to.
     UserId,
+    /// The room a format-2 share is bound to.
+    RoomId,
+    /// The commitment of a format-2 share to its key.
+    KeyCommitment,
 }
 
 impl core::fmt::Display for ContextField {
@@ -85,6 +89,8 @@ impl core::fmt::Display for ContextField {
             ContextField::RequestId => "request_id",
             ContextField::RecipientKey => "recipient_key",
             ContextField::UserId => "user_id",
+            ContextField::RoomId => "room_id",
+            ContextField::KeyCommitment => "key_commitment",
         })
     }
 }

@@ -24,8 +24,11 @@ pub const TAG_CHANNEL_KEY: u8 = 0x07;
 /// Object type tag of an encrypted file header.
 pub const TAG_FILE: u8 = 0x08;
 
-/// The only format version this build writes and reads, for every object.
+/// Format version 1, which every object has.
 pub const FORMAT_V1: u8 = 0x01;
+/// Format version 2 of a key share: bound to its room, to the membership-log
+/// entry it was made at, and to a commitment to the key.
+pub const FORMAT_V2: u8 = 0x02;
 
 /// Signature label of a public key bundle (self-signature).
 pub const SIG_BUNDLE: &[u8] = b"securechat/v1/sig/bundle";
@@ -46,6 +49,8 @@ pub const KDF_FILE: &[u8] = b"securechat/v1/kdf/file";
 pub const HASH_MEMBERSHIP: &[u8] = b"securechat/v1/hash/membership";
 /// Hash label of a bundle fingerprint.
 pub const HASH_BUNDLE: &[u8] = b"securechat/v1/hash/bundle";
+/// Hash label of a channel key commitment (format 2 shares).
+pub const HASH_KEY_COMMITMENT: &[u8] = b"securechat/v2/hash/channel-key";
 
 /// The bytes actually signed for `label` and `body`: `u8 len(label) || label || body`.
 ///
@@ -77,6 +82,7 @@ mod tests {
             KDF_FILE,
             HASH_MEMBERSHIP,
             HASH_BUNDLE,
+            HASH_KEY_COMMITMENT,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(a.len() < 256);

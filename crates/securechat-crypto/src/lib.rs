@@ -51,11 +51,11 @@ pub use membership::{
     Action, EntryFields, KeyRing, MembershipEntry, MembershipError, MembershipLog, Op, Role,
     RoomState,
 };
-pub use message::{Envelope, MessageHeader};
+pub use message::{Envelope, MessageBinding, MessageHeader, MessageKind};
 pub use policy::{
     ForwardSecrecyPolicy, RotationReason, SendCounter, counter_device, counter_sequence,
     device_counter,
 };
 pub use replay::ReplayGuard;
 pub use safety::SafetyNumber;
-pub use share::{SealedShare, ShareContext, SharePurpose};
+pub use share::{SealedShare, ShareBinding, ShareContext, SharePurpose};

@@ -12,7 +12,18 @@
 //! the server cannot forge anyone or move a message to another channel or
 //! key version.
 //!
-//! Layout (base64url on the wire):
+//! Format 2 also binds the room, what the message is (a new message, an
+//! edit of `target_id`, a file note, a channel resource), the message it
+//! replies to, and a commitment to the channel key (AES-GCM does not commit
+//! to its key; with the commitment under the signature an envelope opens
+//! under one key only, so a rotator cannot give members different keys that
+//! show them different texts for one message):
+//! ```text
+//! 0x03 0x02 | room_id i64 | channel_id i64 | key_version u32 | sender_id i64
+//! | counter u32 | kind u8 | target_id i64 | reply_to i64 | key commitment [32]
+//! | salt [16] | AES-GCM ciphertext (plaintext length + 16) | Ed25519 signature [64]
+//! ```
+//! Format 1 (made before format 2; still read so history stays readable):
 //! ```text
 //! 0x03 0x01 | channel_id i64 | key_version u32 | sender_id i64 | counter u32
 //! | salt [16] | AES-GCM ciphertext (plaintext length + 16) | Ed25519 signature [64]
@@ -27,7 +38,7 @@ use crate::encoding::{Reader, Writer, from_wire, to_wire};
 use crate::error::{ContextField, Error, ObjectKind, Result};
 use crate::identity::Identity;
 use crate::kdf;
-use crate::labels::{SIG_MESSAGE, TAG_MESSAGE};
+use crate::labels::{FORMAT_V1, FORMAT_V2, SIG_MESSAGE, TAG_MESSAGE};
 
 const KIND: ObjectKind = ObjectKind::Message;
 /// The largest plaintext an envelope carries (1 MiB); files use [`crate::file`].
@@ -49,18 +60,146 @@ pub struct MessageHeader {
     pub counter: u32,
 }
 
+/// What a message is (format 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    /// A new chat message.
+    Message,
+    /// The new text of the message `target_id`.
+    Edit,
+    /// A file note: the key and name of an encrypted attachment.
+    File,
+    /// A resource of the channel (title, link, description).
+    Resource,
+}
+
+impl MessageKind {
+    fn tag(self) -> u8 {
+        match self {
+            MessageKind::Message => 1,
+            MessageKind::Edit => 2,
+            MessageKind::File => 3,
+            MessageKind::Resource => 4,
+        }
+    }
+
+    fn from_tag(tag: u8) -> Option<Self> {
+        Some(match tag {
+            1 => MessageKind::Message,
+            2 => MessageKind::Edit,
+            3 => MessageKind::File,
+            4 => MessageKind::Resource,
+            _ => return None,
+        })
+    }
+
+    /// A stable lower-case name (`message`, `edit`, `file`, `resource`).
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Message => "message",
+            MessageKind::Edit => "edit",
+            MessageKind::File => "file",
+            MessageKind::Resource => "resource",
+        }
+    }
+
+    /// Parses [`MessageKind::name`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            MessageKind::Message,
+            MessageKind::Edit,
+            MessageKind::File,
+            MessageKind::Resource,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+    }
+}
+
+/// What a format-2 envelope binds besides the format-1 header, all of it
+/// authenticated (associated data and signature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageBinding {
+    /// The room of the channel.
+    pub room_id: i64,
+    /// What the message is.
+    pub kind: MessageKind,
+    /// The message an edit replaces (0 for any other kind).
+    pub target_id: i64,
+    /// The message this one replies to (0: none).
+    pub reply_to: i64,
+}
+
 /// A parsed (not yet verified) message envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     header: MessageHeader,
+    /// Format 2: the binding and the key commitment; `None` for format 1.
+    bound: Option<(MessageBinding, [u8; 32])>,
     salt: [u8; 16],
     ciphertext: Vec<u8>,
     signature: [u8; 64],
 }
 
 impl Envelope {
-    /// Encrypts and signs `plaintext` as `sender` under `key`.
+    /// Encrypts and signs `plaintext` as `sender` under `key` (format 2).
     pub fn encrypt(
+        sender: &Identity,
+        key: &ChannelKey,
+        channel_id: i64,
+        key_version: u32,
+        counter: u32,
+        binding: &MessageBinding,
+        plaintext: &[u8],
+    ) -> Result<Self> {
+        Self::encrypt_with_rng(
+            sender,
+            key,
+            channel_id,
+            key_version,
+            counter,
+            binding,
+            plaintext,
+            &mut rand_core::OsRng,
+        )
+    }
+
+    /// [`Envelope::encrypt`] with a caller-supplied RNG for the salt.
+    /// Only test vectors should pass anything but the OS RNG.
+    #[allow(clippy::too_many_arguments)]
+    pub fn encrypt_with_rng(
+        sender: &Identity,
+        key: &ChannelKey,
+        channel_id: i64,
+        key_version: u32,
+        counter: u32,
+        binding: &MessageBinding,
+        plaintext: &[u8],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Self> {
+        if binding.kind != MessageKind::Edit && binding.target_id != 0 {
+            return Err(Error::InvalidField {
+                object: KIND,
+                reason: "only an edit has a target",
+            });
+        }
+        let commitment = key.commitment(binding.room_id, channel_id, key_version);
+        Self::seal(
+            sender,
+            key,
+            channel_id,
+            key_version,
+            counter,
+            Some((*binding, commitment)),
+            plaintext,
+            rng,
+        )
+    }
+
+    /// A format-1 envelope, as clients made them before format 2. Clients
+    /// no longer make these; tests use them to build the history an upgrade
+    /// starts from.
+    pub fn encrypt_format1(
         sender: &Identity,
         key: &ChannelKey,
         channel_id: i64,
@@ -68,7 +207,7 @@ impl Envelope {
         counter: u32,
         plaintext: &[u8],
     ) -> Result<Self> {
-        Self::encrypt_with_rng(
+        Self::encrypt_format1_with_rng(
             sender,
             key,
             channel_id,
@@ -79,14 +218,36 @@ impl Envelope {
         )
     }
 
-    /// [`Envelope::encrypt`] with a caller-supplied RNG for the salt.
-    /// Only test vectors should pass anything but the OS RNG.
-    pub fn encrypt_with_rng(
+    /// [`Envelope::encrypt_format1`] with a caller-supplied RNG.
+    pub fn encrypt_format1_with_rng(
         sender: &Identity,
         key: &ChannelKey,
         channel_id: i64,
         key_version: u32,
         counter: u32,
+        plaintext: &[u8],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Self> {
+        Self::seal(
+            sender,
+            key,
+            channel_id,
+            key_version,
+            counter,
+            None,
+            plaintext,
+            rng,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn seal(
+        sender: &Identity,
+        key: &ChannelKey,
+        channel_id: i64,
+        key_version: u32,
+        counter: u32,
+        bound: Option<(MessageBinding, [u8; 32])>,
         plaintext: &[u8],
         rng: &mut impl CryptoRngCore,
     ) -> Result<Self> {
@@ -101,12 +262,13 @@ impl Envelope {
         };
         let mut salt = [0u8; 16];
         rng.try_fill_bytes(&mut salt).map_err(|_| Error::Rng)?;
-        let head = header_bytes(&header, &salt);
+        let head = header_bytes(&header, bound.as_ref(), &salt);
         let mk = kdf::message_key(key.as_bytes(), &salt, &head)?;
         let ciphertext = kdf::seal(&mk, &head, plaintext, KIND)?;
         let signature = sender.sign(SIG_MESSAGE, &signed_bytes(&head, &ciphertext));
         Ok(Envelope {
             header,
+            bound,
             salt,
             ciphertext,
             signature,
@@ -115,12 +277,34 @@ impl Envelope {
 
     /// Parses the binary form (structure only).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, TAG_MESSAGE, KIND)?;
+        let (mut r, format) =
+            Reader::open_versions(bytes, TAG_MESSAGE, KIND, &[FORMAT_V1, FORMAT_V2])?;
+        let room_id = if format == FORMAT_V2 { r.i64()? } else { 0 };
         let header = MessageHeader {
             channel_id: r.i64()?,
             key_version: r.u32()?,
             sender_id: r.i64()?,
             counter: r.u32()?,
+        };
+        let bound = if format == FORMAT_V2 {
+            let kind = MessageKind::from_tag(r.u8()?).ok_or(r.invalid("unknown message kind"))?;
+            let target_id = r.i64()?;
+            if kind != MessageKind::Edit && target_id != 0 {
+                return Err(r.invalid("only an edit has a target"));
+            }
+            let reply_to = r.i64()?;
+            let commitment = r.array()?;
+            Some((
+                MessageBinding {
+                    room_id,
+                    kind,
+                    target_id,
+                    reply_to,
+                },
+                commitment,
+            ))
+        } else {
+            None
         };
         let salt = r.array()?;
         let body_len = r
@@ -138,6 +322,7 @@ impl Envelope {
         r.finish()?;
         Ok(Envelope {
             header,
+            bound,
             salt,
             ciphertext,
             signature,
@@ -151,7 +336,7 @@ impl Envelope {
 
     /// The binary form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = signed_bytes(&header_bytes(&self.header, &self.salt), &self.ciphertext);
+        let mut out = signed_bytes(&self.head(), &self.ciphertext);
         out.extend_from_slice(&self.signature);
         out
     }
@@ -167,13 +352,32 @@ impl Envelope {
         &self.header
     }
 
+    /// The format: 1 or 2.
+    pub fn format(&self) -> u8 {
+        if self.bound.is_some() {
+            FORMAT_V2
+        } else {
+            FORMAT_V1
+        }
+    }
+
+    /// What a format-2 envelope binds besides the header. Unauthenticated
+    /// until [`Envelope::decrypt`] succeeds.
+    pub fn binding(&self) -> Option<&MessageBinding> {
+        self.bound.as_ref().map(|(binding, _)| binding)
+    }
+
+    fn head(&self) -> Vec<u8> {
+        header_bytes(&self.header, self.bound.as_ref(), &self.salt)
+    }
+
     /// Verifies the sender's signature only (no key needed). The server uses
     /// this with the sender's stored bundle to refuse forged envelopes.
     pub fn verify_signature(&self, sender: &PublicBundle) -> Result<()> {
         if sender.user_id() != self.header.sender_id {
             return Err(Error::SignerMismatch);
         }
-        let head = header_bytes(&self.header, &self.salt);
+        let head = self.head();
         sender.verify(
             SIG_MESSAGE,
             &signed_bytes(&head, &self.ciphertext),
@@ -183,7 +387,9 @@ impl Envelope {
     }
 
     /// Checks channel and key version against what the reader expects,
-    /// verifies the sender's signature, then decrypts.
+    /// verifies the sender's signature, checks a format-2 envelope's
+    /// commitment against `key` (`context_mismatch key_commitment`: it was
+    /// made under another key for this version), then decrypts.
     pub fn decrypt(
         &self,
         key: &ChannelKey,
@@ -202,18 +408,43 @@ impl Envelope {
             });
         }
         self.verify_signature(sender)?;
-        let head = header_bytes(&self.header, &self.salt);
+        if let Some((binding, commitment)) = &self.bound
+            && key.commitment(binding.room_id, channel_id, key_version) != *commitment
+        {
+            return Err(Error::ContextMismatch {
+                field: ContextField::KeyCommitment,
+            });
+        }
+        let head = self.head();
         let mk = kdf::message_key(key.as_bytes(), &self.salt, &head)?;
         kdf::open(&mk, &head, &self.ciphertext, KIND)
     }
 }
 
-fn header_bytes(h: &MessageHeader, salt: &[u8; 16]) -> Vec<u8> {
-    let mut w = Writer::new(TAG_MESSAGE);
-    w.i64(h.channel_id)
+fn header_bytes(
+    h: &MessageHeader,
+    bound: Option<&(MessageBinding, [u8; 32])>,
+    salt: &[u8; 16],
+) -> Vec<u8> {
+    let Some((b, commitment)) = bound else {
+        let mut w = Writer::new(TAG_MESSAGE);
+        w.i64(h.channel_id)
+            .u32(h.key_version)
+            .i64(h.sender_id)
+            .u32(h.counter)
+            .bytes(salt);
+        return w.finish();
+    };
+    let mut w = Writer::with_version(TAG_MESSAGE, FORMAT_V2);
+    w.i64(b.room_id)
+        .i64(h.channel_id)
         .u32(h.key_version)
         .i64(h.sender_id)
         .u32(h.counter)
+        .u8(b.kind.tag())
+        .i64(b.target_id)
+        .i64(b.reply_to)
+        .bytes(commitment)
         .bytes(salt);
     w.finish()
 }

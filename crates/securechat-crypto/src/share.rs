@@ -9,7 +9,18 @@
 //! and ciphertext. A share replayed to another channel, version, recipient or
 //! purpose therefore fails, and only the named sender could have made it.
 //!
-//! Layout (215 bytes, base64url on the wire):
+//! Format 2 (263 bytes, base64url on the wire) also binds the share to its
+//! room, to the seq of the membership-log head the sender had verified when
+//! the key version was made (so a reader can tell whom the version was made
+//! for, and whether it predates a removal), and to a commitment to the key:
+//! ```text
+//! 0x02 0x02 | purpose u8 | room_id i64 | channel_id i64 | key_version u32
+//! | log_seq u64 | sender_id i64 | recipient_id i64 | request_id i64
+//! | key commitment [32] | recipient fingerprint [32]
+//! | ephemeral X25519 public [32] | AES-GCM(channel key) [48] | Ed25519 signature [64]
+//! ```
+//! Format 1 (215 bytes, made before format 2; still read so existing
+//! rooms' history stays readable) has no room, seq or commitment:
 //! ```text
 //! 0x02 0x01 | purpose u8 | channel_id i64 | key_version u32 | sender_id i64
 //! | recipient_id i64 | request_id i64 | recipient fingerprint [32]
@@ -26,13 +37,17 @@ use crate::encoding::{Reader, Writer, from_wire, to_wire};
 use crate::error::{ContextField, Error, ObjectKind, Result};
 use crate::identity::Identity;
 use crate::kdf;
-use crate::labels::{SIG_SHARE, TAG_SHARE};
+use crate::labels::{FORMAT_V1, FORMAT_V2, SIG_SHARE, TAG_SHARE};
 
 const KIND: ObjectKind = ObjectKind::Share;
-/// Length of the header (everything before the ciphertext).
-const HEADER_LEN: usize = 2 + 1 + 8 + 4 + 8 + 8 + 8 + 32 + 32;
-/// Length of a whole share.
-pub const SHARE_LEN: usize = HEADER_LEN + 48 + 64;
+/// Length of a format-1 header (everything before the ciphertext).
+const HEADER_LEN_V1: usize = 2 + 1 + 8 + 4 + 8 + 8 + 8 + 32 + 32;
+/// Length of a format-2 header.
+const HEADER_LEN_V2: usize = HEADER_LEN_V1 + 8 + 8 + 32;
+/// Length of a whole format-1 share.
+pub const SHARE_LEN_V1: usize = HEADER_LEN_V1 + 48 + 64;
+/// Length of a whole format-2 share.
+pub const SHARE_LEN: usize = HEADER_LEN_V2 + 48 + 64;
 
 /// Why a key share was sent. Maps to the seed's `is_key_rotation` flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +102,9 @@ impl SharePurpose {
 /// [`SealedShare::open`] compares field by field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShareContext {
+    /// The room of the channel (format 2; a format-1 share names none and
+    /// this field is not compared for it).
+    pub room_id: i64,
     /// The channel whose key this is.
     pub channel_id: i64,
     /// The key version (the seed's `key_version`).
@@ -99,10 +117,23 @@ pub struct ShareContext {
     pub purpose: SharePurpose,
 }
 
+/// What a format-2 share adds to its context: where the key version stands
+/// in the room's membership log, and the commitment to the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareBinding {
+    /// The seq of the membership-log head the sender had verified when the
+    /// key version was made: the version is for the members at that entry.
+    pub log_seq: u64,
+    /// [`ChannelKey::commitment`] of the key.
+    pub commitment: [u8; 32],
+}
+
 /// A parsed (not yet opened) key share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedShare {
     context: ShareContext,
+    /// `None` for a format-1 share.
+    binding: Option<ShareBinding>,
     recipient_fingerprint: [u8; 32],
     ephemeral: [u8; 32],
     ciphertext: [u8; 48],
@@ -110,8 +141,67 @@ pub struct SealedShare {
 }
 
 impl SealedShare {
-    /// Seals `key` to `recipient` for `channel_id`/`key_version`, signed by `sender`.
+    /// Seals `key` to `recipient` as version `key_version` of `channel_id` in
+    /// `room_id`, made at membership-log seq `log_seq`, signed by `sender`
+    /// (format 2).
+    #[allow(clippy::too_many_arguments)]
     pub fn seal(
+        sender: &Identity,
+        recipient: &PublicBundle,
+        room_id: i64,
+        channel_id: i64,
+        key_version: u32,
+        log_seq: u64,
+        purpose: SharePurpose,
+        key: &ChannelKey,
+    ) -> Result<Self> {
+        Self::seal_with_rng(
+            sender,
+            recipient,
+            room_id,
+            channel_id,
+            key_version,
+            log_seq,
+            purpose,
+            key,
+            &mut rand_core::OsRng,
+        )
+    }
+
+    /// [`SealedShare::seal`] with a caller-supplied RNG for the ephemeral key.
+    /// Only test vectors should pass anything but the OS RNG.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal_with_rng(
+        sender: &Identity,
+        recipient: &PublicBundle,
+        room_id: i64,
+        channel_id: i64,
+        key_version: u32,
+        log_seq: u64,
+        purpose: SharePurpose,
+        key: &ChannelKey,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Self> {
+        let context = ShareContext {
+            room_id,
+            channel_id,
+            key_version,
+            sender_id: sender.user_id(),
+            recipient_id: recipient.user_id(),
+            purpose,
+        };
+        let binding = ShareBinding {
+            log_seq,
+            commitment: key.commitment(room_id, channel_id, key_version),
+        };
+        Self::seal_as(sender, recipient, context, Some(binding), key, rng)
+    }
+
+    /// A format-1 share (no room, log seq or key commitment), as clients
+    /// made them before format 2. Clients make one only to re-share a
+    /// format-1 version (history from before format 2); tests use them to
+    /// build the rooms an upgrade starts from.
+    pub fn seal_format1(
         sender: &Identity,
         recipient: &PublicBundle,
         channel_id: i64,
@@ -119,7 +209,7 @@ impl SealedShare {
         purpose: SharePurpose,
         key: &ChannelKey,
     ) -> Result<Self> {
-        Self::seal_with_rng(
+        Self::seal_format1_with_rng(
             sender,
             recipient,
             channel_id,
@@ -130,9 +220,8 @@ impl SealedShare {
         )
     }
 
-    /// [`SealedShare::seal`] with a caller-supplied RNG for the ephemeral key.
-    /// Only test vectors should pass anything but the OS RNG.
-    pub fn seal_with_rng(
+    /// [`SealedShare::seal_format1`] with a caller-supplied RNG.
+    pub fn seal_format1_with_rng(
         sender: &Identity,
         recipient: &PublicBundle,
         channel_id: i64,
@@ -142,12 +231,24 @@ impl SealedShare {
         rng: &mut impl CryptoRngCore,
     ) -> Result<Self> {
         let context = ShareContext {
+            room_id: 0,
             channel_id,
             key_version,
             sender_id: sender.user_id(),
             recipient_id: recipient.user_id(),
             purpose,
         };
+        Self::seal_as(sender, recipient, context, None, key, rng)
+    }
+
+    fn seal_as(
+        sender: &Identity,
+        recipient: &PublicBundle,
+        context: ShareContext,
+        binding: Option<ShareBinding>,
+        key: &ChannelKey,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Self> {
         let mut eph_bytes = Zeroizing::new([0u8; 32]);
         rng.try_fill_bytes(eph_bytes.as_mut())
             .map_err(|_| Error::Rng)?;
@@ -159,7 +260,12 @@ impl SealedShare {
             return Err(Error::NonContributoryKeyAgreement);
         }
         let recipient_fingerprint = recipient.fingerprint();
-        let header = header_bytes(&context, &recipient_fingerprint, &ephemeral);
+        let header = header_bytes(
+            &context,
+            binding.as_ref(),
+            &recipient_fingerprint,
+            &ephemeral,
+        );
         let kek = kdf::share_kek(shared.as_bytes(), &ephemeral, &recipient_public, &header)?;
         let sealed = kdf::seal(&kek, &header, key.as_bytes(), KIND)?;
         let mut ciphertext = [0u8; 48];
@@ -172,6 +278,7 @@ impl SealedShare {
         let signature = sender.sign(SIG_SHARE, &signed);
         Ok(SealedShare {
             context,
+            binding,
             recipient_fingerprint,
             ephemeral,
             ciphertext,
@@ -182,10 +289,14 @@ impl SealedShare {
     /// Parses the binary form. Checks structure only; [`SealedShare::open`]
     /// does the cryptography.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, TAG_SHARE, KIND)?;
+        let (mut r, format) =
+            Reader::open_versions(bytes, TAG_SHARE, KIND, &[FORMAT_V1, FORMAT_V2])?;
+        let v2 = format == FORMAT_V2;
         let purpose_tag = r.u8()?;
+        let room_id = if v2 { r.i64()? } else { 0 };
         let channel_id = r.i64()?;
         let key_version = r.u32()?;
+        let log_seq = if v2 { Some(r.u64()?) } else { None };
         let sender_id = r.i64()?;
         let recipient_id = r.i64()?;
         let request_id = r.i64()?;
@@ -196,6 +307,13 @@ impl SealedShare {
             (1 | 2, _) => return Err(r.invalid("request id on a share that answers no request")),
             _ => return Err(r.invalid("unknown purpose")),
         };
+        let binding = match log_seq {
+            Some(log_seq) => Some(ShareBinding {
+                log_seq,
+                commitment: r.array()?,
+            }),
+            None => None,
+        };
         let recipient_fingerprint = r.array()?;
         let ephemeral = r.array()?;
         let ciphertext = r.array()?;
@@ -203,12 +321,14 @@ impl SealedShare {
         r.finish()?;
         Ok(SealedShare {
             context: ShareContext {
+                room_id,
                 channel_id,
                 key_version,
                 sender_id,
                 recipient_id,
                 purpose,
             },
+            binding,
             recipient_fingerprint,
             ephemeral,
             ciphertext,
@@ -223,7 +343,7 @@ impl SealedShare {
 
     /// The binary form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = header_bytes(&self.context, &self.recipient_fingerprint, &self.ephemeral);
+        let mut out = self.header();
         out.extend_from_slice(&self.ciphertext);
         out.extend_from_slice(&self.signature);
         out
@@ -240,6 +360,30 @@ impl SealedShare {
         &self.context
     }
 
+    /// The format: 1 (no room, log seq or key commitment) or 2.
+    pub fn format(&self) -> u8 {
+        if self.binding.is_some() {
+            FORMAT_V2
+        } else {
+            FORMAT_V1
+        }
+    }
+
+    /// The log seq and key commitment of a format-2 share. Unauthenticated
+    /// until [`SealedShare::open`] succeeds.
+    pub fn binding(&self) -> Option<&ShareBinding> {
+        self.binding.as_ref()
+    }
+
+    fn header(&self) -> Vec<u8> {
+        header_bytes(
+            &self.context,
+            self.binding.as_ref(),
+            &self.recipient_fingerprint,
+            &self.ephemeral,
+        )
+    }
+
     /// Verifies the sender's signature only, without opening the share. The
     /// server uses this (with the sender's stored bundle) to refuse shares
     /// that a member did not make, before storing or relaying them.
@@ -247,7 +391,7 @@ impl SealedShare {
         if sender.user_id() != self.context.sender_id {
             return Err(Error::SignerMismatch);
         }
-        let mut signed = header_bytes(&self.context, &self.recipient_fingerprint, &self.ephemeral);
+        let mut signed = self.header();
         signed.extend_from_slice(&self.ciphertext);
         sender.verify(SIG_SHARE, &signed, &self.signature, KIND)
     }
@@ -278,7 +422,7 @@ impl SealedShare {
             });
         }
         self.verify_signature(sender)?;
-        let header = header_bytes(&self.context, &self.recipient_fingerprint, &self.ephemeral);
+        let header = self.header();
 
         let shared = recipient
             .agreement_secret()
@@ -298,12 +442,25 @@ impl SealedShare {
             return Err(Error::DecryptionFailed(KIND));
         }
         key.copy_from_slice(&plain);
-        Ok(ChannelKey::from_bytes(key))
+        let key = ChannelKey::from_bytes(key);
+        if let Some(binding) = &self.binding {
+            let c = &self.context;
+            let commitment = key.commitment(c.room_id, c.channel_id, c.key_version);
+            if commitment != binding.commitment {
+                return Err(Error::ContextMismatch {
+                    field: ContextField::KeyCommitment,
+                });
+            }
+        }
+        Ok(key)
     }
 
     fn check_context(&self, expected: &ShareContext) -> Result<()> {
         let c = &self.context;
         let mismatch = |field| Err(Error::ContextMismatch { field });
+        if self.binding.is_some() && c.room_id != expected.room_id {
+            return mismatch(ContextField::RoomId);
+        }
         if c.channel_id != expected.channel_id {
             return mismatch(ContextField::ChannelId);
         }
@@ -328,19 +485,78 @@ impl SealedShare {
 
 fn header_bytes(
     c: &ShareContext,
+    binding: Option<&ShareBinding>,
     recipient_fingerprint: &[u8; 32],
     ephemeral: &[u8; 32],
 ) -> Vec<u8> {
-    let mut w = Writer::new(TAG_SHARE);
+    let Some(binding) = binding else {
+        let mut w = Writer::new(TAG_SHARE);
+        w.u8(c.purpose.tag())
+            .i64(c.channel_id)
+            .u32(c.key_version)
+            .i64(c.sender_id)
+            .i64(c.recipient_id)
+            .i64(c.purpose.request_id())
+            .bytes(recipient_fingerprint)
+            .bytes(ephemeral);
+        let out = w.finish();
+        debug_assert_eq!(out.len(), HEADER_LEN_V1);
+        return out;
+    };
+    let mut w = Writer::with_version(TAG_SHARE, FORMAT_V2);
     w.u8(c.purpose.tag())
+        .i64(c.room_id)
         .i64(c.channel_id)
         .u32(c.key_version)
+        .u64(binding.log_seq)
         .i64(c.sender_id)
         .i64(c.recipient_id)
         .i64(c.purpose.request_id())
+        .bytes(&binding.commitment)
         .bytes(recipient_fingerprint)
         .bytes(ephemeral);
     let out = w.finish();
-    debug_assert_eq!(out.len(), HEADER_LEN);
+    debug_assert_eq!(out.len(), HEADER_LEN_V2);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_share_whose_commitment_is_not_its_key_is_refused() {
+        let alice = Identity::generate(1).unwrap();
+        let bob = Identity::generate(2).unwrap();
+        let key = ChannelKey::generate().unwrap();
+        let context = ShareContext {
+            room_id: 4,
+            channel_id: 10,
+            key_version: 3,
+            sender_id: 1,
+            recipient_id: 2,
+            purpose: SharePurpose::Rotation,
+        };
+        // A malicious sender commits to one key and seals another.
+        let other = ChannelKey::generate().unwrap();
+        let binding = ShareBinding {
+            log_seq: 0,
+            commitment: other.commitment(4, 10, 3),
+        };
+        let share = SealedShare::seal_as(
+            &alice,
+            &bob.bundle(),
+            context,
+            Some(binding),
+            &key,
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+        assert_eq!(
+            share.open(&bob, &alice.bundle(), &context),
+            Err(Error::ContextMismatch {
+                field: ContextField::KeyCommitment
+            })
+        );
+    }
 }

@@ -11,8 +11,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::membership::{Action, KeyRing, MembershipEntry, MembershipLog, Role};
 use crate::{
-    Backup, ChannelKey, Envelope, Error, ForwardSecrecyPolicy, Identity, PublicBundle,
-    SafetyNumber, SealedShare, SendCounter, ShareContext, SharePurpose,
+    Backup, ChannelKey, Envelope, Error, ForwardSecrecyPolicy, Identity, MessageBinding,
+    MessageKind, PublicBundle, SafetyNumber, SealedShare, SendCounter, ShareContext, SharePurpose,
 };
 
 /// Largest integer a JavaScript number holds exactly.
@@ -135,9 +135,19 @@ pub struct ShareInfo {
     /// The seed's `is_key_rotation`.
     #[wasm_bindgen(js_name = isKeyRotation)]
     pub is_key_rotation: bool,
+    /// The share format (1 or 2).
+    pub format: u8,
+    /// The room (format 2).
+    #[wasm_bindgen(js_name = roomId)]
+    pub room_id: Option<f64>,
+    /// The membership-log seq the version was made at (format 2).
+    #[wasm_bindgen(js_name = logSeq)]
+    pub log_seq: Option<f64>,
 }
 
-/// Seals `channelKey` to the holder of `recipientBundle` (the `encrypted_key`).
+/// Seals `channelKey` to the holder of `recipientBundle` (the
+/// `encrypted_key`): format 2 when `roomId` is given (with `logSeq`, 0 if
+/// absent), else format 1.
 #[wasm_bindgen(js_name = sealShare)]
 #[allow(clippy::too_many_arguments)]
 pub fn seal_share(
@@ -149,17 +159,32 @@ pub fn seal_share(
     purpose_name: &str,
     request_id: Option<f64>,
     channel_key: &str,
+    room_id: Option<f64>,
+    log_seq: Option<f64>,
 ) -> Result<String, JsValue> {
     let recipient = PublicBundle::parse_for(recipient_bundle, id(recipient_id)?).map_err(err)?;
     let key = ChannelKey::import(channel_key).map_err(err)?;
-    let share = SealedShare::seal(
-        &sender.0,
-        &recipient,
-        id(channel_id)?,
-        key_version,
-        purpose(purpose_name, request_id)?,
-        &key,
-    )
+    let purpose = purpose(purpose_name, request_id)?;
+    let share = match room_id {
+        Some(room_id) => SealedShare::seal(
+            &sender.0,
+            &recipient,
+            id(room_id)?,
+            id(channel_id)?,
+            key_version,
+            unsigned(log_seq.unwrap_or(0.0))?,
+            purpose,
+            &key,
+        ),
+        None => SealedShare::seal_format1(
+            &sender.0,
+            &recipient,
+            id(channel_id)?,
+            key_version,
+            purpose,
+            &key,
+        ),
+    }
     .map_err(err)?;
     Ok(share.to_wire())
 }
@@ -181,6 +206,9 @@ pub fn inspect_share(encrypted_key: &str) -> Result<ShareInfo, JsValue> {
         purpose: c.purpose.name().to_string(),
         request_id,
         is_key_rotation: c.purpose.is_key_rotation(),
+        format: share.format(),
+        room_id: share.binding().map(|_| c.room_id as f64),
+        log_seq: share.binding().map(|b| b.log_seq as f64),
     })
 }
 
@@ -198,11 +226,13 @@ pub fn open_share(
     key_version: u32,
     purpose_name: &str,
     request_id: Option<f64>,
+    room_id: Option<f64>,
 ) -> Result<String, JsValue> {
     let sender_id = id(sender_id)?;
     let sender = PublicBundle::parse_for(sender_bundle, sender_id).map_err(err)?;
     let share = SealedShare::parse(encrypted_key).map_err(err)?;
     let expected = ShareContext {
+        room_id: room_id.map(id).transpose()?.unwrap_or(0),
         channel_id: id(channel_id)?,
         key_version,
         sender_id,
@@ -229,7 +259,8 @@ pub struct MessageInfo {
     pub counter: u32,
 }
 
-/// Encrypts and signs a message (bytes; use `TextEncoder` for text).
+/// Encrypts and signs a message (bytes; use `TextEncoder` for text): a
+/// format-2 chat message of room `roomId` when given, else format 1.
 #[wasm_bindgen(js_name = encryptMessage)]
 pub fn encrypt_message(
     sender: &WasmIdentity,
@@ -238,16 +269,29 @@ pub fn encrypt_message(
     key_version: u32,
     counter: u32,
     plaintext: &[u8],
+    room_id: Option<f64>,
 ) -> Result<String, JsValue> {
     let key = ChannelKey::import(channel_key).map_err(err)?;
-    let env = Envelope::encrypt(
-        &sender.0,
-        &key,
-        id(channel_id)?,
-        key_version,
-        counter,
-        plaintext,
-    )
+    let channel_id = id(channel_id)?;
+    let env = match room_id {
+        Some(room_id) => Envelope::encrypt(
+            &sender.0,
+            &key,
+            channel_id,
+            key_version,
+            counter,
+            &MessageBinding {
+                room_id: id(room_id)?,
+                kind: MessageKind::Message,
+                target_id: 0,
+                reply_to: 0,
+            },
+            plaintext,
+        ),
+        None => {
+            Envelope::encrypt_format1(&sender.0, &key, channel_id, key_version, counter, plaintext)
+        }
+    }
     .map_err(err)?;
     Ok(env.to_wire())
 }

@@ -6,14 +6,80 @@ mod common;
 
 use common::{bit_flips, identity, rng};
 use proptest::prelude::*;
-use securechat_crypto::{ChannelKey, ContextField, Envelope, Error, ObjectKind, ReplayGuard};
+use securechat_crypto::{
+    ChannelKey, ContextField, Envelope, Error, MessageBinding, MessageKind, ObjectKind, ReplayGuard,
+};
 
 fn key() -> ChannelKey {
     ChannelKey::generate_with_rng(&mut rng(1)).unwrap()
 }
 
 fn envelope(text: &[u8]) -> Envelope {
-    Envelope::encrypt_with_rng(&identity(1), &key(), 10, 2, 0, text, &mut rng(2)).unwrap()
+    Envelope::encrypt_format1_with_rng(&identity(1), &key(), 10, 2, 0, text, &mut rng(2)).unwrap()
+}
+
+fn bound(kind: MessageKind, target_id: i64, reply_to: i64) -> MessageBinding {
+    MessageBinding {
+        room_id: 4,
+        kind,
+        target_id,
+        reply_to,
+    }
+}
+
+#[test]
+fn format_2_binds_room_kind_target_reply_and_key() {
+    let binding = bound(MessageKind::Edit, 77, 66);
+    let env = Envelope::encrypt_with_rng(
+        &identity(1),
+        &key(),
+        10,
+        2,
+        5,
+        &binding,
+        b"fixed",
+        &mut rng(3),
+    )
+    .unwrap();
+    let parsed = Envelope::parse(&env.to_wire()).unwrap();
+    assert_eq!(parsed.format(), 2);
+    assert_eq!(parsed.binding(), Some(&binding));
+    let plain = parsed
+        .decrypt(&key(), &identity(1).bundle(), 10, 2)
+        .unwrap();
+    assert_eq!(plain.as_slice(), b"fixed");
+    // Under another key for the same version: caught by the commitment,
+    // before any decryption.
+    let other = ChannelKey::generate_with_rng(&mut rng(9)).unwrap();
+    assert_eq!(
+        parsed.decrypt(&other, &identity(1).bundle(), 10, 2),
+        Err(Error::ContextMismatch {
+            field: ContextField::KeyCommitment
+        })
+    );
+    // Every bound field is under the signature.
+    for (i, bytes) in bit_flips(&env.to_bytes()) {
+        let result = Envelope::from_bytes(&bytes)
+            .and_then(|e| e.decrypt(&key(), &identity(1).bundle(), 10, 2));
+        assert!(result.is_err(), "bit {i} accepted");
+    }
+    // Only an edit names a target.
+    assert!(matches!(
+        Envelope::encrypt(
+            &identity(1),
+            &key(),
+            10,
+            2,
+            0,
+            &bound(MessageKind::Message, 77, 0),
+            b"x"
+        ),
+        Err(Error::InvalidField { .. })
+    ));
+    for kind in ["message", "edit", "file", "resource"] {
+        assert_eq!(MessageKind::parse(kind).unwrap().name(), kind);
+    }
+    assert_eq!(MessageKind::parse("other"), None);
 }
 
 #[test]
@@ -60,7 +126,8 @@ fn a_member_cannot_forge_another() {
     // Carol holds the channel key and signs as herself but claims alice's id:
     // verification against alice's bundle fails.
     let forged =
-        Envelope::encrypt_with_rng(&identity(3), &key(), 10, 2, 0, b"x", &mut rng(3)).unwrap();
+        Envelope::encrypt_format1_with_rng(&identity(3), &key(), 10, 2, 0, b"x", &mut rng(3))
+            .unwrap();
     let mut bytes = forged.to_bytes();
     bytes[14..22].copy_from_slice(&1i64.to_be_bytes());
     let relabeled = Envelope::from_bytes(&bytes).unwrap();
@@ -79,7 +146,7 @@ fn a_member_cannot_forge_another() {
 fn an_old_key_cannot_read_a_new_version() {
     let old = key();
     let new = ChannelKey::generate_with_rng(&mut rng(99)).unwrap();
-    let env = Envelope::encrypt(&identity(1), &new, 10, 3, 0, b"after the kick").unwrap();
+    let env = Envelope::encrypt_format1(&identity(1), &new, 10, 3, 0, b"after the kick").unwrap();
     assert_eq!(
         env.decrypt(&old, &identity(1).bundle(), 10, 3),
         Err(Error::DecryptionFailed(ObjectKind::Message))
@@ -104,7 +171,7 @@ fn the_replay_guard_catches_a_second_delivery() {
 fn oversized_plaintext_is_refused() {
     let big = vec![0u8; securechat_crypto::message::MAX_PLAINTEXT + 1];
     assert_eq!(
-        Envelope::encrypt(&identity(1), &key(), 1, 1, 0, &big).map(|_| ()),
+        Envelope::encrypt_format1(&identity(1), &key(), 1, 1, 0, &big).map(|_| ()),
         Err(Error::TooLarge(ObjectKind::Message))
     );
 }
@@ -132,7 +199,7 @@ proptest! {
         key_version in any::<u32>(),
         counter in any::<u32>(),
     ) {
-        let env = Envelope::encrypt(&identity(1), &key(), channel_id, key_version, counter, &text).unwrap();
+        let env = Envelope::encrypt_format1(&identity(1), &key(), channel_id, key_version, counter, &text).unwrap();
         let parsed = Envelope::parse(&env.to_wire()).unwrap();
         prop_assert_eq!(parsed.header().counter, counter);
         let plain = parsed.decrypt(&key(), &identity(1).bundle(), channel_id, key_version).unwrap();
@@ -144,7 +211,7 @@ proptest! {
         text in proptest::collection::vec(any::<u8>(), 1..500),
         bit in any::<prop::sample::Index>(),
     ) {
-        let env = Envelope::encrypt(&identity(1), &key(), 1, 1, 0, &text).unwrap();
+        let env = Envelope::encrypt_format1(&identity(1), &key(), 1, 1, 0, &text).unwrap();
         let mut bytes = env.to_bytes();
         let i = bit.index(bytes.len() * 8);
         bytes[i / 8] ^= 1 << (i % 8);

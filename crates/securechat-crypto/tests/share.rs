@@ -12,6 +12,7 @@ use securechat_crypto::{
 
 fn ctx(purpose: SharePurpose) -> ShareContext {
     ShareContext {
+        room_id: 4,
         channel_id: 10,
         key_version: 3,
         sender_id: 1,
@@ -25,14 +26,71 @@ fn sealed(purpose: SharePurpose) -> (SealedShare, ChannelKey) {
     let share = SealedShare::seal_with_rng(
         &identity(1),
         &identity(2).bundle(),
+        4,
         10,
         3,
+        17,
         purpose,
         &key,
         &mut rng(8),
     )
     .unwrap();
     (share, key)
+}
+
+#[test]
+fn format_2_binds_the_room_log_seq_and_key_commitment() {
+    let (share, key) = sealed(SharePurpose::Rotation);
+    assert_eq!(share.format(), 2);
+    let binding = *share.binding().unwrap();
+    assert_eq!(binding.log_seq, 17);
+    assert_eq!(binding.commitment, key.commitment(4, 10, 3));
+    assert_ne!(binding.commitment, key.commitment(5, 10, 3));
+    assert_ne!(binding.commitment, key.commitment(4, 10, 4));
+    assert_eq!(
+        share.open(
+            &identity(2),
+            &identity(1).bundle(),
+            &ShareContext {
+                room_id: 5,
+                ..ctx(SharePurpose::Rotation)
+            }
+        ),
+        Err(Error::ContextMismatch {
+            field: ContextField::RoomId
+        })
+    );
+}
+
+#[test]
+fn format_1_shares_are_still_read() {
+    let key = ChannelKey::generate_with_rng(&mut rng(7)).unwrap();
+    let share = SealedShare::seal_format1_with_rng(
+        &identity(1),
+        &identity(2).bundle(),
+        10,
+        3,
+        SharePurpose::Initial,
+        &key,
+        &mut rng(8),
+    )
+    .unwrap();
+    let parsed = SealedShare::parse(&share.to_wire()).unwrap();
+    assert_eq!(parsed.format(), 1);
+    assert!(parsed.binding().is_none());
+    assert_eq!(
+        parsed.to_bytes().len(),
+        securechat_crypto::share::SHARE_LEN_V1
+    );
+    // A format-1 share names no room: the opener's room is not compared.
+    let opened = parsed
+        .open(
+            &identity(2),
+            &identity(1).bundle(),
+            &ctx(SharePurpose::Initial),
+        )
+        .unwrap();
+    assert_eq!(opened, key);
 }
 
 #[test]
@@ -190,6 +248,8 @@ proptest! {
 
     #[test]
     fn any_context_round_trips(
+        room_id in any::<i64>(),
+        log_seq in any::<u64>(),
         channel_id in any::<i64>(),
         key_version in any::<u32>(),
         request_id in any::<i64>(),
@@ -202,9 +262,10 @@ proptest! {
             _ => SharePurpose::Request { request_id },
         };
         let key = ChannelKey::from_bytes(key);
-        let share = SealedShare::seal(&identity(1), &identity(2).bundle(), channel_id, key_version, purpose, &key).unwrap();
+        let share = SealedShare::seal(&identity(1), &identity(2).bundle(), room_id, channel_id, key_version, log_seq, purpose, &key).unwrap();
         let parsed = SealedShare::parse(&share.to_wire()).unwrap();
-        let expected = ShareContext { channel_id, key_version, sender_id: 1, recipient_id: 2, purpose };
+        prop_assert_eq!(parsed.binding().unwrap().log_seq, log_seq);
+        let expected = ShareContext { room_id, channel_id, key_version, sender_id: 1, recipient_id: 2, purpose };
         prop_assert_eq!(parsed.open(&identity(2), &identity(1).bundle(), &expected).unwrap(), key);
     }
 

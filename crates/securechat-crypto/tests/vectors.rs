@@ -124,6 +124,7 @@ fn shares() {
     for case in v["valid"].as_array().unwrap() {
         let share = SealedShare::parse(s(&case["encrypted_key"])).unwrap();
         let expected = ShareContext {
+            room_id: 0,
             channel_id: i(&case["channel_id"]),
             key_version: u32_of(&case["key_version"]),
             sender_id: i(&case["sender_id"]),
@@ -147,6 +148,7 @@ fn shares() {
     for case in v["invalid"].as_array().unwrap() {
         let o = &case["open_as"];
         let expected = ShareContext {
+            room_id: 0,
             channel_id: i(&o["channel_id"]),
             key_version: u32_of(&o["key_version"]),
             sender_id: i(&o["sender_id"]),

@@ -15,7 +15,7 @@ use crate::error::{Refusal, Result};
 use crate::keys::{ChannelFacts, ShareFacts};
 use crate::log::{MemberFact, RoomFacts};
 use crate::machine::Machine;
-use crate::messages::MessageFacts;
+use crate::messages::{MessageFacts, SealAs};
 use crate::state::KeyRequest;
 
 fn input<T: DeserializeOwned>(value: &Value) -> Result<T> {
@@ -115,6 +115,8 @@ struct Seal {
     channel_id: i64,
     version: u32,
     text: String,
+    #[serde(flatten)]
+    what: SealAs,
     now: u64,
 }
 
@@ -356,7 +358,9 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
         }
         "seal" => {
             let a: Seal = input(args)?;
-            out(json!({"envelope": machine.seal(a.channel_id, a.version, &a.text, a.now)?}))
+            out(
+                json!({"envelope": machine.seal(a.channel_id, a.version, &a.text, &a.what, a.now)?}),
+            )
         }
         "keep_outbox" => {
             let a: Outbox = input(args)?;

@@ -69,6 +69,28 @@ pub enum Refusal {
     /// The key the shown safety number belongs to is no longer offered.
     #[error("the key of user {user_id} changed again since it was shown; compare the new number")]
     OfferChanged { user_id: i64 },
+    /// The server lists a channel under another room than the one this
+    /// client first saw it in.
+    #[error(
+        "the server lists channel {channel_id} under another room than room {room_id}, where this device first saw it; nothing is shared or sent there"
+    )]
+    WrongRoom { channel_id: i64, room_id: i64 },
+    /// A key share the verified log does not justify.
+    #[error("a key share for version {version} of channel {channel_id} was refused: {reason}")]
+    UnjustifiedShare {
+        channel_id: i64,
+        version: u32,
+        reason: String,
+    },
+    /// A key request for a version made before the requester was a member.
+    #[error(
+        "user {user_id} was not a member when version {version} of channel {channel_id} was made; they get the next version instead"
+    )]
+    NotCovered {
+        user_id: i64,
+        channel_id: i64,
+        version: u32,
+    },
     /// The input could not be read.
     #[error("invalid input: {0}")]
     BadInput(String),
@@ -97,6 +119,9 @@ impl Refusal {
             Self::UnknownRequest { .. } => "unknown_request",
             Self::Downgrade { .. } => "downgrade",
             Self::OfferChanged { .. } => "offer_changed",
+            Self::WrongRoom { .. } => "wrong_room",
+            Self::UnjustifiedShare { .. } => "unjustified_share",
+            Self::NotCovered { .. } => "not_covered",
             Self::BadInput(_) => "bad_input",
             Self::Crypto { code, .. } => code,
         }

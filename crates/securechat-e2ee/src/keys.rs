@@ -10,7 +10,15 @@
 //! - a share never replaces a key already held, and never resets when the
 //!   key was obtained (so the server cannot keep a key young);
 //! - keys are sealed only to members of the verified log whose served bundle
-//!   equals their pin.
+//!   equals their pin;
+//! - a key share (format 2) names its room and the log entry its version was
+//!   made at: it is accepted only from a member at that entry, for me only
+//!   if I was one too, and a version made before the log's latest membership
+//!   change is never sent under (the client makes the next one), so neither
+//!   a removed member nor the server can keep a channel on a key made for
+//!   other people;
+//! - a message is verified only from a member the version was made for, and
+//!   a key request is answered only with a version made for the requester.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +26,21 @@ use securechat_crypto::{ChannelKey, SealedShare, ShareContext, SharePurpose};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Refusal, Result};
+use crate::log::{ever_members, head_seq, last_change};
 use crate::machine::Machine;
 use crate::state::{KeyRequest, StoredKey};
+
+/// Versions at or above this are refused: versions grow by one per
+/// rotation, and one this high could only be meant to exhaust the numbers.
+const MAX_VERSION: u32 = 1 << 31;
+
+/// A version I made and sealed, until the server takes my own copy.
+#[derive(Debug, Clone)]
+pub(crate) struct Made {
+    key: ChannelKey,
+    made_at: u64,
+    members: Vec<i64>,
+}
 
 /// What the server says about a channel (room listing, events).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -133,6 +154,7 @@ impl Machine {
             return Ok(SendPlan::Plain);
         }
         self.identity()?;
+        self.bind_room(channel.id, channel.room_id)?;
         self.note_encrypted(channel.id);
         if let Some(pending) = channel.pending_version
             && self.state.key(channel.id, pending).is_none()
@@ -154,6 +176,20 @@ impl Machine {
             return Ok(SendPlan::FetchKey { version: current });
         };
         let next = current.saturating_add(1);
+        let Some(made_at) = key.made_at else {
+            // A format-1 key: the channel moves to format 2 with its next version.
+            return Ok(SendPlan::MakeVersion {
+                version: next,
+                reason: "protocol_upgrade".into(),
+            });
+        };
+        if made_at < self.last_change_of(channel.room_id) {
+            // Made for the members before someone joined or left.
+            return Ok(SendPlan::MakeVersion {
+                version: next,
+                reason: "membership_changed".into(),
+            });
+        }
         if key.next_counter >= self.policy.max_messages {
             return Ok(SendPlan::MakeVersion {
                 version: next,
@@ -183,6 +219,23 @@ impl Machine {
             }
         }
         downgraded
+    }
+
+    /// Ties `channel_id` to `room_id` the first time; afterwards the server
+    /// listing it under another room is [`Refusal::WrongRoom`].
+    pub(crate) fn bind_room(&mut self, channel_id: i64, room_id: i64) -> Result<()> {
+        match self.state.channel_rooms.get(&channel_id) {
+            Some(&bound) if bound != room_id => Err(Refusal::WrongRoom {
+                channel_id,
+                room_id: bound,
+            }),
+            Some(_) => Ok(()),
+            None => {
+                self.state.channel_rooms.insert(channel_id, room_id);
+                self.touch();
+                Ok(())
+            }
+        }
     }
 
     /// Remembers that a channel is encrypted (it stays so for this client).
@@ -216,6 +269,10 @@ impl Machine {
                 version,
             });
         }
+        if version >= MAX_VERSION {
+            return Err(Refusal::BadInput("key version out of range".into()));
+        }
+        self.bind_room(channel.id, channel.room_id)?;
         let log = self.verify_log(channel.room_id, entries)?;
         let me = self.user_id();
         if !log.state().is_member(me) {
@@ -224,6 +281,7 @@ impl Machine {
                 room_id: channel.room_id,
             });
         }
+        let made_at = head_seq(&log);
         self.note_encrypted(channel.id);
         let purpose = if version == 1 {
             SharePurpose::Initial
@@ -268,8 +326,10 @@ impl Machine {
             let sealed = SealedShare::seal(
                 self.identity()?,
                 &bundle,
+                channel.room_id,
                 channel.id,
                 version,
+                made_at,
                 purpose,
                 &key,
             )?;
@@ -285,12 +345,22 @@ impl Machine {
         let own = SealedShare::seal(
             identity,
             &identity.bundle(),
+            channel.room_id,
             channel.id,
             version,
+            made_at,
             purpose,
             &key,
         )?;
-        self.made.insert((channel.id, version), key);
+        let members = log.members().keys().copied().collect();
+        self.made.insert(
+            (channel.id, version),
+            Made {
+                key,
+                made_at,
+                members,
+            },
+        );
         Ok(NewVersion {
             own: OutShare {
                 user_id: me,
@@ -306,7 +376,7 @@ impl Machine {
 
     /// The server took my own copy of a version I made: it is mine now.
     pub fn confirm_version(&mut self, channel_id: i64, version: u32, now: u64) -> Result<()> {
-        let key = self
+        let made = self
             .made
             .remove(&(channel_id, version))
             .ok_or(Refusal::NoKey {
@@ -314,7 +384,14 @@ impl Machine {
                 version,
             })?;
         if self.state.key(channel_id, version).is_none() {
-            self.store_key(channel_id, version, &key, now);
+            self.store_key(
+                channel_id,
+                version,
+                &made.key,
+                now,
+                Some(made.made_at),
+                made.members,
+            );
         }
         Ok(())
     }
@@ -324,7 +401,15 @@ impl Machine {
         self.made.remove(&(channel_id, version));
     }
 
-    fn store_key(&mut self, channel_id: i64, version: u32, key: &ChannelKey, now: u64) {
+    fn store_key(
+        &mut self,
+        channel_id: i64,
+        version: u32,
+        key: &ChannelKey,
+        now: u64,
+        made_at: Option<u64>,
+        members: Vec<i64>,
+    ) {
         self.state
             .channel_keys
             .entry(channel_id)
@@ -335,6 +420,8 @@ impl Machine {
                     key: key.export().to_string(),
                     obtained_at: now,
                     next_counter: 0,
+                    made_at,
+                    members,
                 },
             );
         self.touch();
@@ -351,10 +438,14 @@ impl Machine {
 
     /// Verifies and opens a share addressed to me, and stores its key. What
     /// it must be comes from local state, never from the share: the channel
-    /// and version the server announces, me as recipient, the purpose
-    /// (`request` only with the id of a request I made), a sender who is a
-    /// member of the verified log `entries` of `room_id`. A share never
-    /// replaces a key I hold.
+    /// and version the server announces, the room I know the channel in, me
+    /// as recipient, the purpose (`request` only with the id of a request I
+    /// made). The verified log `entries` of `room_id` must justify it: the
+    /// sender, and unless I asked for it me too, were members at the entry
+    /// the version was made at; a version that skips ahead of the ones I
+    /// hold must have been made after the log's latest membership change;
+    /// a version made before that change comes only from a current member
+    /// or in answer to my request. A share never replaces a key I hold.
     pub fn accept_share(
         &mut self,
         share: &ShareFacts,
@@ -373,40 +464,101 @@ impl Machine {
         {
             return Err(Refusal::ShareMismatch);
         }
-        let log = self.verify_log(room_id, entries)?;
-        if !log.state().is_member(share.sender_id) {
-            return Err(Refusal::NotAMember {
-                user_id: share.sender_id,
-                room_id,
-            });
+        let (channel_id, version) = (share.channel_id, share.key_version);
+        let unjustified = |reason: &str| Refusal::UnjustifiedShare {
+            channel_id,
+            version,
+            reason: reason.to_string(),
+        };
+        if version == 0 || version >= MAX_VERSION {
+            return Err(unjustified("the version number is out of range"));
         }
-        let purpose = match ctx.purpose {
-            SharePurpose::Rotation => SharePurpose::Rotation,
-            SharePurpose::Initial => SharePurpose::Initial,
+        self.bind_room(channel_id, room_id)?;
+        let log = self.verify_log(room_id, entries)?;
+        let requested = match ctx.purpose {
+            SharePurpose::Rotation | SharePurpose::Initial => false,
             SharePurpose::Request { request_id } => {
                 let mine = self
                     .state
                     .my_requests
-                    .get(&share.channel_id)
+                    .get(&channel_id)
                     .is_some_and(|ids| ids.contains(&request_id));
                 if !mine {
                     return Err(Refusal::UnrequestedShare);
                 }
-                SharePurpose::Request { request_id }
+                true
+            }
+        };
+        let (made_at, members) = match sealed.binding() {
+            Some(binding) => {
+                if binding.log_seq > head_seq(&log) {
+                    return Err(unjustified(
+                        "it names a membership-log entry this device has not verified",
+                    ));
+                }
+                let at = log
+                    .state_at(binding.log_seq)
+                    .map_err(|e| unjustified(&e.to_string()))?;
+                if !at.is_member(share.sender_id) {
+                    return Err(Refusal::NotAMember {
+                        user_id: share.sender_id,
+                        room_id,
+                    });
+                }
+                if !requested && !at.is_member(me) {
+                    return Err(unjustified("it was made before you were a member"));
+                }
+                let live = binding.log_seq >= last_change(&log);
+                let held = self.state.latest_version(channel_id).unwrap_or(0);
+                if !requested && !live && held > 0 && version > held.saturating_add(1) {
+                    return Err(unjustified(
+                        "it skips versions and was made before the room's latest membership change",
+                    ));
+                }
+                if !requested && !live && !log.state().is_member(share.sender_id) {
+                    return Err(unjustified(
+                        "it was made before the room's latest membership change by someone who is no longer a member",
+                    ));
+                }
+                (Some(binding.log_seq), at.members.keys().copied().collect())
+            }
+            None => {
+                // Format 1 (made before format 2): from a current member, and
+                // never for a version after one of format 2 that I hold.
+                if !log.state().is_member(share.sender_id) {
+                    return Err(Refusal::NotAMember {
+                        user_id: share.sender_id,
+                        room_id,
+                    });
+                }
+                let upgraded = self
+                    .state
+                    .channel_keys
+                    .get(&channel_id)
+                    .is_some_and(|keys| {
+                        keys.iter()
+                            .any(|(v, k)| *v < version && k.made_at.is_some())
+                    });
+                if upgraded {
+                    return Err(unjustified(
+                        "it is of format 1, but the channel already moved to format 2",
+                    ));
+                }
+                (None, ever_members(&log))
             }
         };
         let sender = self.pinned(share.sender_id).ok_or(Refusal::NoBundle {
             user_id: share.sender_id,
         })?;
         let expected = ShareContext {
-            channel_id: share.channel_id,
-            key_version: share.key_version,
+            room_id,
+            channel_id,
+            key_version: version,
             sender_id: share.sender_id,
             recipient_id: me,
-            purpose,
+            purpose: ctx.purpose,
         };
         let key = sealed.open(self.identity()?, &sender, &expected)?;
-        let (channel_id, version) = (share.channel_id, share.key_version);
         self.note_encrypted(channel_id);
         if let Some(held) = self.state.key(channel_id, version) {
             if ChannelKey::import(&held.key)?.as_bytes() == key.as_bytes() {
@@ -420,12 +572,12 @@ impl Machine {
                 version,
             });
         }
-        if let SharePurpose::Request { request_id } = purpose
+        if let SharePurpose::Request { request_id } = ctx.purpose
             && let Some(ids) = self.state.my_requests.get_mut(&channel_id)
         {
             ids.remove(&request_id);
         }
-        self.store_key(channel_id, version, &key, now);
+        self.store_key(channel_id, version, &key, now, made_at, members);
         Ok(ShareOutcome::Accepted {
             channel_id,
             version,
@@ -471,10 +623,12 @@ impl Machine {
 
     /// Seals a key version to the requester, bound to the request, after
     /// checking they are a member of the verified log and their served
-    /// bundle equals the pin. The version is my newest — the one that covers
-    /// the members of now — unless the approver chose an older one
-    /// (`version`, to let a newcomer read history): the version named in the
-    /// request comes from the server and is never released on its word.
+    /// bundle equals the pin. The version is my newest unless the approver
+    /// chose an older one (`version`): the version named in the request
+    /// comes from the server and is never released on its word. Either way
+    /// it must have been made for the requester (they were a member at the
+    /// entry it was made at), so nobody is given a key made before they
+    /// joined.
     pub fn approve_request(
         &mut self,
         request_id: i64,
@@ -508,15 +662,36 @@ impl Machine {
                 })?,
         };
         let key = self.channel_key(channel_id, version)?;
-        let bundle = self.bundle_to_seal_to(request.requester_id, requester_bundle)?;
-        let sealed = SealedShare::seal(
-            self.identity()?,
-            &bundle,
+        let stored = self.state.key(channel_id, version).ok_or(Refusal::NoKey {
             channel_id,
             version,
-            SharePurpose::Request { request_id },
-            &key,
-        )?;
+        })?;
+        let made_at = stored.made_at;
+        let covered = if made_at.is_some() {
+            stored.members.contains(&request.requester_id)
+        } else {
+            // A format-1 key records no members: those of every format-1
+            // version are the room's members over time.
+            true
+        };
+        if !covered {
+            return Err(Refusal::NotCovered {
+                user_id: request.requester_id,
+                channel_id,
+                version,
+            });
+        }
+        let bundle = self.bundle_to_seal_to(request.requester_id, requester_bundle)?;
+        let purpose = SharePurpose::Request { request_id };
+        let identity = self.identity()?;
+        let sealed = match made_at {
+            Some(made_at) => SealedShare::seal(
+                identity, &bundle, room_id, channel_id, version, made_at, purpose, &key,
+            )?,
+            None => {
+                SealedShare::seal_format1(identity, &bundle, channel_id, version, purpose, &key)?
+            }
+        };
         Ok(OutShare {
             user_id: request.requester_id,
             channel_id,
@@ -537,7 +712,7 @@ mod tests {
         let mut machine = Machine::new(State::new("s", 1)).unwrap();
         machine.create_identity(None).unwrap();
         let key = ChannelKey::generate().unwrap();
-        machine.store_key(5, 3, &key, 100);
+        machine.store_key(5, 3, &key, 100, Some(0), vec![1]);
         // A listing that still shows version 3 pending after I made it.
         let stale = ChannelFacts {
             id: 5,

@@ -40,7 +40,7 @@ pub use error::{Refusal, Result};
 pub use keys::{ChannelFacts, NewVersion, OutShare, SendPlan, ShareFacts, ShareOutcome, Skipped};
 pub use log::{LogView, MemberFact, RoomFacts};
 pub use machine::{Machine, Observed, SafetyInfo, fingerprint};
-pub use messages::{MessageFacts, Shown};
+pub use messages::{MessageFacts, SealAs, Shown};
 pub use state::{FORMAT, KeyRequest, LogPin, Pin, State, StoredKey, seen_key};
 
 /// Where a shell keeps the [`State`] document: a private file for the SDK

@@ -3,9 +3,9 @@
 //! started by the room's owner (either person of a DM), and extended with
 //! my signed changes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use securechat_crypto::{Action, MembershipEntry, MembershipLog, Role};
+use securechat_crypto::{Action, KeyRing, MembershipEntry, MembershipLog, Op, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Refusal, Result};
@@ -115,6 +115,8 @@ impl Machine {
         if let Some(pin) = self.state.log_pins.get(&room_id) {
             log.check_extends(pin.seq, &pin.hash).map_err(invalid)?;
         }
+        let seen_up_to = self.state.log_pins.get(&room_id).map(|pin| pin.seq);
+        self.check_signing_keys(room_id, &log, seen_up_to)?;
         if self.state.dm_rooms.contains(&room_id) && log.members().len() != 2 {
             return Err(Refusal::LogInvalid {
                 room_id,
@@ -135,6 +137,50 @@ impl Machine {
         }
         self.pin_log(room_id, &log);
         Ok(log)
+    }
+
+    /// Keys only move forward: each person's entries verify under the keys
+    /// they used in the order I accepted them (an entry under a key older
+    /// than one they already signed with is refused), and every entry past
+    /// the head I verified before must verify under their current key. A
+    /// made-up "old" key the server adds to someone's history therefore
+    /// cannot sign anything new. People with one accepted key are skipped:
+    /// the log's own verification already tied their entries to it.
+    fn check_signing_keys(
+        &self,
+        room_id: i64,
+        log: &MembershipLog,
+        seen_up_to: Option<u64>,
+    ) -> Result<()> {
+        let retired = |seq: u64| Refusal::LogInvalid {
+            room_id,
+            code: format!("retired_key at seq {seq}"),
+        };
+        let mut newest: BTreeMap<i64, usize> = BTreeMap::new();
+        for entry in log.entries() {
+            let actor = entry.actor_id();
+            let keys = self.accepted_bundles(actor);
+            if actor == 0 || actor == self.user_id() || keys.len() < 2 {
+                continue;
+            }
+            let Some(index) = keys.iter().position(|key| {
+                KeyRing::from_bundles([key.clone()])
+                    .verify_entry(entry)
+                    .is_ok()
+            }) else {
+                continue;
+            };
+            let past_head = seen_up_to.is_some_and(|seen| entry.seq() > seen);
+            if past_head && index + 1 != keys.len() {
+                return Err(retired(entry.seq()));
+            }
+            let previous = newest.entry(actor).or_insert(index);
+            if index < *previous {
+                return Err(retired(entry.seq()));
+            }
+            *previous = index;
+        }
+        Ok(())
     }
 
     /// Takes in rooms as the server lists them. A room seen as a DM stays
@@ -165,13 +211,23 @@ impl Machine {
 
     fn pin_log(&mut self, room_id: i64, log: &MembershipLog) {
         let pin = LogPin {
-            seq: (log.len() as u64).saturating_sub(1),
+            seq: head_seq(log),
             hash: log.head_hash(),
+            changed_at: last_change(log),
         };
         if self.state.log_pins.get(&room_id) != Some(&pin) {
             self.state.log_pins.insert(room_id, pin);
             self.touch();
         }
+    }
+
+    /// The seq of the last membership change of `room_id`'s log as last
+    /// verified (0 if none was verified).
+    pub(crate) fn last_change_of(&self, room_id: i64) -> u64 {
+        self.state
+            .log_pins
+            .get(&room_id)
+            .map_or(0, |pin| pin.changed_at)
     }
 
     /// Whether I start the log of a room that has none: its owner, or
@@ -246,4 +302,35 @@ impl Machine {
         let entry = log.append(identity, action, now)?;
         Ok(entry.to_wire())
     }
+}
+
+/// The seq of a verified log's head entry.
+pub(crate) fn head_seq(log: &MembershipLog) -> u64 {
+    (log.len() as u64).saturating_sub(1)
+}
+
+/// The seq of the last entry of `log` that changed who is a member (a role
+/// change does not): a key version made before it was made for other people.
+pub(crate) fn last_change(log: &MembershipLog) -> u64 {
+    log.entries()
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.op(),
+                Op::Create | Op::Add | Op::Remove | Op::Leave | Op::JoinPublic | Op::ServerRemove
+            )
+        })
+        .map_or(0, MembershipEntry::seq)
+}
+
+/// Everyone who was ever a member according to `log`.
+pub(crate) fn ever_members(log: &MembershipLog) -> Vec<i64> {
+    let mut ids: BTreeSet<i64> = log.members().keys().copied().collect();
+    for entry in log.entries() {
+        if matches!(entry.op(), Op::Create | Op::Add | Op::JoinPublic) {
+            ids.insert(entry.subject_id());
+        }
+    }
+    ids.into_iter().collect()
 }

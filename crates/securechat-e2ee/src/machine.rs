@@ -25,9 +25,7 @@ pub struct Machine {
     pub(crate) policy: ForwardSecrecyPolicy,
     /// Versions I made and sealed, kept until the server took my own copy
     /// ([`Machine::confirm_version`]) or the attempt failed.
-    pub(crate) made: HashMap<(i64, u32), ChannelKey>,
-    /// The highest counter shown per message id (an edit only goes forward).
-    pub(crate) latest_counter: HashMap<i64, u32>,
+    pub(crate) made: HashMap<(i64, u32), crate::keys::Made>,
     dirty: bool,
 }
 
@@ -93,7 +91,6 @@ impl Machine {
             identity,
             policy: ForwardSecrecyPolicy::default(),
             made: HashMap::new(),
-            latest_counter: HashMap::new(),
             dirty,
         })
     }

@@ -3,7 +3,7 @@
 //! reason, or what is missing to decide (a key, a sender's bundle).
 //! Nothing that fails a check is ever shown as an encrypted message.
 
-use securechat_crypto::{Envelope, SendCounter};
+use securechat_crypto::{Envelope, MessageBinding, MessageKind, SendCounter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Refusal, Result};
@@ -32,6 +32,26 @@ pub struct MessageFacts {
     /// Deleted by its sender or a moderator.
     #[serde(default)]
     pub deleted: bool,
+    /// The message the server shows it replying to.
+    #[serde(default)]
+    pub reply_to: Option<i64>,
+    /// The server shows it as a resource of the channel, not a message.
+    #[serde(default)]
+    pub resource: bool,
+}
+
+/// What the sender says a sealed message is, beyond its text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SealAs {
+    /// `message` (default), `edit`, `file` or `resource`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The message an edit replaces.
+    #[serde(default)]
+    pub target_id: Option<i64>,
+    /// The message this one replies to.
+    #[serde(default)]
+    pub reply_to: Option<i64>,
 }
 
 /// How to show a message.
@@ -42,8 +62,15 @@ pub enum Shown {
     Deleted,
     /// A plaintext channel's text (not end-to-end encrypted, as expected).
     Plain { text: String },
-    /// Decrypted and verified: `sender_id` wrote exactly this.
-    Verified { text: String, sender_id: i64 },
+    /// Decrypted and verified: `sender_id` wrote exactly this, as `what`
+    /// (`message`, `edit`, `file`, `resource`; `None` for an envelope of
+    /// format 1, which does not say), replying to `reply_to`.
+    Verified {
+        text: String,
+        sender_id: i64,
+        what: Option<String>,
+        reply_to: Option<i64>,
+    },
     /// In an encrypted channel without an envelope: put there by the server
     /// (or a tool writing to its database). Never shown as encrypted.
     Injected { content: Option<String> },
@@ -69,7 +96,35 @@ impl Machine {
     /// counter, which is advanced (and saved by the shell) first, so a
     /// counter is never used twice. A used-up version is refused with the
     /// crypto crate's `rotation_required`: plan the send again.
-    pub fn seal(&mut self, channel_id: i64, version: u32, text: &str, now: u64) -> Result<String> {
+    /// `what` says what the message is (a new message by default); it is
+    /// bound into the envelope with the channel's room.
+    pub fn seal(
+        &mut self,
+        channel_id: i64,
+        version: u32,
+        text: &str,
+        what: &SealAs,
+        now: u64,
+    ) -> Result<String> {
+        let kind = match what.kind.as_deref() {
+            None => MessageKind::Message,
+            Some(name) => MessageKind::parse(name)
+                .ok_or_else(|| Refusal::BadInput(format!("unknown message kind {name}")))?,
+        };
+        let room_id = *self.state.channel_rooms.get(&channel_id).ok_or_else(|| {
+            Refusal::BadInput("plan the send first: the channel's room is not known".into())
+        })?;
+        let binding = MessageBinding {
+            room_id,
+            kind,
+            target_id: if kind == MessageKind::Edit {
+                what.target_id
+                    .ok_or_else(|| Refusal::BadInput("an edit names the message it edits".into()))?
+            } else {
+                0
+            },
+            reply_to: what.reply_to.unwrap_or(0),
+        };
         let key = self.channel_key(channel_id, version)?;
         let device = self.state.device;
         let policy = self.policy;
@@ -96,6 +151,7 @@ impl Machine {
             channel_id,
             version,
             this,
+            &binding,
             text.as_bytes(),
         )?;
         Ok(envelope.to_wire())
@@ -141,6 +197,24 @@ impl Machine {
                 "The encrypted message names another channel, sender or key version than the server claims.",
             );
         }
+        let format2_key = self
+            .state
+            .key(channel_id, filed)
+            .is_some_and(|k| k.made_at.is_some());
+        match envelope.binding() {
+            None if format2_key => {
+                return warning(
+                    "old_format",
+                    "An envelope of the format from before version 2 under a key made since: no current client writes it.",
+                );
+            }
+            None => {}
+            Some(b) => {
+                if let Some(shown) = self.check_binding(message, b) {
+                    return shown;
+                }
+            }
+        }
         if self.policy.check_received(header.counter).is_err() {
             return warning(
                 "policy_violation",
@@ -153,6 +227,19 @@ impl Machine {
                 version: filed,
             };
         };
+        // The version was made for the members at one log entry: anyone
+        // else writing under it got the key by some other way.
+        let made_for = self
+            .state
+            .key(channel_id, filed)
+            .map(|k| &k.members)
+            .filter(|m| !m.is_empty());
+        if made_for.is_some_and(|m| !m.contains(&header.sender_id)) {
+            return warning(
+                "not_a_member_then",
+                "The sender was not a member of the room when this key version was made.",
+            );
+        }
         let Some(sender) = self.pinned(header.sender_id) else {
             return Shown::NeedBundle {
                 user_id: header.sender_id,
@@ -160,6 +247,14 @@ impl Machine {
         };
         let plain = match envelope.decrypt(&key, &sender, channel_id, filed) {
             Ok(plain) => plain,
+            Err(securechat_crypto::Error::ContextMismatch {
+                field: securechat_crypto::ContextField::KeyCommitment,
+            }) => {
+                return warning(
+                    "key_mismatch",
+                    "This message was encrypted under another key for this version than the one you were given: whoever made the version gave members different keys.",
+                );
+            }
             Err(_) => {
                 let changed = self
                     .state
@@ -192,23 +287,71 @@ impl Machine {
         }
         // Each edit is sealed with a later counter: an older envelope of the
         // same message is a rollback.
-        match self.latest_counter.get(&message.id) {
+        match self.state.latest_edits.get(&message.id) {
             Some(latest) if header.counter < *latest => {
                 return warning(
                     "rollback",
                     "An earlier version of this edited message was served again.",
                 );
             }
+            Some(latest) if header.counter == *latest => {}
             _ => {
-                self.latest_counter.insert(message.id, header.counter);
+                self.state.latest_edits.insert(message.id, header.counter);
+                self.touch();
             }
         }
+        let binding = envelope.binding();
         match String::from_utf8(plain.to_vec()) {
             Ok(text) => Shown::Verified {
                 text,
                 sender_id: header.sender_id,
+                what: binding.map(|b| b.kind.name().to_string()),
+                reply_to: binding.map(|b| b.reply_to).filter(|r| *r != 0),
             },
             Err(_) => warning("not_utf8", "The decrypted text is not valid UTF-8."),
         }
+    }
+}
+
+impl Machine {
+    /// Checks what a format-2 envelope binds against what the server shows:
+    /// the channel's room, a message versus a resource, an edit's target,
+    /// the message replied to. `None` when all agree.
+    fn check_binding(&mut self, message: &MessageFacts, b: &MessageBinding) -> Option<Shown> {
+        let room = self.state.channel_rooms.get(&message.channel_id).copied();
+        match room {
+            Some(room) if room != b.room_id => {
+                return Some(warning(
+                    "wrong_room",
+                    "The encrypted message was written in another room than the one this channel is in.",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                self.state
+                    .channel_rooms
+                    .insert(message.channel_id, b.room_id);
+                self.touch();
+            }
+        }
+        if message.resource != (b.kind == MessageKind::Resource) {
+            return Some(warning(
+                "wrong_kind",
+                "The server shows this as something else than its sender wrote (a message as a resource, or a resource as a message).",
+            ));
+        }
+        if b.kind == MessageKind::Edit && b.target_id != message.id {
+            return Some(warning(
+                "misplaced_edit",
+                "The server shows the edit of another message here.",
+            ));
+        }
+        if b.reply_to != message.reply_to.unwrap_or(0) {
+            return Some(warning(
+                "reply_mismatch",
+                "The server shows this message replying to another message than its sender chose.",
+            ));
+        }
+        None
     }
 }

@@ -57,6 +57,10 @@ pub struct State {
     /// same envelope under another message id is.
     #[serde(default)]
     pub seen: BTreeMap<String, i64>,
+    /// The counter of the latest envelope shown per message id: an edit only
+    /// goes forward, so an older envelope served again is a rollback.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latest_edits: BTreeMap<i64, u32>,
     /// Channels this client has seen encrypted; they stay encrypted for it
     /// whatever the server says later.
     #[serde(default)]
@@ -65,6 +69,10 @@ pub struct State {
     /// people, whatever the server says later.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub dm_rooms: BTreeSet<i64>,
+    /// The room each channel belongs to, as first seen: a channel stays in
+    /// that room for this client, whatever the server lists later.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channel_rooms: BTreeMap<i64, i64>,
     /// Rooms this client has seen private (or as DMs): their log must not
     /// make them public (open to `join_public`), whatever the server says
     /// later.
@@ -106,6 +114,16 @@ pub struct StoredKey {
     /// This device's sequence number for its next message under the version.
     #[serde(default)]
     pub next_counter: u32,
+    /// The membership-log seq the version was made at (from a format-2
+    /// share, or when I made it). `None` for a key of format 1 (made before
+    /// format 2, or stored by an older client): it is read, never sent under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<u64>,
+    /// Whom the version was made for: the members at `made_at`. A message
+    /// under it is verified only from one of them, and a key request is
+    /// answered with it only for one of them. Empty for a format-1 key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<i64>,
 }
 
 /// The `(seq, head hash)` of the last membership log I verified.
@@ -116,6 +134,10 @@ pub struct LogPin {
     /// Hex of the head entry's chain hash.
     #[serde(with = "hex32")]
     pub hash: [u8; 32],
+    /// The seq of the last entry that changed who is a member (0: the
+    /// `create`). A key version made before it is never sent under.
+    #[serde(default)]
+    pub changed_at: u64,
 }
 
 /// A `channel_key_request` waiting for approval.

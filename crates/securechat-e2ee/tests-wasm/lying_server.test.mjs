@@ -142,7 +142,7 @@ test('two fresh devices sealing under one version are not replays', () => {
         message: { id: i + 1, channel_id: 100, sender_id: 1, envelope: sealed.envelope, key_version: 1 },
         encrypted: true,
       })));
-      assert.deepEqual(shown, { kind: 'verified', text, sender_id: 1 });
+      assert.deepEqual(shown, { kind: 'verified', text, sender_id: 1, what: 'message', reply_to: null });
     });
     reader.free();
   }

@@ -224,6 +224,15 @@ scenarios!(
     dm_log_two_people,
     private_room_stays_private,
     approve_releases_the_current_version,
+    share_justified_by_log,
+    rotation_after_removal,
+    reader_checks_membership,
+    approve_covers_requester,
+    channel_stays_in_room,
+    format1_history,
+    envelope_metadata,
+    key_commitment,
+    forged_key_history,
 );
 
 #[test]
@@ -292,7 +301,7 @@ fn two_fresh_devices_are_not_replays() {
         .unwrap();
         assert_eq!(
             shown,
-            json!({"kind": "verified", "text": text, "sender_id": 1})
+            json!({"kind": "verified", "text": text, "sender_id": 1, "what": "message", "reply_to": null})
         );
     }
 }

@@ -243,7 +243,7 @@ async fn key_rotation_and_key_requests_cross_nodes() {
     let v1 = ChannelKey::generate().unwrap();
     let (_on_b_early, mut b_early) = connect(b, &bob.token).await;
     for to in [&alice, &bob] {
-        let sealed = SealedShare::seal(
+        let sealed = SealedShare::seal_format1(
             &alice.identity,
             &to.identity.bundle(),
             secrets,
@@ -509,7 +509,7 @@ async fn migrate_to_postgres_copies_a_populated_demo_database_row_by_row() {
     let (_, lobby) = channel(&server, &alice.token, "Lobby", "general").await;
     let key = ChannelKey::generate().unwrap();
     for to in [&alice, &bob] {
-        let sealed = SealedShare::seal(
+        let sealed = SealedShare::seal_format1(
             &alice.identity,
             &to.identity.bundle(),
             secrets,

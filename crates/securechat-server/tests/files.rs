@@ -384,6 +384,74 @@ async fn limits_bite_as_soon_as_they_are_passed_with_flat_memory() {
     assert_eq!(s, 201);
 }
 
+/// Files of `channel` as its member `token` lists them.
+async fn listed(server: &Server, token: &str, channel: i64) -> Vec<String> {
+    let response = download(server, token, &format!("/api/channels/{channel}/files")).await;
+    let body: Value = response.json().await.unwrap();
+    body["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_upload_cut_off_midway_leaves_no_file_row_or_bytes() {
+    let server = Server::start(backends()[0]).await;
+    let alice = token(&server, "alice", "password123").await;
+    let (_, general) = room_and_channel(&server, &alice, "Lobby", "general").await;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/channels/{general}/files?name=cut.bin HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
+         Authorization: Bearer {alice}\r\nContent-Type: application/octet-stream\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.port,
+        8u32 << 20
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // More than one 5 MiB part, so the server has written to disk.
+    stream.write_all(&vec![b'x'; 6 << 20]).await.unwrap();
+    // The server is part-way through the body: its bytes are being staged.
+    let mut staged = false;
+    for _ in 0..100 {
+        if !blobs(&server).is_empty() {
+            staged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(staged, "the first part was staged on disk");
+    drop(stream);
+    let mut left = blobs(&server);
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = blobs(&server);
+    }
+    assert!(
+        left.is_empty(),
+        "bytes left of the cut-off upload: {left:?}"
+    );
+    assert!(
+        !listed(&server, &alice, general)
+            .await
+            .contains(&"cut.bin".to_owned())
+    );
+    // The server goes on taking uploads.
+    let (s, _) = upload(&server, &alice, general, "?name=ok.txt", b"fine".to_vec()).await;
+    assert_eq!(s, 201);
+    assert!(
+        listed(&server, &alice, general)
+            .await
+            .contains(&"ok.txt".to_owned())
+    );
+}
+
 #[tokio::test]
 async fn encrypted_channels_store_ciphertext_only() {
     for backend in backends() {
@@ -422,7 +490,7 @@ async fn encrypted_channels_store_ciphertext_only() {
 
         // The encrypted message carries the file; name and key are inside it.
         let key = ChannelKey::generate().unwrap();
-        let share = SealedShare::seal(
+        let share = SealedShare::seal_format1(
             &alice.identity,
             &alice.identity.bundle(),
             secrets,
@@ -443,7 +511,7 @@ async fn encrypted_channels_store_ciphertext_only() {
         assert_eq!(s, 200);
         let inner =
             json!({"text": "numbers", "file": {"name": "q.txt", "key": *file_key.export()}});
-        let envelope = Envelope::encrypt(
+        let envelope = Envelope::encrypt_format1(
             &alice.identity,
             &key,
             secrets,

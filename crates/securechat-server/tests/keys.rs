@@ -11,8 +11,8 @@ use common::{
 };
 use securechat_client::Socket;
 use securechat_crypto::{
-    Action, Backup, ChannelKey, Envelope, MembershipEntry, MembershipLog, PublicBundle, Role,
-    SealedShare, ShareContext, SharePurpose,
+    Action, Backup, ChannelKey, Envelope, MembershipEntry, MembershipLog, MessageBinding,
+    MessageKind, PublicBundle, Role, SealedShare, ShareContext, SharePurpose,
 };
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -26,7 +26,7 @@ async fn share(
     purpose: SharePurpose,
     key: &ChannelKey,
 ) -> (u16, Value) {
-    let sealed = SealedShare::seal(
+    let sealed = SealedShare::seal_format1(
         &from.identity,
         &to.identity.bundle(),
         channel,
@@ -67,6 +67,7 @@ async fn my_key(
     assert_eq!(s, 200, "{body}");
     let sealed = SealedShare::parse(body["encrypted_key"].as_str().unwrap()).unwrap();
     let expected = ShareContext {
+        room_id: 0,
         channel_id: channel,
         key_version: version,
         sender_id: from.id,
@@ -87,7 +88,7 @@ async fn send_sealed(
     counter: u32,
     text: &str,
 ) -> Value {
-    let envelope = Envelope::encrypt(
+    let envelope = Envelope::encrypt_format1(
         &me.identity,
         key,
         channel,
@@ -293,12 +294,33 @@ async fn encrypted_channel_end_to_end_with_rotation_on_kick() {
                     .unwrap()
             }
         };
-        let elsewhere = Envelope::encrypt(&bob.identity, &v2, secrets + 1, 2, 1, b"x").unwrap();
+        let elsewhere =
+            Envelope::encrypt_format1(&bob.identity, &v2, secrets + 1, 2, 1, b"x").unwrap();
         assert_eq!(
             post(elsewhere.to_wire(), "bad-1").await["code"],
             "envelope_context_mismatch"
         );
-        let by_alice = Envelope::encrypt(&alice.identity, &v2, secrets, 2, 1, b"x").unwrap();
+        let other_room = Envelope::encrypt(
+            &bob.identity,
+            &v2,
+            secrets,
+            2,
+            1,
+            &MessageBinding {
+                room_id: room + 1,
+                kind: MessageKind::Message,
+                target_id: 0,
+                reply_to: 0,
+            },
+            b"x",
+        )
+        .unwrap();
+        assert_eq!(
+            post(other_room.to_wire(), "bad-0").await["code"],
+            "envelope_context_mismatch"
+        );
+        let by_alice =
+            Envelope::encrypt_format1(&alice.identity, &v2, secrets, 2, 1, b"x").unwrap();
         assert_eq!(
             post(by_alice.to_wire(), "bad-2").await["code"],
             "envelope_context_mismatch"
@@ -307,7 +329,7 @@ async fn encrypted_channel_end_to_end_with_rotation_on_kick() {
             post("not-an-envelope".into(), "bad-3").await["code"],
             "invalid_envelope"
         );
-        let mut forged = Envelope::encrypt(&bob.identity, &v2, secrets, 2, 1, b"x")
+        let mut forged = Envelope::encrypt_format1(&bob.identity, &v2, secrets, 2, 1, b"x")
             .unwrap()
             .to_wire();
         let flip = if forged.as_bytes()[80] == b'A' {
@@ -348,7 +370,7 @@ async fn shares_that_do_not_fit_are_refused() {
         let server = Server::start(backend).await;
         let alice = member(&server, "alice", "password123").await;
         let bob = member(&server, "bob", "password456").await;
-        let (_, secrets) = secrets_channel(&server, &alice.token).await;
+        let (project, secrets) = secrets_channel(&server, &alice.token).await;
         let key = ChannelKey::generate().unwrap();
         let post = |body: Value| {
             call(
@@ -361,7 +383,7 @@ async fn shares_that_do_not_fit_are_refused() {
         };
 
         // Sealed for bob but filed for alice (a replay to another recipient).
-        let for_bob = SealedShare::seal(
+        let for_bob = SealedShare::seal_format1(
             &alice.identity,
             &bob.identity.bundle(),
             secrets,
@@ -377,7 +399,7 @@ async fn shares_that_do_not_fit_are_refused() {
             "{backend:?}"
         );
         // Another channel.
-        let other = SealedShare::seal(
+        let other = SealedShare::seal_format1(
             &alice.identity,
             &bob.identity.bundle(),
             secrets + 1,
@@ -391,8 +413,25 @@ async fn shares_that_do_not_fit_are_refused() {
             (s, body["code"].as_str()),
             (422, Some("share_context_mismatch"))
         );
+        // A format-2 share that names another room.
+        let elsewhere = SealedShare::seal(
+            &alice.identity,
+            &bob.identity.bundle(),
+            project + 1,
+            secrets,
+            1,
+            0,
+            SharePurpose::Initial,
+            &key,
+        )
+        .unwrap();
+        let (s, body) = post(json!({"user_id": bob.id, "channel_id": secrets, "encrypted_key": elsewhere.to_wire(), "key_version": 1})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("share_context_mismatch"))
+        );
         // A version that is neither current nor pending.
-        let v5 = SealedShare::seal(
+        let v5 = SealedShare::seal_format1(
             &alice.identity,
             &bob.identity.bundle(),
             secrets,
@@ -404,7 +443,7 @@ async fn shares_that_do_not_fit_are_refused() {
         let (s, body) = post(json!({"user_id": bob.id, "channel_id": secrets, "encrypted_key": v5.to_wire(), "key_version": 5})).await;
         assert_eq!((s, body["code"].as_str()), (409, Some("stale_key_version")));
         // Made by someone else (bob's share, posted by alice).
-        let by_bob = SealedShare::seal(
+        let by_bob = SealedShare::seal_format1(
             &bob.identity,
             &bob.identity.bundle(),
             secrets,

@@ -482,7 +482,7 @@ async function noticeArrival(message: Message): Promise<void> {
     await e2ee.decryptMessages([message]);
     const result = e2ee.decrypted.value[message.id];
     text = result?.kind === 'text' ? result.text : null;
-    if (text !== null && message.file != null) {
+    if (text !== null && message.file != null && result?.kind === 'text' && result.what !== 'message') {
       // A file message decrypts to its file note, which holds the file key: only its caption or name is shown.
       const note = parseFileNote(text, message.file.id);
       text = note === null ? null : note.caption !== '' ? note.caption : `File: ${note.name}`;
@@ -637,7 +637,7 @@ async function pump(): Promise<void> {
         // Every send goes through the E2EE core when it runs: it seals for
         // encrypted channels, and refuses plaintext in a channel it saw encrypted.
         try {
-          const sealed = await e2ee.sealForSend(channel, item.content);
+          const sealed = await e2ee.sealForSend(channel, item.content, { kind: item.file_id === undefined ? 'message' : 'file', reply_to: item.reply_to ?? null });
           if (sealed !== null) {
             body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
             if (item.file_id !== undefined) body['file_id'] = item.file_id;
@@ -707,7 +707,7 @@ export async function editMessage(message: Message, content: string): Promise<vo
   let body: Record<string, unknown> = { message_id: message.id, content };
   if (channel?.is_encrypted === true) {
     if (message.key_version === null) throw new Error('This message has no key version, so it cannot be edited.');
-    body = { message_id: message.id, envelope: await e2ee.encryptEdit(channel, message.key_version, content) };
+    body = { message_id: message.id, envelope: await e2ee.encryptEdit(channel, { id: message.id, key_version: message.key_version, reply_to: message.reply_to }, content) };
   }
   const ack = await request<{ message: Message }>(s, 'edit_message', body);
   if (!ack.success) throw new Error(ack.message);

@@ -33,7 +33,8 @@ export type IdentityStatus =
   | { kind: 'error'; message: string };
 
 export type Decryption =
-  | { kind: 'text'; text: string }
+  /** `what` is what the sender says the message is (`message`, `edit`, `file`, `resource`); null for the format before 2, which does not say. */
+  | { kind: 'text'; text: string; what: string | null }
   | { kind: 'no-key'; version: number }
   | { kind: 'warning'; reason: string; text?: string };
 
@@ -75,7 +76,7 @@ type SendPlan = { kind: 'plain' } | { kind: 'seal'; version: number } | { kind: 
 type Shown =
   | { kind: 'deleted' }
   | { kind: 'plain'; text: string }
-  | { kind: 'verified'; text: string; sender_id: number }
+  | { kind: 'verified'; text: string; sender_id: number; what: string | null; reply_to: number | null }
   | { kind: 'injected'; content: string | null }
   | { kind: 'warning'; code: string; reason: string }
   | { kind: 'need_key'; channel_id: number; version: number }
@@ -611,7 +612,7 @@ export async function onRotationNeeded(event: RotationEvent, room: Room & { chan
  * version. Returns null for a plaintext channel. Throws KeyWait when the
  * key is being made or shared by someone else.
  */
-export async function sealForSend(channel: Channel, text: string): Promise<{ envelope: string; key_version: number } | null> {
+export async function sealForSend(channel: Channel, text: string, as: SealAs = {}): Promise<{ envelope: string; key_version: number } | null> {
   const room = roomOf(channel.id);
   if (room === null) throw new E2eeError('This channel is not in any of your rooms.');
   for (let attempt = 0; attempt < 6; attempt += 1) {
@@ -621,7 +622,7 @@ export async function sealForSend(channel: Channel, text: string): Promise<{ env
       case 'plain':
         return null;
       case 'seal': {
-        const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, now: now() });
+        const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, kind: as.kind ?? 'message', reply_to: as.reply_to ?? null, now: now() });
         await saved();
         return { envelope, key_version: plan.version };
       }
@@ -645,14 +646,20 @@ export async function sealForSend(channel: Channel, text: string): Promise<{ env
  * version, and only while it is still the one I send under: after a rotation
  * the old key must not carry new text.
  */
-export async function encryptEdit(channel: Channel, messageKeyVersion: number, text: string): Promise<string> {
+export async function encryptEdit(channel: Channel, message: { id: number; key_version: number; reply_to: number | null }, text: string): Promise<string> {
   const plan = core<SendPlan>('plan_send', { channel: await channelFacts(channel), now: now() });
-  if (plan.kind !== 'seal' || plan.version !== messageKeyVersion) {
+  if (plan.kind !== 'seal' || plan.version !== message.key_version) {
     throw new E2eeError('This message was sent under an earlier key of the channel, so it can no longer be edited. Delete it and send a new one instead.');
   }
-  const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, now: now() });
+  const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, kind: 'edit', target_id: message.id, reply_to: message.reply_to, now: now() });
   await saved();
   return envelope;
+}
+
+/** What a sealed message is, bound into its envelope: the server cannot show it as anything else. */
+export interface SealAs {
+  kind?: 'message' | 'file';
+  reply_to?: number | null;
 }
 
 // ---- reading ----------------------------------------------------------------
@@ -681,15 +688,16 @@ export async function decryptMessages(messages: readonly Message[]): Promise<voi
 }
 
 async function check(m: Message): Promise<Decryption | null> {
-  const facts = { id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted };
+  const facts = { id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted, reply_to: m.reply_to, resource: false };
   let fetchedKey = false;
   let fetchedBundle = false;
   for (;;) {
     const shown = core<Shown>('read', { message: facts, encrypted: true });
     switch (shown.kind) {
       case 'verified':
+        return { kind: 'text', text: shown.text, what: shown.what };
       case 'plain':
-        return { kind: 'text', text: shown.text };
+        return { kind: 'text', text: shown.text, what: null };
       case 'injected':
         return { kind: 'warning', reason: 'Sent without encryption in an encrypted channel: the server or a client injected it.', text: shown.content ?? '' };
       case 'warning':

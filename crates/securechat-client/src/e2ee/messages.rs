@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use securechat_e2ee::{MessageFacts, SendPlan, Shown};
+use securechat_e2ee::{MessageFacts, SealAs, SendPlan, Shown};
 
 use super::{Handled, SecureClient, now};
 use crate::error::{Error, Result};
@@ -109,7 +109,9 @@ impl SecureClient {
                     Err(error) => return Err(error),
                 },
                 SendPlan::Seal { version } => {
-                    let envelope = self.machine.seal(channel_id, version, text, now());
+                    let envelope =
+                        self.machine
+                            .seal(channel_id, version, text, &SealAs::default(), now());
                     self.save()?;
                     let envelope = envelope?;
                     let body = EnvelopeMessage {
@@ -177,6 +179,8 @@ impl SecureClient {
             envelope: message.envelope.clone(),
             key_version: message.key_version,
             deleted: message.deleted,
+            reply_to: message.reply_to,
+            resource: false,
         };
         let mut fetched_key = false;
         let mut fetched_bundle = false;
@@ -186,7 +190,9 @@ impl SecureClient {
             return Ok(match shown {
                 Shown::Deleted => Body::Deleted,
                 Shown::Plain { text } => Body::Plain(text),
-                Shown::Verified { text, sender_id } => Body::Verified { text, sender_id },
+                Shown::Verified {
+                    text, sender_id, ..
+                } => Body::Verified { text, sender_id },
                 Shown::Injected { content } => Body::Injected { content },
                 Shown::Warning { code, reason } => Body::Undecryptable {
                     reason: format!("{reason} ({code})"),

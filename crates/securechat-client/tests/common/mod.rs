@@ -3,6 +3,10 @@
 //! --demo`, then `serve` on a free port, reading the `listening on <url>`
 //! line from its standard output.
 //!
+//! The database is SQLite in the data directory, or a fresh PostgreSQL
+//! database ([`PgDatabase`], from `TEST_DATABASE_URL`) for the tests that
+//! run on both.
+//!
 //! The binary belongs to another package, so Cargo cannot build it for
 //! these tests: it is taken from `SECURECHAT_BIN`, or else from the
 //! workspace's `target/debug/securechat`. A missing binary fails the test
@@ -39,16 +43,25 @@ pub struct Server {
     log: Arc<Mutex<String>>,
     /// The data directory (database), kept across restarts.
     dir: tempfile::TempDir,
+    /// The PostgreSQL database, when not SQLite.
+    database_url: Option<String>,
 }
 
 impl Server {
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// A server on `database_url` (PostgreSQL), or SQLite in its data
+    /// directory when `None`.
+    pub fn start_with(database_url: Option<&str>) -> Self {
         let binary = binary();
         let dir = tempfile::tempdir().unwrap();
+        let database_url = database_url.map(str::to_owned);
         let init = Command::new(&binary)
             .args(["init-db", "--demo"])
             .env_clear()
-            .envs(env(&dir, 0))
+            .envs(env(&dir, 0, database_url.as_deref()))
             .output()
             .unwrap();
         assert!(
@@ -57,12 +70,13 @@ impl Server {
             String::from_utf8_lossy(&init.stderr)
         );
         let log = Arc::new(Mutex::new(String::new()));
-        let (child, base) = serve(&dir, 0, &log);
+        let (child, base) = serve(&dir, 0, database_url.as_deref(), &log);
         Self {
             child,
             base,
             log,
             dir,
+            database_url,
         }
     }
 
@@ -74,7 +88,7 @@ impl Server {
         let _ = self.child.wait();
         std::thread::sleep(down_for);
         let port: u16 = self.base.rsplit(':').next().unwrap().parse().unwrap();
-        let (child, base) = serve(&self.dir, port, &self.log);
+        let (child, base) = serve(&self.dir, port, self.database_url.as_deref(), &self.log);
         assert_eq!(base, self.base);
         self.child = child;
     }
@@ -91,22 +105,35 @@ impl Server {
     }
 }
 
-fn env(dir: &tempfile::TempDir, port: u16) -> Vec<(&'static str, String)> {
-    vec![
+fn env(
+    dir: &tempfile::TempDir,
+    port: u16,
+    database_url: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut env = vec![
         ("DATA_DIR", dir.path().to_str().unwrap().to_owned()),
         ("APP_ENV", "development".to_owned()),
         ("HOST", "127.0.0.1".to_owned()),
         ("PORT", port.to_string()),
         ("RUST_LOG", "warn".to_owned()),
-    ]
+    ];
+    if let Some(url) = database_url {
+        env.push(("DATABASE_URL", url.to_owned()));
+    }
+    env
 }
 
 /// Runs `serve` and waits for its `listening on <url>` line.
-fn serve(dir: &tempfile::TempDir, port: u16, log: &Arc<Mutex<String>>) -> (Child, String) {
+fn serve(
+    dir: &tempfile::TempDir,
+    port: u16,
+    database_url: Option<&str>,
+    log: &Arc<Mutex<String>>,
+) -> (Child, String) {
     let mut child = Command::new(binary())
         .arg("serve")
         .env_clear()
-        .envs(env(dir, port))
+        .envs(env(dir, port, database_url))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -169,4 +196,65 @@ pub async fn channel_id(client: &securechat_client::Client, room: &str, channel:
         .find(|c| c.name == channel)
         .unwrap_or_else(|| panic!("no channel {channel}"))
         .id
+}
+
+/// A fresh PostgreSQL database made from `TEST_DATABASE_URL`, dropped
+/// with this value.
+pub struct PgDatabase {
+    /// Its URL, for [`Server::start_with`].
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// A new database, or `None` when `TEST_DATABASE_URL` is not set.
+    pub async fn create() -> Option<Self> {
+        use sqlx::Connection;
+        let admin = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|v| !v.is_empty())?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("securechat_sdk_{}_{nanos}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("TEST_DATABASE_URL: cannot connect to PostgreSQL");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("CREATE DATABASE");
+        conn.close().await.ok();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Some(Self {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
 }

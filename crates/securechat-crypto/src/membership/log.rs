@@ -41,6 +41,14 @@ impl KeyRing {
         }
     }
 
+    /// Checks that `entry` is signed by one of its actor's keys in this
+    /// ring (`log_unsigned`, `log_unknown_signer`, `log_bad_signature`).
+    /// The log's own verification does this for every entry; a reader uses
+    /// it alone to ask which of several keys of one person signed an entry.
+    pub fn verify_entry(&self, entry: &MembershipEntry) -> Result<(), MembershipError> {
+        self.verify(entry)
+    }
+
     fn verify(&self, entry: &MembershipEntry) -> Result<(), MembershipError> {
         let seq = entry.seq();
         let actor_id = entry.actor_id();

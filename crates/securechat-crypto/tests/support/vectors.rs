@@ -95,7 +95,7 @@ fn shares() -> Result<Value, Error> {
     let mut first = None;
     for (sender, recipient, channel_id, version, purpose, seed) in cases {
         let key = channel_key(version);
-        let share = SealedShare::seal_with_rng(
+        let share = SealedShare::seal_format1_with_rng(
             &identity(sender),
             &identity(recipient).bundle(),
             channel_id,
@@ -192,7 +192,7 @@ fn messages() -> Result<Value, Error> {
     let mut valid = Vec::new();
     for (sender, channel_id, version, counter, text, seed) in cases {
         let key = channel_key(version);
-        let env = Envelope::encrypt_with_rng(
+        let env = Envelope::encrypt_format1_with_rng(
             &identity(sender),
             &key,
             channel_id,
@@ -220,10 +220,24 @@ fn messages() -> Result<Value, Error> {
             "envelope": env.to_wire(),
         }));
     }
-    let env =
-        Envelope::encrypt_with_rng(&identity(1), &channel_key(1), 10, 1, 0, b"x", &mut rng(210))?;
-    let forged =
-        Envelope::encrypt_with_rng(&identity(3), &channel_key(1), 10, 1, 0, b"x", &mut rng(211))?;
+    let env = Envelope::encrypt_format1_with_rng(
+        &identity(1),
+        &channel_key(1),
+        10,
+        1,
+        0,
+        b"x",
+        &mut rng(210),
+    )?;
+    let forged = Envelope::encrypt_format1_with_rng(
+        &identity(3),
+        &channel_key(1),
+        10,
+        1,
+        0,
+        b"x",
+        &mut rng(211),
+    )?;
     let mut relabeled = forged.to_bytes();
     relabeled[14..22].copy_from_slice(&1i64.to_be_bytes());
     let read_as =

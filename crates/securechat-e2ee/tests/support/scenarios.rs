@@ -41,8 +41,8 @@ use serde_json::{Value, json};
 
 use securechat_crypto::encoding::{from_wire, to_wire};
 use securechat_crypto::{
-    Action, ChannelKey, Envelope, Identity, MembershipEntry, MembershipLog, Role, SafetyNumber,
-    SealedShare, SharePurpose, device_counter,
+    Action, ChannelKey, Envelope, Identity, MembershipEntry, MembershipLog, MessageBinding,
+    MessageKind, Role, SafetyNumber, SealedShare, SharePurpose, device_counter,
 };
 use securechat_e2ee::{Pin, State, StoredKey};
 
@@ -120,7 +120,11 @@ pub fn channel_key(label: &str) -> ChannelKey {
     ChannelKey::generate_with_rng(&mut rng(&format!("channel key {label}"))).unwrap()
 }
 
-/// `key` sealed by `sender` to `recipient`'s bundle.
+/// The seq of room 10's log head ([`room_log`]): where its shares are made.
+const ROOM_HEAD: u64 = 2;
+
+/// `key` sealed by `sender` to `recipient`'s bundle, as a version of a
+/// channel of room 10 made at its log head.
 fn share(
     sender: &Identity,
     recipient: &Identity,
@@ -129,13 +133,61 @@ fn share(
     purpose: SharePurpose,
     key: &ChannelKey,
 ) -> String {
+    share_at(
+        sender, recipient, ROOM, ROOM_HEAD, channel_id, version, purpose, key,
+    )
+}
+
+/// `key` sealed by `sender` to `recipient`'s bundle as a version of
+/// `channel_id` in `room_id`, made at log seq `log_seq` (format 2).
+#[allow(clippy::too_many_arguments)]
+fn share_at(
+    sender: &Identity,
+    recipient: &Identity,
+    room_id: i64,
+    log_seq: u64,
+    channel_id: i64,
+    version: u32,
+    purpose: SharePurpose,
+    key: &ChannelKey,
+) -> String {
     let label = format!(
-        "share {} {} {} {channel_id} {version} {purpose:?}",
+        "share {} {} {} {room_id} {log_seq} {channel_id} {version} {purpose:?}",
         fp(sender),
         fp(recipient),
         key.export().as_str()
     );
     SealedShare::seal_with_rng(
+        sender,
+        &recipient.bundle(),
+        room_id,
+        channel_id,
+        version,
+        log_seq,
+        purpose,
+        key,
+        &mut rng(&label),
+    )
+    .unwrap()
+    .to_wire()
+}
+
+/// `key` sealed as a format-1 share (as clients made them before format 2).
+fn share_v1(
+    sender: &Identity,
+    recipient: &Identity,
+    channel_id: i64,
+    version: u32,
+    purpose: SharePurpose,
+    key: &ChannelKey,
+) -> String {
+    let label = format!(
+        "share v1 {} {} {} {channel_id} {version} {purpose:?}",
+        fp(sender),
+        fp(recipient),
+        key.export().as_str()
+    );
+    SealedShare::seal_format1_with_rng(
         sender,
         &recipient.bundle(),
         channel_id,
@@ -148,7 +200,13 @@ fn share(
     .to_wire()
 }
 
-/// `text` sealed by `sender` under `key` with envelope counter `counter`.
+/// The room of a scenario channel: 130 is in room 13, the others in room 10.
+fn room_of(channel_id: i64) -> i64 {
+    if channel_id == 130 { 13 } else { ROOM }
+}
+
+/// `text` sealed by `sender` under `key` with envelope counter `counter`,
+/// as a new message of the channel's room.
 fn envelope(
     sender: &Identity,
     key: &ChannelKey,
@@ -157,11 +215,57 @@ fn envelope(
     counter: u32,
     text: &str,
 ) -> String {
+    let binding = MessageBinding {
+        room_id: room_of(channel_id),
+        kind: MessageKind::Message,
+        target_id: 0,
+        reply_to: 0,
+    };
+    envelope_as(sender, key, channel_id, version, counter, &binding, text)
+}
+
+/// `text` sealed by `sender` under `key` with what `binding` says.
+fn envelope_as(
+    sender: &Identity,
+    key: &ChannelKey,
+    channel_id: i64,
+    version: u32,
+    counter: u32,
+    binding: &MessageBinding,
+    text: &str,
+) -> String {
     let label = format!(
-        "envelope {} {channel_id} {version} {counter} {text}",
+        "envelope {} {channel_id} {version} {counter} {binding:?} {text}",
         fp(sender)
     );
     Envelope::encrypt_with_rng(
+        sender,
+        key,
+        channel_id,
+        version,
+        counter,
+        binding,
+        text.as_bytes(),
+        &mut rng(&label),
+    )
+    .unwrap()
+    .to_wire()
+}
+
+/// A format-1 envelope (as clients made them before format 2).
+fn envelope_v1(
+    sender: &Identity,
+    key: &ChannelKey,
+    channel_id: i64,
+    version: u32,
+    counter: u32,
+    text: &str,
+) -> String {
+    let label = format!(
+        "envelope v1 {} {channel_id} {version} {counter} {text}",
+        fp(sender)
+    );
+    Envelope::encrypt_format1_with_rng(
         sender,
         key,
         channel_id,
@@ -174,10 +278,11 @@ fn envelope(
     .to_wire()
 }
 
-/// `wire` with one ciphertext byte flipped (still parses as an envelope).
+/// `wire` with its last ciphertext byte flipped (still parses as an envelope).
 fn tampered(wire: &str) -> String {
     let mut bytes = from_wire(wire).unwrap();
-    bytes[42] ^= 0x01;
+    let at = bytes.len() - 65;
+    bytes[at] ^= 0x01;
     to_wire(&bytes)
 }
 
@@ -259,8 +364,14 @@ fn hold(
             key: key.export().to_string(),
             obtained_at,
             next_counter,
+            made_at: Some(ROOM_HEAD),
+            members: vec![ALICE, BOB, CAROL],
         },
     );
+    state
+        .channel_rooms
+        .entry(channel_id)
+        .or_insert(room_of(channel_id));
 }
 
 /// The state document, without its empty fields (every field but `format`
@@ -410,6 +521,15 @@ pub fn all() -> Vec<(String, Value)> {
         dm_log_two_people(),
         private_room_stays_private(),
         approve_releases_the_current_version(),
+        share_justified_by_log(),
+        rotation_after_removal(),
+        reader_checks_membership(),
+        approve_covers_requester(),
+        channel_stays_in_room(),
+        format1_history(),
+        envelope_metadata(),
+        key_commitment(),
+        forged_key_history(),
     ]
 }
 
@@ -1262,6 +1382,15 @@ fn read_message_checks() -> (String, Value) {
     let k1 = channel_key("ch100 v1");
     let k2 = channel_key("ch100 v2");
     hold(&mut state, CHANNEL, 1, &k1, T0, 0);
+    // Dave was a member when version 1 was made (he left since): his
+    // message waits for his bundle.
+    if let Some(v1) = state
+        .channel_keys
+        .get_mut(&CHANNEL)
+        .and_then(|k| k.get_mut(&1))
+    {
+        v1.members.push(DAVE);
+    }
     let counter = |seq| device_counter(BOB_DEVICE, seq);
     let hello = envelope(&b, &k1, CHANNEL, 1, counter(0), "hello alice");
     let last = envelope(&b, &k1, CHANNEL, 1, counter(99), "the 100th");
@@ -1907,4 +2036,652 @@ fn approve_releases_the_current_version() -> (String, Value) {
             ),
         ],
     )
+}
+
+/// Room 10's log with dave added by alice at seq 3.
+fn room_log_with_dave() -> Vec<String> {
+    let a = alice();
+    log(
+        &a,
+        ROOM,
+        false,
+        T0,
+        &[
+            (&a, add(BOB, Role::Member)),
+            (&a, add(CAROL, Role::Member)),
+            (&a, add(DAVE, Role::Member)),
+        ],
+    )
+}
+
+/// Room 10's log with carol removed by alice at seq 3.
+fn room_log_without_carol() -> Vec<String> {
+    let a = alice();
+    log(
+        &a,
+        ROOM,
+        false,
+        T0,
+        &[
+            (&a, add(BOB, Role::Member)),
+            (&a, add(CAROL, Role::Member)),
+            (&a, Action::Remove { subject: CAROL }),
+        ],
+    )
+}
+
+fn share_justified_by_log() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let state = state_of(&a, &[&b, &c, &d]);
+    let dave_state = state_of(&d, &[&a, &b, &c]);
+    let entries = room_log_with_dave();
+    let k = channel_key("ch100 v1");
+    let ahead = share_at(&b, &a, ROOM, 4, CHANNEL, 1, SharePurpose::Initial, &k);
+    let dave_before_joining = share_at(&d, &a, ROOM, 2, CHANNEL, 1, SharePurpose::Initial, &k);
+    let dave_after_joining = share_at(&d, &a, ROOM, 3, CHANNEL, 1, SharePurpose::Initial, &k);
+    let to_dave_before = share_at(&b, &d, ROOM, 2, CHANNEL, 1, SharePurpose::Initial, &k);
+    let to_dave_after = share_at(&b, &d, ROOM, 3, CHANNEL, 1, SharePurpose::Initial, &k);
+    let mut value = scenario(
+        "share_justified_by_log",
+        "Attack 1: a key share names the membership-log entry its version was made at; it is accepted only if this client verified that entry, the sender was a member there, and (unless answering my request) so was I (§3, §10).",
+        &state,
+        vec![
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, BOB, false, &ahead), &entries, T0),
+                refused("unjustified_share"),
+                "bob's share names log entry 4; the server shows alice a log that ends at 3",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, DAVE, false, &dave_before_joining),
+                    &entries,
+                    T0,
+                ),
+                refused("not_a_member"),
+                "dave signs a share dated before he was added (seq 2): he was no member there",
+            ),
+            step(
+                "has_key",
+                json!({ "channel_id": CHANNEL, "version": 1 }),
+                ok(json!({ "held": false })),
+                "nothing was stored",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, DAVE, false, &dave_after_joining),
+                    &entries,
+                    T0,
+                ),
+                ok(json!({ "kind": "accepted", "version": 1 })),
+                "control: the same key from dave, made after he was added",
+            ),
+            step_on(
+                "dave",
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &to_dave_before),
+                    &entries,
+                    T0,
+                ),
+                refused("unjustified_share"),
+                "a version made before dave joined (seq 2) is not for dave: the server cannot hand a newcomer old keys in a rotation's name",
+            ),
+            step_on(
+                "dave",
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &to_dave_after),
+                    &entries,
+                    T0,
+                ),
+                ok(json!({ "kind": "accepted", "version": 1 })),
+                "control: made after dave joined",
+            ),
+        ],
+    );
+    value.1["machines"] = json!({ "dave": { "user_id": DAVE, "state": doc(&dave_state) } });
+    value
+}
+
+fn rotation_after_removal() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let mut state = state_of(&a, &[&b, &c]);
+    hold(&mut state, CHANNEL, 1, &channel_key("ch100 v1"), T0, 3);
+    let entries = room_log_without_carol();
+    let k_far = channel_key("carol far future");
+    let k_next = channel_key("carol next");
+    let k2 = channel_key("ch100 v2");
+    let far = share_at(
+        &c,
+        &a,
+        ROOM,
+        2,
+        CHANNEL,
+        u32::MAX,
+        SharePurpose::Rotation,
+        &k_far,
+    );
+    let carol_next = share_at(&c, &a, ROOM, 2, CHANNEL, 2, SharePurpose::Rotation, &k_next);
+    let bob_skip = share_at(&b, &a, ROOM, 2, CHANNEL, 3, SharePurpose::Rotation, &k_next);
+    let bob_v2 = share_at(&b, &a, ROOM, 3, CHANNEL, 2, SharePurpose::Rotation, &k2);
+    let bob_huge = share_at(
+        &b,
+        &a,
+        ROOM,
+        3,
+        CHANNEL,
+        1 << 31,
+        SharePurpose::Rotation,
+        &k_far,
+    );
+    let entries_arg = json!({ "room_id": ROOM, "entries": entries });
+    scenario(
+        "rotation_after_removal",
+        "Attack 6: a version made before a member left is never sent under; the client makes the next one itself, and shares a removed member made in advance (a far version, or the next one made before the removal) are refused (§5, §10).",
+        &state,
+        vec![
+            step(
+                "verify_log",
+                entries_arg,
+                ok(json!({ "length": 4 })),
+                "alice's client sees carol's removal (seq 3); the server announces no rotation",
+            ),
+            step(
+                "plan_send",
+                plan(channel(CHANNEL, true, 1, None), T0 + 60),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "membership_changed" })),
+                "version 1 was made for alice, bob and carol: alice makes version 2 before she writes",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, u32::MAX, CAROL, true, &far),
+                    &entries,
+                    T0 + 60,
+                ),
+                refused("unjustified_share"),
+                "carol pushed a share for version 4294967295 before she was removed",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 2, CAROL, true, &carol_next),
+                    &entries,
+                    T0 + 60,
+                ),
+                refused("unjustified_share"),
+                "carol made version 2 before her removal; she is no member now",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 3, BOB, true, &bob_skip),
+                    &entries,
+                    T0 + 60,
+                ),
+                refused("unjustified_share"),
+                "a version 3 dated before the removal, skipping version 2",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1 << 31, BOB, true, &bob_huge),
+                    &entries,
+                    T0 + 60,
+                ),
+                refused("unjustified_share"),
+                "even from a member after the removal, a version of 2^31 or more would exhaust the numbers",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 2, BOB, true, &bob_v2),
+                    &entries,
+                    T0 + 60,
+                ),
+                ok(json!({ "kind": "accepted", "version": 2 })),
+                "control: bob's version 2, made after the removal",
+            ),
+            step(
+                "plan_send",
+                plan(channel(CHANNEL, true, 2, None), T0 + 60),
+                ok(json!({ "kind": "seal", "version": 2 })),
+                "alice writes under version 2, which carol does not have",
+            ),
+        ],
+    )
+}
+
+fn reader_checks_membership() -> (String, Value) {
+    let (a, b, d) = (alice(), bob(), dave());
+    let mut state = state_of(&a, &[&b, &d]);
+    let k = channel_key("ch100 v1");
+    hold(&mut state, CHANNEL, 1, &k, T0, 0);
+    let by_dave = envelope(
+        &d,
+        &k,
+        CHANNEL,
+        1,
+        device_counter(0x0d0d, 0),
+        "I was never here",
+    );
+    let by_bob = envelope(&b, &k, CHANNEL, 1, device_counter(BOB_DEVICE, 0), "hello");
+    scenario(
+        "reader_checks_membership",
+        "Attack 10: a message is shown as verified only if its sender was a member when its key version was made (§4, §10).",
+        &state,
+        vec![
+            step(
+                "read",
+                message(501, CHANNEL, DAVE, &by_dave, 1),
+                warned("not_a_member_then"),
+                "dave, not a member of room 10, got version 1 somehow and wrote under it",
+            ),
+            step(
+                "read",
+                message(502, CHANNEL, BOB, &by_bob, 1),
+                verified("hello", BOB),
+                "control: bob, for whom version 1 was made",
+            ),
+        ],
+    )
+}
+
+fn approve_covers_requester() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let mut state = state_of(&a, &[&b, &c, &d]);
+    hold(&mut state, CHANNEL, 1, &channel_key("ch100 v1"), T0, 0);
+    let entries = room_log_with_dave();
+    let request = |id: i64, who: i64, name: &str| json!({ "request_id": id, "channel_id": CHANNEL, "requester_id": who, "requester_username": name, "key_version": 1 });
+    scenario(
+        "approve_covers_requester",
+        "Attack 12: a key request is answered only with a version made for the requester, whatever the server writes into the request (§3, §10).",
+        &state,
+        vec![
+            step(
+                "queue_request",
+                request(8, DAVE, "dave"),
+                ok(json!({})),
+                "dave, added at seq 3, asks for the channel's key",
+            ),
+            step(
+                "approve_request",
+                json!({ "request_id": 8, "room_id": ROOM, "entries": entries, "public_key": bundle(&d) }),
+                refused("not_covered"),
+                "alice's newest version was made at seq 2, before dave joined",
+            ),
+            step(
+                "approve_request",
+                json!({ "request_id": 8, "room_id": ROOM, "entries": entries, "public_key": bundle(&d), "version": 1 }),
+                refused("not_covered"),
+                "nor when alice names that version herself",
+            ),
+            step(
+                "queue_request",
+                request(9, CAROL, "carol"),
+                ok(json!({})),
+                "carol lost her keys and asks",
+            ),
+            step(
+                "approve_request",
+                json!({ "request_id": 9, "room_id": ROOM, "entries": entries, "public_key": bundle(&c) }),
+                ok(json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1 })),
+                "control: version 1 was made for carol",
+            ),
+        ],
+    )
+}
+
+fn channel_stays_in_room() -> (String, Value) {
+    let (a, b, e) = (alice(), bob(), erin());
+    let mut state = state_of(&a, &[&b, &e]);
+    hold(&mut state, CHANNEL, 1, &channel_key("ch100 v1"), T0, 0);
+    let entries = room_log();
+    let k = channel_key("ch101 v1");
+    // Room 99: erin (the server's account) created it and added alice.
+    let room99 = log(&e, 99, false, T0, &[(&e, add(ALICE, Role::Member))]);
+    let by_erin = share_at(&e, &a, 99, 1, CHANNEL, 2, SharePurpose::Rotation, &k);
+    let bound_elsewhere = share_at(&b, &a, 99, 2, 101, 1, SharePurpose::Initial, &k);
+    let in_room = |room_id: i64| json!({ "id": CHANNEL, "room_id": room_id, "is_encrypted": true, "key_version": 1 });
+    scenario(
+        "channel_stays_in_room",
+        "Attack 2: a channel stays in the room this client first saw it in, and a share binds its room: the server cannot move a channel into a room it controls (§3, §10).",
+        &state,
+        vec![
+            step(
+                "plan_send",
+                plan(in_room(ROOM), T0),
+                ok(json!({ "kind": "seal", "version": 1 })),
+                "alice writes in channel 100 of room 10",
+            ),
+            step(
+                "plan_send",
+                plan(in_room(99), T0),
+                refused("wrong_room"),
+                "the server now lists channel 100 under room 99, where erin, its own account, is the owner",
+            ),
+            step(
+                "accept_share",
+                json!({ "share": share_event(CHANNEL, 2, ERIN, true, &by_erin), "room_id": 99, "entries": room99, "now": T0 }),
+                refused("wrong_room"),
+                "erin's key for channel 100, justified by room 99's log",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(101, 1, BOB, false, &bound_elsewhere),
+                    &entries,
+                    T0,
+                ),
+                refused("context_mismatch"),
+                "a share bound to room 99, shown as one of room 10",
+            ),
+        ],
+    )
+}
+
+fn format1_history() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let k1 = channel_key("ch100 v1");
+    let k2 = channel_key("ch100 v2");
+    let k3 = channel_key("ch100 v3");
+    // Version 1 as a client before format 2 stored it.
+    hold(&mut state, CHANNEL, 1, &k1, T0, 5);
+    if let Some(v1) = state
+        .channel_keys
+        .get_mut(&CHANNEL)
+        .and_then(|k| k.get_mut(&1))
+    {
+        v1.made_at = None;
+        v1.members.clear();
+    }
+    let entries = room_log();
+    let old = envelope_v1(
+        &b,
+        &k1,
+        CHANNEL,
+        1,
+        device_counter(BOB_DEVICE, 0),
+        "from before the upgrade",
+    );
+    let v1_again = share_v1(&b, &a, CHANNEL, 1, SharePurpose::Initial, &k1);
+    let v2 = share(&b, &a, CHANNEL, 2, SharePurpose::Rotation, &k2);
+    let v3_old_format = share_v1(&b, &a, CHANNEL, 3, SharePurpose::Rotation, &k3);
+    let old_under_v2 = envelope_v1(
+        &b,
+        &k2,
+        CHANNEL,
+        2,
+        device_counter(BOB_DEVICE, 0),
+        "format 1 under version 2",
+    );
+    scenario(
+        "format1_history",
+        "Rooms from before format 2: their keys stay readable, are never sent under (the next version is made in format 2), and once a channel has a format-2 version no later format-1 share is taken (§3, §14).",
+        &state,
+        vec![
+            step(
+                "read",
+                message(601, CHANNEL, BOB, &old, 1),
+                verified("from before the upgrade", BOB),
+                "history under the format-1 key reads as before",
+            ),
+            step(
+                "plan_send",
+                plan(channel(CHANNEL, true, 1, None), T0 + 60),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "protocol_upgrade" })),
+                "alice's next message goes under a new, format-2 version",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 1, BOB, false, &v1_again),
+                    &entries,
+                    T0 + 60,
+                ),
+                ok(json!({ "kind": "already_held", "version": 1 })),
+                "a format-1 share of version 1 is still read",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 2, BOB, true, &v2), &entries, T0 + 60),
+                ok(json!({ "kind": "accepted", "version": 2 })),
+                "bob made version 2 in format 2",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 3, BOB, true, &v3_old_format),
+                    &entries,
+                    T0 + 60,
+                ),
+                refused("unjustified_share"),
+                "a format-1 share after that would skip every format-2 check",
+            ),
+            step(
+                "read",
+                message(602, CHANNEL, BOB, &old_under_v2, 2),
+                warned("old_format"),
+                "a format-1 envelope under the format-2 version: no binding of room, kind or reply to check",
+            ),
+        ],
+    )
+}
+
+fn envelope_metadata() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let k = channel_key("ch100 v1");
+    hold(&mut state, CHANNEL, 1, &k, T0, 0);
+    let bound = |kind: MessageKind, target_id: i64, reply_to: i64| MessageBinding {
+        room_id: ROOM,
+        kind,
+        target_id,
+        reply_to,
+    };
+    let c = |n: u32| device_counter(BOB_DEVICE, n);
+    let edit = envelope_as(
+        &b,
+        &k,
+        CHANNEL,
+        1,
+        c(1),
+        &bound(MessageKind::Edit, 700, 0),
+        "fixed typo",
+    );
+    let resource = envelope_as(
+        &b,
+        &k,
+        CHANNEL,
+        1,
+        c(2),
+        &bound(MessageKind::Resource, 0, 0),
+        "https://example.org/plan",
+    );
+    let reply = envelope_as(
+        &b,
+        &k,
+        CHANNEL,
+        1,
+        c(3),
+        &bound(MessageKind::Message, 0, 650),
+        "yes, that one",
+    );
+    let other_room = envelope_as(
+        &b,
+        &k,
+        CHANNEL,
+        1,
+        c(4),
+        &MessageBinding {
+            room_id: 99,
+            ..bound(MessageKind::Message, 0, 0)
+        },
+        "written elsewhere",
+    );
+    let shown = |id: i64, env: &str, reply_to: Option<i64>, resource: bool| {
+        json!({
+            "message": { "id": id, "channel_id": CHANNEL, "sender_id": BOB, "envelope": env,
+                         "key_version": 1, "reply_to": reply_to, "resource": resource },
+            "encrypted": true,
+        })
+    };
+    scenario(
+        "envelope_metadata",
+        "Attack 9: an envelope binds its room, its kind (message, edit, file note, resource), an edit's target and the message it replies to; the server showing any of them otherwise is a warning (§4).",
+        &state,
+        vec![
+            step(
+                "read",
+                shown(701, &edit, None, false),
+                warned("misplaced_edit"),
+                "bob's edit of message 700 is shown as message 701",
+            ),
+            step(
+                "read",
+                shown(700, &edit, None, false),
+                ok(json!({ "kind": "verified", "text": "fixed typo", "what": "edit" })),
+                "control: shown as the edit of message 700",
+            ),
+            step(
+                "read",
+                shown(702, &resource, None, false),
+                warned("wrong_kind"),
+                "a resource bob added is replayed into the chat as a message",
+            ),
+            step(
+                "read",
+                shown(703, &reply, Some(651), false),
+                warned("reply_mismatch"),
+                "bob replied to message 650; the server threads it under 651",
+            ),
+            step(
+                "read",
+                shown(703, &reply, Some(650), false),
+                ok(json!({ "kind": "verified", "what": "message", "reply_to": 650 })),
+                "control: under 650",
+            ),
+            step(
+                "read",
+                shown(704, &other_room, None, false),
+                warned("wrong_room"),
+                "an envelope bound to room 99, shown in channel 100 of room 10",
+            ),
+        ],
+    )
+}
+
+fn key_commitment() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let mine = channel_key("ch100 v1 for alice");
+    let carols = channel_key("ch100 v1 for carol");
+    hold(&mut state, CHANNEL, 1, &mine, T0, 0);
+    let c = |n: u32| device_counter(BOB_DEVICE, n);
+    let under_carols = envelope(&b, &carols, CHANNEL, 1, c(0), "what carol reads");
+    let under_mine = envelope(&b, &mine, CHANNEL, 1, c(1), "what alice reads");
+    scenario(
+        "key_commitment",
+        "Attack 11: an envelope commits to the channel key it was made under, so a rotator who gave members different keys for one version is caught, not read differently by each (§4).",
+        &state,
+        vec![
+            step(
+                "read",
+                message(801, CHANNEL, BOB, &under_carols, 1),
+                warned("key_mismatch"),
+                "bob made version 1 with one key for carol and another for alice; his message under carol's key reaches alice",
+            ),
+            step(
+                "read",
+                message(802, CHANNEL, BOB, &under_mine, 1),
+                verified("what alice reads", BOB),
+                "control: under alice's key",
+            ),
+        ],
+    )
+}
+
+fn forged_key_history() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let bob_old = identity("bob old", BOB);
+    let made_up = identity("bob made up", BOB);
+    // Alice pinned bob with a history the server served on first contact:
+    // his genuine old key, a key the server made up, and his current key.
+    let mut state = state_of(&a, &[&c]);
+    let accepted: Vec<String> = [&bob_old, &made_up, &b].iter().map(|i| bundle(i)).collect();
+    state.pins.insert(
+        BOB,
+        Pin {
+            current: bundle(&b),
+            accepted,
+            offered: None,
+        },
+    );
+    let honest = log(
+        &a,
+        ROOM,
+        false,
+        T0,
+        &[
+            (&a, add(BOB, Role::Admin)),
+            (&bob_old, add(CAROL, Role::Member)),
+            (&b, add(DAVE, Role::Member)),
+        ],
+    );
+    let mut extended = honest.clone();
+    let mut forged_log = MembershipLog::verify_wire(
+        &honest,
+        &securechat_crypto::KeyRing::from_bundles([a.bundle(), bob_old.bundle(), b.bundle()]),
+    )
+    .unwrap();
+    extended.push(
+        forged_log
+            .append(&made_up, add(ERIN, Role::Member), T0 + 10)
+            .unwrap()
+            .to_wire(),
+    );
+    let rewritten = log(
+        &a,
+        ROOM,
+        false,
+        T0,
+        &[
+            (&a, add(BOB, Role::Admin)),
+            (&b, add(CAROL, Role::Member)),
+            (&made_up, add(ERIN, Role::Member)),
+        ],
+    );
+    let args = |entries: &[String]| json!({ "room_id": ROOM, "entries": entries });
+    let mut value = scenario(
+        "forged_key_history",
+        "Attack 5: a person's keys only move forward in a log: an entry under a key older than one they already signed with is refused, and entries past the head I verified must be signed with their current key, so a made-up \"old\" key signs nothing (§6).",
+        &state,
+        vec![
+            step(
+                "verify_log",
+                args(&honest),
+                ok(json!({ "length": 4 })),
+                "control: bob signed seq 2 with his old key and seq 3 with his current one",
+            ),
+            step(
+                "verify_log",
+                args(&extended),
+                refused("log_invalid"),
+                "the server appends an entry signed with the key it added to bob's history",
+            ),
+            step_on(
+                "newcomer",
+                "verify_log",
+                args(&rewritten),
+                refused("log_invalid"),
+                "a device that never saw the room: the made-up key signs after bob's current key did",
+            ),
+        ],
+    );
+    value.1["machines"] = json!({ "newcomer": { "user_id": ALICE, "state": doc(&state) } });
+    value
 }

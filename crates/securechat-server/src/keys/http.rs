@@ -218,7 +218,9 @@ async fn share_key(
     let share = SealedShare::parse(&body.encrypted_key)
         .map_err(|e| Error::unprocessable("invalid_share", format!("Not a sealed share: {e}")))?;
     let ctx = share.context();
+    // A format-2 share names its room too (format 1, made before it, names none).
     let matches = ctx.channel_id == channel.id
+        && (share.binding().is_none() || ctx.room_id == access.room.id)
         && i64::from(ctx.key_version) == version
         && ctx.sender_id == user.id
         && ctx.recipient_id == body.user_id
@@ -226,7 +228,7 @@ async fn share_key(
     if !matches {
         return Err(Error::unprocessable(
             "share_context_mismatch",
-            "The share is sealed for another channel, version, sender, recipient or purpose",
+            "The share is sealed for another room, channel, version, sender, recipient or purpose",
         ));
     }
     let sender_key = store::public_key(&state.db, user.id)

@@ -331,13 +331,17 @@ fn verify_envelope(
         Error::unprocessable("invalid_envelope", format!("Not a message envelope: {e}"))
     })?;
     let header = parsed.header();
+    // Format 2 names the room too (format 1, from before it, names none).
     if header.channel_id != channel.id
+        || parsed
+            .binding()
+            .is_some_and(|b| b.room_id != channel.room_id)
         || Some(i64::from(header.key_version)) != key_version
         || header.sender_id != sender_id
     {
         return Err(Error::unprocessable(
             "envelope_context_mismatch",
-            "The envelope names another channel, key version or sender",
+            "The envelope names another room, channel, key version or sender",
         ));
     }
     let bundle = sender_key

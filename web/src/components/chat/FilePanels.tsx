@@ -58,7 +58,9 @@ export function EncryptedFile({ file, note }: { file: Attachment; note: FileNote
 /** The file note of an encrypted message, when it is one. */
 export function noteOf(message: Message): FileNote | null {
   const result = decrypted.value[message.id];
-  if (message.file == null || result?.kind !== 'text') return null;
+  // The envelope says whether it is a file note (format 2); a message the
+  // server attaches a file to is not made one by that.
+  if (message.file == null || result?.kind !== 'text' || (result.what !== null && result.what !== 'file')) return null;
   return parseFileNote(result.text, message.file.id);
 }
 

@@ -22,7 +22,9 @@ use hdrhistogram::Histogram;
 use securechat_client::{
     Client, EventStream, MembershipChange, NewRoom, SecureClient, Socket, new_client_msg_id,
 };
-use securechat_crypto::{ChannelKey, Envelope, Identity, PublicBundle};
+use securechat_crypto::{
+    ChannelKey, Envelope, Identity, MessageBinding, MessageKind, PublicBundle,
+};
 use serde_json::{Value, json};
 
 use super::{Better, Ctx, Report, ms};
@@ -47,6 +49,9 @@ struct Crypto {
     identities: HashMap<i64, Arc<Identity>>,
     bundles: HashMap<i64, PublicBundle>,
     keys: HashMap<i64, ChannelKey>,
+    /// The room of each channel, which envelopes bind (0 for the peers,
+    /// which relay envelopes unchecked).
+    rooms: HashMap<i64, i64>,
 }
 
 /// One channel of the run and its members' sockets.
@@ -81,6 +86,7 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
             identities: HashMap::new(),
             bundles: HashMap::new(),
             keys: HashMap::new(),
+            rooms: HashMap::new(),
         };
         for r in 0..rooms {
             let group = &accounts[r * members..(r + 1) * members];
@@ -419,6 +425,7 @@ async fn securechat_room(
     }
     for &id in &ids {
         crypto.keys.insert(id, devices[0].channel_key(id, 1)?);
+        crypto.rooms.insert(id, room.id);
     }
     Ok(ids
         .into_iter()
@@ -436,6 +443,7 @@ fn local_keys(accounts: &[Account], channels: &[Channel]) -> Result<Crypto> {
         identities: HashMap::new(),
         bundles: HashMap::new(),
         keys: HashMap::new(),
+        rooms: HashMap::new(),
     };
     for account in accounts {
         let identity = Identity::generate(account.user_id)?;
@@ -486,12 +494,19 @@ async fn schedule(
             Some(crypto) => {
                 let sender = members[m];
                 let counter = u32::try_from(i / members.len() as u64).unwrap_or(u32::MAX);
+                let binding = MessageBinding {
+                    room_id: crypto.rooms.get(&channel_id).copied().unwrap_or(0),
+                    kind: MessageKind::Message,
+                    target_id: 0,
+                    reply_to: 0,
+                };
                 let envelope = Envelope::encrypt(
                     &crypto.identities[&sender],
                     &crypto.keys[&channel_id],
                     channel_id,
                     1,
                     counter,
+                    &binding,
                     text.as_bytes(),
                 )?;
                 json!({"channel_id": channel_id, "envelope": envelope.to_wire(), "key_version": 1,
