@@ -56,14 +56,17 @@ test('shares: every valid share opens to its key; every invalid one fails as rec
     assert.equal(info.purpose, c.purpose);
     assert.equal(info.requestId ?? null, c.request_id);
     assert.equal(info.isKeyRotation, c.is_key_rotation);
+    assert.equal(info.format, c.format ?? 1);
+    assert.equal(info.roomId ?? null, c.room_id ?? null);
+    assert.equal(info.logSeq ?? null, c.log_seq ?? null);
     const key = sc.openShare(identity(c.recipient_id), c.encrypted_key, bundle(c.sender_id), c.sender_id,
-      c.channel_id, c.key_version, c.purpose, c.request_id ?? undefined);
+      c.channel_id, c.key_version, c.purpose, c.request_id ?? undefined, c.room_id ?? undefined);
     assert.equal(key, c.channel_key);
   }
   for (const c of v.invalid) {
     const o = c.open_as;
     throwsCode(() => sc.openShare(identity(o.recipient_id), c.encrypted_key, bundle(o.sender_id), o.sender_id,
-      o.channel_id, o.key_version, o.purpose, o.request_id ?? undefined), c.error, c.field, c.case);
+      o.channel_id, o.key_version, o.purpose, o.request_id ?? undefined, o.room_id ?? undefined), c.error, c.field, c.case);
   }
 });
 
@@ -74,6 +77,11 @@ test('shares: sealed in WASM, opened in WASM, bound to the recipient', () => {
   assert.equal(sc.openShare(identity(2), share, bundle(1), 1, 10, 4, 'request', 9), key);
   throwsCode(() => sc.openShare(identity(2), share, bundle(1), 1, 10, 4, 'request', 8), 'context_mismatch', 'request_id', 'other request');
   throwsCode(() => sc.openShare(identity(3), share, bundle(1), 1, 10, 4, 'request', 9), 'context_mismatch', 'recipient_id', 'other recipient');
+  const bound = sc.sealShare(alice, bundle(2), 2, 10, 4, 'rotation', undefined, key, 7, 12);
+  const info = sc.inspectShare(bound);
+  assert.deepEqual([info.format, info.roomId, info.logSeq], [2, 7, 12]);
+  assert.equal(sc.openShare(identity(2), bound, bundle(1), 1, 10, 4, 'rotation', undefined, 7), key);
+  throwsCode(() => sc.openShare(identity(2), bound, bundle(1), 1, 10, 4, 'rotation', undefined, 8), 'context_mismatch', 'room_id', 'other room');
 });
 
 test('messages: every valid envelope decrypts; replays and forgeries fail as recorded', () => {
@@ -93,6 +101,9 @@ test('messages: every valid envelope decrypts; replays and forgeries fail as rec
   const text = new TextEncoder().encode('from wasm');
   const env = sc.encryptMessage(identity(2), key, 10, 1, 3, text);
   assert.equal(new TextDecoder().decode(sc.decryptMessage(env, key, bundle(2), 10, 1)), 'from wasm');
+  const bound = sc.encryptMessage(identity(2), key, 10, 1, 4, text, 4);
+  assert.equal(new TextDecoder().decode(sc.decryptMessage(bound, key, bundle(2), 10, 1)), 'from wasm');
+  throwsCode(() => sc.decryptMessage(bound, sc.generateChannelKey(), bundle(2), 10, 1), 'context_mismatch', 'key_commitment', 'another key');
   assert.equal(sc.sendPolicyCheck(99, 0, 10), undefined);
   assert.equal(sc.sendPolicyCheck(100, 0, 10), 'message_limit');
   assert.equal(sc.sendPolicyCheck(0, 0, 7 * 24 * 3600), 'key_age');

@@ -124,7 +124,7 @@ fn shares() {
     for case in v["valid"].as_array().unwrap() {
         let share = SealedShare::parse(s(&case["encrypted_key"])).unwrap();
         let expected = ShareContext {
-            room_id: 0,
+            room_id: case["room_id"].as_i64().unwrap_or(0),
             channel_id: i(&case["channel_id"]),
             key_version: u32_of(&case["key_version"]),
             sender_id: i(&case["sender_id"]),
@@ -132,6 +132,17 @@ fn shares() {
             purpose: purpose(&case["purpose"], &case["request_id"]),
         };
         assert_eq!(*share.context(), expected);
+        assert_eq!(
+            u64::from(share.format()),
+            case["format"].as_u64().unwrap_or(1)
+        );
+        if let Some(binding) = share.binding() {
+            assert_eq!(binding.log_seq, case["log_seq"].as_u64().unwrap());
+            assert_eq!(
+                hex::encode(binding.commitment),
+                s(&case["key_commitment_hex"])
+            );
+        }
         assert_eq!(
             share.context().purpose.is_key_rotation(),
             case["is_key_rotation"].as_bool().unwrap()
@@ -148,7 +159,7 @@ fn shares() {
     for case in v["invalid"].as_array().unwrap() {
         let o = &case["open_as"];
         let expected = ShareContext {
-            room_id: 0,
+            room_id: o["room_id"].as_i64().unwrap_or(0),
             channel_id: i(&o["channel_id"]),
             key_version: u32_of(&o["key_version"]),
             sender_id: i(&o["sender_id"]),
@@ -172,6 +183,16 @@ fn messages() {
     for case in v["valid"].as_array().unwrap() {
         let env = Envelope::parse(s(&case["envelope"])).unwrap();
         assert_eq!(env.header().counter, u32_of(&case["counter"]));
+        assert_eq!(
+            u64::from(env.format()),
+            case["format"].as_u64().unwrap_or(1)
+        );
+        if let Some(b) = env.binding() {
+            assert_eq!(b.room_id, i(&case["room_id"]));
+            assert_eq!(b.kind.name(), s(&case["kind"]));
+            assert_eq!(b.target_id, i(&case["target_id"]));
+            assert_eq!(b.reply_to, i(&case["reply_to"]));
+        }
         let plain = env
             .decrypt(
                 &ChannelKey::import(s(&case["channel_key"])).unwrap(),

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use securechat_crypto::encoding::to_wire;
 use securechat_crypto::{
     Action, Backup, BackupParams, ChannelKey, EntryFields, Envelope, Error, Identity,
-    MembershipEntry, MembershipLog, Op, Role, SafetyNumber, SealedShare, SharePurpose, kdf, labels,
+    MembershipEntry, MembershipLog, MessageBinding, MessageKind, Op, Role, SafetyNumber,
+    SealedShare, SharePurpose, kdf, labels,
 };
 
 /// The vector users: (user id, name).
@@ -139,6 +140,44 @@ fn shares() -> Result<Value, Error> {
         }));
         first.get_or_insert(share);
     }
+    // Format 2: bound to room 4 and log seq 6, with the key commitment.
+    let mut second = None;
+    for (sender, recipient, version, purpose, seed) in [
+        (1, 2, 3, SharePurpose::Rotation, 104),
+        (2, 1, 3, SharePurpose::Request { request_id: 56 }, 105),
+    ] {
+        let key = channel_key(version);
+        let share = SealedShare::seal_with_rng(
+            &identity(sender),
+            &identity(recipient).bundle(),
+            4,
+            10,
+            version,
+            6,
+            purpose,
+            &key,
+            &mut rng(seed),
+        )?;
+        let (purpose_name, request_id) = purpose_json(purpose);
+        valid.push(json!({
+            "format": 2,
+            "room_id": 4,
+            "log_seq": 6,
+            "sender_id": sender,
+            "recipient_id": recipient,
+            "channel_id": 10,
+            "key_version": version,
+            "purpose": purpose_name,
+            "request_id": request_id,
+            "is_key_rotation": purpose.is_key_rotation(),
+            "rng_seed": seed,
+            "channel_key": key.export().as_str(),
+            "key_commitment_hex": hex::encode(key.commitment(4, 10, version)),
+            "encrypted_key": share.to_wire(),
+        }));
+        second.get_or_insert(share);
+    }
+    let bound = second.ok_or(Error::Rng)?.to_wire();
     let share = first.ok_or(Error::Rng)?;
     let wire = share.to_wire();
     let mut tampered = share.to_bytes();
@@ -158,9 +197,13 @@ fn shares() -> Result<Value, Error> {
                "open_as": open_as(3, 1, 10, 1, "initial"), "error": "context_mismatch", "field": "recipient_id"}),
         json!({"case": "ciphertext bit flipped", "encrypted_key": to_wire(&tampered),
                "open_as": open_as(2, 1, 10, 1, "initial"), "error": "bad_signature", "field": Value::Null}),
+        json!({"case": "format 2 opened as a share of another room", "encrypted_key": bound,
+               "open_as": {"room_id": 5, "recipient_id": 2, "sender_id": 1, "channel_id": 10, "key_version": 3,
+                           "purpose": "rotation", "request_id": Value::Null},
+               "error": "context_mismatch", "field": "room_id"}),
     ];
     Ok(json!({
-        "description": "Sealed key shares (the seed's encrypted_key). rng_seed seeds ChaCha20 (rand_chacha 0.3) whose first 32 bytes are the ephemeral X25519 secret.",
+        "description": "Sealed key shares (the seed's encrypted_key), format 1 and (with format: 2) format 2. rng_seed seeds ChaCha20 (rand_chacha 0.3) whose first 32 bytes are the ephemeral X25519 secret.",
         "valid": valid,
         "invalid": invalid,
     }))
@@ -220,6 +263,60 @@ fn messages() -> Result<Value, Error> {
             "envelope": env.to_wire(),
         }));
     }
+    // Format 2: room 4, an edit of message 77 replying to 66.
+    let binding = MessageBinding {
+        room_id: 4,
+        kind: MessageKind::Edit,
+        target_id: 77,
+        reply_to: 66,
+    };
+    let key = channel_key(1);
+    let v2 = Envelope::encrypt_with_rng(
+        &identity(2),
+        &key,
+        10,
+        1,
+        1,
+        &binding,
+        b"edited",
+        &mut rng(204),
+    )?;
+    let bytes = v2.to_bytes();
+    let salt: [u8; 16] = seeded_bytes(204)[..16].try_into().map_err(|_| Error::Rng)?;
+    let mk = kdf::message_key(key.as_bytes(), &salt, &bytes[..99])?;
+    valid.push(json!({
+        "format": 2,
+        "room_id": 4,
+        "kind": "edit",
+        "target_id": 77,
+        "reply_to": 66,
+        "sender_id": 2,
+        "channel_id": 10,
+        "key_version": 1,
+        "counter": 1,
+        "plaintext_hex": hex::encode(b"edited"),
+        "rng_seed": 204,
+        "channel_key": key.export().as_str(),
+        "key_commitment_hex": hex::encode(key.commitment(4, 10, 1)),
+        "salt_hex": hex::encode(salt),
+        "message_key_hex": hex::encode(*mk.key),
+        "nonce_hex": hex::encode(mk.nonce),
+        "envelope": v2.to_wire(),
+    }));
+    let other_key = Envelope::encrypt_with_rng(
+        &identity(1),
+        &channel_key(2),
+        10,
+        1,
+        0,
+        &MessageBinding {
+            kind: MessageKind::Message,
+            target_id: 0,
+            ..binding
+        },
+        b"x",
+        &mut rng(212),
+    )?;
     let env = Envelope::encrypt_format1_with_rng(
         &identity(1),
         &channel_key(1),
@@ -249,9 +346,11 @@ fn messages() -> Result<Value, Error> {
                "read_as": read_as(10, 2), "error": "context_mismatch", "field": "key_version"}),
         json!({"case": "carol's message relabeled as alice's", "envelope": to_wire(&relabeled), "sender_id": 1,
                "read_as": read_as(10, 1), "error": "bad_signature", "field": Value::Null}),
+        json!({"case": "format 2 made under another key for the version", "envelope": other_key.to_wire(), "sender_id": 1,
+               "read_as": read_as(10, 1), "error": "context_mismatch", "field": "key_commitment"}),
     ];
     Ok(json!({
-        "description": "Channel message envelopes; channel_key of version v is used. rng_seed's first 16 ChaCha20 bytes are the salt.",
+        "description": "Channel message envelopes, format 1 and (with format: 2) format 2; channel_key of version v is used (invalid cases are read with version 1's). rng_seed's first 16 ChaCha20 bytes are the salt.",
         "valid": valid,
         "invalid": invalid,
     }))
