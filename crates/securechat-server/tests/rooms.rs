@@ -1026,3 +1026,168 @@ async fn demo_data_is_idempotent() {
         .count();
     assert_eq!(lobbies, 1);
 }
+
+/// The id of a demo user, as alice finds them.
+async fn user_id(server: &Server, token: &str, name: &str) -> i64 {
+    let (_, body) = call(
+        server,
+        Some(token),
+        "GET",
+        &format!("/api/users?q={name}"),
+        None,
+    )
+    .await;
+    body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == name)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A private room of alice's with `members` added (role member or admin).
+async fn room_with(server: &Server, alice: &str, name: &str, members: &[(i64, &str)]) -> i64 {
+    let (status, body) = call(
+        server,
+        Some(alice),
+        "POST",
+        "/api/rooms",
+        Some(json!({"name": name, "is_private": true})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let room = body["room"]["id"].as_i64().unwrap();
+    for (user, role) in members {
+        let (s, b) = call(
+            server,
+            Some(alice),
+            "POST",
+            &format!("/api/rooms/{room}/members"),
+            Some(json!({"user_id": user})),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        if *role == "admin" {
+            let (s, b) = call(
+                server,
+                Some(alice),
+                "PUT",
+                &format!("/api/rooms/{room}/members/{user}/role"),
+                Some(json!({"role": "admin"})),
+            )
+            .await;
+            assert_eq!(s, 200, "{b}");
+        }
+    }
+    room
+}
+
+#[tokio::test]
+async fn a_transfer_racing_a_kick_never_leaves_a_room_without_an_owner() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let charlie = token(&server, "charlie", "password789").await;
+        let bob_id = user_id(&server, &alice, "bob").await;
+        let charlie_id = user_id(&server, &alice, "charlie").await;
+        let mut outcomes = Vec::new();
+        for i in 0..15 {
+            let room = room_with(
+                &server,
+                &alice,
+                &format!("Race {i}"),
+                &[(bob_id, "member"), (charlie_id, "admin")],
+            )
+            .await;
+            // alice hands the room to bob while charlie, an admin, kicks him.
+            let transfer_path = format!("/api/rooms/{room}/transfer");
+            let kick_path = format!("/api/rooms/{room}/members/{bob_id}");
+            let transfer = call(
+                &server,
+                Some(&alice),
+                "POST",
+                &transfer_path,
+                Some(json!({"user_id": bob_id})),
+            );
+            let kick = call(&server, Some(&charlie), "DELETE", &kick_path, None);
+            let ((t, _), (k, _)) = tokio::join!(transfer, kick);
+            let owners = db_count(
+                &server,
+                "SELECT COUNT(*) FROM room_members WHERE room_id = $1 AND role = 'owner'",
+                room,
+            )
+            .await;
+            assert_eq!(
+                owners, 1,
+                "{backend:?} room {i}: transfer {t}, kick {k} left {owners} owners"
+            );
+            // Exactly one of the two took effect.
+            assert!(
+                (t == 200) != (k == 200),
+                "{backend:?} room {i}: transfer {t}, kick {k}"
+            );
+            outcomes.push((t, k));
+        }
+        eprintln!("{backend:?}: (transfer, kick) statuses {outcomes:?}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_channel_deletes_never_leave_a_room_without_channels() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        for i in 0..10 {
+            let room = room_with(&server, &alice, &format!("Channels {i}"), &[]).await;
+            for name in ["second", "third"] {
+                let (s, b) = call(
+                    &server,
+                    Some(&alice),
+                    "POST",
+                    &format!("/api/rooms/{room}/channels"),
+                    Some(json!({"name": name})),
+                )
+                .await;
+                assert_eq!(s, 201, "{b}");
+            }
+            let (_, body) = call(
+                &server,
+                Some(&alice),
+                "GET",
+                &format!("/api/rooms/{room}"),
+                None,
+            )
+            .await;
+            let ids: Vec<i64> = body["channels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(ids.len(), 3, "{body}");
+            let paths: Vec<String> = ids.iter().map(|id| format!("/api/channels/{id}")).collect();
+            let deletes = paths
+                .iter()
+                .map(|path| call(&server, Some(&alice), "DELETE", path, None));
+            let statuses: Vec<u16> = futures_util::future::join_all(deletes)
+                .await
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            let left = db_count(
+                &server,
+                "SELECT COUNT(*) FROM channels WHERE room_id = $1",
+                room,
+            )
+            .await;
+            assert_eq!(left, 1, "{backend:?} room {i}: deletes {statuses:?}");
+            assert_eq!(
+                statuses.iter().filter(|s| **s == 409).count(),
+                1,
+                "{backend:?} room {i}: {statuses:?}"
+            );
+        }
+    }
+}

@@ -8,6 +8,10 @@
 //! The rules beyond the permission table: nobody removes the owner (the
 //! owner transfers first); an admin cannot remove or ban another admin;
 //! only the owner changes roles, and "owner" is given only by transfer.
+//! "One owner" is enforced in the writes themselves (a removal never
+//! deletes the owner's row, a transfer applies only while the old owner
+//! still is one and the new one still a member), so concurrent changes
+//! cannot leave a room without an owner or with two.
 
 use crate::auth::store::UserRow;
 use crate::http::{Error, ResultExt};
@@ -15,7 +19,7 @@ use crate::rooms::access::RoomAccess;
 use crate::rooms::events::{Departure, RoomEvent};
 use crate::rooms::log::{self, LogAppend};
 use crate::rooms::model::{Action, Role};
-use crate::rooms::store::{self, Audit};
+use crate::rooms::store::{self, Audit, Current, Removable, Removal};
 use crate::rooms::view::MemberView;
 use crate::state::AppState;
 use crate::storage::now_ms;
@@ -43,6 +47,22 @@ fn write_error(e: sqlx::Error) -> Error {
 
 pub fn not_member() -> Error {
     Error::not_found("member_not_found", "That user is not a member of this room")
+}
+
+fn cannot_remove_owner() -> Error {
+    Error::forbidden(
+        "cannot_remove_owner",
+        "The owner cannot be removed; ownership must be transferred first",
+    )
+}
+
+/// A role change that no longer applied when it was written: the member
+/// left or was removed, or ownership moved, since the request was checked.
+fn changed_meanwhile() -> Error {
+    Error::conflict(
+        "membership_changed",
+        "The room's members or roles changed meanwhile; reload and try again",
+    )
 }
 
 /// Adds `target` with `role` (admins add members; the owner may add admins).
@@ -107,10 +127,7 @@ async fn check_removal(
     }
     let target_role = store::role_of(&state.db, access.room.id, target_id).await?;
     match target_role {
-        Some(Role::Owner) => Err(Error::forbidden(
-            "cannot_remove_owner",
-            "The owner cannot be removed; ownership must be transferred first",
-        )),
+        Some(Role::Owner) => Err(cannot_remove_owner()),
         Some(Role::Admin) if actor_role != Role::Owner => Err(Error::forbidden(
             "cannot_remove_admin",
             "Only the owner can remove an admin",
@@ -138,18 +155,22 @@ pub async fn kick(
     let audit = Audit::new(room_id, access.user_id, "member_kicked", now_ms())
         .target(target_id)
         .log(entry);
-    if let Some(rotations) = store::remove_member(&state.db, room_id, target_id, audit)
+    match store::remove_member(&state.db, room_id, target_id, Removable::NotTheOwner, audit)
         .await
         .map_err(write_error)?
     {
-        state.events.publish(RoomEvent::MemberLeft {
-            room_id,
-            user_id: target_id,
-            how: Departure::Kicked,
-            rotations,
-        });
+        Removal::Removed(rotations) => {
+            state.events.publish(RoomEvent::MemberLeft {
+                room_id,
+                user_id: target_id,
+                how: Departure::Kicked,
+                rotations,
+            });
+            Ok(())
+        }
+        Removal::NotMember => Err(not_member()),
+        Removal::Owner => Err(cannot_remove_owner()),
     }
-    Ok(())
 }
 
 /// Bans `target` with `reason`: removes them and keeps them out.
@@ -174,18 +195,22 @@ pub async fn ban(
         .target(target.id)
         .detail(&reason)
         .log(entry);
-    if let Some(rotations) = store::ban(&state.db, room_id, target.id, &reason, audit)
+    match store::ban(&state.db, room_id, target.id, &reason, audit)
         .await
         .map_err(write_error)?
     {
-        state.events.publish(RoomEvent::MemberLeft {
-            room_id,
-            user_id: target.id,
-            how: Departure::Banned,
-            rotations,
-        });
+        Removal::Removed(rotations) => {
+            state.events.publish(RoomEvent::MemberLeft {
+                room_id,
+                user_id: target.id,
+                how: Departure::Banned,
+                rotations,
+            });
+            Ok(())
+        }
+        Removal::NotMember => Ok(()),
+        Removal::Owner => Err(cannot_remove_owner()),
     }
-    Ok(())
 }
 
 /// Promotes a member to admin or demotes an admin (owner).
@@ -219,9 +244,17 @@ pub async fn set_role(
         .target(target_id)
         .detail(format!("{} -> {}", target.role, role.as_str()))
         .log(entry);
-    store::set_roles(&state.db, room_id, &[(target_id, role)], audit)
-        .await
-        .map_err(write_error)?;
+    let applied = store::set_roles(
+        &state.db,
+        room_id,
+        &[(target_id, role, Current::NotOwner)],
+        audit,
+    )
+    .await
+    .map_err(write_error)?;
+    if !applied {
+        return Err(changed_meanwhile());
+    }
     state.events.publish(RoomEvent::RoleChanged {
         room_id,
         user_id: target_id,
@@ -256,14 +289,23 @@ pub async fn transfer(
     let audit = Audit::new(room_id, access.user_id, "ownership_transferred", now_ms())
         .target(target_id)
         .log(entry);
-    store::set_roles(
+    // The old owner must still be the owner and the new one still a member
+    // when this is written: a kick or leave of the target, or another
+    // transfer, that commits first makes this one change nothing.
+    let applied = store::set_roles(
         &state.db,
         room_id,
-        &[(access.user_id, Role::Admin), (target_id, Role::Owner)],
+        &[
+            (access.user_id, Role::Admin, Current::Is(Role::Owner)),
+            (target_id, Role::Owner, Current::NotOwner),
+        ],
         audit,
     )
     .await
     .map_err(write_error)?;
+    if !applied {
+        return Err(changed_meanwhile());
+    }
     for (user_id, role) in [(target_id, Role::Owner), (access.user_id, Role::Admin)] {
         state.events.publish(RoomEvent::RoleChanged {
             room_id,
@@ -331,18 +373,32 @@ pub async fn leave(
     let audit = Audit::new(room_id, access.user_id, "member_left", now_ms())
         .target(access.user_id)
         .log(entry);
-    if let Some(rotations) = store::remove_member(&state.db, room_id, access.user_id, audit)
-        .await
-        .map_err(write_error)?
+    match store::remove_member(
+        &state.db,
+        room_id,
+        access.user_id,
+        Removable::NotTheOwner,
+        audit,
+    )
+    .await
+    .map_err(write_error)?
     {
-        state.events.publish(RoomEvent::MemberLeft {
-            room_id,
-            user_id: access.user_id,
-            how: Departure::Left,
-            rotations,
-        });
+        Removal::Removed(rotations) => {
+            state.events.publish(RoomEvent::MemberLeft {
+                room_id,
+                user_id: access.user_id,
+                how: Departure::Left,
+                rotations,
+            });
+            Ok(())
+        }
+        Removal::NotMember => Ok(()),
+        // Ownership was handed to me meanwhile.
+        Removal::Owner => Err(Error::conflict(
+            "owner_must_transfer",
+            "The owner cannot leave; transfer ownership to another member first",
+        )),
     }
-    Ok(())
 }
 
 /// Removes a disabled account from every room with a membership log, on
@@ -370,7 +426,7 @@ pub async fn server_remove(db: &crate::storage::Db, user_id: i64) -> anyhow::Res
             .detail("account disabled")
             .log(Some(LogAppend::new(&entry)));
         audit.actor_id = None;
-        store::remove_member(db, room_id, user_id, audit).await?;
+        store::remove_member(db, room_id, user_id, Removable::Anyone, audit).await?;
     }
     Ok(rooms.len())
 }

@@ -605,77 +605,157 @@ pub async fn add_member(
     })
 }
 
-/// Removes a member and starts the rotations it needs. `None` if they were
-/// not one (nothing changes).
+/// Whom a removal may take out of a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removable {
+    /// Any member but the owner: kicks, bans and leaving. Checked in the
+    /// `DELETE` itself, so an ownership transfer that commits first (the
+    /// target just became the owner) makes the removal fail rather than
+    /// leave the room without an owner.
+    NotTheOwner,
+    /// Anyone, the owner included: the server removing a disabled account
+    /// (the one change that may leave a room ownerless).
+    Anyone,
+}
+
+/// What a removal did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed; the rotations it started.
+    Removed(Vec<PendingRotation>),
+    /// They were not a member (nothing changed).
+    NotMember,
+    /// They are the owner, whom [`Removable::NotTheOwner`] keeps (nothing
+    /// changed).
+    Owner,
+}
+
+/// `DELETE`s `user_id` from `room_id` in `tx` unless `who` keeps them.
+macro_rules! delete_member {
+    ($tx:expr, $room_id:expr, $user_id:expr, $who:expr) => {{
+        let sql = match $who {
+            Removable::NotTheOwner => {
+                "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2 AND role <> 'owner'"
+            }
+            Removable::Anyone => "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2",
+        };
+        let removed = sqlx::query(sql)
+            .bind($room_id)
+            .bind($user_id)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if removed > 0 {
+            None
+        } else {
+            let role: Option<String> = sqlx::query_scalar(
+                "SELECT role FROM room_members WHERE room_id = $1 AND user_id = $2",
+            )
+            .bind($room_id)
+            .bind($user_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            Some(if role.is_some() {
+                Removal::Owner
+            } else {
+                Removal::NotMember
+            })
+        }
+    }};
+}
+
+/// Removes a member and starts the rotations it needs, unless `who` keeps
+/// them (nothing changes then).
 pub async fn remove_member(
     db: &Db,
     room_id: i64,
     user_id: i64,
+    who: Removable,
     audit: Audit,
-) -> Result<Option<Vec<PendingRotation>>, sqlx::Error> {
+) -> Result<Removal, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        let removed = sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
-            .bind(room_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if removed == 0 {
-            return Ok(None);
+        if let Some(kept) = delete_member!(tx, room_id, user_id, who) {
+            return Ok(kept);
         }
         write_audit!(tx, audit);
         let rotations = keys::begin_rotations(&mut *tx, room_id).await?;
         tx.commit().await?;
-        Ok(Some(rotations))
+        Ok(Removal::Removed(rotations))
     })
 }
 
-/// Changes members' roles in one transaction with its audit entry. One pair
-/// for a promotion or demotion; two for an ownership transfer. The members
-/// stay the same, so no key rotates.
+/// What a role change must find before it applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Current {
+    /// The member holds this role now (the old owner of a transfer).
+    Is(Role),
+    /// The member is not the owner (anyone whose role the owner changes).
+    NotOwner,
+}
+
+/// Changes members' roles in one transaction with its audit entry, each
+/// only if the member is still there with the role `Current` says: one
+/// change for a promotion or demotion; two for an ownership transfer.
+/// Returns `false`, changing nothing, if any of them no longer applies (a
+/// concurrent kick, leave or transfer came first). The members stay the
+/// same, so no key rotates.
 pub async fn set_roles(
     db: &Db,
     room_id: i64,
-    roles: &[(i64, Role)],
+    roles: &[(i64, Role, Current)],
     audit: Audit,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        for (user, role) in roles {
-            sqlx::query("UPDATE room_members SET role = $1 WHERE room_id = $2 AND user_id = $3")
+        for (user, role, current) in roles {
+            let (sql, expected) = match current {
+                Current::Is(r) => (
+                    "UPDATE room_members SET role = $1 \
+                     WHERE room_id = $2 AND user_id = $3 AND role = $4",
+                    r.as_str(),
+                ),
+                Current::NotOwner => (
+                    "UPDATE room_members SET role = $1 \
+                     WHERE room_id = $2 AND user_id = $3 AND role <> $4",
+                    Role::Owner.as_str(),
+                ),
+            };
+            let changed = sqlx::query(sql)
                 .bind(role.as_str())
                 .bind(room_id)
                 .bind(user)
+                .bind(expected)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
         }
         write_audit!(tx, audit);
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     })
 }
 
-/// Bans a user: removes their membership and records the ban. If they were
-/// a member, starts the rotations their removal needs and returns them;
-/// `None` if they were not.
+/// Bans a user: removes their membership and records the ban. The owner
+/// is never banned ([`Removal::Owner`], nothing changes); otherwise the ban
+/// is recorded whether or not they were a member, and a removal starts the
+/// rotations it needs.
 pub async fn ban(
     db: &Db,
     room_id: i64,
     user_id: i64,
     reason: &str,
     audit: Audit,
-) -> Result<Option<Vec<PendingRotation>>, sqlx::Error> {
+) -> Result<Removal, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        let was_member =
-            sqlx::query("DELETE FROM room_members WHERE room_id = $1 AND user_id = $2")
-                .bind(room_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                > 0;
+        let kept = delete_member!(tx, room_id, user_id, Removable::NotTheOwner);
+        if matches!(kept, Some(Removal::Owner)) {
+            return Ok(Removal::Owner);
+        }
         sqlx::query(
             "INSERT INTO room_bans (room_id, user_id, banned_by, reason, created_at) \
              VALUES ($1, $2, $3, $4, $5) \
@@ -689,13 +769,12 @@ pub async fn ban(
         .execute(&mut *tx)
         .await?;
         write_audit!(tx, audit);
-        let rotations = if was_member {
-            Some(keys::begin_rotations(&mut *tx, room_id).await?)
-        } else {
-            None
+        let outcome = match kept {
+            None => Removal::Removed(keys::begin_rotations(&mut *tx, room_id).await?),
+            Some(other) => other,
         };
         tx.commit().await?;
-        Ok(rotations)
+        Ok(outcome)
     })
 }
 
@@ -799,16 +878,36 @@ pub async fn update_channel(
 }
 
 /// Deletes a channel.
-pub async fn delete_channel(db: &Db, channel_id: i64, audit: Audit) -> Result<(), sqlx::Error> {
+/// Deletes a channel unless it is its room's last one; returns whether it
+/// did. The room's row is locked first (an `UPDATE` of it), so concurrent
+/// deletes in one room take turns and each counts what the others left.
+pub async fn delete_channel(
+    db: &Db,
+    room_id: i64,
+    channel_id: i64,
+    audit: Audit,
+) -> Result<bool, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM channels WHERE id = $1")
-            .bind(channel_id)
+        sqlx::query("UPDATE rooms SET name = name WHERE id = $1")
+            .bind(room_id)
             .execute(&mut *tx)
             .await?;
+        let deleted = sqlx::query(
+            "DELETE FROM channels WHERE id = $1 AND room_id = $2 \
+             AND (SELECT COUNT(*) FROM channels WHERE room_id = $2) > 1",
+        )
+        .bind(channel_id)
+        .bind(room_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if deleted == 0 {
+            return Ok(false);
+        }
         write_audit!(tx, audit);
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     })
 }
 
@@ -853,8 +952,8 @@ pub async fn co_members(db: &Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> 
 #[cfg(test)]
 mod tests {
     use super::{
-        Audit, Circle, add_member, ban, channel, circle_of, create_channel, create_room,
-        remove_member, set_roles,
+        Audit, Circle, Current, Removable, Removal, add_member, ban, channel, circle_of,
+        create_channel, create_room, remove_member, set_roles,
     };
     use crate::keys::store::PendingRotation;
     use crate::rooms::model::Role;
@@ -980,9 +1079,16 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rotations, only(4));
-        set_roles(&db, room, &[(bob, Role::Admin)], audit(room, "r"))
+        assert!(
+            set_roles(
+                &db,
+                room,
+                &[(bob, Role::Admin, Current::NotOwner)],
+                audit(room, "r")
+            )
             .await
-            .unwrap();
+            .unwrap()
+        );
         assert_eq!(pending(keyed.id).await, Some(4));
 
         // Claimed, it is left behind for the next number, unclaimed.
@@ -994,10 +1100,10 @@ mod tests {
         .execute(writer)
         .await
         .unwrap();
-        let rotations = remove_member(&db, room, carol, audit(room, "k"))
+        let rotations = remove_member(&db, room, carol, Removable::NotTheOwner, audit(room, "k"))
             .await
             .unwrap();
-        assert_eq!(rotations, Some(only(5)));
+        assert_eq!(rotations, Removal::Removed(only(5)));
         assert_eq!(
             crate::keys::store::pending_claim(&db, keyed.id)
                 .await
@@ -1006,19 +1112,19 @@ mod tests {
         );
 
         assert_eq!(
-            remove_member(&db, room, carol, audit(room, "k"))
+            remove_member(&db, room, carol, Removable::NotTheOwner, audit(room, "k"))
                 .await
                 .unwrap(),
-            None
+            Removal::NotMember
         );
         assert_eq!(
             ban(&db, room, carol, "", audit(room, "b")).await.unwrap(),
-            None,
+            Removal::NotMember,
             "banning a non-member removes nobody"
         );
         assert_eq!(
             ban(&db, room, bob, "", audit(room, "b")).await.unwrap(),
-            Some(only(5))
+            Removal::Removed(only(5))
         );
         assert_eq!(pending(elsewhere.id).await, None);
     }

@@ -141,19 +141,15 @@ pub async fn delete(
     let (access, channel) = RoomAccess::load_channel(&state.db, &user, id).await?;
     access.require(Action::ManageChannels)?;
     access.require_not_dm()?;
-    if store::channels_of_room(&state.db, channel.room_id)
-        .await?
-        .len()
-        <= 1
-    {
+    let audit =
+        Audit::new(channel.room_id, user.id, "channel_deleted", now_ms()).detail(&channel.name);
+    // The last-channel rule is checked in the delete itself.
+    if !store::delete_channel(&state.db, channel.room_id, id, audit).await? {
         return Err(Error::conflict(
             "last_channel",
             "A room needs at least one channel; delete the room instead",
         ));
     }
-    let audit =
-        Audit::new(channel.room_id, user.id, "channel_deleted", now_ms()).detail(&channel.name);
-    store::delete_channel(&state.db, id, audit).await?;
     state.events.publish(RoomEvent::ChannelDeleted {
         room_id: channel.room_id,
         channel_id: id,

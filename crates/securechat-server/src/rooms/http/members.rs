@@ -147,7 +147,9 @@ pub struct RoleChange {
     request_body = RoleChange,
     params(("id" = i64, Path, description = "Room id"), ("user_id" = i64, Path, description = "Member")),
     responses((status = 200, body = MemberResponse), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The member left or was removed meanwhile"),
+        (status = 422, body = ErrorBody)))]
 pub async fn set_role(
     State(state): State<AppState>,
     user: AuthUser,
@@ -220,7 +222,8 @@ pub struct Transfer {
 #[utoipa::path(post, path = "/api/rooms/{id}/transfer", tag = "members", request_body = Transfer,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The member left or was removed, or ownership moved, meanwhile")))]
 pub async fn transfer(
     State(state): State<AppState>,
     user: AuthUser,
