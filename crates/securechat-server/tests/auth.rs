@@ -351,6 +351,32 @@ async fn login_burst_is_throttled_with_retry_after() {
 }
 
 #[tokio::test]
+async fn parallel_guesses_get_no_more_checks_than_the_limit() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let client = api_client();
+        let passwords: Vec<String> = (0..30).map(|i| format!("guess-number-{i}")).collect();
+        let guesses = passwords
+            .iter()
+            .map(|p| login(&client, &server, "alice", p));
+        let codes: Vec<u16> = futures_util::future::join_all(guesses)
+            .await
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        let checked = codes.iter().filter(|c| **c == 401).count();
+        assert!(
+            checked <= 5,
+            "{backend:?}: {checked} of 30 parallel guesses had their password checked: {codes:?}"
+        );
+        assert!(codes.iter().all(|c| *c == 401 || *c == 429), "{codes:?}");
+        // The lock holds afterwards, and bob is not affected.
+        assert_eq!(login_status(&server, "alice", "password123").await, 429);
+        assert_eq!(login_status(&server, "bob", "password456").await, 200);
+    }
+}
+
+#[tokio::test]
 async fn bad_bodies_get_4xx_never_500() {
     for backend in backends() {
         let server = Server::start(backend).await;

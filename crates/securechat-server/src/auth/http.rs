@@ -117,7 +117,8 @@ async fn login(
     let user_scope = Scope::user(&state.keys, &key);
     let address_scope = Scope::address(&state.keys, &address);
     let now = now_ms();
-    throttle::check(&state.db, &[&user_scope, &address_scope], now).await?;
+    let scopes = [&user_scope, &address_scope];
+    let attempts = throttle::reserve(&state.db, &scopes, now).await?;
 
     // Unknown users are verified against a dummy hash: same work, same time.
     let row = if validate::username(&body.username).is_ok() {
@@ -133,8 +134,7 @@ async fn login(
         )
         .await?;
     let Some(row) = row.filter(|_| ok) else {
-        throttle::record_failure(&state.db, &user_scope, now).await?;
-        throttle::record_failure(&state.db, &address_scope, now).await?;
+        throttle::fail(&state.db, &scopes, &attempts, now).await?;
         return Err(Error::unauthorized(
             "invalid_credentials",
             "Wrong username or password",
@@ -147,6 +147,7 @@ async fn login(
         ));
     }
     throttle::clear(&state.db, &user_scope).await?;
+    throttle::succeed(&state.db, &address_scope).await?;
     let token = session::create(&state.db, &state.keys, row.id).await?;
     tracing::info!(user_id = row.id, "logged in");
     let cookie = session::session_cookie(&state.web, &token);
@@ -237,7 +238,7 @@ async fn change_password(
     validate::password(&body.new_password)?;
     let scope = Scope::user(&state.keys, &validate::username_key(&user.username));
     let now = now_ms();
-    throttle::check(&state.db, &[&scope], now).await?;
+    let attempts = throttle::reserve(&state.db, &[&scope], now).await?;
     let stored = store::user_by_id(&state.db, user.id).await?;
     let ok = state
         .hasher
@@ -247,12 +248,13 @@ async fn change_password(
         )
         .await?;
     if !ok {
-        throttle::record_failure(&state.db, &scope, now).await?;
+        throttle::fail(&state.db, &[&scope], &attempts, now).await?;
         return Err(Error::unauthorized(
             "invalid_credentials",
             "The current password is wrong",
         ));
     }
+    throttle::succeed(&state.db, &scope).await?;
     let hash = state.hasher.hash(Zeroizing::new(body.new_password)).await?;
     store::set_password(&state.db, user.id, &hash, now, Some(&user.session_hash)).await?;
     state.notify.sessions_ended(user.id);

@@ -8,6 +8,12 @@
 //! addresses. The lock grows exponentially with further failures: a
 //! guessing attacker gets a handful of tries per quarter hour, while a
 //! person who mistyped waits seconds.
+//!
+//! An attempt is counted when it starts ([`reserve`], one atomic upsert per
+//! scope), not when its password check fails: parallel guesses cannot all
+//! pass a check made before any of their failures is recorded. A failure
+//! keeps its reservation (and may lock the scope, [`fail`]); a success gives
+//! it back ([`succeed`]).
 
 use std::time::Duration;
 
@@ -61,61 +67,103 @@ fn lock_ms(policy: Policy, failures: i64) -> i64 {
     ms.min(i64::try_from(WINDOW.as_millis()).unwrap_or(900_000))
 }
 
-/// Refuses with 429 while any of `scopes` is locked.
-pub async fn check(db: &Db, scopes: &[&Scope], now: i64) -> Result<(), Error> {
-    for scope in scopes {
-        let locked_until: Option<i64> = with_db!(db, read, |pool| {
-            sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE scope_key = $1")
-                .bind(&scope.key)
-                .fetch_optional(pool)
-                .await
-        })?;
-        if let Some(until) = locked_until.filter(|&until| until > now) {
-            let retry_after = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
-            return Err(Error::TooManyRequests {
-                retry_after,
-                message: format!(
-                    "Too many failed login attempts; try again in {retry_after} seconds"
-                )
-                .into(),
-            });
-        }
+fn too_many(until: i64, now: i64) -> Error {
+    let retry_after = u64::try_from((until - now + 999) / 1000)
+        .unwrap_or(1)
+        .max(1);
+    Error::TooManyRequests {
+        retry_after,
+        message: format!("Too many failed login attempts; try again in {retry_after} seconds")
+            .into(),
     }
-    Ok(())
 }
 
-/// Counts a failure against `scope`, locking it once over the threshold.
-pub async fn record_failure(db: &Db, scope: &Scope, now: i64) -> Result<(), sqlx::Error> {
-    let window_start = now - i64::try_from(WINDOW.as_millis()).unwrap_or(900_000);
-    let failures: i64 = with_db!(db, write, |pool| {
-        sqlx::query_scalar(
-            "INSERT INTO login_throttle (scope_key, failures, window_start, locked_until) \
-             VALUES ($1, 1, $2, 0) \
-             ON CONFLICT (scope_key) DO UPDATE SET \
-               failures = CASE WHEN login_throttle.window_start <= $3 THEN 1 \
-                               ELSE login_throttle.failures + 1 END, \
-               window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 \
-                                   ELSE login_throttle.window_start END \
-             RETURNING failures",
-        )
-        .bind(&scope.key)
-        .bind(now)
-        .bind(window_start)
-        .fetch_one(pool)
-        .await
-    })?;
-    if failures >= scope.policy.threshold {
-        let until = now + lock_ms(scope.policy, failures);
-        with_db!(db, write, |pool| {
-            sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE scope_key = $2")
+fn window_start(now: i64) -> i64 {
+    now - i64::try_from(WINDOW.as_millis()).unwrap_or(900_000)
+}
+
+/// Counts one attempt against each of `scopes` before the password is
+/// checked. Refuses with 429 (and counts nothing more) while a scope is
+/// locked, or when this attempt would be past its threshold: then as many
+/// attempts as the threshold allows are already under way or failed. Returns
+/// each scope's attempt count, this attempt included, for [`fail`].
+pub async fn reserve(db: &Db, scopes: &[&Scope], now: i64) -> Result<Vec<i64>, Error> {
+    let mut counts = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        // The update only happens while the scope is not locked; a locked
+        // scope returns no row.
+        let attempts: Option<i64> = with_db!(db, write, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO login_throttle (scope_key, failures, window_start, locked_until) \
+                 VALUES ($1, 1, $2, 0) \
+                 ON CONFLICT (scope_key) DO UPDATE SET \
+                   failures = CASE WHEN login_throttle.window_start <= $3 THEN 1 \
+                                   ELSE login_throttle.failures + 1 END, \
+                   window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 \
+                                       ELSE login_throttle.window_start END \
+                 WHERE login_throttle.locked_until <= $2 \
+                 RETURNING failures",
+            )
+            .bind(&scope.key)
+            .bind(now)
+            .bind(window_start(now))
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some(attempts) = attempts else {
+            let until: Option<i64> = with_db!(db, read, |pool| {
+                sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE scope_key = $1")
+                    .bind(&scope.key)
+                    .fetch_optional(pool)
+                    .await
+            })?;
+            return Err(too_many(until.unwrap_or(now + 1000), now));
+        };
+        if attempts > scope.policy.threshold {
+            // As many guesses as allowed are already in flight or failed.
+            let until = now + lock_ms(scope.policy, attempts);
+            return Err(too_many(until, now));
+        }
+        counts.push(attempts);
+    }
+    Ok(counts)
+}
+
+/// The attempts reserved with `counts` failed: scopes at their threshold
+/// lock, for longer the more they failed.
+pub async fn fail(db: &Db, scopes: &[&Scope], counts: &[i64], now: i64) -> Result<(), sqlx::Error> {
+    for (scope, &attempts) in scopes.iter().zip(counts) {
+        if attempts >= scope.policy.threshold {
+            let until = now + lock_ms(scope.policy, attempts);
+            with_db!(db, write, |pool| {
+                sqlx::query(
+                    "UPDATE login_throttle SET locked_until = $1 \
+                     WHERE scope_key = $2 AND locked_until < $1",
+                )
                 .bind(until)
                 .bind(&scope.key)
                 .execute(pool)
                 .await
                 .map(|_| ())
-        })?;
+            })?;
+        }
     }
     Ok(())
+}
+
+/// The attempt reserved against `scope` succeeded: its count goes back down
+/// (a successful sign-in is not a guess).
+pub async fn succeed(db: &Db, scope: &Scope) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 \
+             WHERE scope_key = $1 AND failures > 0",
+        )
+        .bind(&scope.key)
+        .execute(pool)
+        .await
+        .map(|_| ())
+    })
 }
 
 /// Forgets the failures of `scope` (after a successful login).
@@ -131,10 +179,9 @@ pub async fn clear(db: &Db, scope: &Scope) -> Result<(), sqlx::Error> {
 
 /// Deletes counters that no longer matter; run periodically.
 pub async fn purge(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
-    let window_start = now - i64::try_from(WINDOW.as_millis()).unwrap_or(900_000);
     with_db!(db, write, |pool| {
         sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1 AND locked_until <= $2")
-            .bind(window_start)
+            .bind(window_start(now))
             .bind(now)
             .execute(pool)
             .await
