@@ -11,7 +11,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Server, WAIT, backends, call, connect, member, new_user, next_event, room_and_channel, token,
+    Server, WAIT, backends, call, connect, db_count, member, new_user, next_event,
+    room_and_channel, token,
 };
 use securechat_crypto::file::{FileKey, encrypt};
 use securechat_crypto::{ChannelKey, Envelope, SealedShare, SharePurpose};
@@ -450,6 +451,49 @@ async fn an_upload_cut_off_midway_leaves_no_file_row_or_bytes() {
             .await
             .contains(&"ok.txt".to_owned())
     );
+}
+
+#[tokio::test]
+async fn parallel_uploads_never_go_past_the_quota() {
+    for backend in backends() {
+        let server = Server::start_with(backend, &[("USER_QUOTA_MB", "1")]).await;
+        let alice = token(&server, "alice", "password123").await;
+        let (_, general) = room_and_channel(&server, &alice, "Lobby", "general").await;
+        // Ten parallel uploads of 0.9 MB against a 1 MiB quota: one fits.
+        let bodies: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 900_000]).collect();
+        let names: Vec<String> = (0..10).map(|i| format!("?name=part{i}.bin")).collect();
+        let uploads = bodies
+            .into_iter()
+            .zip(&names)
+            .map(|(body, name)| upload(&server, &alice, general, name, body));
+        let statuses: Vec<u16> = futures_util::future::join_all(uploads)
+            .await
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            1,
+            "{backend:?}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| *s == 201 || *s == 413),
+            "{statuses:?}"
+        );
+        let (_, me) = call(&server, Some(&alice), "GET", "/api/auth/me", None).await;
+        let stored = db_count(
+            &server,
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE uploader_id = $1",
+            me["user"]["id"].as_i64().unwrap(),
+        )
+        .await;
+        assert!(stored <= 1 << 20, "{backend:?}: {stored} bytes stored");
+        assert_eq!(
+            blobs(&server).len(),
+            1,
+            "the refused uploads' bytes are gone"
+        );
+    }
 }
 
 #[tokio::test]

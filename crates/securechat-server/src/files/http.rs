@@ -166,8 +166,17 @@ async fn upload(
         is_encrypted: channel.is_encrypted,
         now: now_ms(),
     };
-    let file_id = match store::insert(&state.db, &new).await {
-        Ok(id) => id,
+    let file_id = match store::insert(&state.db, &new, config.quota).await {
+        Ok(Some(id)) => id,
+        Ok(None) => {
+            // Parallel uploads used the quota up meanwhile.
+            super::cleanup::delete_blob(&state.files.blobs, &key).await;
+            let used = u64::try_from(store::used_by(&state.db, user.id).await?).unwrap_or(0);
+            return Err(too_large(
+                config.max_upload,
+                Some(config.quota.saturating_sub(used)),
+            ));
+        }
         Err(e) => {
             super::cleanup::delete_blob(&state.files.blobs, &key).await;
             return Err(e.into());

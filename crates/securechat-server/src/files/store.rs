@@ -47,11 +47,24 @@ pub struct NewFile<'a> {
     pub now: i64,
 }
 
-pub async fn insert(db: &Db, new: &NewFile<'_>) -> Result<i64, sqlx::Error> {
+/// Records a stored upload if it fits its uploader's quota (`quota`
+/// bytes): `None`, recording nothing, if it does not. The quota is checked
+/// in the insert itself, with the uploader's row locked first, so parallel
+/// uploads by one person take turns and each counts the others.
+pub async fn insert(db: &Db, new: &NewFile<'_>, quota: u64) -> Result<Option<i64>, sqlx::Error> {
+    let quota = i64::try_from(quota).unwrap_or(i64::MAX);
     with_db!(db, write, |pool| {
-        sqlx::query_scalar(
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE users SET username = username WHERE id = $1")
+            .bind(new.uploader_id)
+            .execute(&mut *tx)
+            .await?;
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO files (channel_id, uploader_id, storage_key, name, content_type, size, \
-             sha256, is_encrypted, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             sha256, is_encrypted, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+             WHERE (SELECT COALESCE(SUM(size), 0) FROM files \
+                    WHERE uploader_id = $2 AND deleted_at IS NULL) + $6 <= $10 \
              RETURNING id",
         )
         .bind(new.channel_id)
@@ -63,8 +76,11 @@ pub async fn insert(db: &Db, new: &NewFile<'_>) -> Result<i64, sqlx::Error> {
         .bind(new.sha256)
         .bind(new.is_encrypted)
         .bind(new.now)
-        .fetch_one(pool)
-        .await
+        .bind(quota)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     })
 }
 
