@@ -497,11 +497,83 @@ async fn parallel_uploads_never_go_past_the_quota() {
 }
 
 #[tokio::test]
+async fn a_failed_or_repeated_upload_keeps_nothing_extra() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let (_, general) = room_and_channel(&server, &alice, "Lobby", "general").await;
+        let (_, random) = room_and_channel(&server, &alice, "Lobby", "random").await;
+
+        // An invalid client_msg_id is refused before anything is stored.
+        let (s, body) = upload(
+            &server,
+            &alice,
+            general,
+            "?name=a.txt&client_msg_id=has%20space",
+            b"a".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("invalid_client_msg_id"))
+        );
+        assert!(blobs(&server).is_empty(), "{backend:?}");
+
+        // A retry with the same client_msg_id answers with the first message
+        // and its file, and keeps no second copy.
+        let (s, first) = upload(
+            &server,
+            &alice,
+            general,
+            "?name=b.txt&client_msg_id=up-1",
+            b"first".to_vec(),
+        )
+        .await;
+        assert_eq!(s, 201, "{first}");
+        let (s, again) = upload(
+            &server,
+            &alice,
+            general,
+            "?name=b.txt&client_msg_id=up-1",
+            b"first".to_vec(),
+        )
+        .await;
+        assert!(s == 200 || s == 201, "{again}");
+        assert_eq!(again["message"]["id"], first["message"]["id"]);
+        assert_eq!(again["file"]["id"], first["file"]["id"]);
+        assert_eq!(blobs(&server).len(), 1, "{backend:?}: one copy stored");
+        assert_eq!(listed(&server, &alice, general).await, ["b.txt"]);
+
+        // The same client_msg_id in another channel is not that message.
+        let (s, body) = upload(
+            &server,
+            &alice,
+            random,
+            "?name=c.txt&client_msg_id=up-1",
+            b"other".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (409, Some("client_msg_id_taken")),
+            "{body}"
+        );
+        assert_eq!(
+            blobs(&server).len(),
+            1,
+            "{backend:?}: nothing of the refused upload"
+        );
+        assert!(listed(&server, &alice, random).await.is_empty());
+    }
+}
+
+#[tokio::test]
 async fn encrypted_channels_store_ciphertext_only() {
     for backend in backends() {
         let server = Server::start(backend).await;
         let alice = member(&server, "alice", "password123").await;
-        let (_, secrets) = room_and_channel(&server, &alice.token, "Project X", "secrets").await;
+        let (project, secrets) =
+            room_and_channel(&server, &alice.token, "Project X", "secrets").await;
 
         let plaintext = b"PLAINTEXT-MARKER quarterly numbers".repeat(1000);
         let (s, body) = upload(
@@ -531,6 +603,21 @@ async fn encrypted_channels_store_ciphertext_only() {
         let stored = std::fs::read(server.data_dir.join("files").join(&blobs(&server)[0])).unwrap();
         assert_eq!(stored, sealed);
         assert!(!stored.windows(16).any(|w| w == b"PLAINTEXT-MARKER"));
+        // Not posted yet: another member cannot attach it to a resource.
+        let bob = member(&server, "bob", "password456").await;
+        let (s, body) = call(
+            &server,
+            Some(&bob.token),
+            "POST",
+            &format!("/api/rooms/{project}/resources"),
+            Some(json!({"channel_id": secrets, "file_id": file_id, "envelope": "x"})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("invalid_file")),
+            "{body}"
+        );
 
         // The encrypted message carries the file; name and key are inside it.
         let key = ChannelKey::generate().unwrap();

@@ -105,8 +105,12 @@ async fn upload(
             ));
         }
     };
+    // Everything the request says is checked before a byte is stored.
     if let Some(caption) = &query.caption {
         service::check_text(caption)?;
+    }
+    if let Some(id) = &query.client_msg_id {
+        service::check_client_msg_id(id)?;
     }
     let config = &state.files.config;
     let used = u64::try_from(store::used_by(&state.db, user.id).await?).unwrap_or(0);
@@ -182,13 +186,13 @@ async fn upload(
             return Err(e.into());
         }
     };
-    let message = if channel.is_encrypted {
-        None
+    let (message, file_id) = if channel.is_encrypted {
+        (None, file_id)
     } else {
         let client_msg_id = query
             .client_msg_id
             .unwrap_or_else(|| format!("file-{file_id}"));
-        let row = service::post_file(
+        let posted = service::post_file(
             &state,
             &user,
             &channel,
@@ -196,10 +200,26 @@ async fn upload(
             query.caption.as_deref(),
             &client_msg_id,
         )
-        .await?;
-        let view = MessageView::from(&row);
-        super::announce(&state, channel.room_id, &view).await?;
-        Some(view)
+        .await;
+        match posted {
+            Ok((row, true)) => {
+                let view = MessageView::from(&row);
+                super::announce(&state, channel.room_id, &view).await?;
+                (Some(view), file_id)
+            }
+            // A retry of an upload that was posted: the first try's message
+            // and file stand, and this copy is not kept.
+            Ok((row, false)) => {
+                super::cleanup::purge(&state.db, &state.files.blobs, file_id, &key).await?;
+                let first = row.file_id.ok_or_else(not_found)?;
+                (Some(MessageView::from(&row)), first)
+            }
+            // The request failed: nothing of it is kept.
+            Err(e) => {
+                super::cleanup::purge(&state.db, &state.files.blobs, file_id, &key).await?;
+                return Err(e);
+            }
+        }
     };
     let file = store::live(&state.db, file_id)
         .await?

@@ -108,7 +108,7 @@ pub fn check_text(content: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_client_msg_id(id: &str) -> Result<(), Error> {
+pub fn check_client_msg_id(id: &str) -> Result<(), Error> {
     if id.is_empty() || id.len() > MAX_CLIENT_ID || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::unprocessable(
             "invalid_client_msg_id",
@@ -217,6 +217,11 @@ async fn insert(
             "file_already_posted",
             "That file is already in a message",
         )),
+        store::Stored::IdUsedElsewhere => Err(Error::conflict(
+            "client_msg_id_taken",
+            "This client_msg_id was already used for a message in another channel; \
+             send with a new one",
+        )),
         store::Stored::NotMember => Err(channel_not_found()),
     }
 }
@@ -247,7 +252,8 @@ async fn check_file(
 }
 
 /// Posts the message that carries a file just uploaded to a plaintext
-/// channel, with an optional caption.
+/// channel, with an optional caption. A retry with the same `client_msg_id`
+/// returns the original (`false`), which carries the file of the first try.
 pub async fn post_file(
     state: &AppState,
     user: &AuthUser,
@@ -255,7 +261,7 @@ pub async fn post_file(
     file_id: i64,
     caption: Option<&str>,
     client_msg_id: &str,
-) -> Result<MessageRow, Error> {
+) -> Result<(MessageRow, bool), Error> {
     check_client_msg_id(client_msg_id)?;
     let caption = caption.filter(|c| !c.trim().is_empty());
     if let Some(caption) = caption {
@@ -272,7 +278,7 @@ pub async fn post_file(
         file_id: Some(file_id),
         now: now_ms(),
     };
-    Ok(insert(state, user, &new).await?.0)
+    insert(state, user, &new).await
 }
 
 /// An encrypted message must be under the channel's current key version,

@@ -72,8 +72,12 @@ pub struct NewMessage<'a> {
 pub enum Stored {
     /// Stored now.
     New(MessageRow),
-    /// This sender already stored a message with this `client_msg_id`.
+    /// This sender already stored a message with this `client_msg_id` in
+    /// this channel.
     Existing(MessageRow),
+    /// This sender used this `client_msg_id` in another channel: a retry
+    /// never answers with a message of another channel.
+    IdUsedElsewhere,
     /// The file is already in another message.
     FileTaken,
     /// The sender is not a member of the channel's room (any more), or the
@@ -118,7 +122,10 @@ pub async fn insert(
         )),
         Inserted::Missing => Ok(
             match by_client_id(db, new.sender_id, new.client_msg_id).await? {
-                Some(existing) => Stored::Existing(existing),
+                Some(existing) if existing.channel_id == new.channel_id => {
+                    Stored::Existing(existing)
+                }
+                Some(_) => Stored::IdUsedElsewhere,
                 None if new.file_id.is_some() && is_member(db, new).await? => Stored::FileTaken,
                 None => Stored::NotMember,
             },

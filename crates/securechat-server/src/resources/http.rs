@@ -128,6 +128,10 @@ async fn fields(
 ) -> Result<Fields, Error> {
     if let Some(file_id) = input.file_id {
         let file = crate::files::store::live(&state.db, file_id).await?;
+        // A file posted in a message is the channel's to point at; an upload
+        // not posted yet only its uploader attaches (nobody takes over a
+        // file by guessing its id).
+        let file = file.filter(|f| f.message_id.is_some() || f.uploader_id == Some(user.id));
         let fits = match (&file, channel) {
             (Some(f), Some(c)) => f.channel_id == c.id,
             (Some(f), None) => rooms::channel(&state.db, f.channel_id)
@@ -138,7 +142,7 @@ async fn fields(
         if !fits {
             return Err(Error::unprocessable(
                 "invalid_file",
-                "file_id must be a file of this channel (or, room-wide, of a plaintext channel of this room)",
+                "file_id must be a file posted in this channel, or one you uploaded to it (or, room-wide, in a plaintext channel of this room)",
             ));
         }
     }
