@@ -377,6 +377,33 @@ async fn parallel_guesses_get_no_more_checks_than_the_limit() {
 }
 
 #[tokio::test]
+async fn behind_a_proxy_a_client_cannot_pick_its_own_address() {
+    let server = Server::start_with(backends()[0], &[("TRUST_PROXY", "true")]).await;
+    let client = api_client();
+    // Each guess names another account and starts with a forged line of
+    // its own; the proxy's line (the last) names the real address.
+    let mut codes = Vec::new();
+    for i in 0..25 {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.append("x-forwarded-for", format!("10.0.0.{i}").parse().unwrap());
+        headers.append("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        let response = client
+            .post(server.url("/api/auth/login"))
+            .headers(headers)
+            .json(&json!({"username": format!("nobody{i}"), "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        codes.push(response.status().as_u16());
+    }
+    assert_eq!(&codes[..20], &[401; 20], "{codes:?}");
+    assert!(
+        codes[20..].iter().all(|&c| c == 429),
+        "the address 203.0.113.9 is limited whatever the first line says: {codes:?}"
+    );
+}
+
+#[tokio::test]
 async fn bad_bodies_get_4xx_never_500() {
     for backend in backends() {
         let server = Server::start(backend).await;

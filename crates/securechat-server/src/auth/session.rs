@@ -159,22 +159,27 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 /// The client's address: the peer, or with `TRUST_PROXY` the last hop
-/// recorded by the proxy in `X-Forwarded-For`.
+/// recorded by the proxy in `X-Forwarded-For`: the last address of the
+/// last header line, since a client may send lines of its own before the
+/// proxy's.
 pub fn client_address(parts: &Parts, web: &WebSettings) -> String {
     if web.trust_proxy
-        && let Some(forwarded) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
+        && let Some(forwarded) = last_forwarded(&parts.headers)
     {
-        return forwarded.trim().to_owned();
+        return forwarded;
     }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The last address of the last `X-Forwarded-For` line, if any.
+fn last_forwarded(headers: &axum::http::HeaderMap) -> Option<String> {
+    let line = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let last = line.to_str().ok()?.rsplit(',').next()?.trim();
+    (!last.is_empty()).then(|| last.to_owned())
 }
 
 /// The client's address as an extractor.
@@ -231,5 +236,27 @@ mod tests {
             HeaderValue::from_static("Bearer frombearer"),
         );
         assert_eq!(presented_token(&headers, &web(false)), Some("frombearer"));
+    }
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::last_forwarded;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn the_proxys_hop_is_the_last_address_of_the_last_line() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(last_forwarded(&headers), None);
+        // A client's own line first, then the proxy's.
+        headers.append("x-forwarded-for", HeaderValue::from_static("6.6.6.6"));
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("7.7.7.7, 203.0.113.9"),
+        );
+        assert_eq!(last_forwarded(&headers).as_deref(), Some("203.0.113.9"));
+        let mut one = HeaderMap::new();
+        one.append("x-forwarded-for", HeaderValue::from_static("1.2.3.4 , "));
+        assert_eq!(last_forwarded(&one), None);
     }
 }
