@@ -137,6 +137,26 @@ async fn serves_https_with_secure_cookies_when_certificates_are_set() {
         .unwrap();
     assert_eq!(me.status(), 200);
 
+    // Over HTTP/2 (negotiated by TLS) there is no Host header: a same-origin
+    // write with an Origin and no fetch metadata is still ours.
+    let same_origin = client
+        .post(server.url("/api/auth/login"))
+        .header("origin", &server.base)
+        .json(&json!({"username": "alice", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.version(), reqwest::Version::HTTP_2);
+    assert_eq!(same_origin.status(), 200);
+    let cross = client
+        .post(server.url("/api/auth/login"))
+        .header("origin", "https://evil.example")
+        .json(&json!({"username": "alice", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+
     // Plain HTTP to the TLS port gets nowhere.
     let plain = reqwest::get(format!("http://127.0.0.1:{}/healthz", server.port)).await;
     assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));

@@ -26,7 +26,11 @@ pub async fn refuse_cross_site(
     next: Next,
 ) -> Response {
     if is_safe(request.method())
-        || is_same_origin(request.headers(), state.web.public_origin.as_deref())
+        || is_same_origin(
+            request.headers(),
+            request.uri().authority().map(|a| a.as_str()),
+            state.web.public_origin.as_deref(),
+        )
     {
         return next.run(request).await;
     }
@@ -43,7 +47,13 @@ fn is_safe(method: &Method) -> bool {
 }
 
 /// Whether the browser's own headers place the request on our origin.
-pub fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
+/// `authority` is the request URI's: over HTTP/2 the host travels there
+/// (`:authority`) and there is no `Host` header.
+pub fn is_same_origin(
+    headers: &HeaderMap,
+    authority: Option<&str>,
+    public_origin: Option<&str>,
+) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
@@ -57,14 +67,15 @@ pub fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool 
     if public_origin == Some(origin.as_str()) {
         return true;
     }
-    let authority = origin
+    let origin_host = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or(authority)
         .map(str::to_ascii_lowercase);
-    matches!((authority, host), (Some(a), Some(h)) if a == h)
+    matches!((origin_host, host), (Some(a), Some(h)) if a == h)
 }
 
 /// Headers every response carries. Pages set their own, fuller CSP first.
@@ -135,18 +146,22 @@ mod tests {
     fn fetch_metadata_decides_first() {
         assert!(is_same_origin(
             &headers(&[("sec-fetch-site", "same-origin")]),
+            None,
             None
         ));
         assert!(is_same_origin(
             &headers(&[("sec-fetch-site", "none")]),
+            None,
             None
         ));
         assert!(!is_same_origin(
             &headers(&[("sec-fetch-site", "cross-site")]),
+            None,
             None
         ));
         assert!(!is_same_origin(
             &headers(&[("sec-fetch-site", "same-site")]),
+            None,
             None
         ));
     }
@@ -157,19 +172,27 @@ mod tests {
             ("origin", "http://localhost:5000"),
             ("host", "localhost:5000"),
         ]);
-        assert!(is_same_origin(&same, None));
+        assert!(is_same_origin(&same, None, None));
         let other = headers(&[
             ("origin", "https://evil.example"),
             ("host", "localhost:5000"),
         ]);
-        assert!(!is_same_origin(&other, None));
+        assert!(!is_same_origin(&other, None, None));
         let null = headers(&[("origin", "null"), ("host", "localhost:5000")]);
-        assert!(!is_same_origin(&null, None));
+        assert!(!is_same_origin(&null, None, None));
         let proxied = headers(&[
             ("origin", "https://chat.example.com"),
             ("host", "10.0.0.2:5000"),
         ]);
-        assert!(is_same_origin(&proxied, Some("https://chat.example.com")));
-        assert!(is_same_origin(&headers(&[]), None));
+        assert!(is_same_origin(
+            &proxied,
+            None,
+            Some("https://chat.example.com")
+        ));
+        assert!(is_same_origin(&headers(&[]), None, None));
+        // HTTP/2: no Host header; the URI's authority names the host.
+        let h2 = headers(&[("origin", "https://localhost:5000")]);
+        assert!(is_same_origin(&h2, Some("localhost:5000"), None));
+        assert!(!is_same_origin(&h2, Some("evil.example"), None));
     }
 }

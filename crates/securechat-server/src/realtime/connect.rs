@@ -44,8 +44,13 @@ pub async fn authenticate<A: Adapter>(
     State(realtime): State<Realtime>,
     TryData(auth): TryData<ConnectAuth>,
 ) -> Result<(), HandshakeError> {
-    let headers = &socket.req_parts().headers;
-    if !is_same_origin(headers, state.web.public_origin.as_deref()) {
+    let parts = socket.req_parts();
+    let headers = &parts.headers;
+    if !is_same_origin(
+        headers,
+        parts.uri.authority().map(|a| a.as_str()),
+        state.web.public_origin.as_deref(),
+    ) {
         tracing::warn!("refused a cross-site Socket.IO handshake");
         return Err(HandshakeError::CrossSite);
     }
