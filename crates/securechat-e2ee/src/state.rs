@@ -121,7 +121,10 @@ pub struct StoredKey {
     pub made_at: Option<u64>,
     /// Whom the version was made for: the members at `made_at`. A message
     /// under it is verified only from one of them, and a key request is
-    /// answered with it only for one of them. Empty for a format-1 key.
+    /// answered with it only for one of them. For a key from a format-1
+    /// share: everyone ever a member of the log when it was accepted (for
+    /// reading only; requests for it are not checked against this). Empty
+    /// for a key an older client stored: nothing is checked then.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<i64>,
 }
