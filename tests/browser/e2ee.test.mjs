@@ -57,13 +57,14 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     assert.ok(!stored.includes('4711'), 'the history holds no plaintext');
 
     // Before sharing the first key, alice's browser started the room's signed
-    // membership log with its current members.
+    // membership log with its current members, and registered #secrets in it
+    // as an encrypted channel of the room.
     const log = await alice.page.evaluate(async () => {
       const rooms = await (await fetch('/api/rooms')).json();
       const room = rooms.rooms.find((r) => r.name === 'Project X');
       return (await fetch(`/api/rooms/${room.id}/membership_log`)).json();
     });
-    assert.equal(log.entries.length, 3, 'create, then bob and charlie added');
+    assert.equal(log.entries.length, 4, 'create, then bob and charlie added, then #secrets registered');
   });
 
   await t.test('alice edits an encrypted message: re-encrypted in her browser, bob reads the new text marked (edited)', async () => {
@@ -149,7 +150,7 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
       const room = rooms.rooms.find((r) => r.name === 'Project X');
       return (await fetch(`/api/rooms/${room.id}/membership_log`)).json();
     });
-    assert.equal(log.entries.length, 4, 'the removal is a signed entry');
+    assert.equal(log.entries.length, 5, 'the removal is a signed entry');
   });
 
   await t.test('a lying server: injected plaintext, a forged signature, a replay and a wrong sender show as warnings', async () => {

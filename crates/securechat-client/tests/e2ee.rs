@@ -116,7 +116,6 @@ async fn encrypted_room(alice: &mut Device, others: &[i64]) -> (i64, i64) {
         .id;
     let vault = alice
         .sc
-        .client()
         .create_channel(room, "vault", true)
         .await
         .unwrap()
@@ -336,7 +335,6 @@ async fn a_lying_server_is_caught() {
     let (_, other) = {
         let other = alice
             .sc
-            .client()
             .create_channel(room, "other", true)
             .await
             .unwrap()
@@ -627,4 +625,118 @@ async fn used_up_keys_are_replaced_by_the_sender_and_two_devices_of_one_person_n
         last[0].key_version, last[1].key_version,
         "both devices sent under one version"
     );
+}
+
+/// Attack 2 with the SDK: a channel's room and encryption come from the
+/// room's signed log. A channel nobody registered gets no key from a plain
+/// member; the server moving a registered channel into a room it controls,
+/// or listing it as plaintext, is caught by members who verified the log.
+#[tokio::test]
+async fn channels_are_used_as_the_signed_log_registers_them() {
+    let server = Server::start();
+    let mut alice = Device::open(login(&server, "alice").await).await;
+    let mut bob = Device::open(login(&server, "bob").await).await;
+    let mut charlie = Device::open(login(&server, "charlie").await).await;
+    let mut mallory = Device::open(registered(&server, "mallory").await).await;
+    let (room, vault) = encrypted_room(&mut alice, &[bob.id(), charlie.id()]).await;
+    let pool = db(&server).await;
+
+    // A channel made by hand (not registered): bob, a plain member, makes
+    // no key for it and says why; once alice registers it, he sends.
+    let late = alice
+        .sc
+        .client()
+        .create_channel(room, "late", true)
+        .await
+        .unwrap()
+        .id;
+    let refused = bob
+        .sc
+        .send(&bob.socket, late, "too early")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("channel_not_registered"), "{refused}");
+    alice.sc.register_channel(room, late).await.unwrap();
+    bob.send(late, "registered now").await;
+    let log = bob.sc.verified_log(room).await.unwrap();
+    assert!(log.channels().contains(&vault) && log.channels().contains(&late));
+
+    // charlie has verified the log but never used `vault`. The server lists
+    // it as plaintext: the signed log says otherwise, nothing is sent.
+    charlie.sc.verified_log(room).await.unwrap();
+    sqlx::query("UPDATE channels SET is_encrypted = 0 WHERE id = ?")
+        .bind(vault)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = charlie
+        .sc
+        .send(&charlie.socket, vault, "plaintext?")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("downgrade"), "{refused}");
+
+    // erin joins the room (a signed entry) and verifies its log, without
+    // ever using `vault`. The server then moves `vault` into a room of its
+    // own account, mallory, where erin is a member and whose log mallory
+    // registers it in.
+    let mut erin = Device::open(registered(&server, "erin").await).await;
+    alice
+        .sc
+        .change_membership(
+            room,
+            &MembershipChange::Add {
+                user_id: erin.id(),
+                admin: false,
+            },
+        )
+        .await
+        .unwrap();
+    erin.sc.verified_log(room).await.unwrap();
+    sqlx::query("UPDATE channels SET is_encrypted = 1 WHERE id = ?")
+        .bind(vault)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let trap = mallory
+        .sc
+        .client()
+        .create_room(&NewRoom::private("Trap"))
+        .await
+        .unwrap()
+        .id;
+    mallory
+        .sc
+        .change_membership(
+            trap,
+            &MembershipChange::Add {
+                user_id: erin.id(),
+                admin: false,
+            },
+        )
+        .await
+        .unwrap();
+    sqlx::query("UPDATE channels SET room_id = ? WHERE id = ?")
+        .bind(trap)
+        .bind(vault)
+        .execute(&pool)
+        .await
+        .unwrap();
+    mallory.sc.register_channel(trap, vault).await.unwrap();
+    let refused = erin.sc.verified_log(trap).await.unwrap_err();
+    assert_eq!(refused.code(), Some("log_invalid"), "{refused}");
+    assert!(refused.to_string().contains("does not verify"), "{refused}");
+    let refused = erin
+        .sc
+        .send(&erin.socket, vault, "into the trap?")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("wrong_room"), "{refused}");
+    let shares_to_mallory: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM channel_keys WHERE recipient_id = ?")
+            .bind(mallory.id())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(shares_to_mallory, 0);
 }

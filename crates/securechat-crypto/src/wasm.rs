@@ -474,7 +474,8 @@ impl WasmMembershipLog {
     }
 
     /// Signs and appends an action by `actor`: `op` is `add`, `remove`,
-    /// `leave`, `join_public` or `set_role`; `role` for `add`/`set_role`.
+    /// `leave`, `join_public`, `set_role` or `channel` (the subject is then
+    /// a channel id); `role` for `add`/`set_role`.
     /// Returns the entry to send to the server.
     pub fn append(
         &mut self,
@@ -506,6 +507,9 @@ impl WasmMembershipLog {
                 subject: subject(subject_id)?,
                 role: role_of(role_name)?,
             },
+            "channel" => Action::RegisterChannel {
+                channel: subject(subject_id)?,
+            },
             _ => return Err(js_error("invalid_argument", "unknown operation")),
         };
         self.keys.insert(actor.0.bundle());
@@ -526,6 +530,11 @@ impl WasmMembershipLog {
     pub fn members_at(&self, seq: f64) -> Result<Vec<Member>, JsValue> {
         let state = self.log.state_at(unsigned(seq)?).map_err(err)?;
         Ok(members(&state.members))
+    }
+
+    /// The channels the log registers as encrypted channels of the room.
+    pub fn channels(&self) -> Vec<f64> {
+        self.log.channels().iter().map(|&c| c as f64).collect()
     }
 
     /// The role of `userId`, or `undefined` if not a member.

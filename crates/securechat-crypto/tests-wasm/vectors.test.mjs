@@ -120,6 +120,7 @@ test('membership: logs verify to the recorded member sets, are rebuilt byte for 
       const got = log.membersAt(seq).map((m) => ({ user_id: m.userId, role: m.role }));
       assert.deepEqual(got, expected, `${c.name} after ${seq}`);
     });
+    assert.deepEqual([...log.channels()], c.channels, `${c.name}: registered channels`);
     if (c.actions.some((a) => a.op === 'server_remove')) continue; // server-only operation
     const rebuilt = sc.MembershipLog.create(identity(1), c.room_id, c.public, c.created_at);
     for (const a of c.actions) {

@@ -259,6 +259,16 @@ fn unauthorized_entries_are_rejected() {
             "only the owner can change roles",
         ),
         (OUTSIDER, Action::JoinPublic, "the room is not public"),
+        (
+            MEMBER,
+            Action::RegisterChannel { channel: 7 },
+            "members cannot register channels",
+        ),
+        (
+            OUTSIDER,
+            Action::RegisterChannel { channel: 7 },
+            "actor is not a member",
+        ),
     ];
     for (actor, action, reason) in cases {
         assert_eq!(
@@ -313,6 +323,11 @@ fn unauthorized_signed_entries_are_rejected_by_verify() {
             ADMIN,
             fields(Op::Remove, OWNER, None),
             "the owner cannot be removed",
+        ),
+        (
+            MEMBER,
+            fields(Op::Channel, 7, None),
+            "members cannot register channels",
         ),
     ];
     for (actor, f, reason) in cases {
@@ -386,6 +401,35 @@ fn ownership_transfer_and_public_join() {
     let v = MembershipLog::verify(log.entries(), &keys()).unwrap();
     assert_eq!(v.state().role(MEMBER), Some(Role::Owner));
     assert!(!v.state().is_member(OWNER));
+}
+
+#[test]
+fn channels_are_registered_once_by_the_owner_or_an_admin() {
+    let mut log = sample_log();
+    log.append(&identity(ADMIN), Action::RegisterChannel { channel: 7 }, 9)
+        .unwrap();
+    log.append(&identity(OWNER), Action::RegisterChannel { channel: 8 }, 9)
+        .unwrap();
+    let verified = MembershipLog::verify(log.entries(), &keys()).unwrap();
+    assert_eq!(
+        verified.channels().iter().copied().collect::<Vec<_>>(),
+        [7, 8]
+    );
+    // Registering changes no membership.
+    assert_eq!(verified.members(), sample_log().members());
+    let entry = &verified.entries()[5];
+    assert_eq!((entry.op(), entry.subject_id()), (Op::Channel, 7));
+    assert_eq!(MembershipEntry::parse(&entry.to_wire()).unwrap(), *entry);
+    assert_eq!(
+        try_append(&log, OWNER, Action::RegisterChannel { channel: 7 }),
+        MembershipError::InvalidTransition {
+            seq: 7,
+            reason: "channel already registered"
+        }
+    );
+    // The state before the registration does not have it.
+    assert!(verified.state_at(4).unwrap().channels.is_empty());
+    assert!(verified.state_at(5).unwrap().channels.contains(&7));
 }
 
 #[test]

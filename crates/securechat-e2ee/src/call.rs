@@ -173,6 +173,14 @@ struct Outbox {
 }
 
 #[derive(Deserialize)]
+struct Register {
+    room_id: i64,
+    entries: Vec<String>,
+    channel_id: i64,
+    now: u64,
+}
+
+#[derive(Deserialize)]
 struct ChannelId {
     channel_id: i64,
 }
@@ -277,6 +285,12 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
             let a: SignChange = input(args)?;
             let action = action(&a.op, a.subject, a.role.as_deref())?;
             out(json!({"entry": machine.sign_change(a.room_id, &a.entries, action, a.now)?}))
+        }
+        "register_channel" => {
+            let a: Register = input(args)?;
+            out(
+                json!({"entry": machine.register_channel(a.room_id, &a.entries, a.channel_id, a.now)?}),
+            )
         }
         "plan_send" => {
             let a: PlanSend = input(args)?;

@@ -75,6 +75,12 @@ pub enum Refusal {
         "the server lists channel {channel_id} under another room than room {room_id}, where this device first saw it; nothing is shared or sent there"
     )]
     WrongRoom { channel_id: i64, room_id: i64 },
+    /// A channel this client never held a key of, which the room's signed
+    /// log does not register, and which I may not register (not an admin).
+    #[error(
+        "channel {channel_id} is not registered as encrypted in the signed log of room {room_id}; an owner or admin of the room registers it when they next use it"
+    )]
+    ChannelNotRegistered { channel_id: i64, room_id: i64 },
     /// A key share the verified log does not justify.
     #[error("a key share for version {version} of channel {channel_id} was refused: {reason}")]
     UnjustifiedShare {
@@ -120,6 +126,7 @@ impl Refusal {
             Self::Downgrade { .. } => "downgrade",
             Self::OfferChanged { .. } => "offer_changed",
             Self::WrongRoom { .. } => "wrong_room",
+            Self::ChannelNotRegistered { .. } => "channel_not_registered",
             Self::UnjustifiedShare { .. } => "unjustified_share",
             Self::NotCovered { .. } => "not_covered",
             Self::BadInput(_) => "bad_input",

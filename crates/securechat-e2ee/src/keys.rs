@@ -281,6 +281,12 @@ impl Machine {
                 room_id: channel.room_id,
             });
         }
+        if !self.may_make_keys(&log, channel.id) {
+            return Err(Refusal::ChannelNotRegistered {
+                channel_id: channel.id,
+                room_id: channel.room_id,
+            });
+        }
         let made_at = head_seq(&log);
         self.note_encrypted(channel.id);
         let purpose = if version == 1 {

@@ -48,6 +48,8 @@ pub struct LogView {
     pub public: bool,
     /// Number of entries.
     pub length: u64,
+    /// The channels the log registers as encrypted channels of the room.
+    pub channels: Vec<i64>,
 }
 
 impl LogView {
@@ -64,6 +66,7 @@ impl LogView {
                 .collect(),
             public: log.entries().first().is_some_and(MembershipEntry::public),
             length: log.len() as u64,
+            channels: log.channels().iter().copied().collect(),
         }
     }
 }
@@ -135,8 +138,100 @@ impl Machine {
                 code: "public_flag".into(),
             });
         }
+        self.take_channels(room_id, &log)?;
         self.pin_log(room_id, &log);
         Ok(log)
+    }
+
+    /// The channels the log registers belong to this room and are
+    /// encrypted, for good. One this client already ties to another room
+    /// makes the whole log invalid: the server shows two rooms claiming it.
+    fn take_channels(&mut self, room_id: i64, log: &MembershipLog) -> Result<()> {
+        if let Some(channel) = log.channels().iter().find(|c| {
+            self.state
+                .channel_rooms
+                .get(c)
+                .is_some_and(|&bound| bound != room_id)
+        }) {
+            return Err(Refusal::LogInvalid {
+                room_id,
+                code: format!("channel_in_other_room {channel}"),
+            });
+        }
+        for &channel in log.channels() {
+            let fresh = self.state.registered_channels.insert(channel)
+                | self.state.encrypted_channels.insert(channel)
+                | self.state.channel_rooms.insert(channel, room_id).is_none();
+            if fresh {
+                self.touch();
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry that registers `channel_id` as an encrypted channel of
+    /// `room_id` in its verified log `entries`, signed by me, for the shell
+    /// to post before it makes a key version there; `None` when nothing
+    /// needs registering (the log already has it, or I hold keys of it from
+    /// before registration existed and may not register it myself).
+    ///
+    /// [`Refusal::ChannelNotRegistered`] when the channel is new to me, the
+    /// log lacks it and I am not an owner or admin: keys are made for a
+    /// channel only once its room's admins have put it in the signed log,
+    /// so the server cannot file a channel under a room of its choosing.
+    pub fn register_channel(
+        &mut self,
+        room_id: i64,
+        entries: &[String],
+        channel_id: i64,
+        now: u64,
+    ) -> Result<Option<String>> {
+        let mut log = self.verify_log(room_id, entries)?;
+        if log.channels().contains(&channel_id) {
+            return Ok(None);
+        }
+        if let Some(&bound) = self.state.channel_rooms.get(&channel_id)
+            && bound != room_id
+        {
+            return Err(Refusal::WrongRoom {
+                channel_id,
+                room_id: bound,
+            });
+        }
+        let me = self.user_id();
+        match log.state().role(me) {
+            Some(Role::Owner | Role::Admin) => {
+                let identity = self.identity()?;
+                let entry = log.append(
+                    identity,
+                    Action::RegisterChannel {
+                        channel: channel_id,
+                    },
+                    now,
+                )?;
+                Ok(Some(entry.to_wire()))
+            }
+            _ if self.holds_keys_of(channel_id) => Ok(None),
+            _ => Err(Refusal::ChannelNotRegistered {
+                channel_id,
+                room_id,
+            }),
+        }
+    }
+
+    /// Whether I may make a key version of `channel_id` under `log`: the log
+    /// registers it, or I held keys of it before it was registered (a
+    /// channel from before registration, kept working until an admin
+    /// registers it).
+    pub(crate) fn may_make_keys(&self, log: &MembershipLog, channel_id: i64) -> bool {
+        log.channels().contains(&channel_id) || self.holds_keys_of(channel_id)
+    }
+
+    fn holds_keys_of(&self, channel_id: i64) -> bool {
+        self.state
+            .channel_keys
+            .get(&channel_id)
+            .is_some_and(|versions| !versions.is_empty())
     }
 
     /// Keys only move forward: each person's entries verify under the keys

@@ -233,6 +233,7 @@ scenarios!(
     envelope_metadata,
     key_commitment,
     forged_key_history,
+    channel_registered_in_log,
 );
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{
     Server, WAIT, backends, call, connect, db_count, member, new_user, next_event,
-    room_and_channel, token,
+    room_and_channel, rss_kib, token,
 };
 use securechat_crypto::file::{FileKey, encrypt};
 use securechat_crypto::{ChannelKey, Envelope, SealedShare, SharePurpose};
@@ -63,15 +63,6 @@ fn blobs(server: &Server) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
 }
 
 #[tokio::test]

@@ -476,3 +476,189 @@ async fn every_published_key_is_kept_for_old_signatures() {
         assert_eq!(s, 200, "{body}");
     }
 }
+
+async fn create_channel(
+    server: &Server,
+    by: &Member,
+    room: i64,
+    name: &str,
+    encrypted: bool,
+) -> i64 {
+    let (s, body) = call(
+        server,
+        Some(&by.token),
+        "POST",
+        &format!("/api/rooms/{room}/channels"),
+        Some(json!({"name": name, "is_encrypted": encrypted})),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    body["channel"]["id"].as_i64().unwrap()
+}
+
+async fn log_len(server: &Server, room: i64) -> i64 {
+    db_count(
+        server,
+        "SELECT COUNT(*) FROM membership_log WHERE room_id = $1",
+        room,
+    )
+    .await
+}
+
+fn register(channel: i64) -> Action {
+    Action::RegisterChannel { channel }
+}
+
+#[tokio::test]
+async fn encrypted_channels_are_registered_in_the_log_by_owners_and_admins() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let room = create_room(&server, &alice, "Vaulted", true).await;
+        let other_room = create_room(&server, &alice, "Elsewhere", true).await;
+        let vault = create_channel(&server, &alice, room, "vault", true).await;
+        let notes = create_channel(&server, &alice, room, "notes", true).await;
+        let plain = create_channel(&server, &alice, room, "plain", false).await;
+        let elsewhere = create_channel(&server, &alice, other_room, "far", true).await;
+        assert_eq!(plain_add(&server, &alice, room, bob.id).await.0, 201);
+
+        // A log cannot start by registering a plaintext channel.
+        let mut bad_start = MembershipLog::create(&alice.identity, room, false, NOW);
+        bad_start
+            .append(&alice.identity, add_member(bob.id), NOW)
+            .unwrap();
+        bad_start
+            .append(&alice.identity, register(plain), NOW)
+            .unwrap();
+        let (s, body) = submit(&server, &alice, room, wire(bad_start.entries())).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("channel_not_encrypted")),
+            "{body}"
+        );
+
+        let mut log = MembershipLog::create(&alice.identity, room, false, NOW);
+        log.append(&alice.identity, add_member(bob.id), NOW)
+            .unwrap();
+        assert_eq!(
+            submit(&server, &alice, room, wire(log.entries())).await.0,
+            201
+        );
+
+        // bob, a plain member, may not register a channel.
+        let mut bobs = log.clone();
+        let fields = EntryFields {
+            room_id: room,
+            seq: bobs.len() as u64,
+            prev_hash: bobs.head_hash(),
+            timestamp: NOW,
+            op: Op::Channel,
+            subject_id: vault,
+            role: None,
+            public: false,
+        };
+        let sneaky = MembershipEntry::sign_unchecked(&bob.identity, fields).unwrap();
+        let (s, body) = submit(&server, &bob, room, wire(&[sneaky])).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("log_unauthorized")),
+            "{body}"
+        );
+        assert!(bobs.append(&bob.identity, register(vault), NOW).is_err());
+
+        // Only an encrypted channel of this very room is registered.
+        for channel in [plain, elsewhere, 999_999] {
+            let entry = log
+                .clone()
+                .append(&alice.identity, register(channel), NOW)
+                .unwrap();
+            let (s, body) = submit(&server, &alice, room, wire(&[entry])).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (422, Some("channel_not_encrypted")),
+                "{channel}: {body}"
+            );
+        }
+        assert_eq!(log_len(&server, room).await, 2);
+
+        // Two registrations signed on the same head at once: one is stored,
+        // the other is told to sign again on the new head.
+        let first = log
+            .clone()
+            .append(&alice.identity, register(vault), NOW)
+            .unwrap();
+        let second = log
+            .clone()
+            .append(&alice.identity, register(notes), NOW)
+            .unwrap();
+        let (a, b) = tokio::join!(
+            submit(&server, &alice, room, wire(std::slice::from_ref(&first))),
+            submit(&server, &alice, room, wire(std::slice::from_ref(&second)))
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+        let conflict = if a.0 == 409 { &a.1 } else { &b.1 };
+        assert_eq!(conflict["code"], "log_conflict");
+        assert_eq!(log_len(&server, room).await, 3);
+
+        let served = fetch_log(&server, &bob, room, &ring(&[&alice, &bob])).await;
+        let winner = if a.0 == 200 { vault } else { notes };
+        assert_eq!(
+            served.channels().iter().copied().collect::<Vec<_>>(),
+            [winner]
+        );
+        assert_eq!(
+            db_count(
+                &server,
+                "SELECT COUNT(*) FROM room_audit WHERE room_id = $1 AND action = 'channel_registered'",
+                room
+            )
+            .await,
+            1
+        );
+
+        // Registering it again is refused by the log's rules.
+        let again = served
+            .clone()
+            .append(&alice.identity, register(winner), NOW)
+            .unwrap_err();
+        assert!(again.to_string().contains("already registered"), "{again}");
+        let mut replay = MembershipEntry::sign_unchecked(
+            &alice.identity,
+            EntryFields {
+                room_id: room,
+                seq: served.len() as u64,
+                prev_hash: served.head_hash(),
+                timestamp: NOW,
+                op: Op::Channel,
+                subject_id: winner,
+                role: None,
+                public: false,
+            },
+        )
+        .unwrap();
+        let (s, body) = submit(&server, &alice, room, wire(std::slice::from_ref(&replay))).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("log_invalid_transition")),
+            "{body}"
+        );
+        // The other channel goes in on the new head.
+        let loser = if winner == vault { notes } else { vault };
+        replay = served
+            .clone()
+            .append(&alice.identity, register(loser), NOW)
+            .unwrap();
+        let (s, body) = submit(&server, &alice, room, wire(&[replay])).await;
+        assert_eq!(s, 200, "{body}");
+        let served = fetch_log(&server, &bob, room, &ring(&[&alice, &bob])).await;
+        assert_eq!(served.channels().len(), 2);
+        // Registration changes no membership.
+        assert_eq!(
+            members(&server, &alice, room).await,
+            vec![(alice.id, "owner".into()), (bob.id, "member".into())]
+        );
+    }
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{
     Backend, Server, WAIT, ask, backends, call, connect, db_count, new_user, next_event, no_event,
-    token,
+    rss_kib, token,
 };
 use securechat_client::{Socket, SocketOptions};
 use serde_json::{Value, json};
@@ -866,4 +866,86 @@ async fn ending_a_session_closes_its_sockets() {
             .await
             .expect("the logged-out socket closes");
     }
+}
+
+/// Anonymous WebSockets sending frames far over the packet limit (12 MiB
+/// CONNECT packets, under the library's default 16 MiB frame limit) are
+/// closed when each frame's header is read: the server buffers none of it,
+/// answers no CONNECT, and keeps serving everyone else promptly.
+#[tokio::test]
+async fn oversized_websocket_frames_are_refused_before_they_are_buffered() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let server = Server::start(Backend::Sqlite).await;
+    let url = format!(
+        "{}/socket.io/?EIO=4&transport=websocket",
+        server.base.replacen("http", "ws", 1)
+    );
+    let before = rss_kib(server.pid());
+    let mut attackers = Vec::new();
+    for _ in 0..6 {
+        let url = url.clone();
+        attackers.push(tokio::spawn(async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+            let open = ws.next().await.unwrap().unwrap();
+            assert!(open.to_text().unwrap().starts_with('0'), "{open:?}");
+            let mut packet = String::with_capacity(12 << 20);
+            packet.push_str("40{\"pad\":\"");
+            packet.push_str(&"x".repeat(12 << 20));
+            packet.push_str("\"}");
+            // The server may cut the connection while this is being written.
+            let _ = ws.send(Message::text(packet)).await;
+            loop {
+                match tokio::time::timeout(WAIT, ws.next()).await {
+                    Ok(Some(Ok(Message::Text(text)))) => {
+                        assert!(
+                            !text.starts_with("40") && !text.starts_with("44"),
+                            "the oversized CONNECT was read and answered: {}",
+                            &text[..text.len().min(80)]
+                        );
+                    }
+                    Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => return,
+                    Ok(Some(Ok(_))) => {}
+                    Err(_) => panic!("the connection stayed open"),
+                }
+            }
+        }));
+    }
+    let started = std::time::Instant::now();
+    let (status, _) = call(&server, None, "GET", "/healthz", None).await;
+    assert_eq!(status, 200);
+    let healthz = started.elapsed();
+    for attacker in attackers {
+        attacker.await.unwrap();
+    }
+    let grown = rss_kib(server.pid()).saturating_sub(before);
+    assert!(
+        grown < 24 * 1024,
+        "the server grew by {grown} KiB for 72 MiB it should not have buffered"
+    );
+    assert!(healthz < Duration::from_secs(2), "healthz took {healthz:?}");
+    // A packet within the limit is still read and answered.
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.next().await.unwrap().unwrap();
+    let mut packet = String::from("40{\"pad\":\"");
+    packet.push_str(&"x".repeat(64 * 1024));
+    packet.push_str("\"}");
+    ws.send(Message::text(packet)).await.unwrap();
+    let answer = loop {
+        let next = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if next.to_text().unwrap() == "2" {
+            ws.send(Message::text("3")).await.unwrap();
+            continue;
+        }
+        break next;
+    };
+    assert!(
+        answer.to_text().unwrap().starts_with("44"),
+        "an anonymous CONNECT within the limit is refused by authentication: {answer:?}"
+    );
 }

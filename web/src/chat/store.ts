@@ -206,7 +206,7 @@ export function start(user: User): void {
     // Rooms first (membership may have changed while offline), then every channel.
     void refreshRooms()
       .then(joinAll)
-      .then(() => e2ee.startLogsWhereNeeded(rooms.value));
+      .then(() => e2ee.prepareRooms(rooms.value));
   });
   s.on('disconnect', (reason) => {
     connection.value = 'offline';
@@ -256,7 +256,7 @@ export function start(user: User): void {
       r.id === e.room_id && !r.channels.some((c) => c.id === e.channel.id) ? { ...r, channels: [...r.channels, e.channel] } : r,
     );
     void joinChannel(e.channel.id);
-    if (e.channel.is_encrypted) void e2ee.startLogsWhereNeeded(rooms.value);
+    if (e.channel.is_encrypted) void e2ee.prepareRooms(rooms.value);
   });
   s.on('channel_updated', (e: { room_id: number; channel: Channel }) => {
     rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, channels: r.channels.map((c) => (c.id === e.channel.id ? e.channel : c)) } : r));
@@ -275,6 +275,7 @@ export function start(user: User): void {
     });
   }
   s.on('membership_log_started', () => keysChanged());
+  s.on('channel_registered', () => keysChanged());
   s.on('channel_key_share', (e: e2ee.ShareEvent) => {
     e2ee.receiveShare(e).then(keysChanged, (err: unknown) => {
       chatNotice.value = `A key share was refused: ${err instanceof Error ? err.message : String(err)}`;
@@ -312,7 +313,7 @@ effect(() => {
   readyFor = key;
   if (key === '') return;
   restoreSealedOutbox();
-  void e2ee.startLogsWhereNeeded(rooms.peek());
+  void e2ee.prepareRooms(rooms.peek());
 });
 
 // A channel this browser saw encrypted stays encrypted, whatever the server

@@ -69,6 +69,8 @@ interface LogView {
   members: { user_id: number; role: string }[];
   public: boolean;
   length: number;
+  /** Channels the signed log registers as encrypted channels of the room. */
+  channels: number[];
 }
 
 type SendPlan = { kind: 'plain' } | { kind: 'seal'; version: number } | { kind: 'make_version'; version: number; reason: string } | { kind: 'fetch_key'; version: number };
@@ -475,21 +477,51 @@ export function signChange(roomId: number, entries: string[], op: string, subjec
 }
 
 /**
- * Starts the log of every room that needs one and whose log this browser
- * should start (rooms with encrypted channels and DMs, as their owner or a
- * DM participant), so the others can share keys there without waiting.
+ * Gets rooms ready for keys: starts the log of every room that needs one and
+ * whose log this browser should start (rooms with encrypted channels and
+ * DMs, as their owner or a DM participant), and, where I am an owner or
+ * admin, registers their encrypted channels in the signed log, so the others
+ * can share keys there without waiting.
  */
-export async function startLogsWhereNeeded(rooms: readonly (Room & { channels: Channel[] })[]): Promise<void> {
+export async function prepareRooms(rooms: readonly (Room & { channels: Channel[] })[]): Promise<void> {
   if (machine === null || identityStatus.value.kind !== 'ready') return;
   for (const room of rooms) {
-    if (room.kind !== 'dm' && !room.channels.some((c) => c.is_encrypted)) continue;
-    if (!core<{ start: boolean }>('should_start_log', roomFacts(room)).start) continue;
+    const encrypted = room.channels.filter((c) => c.is_encrypted);
+    if (room.kind !== 'dm' && encrypted.length === 0) continue;
     try {
-      if ((await logEntries(room.id)).length === 0) await startLog(room);
+      let entries = await logEntries(room.id);
+      if (entries.length === 0) {
+        if (!core<{ start: boolean }>('should_start_log', roomFacts(room)).start) continue;
+        await startLog(room);
+        entries = await logEntries(room.id);
+      }
+      if (room.my_role !== 'owner' && room.my_role !== 'admin' && room.kind !== 'dm') continue;
+      const registered = core<LogView>('verify_log', { room_id: room.id, entries }).channels;
+      for (const channel of encrypted.filter((c) => !registered.includes(c.id))) {
+        entries = await registerChannel(room, channel.id, entries);
+      }
     } catch {
       // Tried again on the next connection; a send that needs it says why.
     }
   }
+}
+
+/**
+ * Registers an encrypted channel in the room's signed log when the core says
+ * I should (I am an owner or admin and the log lacks it): clients make keys
+ * only for channels their room's log names, so the server cannot file a
+ * channel under a room of its choosing. Returns the log entries to go on with.
+ */
+async function registerChannel(room: Room, channelId: number, entries: string[]): Promise<string[]> {
+  const { entry } = core<{ entry: string | null }>('register_channel', { room_id: room.id, entries, channel_id: channelId, now: now() });
+  if (entry === null) return entries;
+  try {
+    await authenticated(() => apiRequest('POST', `/api/rooms/${room.id}/membership_log`, { entries: [entry] }));
+  } catch (err) {
+    // Someone else changed the log first: the log served next says whether it is registered.
+    if (!(err instanceof ApiError && err.code === 'log_conflict')) throw err;
+  }
+  return logEntries(room.id);
 }
 
 // ---- channel keys -----------------------------------------------------------
@@ -523,13 +555,17 @@ async function postShare(share: OutShare): Promise<void> {
  * member claimed it first, my key is dropped and sending waits for theirs.
  */
 async function makeVersion(channel: Channel, room: Room, facts: object, version: number, hint: number[] | null): Promise<void> {
-  const entries = await entriesForKeys(room);
+  let entries = await entriesForKeys(room);
   let log: LogView;
   try {
+    entries = await registerChannel(room, channel.id, entries);
     log = core<LogView>('verify_log', { room_id: room.id, entries });
   } catch (err) {
     if (err instanceof E2eeError && err.code === 'no_membership_log') {
       throw new KeyWait(`Waiting for the owner of ${room.name} to start its membership log; keys are shared only with proven members. This message is sent by itself once it exists.`);
+    }
+    if (err instanceof E2eeError && err.code === 'channel_not_registered') {
+      throw new KeyWait(`Waiting for an owner or admin of ${room.name} to register #${channel.name} as encrypted in the room's signed log (their app does it when they are next online); no key is made before. This message is sent by itself once it is.`);
     }
     throw err;
   }

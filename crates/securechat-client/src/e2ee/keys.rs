@@ -163,6 +163,9 @@ impl SecureClient {
     ) -> Result<Distribution> {
         let facts = self.channel_facts(channel_id, false).await?;
         let entries = self.log_for_keys(facts.room_id).await?;
+        let entries = self
+            .register_with(facts.room_id, channel_id, entries)
+            .await?;
         let members = match self.machine.verify_log(facts.room_id, &entries) {
             Ok(log) => log.members().keys().copied().collect::<Vec<_>>(),
             Err(refusal) => {

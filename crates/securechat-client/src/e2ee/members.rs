@@ -128,6 +128,61 @@ impl SecureClient {
         Ok(created)
     }
 
+    /// Creates a channel in a room (admins). An encrypted one is registered
+    /// in the room's signed membership log at once (the log is started
+    /// first if I should), so members can make its keys from the first
+    /// message: clients make keys only for channels their room's log names.
+    pub async fn create_channel(
+        &mut self,
+        room_id: i64,
+        name: &str,
+        encrypted: bool,
+    ) -> Result<crate::Channel> {
+        let channel = self.client.create_channel(room_id, name, encrypted).await?;
+        if encrypted {
+            self.register_channel(room_id, channel.id).await?;
+        }
+        Ok(channel)
+    }
+
+    /// Registers an encrypted channel in its room's signed log when the
+    /// core says I should (I am an owner or admin and the log lacks it).
+    /// [`Error::Refused`] `channel_not_registered` when I may not and the
+    /// channel is new to me.
+    pub async fn register_channel(&mut self, room_id: i64, channel_id: i64) -> Result<()> {
+        let entries = self.log_for_keys(room_id).await?;
+        self.register_with(room_id, channel_id, entries).await?;
+        Ok(())
+    }
+
+    /// [`SecureClient::register_channel`] on top of `entries`; returns the
+    /// entries to go on with (served again after a registration).
+    pub(crate) async fn register_with(
+        &mut self,
+        room_id: i64,
+        channel_id: i64,
+        entries: Vec<String>,
+    ) -> Result<Vec<String>> {
+        let entry = self
+            .machine
+            .register_channel(room_id, &entries, channel_id, now());
+        self.save()?;
+        let Some(entry) = entry? else {
+            return Ok(entries);
+        };
+        match self
+            .client
+            .post_membership_log(room_id, &[entry], false, "")
+            .await
+        {
+            // Someone else changed the log first: the log served next says
+            // whether the channel is registered.
+            Err(error) if error.code() == Some("log_conflict") => {}
+            other => other?,
+        }
+        self.log_entries(room_id).await
+    }
+
     /// The verified log, started first if the room has none and I should.
     pub(crate) async fn log_for_keys(&mut self, room_id: i64) -> Result<Vec<String>> {
         let entries = self.log_entries(room_id).await?;

@@ -9,6 +9,8 @@
 //! `prev_hash` is all zeroes for the `create` entry and otherwise
 //! `SHA-256(u8 len || "securechat/v1/hash/membership" || previous entry bytes)`.
 //! `flags` bit 0 marks a public room and is only allowed on `create`.
+//! For op 8 (`channel`) `subject_id` is a channel id, not a user: the entry
+//! registers that channel as an encrypted channel of this room.
 
 use sha2::{Digest, Sha256};
 
@@ -89,6 +91,10 @@ pub enum Op {
     /// The server removed the subject on its own authority (account
     /// disabled). Unsigned; it can only ever remove, never grant.
     ServerRemove,
+    /// An owner or admin registers channel `subject_id` as an encrypted
+    /// channel of this room: clients bind the channel to the room and keep
+    /// it encrypted, whatever the server lists later.
+    Channel,
 }
 
 impl Op {
@@ -101,6 +107,7 @@ impl Op {
             Op::JoinPublic => 5,
             Op::SetRole => 6,
             Op::ServerRemove => 7,
+            Op::Channel => 8,
         }
     }
 
@@ -113,6 +120,7 @@ impl Op {
             5 => Op::JoinPublic,
             6 => Op::SetRole,
             7 => Op::ServerRemove,
+            8 => Op::Channel,
             _ => return None,
         })
     }
@@ -127,6 +135,7 @@ impl Op {
             Op::JoinPublic => "join_public",
             Op::SetRole => "set_role",
             Op::ServerRemove => "server_remove",
+            Op::Channel => "channel",
         }
     }
 }
@@ -347,6 +356,9 @@ fn check_shape(b: &Body, flags: u8) -> core::result::Result<(), &'static str> {
         Op::ServerRemove if b.actor_id != 0 || b.role.is_some() => {
             Err("server_remove has actor 0 and no role")
         }
+        Op::Channel if b.role.is_some() || b.subject_id <= 0 => {
+            Err("channel names a channel id and carries no role")
+        }
         _ => Ok(()),
     }
 }
@@ -381,6 +393,8 @@ mod tests {
             body_for_tests(Op::Leave, 1, 2, None),
             body_for_tests(Op::JoinPublic, 1, 1, Some(Role::Admin)),
             body_for_tests(Op::Create, 1, 2, Some(Role::Owner)),
+            body_for_tests(Op::Channel, 1, 7, Some(Role::Member)),
+            body_for_tests(Op::Channel, 1, 0, None),
         ];
         for body in bad {
             let bytes = MembershipEntry::sign(&id, body).to_bytes();

@@ -1,6 +1,6 @@
 //! The verifier: replays a log entry by entry and yields the room's members.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::bundle::PublicBundle;
 use crate::error::{Error, ObjectKind, Result};
@@ -87,6 +87,9 @@ pub struct RoomState {
     pub public: bool,
     /// Current members and their roles.
     pub members: BTreeMap<i64, Role>,
+    /// Channels registered as encrypted channels of this room (`channel`
+    /// entries). A channel, once registered, stays.
+    pub channels: BTreeSet<i64>,
 }
 
 impl RoomState {
@@ -133,6 +136,7 @@ impl MembershipLog {
                 room_id,
                 public,
                 members,
+                channels: BTreeSet::new(),
             },
         }
     }
@@ -172,6 +176,7 @@ impl MembershipLog {
                 room_id: b.room_id,
                 public: b.public,
                 members,
+                channels: BTreeSet::new(),
             },
         })
     }
@@ -294,6 +299,11 @@ impl MembershipLog {
         &self.state.members
     }
 
+    /// The channels registered as encrypted channels of this room.
+    pub fn channels(&self) -> &BTreeSet<i64> {
+        &self.state.channels
+    }
+
     /// The room state right after entry `seq` (replays the verified prefix).
     pub fn state_at(&self, seq: u64) -> Result<RoomState> {
         let end = usize::try_from(seq)
@@ -312,6 +322,7 @@ impl MembershipLog {
             room_id: first.body.room_id,
             public: first.body.public,
             members: BTreeMap::from([(first.body.actor_id, Role::Owner)]),
+            channels: BTreeSet::new(),
         };
         for e in rest.iter().take(end.saturating_sub(1)) {
             rules::apply(&mut state, &e.body)?;

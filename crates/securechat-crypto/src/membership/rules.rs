@@ -6,6 +6,8 @@
 //!   ownership before leaving, so a room always has one owner.
 //! - `admin`: adds members (not admins) and removes plain members.
 //! - `member`: may only leave.
+//! - owner and admins: register a channel as an encrypted channel of the
+//!   room (`channel`), once per channel; it stays so for good.
 //! - anyone: may join a room whose `create` entry marked it public.
 //! - the server: may only remove (`server_remove`, unsigned). Removal never
 //!   gives anyone a key, so the worst a lying server achieves with it is
@@ -42,6 +44,12 @@ pub enum Action {
         /// The new role.
         role: Role,
     },
+    /// Register `channel` as an encrypted channel of the room (owner and
+    /// admins).
+    RegisterChannel {
+        /// The channel id.
+        channel: i64,
+    },
 }
 
 impl Action {
@@ -53,6 +61,7 @@ impl Action {
             Action::Leave => (Op::Leave, actor, None),
             Action::JoinPublic => (Op::JoinPublic, actor, Some(Role::Member)),
             Action::SetRole { subject, role } => (Op::SetRole, subject, Some(role)),
+            Action::RegisterChannel { channel } => (Op::Channel, channel, None),
         }
     }
 }
@@ -147,6 +156,18 @@ pub(crate) fn apply(state: &mut RoomState, b: &Body) -> Result<(), MembershipErr
                 return Err(invalid("subject is not a member"));
             }
             members.remove(&b.subject_id);
+        }
+        Op::Channel => {
+            match actor_role {
+                None => return Err(unauthorized("actor is not a member")),
+                Some(Role::Member) => {
+                    return Err(unauthorized("members cannot register channels"));
+                }
+                Some(_) => {}
+            }
+            if !state.channels.insert(b.subject_id) {
+                return Err(invalid("channel already registered"));
+            }
         }
     }
     Ok(())

@@ -366,6 +366,7 @@ fn action_json(actor: i64, action: Action, ts: u64) -> Value {
         Action::Leave => ("leave", None, None),
         Action::JoinPublic => ("join_public", None, None),
         Action::SetRole { subject, role } => ("set_role", Some(subject), Some(role.as_str())),
+        Action::RegisterChannel { channel } => ("channel", Some(channel), None),
     };
     json!({"actor_id": actor, "op": op, "subject_id": subject, "role": role, "timestamp": ts})
 }
@@ -409,6 +410,7 @@ fn log_json(
         "actions": actions,
         "entries": log.entries().iter().map(MembershipEntry::to_wire).collect::<Vec<_>>(),
         "members_after": members_after,
+        "channels": log.channels().iter().copied().collect::<Vec<_>>(),
         "head_hash": to_wire(&log.head_hash()),
     });
     Ok((value, log))
@@ -417,7 +419,7 @@ fn log_json(
 fn membership() -> Result<Value, Error> {
     let t = 1_700_000_000;
     let add = |subject, role| Action::Add { subject, role };
-    let private_steps: [Step; 6] = [
+    let private_steps: [Step; 7] = [
         (1, add(2, Role::Admin), t + 1),
         (1, add(3, Role::Member), t + 2),
         (2, add(4, Role::Member), t + 3),
@@ -431,9 +433,10 @@ fn membership() -> Result<Value, Error> {
             },
             t + 6,
         ),
+        (2, Action::RegisterChannel { channel: 50 }, t + 7),
     ];
     let (private, plog) = log_json(
-        "private room: add, leave, kick, ownership transfer",
+        "private room: add, leave, kick, ownership transfer, channel registration",
         100,
         false,
         &private_steps,

@@ -316,6 +316,24 @@ fn add(subject: i64, role: Role) -> Action {
     Action::Add { subject, role }
 }
 
+/// Room 10's log with channel 100 registered by alice (its owner) after
+/// the adds: the log of a room whose encrypted channel was made with protocol
+/// v2's `channel` entry.
+fn registered_room_log() -> Vec<String> {
+    let a = alice();
+    log(
+        &a,
+        ROOM,
+        false,
+        T0,
+        &[
+            (&a, add(BOB, Role::Member)),
+            (&a, add(CAROL, Role::Member)),
+            (&a, Action::RegisterChannel { channel: CHANNEL }),
+        ],
+    )
+}
+
 /// Room 10's log: alice creates it and adds bob and carol as members.
 fn room_log() -> Vec<String> {
     let a = alice();
@@ -530,6 +548,7 @@ pub fn all() -> Vec<(String, Value)> {
         envelope_metadata(),
         key_commitment(),
         forged_key_history(),
+        channel_registered_in_log(),
     ]
 }
 
@@ -1291,7 +1310,8 @@ fn make_version_recipients() -> (String, Value) {
     let (a, b, c, d) = (alice(), bob(), carol(), dave());
     let forged_carol = identity("carol forged", CAROL);
     let state = state_of(&a, &[&b, &c, &d]);
-    let entries = room_log();
+    // Alice registered channel 100 in the log (keys are made only then).
+    let entries = registered_room_log();
     scenario(
         "make_version_recipients",
         "A new key version is sealed only to members of the verified log whose served key equals their pin; the server's member list is only a hint (§6, §10).",
@@ -2684,4 +2704,141 @@ fn forged_key_history() -> (String, Value) {
     );
     value.1["machines"] = json!({ "newcomer": { "user_id": ALICE, "state": doc(&state) } });
     value
+}
+
+fn channel_registered_in_log() -> (String, Value) {
+    let (a, b, c, d) = (alice(), bob(), carol(), dave());
+    let bob_state = state_of(&b, &[&a, &c, &d]);
+    let alice_state = state_of(&a, &[&b, &c]);
+    // Carol held keys of channel 200 before channels were registered.
+    let mut carol_state = state_of(&c, &[&a, &b]);
+    hold(&mut carol_state, 200, 1, &channel_key("ch200 v1"), T0, 0);
+    let unregistered = room_log();
+    let registered = registered_room_log();
+    // What alice's client signs: the registration on top of room 10's log, at T0 + 50.
+    let mut expected = MembershipLog::verify_wire(
+        &unregistered,
+        &securechat_crypto::KeyRing::from_bundles([a.bundle()]),
+    )
+    .unwrap();
+    let entry = expected
+        .append(&a, Action::RegisterChannel { channel: CHANNEL }, T0 + 50)
+        .unwrap()
+        .to_wire();
+    // Room 11: dave (the server's account) created it, added bob, and
+    // registered channel 100 there.
+    let room11 = log(
+        &d,
+        11,
+        false,
+        T0,
+        &[
+            (&d, add(BOB, Role::Member)),
+            (&d, Action::RegisterChannel { channel: CHANNEL }),
+        ],
+    );
+    let in_room = |room_id: i64, encrypted: bool| json!({ "id": CHANNEL, "room_id": room_id, "is_encrypted": encrypted, "key_version": 0 });
+    let make = |entries: &[String]| {
+        json!({
+            "channel": in_room(ROOM, true),
+            "version": 1,
+            "entries": entries,
+            "bundles": { "1": bundle(&a), "3": bundle(&c) },
+        })
+    };
+    let register = |entries: &[String], now: u64| json!({ "room_id": ROOM, "entries": entries, "channel_id": CHANNEL, "now": now });
+    let (name, mut value) = scenario(
+        "channel_registered_in_log",
+        "Attack 2: an encrypted channel's room comes from the signed log. Keys are made only for a channel the room's log registers (a `channel` entry signed by an owner or admin) or one this client held keys of before registration existed; a registered channel stays encrypted and in its room, and a log registering a channel of another room is refused (§3, §6, §10).",
+        &bob_state,
+        vec![
+            step(
+                "make_version",
+                make(&unregistered),
+                refused("channel_not_registered"),
+                "the server lists channel 100 as a new encrypted channel of room 10, whose log does not register it",
+            ),
+            step(
+                "register_channel",
+                register(&unregistered, T0 + 50),
+                refused("channel_not_registered"),
+                "bob is a plain member: he may not register it himself",
+            ),
+            step_on(
+                "alice",
+                "register_channel",
+                register(&unregistered, T0 + 50),
+                ok(json!({ "entry": entry })),
+                "alice, the owner, signs the registration",
+            ),
+            step_on(
+                "alice",
+                "register_channel",
+                register(&registered, T0 + 60),
+                ok(json!({ "entry": null })),
+                "once the log has it, nothing more is signed",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": registered }),
+                ok(json!({ "room_id": ROOM, "channels": [CHANNEL] })),
+                "the log now registers channel 100",
+            ),
+            step(
+                "plan_send",
+                plan(in_room(ROOM, false), T0 + 60),
+                refused("downgrade"),
+                "the server lists channel 100 as plaintext: the signed log says it is encrypted",
+            ),
+            step(
+                "make_version",
+                make(&registered),
+                ok(json!({ "own": { "user_id": BOB, "channel_id": CHANNEL, "key_version": 1 } })),
+                "bob makes its first key",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": 11, "entries": room11 }),
+                refused("log_invalid"),
+                "room 11's log, signed by dave, claims channel 100 as well",
+            ),
+            step(
+                "plan_send",
+                plan(in_room(11, true), T0 + 60),
+                refused("wrong_room"),
+                "the server lists channel 100 under room 11",
+            ),
+            step_on(
+                "carol",
+                "make_version",
+                json!({
+                    "channel": { "id": 200, "room_id": ROOM, "is_encrypted": true, "key_version": 1 },
+                    "version": 2,
+                    "entries": registered,
+                    "bundles": { "1": bundle(&a), "2": bundle(&b) },
+                }),
+                ok(json!({ "own": { "user_id": CAROL, "channel_id": 200, "key_version": 2 } })),
+                "carol held keys of channel 200 from before registration: she goes on making them",
+            ),
+            step_on(
+                "carol",
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": registered }),
+                ok(json!({ "channels": [CHANNEL] })),
+                "carol verifies room 10's log; she never used channel 100",
+            ),
+            step_on(
+                "carol",
+                "plan_send",
+                plan(in_room(11, true), T0 + 60),
+                refused("wrong_room"),
+                "the server lists channel 100 under room 11 to carol: the log put it in room 10",
+            ),
+        ],
+    );
+    value["machines"] = json!({
+        "alice": { "user_id": ALICE, "state": doc(&alice_state) },
+        "carol": { "user_id": CAROL, "state": doc(&carol_state) },
+    });
+    (name, value)
 }

@@ -49,7 +49,11 @@ pub mod names;
 pub mod presence;
 pub mod sessions;
 
-/// Largest Socket.IO packet accepted (a 64 KiB envelope plus framing).
+/// Largest Socket.IO packet accepted (a 64 KiB envelope plus framing), on
+/// every transport: a polling body, and a WebSocket frame or message, whose
+/// length is checked when its header is read, before anything of it is
+/// buffered (the library's WebSocket defaults would take 16 MiB frames and
+/// 64 MiB messages, from anyone, before authentication).
 const MAX_PAYLOAD: u64 = 96 * 1024;
 /// Initial read buffer of each WebSocket (socketioxide's default is 4 KiB).
 /// Chat frames are mostly far smaller; a larger frame grows the buffer as
@@ -310,6 +314,8 @@ pub async fn cluster_layer(
 fn builder(state: &AppState, realtime: &Realtime) -> socketioxide::SocketIoBuilder<LocalAdapter> {
     SocketIo::builder()
         .max_payload(MAX_PAYLOAD)
+        .ws_max_frame_size(MAX_PAYLOAD as usize)
+        .ws_max_message_size(MAX_PAYLOAD as usize)
         .ws_read_buffer_size(WS_READ_BUFFER)
         .with_state(state.clone())
         .with_state(realtime.clone())

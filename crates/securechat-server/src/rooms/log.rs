@@ -208,6 +208,62 @@ pub async fn insert_all(
     })
 }
 
+/// Stores a `channel` entry (an owner or admin registering an encrypted
+/// channel of the room), with its audit entry, in one transaction. The
+/// insert itself requires the channel to be an encrypted channel of this
+/// room, so a channel moved or deleted meanwhile is never registered.
+/// `Ok(false)` when it is not.
+pub async fn insert_channel(
+    db: &Db,
+    room_id: i64,
+    entry: &LogAppend,
+    channel_id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let stored = sqlx::query(
+            "INSERT INTO membership_log (room_id, seq, actor_id, entry, created_at) \
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS \
+             (SELECT 1 FROM channels c WHERE c.id = $6 AND c.room_id = $1 AND c.is_encrypted)",
+        )
+        .bind(room_id)
+        .bind(entry.seq)
+        .bind(entry.actor_id)
+        .bind(&entry.entry)
+        .bind(now)
+        .bind(channel_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if stored == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO room_audit (room_id, actor_id, action, target_user_id, detail, created_at) \
+             VALUES ($1, $2, 'channel_registered', NULL, $3, $4)",
+        )
+        .bind(room_id)
+        .bind(entry.actor_id)
+        .bind(format!("channel {channel_id}"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// The encrypted channels of a room (what `channel` entries may name).
+pub async fn encrypted_channels(db: &Db, room_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM channels WHERE room_id = $1 AND is_encrypted")
+            .bind(room_id)
+            .fetch_all(pool)
+            .await
+    })
+}
+
 /// Inserts one entry; `store::write_audit!` runs it inside the transaction
 /// of the membership change the entry describes. A concurrent append of the
 /// same seq is a unique violation and rolls the whole change back.

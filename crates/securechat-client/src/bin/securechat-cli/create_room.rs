@@ -38,11 +38,11 @@ pub async fn run(args: Args, file: &SessionFile, store: PathBuf) -> Result<()> {
         created.id
     );
     if let Some(channel) = args.encrypted {
-        let made = secure
-            .client()
-            .create_channel(created.id, &channel, true)
-            .await?;
-        println!("Created encrypted channel #{} (id {}).", made.name, made.id);
+        let made = secure.create_channel(created.id, &channel, true).await?;
+        println!(
+            "Created encrypted channel #{} (id {}), registered in the room's signed log.",
+            made.name, made.id
+        );
     }
     Ok(())
 }

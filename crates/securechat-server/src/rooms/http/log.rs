@@ -173,6 +173,7 @@ async fn start(
         }));
     }
     check_members_match(state, room_id, &verified, dm).await?;
+    check_channels(state, room_id, &verified).await?;
     log::insert_all(&state.db, room_id, &verified, access.user_id, now_ms())
         .await
         .map_err(|e| {
@@ -245,6 +246,27 @@ async fn check_members_match(
     Ok(())
 }
 
+/// Every channel a log registers must be an encrypted channel of the room.
+async fn check_channels(state: &AppState, room_id: i64, log: &MembershipLog) -> Result<(), Error> {
+    if log.channels().is_empty() {
+        return Ok(());
+    }
+    let encrypted = log::encrypted_channels(&state.db, room_id).await?;
+    match log.channels().iter().find(|c| !encrypted.contains(c)) {
+        Some(channel) => Err(not_an_encrypted_channel(*channel)),
+        None => Ok(()),
+    }
+}
+
+fn not_an_encrypted_channel(channel: i64) -> Error {
+    Error::unprocessable(
+        "channel_not_encrypted",
+        format!(
+            "Channel {channel} is not an encrypted channel of this room, so it cannot be registered"
+        ),
+    )
+}
+
 /// Verifies one signed change and performs it.
 async fn change(
     state: &AppState,
@@ -315,6 +337,30 @@ async fn change(
                 membership::set_role(state, access, subject, role, append).await?;
             }
         },
+        Op::Channel => {
+            let row = LogAppend::new(&entry);
+            let stored = log::insert_channel(&state.db, access.room.id, &row, subject, now_ms())
+                .await
+                .map_err(|e| {
+                    if log::is_seq_conflict(&e) {
+                        log::conflict()
+                    } else {
+                        e.into()
+                    }
+                })?;
+            if !stored {
+                return Err(not_an_encrypted_channel(subject));
+            }
+            // Members whose clients wait for the registration go on now.
+            match store::members(&state.db, access.room.id).await {
+                Ok(members) => state.notify.send(
+                    members.iter().map(|m| m.user_id).collect(),
+                    "channel_registered",
+                    serde_json::json!({ "room_id": access.room.id, "channel_id": subject }),
+                ),
+                Err(e) => tracing::warn!(error = %e, "channel_registered not pushed"),
+            }
+        }
         Op::Create | Op::ServerRemove => unreachable_op()?,
     }
     Ok((
