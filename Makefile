@@ -13,7 +13,7 @@ NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 # compiling the dependency graph a second time.
 DEBUG_BUILD := $(CARGO) test --workspace $(FEATURES) --no-run --quiet
 
-.PHONY: bench run build wasm web web-deps s3-peer bench-peers test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
+.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer bench-peers test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -26,9 +26,17 @@ build: wasm web
 
 ## The E2EE client core (with the crypto crate) compiled to WebAssembly, into
 ## web/wasm (installs the wasm32 target and the matching wasm-bindgen-cli if
-## missing).
-wasm:
+## missing). Rebuilt only when its sources change, so that nothing
+## downstream (the web bundle, the release server that embeds it) is either.
+WASM_OUT := web/wasm/securechat_e2ee_bg.wasm
+WASM_SRC := $(shell find crates/securechat-crypto crates/securechat-e2ee -name '*.rs' -not -path '*/tests/*' -not -path '*/examples/*') \
+            crates/securechat-crypto/Cargo.toml crates/securechat-e2ee/Cargo.toml Cargo.toml Cargo.lock scripts/wasm.sh
+
+$(WASM_OUT): $(WASM_SRC)
 	scripts/wasm.sh build
+	touch $@
+
+wasm: $(WASM_OUT)
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && $(NPM_CI)
@@ -36,15 +44,28 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web-deps: web/node_modules/.package-lock.json
 
 ## The web UI, into web/dist (embedded by the server build); it imports the
-## WASM crypto from web/wasm.
-web: web-deps wasm
+## WASM crypto from web/wasm. Rebuilt only when its sources change: a
+## rewritten web/dist would make cargo embed it again and relink the server.
+WEB_OUT := web/dist/index.html
+WEB_SRC := $(shell find web/src web/public -type f) web/index.html web/package.json \
+           web/vite.config.ts web/tsconfig.json web/tsconfig.node.json
+
+$(WEB_OUT): $(WEB_SRC) $(WASM_OUT) web/node_modules/.package-lock.json
 	cd web && npm run build
+	touch $@
+
+web: $(WEB_OUT)
+
+## A second build with nothing changed does nothing: the web and WASM
+## outputs are up to date right after they were built.
+test-build-idempotent: web
+	@$(MAKE) --question $(WASM_OUT) $(WEB_OUT) || { echo "make web would rebuild with nothing changed" >&2; exit 1; }
 
 ## Every test: formatting, lints, Rust unit and integration tests (SQLite, and
 ## PostgreSQL when TEST_DATABASE_URL is set), web unit tests, the crypto test
 ## vectors and the E2EE core's lying-server scenarios checked against the WASM
 ## build in Node, the stock socket.io-client against the server, browser tests.
-test: lint test-rust test-web test-wasm test-compat test-browser
+test: lint test-build-idempotent test-rust test-web test-wasm test-compat test-browser
 
 lint: web-deps wasm
 	$(CARGO) fmt --all --check

@@ -106,7 +106,36 @@ pub struct ServeConfig {
     pub redis_prefix: String,
     /// `SEND_RATE_LIMIT`: how fast one user may send messages.
     pub send_rate: SendRate,
+    /// `REGISTER_LIMIT`: accounts one client address may register per
+    /// quarter hour (`off`: no limit).
+    pub register_limit: Option<u32>,
+    /// `SOCKETS_PER_USER`: Socket.IO connections one account may hold open
+    /// on one node (`off`: no limit).
+    pub sockets_per_user: Option<usize>,
 }
+
+/// Connections one account may hold open on a node, by default: many tabs
+/// and devices, far from what would crowd everyone else out.
+pub const DEFAULT_SOCKETS_PER_USER: usize = 50;
+
+/// A positive number, or `off`, for the limit named `var`.
+fn parse_limit(var: &'static str, value: &str) -> Result<Option<u32>, ConfigError> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    match value.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(Some(n)),
+        _ => Err(ConfigError::new(
+            var,
+            format!("{value:?} is neither a positive number nor off"),
+        )),
+    }
+}
+
+/// Registrations per client address per quarter hour, by default: a team
+/// signing up together fits, a script creating accounts does not.
+pub const DEFAULT_REGISTER_LIMIT: u32 = 10;
 
 /// The per-user message rate: a token bucket, or none at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,10 +355,21 @@ pub fn load_serve(
         .map(|v| parse_send_rate(&v))
         .transpose()?
         .unwrap_or_default();
+    let register_limit = non_empty(env("REGISTER_LIMIT"))
+        .map(|v| parse_limit("REGISTER_LIMIT", &v))
+        .transpose()?
+        .unwrap_or(Some(DEFAULT_REGISTER_LIMIT));
+    let sockets_per_user = non_empty(env("SOCKETS_PER_USER"))
+        .map(|v| parse_limit("SOCKETS_PER_USER", &v))
+        .transpose()?
+        .unwrap_or(Some(DEFAULT_SOCKETS_PER_USER as u32))
+        .map(|n| n as usize);
     let secret = load_secret(env, &settings)?;
     let files = crate::files::config::load(env, &settings.data_dir)?;
     Ok(ServeConfig {
         send_rate,
+        register_limit,
+        sockets_per_user,
         settings,
         host,
         port,
@@ -550,6 +590,43 @@ mod tests {
             Some("https://chat.example.com")
         );
         assert!(cfg.https());
+    }
+
+    #[test]
+    fn register_limit() {
+        let key = ("SECRET_KEY", "0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            serve(&[key]).unwrap().register_limit,
+            Some(DEFAULT_REGISTER_LIMIT)
+        );
+        let cfg = serve(&[key, ("REGISTER_LIMIT", " 3 ")]).unwrap();
+        assert_eq!(cfg.register_limit, Some(3));
+        assert_eq!(
+            serve(&[key, ("REGISTER_LIMIT", "off")])
+                .unwrap()
+                .register_limit,
+            None
+        );
+        for bad in ["0", "-1", "lots"] {
+            let Err(err) = serve(&[key, ("REGISTER_LIMIT", bad)]) else {
+                panic!("REGISTER_LIMIT={bad} was accepted");
+            };
+            assert_eq!(err.var, "REGISTER_LIMIT", "{bad}");
+        }
+        assert_eq!(
+            serve(&[key]).unwrap().sockets_per_user,
+            Some(DEFAULT_SOCKETS_PER_USER)
+        );
+        assert_eq!(
+            serve(&[key, ("SOCKETS_PER_USER", "OFF")])
+                .unwrap()
+                .sockets_per_user,
+            None
+        );
+        let Err(err) = serve(&[key, ("SOCKETS_PER_USER", "0")]) else {
+            panic!("SOCKETS_PER_USER=0 was accepted");
+        };
+        assert_eq!(err.var, "SOCKETS_PER_USER");
     }
 
     #[test]

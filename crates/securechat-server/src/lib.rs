@@ -16,6 +16,7 @@
 //! - [`http`]: the router, the error type every handler returns, middleware
 //!   (security headers, cross-site request refusal, request ids) and the
 //!   OpenAPI document.
+//! - [`text`]: what people may name things (Unicode rules for names and texts).
 //! - [`web`]: the embedded single-page web UI.
 //! - [`config`]: settings from flags and environment variables.
 //! - [`server`]: binding, TLS and graceful shutdown.
@@ -40,4 +41,5 @@ pub mod rooms;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod text;
 pub mod web;

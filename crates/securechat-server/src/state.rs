@@ -32,6 +32,10 @@ pub struct Inner {
     pub files: Files,
     /// How fast one user may send messages.
     pub send_rate: SendRate,
+    /// Registrations one client address may make per quarter hour.
+    pub register_limit: Option<u32>,
+    /// Socket.IO connections one account may hold open on this node.
+    pub sockets_per_user: Option<usize>,
     /// Group commit for new messages.
     pub writer: MessageWriter,
     /// Channels seen to be plaintext (their sends skip a query).
@@ -69,6 +73,8 @@ impl AppState {
             notify: Notifier::default(),
             files,
             send_rate: config.send_rate,
+            register_limit: config.register_limit,
+            sockets_per_user: config.sockets_per_user,
             plaintext: PlaintextChannels::default(),
         })))
     }

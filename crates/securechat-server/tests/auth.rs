@@ -632,3 +632,165 @@ async fn sigterm_shuts_down_gracefully() {
     assert!(status.success(), "{status:?}\n{}", server.log());
     assert!(server.log().contains("shutdown signal received"));
 }
+
+/// The directory finds people one shares a room with by part of their name,
+/// anyone else only by their exact name, and shows admin and disabled
+/// flags to site admins only.
+#[tokio::test]
+async fn the_directory_does_not_list_everyone() {
+    use common::{call, new_user};
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let (_, dora) = new_user(&server, "dora").await;
+        let (zed_id, _) = new_user(&server, "zed-outsider").await;
+        let alice = token(&server, "alice", "password123").await;
+        let admin = token(&server, "admin", "admin123").await;
+        let names = |body: &Value| -> Vec<String> {
+            body["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["username"].as_str().unwrap().to_owned())
+                .collect()
+        };
+
+        // Part of a name finds only people dora shares a room with (the
+        // demo users share the Lobby with each other, not with her).
+        let (s, body) = call(&server, Some(&dora), "GET", "/api/users?q=a", None).await;
+        assert_eq!(s, 200, "{body}");
+        assert_eq!(names(&body), ["dora"], "{body}");
+        let (_, body) = call(&server, Some(&dora), "GET", "/api/users?q=ali", None).await;
+        assert!(names(&body).is_empty(), "{body}");
+        // The exact name finds anyone (to start a DM with them).
+        let (_, body) = call(&server, Some(&dora), "GET", "/api/users?q=Alice", None).await;
+        assert_eq!(names(&body), ["alice"]);
+        assert!(body["users"][0].get("is_admin").is_none(), "{body}");
+        assert!(body["users"][0].get("disabled").is_none(), "{body}");
+        // alice finds the people of her rooms by part of a name.
+        let (_, body) = call(&server, Some(&alice), "GET", "/api/users?q=b", None).await;
+        assert_eq!(names(&body), ["bob"], "{body}");
+        // One person by id: only someone one shares a room with.
+        let (s, _) = call(
+            &server,
+            Some(&dora),
+            "GET",
+            &format!("/api/users/{zed_id}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404);
+        let (s, body) = call(&server, Some(&alice), "GET", "/api/users/1", None).await;
+        assert_eq!(s, 200, "{body}");
+        assert!(body["user"].get("is_admin").is_none(), "{body}");
+
+        // A site admin sees everyone, with the flags.
+        let (_, body) = call(&server, Some(&admin), "GET", "/api/users?q=o", None).await;
+        let all = names(&body);
+        assert!(
+            all.contains(&"dora".to_owned()) && all.contains(&"zed-outsider".to_owned()),
+            "{body}"
+        );
+        assert_eq!(body["users"][0]["disabled"], false, "{body}");
+        let (s, body) = call(
+            &server,
+            Some(&admin),
+            "GET",
+            &format!("/api/users/{zed_id}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert_eq!(body["user"]["is_admin"], false);
+    }
+}
+
+/// Registrations are counted per client address, taken names and all.
+#[tokio::test]
+async fn registrations_are_limited_per_address() {
+    for backend in backends() {
+        let server =
+            Server::start_with(backend, &[("REGISTER_LIMIT", "3"), ("TRUST_PROXY", "true")]).await;
+        let client = api_client();
+        let register = |name: String, from: &'static str| {
+            client
+                .post(server.url("/api/auth/register"))
+                .header("X-Forwarded-For", from)
+                .json(&json!({"username": name, "password": "long-enough-1"}))
+                .send()
+        };
+        for i in 0..3 {
+            let r = register(format!("signup{i}"), "203.0.113.5").await.unwrap();
+            assert_eq!(r.status(), 201, "{backend:?}");
+        }
+        let r = register("signup3".into(), "203.0.113.5").await.unwrap();
+        assert_eq!(r.status(), 429, "{backend:?}");
+        assert!(r.headers().contains_key("retry-after"));
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["code"], "rate_limited");
+        // Another address is not affected; invalid requests are not counted.
+        let r = register("signup3".into(), "198.51.100.7").await.unwrap();
+        assert_eq!(r.status(), 201);
+        let r = register("x".into(), "198.51.100.8").await.unwrap();
+        assert_eq!(r.status(), 422);
+    }
+}
+
+/// Hundreds of sign-ins at once are answered, not queued without bound:
+/// work beyond the hashing queue is shed with 503 and `Retry-After`. And
+/// hundreds that their clients give up on after 0.3 s do not pile up in
+/// front of a real one: a job whose client left is dropped unrun.
+#[tokio::test]
+async fn abandoned_sign_ins_do_not_delay_a_real_one() {
+    let server = Server::start_with(common::Backend::Sqlite, &[("TRUST_PROXY", "true")]).await;
+    let burst = |timeout_ms: u64, round: u32| {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_millis(timeout_ms))
+            .build()
+            .unwrap();
+        let server = &server;
+        async move {
+            let attempts = (0..300u32).map(|i| {
+                client
+                    .post(server.url("/api/auth/login"))
+                    // Each from its own address, so no address is locked out.
+                    .header("X-Forwarded-For", format!("10.{round}.{}.{}", i / 250, i % 250 + 1))
+                    .json(&json!({"username": format!("nobody{round}x{i}"), "password": "guessing-123"}))
+                    .send()
+            });
+            futures_util::future::join_all(attempts).await
+        }
+    };
+
+    let answered = burst(30_000, 1).await;
+    let statuses: Vec<u16> = answered
+        .iter()
+        .map(|r| r.as_ref().unwrap().status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| matches!(s, 401 | 503)),
+        "{statuses:?}"
+    );
+    let shed: Vec<_> = answered
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter(|r| r.status() == 503)
+        .collect();
+    assert!(!shed.is_empty(), "the queue is bounded: {statuses:?}");
+    assert!(shed.iter().all(|r| r.headers().contains_key("retry-after")));
+
+    let _ = burst(300, 2).await;
+    let started = std::time::Instant::now();
+    let r = api_client()
+        .post(server.url("/api/auth/login"))
+        .header("X-Forwarded-For", "192.0.2.10")
+        .json(&json!({"username": "alice", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(r.status(), 200);
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "a real sign-in waited {took:?} behind abandoned ones"
+    );
+}

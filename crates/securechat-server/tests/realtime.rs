@@ -949,3 +949,39 @@ async fn oversized_websocket_frames_are_refused_before_they_are_buffered() {
         "an anonymous CONNECT within the limit is refused by authentication: {answer:?}"
     );
 }
+
+/// One account holds at most `SOCKETS_PER_USER` sockets on a node; a further
+/// handshake is refused with a reason, a closed socket frees its place, and
+/// other people are not affected.
+#[tokio::test]
+async fn one_account_cannot_take_every_connection() {
+    let server = Server::start_with(Backend::Sqlite, &[("SOCKETS_PER_USER", "5")]).await;
+    let alice = token(&server, "alice", "password123").await;
+    let mut open = Vec::new();
+    for _ in 0..5 {
+        open.push(connect(&server, &alice).await);
+    }
+    let options = || SocketOptions::new(&server.base).unwrap().token(&alice);
+    let refused = Socket::connect(options())
+        .await
+        .err()
+        .expect("a sixth socket");
+    assert!(
+        refused.to_string().contains("connections open"),
+        "{refused}"
+    );
+    let bob = token(&server, "bob", "password456").await;
+    let _bob = connect(&server, &bob).await;
+    // Closing one frees a place (the count follows the disconnect).
+    let (first, _) = open.remove(0);
+    drop(first);
+    let mut reconnected = None;
+    for _ in 0..50 {
+        if let Ok(socket) = Socket::connect(options()).await {
+            reconnected = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reconnected.is_some(), "a place was freed");
+}

@@ -154,10 +154,11 @@ const ACCOUNT_WIDE: &[(&str, &str, [u16; 7])] = &[
     ("POST", "/api/rooms", [401, 201, 201, 201, 201, 201, 201]),
     ("POST", "/api/dms", [401, 201, 201, 201, 201, 201, 201]),
     ("GET", "/api/users?q=a", [401, 200, 200, 200, 200, 200, 200]),
+    // Only people who share a room with frank (and site admins) see him.
     (
         "GET",
         "/api/users/{frank}",
-        [401, 200, 200, 200, 200, 200, 200],
+        [401, 404, 200, 200, 200, 200, 404],
     ),
 ];
 
@@ -1189,5 +1190,84 @@ async fn concurrent_channel_deletes_never_leave_a_room_without_channels() {
                 "{backend:?} room {i}: {statuses:?}"
             );
         }
+    }
+}
+
+/// Names people read are normalised and checked: no look-alike scripts in a
+/// word, no bidirectional overrides, nothing invisible-only; reactions are
+/// visible and messages carry no NUL.
+#[tokio::test]
+async fn names_that_deceive_are_refused() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let post = |path: String, body: Value| {
+            let (server, alice) = (&server, &alice);
+            async move { call(server, Some(alice), "POST", &path, Some(body)).await }
+        };
+        for bad in [
+            "Lоbby",
+            "lobby\u{202E}gpj.exe",
+            "\u{200B}\u{200D}",
+            "\u{3164}",
+        ] {
+            let (s, body) = post("/api/rooms".into(), json!({"name": bad})).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (422, Some("invalid_name")),
+                "{bad:?}: {body}"
+            );
+        }
+        let (s, body) = post("/api/rooms".into(), json!({"name": "Ｔｅａｍ Привет"})).await;
+        assert_eq!(s, 201, "{body}");
+        assert_eq!(body["room"]["name"], "Team Привет");
+        let room = body["room"]["id"].as_i64().unwrap();
+        let channels = format!("/api/rooms/{room}/channels");
+        let (s, body) = post(channels.clone(), json!({"name": "general"})).await;
+        assert!(s == 201 || s == 409, "{body}");
+        // A Cyrillic е beside the real thing, and a fullwidth copy of it.
+        let (s, body) = post(channels.clone(), json!({"name": "gеneral"})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("invalid_name")),
+            "{body}"
+        );
+        let (s, body) = post(channels.clone(), json!({"name": "ｇｅｎｅｒａｌ"})).await;
+        assert_eq!(s, 409, "the fullwidth name is `general`: {body}");
+        let (s, body) = call(
+            &server,
+            Some(&alice),
+            "PATCH",
+            &format!("/api/rooms/{room}"),
+            Some(json!({"description": "\u{2066}evil"})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("invalid_text")),
+            "{body}"
+        );
+
+        // Messages and reactions, in the Lobby's general channel.
+        let (_, general) = common::room_and_channel(&server, &alice, "Lobby", "general").await;
+        let (socket, _events) = common::connect(&server, &alice).await;
+        let send = |content: &str, id: &str| {
+            common::ask(
+                &socket,
+                "send_message",
+                json!({"channel_id": general, "content": content, "client_msg_id": id}),
+            )
+        };
+        let answer = send("nul\u{0}byte", "nul-1").await;
+        assert_eq!(answer["code"], "invalid_content", "{answer}");
+        let answer = send("fine \u{200F}text", "rtl-1").await;
+        assert_eq!(answer["success"], true, "{answer}");
+        let id = answer["message"]["id"].as_i64().unwrap();
+        let react =
+            |emoji: &str| common::ask(&socket, "react", json!({"message_id": id, "emoji": emoji}));
+        let answer = react("\u{200D}\u{200D}").await;
+        assert_eq!(answer["code"], "invalid_emoji", "{answer}");
+        let answer = react("👍").await;
+        assert_eq!(answer["success"], true, "{answer}");
     }
 }

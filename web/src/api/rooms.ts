@@ -62,7 +62,8 @@ export interface Ban {
 export interface DirectoryUser {
   id: number;
   username: string;
-  disabled: boolean;
+  /** Shown to site admins only. */
+  disabled?: boolean;
 }
 
 const enc = encodeURIComponent;

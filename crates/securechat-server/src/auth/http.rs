@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
+use super::password::Priority;
 use super::session::{self, AuthUser, ClientAddress};
 use super::store::{self, User};
 use super::throttle::{self, Scope};
@@ -57,14 +58,26 @@ pub struct RegisterResponse {
         (status = 201, body = RegisterResponse, description = "Account created"),
         (status = 409, body = ErrorBody, description = "Username taken, in any letter case"),
         (status = 422, body = ErrorBody, description = "Invalid username or weak password"),
+        (status = 429, body = ErrorBody, description = "Too many registrations from this address; see `Retry-After`"),
+        (status = 503, body = ErrorBody, description = "Too busy checking passwords; see `Retry-After`"),
     ))]
 async fn register(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, Error> {
     validate::username(&body.username)?;
     validate::password(&body.password)?;
-    let hash = state.hasher.hash(Zeroizing::new(body.password)).await?;
+    if let Some(limit) = state.register_limit {
+        // Counted before the hash, taken or not: a script creating
+        // accounts (or probing names) from one address is slowed down.
+        let scope = Scope::registrations(&state.keys, &address, limit);
+        throttle::reserve(&state.db, &[&scope], now_ms()).await?;
+    }
+    let hash = state
+        .hasher
+        .hash(Priority::Anonymous, Zeroizing::new(body.password))
+        .await?;
     let key = validate::username_key(&body.username);
     let user = store::insert_user(&state.db, &body.username, &key, &hash, false, now_ms())
         .await
@@ -126,13 +139,24 @@ async fn login(
     } else {
         None
     };
-    let ok = state
+    let verified = state
         .hasher
         .verify(
+            Priority::Anonymous,
             Zeroizing::new(body.password),
             row.as_ref().map(|r| r.password_hash.clone()),
         )
-        .await?;
+        .await;
+    let ok = match verified {
+        Ok(ok) => ok,
+        Err(e) => {
+            // The password was never checked: not a guess.
+            for scope in scopes {
+                throttle::succeed(&state.db, scope).await?;
+            }
+            return Err(e.into());
+        }
+    };
     let Some(row) = row.filter(|_| ok) else {
         throttle::fail(&state.db, &scopes, &attempts, now).await?;
         return Err(Error::unauthorized(
@@ -240,13 +264,22 @@ async fn change_password(
     let now = now_ms();
     let attempts = throttle::reserve(&state.db, &[&scope], now).await?;
     let stored = store::user_by_id(&state.db, user.id).await?;
-    let ok = state
+    let verified = state
         .hasher
         .verify(
+            Priority::Session,
             Zeroizing::new(body.current_password),
             stored.map(|r| r.password_hash),
         )
-        .await?;
+        .await;
+    let ok = match verified {
+        Ok(ok) => ok,
+        Err(e) => {
+            // The password was never checked: not a guess.
+            throttle::succeed(&state.db, &scope).await?;
+            return Err(e.into());
+        }
+    };
     if !ok {
         throttle::fail(&state.db, &[&scope], &attempts, now).await?;
         return Err(Error::unauthorized(
@@ -255,7 +288,10 @@ async fn change_password(
         ));
     }
     throttle::succeed(&state.db, &scope).await?;
-    let hash = state.hasher.hash(Zeroizing::new(body.new_password)).await?;
+    let hash = state
+        .hasher
+        .hash(Priority::Session, Zeroizing::new(body.new_password))
+        .await?;
     store::set_password(&state.db, user.id, &hash, now, Some(&user.session_hash)).await?;
     state.notify.sessions_ended(user.id);
     tracing::info!(user_id = user.id, "password changed; other sessions ended");

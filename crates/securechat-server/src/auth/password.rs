@@ -7,11 +7,18 @@
 //! small pool of their own threads, one per core: the first at normal
 //! priority, so a burst always gets one core's worth of hashing, the others
 //! at the lowest priority, so they use only what message delivery leaves
-//! idle. Jobs queue in arrival order; memory stays bounded by the
-//! pool size (one 19 MiB block a thread).
+//! idle. Memory stays bounded by the pool size (one 19 MiB block a thread).
+//!
+//! The queue in front of the pool is bounded too, so a flood of sign-ins
+//! or registrations cannot make everyone wait behind it: work for people
+//! already signed in ([`Priority::Session`], a password change) goes first,
+//! anonymous work (log in, register) waits in a queue of
+//! [`ANONYMOUS_PER_THREAD`] jobs a thread and is shed beyond it with
+//! [`HashError::Busy`] (503 and `Retry-After`). A job whose caller has gone
+//! (the client hung up) is dropped unrun.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
 
 use anyhow::Context;
 use argon2::Argon2;
@@ -19,12 +26,80 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier,
 use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
+/// Anonymous jobs that may wait per hashing thread: about a third of a
+/// second of backlog at ~20 ms a hash.
+pub const ANONYMOUS_PER_THREAD: usize = 16;
+/// Jobs of signed-in people that may wait per hashing thread.
+const SESSION_PER_THREAD: usize = 64;
+
+/// Who the work is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// Someone already signed in (a password change): served first.
+    Session,
+    /// Logging in or registering: queued behind, and shed when the queue
+    /// is full.
+    Anonymous,
+}
+
+/// Why a hash or check did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The queue for this priority is full: try again shortly.
+    #[error("the server is busy checking passwords; try again in a moment")]
+    Busy,
+    /// The hashing itself failed (or its threads are gone).
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<HashError> for crate::http::Error {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => crate::http::Error::Unavailable {
+                retry_after: 1,
+                message: e.to_string().into(),
+            },
+            HashError::Failed(e) => crate::http::Error::Internal(e),
+        }
+    }
+}
+
 type Job = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct Queues {
+    session: VecDeque<Job>,
+    anonymous: VecDeque<Job>,
+    /// Set when the last hasher is dropped: threads finish what is queued
+    /// and stop.
+    closed: bool,
+}
+
+struct Pool {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    session_limit: usize,
+    anonymous_limit: usize,
+}
+
+/// Closes the pool when the last clone of the hasher goes.
+struct Owner(Arc<Pool>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        if let Ok(mut queues) = self.0.queues.lock() {
+            queues.closed = true;
+        }
+        self.0.ready.notify_all();
+    }
+}
 
 /// Hashes and verifies passwords off the async runtime.
 #[derive(Clone)]
 pub struct Hasher {
-    jobs: mpsc::Sender<Job>,
+    pool: Arc<Pool>,
+    _owner: Arc<Owner>,
     /// A real hash of a random password, verified against when a username
     /// does not exist so that the answer takes the same time either way.
     dummy_hash: Arc<str>,
@@ -34,25 +109,31 @@ impl Hasher {
     /// A hasher with `threads` hashing threads (at least one); they stop
     /// once every clone of the hasher is dropped.
     pub fn new(threads: usize) -> anyhow::Result<Self> {
+        let threads = threads.max(1);
         let mut random = [0u8; 16];
         rand::fill(&mut random);
         let dummy = hash_blocking(&Zeroizing::new(format!("{random:?}")))?;
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        for index in 0..threads.max(1) {
-            let queue = Arc::clone(&queue);
+        let pool = Arc::new(Pool {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+            session_limit: threads * SESSION_PER_THREAD,
+            anonymous_limit: threads * ANONYMOUS_PER_THREAD,
+        });
+        for index in 0..threads {
+            let pool = Arc::clone(&pool);
             std::thread::Builder::new()
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
                     if index > 0 {
                         lower_priority();
                     }
-                    work(&queue);
+                    work(&pool);
                 })
                 .context("cannot start a password hashing thread")?;
         }
         Ok(Self {
-            jobs,
+            _owner: Arc::new(Owner(Arc::clone(&pool))),
+            pool,
             dummy_hash: dummy.into(),
         })
     }
@@ -63,58 +144,95 @@ impl Hasher {
         Self::new(cores)
     }
 
-    /// Runs `f` on a hashing thread once one is free.
+    /// Runs `f` on a hashing thread once one is free, unless the queue for
+    /// `priority` is full; skipped if the caller stopped waiting.
     async fn run<R: Send + 'static>(
         &self,
+        priority: Priority,
         f: impl FnOnce() -> R + Send + 'static,
-    ) -> anyhow::Result<R> {
+    ) -> Result<R, HashError> {
         let (reply, outcome) = oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
-                let _ = reply.send(f());
-            }))
-            .ok()
-            .context("password hashing threads stopped")?;
-        outcome.await.context("password hashing job failed")
+        let job: Job = Box::new(move || {
+            if reply.is_closed() {
+                return;
+            }
+            let _ = reply.send(f());
+        });
+        {
+            let mut queues = self
+                .pool
+                .queues
+                .lock()
+                .map_err(|_| anyhow::anyhow!("password hashing queue poisoned"))?;
+            let (queue, limit) = match priority {
+                Priority::Session => (&mut queues.session, self.pool.session_limit),
+                Priority::Anonymous => (&mut queues.anonymous, self.pool.anonymous_limit),
+            };
+            if queue.len() >= limit {
+                return Err(HashError::Busy);
+            }
+            queue.push_back(job);
+        }
+        self.pool.ready.notify_one();
+        Ok(outcome.await.context("password hashing job failed")?)
     }
 
     /// Hashes `password` into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
-    pub async fn hash(&self, password: Zeroizing<String>) -> anyhow::Result<String> {
-        self.run(move || hash_blocking(&password)).await?
+    pub async fn hash(
+        &self,
+        priority: Priority,
+        password: Zeroizing<String>,
+    ) -> Result<String, HashError> {
+        Ok(self
+            .run(priority, move || hash_blocking(&password))
+            .await??)
     }
 
     /// Checks `password` against `hash`; with `None` (no such user) checks a
     /// dummy hash and returns `false`, taking the same time.
     pub async fn verify(
         &self,
+        priority: Priority,
         password: Zeroizing<String>,
         hash: Option<String>,
-    ) -> anyhow::Result<bool> {
+    ) -> Result<bool, HashError> {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let matches = self
-            .run(move || verify_blocking(&password, &hash))
+            .run(priority, move || verify_blocking(&password, &hash))
             .await??;
         Ok(exists && matches)
     }
 }
 
-/// A hashing thread's loop: one job at a time until the hasher is dropped.
-/// Jobs own what they need, so one that panicked leaves nothing half-done.
-fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
+/// A hashing thread's loop: one job at a time, signed-in people's first,
+/// until the pool is closed and drained. Jobs own what they need, so one
+/// that panicked leaves nothing half-done.
+fn work(pool: &Pool) {
     loop {
-        // The lock is held only while waiting for the next job, so each job
-        // goes to exactly one idle thread.
-        let job = match queue.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(_) => return,
+        let job = {
+            let Ok(mut queues) = pool.queues.lock() else {
+                return;
+            };
+            loop {
+                if let Some(job) = queues.session.pop_front() {
+                    break job;
+                }
+                if let Some(job) = queues.anonymous.pop_front() {
+                    break job;
+                }
+                if queues.closed {
+                    return;
+                }
+                queues = match pool.ready.wait(queues) {
+                    Ok(q) => q,
+                    Err(_) => return,
+                };
+            }
         };
-        match job {
-            // A panicking job drops its reply (its caller gets an error);
-            // the thread lives on for the next one.
-            Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
-            Err(_) => return,
-        }
+        // A panicking job drops its reply (its caller gets an error); the
+        // thread lives on for the next one.
+        drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)));
     }
 }
 
@@ -156,19 +274,27 @@ mod tests {
     async fn hash_then_verify() {
         let hasher = Hasher::new(2).unwrap();
         let hash = hasher
-            .hash(Zeroizing::new("correct horse".into()))
+            .hash(Priority::Anonymous, Zeroizing::new("correct horse".into()))
             .await
             .unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(
             hasher
-                .verify(Zeroizing::new("correct horse".into()), Some(hash.clone()))
+                .verify(
+                    Priority::Anonymous,
+                    Zeroizing::new("correct horse".into()),
+                    Some(hash.clone())
+                )
                 .await
                 .unwrap()
         );
         assert!(
             !hasher
-                .verify(Zeroizing::new("wrong horse".into()), Some(hash))
+                .verify(
+                    Priority::Session,
+                    Zeroizing::new("wrong horse".into()),
+                    Some(hash)
+                )
                 .await
                 .unwrap()
         );
@@ -179,9 +305,13 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_leaves_the_thread_working() {
         let hasher = Hasher::new(1).unwrap();
-        let failed = hasher.run(|| -> u8 { panic!("job failed") }).await;
+        let failed = hasher
+            .run(Priority::Anonymous, || -> u8 { panic!("job failed") })
+            .await;
         assert!(failed.is_err());
-        let hash = hasher.hash(Zeroizing::new("still works".into())).await;
+        let hash = hasher
+            .hash(Priority::Anonymous, Zeroizing::new("still works".into()))
+            .await;
         assert!(hash.unwrap().starts_with("$argon2id$"));
     }
 
@@ -190,7 +320,7 @@ mod tests {
         let hasher = Hasher::new(1).unwrap();
         assert!(
             !hasher
-                .verify(Zeroizing::new("anything".into()), None)
+                .verify(Priority::Anonymous, Zeroizing::new("anything".into()), None)
                 .await
                 .unwrap()
         );
@@ -216,7 +346,7 @@ mod tests {
         let together = Arc::new(std::sync::Barrier::new(3));
         let observe = || {
             let together = Arc::clone(&together);
-            hasher.run(move || {
+            hasher.run(Priority::Anonymous, move || {
                 // Every job waits for the other two: they can only all
                 // finish if three threads run them at once.
                 together.wait();
@@ -230,5 +360,94 @@ mod tests {
         assert_eq!(seen[0], (Some("argon2-0".into()), base));
         assert_eq!(seen[1], (Some("argon2-1".into()), 19));
         assert_eq!(seen[2], (Some("argon2-2".into()), 19));
+    }
+
+    /// Holds the only thread until `release` is dropped.
+    fn block(
+        hasher: &Hasher,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        impl Future<Output = ()> + use<>,
+    ) {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let hasher = hasher.clone();
+        (release, async move {
+            let _ = hasher
+                .run(Priority::Session, move || {
+                    let _ = held.recv();
+                })
+                .await;
+        })
+    }
+
+    /// Anonymous work beyond the queue's bound is refused at once, not
+    /// queued; signed-in people's work still gets in, and goes first.
+    #[tokio::test]
+    async fn a_full_anonymous_queue_sheds_and_session_work_goes_first() {
+        let hasher = Hasher::new(1).unwrap();
+        let (release, blocker) = block(&hasher);
+        let blocker = tokio::spawn(blocker);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut queued = Vec::new();
+        for i in 0..ANONYMOUS_PER_THREAD {
+            let (hasher, order) = (hasher.clone(), Arc::clone(&order));
+            queued.push(tokio::spawn(async move {
+                hasher
+                    .run(Priority::Anonymous, move || order.lock().unwrap().push(i))
+                    .await
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let shed = hasher.run(Priority::Anonymous, || ()).await;
+        assert!(matches!(shed, Err(HashError::Busy)), "{shed:?}");
+        let first = {
+            let (hasher, order) = (hasher.clone(), Arc::clone(&order));
+            tokio::spawn(async move {
+                hasher
+                    .run(Priority::Session, move || {
+                        order.lock().unwrap().push(usize::MAX)
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(release);
+        blocker.await.unwrap();
+        first.await.unwrap().unwrap();
+        for job in queued {
+            job.await.unwrap().unwrap();
+        }
+        let order = order.lock().unwrap();
+        assert_eq!(order.first(), Some(&usize::MAX), "{order:?}");
+        assert_eq!(order.len(), ANONYMOUS_PER_THREAD + 1);
+    }
+
+    /// A job whose caller stopped waiting (the client hung up) is not run.
+    #[tokio::test]
+    async fn abandoned_jobs_are_dropped_unrun() {
+        let hasher = Hasher::new(1).unwrap();
+        let (release, blocker) = block(&hasher);
+        let blocker = tokio::spawn(blocker);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for _ in 0..5 {
+            let ran = Arc::clone(&ran);
+            let job = hasher.run(Priority::Anonymous, move || {
+                ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+            // Given up on before a thread is free.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(5), job).await;
+        }
+        drop(release);
+        blocker.await.unwrap();
+        let ran_after = hasher
+            .run(Priority::Anonymous, {
+                let ran = Arc::clone(&ran);
+                move || ran.load(std::sync::atomic::Ordering::SeqCst)
+            })
+            .await
+            .unwrap();
+        assert_eq!(ran_after, 0);
     }
 }

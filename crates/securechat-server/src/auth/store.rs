@@ -278,3 +278,44 @@ pub async fn search_users(db: &Db, pattern: &str, limit: i64) -> Result<Vec<User
         .await
     })
 }
+
+/// Active users `viewer` may find: themselves and those sharing a room with
+/// them, when their name matches `pattern`, and the one whose name is
+/// exactly `exact`.
+pub async fn search_users_for(
+    db: &Db,
+    viewer: i64,
+    pattern: &str,
+    exact: &str,
+    limit: i64,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, UserRow>(select_users!(
+            "WHERE disabled = FALSE AND (username_key = $2 OR (username_key LIKE $1 ESCAPE '\\' \
+             AND (users.id = $3 OR EXISTS (SELECT 1 FROM room_members mine JOIN room_members theirs \
+             ON theirs.room_id = mine.room_id WHERE mine.user_id = $3 AND theirs.user_id = users.id)))) \
+             ORDER BY username_key LIMIT $4"
+        ))
+        .bind(pattern)
+        .bind(exact)
+        .bind(viewer)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+    })
+}
+
+/// Whether two users are members of a common room.
+pub async fn share_a_room(db: &Db, a: i64, b: i64) -> Result<bool, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM room_members mine JOIN room_members theirs \
+             ON theirs.room_id = mine.room_id WHERE mine.user_id = $1 AND theirs.user_id = $2",
+        )
+        .bind(a)
+        .bind(b)
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0)
+    })
+}

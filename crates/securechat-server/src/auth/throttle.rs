@@ -58,6 +58,17 @@ impl Scope {
             policy: PER_ADDRESS,
         }
     }
+
+    /// Registrations from a client address: every one counts (none is
+    /// given back), `limit` per [`WINDOW`].
+    pub fn registrations(keys: &Keys, address: &str, limit: u32) -> Self {
+        Self {
+            key: keys.throttle_key(&format!("register:{address}")),
+            policy: Policy {
+                threshold: i64::from(limit),
+            },
+        }
+    }
 }
 
 /// Lock length after `failures` failures under `policy`, in milliseconds.
@@ -73,8 +84,7 @@ fn too_many(until: i64, now: i64) -> Error {
         .max(1);
     Error::TooManyRequests {
         retry_after,
-        message: format!("Too many failed login attempts; try again in {retry_after} seconds")
-            .into(),
+        message: format!("Too many attempts from here; try again in {retry_after} seconds").into(),
     }
 }
 

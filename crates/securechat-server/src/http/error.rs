@@ -63,6 +63,13 @@ pub enum Error {
         retry_after: u64,
         message: Cow<'static, str>,
     },
+    /// 503: the server is at capacity for this kind of work; `retry_after`
+    /// seconds until it likely has room again.
+    #[error("{message}")]
+    Unavailable {
+        retry_after: u64,
+        message: Cow<'static, str>,
+    },
     /// 500: a database failure. Logged, never shown.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -122,6 +129,7 @@ impl Error {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +146,7 @@ impl Error {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::Unavailable { .. } => "server_busy",
             Self::Database(_) | Self::Internal(_) => "internal_error",
         }
     }
@@ -180,7 +189,8 @@ impl IntoResponse for Error {
             other => other.to_string(),
         };
         let mut response = json_error(status, self.code(), &message);
-        if let Self::TooManyRequests { retry_after, .. } = self
+        if let Self::TooManyRequests { retry_after, .. } | Self::Unavailable { retry_after, .. } =
+            self
             && let Ok(value) = HeaderValue::from_str(&retry_after.max(1).to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -105,7 +105,9 @@ pub fn check_text(content: &str) -> Result<(), Error> {
             message: format!("Messages are limited to {} KiB", MAX_CONTENT / 1024).into(),
         });
     }
-    Ok(())
+    crate::text::message(content).map_err(|why| {
+        Error::unprocessable("invalid_content", format!("A message {}", why.reason()))
+    })
 }
 
 pub fn check_client_msg_id(id: &str) -> Result<(), Error> {
@@ -439,13 +441,10 @@ pub async fn react(
     message_id: i64,
     emoji: &str,
 ) -> Result<(MessageRow, bool), Error> {
-    if emoji.is_empty()
-        || emoji.len() > 32
-        || emoji.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if emoji.is_empty() || emoji.len() > 32 || crate::text::reaction(emoji).is_err() {
         return Err(Error::unprocessable(
             "invalid_emoji",
-            "A reaction is 1 to 32 bytes without spaces",
+            "A reaction is 1 to 32 bytes, visible, without spaces",
         ));
     }
     let (message, _, _) = visible_message(state, user, message_id).await?;

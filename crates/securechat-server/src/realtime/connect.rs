@@ -28,6 +28,10 @@ pub enum HandshakeError {
     Unauthenticated,
     #[error("the server could not check the session; try again")]
     Unavailable,
+    #[error(
+        "this account already has {0} connections open here: close some tabs or devices and try again"
+    )]
+    TooManySockets(usize),
 }
 
 /// Connect middleware: refuses cross-site handshakes and anonymous ones,
@@ -63,17 +67,26 @@ pub async fn authenticate<A: Adapter>(
         .await
         .map_err(|_| HandshakeError::Unavailable)?
         .ok_or(HandshakeError::Unauthenticated)?;
+    // Counted here, before the CONNECT answer (and before the socket joins
+    // anything), so that a client that opens a second socket and then
+    // closes the first is never seen with zero, and a refused one leaves
+    // no trace.
+    let first = realtime
+        .socket_opened(user.id)
+        .await
+        .map_err(|super::TooManySockets(cap)| HandshakeError::TooManySockets(cap))?;
     socket.join(names::user(user.id));
     socket.join(names::session(&user.session_hash));
-    let circle = rooms::circle_of(&state.db, user.id)
-        .await
-        .map_err(|_| HandshakeError::Unavailable)?;
+    let circle = match rooms::circle_of(&state.db, user.id).await {
+        Ok(circle) => circle,
+        Err(_) => {
+            realtime.socket_closed(user.id).await;
+            return Err(HandshakeError::Unavailable);
+        }
+    };
     for &room_id in &circle.rooms {
         socket.join(names::room(room_id));
     }
-    // Counted here, before the CONNECT answer, so that a client that opens
-    // a second socket and then closes the first is never seen with zero.
-    let first = realtime.socket_opened(user.id).await;
     socket.extensions.insert(Handshake {
         first,
         circle: Arc::new(circle),

@@ -80,10 +80,16 @@ struct RealtimeInner {
     typing: Mutex<HashMap<(i64, i64), Instant>>,
     /// Per-user send rate (`None`: unlimited).
     sends: Option<(DefaultKeyedRateLimiter<i64>, SendRate)>,
+    /// Sockets one user may hold open on this node (`None`: unlimited).
+    sockets_per_user: Option<usize>,
 }
 
+/// A user already holds as many sockets on this node as allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySockets(pub usize);
+
 impl Realtime {
-    fn new(cluster: Option<Cluster>, send_rate: SendRate) -> Self {
+    fn new(cluster: Option<Cluster>, send_rate: SendRate, sockets_per_user: Option<usize>) -> Self {
         let sends = match send_rate {
             SendRate::Off => None,
             SendRate::Limited { per_second, burst } => {
@@ -100,20 +106,29 @@ impl Realtime {
                 online: Mutex::new(HashMap::new()),
                 typing: Mutex::new(HashMap::new()),
                 sends,
+                sockets_per_user,
             }),
             cluster,
         }
     }
 
-    /// Counts a new socket of `user`; true if it is their first (now online).
-    async fn socket_opened(&self, user: i64) -> bool {
+    /// Counts a new socket of `user`; true if it is their first (now
+    /// online). Refused, and not counted, when the user already holds as
+    /// many sockets on this node as allowed: one account cannot take the
+    /// node's connections (and file descriptors) from everyone else.
+    async fn socket_opened(&self, user: i64) -> Result<bool, TooManySockets> {
         let first_here = {
             let mut online = self.inner.online.lock().unwrap_or_else(|e| e.into_inner());
             let count = online.entry(user).or_insert(0);
+            if let Some(cap) = self.inner.sockets_per_user
+                && *count >= cap
+            {
+                return Err(TooManySockets(cap));
+            }
             *count += 1;
             *count == 1
         };
-        match &self.cluster {
+        Ok(match &self.cluster {
             None => first_here,
             Some(cluster) => match cluster.socket_opened(user).await {
                 Ok(first) => first,
@@ -122,7 +137,7 @@ impl Realtime {
                     first_here
                 }
             },
-        }
+        })
     }
 
     /// Counts a closed socket; true if it was the user's last (now offline).
@@ -273,7 +288,7 @@ const SOCKET_IO_PATH: &str = "/socket.io/";
 /// Builds the standalone Socket.IO layer and starts the bridge from room
 /// events to sockets.
 pub fn local_layer(state: &AppState) -> RealtimeLayer {
-    let realtime = Realtime::new(None, state.send_rate);
+    let realtime = Realtime::new(None, state.send_rate, state.sockets_per_user);
     let (layer, io) = builder(state, &realtime).build_layer();
     io.ns(
         "/",
@@ -290,7 +305,11 @@ pub async fn cluster_layer(
     cluster: Cluster,
     adapter: RedisAdapterCtr<RedisDriver>,
 ) -> anyhow::Result<RealtimeLayer> {
-    let realtime = Realtime::new(Some(cluster.clone()), state.send_rate);
+    let realtime = Realtime::new(
+        Some(cluster.clone()),
+        state.send_rate,
+        state.sockets_per_user,
+    );
     let (layer, io) = builder(state, &realtime)
         .with_adapter::<RedisAdapter<Emitter>>(adapter)
         .build_layer();

@@ -1,47 +1,49 @@
-//! Limits on room and channel names and texts.
+//! Limits on room and channel names and texts (the Unicode rules are in
+//! [`crate::text`]).
 
 use crate::http::Error;
+use crate::text;
 
 pub const ROOM_NAME_MAX: usize = 64;
 pub const DESCRIPTION_MAX: usize = 500;
 pub const CHANNEL_NAME_MAX: usize = 64;
 pub const TOPIC_MAX: usize = 250;
 
-/// A room name: 1-64 characters after trimming, no control characters.
+/// A room name: 1-64 characters after normalising and trimming, with the
+/// rules of [`text::name`].
 pub fn room_name(name: &str) -> Result<String, Error> {
-    let name = name.trim();
+    let name = text::name(name).map_err(|r| refused("invalid_name", "Room name", r))?;
     if name.is_empty() || name.chars().count() > ROOM_NAME_MAX {
         return Err(Error::unprocessable(
             "invalid_name",
             format!("Room name must be 1 to {ROOM_NAME_MAX} characters long"),
         ));
     }
-    no_control("invalid_name", "Room name", name)?;
-    Ok(name.to_owned())
+    Ok(name)
+}
+
+fn refused(code: &'static str, field: &str, why: text::Refused) -> Error {
+    Error::unprocessable(code, format!("{field} {}", why.reason()))
 }
 
 /// A description or topic: at most `max` characters, no control characters
 /// other than newlines.
 pub fn text(field: &'static str, value: &str, max: usize) -> Result<String, Error> {
-    let value = value.trim();
+    let value = text::text(value).map_err(|r| refused("invalid_text", field, r))?;
     if value.chars().count() > max {
         return Err(Error::unprocessable(
             "invalid_text",
             format!("{field} must be at most {max} characters long"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::unprocessable(
-            "invalid_text",
-            format!("{field} must not contain control characters"),
-        ));
-    }
-    Ok(value.to_owned())
+    Ok(value)
 }
 
-/// A channel name: 1-64 letters, digits, `-` or `_`.
+/// A channel name: 1-64 letters, digits, `-` or `_`, with the rules of
+/// [`text::name`].
 pub fn channel_name(name: &str) -> Result<String, Error> {
-    let name = name.trim();
+    let name = text::name(name).map_err(|r| refused("invalid_name", "Channel name", r))?;
+    let name = name.as_str();
     if name.is_empty() || name.chars().count() > CHANNEL_NAME_MAX {
         return Err(Error::unprocessable(
             "invalid_name",
@@ -58,16 +60,6 @@ pub fn channel_name(name: &str) -> Result<String, Error> {
         ));
     }
     Ok(name.to_owned())
-}
-
-fn no_control(code: &'static str, field: &str, value: &str) -> Result<(), Error> {
-    if value.chars().any(char::is_control) {
-        return Err(Error::unprocessable(
-            code,
-            format!("{field} must not contain control characters"),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

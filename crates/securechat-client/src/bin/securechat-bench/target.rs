@@ -205,6 +205,10 @@ impl Target {
                     .env("HOST", "127.0.0.1")
                     .env("SECRET_KEY", "bench-secret-key-0123456789abcdef-0123")
                     .env("SEND_RATE_LIMIT", "off")
+                    // Thousands of generator accounts register from one address.
+                    .env("REGISTER_LIMIT", "off")
+                    // The idle scenario holds ~190 sockets per account.
+                    .env("SOCKETS_PER_USER", "off")
                     .env("RUST_LOG", "warn")
                     .env_remove("REDIS_URL");
                 match &self.database_url {
