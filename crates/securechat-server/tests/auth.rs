@@ -794,3 +794,68 @@ async fn abandoned_sign_ins_do_not_delay_a_real_one() {
         "a real sign-in waited {took:?} behind abandoned ones"
     );
 }
+
+/// Guesses lock the account and the address for strangers, but not for a
+/// browser that signed in to the account before: it presents its device
+/// cookie, its attempts are counted on their own, and the right password
+/// lets its owner in. Its own wrong guesses still lock it.
+#[tokio::test]
+async fn a_lockout_does_not_keep_the_owner_out() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alices_browser = browser();
+        let r = login(&alices_browser, &server, "alice", "password123").await;
+        assert_eq!(r.status(), 200);
+        let set: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        let device = set
+            .iter()
+            .find(|c| c.starts_with("securechat_device="))
+            .expect("a device cookie");
+        assert!(
+            device.contains("HttpOnly") && device.contains("SameSite=Strict"),
+            "{device}"
+        );
+
+        // A stranger guesses until alice's account (and this address) lock.
+        let stranger = browser();
+        for i in 0..5 {
+            let r = login(&stranger, &server, "alice", &format!("guess-{i}")).await;
+            assert_eq!(r.status(), 401);
+        }
+        for i in 0..20 {
+            let r = login(&stranger, &server, &format!("ghost{i}"), "guess").await;
+            assert!(matches!(r.status().as_u16(), 401 | 429));
+        }
+        let r = login(&stranger, &server, "alice", "password123").await;
+        assert_eq!(
+            r.status(),
+            429,
+            "{backend:?}: the stranger stays locked out"
+        );
+        let r = login(&browser(), &server, "bob", "password456").await;
+        assert_eq!(r.status(), 429, "the address is locked for strangers too");
+
+        // alice's browser gets in with the right password.
+        let r = login(&alices_browser, &server, "alice", "password123").await;
+        assert_eq!(r.status(), 200, "{backend:?}: the owner is not locked out");
+        // A device cookie is bound to its account: it does not help with bob's.
+        let r = login(&alices_browser, &server, "bob", "password456").await;
+        assert_eq!(r.status(), 429);
+        // Its own wrong guesses lock it as well.
+        let mut codes = Vec::new();
+        for i in 0..6 {
+            codes.push(
+                login(&alices_browser, &server, "alice", &format!("typo-{i}"))
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        assert_eq!(codes.last(), Some(&429), "{codes:?}");
+    }
+}

@@ -118,6 +118,7 @@ pub struct LoginResponse {
 async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, Error> {
     if body.password.len() > validate::PASSWORD_MAX || body.username.len() > 256 {
@@ -127,10 +128,20 @@ async fn login(
         ));
     }
     let key = validate::username_key(&body.username);
-    let user_scope = Scope::user(&state.keys, &key);
-    let address_scope = Scope::address(&state.keys, &address);
+    // A browser that signed in to this account before is counted on its
+    // own: a lock others caused on the account or the address does not
+    // keep it out.
+    let device = session::presented_device(&headers, &state.web)
+        .and_then(|cookie| state.keys.device_id(cookie, &key));
+    let scopes: Vec<Scope> = match device {
+        Some(id) => vec![Scope::device(&state.keys, id)],
+        None => vec![
+            Scope::user(&state.keys, &key),
+            Scope::address(&state.keys, &address),
+        ],
+    };
+    let scopes: Vec<&Scope> = scopes.iter().collect();
     let now = now_ms();
-    let scopes = [&user_scope, &address_scope];
     let attempts = throttle::reserve(&state.db, &scopes, now).await?;
 
     // Unknown users are verified against a dummy hash: same work, same time.
@@ -151,7 +162,7 @@ async fn login(
         Ok(ok) => ok,
         Err(e) => {
             // The password was never checked: not a guess.
-            for scope in scopes {
+            for scope in &scopes {
                 throttle::succeed(&state.db, scope).await?;
             }
             return Err(e.into());
@@ -170,13 +181,21 @@ async fn login(
             "This account is disabled; ask an administrator",
         ));
     }
-    throttle::clear(&state.db, &user_scope).await?;
-    throttle::succeed(&state.db, &address_scope).await?;
+    // The account's (or device's) failures are forgiven; the address's
+    // count only loses this attempt.
+    throttle::clear(&state.db, scopes[0]).await?;
+    for scope in &scopes[1..] {
+        throttle::succeed(&state.db, scope).await?;
+    }
     let token = session::create(&state.db, &state.keys, row.id).await?;
     tracing::info!(user_id = row.id, "logged in");
     let cookie = session::session_cookie(&state.web, &token);
+    let device_cookie = session::device_cookie(&state.web, &state.keys.device_cookie(&key));
     Ok((
-        AppendHeaders([(header::SET_COOKIE, cookie)]),
+        AppendHeaders([
+            (header::SET_COOKIE, cookie),
+            (header::SET_COOKIE, device_cookie),
+        ]),
         axum::Json(LoginResponse {
             success: true,
             user: User::from(&row),

@@ -49,6 +49,47 @@ pub fn session_cookie(web: &WebSettings, token: &str) -> String {
         .to_string()
 }
 
+/// The device cookie's name (`__Host-` prefixed over HTTPS, like the
+/// session's).
+fn device_cookie_name(web: &WebSettings) -> &'static str {
+    if web.https {
+        "__Host-securechat_device"
+    } else {
+        "securechat_device"
+    }
+}
+
+/// How long a browser stays a known device of an account after its last
+/// sign-in there.
+const DEVICE_TTL: time::Duration = time::Duration::days(365);
+
+/// The `Set-Cookie` value of a device cookie (see
+/// [`crate::auth::token::Keys::device_cookie`]). Strict: it is only ever
+/// read by the sign-in form of this site.
+pub fn device_cookie(web: &WebSettings, value: &str) -> String {
+    Cookie::build((device_cookie_name(web), value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(web.https)
+        .max_age(DEVICE_TTL)
+        .build()
+        .to_string()
+}
+
+/// The device cookie presented with a request, if any.
+pub fn presented_device<'a>(headers: &'a HeaderMap, web: &WebSettings) -> Option<&'a str> {
+    let name = device_cookie_name(web);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(web: &WebSettings) -> String {
     Cookie::build((cookie_name(web), ""))

@@ -2,6 +2,12 @@
 //! address, lock further attempts for a while and are answered with 429 and
 //! `Retry-After`.
 //!
+//! A lock must not become a way to keep someone out of their own account
+//! (OWASP's device cookies): a browser that signed in to the account before
+//! presents a device cookie, and its attempts are counted against that
+//! device alone, not against the account or the address. An attacker
+//! without the cookie still gets a handful of guesses per quarter hour.
+//!
 //! Counters live in the database, not in memory, so they survive restarts
 //! and hold across every node that shares the database. Keys are keyed
 //! hashes ([`Keys::throttle_key`]), so the table stores no usernames or
@@ -56,6 +62,16 @@ impl Scope {
         Self {
             key: keys.throttle_key(&format!("ip:{address}")),
             policy: PER_ADDRESS,
+        }
+    }
+
+    /// Sign-ins from a browser that signed in to the account before (a
+    /// valid device cookie): its own count, so neither a locked account nor
+    /// a locked address keeps its owner out.
+    pub fn device(keys: &Keys, device_id: &str) -> Self {
+        Self {
+            key: keys.throttle_key(&format!("device:{device_id}")),
+            policy: PER_USER,
         }
     }
 

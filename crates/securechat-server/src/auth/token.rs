@@ -23,6 +23,7 @@ pub const TOKEN_LEN: usize = 43;
 pub struct Keys {
     session: Zeroizing<[u8; 32]>,
     throttle: Zeroizing<[u8; 32]>,
+    device: Zeroizing<[u8; 32]>,
 }
 
 impl Keys {
@@ -31,7 +32,37 @@ impl Keys {
         Self {
             session: derive(secret.as_bytes(), b"securechat/v1/session-token"),
             throttle: derive(secret.as_bytes(), b"securechat/v1/login-throttle"),
+            device: derive(secret.as_bytes(), b"securechat/v1/device-cookie"),
         }
+    }
+
+    /// A device cookie for `username_key`: a random device id and a MAC
+    /// binding it to the account, `ID.MAC` in base64url. It proves that
+    /// this browser signed in to the account before, and nothing else: it
+    /// is no session.
+    pub fn device_cookie(&self, username_key: &str) -> String {
+        let mut id = [0u8; 16];
+        rand::fill(&mut id[..]);
+        let id = URL_SAFE_NO_PAD.encode(id);
+        let tag = URL_SAFE_NO_PAD.encode(self.device_mac(username_key, &id));
+        format!("{id}.{tag}")
+    }
+
+    /// The device id of a device cookie issued for `username_key`, if the
+    /// cookie is one.
+    pub fn device_id<'a>(&self, cookie: &'a str, username_key: &str) -> Option<&'a str> {
+        let (id, tag) = cookie.split_once('.')?;
+        if id.len() != 22 || tag.len() > 64 {
+            return None;
+        }
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.device[..]).ok()?;
+        m.update(device_input(username_key, id).as_bytes());
+        m.verify_slice(&tag).ok().map(|()| id)
+    }
+
+    fn device_mac(&self, username_key: &str, id: &str) -> Vec<u8> {
+        mac(&self.device[..], device_input(username_key, id).as_bytes())
     }
 
     /// What a session token is stored as.
@@ -43,6 +74,10 @@ impl Keys {
     pub fn throttle_key(&self, scope: &str) -> Vec<u8> {
         mac(&self.throttle[..], scope.as_bytes())
     }
+}
+
+fn device_input(username_key: &str, id: &str) -> String {
+    format!("{}:{username_key}:{id}", username_key.len())
 }
 
 fn derive(secret: &[u8], label: &[u8]) -> Zeroizing<[u8; 32]> {
@@ -76,6 +111,26 @@ pub fn looks_like_token(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn device_cookies_are_bound_to_their_account() {
+        let mine = keys("0123456789abcdef0123456789abcdef");
+        let cookie = mine.device_cookie("alice");
+        let id = mine.device_id(&cookie, "alice").unwrap();
+        assert_eq!(id.len(), 22);
+        assert!(mine.device_id(&cookie, "bob").is_none());
+        let (id, tag) = cookie.split_once('.').unwrap();
+        let other = mine.device_cookie("alice");
+        let (_, other_tag) = other.split_once('.').unwrap();
+        assert!(
+            mine.device_id(&format!("{id}.{other_tag}"), "alice")
+                .is_none()
+        );
+        assert!(mine.device_id(&format!("{id}{tag}"), "alice").is_none());
+        let elsewhere = keys("fedcba9876543210fedcba9876543210");
+        assert!(elsewhere.device_id(&cookie, "alice").is_none());
+    }
+
     use super::*;
 
     fn keys(secret: &str) -> Keys {
