@@ -624,7 +624,8 @@ async fn create_room_starts_the_signed_log_and_an_encrypted_channel_works_at_onc
     assert!(text.contains("signed membership log is started"), "{text}");
     assert!(text.contains("Created encrypted channel #vault"), "{text}");
 
-    // The log exists before anyone needs a key: one `create` entry by alice.
+    // The log exists before anyone needs a key: alice's `create` entry,
+    // then her registration of #vault as an encrypted channel of the room.
     let alice = common::login(&server, "alice").await;
     let vault = common::channel_id(&alice, "Night shift", "vault").await;
     let room = alice
@@ -635,10 +636,15 @@ async fn create_room_starts_the_signed_log_and_an_encrypted_channel_works_at_onc
         .find(|r| r.name == "Night shift")
         .unwrap();
     let log = alice.membership_log(room.id).await.unwrap();
-    assert_eq!(log.entries.len(), 1, "{:?}", log.entries);
+    assert_eq!(log.entries.len(), 2, "{:?}", log.entries);
     let entry = securechat_crypto::MembershipEntry::parse(&log.entries[0]).unwrap();
     assert_eq!(entry.actor_id(), alice.me().await.unwrap().id);
     assert!(!entry.public(), "a private room");
+    let registered = securechat_crypto::MembershipEntry::parse(&log.entries[1]).unwrap();
+    assert_eq!(
+        (registered.op(), registered.subject_id()),
+        (securechat_crypto::Op::Channel, vault)
+    );
 
     // The first message goes out encrypted and reads back.
     let sent = cli(

@@ -114,6 +114,7 @@ pub struct LoginResponse {
         (status = 401, body = ErrorBody, description = "Wrong username or password"),
         (status = 403, body = ErrorBody, description = "Account disabled"),
         (status = 429, body = ErrorBody, description = "Too many failures; see `Retry-After`"),
+        (status = 503, body = ErrorBody, description = "Too busy checking passwords; see `Retry-After`"),
     ))]
 async fn login(
     State(state): State<AppState>,
