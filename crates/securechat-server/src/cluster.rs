@@ -171,11 +171,6 @@ impl Cluster {
         Ok((cluster, adapter))
     }
 
-    /// This node's id (random per start).
-    pub fn node(&self) -> &str {
-        &self.node
-    }
-
     fn key(&self, rest: &str) -> String {
         format!("{}{rest}", self.prefix)
     }

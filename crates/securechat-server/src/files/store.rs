@@ -18,7 +18,6 @@ pub struct FileRow {
     pub sha256: String,
     pub is_encrypted: bool,
     pub created_at: i64,
-    pub deleted_at: Option<i64>,
     /// The message that carries it, once posted.
     pub message_id: Option<i64>,
 }
@@ -27,7 +26,7 @@ macro_rules! select_files {
     ($tail:literal) => {
         concat!(
             "SELECT f.id, f.channel_id, f.uploader_id, f.storage_key, f.name, \
-             f.content_type, f.size, f.sha256, f.is_encrypted, f.created_at, f.deleted_at, \
+             f.content_type, f.size, f.sha256, f.is_encrypted, f.created_at, \
              m.id AS message_id FROM files f LEFT JOIN messages m ON m.file_id = f.id ",
             $tail
         )
@@ -125,18 +124,6 @@ pub async fn used_by(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
         .bind(user_id)
         .fetch_one(pool)
         .await
-    })
-}
-
-/// Marks a file deleted (its blob is removed next).
-pub async fn mark_deleted(db: &Db, id: i64, now: i64) -> Result<(), sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query("UPDATE files SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|_| ())
     })
 }
 

@@ -28,7 +28,7 @@ mod json;
 mod middleware;
 mod openapi;
 
-pub use error::{Error, ErrorBody, Result, ResultExt, json_error};
+pub use error::{Error, ErrorBody, ResultExt, json_error};
 pub use extract::{ApiPath, ApiQuery};
 pub use json::{ApiJson, MAX_JSON_BODY};
 pub use middleware::is_same_origin;
@@ -56,7 +56,9 @@ impl Default for Success {
 /// How long a request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole application.
+/// The whole application, standalone (for the unit tests that drive it
+/// without a socket).
+#[cfg(test)]
 pub fn router(state: AppState) -> Router {
     let realtime = crate::realtime::local_layer(&state);
     router_with(state, realtime)

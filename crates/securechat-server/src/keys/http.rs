@@ -15,7 +15,7 @@ use super::store::{self, Created, ShareRow};
 use crate::auth::AuthUser;
 use crate::http::{ApiJson, ApiPath, ApiQuery, Error, ErrorBody, Success};
 use crate::messages::service::member_channel;
-use crate::rooms::model::Role;
+use crate::rooms::model::{Action, Role};
 use crate::rooms::store as rooms;
 use crate::state::AppState;
 use crate::storage::{now_ms, rfc3339};
@@ -385,14 +385,14 @@ async fn request_key(
     }
     let now = now_ms();
     let request_id = match store::open_request(&state.db, id, user.id, now).await? {
-        Some(open) => open.id,
+        Some(open) => open,
         None => store::create_request(&state.db, id, user.id, now, now + REQUEST_TTL_MS).await?,
     };
     let approvers: Vec<i64> = rooms::members(&state.db, access.room.id)
         .await?
         .into_iter()
         .filter(|m| m.user_id != user.id)
-        .filter(|m| Role::parse(&m.role).is_some_and(|r| r >= Role::Admin))
+        .filter(|m| Role::parse(&m.role).is_some_and(|r| r.may(Action::ApproveKeyRequests)))
         .map(|m| m.user_id)
         .collect();
     state.notify.send(

@@ -335,46 +335,22 @@ where
     .await
 }
 
-/// An open request for a channel key.
-#[derive(Debug, Clone, FromRow)]
-pub struct RequestRow {
-    pub id: i64,
-    pub channel_id: i64,
-    pub requester_id: i64,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub fulfilled_at: Option<i64>,
-}
-
-/// The requester's newest unexpired, unfulfilled request for a channel.
+/// The id of the requester's newest unexpired, unfulfilled request for a
+/// channel.
 pub async fn open_request(
     db: &Db,
     channel_id: i64,
     requester_id: i64,
     now: i64,
-) -> Result<Option<RequestRow>, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     with_db!(db, write, |pool| {
-        sqlx::query_as::<_, RequestRow>(
-            "SELECT id, channel_id, requester_id, created_at, expires_at, fulfilled_at \
-             FROM key_requests WHERE channel_id = $1 AND requester_id = $2 \
+        sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM key_requests WHERE channel_id = $1 AND requester_id = $2 \
              AND fulfilled_at IS NULL AND expires_at > $3 ORDER BY id DESC LIMIT 1",
         )
         .bind(channel_id)
         .bind(requester_id)
         .bind(now)
-        .fetch_optional(pool)
-        .await
-    })
-}
-
-/// A request by id.
-pub async fn request(db: &Db, id: i64) -> Result<Option<RequestRow>, sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query_as::<_, RequestRow>(
-            "SELECT id, channel_id, requester_id, created_at, expires_at, fulfilled_at \
-             FROM key_requests WHERE id = $1",
-        )
-        .bind(id)
         .fetch_optional(pool)
         .await
     })

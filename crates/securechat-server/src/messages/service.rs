@@ -396,13 +396,14 @@ pub async fn edit(
     content: Option<&str>,
     envelope: Option<&str>,
 ) -> Result<MessageRow, Error> {
-    let (message, _, channel) = visible_message(state, user, message_id).await?;
+    let (message, access, channel) = visible_message(state, user, message_id).await?;
     if message.sender_id != Some(user.id) {
         return Err(Error::forbidden(
             "not_your_message",
             "You can edit only your own messages",
         ));
     }
+    access.require(Action::EditOwnMessages)?;
     let (content, envelope) = body_for(&channel, content, envelope)?;
     if let Some(envelope) = envelope {
         check_envelope(state, user.id, &channel, message.key_version, envelope).await?;

@@ -78,12 +78,6 @@ impl RoomAccess {
         RoomKind::parse(&self.room.kind)
     }
 
-    /// Room metadata (details, members): any member, anyone for a public
-    /// room, and site admins.
-    pub fn can_view(&self) -> bool {
-        self.visible()
-    }
-
     /// Requires the user's role to allow `action`; 403 otherwise.
     pub fn require(&self, action: Action) -> Result<Role, Error> {
         match self.role {
