@@ -224,18 +224,30 @@ impl Machine {
     /// Ties `channel_id` to `room_id` the first time; afterwards the server
     /// listing it under another room is [`Refusal::WrongRoom`].
     pub(crate) fn bind_room(&mut self, channel_id: i64, room_id: i64) -> Result<()> {
-        match self.state.channel_rooms.get(&channel_id) {
-            Some(&bound) if bound != room_id => Err(Refusal::WrongRoom {
+        if let Some(bound) = self.bound_elsewhere(channel_id, room_id) {
+            return Err(Refusal::WrongRoom {
                 channel_id,
                 room_id: bound,
-            }),
-            Some(_) => Ok(()),
-            None => {
-                self.state.channel_rooms.insert(channel_id, room_id);
-                self.touch();
-                Ok(())
-            }
+            });
         }
+        if self
+            .state
+            .channel_rooms
+            .insert(channel_id, room_id)
+            .is_none()
+        {
+            self.touch();
+        }
+        Ok(())
+    }
+
+    /// The room `channel_id` is tied to, when that is not `room_id`.
+    pub(crate) fn bound_elsewhere(&self, channel_id: i64, room_id: i64) -> Option<i64> {
+        self.state
+            .channel_rooms
+            .get(&channel_id)
+            .copied()
+            .filter(|&bound| bound != room_id)
     }
 
     /// Remembers that a channel is encrypted (it stays so for this client).

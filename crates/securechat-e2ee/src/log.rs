@@ -147,20 +147,18 @@ impl Machine {
     /// encrypted, for good. One this client already ties to another room
     /// makes the whole log invalid: the server shows two rooms claiming it.
     fn take_channels(&mut self, room_id: i64, log: &MembershipLog) -> Result<()> {
-        if let Some(channel) = log.channels().iter().find(|c| {
-            self.state
-                .channel_rooms
-                .get(c)
-                .is_some_and(|&bound| bound != room_id)
-        }) {
+        if let Some(channel) = log
+            .channels()
+            .iter()
+            .find(|c| self.bound_elsewhere(**c, room_id).is_some())
+        {
             return Err(Refusal::LogInvalid {
                 room_id,
                 code: format!("channel_in_other_room {channel}"),
             });
         }
         for &channel in log.channels() {
-            let fresh = self.state.registered_channels.insert(channel)
-                | self.state.encrypted_channels.insert(channel)
+            let fresh = self.state.encrypted_channels.insert(channel)
                 | self.state.channel_rooms.insert(channel, room_id).is_none();
             if fresh {
                 self.touch();
@@ -190,9 +188,7 @@ impl Machine {
         if log.channels().contains(&channel_id) {
             return Ok(None);
         }
-        if let Some(&bound) = self.state.channel_rooms.get(&channel_id)
-            && bound != room_id
-        {
+        if let Some(bound) = self.bound_elsewhere(channel_id, room_id) {
             return Err(Refusal::WrongRoom {
                 channel_id,
                 room_id: bound,

@@ -69,15 +69,11 @@ pub struct State {
     /// people, whatever the server says later.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub dm_rooms: BTreeSet<i64>,
-    /// The room each channel belongs to, as first seen: a channel stays in
-    /// that room for this client, whatever the server lists later.
+    /// The room each channel belongs to, as first seen or as a verified
+    /// log's `channel` entry fixes it: a channel stays in that room for this
+    /// client, whatever the server lists later.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub channel_rooms: BTreeMap<i64, i64>,
-    /// Channels whose room a verified membership log fixes (a signed
-    /// `channel` entry): their binding in `channel_rooms` comes from the
-    /// log rather than from first sight.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub registered_channels: BTreeSet<i64>,
     /// Rooms this client has seen private (or as DMs): their log must not
     /// make them public (open to `join_public`), whatever the server says
     /// later.

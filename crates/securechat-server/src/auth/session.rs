@@ -79,7 +79,11 @@ pub fn device_cookie(web: &WebSettings, value: &str) -> String {
 
 /// The device cookie presented with a request, if any.
 pub fn presented_device<'a>(headers: &'a HeaderMap, web: &WebSettings) -> Option<&'a str> {
-    let name = device_cookie_name(web);
+    cookie_value(headers, device_cookie_name(web))
+}
+
+/// The value of the request's cookie called `name`.
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -125,15 +129,7 @@ pub fn presented_token<'a>(headers: &'a HeaderMap, web: &WebSettings) -> Option<
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
     }
-    let name = cookie_name(web);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    cookie_value(headers, cookie_name(web))
 }
 
 /// A signed-in user. Handlers that take it refuse anonymous requests with 401.
@@ -278,12 +274,6 @@ mod tests {
         );
         assert_eq!(presented_token(&headers, &web(false)), Some("frombearer"));
     }
-}
-
-#[cfg(test)]
-mod forwarded_tests {
-    use super::last_forwarded;
-    use axum::http::{HeaderMap, HeaderValue};
 
     #[test]
     fn the_proxys_hop_is_the_last_address_of_the_last_line() {

@@ -12,7 +12,7 @@
 //! in the seed (server-trusted membership), so unmodified seed clients keep
 //! working. Once it has one, membership changes go through signed entries.
 
-use securechat_crypto::{KeyRing, MembershipEntry, MembershipLog, PublicBundle};
+use securechat_crypto::{KeyRing, MembershipEntry, MembershipLog, Op, PublicBundle};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -173,26 +173,58 @@ pub async fn verify_new(db: &Db, room_id: i64, wire: &[String]) -> Result<Member
     MembershipLog::verify(&entries, &ring).map_err(crypto_error)
 }
 
-/// Stores a verified bootstrap log in one transaction, with its audit entry.
+/// A `channel` entry may name only an encrypted channel of its room; the
+/// log stores none that does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotEncrypted(pub i64);
+
+/// Inserts one entry; a `channel` entry (`$6`, its channel, else NULL) only
+/// when that channel is an encrypted channel of the room, as a condition of
+/// the insert itself, so a channel moved or deleted meanwhile is never
+/// registered.
+const INSERT_CHECKED: &str = "INSERT INTO membership_log (room_id, seq, actor_id, entry, created_at) \
+     SELECT $1, $2, $3, $4, $5 WHERE $6 IS NULL OR EXISTS \
+     (SELECT 1 FROM channels c WHERE c.id = $6 AND c.room_id = $1 AND c.is_encrypted)";
+
+/// Runs [`INSERT_CHECKED`] for `entry` in `tx`.
+macro_rules! insert_checked {
+    ($tx:expr, $room_id:expr, $entry:expr, $now:expr) => {{
+        let entry: &MembershipEntry = $entry;
+        let row = LogAppend::new(entry);
+        let channel = (entry.op() == Op::Channel).then(|| entry.subject_id());
+        let stored = sqlx::query(INSERT_CHECKED)
+            .bind($room_id)
+            .bind(row.seq)
+            .bind(row.actor_id)
+            .bind(&row.entry)
+            .bind($now)
+            .bind(channel)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        match channel {
+            Some(channel) if stored == 0 => Err(NotEncrypted(channel)),
+            _ => Ok(()),
+        }
+    }};
+}
+
+/// Stores a verified bootstrap log in one transaction, with its audit entry;
+/// nothing when one of its `channel` entries names no encrypted channel of
+/// the room.
 pub async fn insert_all(
     db: &Db,
     room_id: i64,
     log: &MembershipLog,
     actor_id: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<Result<(), NotEncrypted>, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
         for entry in log.entries() {
-            let row = LogAppend::new(entry);
-            sqlx::query(INSERT)
-                .bind(room_id)
-                .bind(row.seq)
-                .bind(row.actor_id)
-                .bind(&row.entry)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            if let Err(refused) = insert_checked!(tx, room_id, entry, now) {
+                return Ok(Err(refused));
+            }
         }
         sqlx::query(
             "INSERT INTO room_audit (room_id, actor_id, action, target_user_id, detail, created_at) \
@@ -204,63 +236,36 @@ pub async fn insert_all(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(Ok(()))
     })
 }
 
 /// Stores a `channel` entry (an owner or admin registering an encrypted
-/// channel of the room), with its audit entry, in one transaction. The
-/// insert itself requires the channel to be an encrypted channel of this
-/// room, so a channel moved or deleted meanwhile is never registered.
-/// `Ok(false)` when it is not.
+/// channel of the room), with its audit entry, in one transaction.
 pub async fn insert_channel(
     db: &Db,
     room_id: i64,
-    entry: &LogAppend,
-    channel_id: i64,
+    entry: &MembershipEntry,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Result<(), NotEncrypted>, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        let stored = sqlx::query(
-            "INSERT INTO membership_log (room_id, seq, actor_id, entry, created_at) \
-             SELECT $1, $2, $3, $4, $5 WHERE EXISTS \
-             (SELECT 1 FROM channels c WHERE c.id = $6 AND c.room_id = $1 AND c.is_encrypted)",
-        )
-        .bind(room_id)
-        .bind(entry.seq)
-        .bind(entry.actor_id)
-        .bind(&entry.entry)
-        .bind(now)
-        .bind(channel_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if stored == 0 {
-            return Ok(false);
+        if let Err(refused) = insert_checked!(tx, room_id, entry, now) {
+            return Ok(Err(refused));
         }
         sqlx::query(
             "INSERT INTO room_audit (room_id, actor_id, action, target_user_id, detail, created_at) \
              VALUES ($1, $2, 'channel_registered', NULL, $3, $4)",
         )
         .bind(room_id)
-        .bind(entry.actor_id)
-        .bind(format!("channel {channel_id}"))
+        .bind(entry.actor_id())
+        .bind(format!("channel {}", entry.subject_id()))
         .bind(now)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(true)
-    })
-}
-
-/// The encrypted channels of a room (what `channel` entries may name).
-pub async fn encrypted_channels(db: &Db, room_id: i64) -> Result<Vec<i64>, sqlx::Error> {
-    with_db!(db, read, |pool| {
-        sqlx::query_scalar::<_, i64>("SELECT id FROM channels WHERE room_id = $1 AND is_encrypted")
-            .bind(room_id)
-            .fetch_all(pool)
-            .await
+        Ok(Ok(()))
     })
 }
 

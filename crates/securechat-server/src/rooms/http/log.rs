@@ -173,7 +173,6 @@ async fn start(
         }));
     }
     check_members_match(state, room_id, &verified, dm).await?;
-    check_channels(state, room_id, &verified).await?;
     log::insert_all(&state.db, room_id, &verified, access.user_id, now_ms())
         .await
         .map_err(|e| {
@@ -185,16 +184,16 @@ async fn start(
             } else {
                 e.into()
             }
-        })?;
+        })?
+        .map_err(not_an_encrypted_channel)?;
     // Committed: members waiting for the log (to share keys) retry now.
-    match store::members(&state.db, room_id).await {
-        Ok(members) => state.notify.send(
-            members.iter().map(|m| m.user_id).collect(),
-            "membership_log_started",
-            serde_json::json!({ "room_id": room_id }),
-        ),
-        Err(e) => tracing::warn!(room_id, error = %e, "membership_log_started not pushed"),
-    }
+    tell_members(
+        state,
+        room_id,
+        "membership_log_started",
+        serde_json::json!({ "room_id": room_id }),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         axum::Json(Appended {
@@ -246,19 +245,23 @@ async fn check_members_match(
     Ok(())
 }
 
-/// Every channel a log registers must be an encrypted channel of the room.
-async fn check_channels(state: &AppState, room_id: i64, log: &MembershipLog) -> Result<(), Error> {
-    if log.channels().is_empty() {
-        return Ok(());
-    }
-    let encrypted = log::encrypted_channels(&state.db, room_id).await?;
-    match log.channels().iter().find(|c| !encrypted.contains(c)) {
-        Some(channel) => Err(not_an_encrypted_channel(*channel)),
-        None => Ok(()),
+/// Pushes `event` to the room's members, once a change is committed (a
+/// failure to list them is logged: the change stands).
+async fn tell_members(
+    state: &AppState,
+    room_id: i64,
+    event: &'static str,
+    data: serde_json::Value,
+) {
+    match store::members(&state.db, room_id).await {
+        Ok(members) => state
+            .notify
+            .send(members.iter().map(|m| m.user_id).collect(), event, data),
+        Err(e) => tracing::warn!(room_id, error = %e, event, "not pushed"),
     }
 }
 
-fn not_an_encrypted_channel(channel: i64) -> Error {
+fn not_an_encrypted_channel(log::NotEncrypted(channel): log::NotEncrypted) -> Error {
     Error::unprocessable(
         "channel_not_encrypted",
         format!(
@@ -338,8 +341,7 @@ async fn change(
             }
         },
         Op::Channel => {
-            let row = LogAppend::new(&entry);
-            let stored = log::insert_channel(&state.db, access.room.id, &row, subject, now_ms())
+            log::insert_channel(&state.db, access.room.id, &entry, now_ms())
                 .await
                 .map_err(|e| {
                     if log::is_seq_conflict(&e) {
@@ -347,19 +349,16 @@ async fn change(
                     } else {
                         e.into()
                     }
-                })?;
-            if !stored {
-                return Err(not_an_encrypted_channel(subject));
-            }
+                })?
+                .map_err(not_an_encrypted_channel)?;
             // Members whose clients wait for the registration go on now.
-            match store::members(&state.db, access.room.id).await {
-                Ok(members) => state.notify.send(
-                    members.iter().map(|m| m.user_id).collect(),
-                    "channel_registered",
-                    serde_json::json!({ "room_id": access.room.id, "channel_id": subject }),
-                ),
-                Err(e) => tracing::warn!(error = %e, "channel_registered not pushed"),
-            }
+            tell_members(
+                state,
+                access.room.id,
+                "channel_registered",
+                serde_json::json!({ "room_id": access.room.id, "channel_id": subject }),
+            )
+            .await;
         }
         Op::Create | Op::ServerRemove => unreachable_op()?,
     }
