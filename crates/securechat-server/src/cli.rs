@@ -173,6 +173,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 async fn open(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(&settings.database_url).await?;
     db.migrate().await?;
+    crate::auth::store::fill_username_skeletons(&db).await?;
     Ok(db)
 }
 

@@ -13,9 +13,11 @@
 //! - `resources`: a room's shared links and documents.
 //! - `realtime`: Socket.IO events: handshake, handlers, pushes of room changes.
 //! - `storage`: the database handle (SQLite or PostgreSQL) and migrations.
-//! - `http`: the router, the error type every handler returns, middleware
-//!   (security headers, cross-site request refusal, request ids) and the
-//!   OpenAPI document.
+//! - `error`: the one error type, mapped to an HTTP status and JSON body.
+//! - `http`: what handlers share: extractors, the `Success` body and
+//!   middleware (security headers, cross-site request refusal).
+//! - `app`: the router assembled from every domain's routes, and the
+//!   OpenAPI document; the only module that imports every domain.
 //! - `text`: what people may name things (Unicode rules for names and texts).
 //! - `web`: the embedded single-page web UI.
 //! - `config`: settings from flags and environment variables.
@@ -26,11 +28,13 @@
 //! module is private to the crate, so the compiler reports what nothing
 //! uses.
 
+mod app;
 mod auth;
 pub mod cli;
 mod cluster;
 mod config;
 mod demo;
+mod error;
 mod files;
 mod http;
 mod keys;

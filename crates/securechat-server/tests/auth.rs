@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    Server, api_client, backends, browser, login, login_status, me_status, post_as, text, token,
+    Server, api_client, backends, browser, db_count, db_execute, login, login_status, me_status,
+    post_as, text, token,
 };
 use serde_json::{Value, json};
 
@@ -857,5 +858,89 @@ async fn a_lockout_does_not_keep_the_owner_out() {
             );
         }
         assert_eq!(codes.last(), Some(&429), "{codes:?}");
+    }
+}
+
+/// `aIice` and `al1ce` cannot be registered beside `alice`, over the API or
+/// the CLI, nor both of two look-alikes registered at the same moment; an
+/// account from before the rule gets its skeleton at the next start.
+#[tokio::test]
+async fn look_alike_usernames_are_refused() {
+    for backend in backends() {
+        let mut server = Server::start(backend).await;
+        let client = api_client();
+        let register = |name: &str| {
+            client
+                .post(server.url("/api/auth/register"))
+                .json(&json!({"username": name, "password": "a long enough passphrase"}))
+                .send()
+        };
+        for twin in ["aIice", "al1ce", "ALICE", "a1ice"] {
+            let response = register(twin).await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(status, 409, "{backend:?} {twin}: {body}");
+            let code = if twin == "ALICE" {
+                "username_taken"
+            } else {
+                "username_confusable"
+            };
+            assert_eq!(body["code"], code, "{twin}: {body}");
+        }
+        let out = server.cli(
+            &["user", "add", "bo6", "--password-stdin"],
+            Some("a long enough passphrase\n"),
+        );
+        assert!(
+            out.status.success(),
+            "bo6 is not bob: {}",
+            text(&out.stderr)
+        );
+        let out = server.cli(
+            &["user", "add", "charIie", "--password-stdin"],
+            Some("a long enough passphrase\n"),
+        );
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("looks too much like"),
+            "{}",
+            text(&out.stderr)
+        );
+
+        // Two look-alikes at once: exactly one gets the name.
+        let (a, b) = tokio::join!(register("mallory"), register("maIIory"));
+        let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "{backend:?}");
+
+        // An account stored before skeletons existed gets one at start-up.
+        db_execute(
+            &server,
+            "UPDATE users SET username_skeleton = NULL WHERE username = 'bob'",
+        )
+        .await;
+        server.restart();
+        let id: i64 = db_count(
+            &server,
+            "SELECT id FROM users WHERE username = 'bob' AND $1 = 1",
+            1,
+        )
+        .await;
+        assert_eq!(
+            db_count(
+                &server,
+                "SELECT COUNT(*) FROM users WHERE id = $1 AND username_skeleton IS NOT NULL",
+                id
+            )
+            .await,
+            1
+        );
+        let response = api_client()
+            .post(server.url("/api/auth/register"))
+            .json(&json!({"username": "b0b", "password": "a long enough passphrase"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 409, "{backend:?}");
     }
 }

@@ -201,3 +201,118 @@ async fn serves_the_web_app_with_a_strict_csp() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// The open descriptors of a process.
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| dir.count())
+        .unwrap_or(0)
+}
+
+/// With 256 open files allowed, 300 idle sockets neither exhaust the
+/// descriptors nor keep a legitimate request out: the connection cap stays
+/// below the limit and makes room by closing the oldest socket that never
+/// sent a request. A trickled request head and an idle keep-alive
+/// connection are closed by the header timeout.
+#[tokio::test]
+async fn idle_and_trickling_connections_cannot_starve_the_server() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let server =
+        Server::start_limited(Backend::Sqlite, &[("HEADER_TIMEOUT_SECS", "3")], Some(256)).await;
+    let address = format!("127.0.0.1:{}", server.port);
+    let pid = server.pid();
+    let before = common::rss_kib(pid);
+
+    // 300 sockets that connect and say nothing.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        if let Ok(socket) = TcpStream::connect(&address).await {
+            idle.push(socket);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let response = client.get(server.url("/healthz")).send().await;
+        let took = started.elapsed();
+        let status = response.map(|r| r.status().as_u16());
+        assert_eq!(
+            status.as_ref().ok(),
+            Some(&200),
+            "healthz under 300 idle sockets: {status:?} after {took:?}"
+        );
+        slowest = slowest.max(took);
+    }
+    assert!(slowest < Duration::from_secs(1), "healthz took {slowest:?}");
+    let files = open_files(pid);
+    assert!(files < 240, "{files} descriptors open of 256");
+    let log = server.log();
+    assert!(!log.contains("Too many open files"), "{log}");
+    let cap = log.lines().find(|l| l.contains("connection limit")).unwrap_or("");
+    assert!(cap.contains("192"), "the cap leaves room below 256: {cap}");
+    let grown = common::rss_kib(pid).saturating_sub(before);
+    assert!(grown < 16 * 1024, "300 idle sockets cost {grown} KiB");
+    drop(idle);
+
+    // A request head trickled one byte a second is cut off.
+    let mut trickle = TcpStream::connect(&address).await.unwrap();
+    trickle
+        .write_all(b"GET /healthz HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut cut = false;
+    while started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut byte = [0u8; 1];
+        let closed = matches!(
+            tokio::time::timeout(Duration::from_millis(1), trickle.read(&mut byte)).await,
+            Ok(Ok(0) | Err(_))
+        );
+        if closed || trickle.write_all(b"X").await.is_err() {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "a trickled request head was still open after 15 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A keep-alive connection that has been served once and then idles is
+    // closed too, so served sockets cannot hold the cap either.
+    let mut served = TcpStream::connect(&address).await.unwrap();
+    served
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = vec![0u8; 4096];
+    let n = served.read(&mut buffer).await.unwrap();
+    assert!(
+        text(&buffer[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        text(&buffer[..n])
+    );
+    let started = Instant::now();
+    let end = tokio::time::timeout(Duration::from_secs(10), served.read(&mut buffer)).await;
+    assert!(
+        matches!(end, Ok(Ok(0) | Err(_))),
+        "an idle keep-alive connection stayed open: {end:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -17,12 +17,23 @@ pub async fn add_user(
 ) -> anyhow::Result<UserRow> {
     check(validate::username(username))?;
     check(validate::password(password))?;
-    let key = validate::username_key(username);
-    if store::user_by_key(db, &key).await?.is_some() {
-        bail!("a user named {username:?} already exists (names are case-insensitive)");
-    }
     let hash = hash_password(password).await?;
-    Ok(store::insert_user(db, username, &key, &hash, is_admin, now_ms()).await?)
+    match store::insert_user(db, username, &hash, is_admin, now_ms()).await {
+        Ok(user) => Ok(user),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            match store::name_clash(db, username).await? {
+                store::NameClash::Taken => {
+                    bail!("a user named {username:?} already exists (names are case-insensitive)")
+                }
+                store::NameClash::LooksLike(twin) => {
+                    bail!(
+                        "{username:?} looks too much like the existing user {twin:?}; choose another name"
+                    )
+                }
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Looks up a user by name, failing with a clear message when absent.
@@ -63,6 +74,6 @@ async fn hash_password(password: &str) -> anyhow::Result<String> {
         .context("password hashing task failed")?
 }
 
-fn check(result: Result<(), crate::http::Error>) -> anyhow::Result<()> {
+fn check(result: Result<(), crate::error::Error>) -> anyhow::Result<()> {
     result.map_err(|e| anyhow::anyhow!("{e}"))
 }

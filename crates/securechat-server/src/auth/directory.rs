@@ -14,7 +14,8 @@ use utoipa_axum::routes;
 
 use super::AuthUser;
 use super::store;
-use crate::http::{ApiPath, ApiQuery, Error, ErrorBody};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::storage::rfc3339;
 

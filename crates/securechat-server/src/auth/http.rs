@@ -11,10 +11,11 @@ use zeroize::Zeroizing;
 
 use super::password::Priority;
 use super::session::{self, AuthUser, ClientAddress};
-use super::store::{self, User};
+use super::store::{self, NameClash, User};
 use super::throttle::{self, Scope};
 use super::validate;
-use crate::http::{ApiJson, Error, ErrorBody, ResultExt, Success};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiJson, Success};
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -56,7 +57,7 @@ pub struct RegisterResponse {
     request_body = Credentials,
     responses(
         (status = 201, body = RegisterResponse, description = "Account created"),
-        (status = 409, body = ErrorBody, description = "Username taken, in any letter case"),
+        (status = 409, body = ErrorBody, description = "Username taken in any letter case (`username_taken`), or one that looks like it is (`username_confusable`)"),
         (status = 422, body = ErrorBody, description = "Invalid username or weak password"),
         (status = 429, body = ErrorBody, description = "Too many registrations from this address; see `Retry-After`"),
         (status = 503, body = ErrorBody, description = "Too busy checking passwords; see `Retry-After`"),
@@ -78,12 +79,23 @@ async fn register(
         .hasher
         .hash(Priority::Anonymous, Zeroizing::new(body.password))
         .await?;
-    let key = validate::username_key(&body.username);
-    let user = store::insert_user(&state.db, &body.username, &key, &hash, false, now_ms())
-        .await
-        .on_unique_violation(|| {
-            Error::conflict("username_taken", "That username is taken; choose another")
-        })?;
+    let user = match store::insert_user(&state.db, &body.username, &hash, false, now_ms()).await {
+        Ok(user) => user,
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(match store::name_clash(&state.db, &body.username).await? {
+                NameClash::Taken => {
+                    Error::conflict("username_taken", "That username is taken; choose another")
+                }
+                NameClash::LooksLike(twin) => Error::conflict(
+                    "username_confusable",
+                    format!(
+                        "That username looks too much like {twin:?}, which is taken; choose another"
+                    ),
+                ),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
     tracing::info!(user_id = user.id, "account registered");
     Ok((
         StatusCode::CREATED,

@@ -53,14 +53,14 @@ pub enum HashError {
     Failed(#[from] anyhow::Error),
 }
 
-impl From<HashError> for crate::http::Error {
+impl From<HashError> for crate::error::Error {
     fn from(e: HashError) -> Self {
         match e {
-            HashError::Busy => crate::http::Error::Unavailable {
+            HashError::Busy => crate::error::Error::Unavailable {
                 retry_after: 1,
                 message: e.to_string().into(),
             },
-            HashError::Failed(e) => crate::http::Error::Internal(e),
+            HashError::Failed(e) => crate::error::Error::Internal(e),
         }
     }
 }

@@ -11,7 +11,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 
 use super::store;
 use super::token::{self, Keys};
-use crate::http::Error;
+use crate::error::Error;
 use crate::state::{AppState, WebSettings};
 use crate::storage::{Db, now_ms, rfc3339};
 

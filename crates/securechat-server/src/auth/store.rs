@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::validate;
 use crate::storage::{Db, rfc3339};
 use crate::with_db;
 
@@ -48,29 +49,90 @@ macro_rules! select_users {
     };
 }
 
-/// Inserts a user. A taken username (in any case) is a unique violation.
+/// Inserts a user. A taken username (in any case), or one that looks like
+/// a taken one (the same skeleton), is a unique violation.
 pub async fn insert_user(
     db: &Db,
     username: &str,
-    username_key: &str,
     password_hash: &str,
     is_admin: bool,
     now: i64,
 ) -> Result<UserRow, sqlx::Error> {
     with_db!(db, write, |pool| {
         sqlx::query_as::<_, UserRow>(
-            "INSERT INTO users (username, username_key, password_hash, is_admin, disabled, \
-             created_at, password_changed_at) VALUES ($1, $2, $3, $4, FALSE, $5, $5) \
+            "INSERT INTO users (username, username_key, username_skeleton, password_hash, \
+             is_admin, disabled, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6) \
              RETURNING id, username, password_hash, is_admin, disabled, created_at",
         )
         .bind(username)
-        .bind(username_key)
+        .bind(validate::username_key(username))
+        .bind(validate::username_skeleton(username))
         .bind(password_hash)
         .bind(is_admin)
         .bind(now)
         .fetch_one(pool)
         .await
     })
+}
+
+/// Why a new username was refused as a unique violation.
+pub enum NameClash {
+    /// The same name, in some letter case.
+    Taken,
+    /// A different name that looks the same (this one).
+    LooksLike(String),
+}
+
+/// Tells which rule a refused username broke (read after the refused
+/// insert, for the message only: the insert itself enforced the rule).
+pub async fn name_clash(db: &Db, username: &str) -> Result<NameClash, sqlx::Error> {
+    if user_by_key(db, &validate::username_key(username))
+        .await?
+        .is_some()
+    {
+        return Ok(NameClash::Taken);
+    }
+    let twin: Option<(String,)> = with_db!(db, read, |pool| {
+        sqlx::query_as("SELECT username FROM users WHERE username_skeleton = $1")
+            .bind(validate::username_skeleton(username))
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(twin.map_or(NameClash::Taken, |(name,)| NameClash::LooksLike(name)))
+}
+
+/// Fills the skeleton of accounts made before usernames had one. Two old
+/// accounts that look alike keep working; the later one is left without a
+/// skeleton (and logged), since neither can be renamed here.
+pub async fn fill_username_skeletons(db: &Db) -> Result<(), sqlx::Error> {
+    let missing: Vec<(i64, String)> = with_db!(db, read, |pool| {
+        sqlx::query_as("SELECT id, username FROM users WHERE username_skeleton IS NULL ORDER BY id")
+            .fetch_all(pool)
+            .await
+    })?;
+    for (id, username) in missing {
+        let skeleton = validate::username_skeleton(&username);
+        let filled = with_db!(db, write, |pool| {
+            sqlx::query("UPDATE users SET username_skeleton = $1 WHERE id = $2")
+                .bind(&skeleton)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        });
+        match filled {
+            Ok(()) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tracing::warn!(
+                    user_id = id,
+                    "this account's name looks like an older account's; both keep working"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Looks a user up by the lower-cased username.

@@ -24,7 +24,7 @@
 use std::time::Duration;
 
 use crate::auth::token::Keys;
-use crate::http::Error;
+use crate::error::Error;
 use crate::storage::Db;
 use crate::with_db;
 

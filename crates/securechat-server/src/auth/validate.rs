@@ -1,6 +1,6 @@
 //! Rules for usernames and passwords, shared by the API and the CLI.
 
-use crate::http::Error;
+use crate::error::Error;
 
 /// Shortest and longest username.
 pub const USERNAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;
@@ -33,6 +33,20 @@ pub fn username(name: &str) -> Result<(), Error> {
 /// The case-insensitive form a username is unique under.
 pub fn username_key(name: &str) -> String {
     name.to_ascii_lowercase()
+}
+
+/// The form under which look-alike usernames collide: case-folded, then
+/// the Unicode TR39 skeleton (`1` and `I` become `l`, `0` becomes `O`, `rn`
+/// becomes `m`, …), then `i` merged with `l`. Usernames are unique by it,
+/// so `aIice` and `al1ce` cannot sit beside `alice`. The merge is needed
+/// because names are case-insensitive: `aIice` is `aiice`, and `I` looks
+/// like `l`.
+pub fn username_skeleton(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    unicode_security::skeleton(&lower)
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'i' { 'l' } else { c })
+        .collect()
 }
 
 /// Checks a new password's length.
@@ -74,6 +88,19 @@ mod tests {
             assert!(username(bad).is_err(), "{bad}");
         }
         assert_eq!(username_key("Alice"), "alice");
+    }
+
+    #[test]
+    fn look_alike_usernames_share_a_skeleton() {
+        let alice = username_skeleton("alice");
+        for twin in ["aIice", "al1ce", "ALICE", "a1ice", "aiice", "AL|CE"] {
+            assert_eq!(username_skeleton(twin), alice, "{twin}");
+        }
+        assert_eq!(username_skeleton("bomb"), username_skeleton("bornb"));
+        assert_eq!(username_skeleton("bob0"), username_skeleton("bobo"));
+        for other in ["alicia", "bob", "charlie", "alice2"] {
+            assert_ne!(username_skeleton(other), alice, "{other}");
+        }
     }
 
     #[test]

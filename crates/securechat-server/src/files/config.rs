@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::ConfigError;
+use crate::config::error::ConfigError;
 
 const MIB: u64 = 1024 * 1024;
 

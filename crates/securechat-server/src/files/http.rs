@@ -17,7 +17,8 @@ use super::naming::{self, content_disposition, raster_image_type};
 use super::store::{self, FileRow, NewFile};
 use super::view::FileView;
 use crate::auth::AuthUser;
-use crate::http::{ApiPath, ApiQuery, Error, ErrorBody};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiPath, ApiQuery};
 use crate::messages::service;
 use crate::messages::view::MessageView;
 use crate::rooms::model::Action;
@@ -204,7 +205,7 @@ async fn upload(
         match posted {
             Ok((row, true)) => {
                 let view = MessageView::from(&row);
-                super::announce(&state, channel.room_id, &view).await?;
+                announce(&state, channel.room_id, &view).await?;
                 (Some(view), file_id)
             }
             // A retry of an upload that was posted: the first try's message
@@ -408,4 +409,16 @@ async fn list(
         success: true,
         files: rows.iter().map(FileView::from).collect(),
     }))
+}
+
+/// Pushes a message posted over HTTP to the sockets of the room's members,
+/// as `send_message` does for messages sent over the socket.
+pub async fn announce(state: &AppState, room_id: i64, message: &MessageView) -> Result<(), Error> {
+    let members = crate::rooms::store::members(&state.db, room_id).await?;
+    state.notify.send(
+        members.iter().map(|m| m.user_id).collect(),
+        "new_message",
+        serde_json::json!(message),
+    );
+    Ok(())
 }

@@ -13,11 +13,7 @@
 //! sends an encrypted message naming the file; the server never learns the
 //! file's name, type or contents.
 
-use serde_json::json;
-
-use crate::http::Error;
-use crate::messages::view::MessageView;
-use crate::state::AppState;
+use crate::error::Error;
 
 pub mod blob;
 pub mod cleanup;
@@ -48,16 +44,4 @@ pub fn new_storage_key() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     rand::Rng::fill(&mut rand::rng(), &mut bytes);
     Ok(naming::hex(&bytes))
-}
-
-/// Pushes a message posted over HTTP to the sockets of the room's members,
-/// as `send_message` does for messages sent over the socket.
-pub async fn announce(state: &AppState, room_id: i64, message: &MessageView) -> Result<(), Error> {
-    let members = crate::rooms::store::members(&state.db, room_id).await?;
-    state.notify.send(
-        members.iter().map(|m| m.user_id).collect(),
-        "new_message",
-        json!(message),
-    );
-    Ok(())
 }

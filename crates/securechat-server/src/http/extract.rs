@@ -4,7 +4,7 @@ use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::Error;
+use crate::error::Error;
 
 /// Path parameters; a malformed one (`/api/rooms/abc`) is a JSON 400.
 pub struct ApiPath<T>(pub T);

@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::Error;
+use crate::error::Error;
 
 /// Largest JSON body accepted by the API, in bytes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::error::json_error;
+use crate::error::json_error;
 use crate::state::AppState;
 
 /// Refuses state-changing requests that a browser says come from another

@@ -13,7 +13,8 @@ use utoipa_axum::routes;
 
 use super::store::{self, Created, ShareRow};
 use crate::auth::AuthUser;
-use crate::http::{ApiJson, ApiPath, ApiQuery, Error, ErrorBody, Success};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
 use crate::messages::service::member_channel;
 use crate::rooms::model::{Action, Role};
 use crate::rooms::store as rooms;

@@ -5,9 +5,10 @@
 use securechat_crypto::{Envelope, PublicBundle};
 use serde::Deserialize;
 
-use super::store::{self, MessageRow, NewMessage};
+use super::store::{self, MessageRow};
+use super::writer::NewMessage;
 use crate::auth::AuthUser;
-use crate::http::Error;
+use crate::error::Error;
 use crate::keys::store::PublicKeyRow;
 use crate::rooms::access::{RoomAccess, channel_not_found};
 use crate::rooms::model::Action;

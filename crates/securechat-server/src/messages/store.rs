@@ -8,7 +8,7 @@
 
 use sqlx::FromRow;
 
-use super::writer::{Inserted, MessageWriter};
+use super::writer::{Inserted, MessageWriter, NewMessage};
 use crate::storage::Db;
 use crate::with_db;
 
@@ -52,20 +52,6 @@ macro_rules! select_messages {
             $tail
         )
     };
-}
-
-/// What a sender submits.
-pub struct NewMessage<'a> {
-    pub channel_id: i64,
-    pub sender_id: i64,
-    pub content: Option<&'a str>,
-    pub envelope: Option<&'a str>,
-    pub key_version: Option<i64>,
-    pub client_msg_id: &'a str,
-    pub reply_to: Option<i64>,
-    /// An uploaded file this message carries.
-    pub file_id: Option<i64>,
-    pub now: i64,
 }
 
 /// What [`insert`] did.

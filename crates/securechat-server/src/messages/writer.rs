@@ -23,7 +23,6 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::NewMessage;
 use crate::storage::Db;
 
 /// Largest batch committed at once (on SQLite its rows travel as one JSON
@@ -31,6 +30,20 @@ use crate::storage::Db;
 const MAX_BATCH: usize = 512;
 /// Messages waiting for the writer before senders wait to enqueue.
 const QUEUE: usize = 8192;
+
+/// What a sender submits.
+pub struct NewMessage<'a> {
+    pub channel_id: i64,
+    pub sender_id: i64,
+    pub content: Option<&'a str>,
+    pub envelope: Option<&'a str>,
+    pub key_version: Option<i64>,
+    pub client_msg_id: &'a str,
+    pub reply_to: Option<i64>,
+    /// An uploaded file this message carries.
+    pub file_id: Option<i64>,
+    pub now: i64,
+}
 
 /// What became of one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,8 +329,7 @@ fn match_ids(jobs: &[Job], rows: Returned) -> Vec<Inserted> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Inserted, MessageWriter};
-    use crate::messages::store::NewMessage;
+    use super::{Inserted, MessageWriter, NewMessage};
     use crate::storage::Db;
 
     fn message<'a>(channel: i64, sender: i64, content: &'a str, id: &'a str) -> NewMessage<'a> {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::AckSender;
 
-use crate::http::Error;
+use crate::error::Error;
 
 /// A success reply: `fields`' own fields next to `success: true`.
 #[derive(Serialize)]

@@ -311,7 +311,7 @@ async fn react<A: Adapter>(
     let result = async {
         let (message, on) = service::react(&state, &user, req.message_id, &req.emoji).await?;
         let counts = store::reactions(&state.db, req.message_id).await?;
-        Ok::<_, crate::http::Error>((message, on, counts))
+        Ok::<_, crate::error::Error>((message, on, counts))
     }
     .await;
     match result {
@@ -351,7 +351,7 @@ async fn ask_to_rotate<A: Adapter>(
         let (access, channel) = service::member_channel(state, user, channel_id).await?;
         let claim = crate::keys::store::pending_claim(&state.db, channel_id).await?;
         let members = crate::rooms::store::members(&state.db, access.room.id).await?;
-        Ok::<_, crate::http::Error>((channel, claim, members))
+        Ok::<_, crate::error::Error>((channel, claim, members))
     }
     .await;
     let claimed_by_other = |claim: Option<(i64, i64)>| {

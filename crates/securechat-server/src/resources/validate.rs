@@ -1,6 +1,6 @@
 //! Input limits of resources.
 
-use crate::http::Error;
+use crate::error::Error;
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 2000;

@@ -9,7 +9,7 @@
 use super::model::{Action, Role, RoomKind};
 use super::store::{self, ChannelRow, RoomRow};
 use crate::auth::AuthUser;
-use crate::http::Error;
+use crate::error::Error;
 use crate::storage::Db;
 
 /// A room as seen by one user.

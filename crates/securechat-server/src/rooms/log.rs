@@ -16,7 +16,7 @@ use securechat_crypto::{KeyRing, MembershipEntry, MembershipLog, Op, PublicBundl
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::Error;
+use crate::error::Error;
 use crate::storage::Db;
 use crate::with_db;
 

@@ -14,7 +14,7 @@
 //! cannot leave a room without an owner or with two.
 
 use crate::auth::store::UserRow;
-use crate::http::{Error, ResultExt};
+use crate::error::{Error, ResultExt};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::events::{Departure, RoomEvent};
 use crate::rooms::log::{self, LogAppend};

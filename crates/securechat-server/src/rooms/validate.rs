@@ -1,7 +1,7 @@
 //! Limits on room and channel names and texts (the Unicode rules are in
 //! [`crate::text`]).
 
-use crate::http::Error;
+use crate::error::Error;
 use crate::text;
 
 pub const ROOM_NAME_MAX: usize = 64;

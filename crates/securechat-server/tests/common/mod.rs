@@ -119,6 +119,16 @@ impl Server {
 
     /// Starts a server with extra environment variables, after `init-db --demo`.
     pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        Self::start_limited(backend, extra, None).await
+    }
+
+    /// As [`Server::start_with`], with the process's open-file limit (soft
+    /// and hard) set to `open_files` before it starts.
+    pub async fn start_limited(
+        backend: Backend,
+        extra: &[(&str, &str)],
+        open_files: Option<u64>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = TestDb::create(backend, dir.path()).await;
         let mut env: Vec<(String, String)> = vec![
@@ -143,7 +153,7 @@ impl Server {
             text(&init.stderr)
         );
 
-        let (child, base, log) = spawn_serve(&env);
+        let (child, base, log) = spawn_serve(&env, open_files);
         let port = base.rsplit(':').next().unwrap().parse().unwrap();
         Self {
             child,
@@ -203,8 +213,23 @@ impl Drop for Server {
 
 /// Starts `securechat serve` with `env` only and waits for its "listening
 /// on" line; returns the process, its base URL and its growing stderr log.
-fn spawn_serve(env: &[(String, String)]) -> (Child, String, Arc<Mutex<String>>) {
-    let mut child = Command::new(binary())
+fn spawn_serve(
+    env: &[(String, String)],
+    open_files: Option<u64>,
+) -> (Child, String, Arc<Mutex<String>>) {
+    let mut command = match open_files {
+        None => Command::new(binary()),
+        Some(n) => {
+            // util-linux's prlimit sets the limit, then execs the server.
+            let mut command = Command::new("prlimit");
+            command
+                .arg(format!("--nofile={n}:{n}"))
+                .arg("--")
+                .arg(binary());
+            command
+        }
+    };
+    let mut child = command
         .arg("serve")
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -249,7 +274,7 @@ impl Server {
         let mut env = first.env.clone();
         env.retain(|(k, _)| k != "DATA_DIR");
         env.push(("DATA_DIR".into(), dir.path().display().to_string()));
-        let (child, base, log) = spawn_serve(&env);
+        let (child, base, log) = spawn_serve(&env, None);
         let port = base.rsplit(':').next().unwrap().parse().unwrap();
         Self {
             child,
@@ -280,7 +305,7 @@ impl Server {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, base, log) = spawn_serve(&self.env);
+        let (child, base, log) = spawn_serve(&self.env, None);
         self.child = child;
         self.port = base.rsplit(':').next().unwrap().parse().unwrap();
         self.base = base;
@@ -440,6 +465,20 @@ pub async fn db_count(server: &Server, sql: &'static str, id: i64) -> i64 {
             .fetch_one(&mut conn)
             .await
             .unwrap()
+    }
+}
+
+/// Runs one statement on the server's database, as an operator (or an
+/// older version) editing it between restarts would.
+pub async fn db_execute(server: &Server, sql: &'static str) {
+    if server.db_url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(&server.db_url).await.unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(&server.db_url)
+            .await
+            .unwrap();
+        sqlx::query(sql).execute(&mut conn).await.unwrap();
     }
 }
 

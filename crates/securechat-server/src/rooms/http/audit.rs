@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
-use crate::http::{ApiPath, ApiQuery, Error, ErrorBody};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiPath, ApiQuery};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::store;
 use crate::rooms::view::AuditView;

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::http::{ApiJson, ApiPath, Error, ErrorBody, ResultExt, Success};
+use crate::error::{Error, ErrorBody, ResultExt};
+use crate::http::{ApiJson, ApiPath, Success};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::events::RoomEvent;
 use crate::rooms::model::Action;

@@ -7,12 +7,12 @@ use utoipa::ToSchema;
 
 use super::rooms::{RoomResponse, room_response};
 use crate::auth::{AuthUser, store as users};
-use crate::http::{ApiJson, Error, ErrorBody};
+use crate::error::{Error, ErrorBody};
+use crate::http::ApiJson;
 use crate::rooms::access::RoomAccess;
 use crate::rooms::events::RoomEvent;
-use crate::rooms::model::{Role, RoomKind};
+use crate::rooms::model::Role;
 use crate::rooms::store;
-use crate::rooms::view::Peer;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -73,21 +73,6 @@ pub async fn open(
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("DM vanished after creation")))?;
     let access = RoomAccess::load(&state.db, &user, room.id).await?;
     Ok((status, axum::Json(room_response(&state, &access).await?)))
-}
-
-/// For a DM, the member who is not the asker.
-pub async fn peer(state: &AppState, access: &RoomAccess) -> Result<Option<Peer>, Error> {
-    if access.kind() != RoomKind::Dm {
-        return Ok(None);
-    }
-    let members = store::members(&state.db, access.room.id).await?;
-    Ok(members
-        .into_iter()
-        .find(|m| m.user_id != access.user_id)
-        .map(|m| Peer {
-            id: m.user_id,
-            username: m.username,
-        }))
 }
 
 #[cfg(test)]

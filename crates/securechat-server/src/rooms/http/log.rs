@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{AuthUser, store as users};
-use crate::http::{ApiJson, ApiPath, Error, ErrorBody};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiJson, ApiPath};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::log::{self, Head, LogAppend};
 use crate::rooms::membership;

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::{AuthUser, store as users};
-use crate::http::{ApiJson, ApiPath, Error, ErrorBody, Success};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiJson, ApiPath, Success};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::membership;
 use crate::rooms::model::{Action, Role};

@@ -97,7 +97,7 @@ mod tests {
         let state = AppState::new(db.clone(), Hasher::new(1).unwrap(), &config).unwrap();
         let token = session::create(&db, &state.keys, alice.id).await.unwrap();
         let mut events = state.events.subscribe();
-        let app = crate::http::router(state);
+        let app = crate::app::router(state);
 
         let created = send(&app, &token, "POST", "/api/rooms", r#"{"name":"Ev"}"#).await;
         let room = created["room"]["id"].as_i64().unwrap();

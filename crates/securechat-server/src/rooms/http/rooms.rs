@@ -9,14 +9,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
-use crate::http::{ApiJson, ApiPath, ApiQuery, Error, ErrorBody, Success};
+use crate::error::{Error, ErrorBody};
+use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::events::RoomEvent;
 use crate::rooms::membership;
-use crate::rooms::model::{Action, Role};
+use crate::rooms::model::{Action, Role, RoomKind};
 use crate::rooms::store::{self, Audit};
 use crate::rooms::validate;
-use crate::rooms::view::{ChannelView, RoomView, RoomWithChannels};
+use crate::rooms::view::{ChannelView, Peer, RoomView, RoomWithChannels};
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -158,7 +159,7 @@ pub async fn room_response(state: &AppState, access: &RoomAccess) -> Result<Room
     let count = store::member_count(&state.db, access.room.id).await?;
     let channels = store::channels_of_room(&state.db, access.room.id).await?;
     let mut room = RoomView::new(&access.room, access.role, count);
-    if let Some(peer) = super::dms::peer(state, access).await? {
+    if let Some(peer) = peer(state, access).await? {
         room.dm_peer = Some(peer);
     }
     Ok(RoomResponse {
@@ -166,6 +167,21 @@ pub async fn room_response(state: &AppState, access: &RoomAccess) -> Result<Room
         room,
         channels: channels.iter().map(ChannelView::from).collect(),
     })
+}
+
+/// For a DM, the member who is not the asker.
+async fn peer(state: &AppState, access: &RoomAccess) -> Result<Option<Peer>, Error> {
+    if access.kind() != RoomKind::Dm {
+        return Ok(None);
+    }
+    let members = store::members(&state.db, access.room.id).await?;
+    Ok(members
+        .into_iter()
+        .find(|m| m.user_id != access.user_id)
+        .map(|m| Peer {
+            id: m.user_id,
+            username: m.username,
+        }))
 }
 
 /// A room with its channels.

@@ -14,25 +14,12 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+pub mod error;
+
+pub use error::ConfigError;
+
 /// Shortest `SECRET_KEY` accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
-
-/// A configuration problem: which variable, and what is wrong with it.
-#[derive(Debug, thiserror::Error)]
-#[error("{var}: {problem}")]
-pub struct ConfigError {
-    pub var: &'static str,
-    pub problem: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(var: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            var,
-            problem: problem.into(),
-        }
-    }
-}
 
 /// `APP_ENV` (or its alias `FLASK_ENV`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +99,24 @@ pub struct ServeConfig {
     /// `SOCKETS_PER_USER`: Socket.IO connections one account may hold open
     /// on one node (`off`: no limit).
     pub sockets_per_user: Option<usize>,
+    /// `HEADER_TIMEOUT_SECS` and `MAX_CONNECTIONS`.
+    pub connections: ConnectionLimits,
 }
+
+/// How many TCP connections the server holds, and for how long an idle one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// `HEADER_TIMEOUT_SECS`: how long a request head may take to arrive,
+    /// which is also how long an HTTP/1 connection may sit idle between
+    /// requests.
+    pub header_timeout: std::time::Duration,
+    /// `MAX_CONNECTIONS`: a lower cap than the one the open-file limit
+    /// allows (`None`: that one).
+    pub max: Option<usize>,
+}
+
+/// `HEADER_TIMEOUT_SECS` when unset.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 20;
 
 /// Connections one account may hold open on a node, by default: many tabs
 /// and devices, far from what would crowd everyone else out.
@@ -364,9 +368,31 @@ pub fn load_serve(
         .transpose()?
         .unwrap_or(Some(DEFAULT_SOCKETS_PER_USER as u32))
         .map(|n| n as usize);
+    let header_timeout = match non_empty(env("HEADER_TIMEOUT_SECS")) {
+        None => DEFAULT_HEADER_TIMEOUT_SECS,
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (1..=600).contains(&n) => n,
+            _ => {
+                return Err(ConfigError::new(
+                    "HEADER_TIMEOUT_SECS",
+                    format!("must be a number of seconds from 1 to 600, not {v:?}"),
+                ));
+            }
+        },
+    };
+    let max_connections = non_empty(env("MAX_CONNECTIONS"))
+        .map(|v| parse_limit("MAX_CONNECTIONS", &v))
+        .transpose()?
+        .flatten()
+        .map(|n| n as usize);
+    let connections = ConnectionLimits {
+        header_timeout: std::time::Duration::from_secs(header_timeout),
+        max: max_connections,
+    };
     let secret = load_secret(env, &settings)?;
     let files = crate::files::config::load(env, &settings.data_dir)?;
     Ok(ServeConfig {
+        connections,
         send_rate,
         register_limit,
         sockets_per_user,
@@ -627,6 +653,32 @@ mod tests {
             panic!("SOCKETS_PER_USER=0 was accepted");
         };
         assert_eq!(err.var, "SOCKETS_PER_USER");
+    }
+
+    #[test]
+    fn connection_limits() {
+        let key = ("SECRET_KEY", "0123456789abcdef0123456789abcdef");
+        let default = serve(&[key]).unwrap().connections;
+        assert_eq!(
+            default.header_timeout.as_secs(),
+            DEFAULT_HEADER_TIMEOUT_SECS
+        );
+        assert_eq!(default.max, None);
+        let set = serve(&[
+            key,
+            ("HEADER_TIMEOUT_SECS", "3"),
+            ("MAX_CONNECTIONS", "500"),
+        ])
+        .unwrap()
+        .connections;
+        assert_eq!(set.header_timeout.as_secs(), 3);
+        assert_eq!(set.max, Some(500));
+        for bad in ["0", "601", "soon"] {
+            let Err(err) = serve(&[key, ("HEADER_TIMEOUT_SECS", bad)]) else {
+                panic!("HEADER_TIMEOUT_SECS={bad} was accepted");
+            };
+            assert_eq!(err.var, "HEADER_TIMEOUT_SECS");
+        }
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! Running the server: connect and migrate, bind (HTTP or HTTPS), serve
 //! until SIGTERM or Ctrl-C, then drain in-flight requests and close the
 //! database cleanly.
+//!
+//! Every connection passes the [`gate`] (a cap below the open-file limit,
+//! which [`limits`] raises at start) and the timeouts [`limits`] sets on
+//! the HTTP builder, so idle and trickling sockets cannot starve the rest.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::accept::DefaultAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 
 use crate::auth::password::Hasher;
 use crate::auth::{store, throttle};
@@ -14,6 +19,11 @@ use crate::cluster::Cluster;
 use crate::config::ServeConfig;
 use crate::state::AppState;
 use crate::storage::{Db, now_ms};
+
+mod gate;
+mod limits;
+
+use gate::{Gate, GateAcceptor};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -27,6 +37,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let db = Db::connect_for_server(&config.settings.database_url).await?;
     db.migrate().await?;
+    crate::auth::store::fill_username_skeletons(&db).await?;
     // One crypto provider for the whole process (TLS listener, S3 client).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let state = AppState::new(db.clone(), Hasher::for_this_machine()?, &config)?;
@@ -44,7 +55,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             (layer, Some(cluster))
         }
     };
-    let app = crate::http::router_with(state, realtime)
+    let app = crate::app::router_with(state, realtime)
         .into_make_service_with_connect_info::<SocketAddr>();
 
     let addr = SocketAddr::new(config.host, config.port);
@@ -52,13 +63,24 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr} (HOST/PORT); is the port in use?"))?;
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
+    let gate = Gate::new(limits::connection_cap(config.connections.max));
+    tracing::info!(cap = gate.cap(), "connection limit");
 
+    let handle = axum_server::Handle::new();
+    let on_signal = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        on_signal.graceful_shutdown(Some(DRAIN_TIMEOUT));
+    });
+    let plain = GateAcceptor::new(gate, DefaultAcceptor::new());
     match &config.tls {
         None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let mut server = axum_server::from_tcp(listener).acceptor(plain);
+            limits::configure(server.http_builder(), &config.connections);
             announce("http", local, &db);
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
+            server
+                .handle(handle)
+                .serve(app)
                 .await
                 .context("server error")?;
         }
@@ -66,14 +88,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
             let rustls = RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .context("cannot load SSL_CERT_PATH / SSL_KEY_PATH (PEM certificate and key)")?;
-            let handle = axum_server::Handle::new();
-            let on_signal = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                on_signal.graceful_shutdown(Some(DRAIN_TIMEOUT));
-            });
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(RustlsAcceptor::new(rustls).acceptor(plain));
+            limits::configure(server.http_builder(), &config.connections);
             announce("https", local, &db);
-            axum_server::from_tcp_rustls(listener, rustls)
+            server
                 .handle(handle)
                 .serve(app)
                 .await
