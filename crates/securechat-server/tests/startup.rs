@@ -257,7 +257,10 @@ async fn idle_and_trickling_connections_cannot_starve_the_server() {
     assert!(files < 240, "{files} descriptors open of 256");
     let log = server.log();
     assert!(!log.contains("Too many open files"), "{log}");
-    let cap = log.lines().find(|l| l.contains("connection limit")).unwrap_or("");
+    let cap = log
+        .lines()
+        .find(|l| l.contains("connection limit"))
+        .unwrap_or("");
     assert!(cap.contains("192"), "the cap leaves room below 256: {cap}");
     let grown = common::rss_kib(pid).saturating_sub(before);
     assert!(grown < 16 * 1024, "300 idle sockets cost {grown} KiB");
