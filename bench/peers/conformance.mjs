@@ -16,7 +16,7 @@ const base = baseUrl('conformance.mjs');
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const suffix = randomBytes(4).toString('hex');
-const password = 'correct horse battery';
+const password = 'correct horse battery staple';
 const sockets = [];
 let passed = 0;
 let failed = 0;

@@ -29,7 +29,7 @@ if (senders > socketCount) {
 }
 const WINDOW = 10;
 const suffix = randomBytes(4).toString('hex');
-const password = 'load check password';
+const password = 'load-check-kettle-orbit';
 const errors = [];
 
 function need(result, status, what) {

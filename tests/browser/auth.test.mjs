@@ -99,8 +99,8 @@ test('a new user registers and is signed in', async () => {
   assert.equal(pathname(page), '/register');
 
   await page.getByLabel('Username').fill('dave');
-  await page.getByLabel('Password', { exact: true }).fill('dave-password');
-  await page.getByLabel('Confirm password').fill('dave-password');
+  await page.getByLabel('Password', { exact: true }).fill('dave-kettle-orbit-7');
+  await page.getByLabel('Confirm password').fill('dave-kettle-orbit-7');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expectSignedInAs(page, 'dave');
 

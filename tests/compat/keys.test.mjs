@@ -230,7 +230,7 @@ test('the seed key flows: publish, share, rotate on kick and on add, request and
   });
 
   await step('4. dave is added (version 3), requests the key, bob approves, dave decrypts', async () => {
-    const dave = await register(server, 'dave', 'dave-password-1');
+    const dave = await register(server, 'dave', 'dave-kettle-orbit-7');
     const before = await seedFetch(server, alice, 'GET', `/api/users/${dave.user.id}/public_key`);
     assert.notEqual(before.body?.success, true, `no bundle yet: ${JSON.stringify(before.body)}`);
     ids.dave = await publishIdentity(server, dave);

@@ -159,8 +159,8 @@ fn db_bytes(server: &Server) -> String {
 
 async fn registered(server: &Server, name: &str) -> Client {
     let mut client = Client::new(&server.base).unwrap();
-    client.register(name, "long-password-1").await.unwrap();
-    client.login(name, "long-password-1").await.unwrap();
+    client.register(name, "plum-kettle-orbit-7").await.unwrap();
+    client.login(name, "plum-kettle-orbit-7").await.unwrap();
     client
 }
 

@@ -17,11 +17,14 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
 async fn registers_and_refuses_duplicate_or_invalid_accounts() {
     let server = common::Server::start();
     let client = Client::new(&server.base).unwrap();
-    let user = client.register("dora", "correct horse").await.unwrap();
+    let user = client
+        .register("dora", "correct horse battery staple")
+        .await
+        .unwrap();
     assert_eq!(user.username, "dora");
     assert!(user.id > 0);
     assert_eq!(
-        api_error(client.register("DORA", "another password").await),
+        api_error(client.register("DORA", "another kettle orbit").await),
         (409, "username_taken".into())
     );
     let (status, _) = api_error(client.register("eve", "short").await);
@@ -31,7 +34,10 @@ async fn registers_and_refuses_duplicate_or_invalid_accounts() {
 
     let mut dora = Client::new(&server.base).unwrap();
     assert_eq!(
-        dora.login("dora", "correct horse").await.unwrap().id,
+        dora.login("dora", "correct horse battery staple")
+            .await
+            .unwrap()
+            .id,
         user.id
     );
 }
@@ -53,13 +59,13 @@ async fn login_me_change_password_and_logout() {
     assert_eq!(
         api_error(
             alice
-                .change_password("not-my-password", "new-password-1")
+                .change_password("not-my-password", "river-lantern-quiet-9")
                 .await
         ),
         (401, "invalid_credentials".into())
     );
     alice
-        .change_password("password123", "new-password-1")
+        .change_password("password123", "river-lantern-quiet-9")
         .await
         .unwrap();
     assert_eq!(
@@ -80,7 +86,7 @@ async fn login_me_change_password_and_logout() {
         api_error(alice.login("alice", "password123").await),
         (401, "invalid_credentials".into())
     );
-    alice.login("alice", "new-password-1").await.unwrap();
+    alice.login("alice", "river-lantern-quiet-9").await.unwrap();
     assert_eq!(alice.me().await.unwrap().username, "alice");
 }
 

@@ -28,7 +28,7 @@ pub async fn create(db: &Db, env: AppEnv) -> anyhow::Result<Vec<String>> {
     for (username, password, is_admin) in DEMO_USERS {
         let key = validate::username_key(username);
         if users::user_by_key(db, &key).await?.is_none() {
-            admin::add_user(db, username, password, is_admin).await?;
+            admin::add_demo_user(db, username, password, is_admin).await?;
             created.push(format!("user {username}"));
         }
     }

@@ -23,7 +23,7 @@ async fn register_validates_and_refuses_duplicates_in_any_case() {
                 .send()
         };
 
-        let response = post(json!({"username": "Dave.Smith", "password": "longenough"}))
+        let response = post(json!({"username": "Dave.Smith", "password": "otter-canvas-drum"}))
             .await
             .unwrap();
         assert_eq!(response.status(), 201, "{backend:?}");
@@ -33,7 +33,7 @@ async fn register_validates_and_refuses_duplicates_in_any_case() {
         assert!(body["user"]["id"].as_i64().unwrap() > 0);
 
         for name in ["dave.smith", "DAVE.SMITH", "ALICE"] {
-            let response = post(json!({"username": name, "password": "longenough"}))
+            let response = post(json!({"username": name, "password": "otter-canvas-drum"}))
                 .await
                 .unwrap();
             assert_eq!(response.status(), 409, "{backend:?} {name}");
@@ -44,15 +44,15 @@ async fn register_validates_and_refuses_duplicates_in_any_case() {
 
         for (body, code) in [
             (
-                json!({"username": "ab", "password": "longenough"}),
+                json!({"username": "ab", "password": "otter-canvas-drum"}),
                 "invalid_username",
             ),
             (
-                json!({"username": "bad name", "password": "longenough"}),
+                json!({"username": "bad name", "password": "otter-canvas-drum"}),
                 "invalid_username",
             ),
             (
-                json!({"username": "x".repeat(33), "password": "longenough"}),
+                json!({"username": "x".repeat(33), "password": "otter-canvas-drum"}),
                 "invalid_username",
             ),
             (
@@ -68,7 +68,10 @@ async fn register_validates_and_refuses_duplicates_in_any_case() {
         }
 
         // The new account can log in.
-        assert_eq!(login_status(&server, "dave.smith", "longenough").await, 200);
+        assert_eq!(
+            login_status(&server, "dave.smith", "otter-canvas-drum").await,
+            200
+        );
     }
 }
 
@@ -173,7 +176,7 @@ async fn password_change_revokes_other_sessions() {
             &server,
             &first,
             "/api/auth/password",
-            json!({"current_password": "nope-nope", "new_password": "new-password-1"}),
+            json!({"current_password": "nope-nope", "new_password": "river-lantern-quiet-9"}),
         )
         .await;
         assert_eq!(wrong.status(), 401, "{backend:?}");
@@ -191,7 +194,7 @@ async fn password_change_revokes_other_sessions() {
             &server,
             &first,
             "/api/auth/password",
-            json!({"current_password": "password456", "new_password": "new-password-1"}),
+            json!({"current_password": "password456", "new_password": "river-lantern-quiet-9"}),
         )
         .await;
         assert_eq!(ok.status(), 200);
@@ -202,7 +205,10 @@ async fn password_change_revokes_other_sessions() {
         );
         assert_eq!(me_status(&server, &second).await, 401, "other sessions end");
         assert_eq!(login_status(&server, "bob", "password456").await, 401);
-        assert_eq!(login_status(&server, "bob", "new-password-1").await, 200);
+        assert_eq!(
+            login_status(&server, "bob", "river-lantern-quiet-9").await,
+            200
+        );
     }
 }
 
@@ -755,7 +761,7 @@ async fn abandoned_sign_ins_do_not_delay_a_real_one() {
                     .post(server.url("/api/auth/login"))
                     // Each from its own address, so no address is locked out.
                     .header("X-Forwarded-For", format!("10.{round}.{}.{}", i / 250, i % 250 + 1))
-                    .json(&json!({"username": format!("nobody{round}x{i}"), "password": "guessing-123"}))
+                    .json(&json!({"username": format!("nobody{round}x{i}"), "password": "long-enough-1"}))
                     .send()
             });
             futures_util::future::join_all(attempts).await
@@ -942,5 +948,85 @@ async fn look_alike_usernames_are_refused() {
             .await
             .unwrap();
         assert_eq!(response.status(), 409, "{backend:?}");
+    }
+}
+
+/// New passwords are judged by a strength estimator, on registration, on a
+/// change and in the CLI: eight spaces, control characters, the username
+/// and the current password are refused with a message saying what to do.
+#[tokio::test]
+async fn passwords_that_are_easy_to_guess_are_refused() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let client = api_client();
+        let register = |username: &str, password: &str| {
+            client
+                .post(server.url("/api/auth/register"))
+                .json(&json!({"username": username, "password": password}))
+                .send()
+        };
+        for (password, code) in [
+            ("        ", "weak_password"),
+            ("\0\0\0\0\0\0\0\0", "invalid_password"),
+            ("gregory1", "weak_password"),
+            ("password123", "weak_password"),
+            ("qwertyuiop", "weak_password"),
+            ("Gregory.Hall", "weak_password"),
+        ] {
+            let response = register("Gregory.Hall", password).await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(
+                (status.as_u16(), body["code"].as_str()),
+                (422, Some(code)),
+                "{password:?}: {body}"
+            );
+            assert!(
+                body["message"].as_str().unwrap_or("").len() > 20,
+                "the message says what to do: {body}"
+            );
+        }
+        let response = register("Gregory.Hall", "oak-ferry-lantern-5")
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{backend:?}");
+
+        let session = token(&server, "Gregory.Hall", "oak-ferry-lantern-5").await;
+        for (new, code) in [
+            ("oak-ferry-lantern-5", "same_password"),
+            ("12345678", "weak_password"),
+            ("gregory.hall", "weak_password"),
+        ] {
+            let response = post_as(
+                &server,
+                &session,
+                "/api/auth/password",
+                json!({"current_password": "oak-ferry-lantern-5", "new_password": new}),
+            )
+            .await;
+            assert_eq!(response.status(), 422, "{new:?}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["code"], code, "{new:?}: {body}");
+        }
+        assert_eq!(
+            login_status(&server, "Gregory.Hall", "oak-ferry-lantern-5").await,
+            200
+        );
+
+        let out = server.cli(
+            &["user", "add", "hank", "--password-stdin"],
+            Some("hank1234\n"),
+        );
+        assert!(!out.status.success(), "the CLI refuses a weak password too");
+        assert!(
+            text(&out.stderr).contains("easy to guess"),
+            "{}",
+            text(&out.stderr)
+        );
+        let out = server.cli(
+            &["user", "set-password", "alice", "--password-stdin"],
+            Some("alice123\n"),
+        );
+        assert!(!out.status.success());
     }
 }

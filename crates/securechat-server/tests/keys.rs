@@ -514,7 +514,7 @@ async fn key_request_is_approved_by_an_admin() {
                 200
             );
         }
-        let dave = member(&server, "dave", "test-password").await;
+        let dave = member(&server, "dave", "plum-kettle-orbit-7").await;
         let (s, _) = call(
             &server,
             Some(&dave.token),

@@ -845,7 +845,9 @@ async fn ending_a_session_closes_its_sockets() {
             Some(&second),
             "POST",
             "/api/auth/password",
-            Some(json!({"current_password": "password123", "new_password": "password-new"})),
+            Some(
+                json!({"current_password": "password123", "new_password": "river-lantern-quiet-9"}),
+            ),
         )
         .await;
         assert_eq!(status, 200, "{backend:?}");

@@ -26,7 +26,7 @@ export function ChangePasswordForm() {
       {changed && <Alert tone="success">Your password was changed. Your other sessions have been logged out.</Alert>}
       {form.error !== null && <Alert tone="error">{form.error}</Alert>}
       <TextField {...form.field('currentPassword')} label="Current password" type="password" autoComplete="current-password" />
-      <TextField {...form.field('newPassword')} label="New password" type="password" autoComplete="new-password" hint={`At least ${PASSWORD_MIN} characters.`} />
+      <TextField {...form.field('newPassword')} label="New password" type="password" autoComplete="new-password" hint={`At least ${PASSWORD_MIN} characters and hard to guess: a few unrelated words work well.`} />
       <TextField {...form.field('confirmPassword')} label="Confirm new password" type="password" autoComplete="new-password" />
       <SubmitButton pending={form.pending} label="Change password" pendingLabel="Changing password…" variant="secondary" />
     </form>

@@ -41,7 +41,7 @@ export function RegisterPage() {
           hint={`${USERNAME_MIN} to ${USERNAME_MAX} characters: letters, digits, _ . -`}
           autoFocus
         />
-        <TextField {...form.field('password')} label="Password" type="password" autoComplete="new-password" hint={`At least ${PASSWORD_MIN} characters.`} />
+        <TextField {...form.field('password')} label="Password" type="password" autoComplete="new-password" hint={`At least ${PASSWORD_MIN} characters and hard to guess: a few unrelated words work well.`} />
         <TextField {...form.field('confirmPassword')} label="Confirm password" type="password" autoComplete="new-password" />
         <SubmitButton pending={form.pending} label="Create account" pendingLabel="Creating account…" />
       </form>

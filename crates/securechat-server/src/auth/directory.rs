@@ -52,6 +52,7 @@ impl PublicUser {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Text the username contains (case-insensitive).
     pub q: Option<String>,
@@ -68,7 +69,7 @@ pub struct UserList {
 /// Finds active users by name: for site admins, anyone whose name contains
 /// `q`; for others, the people they share a room with whose name contains
 /// `q`, and whoever's name is exactly `q`.
-#[utoipa::path(get, path = "/api/users", tag = "users", params(UserQuery),
+#[utoipa::path(get, path = "/api/users", operation_id = "search_users", tag = "users", params(UserQuery),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
 async fn search(
     State(state): State<AppState>,
@@ -107,7 +108,7 @@ pub struct UserResponse {
 
 /// One user by id: yourself, someone you share a room with, or anyone for
 /// a site admin (404 otherwise, as for an id that does not exist).
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users",
+#[utoipa::path(get, path = "/api/users/{id}", operation_id = "show_user", tag = "users",
     params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = UserResponse), (status = 404, body = ErrorBody)))]
 async fn show(

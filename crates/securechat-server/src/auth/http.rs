@@ -58,7 +58,7 @@ pub struct RegisterResponse {
     responses(
         (status = 201, body = RegisterResponse, description = "Account created"),
         (status = 409, body = ErrorBody, description = "Username taken in any letter case (`username_taken`), or one that looks like it is (`username_confusable`)"),
-        (status = 422, body = ErrorBody, description = "Invalid username or weak password"),
+        (status = 422, body = ErrorBody, description = "Invalid username (`invalid_username`), or a password too easy to guess or equal to the username (`weak_password`)"),
         (status = 429, body = ErrorBody, description = "Too many registrations from this address; see `Retry-After`"),
         (status = 503, body = ErrorBody, description = "Too busy checking passwords; see `Retry-After`"),
     ))]
@@ -68,7 +68,7 @@ async fn register(
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, Error> {
     validate::username(&body.username)?;
-    validate::password(&body.password)?;
+    validate::new_password(&body.password, &body.username, None)?;
     if let Some(limit) = state.register_limit {
         // Counted before the hash, taken or not: a script creating
         // accounts (or probing names) from one address is slowed down.
@@ -273,7 +273,8 @@ async fn me(user: AuthUser) -> axum::Json<MeResponse> {
 #[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     pub current_password: String,
-    /// At least 8 characters.
+    /// At least 8 characters, hard to guess (zxcvbn score 3 or more), not
+    /// the username and not the current password.
     pub new_password: String,
 }
 
@@ -283,7 +284,7 @@ pub struct PasswordChange {
     responses(
         (status = 200, body = Success),
         (status = 401, body = ErrorBody, description = "Not signed in, or wrong current password"),
-        (status = 422, body = ErrorBody, description = "Weak new password"),
+        (status = 422, body = ErrorBody, description = "New password too easy to guess or the username (`weak_password`), the current one (`same_password`), or malformed (`invalid_password`)"),
         (status = 429, body = ErrorBody),
     ))]
 async fn change_password(
@@ -291,7 +292,11 @@ async fn change_password(
     user: AuthUser,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<axum::Json<Success>, Error> {
-    validate::password(&body.new_password)?;
+    validate::new_password(
+        &body.new_password,
+        &user.username,
+        Some(&body.current_password),
+    )?;
     let scope = Scope::user(&state.keys, &validate::username_key(&user.username));
     let now = now_ms();
     let attempts = throttle::reserve(&state.db, &[&scope], now).await?;

@@ -49,8 +49,19 @@ pub fn username_skeleton(name: &str) -> String {
         .collect()
 }
 
-/// Checks a new password's length.
-pub fn password(password: &str) -> Result<(), Error> {
+/// The least zxcvbn score a new password must reach: 3 is "safely
+/// unguessable" (at least 10^8 guesses), beyond an online attacker even
+/// without the login throttle.
+pub const PASSWORD_MIN_SCORE: u8 = 3;
+
+/// How much of a password the estimator reads: its matching is quadratic,
+/// and a password longer than this that scores low in its first part is
+/// rare enough not to matter.
+const SCORED_PREFIX: usize = 128;
+
+/// Checks a password's length and characters only: what every password
+/// must satisfy, including the demo users' well-known ones.
+pub fn password_shape(password: &str) -> Result<(), Error> {
     let chars = password.chars().count();
     if chars < PASSWORD_MIN {
         return Err(Error::unprocessable(
@@ -64,7 +75,52 @@ pub fn password(password: &str) -> Result<(), Error> {
             format!("Password must be at most {PASSWORD_MAX} bytes long"),
         ));
     }
+    if password.chars().any(char::is_control) {
+        return Err(Error::unprocessable(
+            "invalid_password",
+            "Password may not contain control characters",
+        ));
+    }
     Ok(())
+}
+
+/// Checks a password a person chooses for `username`: its shape, that it is
+/// not the name itself, not the `current` password, and hard enough to
+/// guess by Dropbox's estimator (zxcvbn), with the estimator's advice in the
+/// message when it is not.
+pub fn new_password(password: &str, username: &str, current: Option<&str>) -> Result<(), Error> {
+    password_shape(password)?;
+    if password.trim().eq_ignore_ascii_case(username) {
+        return Err(Error::unprocessable(
+            "weak_password",
+            "Password may not be your username",
+        ));
+    }
+    if current == Some(password) {
+        return Err(Error::unprocessable(
+            "same_password",
+            "The new password is the current one; choose a different one",
+        ));
+    }
+    let scored: String = password.chars().take(SCORED_PREFIX).collect();
+    let estimate = zxcvbn::zxcvbn(&scored, &[username, "securechat"]);
+    if u8::from(estimate.score()) >= PASSWORD_MIN_SCORE {
+        return Ok(());
+    }
+    let mut message = String::from("Password is too easy to guess");
+    if let Some(feedback) = estimate.feedback() {
+        if let Some(warning) = feedback.warning() {
+            message.push_str(&format!(": {warning}"));
+        }
+        for suggestion in feedback.suggestions() {
+            message.push_str(&format!(" {suggestion}"));
+        }
+    }
+    if !message.ends_with('.') {
+        message.push('.');
+    }
+    message.push_str(" A few unrelated words make a strong one.");
+    Err(Error::unprocessable("weak_password", message))
 }
 
 #[cfg(test)]
@@ -103,10 +159,61 @@ mod tests {
         }
     }
 
+    fn code(result: Result<(), Error>) -> &'static str {
+        match result {
+            Ok(()) => "ok",
+            Err(Error::Unprocessable { code, .. }) => code,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
     #[test]
-    fn passwords() {
-        assert!(password("12345678").is_ok());
-        assert!(password("1234567").is_err());
-        assert!(password(&"x".repeat(PASSWORD_MAX + 1)).is_err());
+    fn password_shapes() {
+        assert_eq!(code(password_shape("12345678")), "ok");
+        assert_eq!(code(password_shape("1234567")), "weak_password");
+        assert_eq!(
+            code(password_shape(&"x".repeat(PASSWORD_MAX + 1))),
+            "invalid_password"
+        );
+        assert_eq!(code(password_shape("\0\0\0\0\0\0\0\0")), "invalid_password");
+    }
+
+    #[test]
+    fn new_passwords_must_be_hard_to_guess() {
+        for weak in [
+            "        ",
+            "password123",
+            "12345678",
+            "qwertyuiop",
+            "aaaaaaaaaaaa",
+            "alice2024!",
+            "Alicealice",
+            "securechat1",
+        ] {
+            assert_eq!(
+                code(new_password(weak, "alice", None)),
+                "weak_password",
+                "{weak:?}"
+            );
+        }
+        assert_eq!(code(new_password("ALICE", "alice", None)), "weak_password");
+        for strong in [
+            "correct horse battery staple",
+            "pale-otter-drums-quietly",
+            "Tr4mp0line!Vortex",
+        ] {
+            assert_eq!(
+                code(new_password(strong, "alice", None)),
+                "ok",
+                "{strong:?}"
+            );
+        }
+        let current = "correct horse battery staple";
+        assert_eq!(
+            code(new_password(current, "alice", Some(current))),
+            "same_password"
+        );
+        let err = new_password("password123", "alice", None).unwrap_err();
+        assert!(err.to_string().contains("too easy to guess"), "{err}");
     }
 }

@@ -439,12 +439,12 @@ pub async fn new_user(server: &Server, username: &str) -> (i64, String) {
         None,
         "POST",
         "/api/auth/register",
-        Some(serde_json::json!({"username": username, "password": "test-password"})),
+        Some(serde_json::json!({"username": username, "password": "plum-kettle-orbit-7"})),
     )
     .await;
     assert_eq!(status, 201, "register {username}: {body}");
     let id = body["user"]["id"].as_i64().unwrap();
-    (id, token(server, username, "test-password").await)
+    (id, token(server, username, "plum-kettle-orbit-7").await)
 }
 
 /// Opens a connection to the server's database, to check what is stored.
