@@ -21,6 +21,7 @@ use crate::error::{Error, ErrorBody};
 use crate::http::{ApiPath, ApiQuery};
 use crate::messages::service;
 use crate::messages::view::MessageView;
+use crate::rooms::access::RoomAccess;
 use crate::rooms::model::Action;
 use crate::state::AppState;
 use crate::storage::now_ms;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name (plaintext channels only; in an encrypted channel
     /// the name travels inside the encrypted message).
@@ -45,6 +47,11 @@ pub struct UploadQuery {
     /// Idempotency key of that message, as for `send_message`.
     pub client_msg_id: Option<String>,
 }
+
+/// The file's bytes, as they are (ciphertext in an encrypted channel).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(#[expect(dead_code, reason = "only its schema is used")] Vec<u8>);
 
 #[derive(Serialize, ToSchema)]
 pub struct Uploaded {
@@ -73,9 +80,9 @@ fn too_large(limit: u64, quota_left: Option<u64>) -> Error {
 /// Uploads one file to a channel, streaming the request body (any type)
 /// to the file store; more than `MAX_UPLOAD_MB` or the user's remaining
 /// quota is refused as soon as it is passed.
-#[utoipa::path(post, path = "/api/channels/{id}/files", tag = "files",
+#[utoipa::path(post, path = "/api/channels/{id}/files", operation_id = "upload_file", tag = "files",
     params(("id" = i64, Path, description = "Channel id"), UploadQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = FileBytes, content_type = "application/octet-stream"),
     responses((status = 201, body = Uploaded), (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody, description = "Too large, or over quota"),
         (status = 422, body = ErrorBody)))]
@@ -87,7 +94,7 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<Uploaded>), Error> {
-    let (access, channel) = service::member_channel(&state, &user, channel_id).await?;
+    let (access, channel) = RoomAccess::member_channel(&state.db, &user, channel_id).await?;
     access.require(Action::AddResources)?;
     let name = match (channel.is_encrypted, query.name.as_deref()) {
         (true, Some(_)) => {
@@ -240,6 +247,7 @@ fn not_found() -> Error {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DownloadQuery {
     /// Show a raster image (PNG, JPEG, GIF, WebP) in the page instead of
     /// downloading it. Ignored for every other type.
@@ -249,7 +257,7 @@ pub struct DownloadQuery {
 
 /// Downloads a file: channel members only (404 to everyone else); checked
 /// against its SHA-256 while it streams.
-#[utoipa::path(get, path = "/api/files/{id}", tag = "files",
+#[utoipa::path(get, path = "/api/files/{id}", operation_id = "download_file", tag = "files",
     params(("id" = i64, Path, description = "File id"), DownloadQuery),
     responses((status = 200, description = "The bytes", content_type = "application/octet-stream"),
         (status = 404, body = ErrorBody)))]
@@ -302,7 +310,7 @@ async fn download(
 /// (or their own upload, before they post it).
 async fn readable(state: &AppState, user: &AuthUser, id: i64) -> Result<FileRow, Error> {
     let file = store::live(&state.db, id).await?.ok_or_else(not_found)?;
-    service::member_channel(state, user, file.channel_id)
+    RoomAccess::member_channel(&state.db, user, file.channel_id)
         .await
         .map_err(|_| not_found())?;
     if file.message_id.is_none()
@@ -372,6 +380,7 @@ fn verified(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Files older than this id (keyset).
     pub before: Option<i64>,
@@ -387,7 +396,7 @@ pub struct FileList {
 }
 
 /// The files posted in a channel, newest first.
-#[utoipa::path(get, path = "/api/channels/{id}/files", tag = "files",
+#[utoipa::path(get, path = "/api/channels/{id}/files", operation_id = "list_files", tag = "files",
     params(("id" = i64, Path, description = "Channel id"), ListQuery),
     responses((status = 200, body = FileList), (status = 404, body = ErrorBody)))]
 async fn list(
@@ -396,7 +405,7 @@ async fn list(
     ApiPath(channel_id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<axum::Json<FileList>, Error> {
-    service::member_channel(&state, &user, channel_id).await?;
+    RoomAccess::member_channel(&state.db, &user, channel_id).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let rows = store::of_channel(
         &state.db,

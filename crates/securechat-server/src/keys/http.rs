@@ -15,7 +15,7 @@ use super::store::{self, Created, ShareRow};
 use crate::auth::AuthUser;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
-use crate::messages::service::member_channel;
+use crate::rooms::access::RoomAccess;
 use crate::rooms::model::{Action, Role};
 use crate::rooms::store as rooms;
 use crate::state::AppState;
@@ -193,7 +193,7 @@ async fn share_key(
     user: AuthUser,
     ApiJson(body): ApiJson<ShareKey>,
 ) -> Result<axum::Json<Success>, Error> {
-    let (access, channel) = member_channel(&state, &user, body.channel_id).await?;
+    let (access, channel) = RoomAccess::member_channel(&state.db, &user, body.channel_id).await?;
     if !channel.is_encrypted {
         return Err(Error::unprocessable(
             "not_encrypted",
@@ -317,6 +317,7 @@ fn share_exists() -> Error {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeyQuery {
     /// An older version, to read history; default the current one.
     pub version: Option<i64>,
@@ -333,17 +334,18 @@ pub struct MyKey {
 }
 
 /// My sealed copy of a channel key.
-#[utoipa::path(get, path = "/api/channels/{id}/key", tag = "keys",
+#[utoipa::path(get, path = "/api/channels/{id}/key", operation_id = "get_channel_key", tag = "keys",
     params(KeyQuery, ("id" = i64, Path, description = "Channel id")),
     responses((status = 200, body = MyKey),
-        (status = 404, body = ErrorBody, description = "No copy for me: request it")))]
+        (status = 404, body = ErrorBody, description = "No copy for me: request it"),
+        (status = 422, body = ErrorBody, description = "The channel is not encrypted (`not_encrypted`)")))]
 async fn my_key(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<KeyQuery>,
 ) -> Result<axum::Json<MyKey>, Error> {
-    let (_, channel) = member_channel(&state, &user, id).await?;
+    let (_, channel) = RoomAccess::member_channel(&state.db, &user, id).await?;
     let version = query.version.unwrap_or(channel.key_version);
     let row = store::share(&state.db, id, version, user.id).await?.ok_or_else(|| {
         Error::not_found(
@@ -371,13 +373,14 @@ pub struct RequestResponse {
 /// Asking again while a request is open returns the same request.
 #[utoipa::path(post, path = "/api/channels/{id}/request_key", tag = "keys",
     params(("id" = i64, Path, description = "Channel id")),
-    responses((status = 200, body = RequestResponse), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RequestResponse), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The channel is not encrypted (`not_encrypted`)")))]
 async fn request_key(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::Json<RequestResponse>, Error> {
-    let (access, channel) = member_channel(&state, &user, id).await?;
+    let (access, channel) = RoomAccess::member_channel(&state.db, &user, id).await?;
     if !channel.is_encrypted {
         return Err(Error::unprocessable(
             "not_encrypted",

@@ -6,13 +6,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::store;
-use super::view::{MessageView, with_reactions};
+use super::history::{self, From};
+use super::view::MessageView;
 use crate::auth::AuthUser;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiPath, ApiQuery};
-use crate::rooms::access::{RoomAccess, channel_not_found};
-use crate::rooms::model::Action;
+use crate::rooms::access::RoomAccess;
 use crate::state::AppState;
 
 /// Default and largest page size.
@@ -24,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Messages older than this id (scrolling back).
     pub before: Option<i64>,
@@ -43,7 +43,7 @@ pub struct HistoryPage {
 }
 
 /// A page of a channel's messages. Non-members get 404.
-#[utoipa::path(get, path = "/api/channels/{id}/messages", tag = "messages",
+#[utoipa::path(get, path = "/api/channels/{id}/messages", operation_id = "list_messages", tag = "messages",
     params(HistoryQuery, ("id" = i64, Path, description = "Channel id")),
     responses((status = 200, body = HistoryPage), (status = 404, body = ErrorBody)))]
 async fn history(
@@ -52,25 +52,17 @@ async fn history(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> Result<axum::Json<HistoryPage>, Error> {
-    let (access, _) = RoomAccess::load_channel(&state.db, &user, id).await?;
     // Site admins see metadata, never messages: only members read.
-    access
-        .require(Action::ReadAndPost)
-        .map_err(|_| channel_not_found())?;
+    RoomAccess::member_channel(&state.db, &user, id).await?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    // One extra row tells whether there is more.
-    let mut rows = match query.after {
-        Some(after) => store::page_after(&state.db, id, after, limit + 1).await?,
-        None => {
-            let before = query.before.unwrap_or(i64::MAX);
-            store::page_before(&state.db, id, before, limit + 1).await?
-        }
+    let from = match query.after {
+        Some(after) => From::After(after),
+        None => From::Before(query.before.unwrap_or(i64::MAX)),
     };
-    let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let page = history::page(&state.db, user.id, id, from, limit).await?;
     Ok(axum::Json(HistoryPage {
         success: true,
-        messages: with_reactions(&state.db, user.id, id, &rows).await?,
-        has_more,
+        messages: page.messages,
+        has_more: page.has_more,
     }))
 }

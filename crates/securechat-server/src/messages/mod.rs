@@ -1,6 +1,8 @@
 //! Messages: storage, history over HTTP, and the checks every write goes
 //! through (used by the real-time handlers).
 //!
+//! - [`envelope`]: the rules of a sealed body (messages and resources).
+//! - [`history`]: a page of a channel's messages, for HTTP and sockets.
 //! - [`store`]: the SQL (messages, reactions, read markers).
 //! - [`http`]: `GET /api/channels/{id}/messages`, keyset-paginated.
 //! - [`plaintext`]: channels known to be plaintext, so their sends skip a
@@ -11,6 +13,8 @@
 //! - [`writer`]: group commit: every new message goes through one writer
 //!   task that commits whatever queued up during the previous commit.
 
+pub mod envelope;
+pub mod history;
 pub mod http;
 pub mod plaintext;
 pub mod service;

@@ -2,14 +2,13 @@
 //! user against the channel's room and validates the input before touching
 //! storage. Being connected proves nothing; every call checks membership.
 
-use securechat_crypto::{Envelope, PublicBundle};
 use serde::Deserialize;
 
+use super::envelope;
 use super::store::{self, MessageRow};
 use super::writer::NewMessage;
 use crate::auth::AuthUser;
 use crate::error::Error;
-use crate::keys::store::PublicKeyRow;
 use crate::rooms::access::{RoomAccess, channel_not_found};
 use crate::rooms::model::Action;
 use crate::rooms::store::ChannelRow;
@@ -18,8 +17,6 @@ use crate::storage::now_ms;
 
 /// Longest plaintext message, in bytes.
 pub const MAX_CONTENT: usize = 8 * 1024;
-/// Longest ciphertext envelope, in bytes.
-pub const MAX_ENVELOPE: usize = 64 * 1024;
 /// Longest client message id.
 pub const MAX_CLIENT_ID: usize = 64;
 
@@ -37,20 +34,6 @@ pub struct SendRequest {
     pub file_id: Option<i64>,
 }
 
-/// Loads a channel the user may read and post in; 404 otherwise (outsiders
-/// and site admins alike: neither reads messages).
-pub async fn member_channel(
-    state: &AppState,
-    user: &AuthUser,
-    channel_id: i64,
-) -> Result<(RoomAccess, ChannelRow), Error> {
-    let (access, channel) = RoomAccess::load_channel(&state.db, user, channel_id).await?;
-    access
-        .require(Action::ReadAndPost)
-        .map_err(|_| channel_not_found())?;
-    Ok((access, channel))
-}
-
 /// What goes into a channel: text for plaintext channels, an envelope for
 /// encrypted ones. Returns (content, envelope).
 fn body_for<'a>(
@@ -59,34 +42,14 @@ fn body_for<'a>(
     envelope: Option<&'a str>,
 ) -> Result<(Option<&'a str>, Option<&'a str>), Error> {
     if channel.is_encrypted {
-        if content.is_some() {
-            return Err(Error::unprocessable(
-                "plaintext_in_encrypted_channel",
-                "This channel is end-to-end encrypted; send a ciphertext envelope, never content",
-            ));
-        }
-        let envelope = envelope.ok_or_else(|| {
-            Error::unprocessable("missing_envelope", "An encrypted channel needs an envelope")
-        })?;
-        if envelope.is_empty() || envelope.len() > MAX_ENVELOPE {
-            return Err(Error::unprocessable(
-                "invalid_envelope",
-                format!("The envelope must be 1 to {MAX_ENVELOPE} bytes"),
-            ));
-        }
-        return Ok((None, Some(envelope)));
+        return Ok((None, Some(envelope::sealed(content.is_some(), envelope)?)));
     }
     Ok((Some(plain_content(content, envelope)?), None))
 }
 
 /// The text of a message to a plaintext channel.
 fn plain_content<'a>(content: Option<&'a str>, envelope: Option<&str>) -> Result<&'a str, Error> {
-    if envelope.is_some() {
-        return Err(Error::unprocessable(
-            "unexpected_envelope",
-            "This channel is not encrypted; send content",
-        ));
-    }
+    envelope::none_in_plaintext(envelope.is_some())?;
     let content = content
         .ok_or_else(|| Error::unprocessable("missing_content", "The message has no content"))?;
     if content.trim().is_empty() {
@@ -141,12 +104,15 @@ pub async fn send(
     // before the membership check reveals nothing).
     let (found, sender_key) = if req.envelope.is_some() {
         let (found, key) = tokio::join!(
-            member_channel(state, user, req.channel_id),
+            RoomAccess::member_channel(&state.db, user, req.channel_id),
             crate::keys::store::public_key(&state.db, user.id)
         );
         (found, Some(key))
     } else {
-        (member_channel(state, user, req.channel_id).await, None)
+        (
+            RoomAccess::member_channel(&state.db, user, req.channel_id).await,
+            None,
+        )
     };
     let (_, channel) = found?;
     if !channel.is_encrypted {
@@ -154,8 +120,8 @@ pub async fn send(
     }
     let (content, envelope) = body_for(&channel, req.content.as_deref(), req.envelope.as_deref())?;
     if let (Some(envelope), Some(key)) = (envelope, sender_key) {
-        check_key_version(&channel, req.key_version)?;
-        verify_envelope(user.id, &channel, req.key_version, envelope, key?.as_ref())?;
+        envelope::check_key_version(&channel, req.key_version)?;
+        envelope::verify(user.id, &channel, req.key_version, envelope, key?.as_ref())?;
     }
     if let Some(reply_to) = req.reply_to {
         let target = store::by_id(&state.db, reply_to).await?;
@@ -284,91 +250,6 @@ pub async fn post_file(
     insert(state, user, &new).await
 }
 
-/// An encrypted message must be under the channel's current key version,
-/// and nothing is sent while a rotation waits for its new key (the sender
-/// is then asked to perform it: the seed's "first speaks" rule).
-pub fn check_key_version(channel: &ChannelRow, claimed: Option<i64>) -> Result<(), Error> {
-    if let Some(pending) = channel.pending_version {
-        return Err(Error::conflict(
-            "key_rotation_pending",
-            format!("The channel key is being rotated; share version {pending} first"),
-        ));
-    }
-    if channel.key_version == 0 {
-        return Err(Error::conflict(
-            "no_channel_key",
-            "This channel has no key yet; share version 1 with its members first",
-        ));
-    }
-    if claimed != Some(channel.key_version) {
-        return Err(Error::conflict(
-            "stale_key_version",
-            format!(
-                "Messages here must be encrypted under key version {}",
-                channel.key_version
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// What the server can check of a ciphertext without any key: that it is a
-/// well-formed envelope whose header names this channel, the claimed key
-/// version and the sender, signed by the sender's published bundle. Anything
-/// else (garbage, a replay from another channel or version, someone else's
-/// envelope) is refused before it is stored or relayed.
-pub async fn check_envelope(
-    state: &AppState,
-    sender_id: i64,
-    channel: &ChannelRow,
-    key_version: Option<i64>,
-    envelope: &str,
-) -> Result<(), Error> {
-    let key = crate::keys::store::public_key(&state.db, sender_id).await?;
-    verify_envelope(sender_id, channel, key_version, envelope, key.as_ref())
-}
-
-/// [`check_envelope`] with the sender's published key already read.
-fn verify_envelope(
-    sender_id: i64,
-    channel: &ChannelRow,
-    key_version: Option<i64>,
-    envelope: &str,
-    sender_key: Option<&PublicKeyRow>,
-) -> Result<(), Error> {
-    let parsed = Envelope::parse(envelope).map_err(|e| {
-        Error::unprocessable("invalid_envelope", format!("Not a message envelope: {e}"))
-    })?;
-    let header = parsed.header();
-    // Format 2 names the room too (format 1, from before it, names none).
-    if header.channel_id != channel.id
-        || parsed
-            .binding()
-            .is_some_and(|b| b.room_id != channel.room_id)
-        || Some(i64::from(header.key_version)) != key_version
-        || header.sender_id != sender_id
-    {
-        return Err(Error::unprocessable(
-            "envelope_context_mismatch",
-            "The envelope names another room, channel, key version or sender",
-        ));
-    }
-    let bundle = sender_key
-        .and_then(|row| PublicBundle::parse_for(&row.public_key, sender_id).ok())
-        .ok_or_else(|| {
-            Error::conflict(
-                "no_public_key",
-                "Publish your public key before sending here",
-            )
-        })?;
-    parsed.verify_signature(&bundle).map_err(|_| {
-        Error::unprocessable(
-            "bad_envelope_signature",
-            "The envelope is not signed by your key",
-        )
-    })
-}
-
 fn message_not_found() -> Error {
     Error::not_found("message_not_found", "No such message in a channel of yours")
 }
@@ -383,7 +264,7 @@ async fn visible_message(
         .await?
         .filter(|m| m.deleted_at.is_none())
         .ok_or_else(message_not_found)?;
-    let (access, channel) = member_channel(state, user, message.channel_id)
+    let (access, channel) = RoomAccess::member_channel(&state.db, user, message.channel_id)
         .await
         .map_err(|_| message_not_found())?;
     Ok((message, access, channel))
@@ -407,7 +288,7 @@ pub async fn edit(
     access.require(Action::EditOwnMessages)?;
     let (content, envelope) = body_for(&channel, content, envelope)?;
     if let Some(envelope) = envelope {
-        check_envelope(state, user.id, &channel, message.key_version, envelope).await?;
+        envelope::check(state, user.id, &channel, message.key_version, envelope).await?;
     }
     store::edit(&state.db, message_id, content, envelope, now_ms()).await?;
     store::by_id(&state.db, message_id)
@@ -461,7 +342,7 @@ pub async fn mark_read(
     channel_id: i64,
     message_id: i64,
 ) -> Result<i64, Error> {
-    member_channel(state, user, channel_id).await?;
+    RoomAccess::member_channel(&state.db, user, channel_id).await?;
     if message_id < 0 {
         return Err(Error::unprocessable(
             "invalid_message_id",

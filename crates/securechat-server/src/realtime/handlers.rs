@@ -3,15 +3,19 @@
 //! then push to whoever should see it.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 
+use super::deliver::{Via, deliver};
 use super::{Realtime, ack, names};
 use crate::auth::AuthUser;
+use crate::messages::history::{self, From};
 use crate::messages::service::{self, SendRequest};
 use crate::messages::store;
-use crate::messages::view::{MessageView, with_reactions};
+use crate::messages::view::MessageView;
+use crate::push::{self, Audience, ServerEvent};
+use crate::rooms::access::RoomAccess;
 use crate::state::AppState;
 
 /// Newest messages returned by `join_channel` without `after`.
@@ -49,49 +53,30 @@ async fn join_channel<A: Adapter>(
     let Some((req, ack)) = ack::parsed(data, ack) else {
         return;
     };
-    if let Err(e) = service::member_channel(&state, &user, req.channel_id).await {
+    if let Err(e) = RoomAccess::member_channel(&state.db, &user, req.channel_id).await {
         return ack::err(ack, &e);
     }
     // Join before reading, so nothing committed in between is missed; a
     // message in both is deduplicated by id on the client.
     socket.join(names::channel(req.channel_id));
-    let page = match req.after {
-        Some(after) => store::page_after(&state.db, req.channel_id, after, RESUME_LIMIT + 1).await,
-        None => store::page_before(&state.db, req.channel_id, i64::MAX, JOIN_PAGE + 1)
-            .await
-            .map(|mut rows| {
-                rows.reverse();
-                rows
-            }),
+    let (from, limit) = match req.after {
+        Some(after) => (From::After(after), RESUME_LIMIT),
+        None => (From::Before(i64::MAX), JOIN_PAGE),
     };
-    match page {
-        Ok(mut rows) => {
-            let limit = if req.after.is_some() {
-                RESUME_LIMIT
-            } else {
-                JOIN_PAGE
-            };
-            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-            let has_more = rows.len() > limit;
-            if has_more {
-                if req.after.is_some() {
-                    rows.truncate(limit);
-                } else {
-                    rows.remove(0);
-                }
+    match history::page(&state.db, user.id, req.channel_id, from, limit).await {
+        Ok(mut page) => {
+            if req.after.is_none() {
+                // The first page is shown oldest first.
+                page.messages.reverse();
             }
-            let messages = match with_reactions(&state.db, user.id, req.channel_id, &rows).await {
-                Ok(messages) => messages,
-                Err(e) => return ack::err(ack, &e.into()),
-            };
             let reply = PageReply {
                 channel_id: req.channel_id,
-                messages: &messages,
-                has_more,
+                messages: &page.messages,
+                has_more: page.has_more,
             };
             ack::ok_with(ack, &reply);
         }
-        Err(e) => ack::err(ack, &e.into()),
+        Err(e) => ack::err(ack, &e),
     }
 }
 
@@ -148,13 +133,8 @@ async fn send_message<A: Adapter>(
             // Acked only now: the row is committed.
             ack::ok_with(ack, &MessageReply { message: &message });
             if created {
-                emit(
-                    &socket,
-                    names::channel(row.channel_id),
-                    "new_message",
-                    &message,
-                )
-                .await;
+                let to = Audience::Channel(row.channel_id);
+                deliver(Via::Socket(&socket), &ServerEvent::NewMessage(message), to).await;
             }
         }
         Err(e) => {
@@ -196,11 +176,11 @@ async fn edit_message<A: Adapter>(
         Ok(row) => {
             let message = MessageView::from(&row);
             ack::ok_with(ack, &MessageReply { message: &message });
-            emit(
-                &socket,
-                names::channel(row.channel_id),
-                "message_edited",
-                &message,
+            let to = Audience::Channel(row.channel_id);
+            deliver(
+                Via::Socket(&socket),
+                &ServerEvent::MessageEdited(message),
+                to,
             )
             .await;
         }
@@ -225,15 +205,14 @@ async fn delete_message<A: Adapter>(
     };
     match service::delete(&state, &user, req.message_id).await {
         Ok(row) => {
-            let body = json!({"id": row.id, "channel_id": row.channel_id, "deleted_by": user.id});
-            ack::ok(ack, body.clone());
-            emit(
-                &socket,
-                names::channel(row.channel_id),
-                "message_deleted",
-                &body,
-            )
-            .await;
+            let body = push::MessageDeleted {
+                id: row.id,
+                channel_id: row.channel_id,
+                deleted_by: user.id,
+            };
+            ack::ok_with(ack, &body);
+            let to = Audience::Channel(row.channel_id);
+            deliver(Via::Socket(&socket), &ServerEvent::MessageDeleted(body), to).await;
         }
         Err(e) => ack::err(ack, &e),
     }
@@ -250,18 +229,19 @@ async fn typing<A: Adapter>(
     let Some((req, ack)) = ack::parsed(data, ack) else {
         return;
     };
-    if let Err(e) = service::member_channel(&state, &user, req.channel_id).await {
+    if let Err(e) = RoomAccess::member_channel(&state.db, &user, req.channel_id).await {
         return ack::err(ack, &e);
     }
     let forwarded = realtime.typing_allowed(user.id, req.channel_id).await;
     ack::ok(ack, json!({"forwarded": forwarded}));
     if forwarded {
-        let body =
-            json!({"channel_id": req.channel_id, "user_id": user.id, "username": user.username});
-        let _ = socket
-            .to(names::channel(req.channel_id))
-            .emit("typing", &body)
-            .await;
+        let body = push::Typing {
+            channel_id: req.channel_id,
+            user_id: user.id,
+            username: user.username,
+        };
+        let to = Audience::OthersInChannel(req.channel_id);
+        deliver(Via::Socket(&socket), &ServerEvent::Typing(body), to).await;
     }
 }
 
@@ -283,10 +263,14 @@ async fn mark_read<A: Adapter>(
     };
     match service::mark_read(&state, &user, req.channel_id, req.message_id).await {
         Ok(unread) => {
-            let body = json!({"channel_id": req.channel_id, "unread": unread});
-            ack::ok(ack, body.clone());
+            let body = push::Unread {
+                channel_id: req.channel_id,
+                unread,
+            };
+            ack::ok_with(ack, &body);
             // The user's other tabs and devices update their badges.
-            let _ = socket.to(names::user(user.id)).emit("unread", &body).await;
+            let to = Audience::MyOtherSockets(user.id);
+            deliver(Via::Socket(&socket), &ServerEvent::Unread(body), to).await;
         }
         Err(e) => ack::err(ack, &e),
     }
@@ -316,20 +300,26 @@ async fn react<A: Adapter>(
     .await;
     match result {
         Ok((message, on, counts)) => {
-            let reactions: Vec<Value> = counts
-                .iter()
-                .map(|c| json!({"emoji": c.emoji, "count": c.count}))
-                .collect();
-            let body = json!({
-                "message_id": message.id, "channel_id": message.channel_id,
-                "user_id": user.id, "emoji": req.emoji, "on": on, "reactions": reactions,
-            });
-            ack::ok(ack, body.clone());
-            emit(
-                &socket,
-                names::channel(message.channel_id),
-                "reaction_updated",
-                &body,
+            let body = push::ReactionUpdated {
+                message_id: message.id,
+                channel_id: message.channel_id,
+                user_id: user.id,
+                emoji: req.emoji,
+                on,
+                reactions: counts
+                    .into_iter()
+                    .map(|c| push::ReactionCount {
+                        emoji: c.emoji,
+                        count: c.count,
+                    })
+                    .collect(),
+            };
+            ack::ok_with(ack, &body);
+            let to = Audience::Channel(message.channel_id);
+            deliver(
+                Via::Socket(&socket),
+                &ServerEvent::ReactionUpdated(body),
+                to,
             )
             .await;
         }
@@ -348,7 +338,7 @@ async fn ask_to_rotate<A: Adapter>(
     channel_id: i64,
 ) {
     let found = async {
-        let (access, channel) = service::member_channel(state, user, channel_id).await?;
+        let (access, channel) = RoomAccess::member_channel(&state.db, user, channel_id).await?;
         let claim = crate::keys::store::pending_claim(&state.db, channel_id).await?;
         let members = crate::rooms::store::members(&state.db, access.room.id).await?;
         Ok::<_, crate::error::Error>((channel, claim, members))
@@ -370,18 +360,7 @@ async fn ask_to_rotate<A: Adapter>(
             &members,
             Some(user.id),
         );
-        let _ = socket.emit("key_rotation_needed", &payload);
-    }
-}
-
-/// Emits to a socket room, the sender's own socket included.
-async fn emit<A: Adapter, T: serde::Serialize + ?Sized>(
-    socket: &SocketRef<A>,
-    room: names::Room,
-    event: &'static str,
-    data: &T,
-) {
-    if let Err(e) = socket.within(room).emit(event, data).await {
-        tracing::warn!(event, error = %e, "broadcast failed");
+        let event = ServerEvent::KeyRotationNeeded(payload);
+        deliver(Via::Socket(socket), &event, Audience::Me).await;
     }
 }

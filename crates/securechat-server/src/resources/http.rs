@@ -16,7 +16,7 @@ use super::view::ResourceView;
 use crate::auth::AuthUser;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
-use crate::messages::service::{check_envelope, check_key_version};
+use crate::messages::envelope;
 use crate::rooms::access::RoomAccess;
 use crate::rooms::model::Action;
 use crate::rooms::store::{self as rooms, ChannelRow};
@@ -41,6 +41,7 @@ fn not_found() -> Error {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this channel's resources.
     pub channel_id: Option<i64>,
@@ -56,9 +57,11 @@ pub struct ResourceList {
 }
 
 /// The room's resources (at most 500), pinned first.
-#[utoipa::path(get, path = "/api/rooms/{id}/resources", tag = "resources",
+#[utoipa::path(get, path = "/api/rooms/{id}/resources", operation_id = "list_resources", tag = "resources",
     params(("id" = i64, Path, description = "Room id"), ListQuery),
-    responses((status = 200, body = ResourceList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ResourceList),
+        (status = 403, body = ErrorBody, description = "Not a member of the room (`not_a_member`)"),
+        (status = 404, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -149,24 +152,11 @@ async fn fields(
     }
     let pinned = input.pinned.unwrap_or(false);
     if let Some(channel) = channel.filter(|c| c.is_encrypted) {
-        if input.title.is_some() || input.url.is_some() || input.description.is_some() {
-            return Err(Error::unprocessable(
-                "plaintext_in_encrypted_channel",
-                "This channel is end-to-end encrypted: send the title, link and description \
-                 sealed in an envelope, never in plaintext",
-            ));
-        }
-        let envelope = input.envelope.ok_or_else(|| {
-            Error::unprocessable("missing_envelope", "An encrypted channel needs an envelope")
-        })?;
-        if envelope.len() > crate::messages::service::MAX_ENVELOPE {
-            return Err(Error::unprocessable(
-                "invalid_envelope",
-                "The envelope is too large",
-            ));
-        }
-        check_key_version(channel, input.key_version)?;
-        check_envelope(state, user.id, channel, input.key_version, &envelope).await?;
+        let has_plaintext =
+            input.title.is_some() || input.url.is_some() || input.description.is_some();
+        let envelope = envelope::sealed(has_plaintext, input.envelope.as_deref())?.to_owned();
+        envelope::check_key_version(channel, input.key_version)?;
+        envelope::check(state, user.id, channel, input.key_version, &envelope).await?;
         return Ok(Fields {
             envelope: Some(envelope),
             key_version: input.key_version,
@@ -175,12 +165,7 @@ async fn fields(
             ..Fields::default()
         });
     }
-    if input.envelope.is_some() {
-        return Err(Error::unprocessable(
-            "unexpected_envelope",
-            "This resource is not in an encrypted channel; send title and url",
-        ));
-    }
+    envelope::none_in_plaintext(input.envelope.is_some())?;
     let title = validate::title(input.title.as_deref().unwrap_or(""))?;
     let url = input.url.as_deref().map(validate::url).transpose()?;
     if url.is_none() && input.file_id.is_none() {
@@ -224,7 +209,7 @@ async fn respond(state: &AppState, id: i64) -> Result<ResourceRow, Error> {
 }
 
 /// Adds a link or document (members).
-#[utoipa::path(post, path = "/api/rooms/{id}/resources", tag = "resources",
+#[utoipa::path(post, path = "/api/rooms/{id}/resources", operation_id = "create_resource", tag = "resources",
     request_body = ResourceInput,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 201, body = ResourceResponse), (status = 403, body = ErrorBody),
@@ -290,7 +275,7 @@ async fn editable(
 
 /// Edits a resource (its author or an admin). The fields sent replace the
 /// old ones; for an encrypted channel, a new envelope.
-#[utoipa::path(put, path = "/api/rooms/{id}/resources/{rid}", tag = "resources",
+#[utoipa::path(put, path = "/api/rooms/{id}/resources/{rid}", operation_id = "update_resource", tag = "resources",
     request_body = ResourceInput,
     params(("id" = i64, Path, description = "Room id"), ("rid" = i64, Path, description = "Resource id")),
     responses((status = 200, body = ResourceResponse), (status = 403, body = ErrorBody),
@@ -326,7 +311,7 @@ async fn update(
 }
 
 /// Removes a resource (its author or an admin).
-#[utoipa::path(delete, path = "/api/rooms/{id}/resources/{rid}", tag = "resources",
+#[utoipa::path(delete, path = "/api/rooms/{id}/resources/{rid}", operation_id = "delete_resource", tag = "resources",
     params(("id" = i64, Path, description = "Room id"), ("rid" = i64, Path, description = "Resource id")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]

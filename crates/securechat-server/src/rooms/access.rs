@@ -70,6 +70,21 @@ impl RoomAccess {
         Ok((access, channel))
     }
 
+    /// Loads a channel the user may read and post in; 404 otherwise
+    /// (outsiders and site admins alike: neither reads messages). Messages,
+    /// keys, files and resources of a channel are all decided here.
+    pub async fn member_channel(
+        db: &Db,
+        user: &AuthUser,
+        channel_id: i64,
+    ) -> Result<(Self, ChannelRow), Error> {
+        let (access, channel) = Self::load_channel(db, user, channel_id).await?;
+        access
+            .require(Action::ReadAndPost)
+            .map_err(|_| channel_not_found())?;
+        Ok((access, channel))
+    }
+
     fn visible(&self) -> bool {
         self.role.is_some() || !self.room.is_private || self.site_admin
     }
