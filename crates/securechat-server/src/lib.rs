@@ -7,7 +7,8 @@
 //! - `auth`: accounts, passwords, sessions, login throttling, the user directory.
 //! - `rooms`: rooms, channels, DMs, roles and permissions, bans, audit log.
 //! - `keys`: public keys, sealed channel keys, key requests, rotation, key backup.
-//! - `notify`: pushes to users' sockets from code without a socket.
+//! - `push`: every event pushed to sockets, typed, and its audience.
+//! - `notify`: the bus that carries pushes from code without a socket.
 //! - `messages`: message storage, history and the checks every write passes.
 //! - `files`: uploads streamed to a blob store (disk or S3), downloads.
 //! - `resources`: a room's shared links and documents.
@@ -41,6 +42,7 @@ mod keys;
 mod messages;
 mod migrate;
 mod notify;
+mod push;
 mod realtime;
 mod resources;
 mod rooms;

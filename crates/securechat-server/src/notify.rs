@@ -1,21 +1,19 @@
-//! Pushes to users from code that has no socket handle (HTTP handlers):
-//! "send event E with data D to every socket of user U", and "close the
-//! sockets of sessions that just ended". The real-time
+//! Pushes from code that has no socket handle (HTTP handlers): "send this
+//! [`ServerEvent`] to this [`Audience`]", and "close the sockets of
+//! sessions that just ended". The real-time
 //! layer subscribes and emits; with no subscriber a push is dropped, which
 //! is right: the same data is always also stored and fetchable.
 
-use serde_json::Value;
 use tokio::sync::broadcast;
+
+use crate::push::{Audience, ServerEvent};
 
 /// What the real-time layer is asked to do.
 #[derive(Debug, Clone)]
 pub enum Notification {
-    /// Emit `event` with `data` to every socket of `user_ids`.
-    Emit {
-        user_ids: Vec<i64>,
-        event: &'static str,
-        data: Value,
-    },
+    /// Push `event` to `to` (never a relative audience: there is no
+    /// acting socket).
+    Push { event: ServerEvent, to: Audience },
     /// Some of the user's sessions ended: close their sockets whose session
     /// is no longer valid.
     SessionsEnded { user_id: i64 },
@@ -33,15 +31,20 @@ impl Notifier {
         Self { sender }
     }
 
-    /// Queues `event` for every socket of `user_ids`.
-    pub fn send(&self, user_ids: Vec<i64>, event: &'static str, data: Value) {
-        if !user_ids.is_empty() {
-            let _ = self.sender.send(Notification::Emit {
-                user_ids,
-                event,
-                data,
-            });
+    /// Queues `event` for `to`. An empty list of users or rooms is no one.
+    pub fn push(&self, event: ServerEvent, to: Audience) {
+        let no_one = match &to {
+            Audience::Users(ids) | Audience::Rooms(ids) => ids.is_empty(),
+            _ => false,
+        };
+        if !no_one {
+            let _ = self.sender.send(Notification::Push { event, to });
         }
+    }
+
+    /// Queues `event` for every socket of `user_ids`.
+    pub fn to_users(&self, user_ids: Vec<i64>, event: ServerEvent) {
+        self.push(event, Audience::Users(user_ids));
     }
 
     /// Asks for the sockets of ended sessions of `user_id` to be closed.

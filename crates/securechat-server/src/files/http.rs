@@ -21,6 +21,7 @@ use crate::error::{Error, ErrorBody};
 use crate::http::{ApiPath, ApiQuery};
 use crate::messages::service;
 use crate::messages::view::MessageView;
+use crate::push::{Audience, ServerEvent};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::model::Action;
 use crate::state::AppState;
@@ -212,7 +213,7 @@ async fn upload(
         match posted {
             Ok((row, true)) => {
                 let view = MessageView::from(&row);
-                announce(&state, channel.room_id, &view).await?;
+                announce(&state, &view);
                 (Some(view), file_id)
             }
             // A retry of an upload that was posted: the first try's message
@@ -420,14 +421,11 @@ async fn list(
     }))
 }
 
-/// Pushes a message posted over HTTP to the sockets of the room's members,
-/// as `send_message` does for messages sent over the socket.
-pub async fn announce(state: &AppState, room_id: i64, message: &MessageView) -> Result<(), Error> {
-    let members = crate::rooms::store::members(&state.db, room_id).await?;
-    state.notify.send(
-        members.iter().map(|m| m.user_id).collect(),
-        "new_message",
-        serde_json::json!(message),
-    );
-    Ok(())
+/// Pushes a message posted over HTTP to the sockets that joined its
+/// channel, as `send_message` does for a message sent over a socket.
+fn announce(state: &AppState, message: &MessageView) {
+    let to = Audience::Channel(message.channel_id);
+    state
+        .notify
+        .push(ServerEvent::NewMessage(message.clone()), to);
 }

@@ -6,7 +6,6 @@
 use axum::extract::State;
 use securechat_crypto::{Backup, PublicBundle, SealedShare, SharePurpose};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,6 +14,7 @@ use super::store::{self, Created, ShareRow};
 use crate::auth::AuthUser;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
+use crate::push::{self, ServerEvent};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::model::{Action, Role};
 use crate::rooms::store as rooms;
@@ -80,11 +80,12 @@ async fn put_public_key(
     if changed {
         tracing::info!(user_id = user.id, "public key changed");
         let peers = rooms::co_members(&state.db, user.id).await?;
-        state.notify.send(
-            peers,
-            "public_key_changed",
-            json!({"user_id": user.id, "username": user.username, "fingerprint": fingerprint}),
-        );
+        let event = ServerEvent::PublicKeyChanged(push::PublicKeyChanged {
+            user_id: user.id,
+            username: user.username,
+            fingerprint: fingerprint.clone(),
+        });
+        state.notify.to_users(peers, event);
     }
     Ok(axum::Json(PublicKeyResponse {
         success: true,
@@ -288,17 +289,14 @@ async fn share_key(
     if is_request || !body.is_key_rotation {
         store::fulfil_requests(&state.db, channel.id, body.user_id, user.id, now).await?;
     }
-    state.notify.send(
-        vec![body.user_id],
-        "channel_key_share",
-        json!({
-            "channel_id": channel.id,
-            "encrypted_key": body.encrypted_key,
-            "key_version": version,
-            "is_key_rotation": body.is_key_rotation,
-            "sender_id": user.id,
-        }),
-    );
+    let event = ServerEvent::ChannelKeyShare(push::ChannelKeyShare {
+        channel_id: channel.id,
+        encrypted_key: body.encrypted_key,
+        key_version: version,
+        is_key_rotation: body.is_key_rotation,
+        sender_id: user.id,
+    });
+    state.notify.to_users(vec![body.user_id], event);
     Ok(axum::Json(Success::new()))
 }
 
@@ -399,18 +397,15 @@ async fn request_key(
         .filter(|m| Role::parse(&m.role).is_some_and(|r| r.may(Action::ApproveKeyRequests)))
         .map(|m| m.user_id)
         .collect();
-    state.notify.send(
-        approvers,
-        "channel_key_request",
-        json!({
-            "channel_id": id,
-            "room_id": access.room.id,
-            "requester_id": user.id,
-            "requester_username": user.username,
-            "request_id": request_id,
-            "key_version": channel.key_version,
-        }),
-    );
+    let event = ServerEvent::ChannelKeyRequest(push::ChannelKeyRequest {
+        channel_id: id,
+        room_id: access.room.id,
+        requester_id: user.id,
+        requester_username: user.username,
+        request_id,
+        key_version: channel.key_version,
+    });
+    state.notify.to_users(approvers, event);
     Ok(axum::Json(RequestResponse {
         success: true,
         request_id,

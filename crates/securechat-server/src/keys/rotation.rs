@@ -10,15 +10,14 @@
 //! lagging bridge), the first member who tries to send is told to rotate
 //! instead (the seed's "first speaks" rule).
 
-use serde_json::{Value, json};
-
 use super::store::PendingRotation;
+use crate::push::{KeyRotationNeeded, RotationMember};
 use crate::rooms::store::{ChannelRow, MemberRow};
 
 /// A rotation to announce: to whom, and what.
 pub struct Announcement {
     pub recipients: Vec<i64>,
-    pub payload: Value,
+    pub payload: KeyRotationNeeded,
 }
 
 /// The announcements of `rotations`, started in the room whose `channels`
@@ -59,19 +58,21 @@ pub fn payload(
     reason: &str,
     members: &[MemberRow],
     rotator: Option<i64>,
-) -> Value {
-    let members: Vec<Value> = members
-        .iter()
-        .map(|m| json!({"id": m.user_id, "username": m.username}))
-        .collect();
-    json!({
-        "channel_id": channel.id,
-        "room_id": channel.room_id,
-        "new_version": version,
-        "reason": reason,
-        "members": members,
-        "rotator_id": rotator,
-    })
+) -> KeyRotationNeeded {
+    KeyRotationNeeded {
+        channel_id: channel.id,
+        room_id: channel.room_id,
+        new_version: version,
+        reason: reason.to_owned(),
+        members: members
+            .iter()
+            .map(|m| RotationMember {
+                id: m.user_id,
+                username: m.username.clone(),
+            })
+            .collect(),
+        rotator_id: rotator,
+    }
 }
 
 fn role_rank(role: &str) -> u8 {

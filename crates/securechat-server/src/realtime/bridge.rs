@@ -5,21 +5,23 @@
 //! member — on every socket — stops receiving a room's events at once.
 //! Membership changes also announce the key rotations of encrypted channels
 //! that their transaction recorded (`key_rotation_needed`); a lost
-//! announcement loses no rotation. Pushes queued by HTTP handlers
-//! (`channel_key_share`, `channel_key_request`, `public_key_changed`,
-//! `membership_log_started`) are delivered here.
+//! announcement loses no rotation. Pushes queued by HTTP handlers on the
+//! [`Notifier`](crate::notify::Notifier) (key shares and requests, public
+//! key changes, membership logs, resources, file messages) are delivered
+//! here. Every push goes through [`deliver`].
 
 use super::names::Room;
-use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::deliver::{Via, deliver};
 use super::{Realtime, names};
 use crate::auth::store as users;
 use crate::keys;
 use crate::keys::store::PendingRotation;
 use crate::notify::Notification;
+use crate::push::{self, Audience, ServerEvent};
 use crate::rooms::events::{Departure, RoomEvent};
 use crate::rooms::store as rooms;
 use crate::rooms::view::ChannelView;
@@ -45,11 +47,8 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState, realtime: Realtim
                 Err(RecvError::Closed) => return,
             },
             push = pushes.recv() => match push {
-                Ok(Notification::Emit { user_ids, event, data }) => {
-                    let rooms: Vec<Room> = user_ids.iter().map(|&id| names::user(id)).collect();
-                    if let Err(e) = io.to(rooms).emit(event, &data).await {
-                        tracing::warn!(event, error = %e, "push failed");
-                    }
+                Ok(Notification::Push { event, to }) => {
+                    deliver(Via::Server(&io), &event, to).await;
                 }
                 Ok(Notification::SessionsEnded { user_id }) => {
                     super::sessions::close_ended_of_user(&io, &state, user_id).await;
@@ -85,10 +84,8 @@ async fn announce_rotations<A: Adapter>(
             online.contains(&id)
         });
     for a in announcements {
-        let rooms: Vec<Room> = a.recipients.iter().map(|&id| names::user(id)).collect();
-        if let Err(e) = io.to(rooms).emit("key_rotation_needed", &a.payload).await {
-            tracing::warn!(error = %e, "key rotation announcement failed");
-        }
+        let event = ServerEvent::KeyRotationNeeded(a.payload);
+        deliver(Via::Server(io), &event, Audience::Users(a.recipients)).await;
     }
     Ok(())
 }
@@ -113,9 +110,13 @@ async fn apply<A: Adapter>(
             let username = users::user_by_id(&state.db, user_id)
                 .await?
                 .map(|u| u.username);
-            let body = json!({"room_id": room_id, "user_id": user_id,
-                "username": username, "role": role});
-            emit(io, names::room(room_id), "member_joined", &body).await;
+            let body = push::MemberJoined {
+                room_id,
+                user_id,
+                username,
+                role,
+            };
+            to_room(io, room_id, ServerEvent::MemberJoined(body)).await;
             let why = RotationReason::MemberAdded;
             announce_rotations(io, state, realtime, room_id, &rotations, why).await?;
         }
@@ -140,9 +141,14 @@ async fn apply<A: Adapter>(
                 Departure::Kicked => "kicked",
                 Departure::Banned => "banned",
             };
-            let body = json!({"room_id": room_id, "user_id": user_id, "reason": reason});
-            emit(io, names::room(room_id), "member_left", &body).await;
-            emit(io, names::user(user_id), "member_left", &body).await;
+            let event = ServerEvent::MemberLeft(push::MemberLeft {
+                room_id,
+                user_id,
+                reason,
+            });
+            deliver(Via::Server(io), &event, Audience::Room(room_id)).await;
+            // They are out of the room's socket room already.
+            deliver(Via::Server(io), &event, Audience::Users(vec![user_id])).await;
             let why = RotationReason::MemberRemoved;
             announce_rotations(io, state, realtime, room_id, &rotations, why).await?;
         }
@@ -151,8 +157,12 @@ async fn apply<A: Adapter>(
             user_id,
             role,
         } => {
-            let body = json!({"room_id": room_id, "user_id": user_id, "role": role});
-            emit(io, names::room(room_id), "member_role_changed", &body).await;
+            let body = push::MemberRoleChanged {
+                room_id,
+                user_id,
+                role,
+            };
+            to_room(io, room_id, ServerEvent::MemberRoleChanged(body)).await;
         }
         RoomEvent::ChannelCreated {
             room_id,
@@ -162,14 +172,17 @@ async fn apply<A: Adapter>(
             room_id,
             channel_id,
         } => {
-            let name = if matches!(event, RoomEvent::ChannelCreated { .. }) {
-                "channel_created"
-            } else {
-                "channel_updated"
-            };
             if let Some(channel) = rooms::channel(&state.db, channel_id).await? {
-                let body = json!({"room_id": room_id, "channel": ChannelView::from(&channel)});
-                emit(io, names::room(room_id), name, &body).await;
+                let body = push::ChannelChanged {
+                    room_id,
+                    channel: ChannelView::from(&channel),
+                };
+                let pushed = if matches!(event, RoomEvent::ChannelCreated { .. }) {
+                    ServerEvent::ChannelCreated(body)
+                } else {
+                    ServerEvent::ChannelUpdated(body)
+                };
+                to_room(io, room_id, pushed).await;
             }
         }
         RoomEvent::ChannelDeleted {
@@ -180,14 +193,21 @@ async fn apply<A: Adapter>(
                 .leave(names::channel(channel_id))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let body = json!({"room_id": room_id, "channel_id": channel_id});
-            emit(io, names::room(room_id), "channel_deleted", &body).await;
+            let body = push::ChannelDeleted {
+                room_id,
+                channel_id,
+            };
+            to_room(io, room_id, ServerEvent::ChannelDeleted(body)).await;
         }
         RoomEvent::RoomUpdated { room_id } => {
             if let Some(room) = rooms::room(&state.db, room_id).await? {
-                let body = json!({"room_id": room_id, "name": room.name,
-                    "description": room.description, "is_private": room.is_private});
-                emit(io, names::room(room_id), "room_updated", &body).await;
+                let body = push::RoomUpdated {
+                    room_id,
+                    name: room.name,
+                    description: room.description,
+                    is_private: room.is_private,
+                };
+                to_room(io, room_id, ServerEvent::RoomUpdated(body)).await;
             }
         }
         RoomEvent::RoomDeleted {
@@ -195,13 +215,8 @@ async fn apply<A: Adapter>(
             channel_ids,
             ..
         } => {
-            emit(
-                io,
-                names::room(room_id),
-                "room_deleted",
-                &json!({"room_id": room_id}),
-            )
-            .await;
+            let body = push::RoomRef { room_id };
+            to_room(io, room_id, ServerEvent::RoomDeleted(body)).await;
             let mut gone: Vec<Room> = channel_ids.into_iter().map(names::channel).collect();
             gone.push(names::room(room_id));
             io.within(names::room(room_id))
@@ -213,8 +228,7 @@ async fn apply<A: Adapter>(
     Ok(())
 }
 
-async fn emit<A: Adapter>(io: &SocketIo<A>, room: Room, event: &'static str, body: &Value) {
-    if let Err(e) = io.to(room).emit(event, body).await {
-        tracing::warn!(event, error = %e, "room event broadcast failed");
-    }
+/// Pushes `event` to every socket of the room's members.
+async fn to_room<A: Adapter>(io: &SocketIo<A>, room_id: i64, event: ServerEvent) {
+    deliver(Via::Server(io), &event, Audience::Room(room_id)).await;
 }

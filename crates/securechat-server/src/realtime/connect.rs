@@ -6,10 +6,12 @@ use serde::Deserialize;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 
+use super::deliver::{Via, deliver};
 use super::{Realtime, handlers, names, presence};
 use crate::auth::AuthUser;
 use crate::auth::session::presented_token;
 use crate::http::is_same_origin;
+use crate::push::{self, Audience, ServerEvent};
 use crate::rooms::store as rooms;
 use crate::state::AppState;
 
@@ -117,8 +119,7 @@ pub async fn on_connect<A: Adapter>(
         return;
     };
     if first {
-        let rooms = circle.rooms.iter().copied().map(names::room).collect();
-        announce_presence(&socket, rooms, user.id, true).await;
+        announce_presence(&socket, circle.rooms.clone(), user.id, true).await;
     }
     tell_who_is_online(&socket, &realtime, &circle.peers).await;
     tracing::debug!(user_id = user.id, "socket connected");
@@ -132,10 +133,8 @@ pub async fn on_connect<A: Adapter>(
 async fn tell_who_is_online<A: Adapter>(socket: &SocketRef<A>, realtime: &Realtime, peers: &[i64]) {
     let mut online: Vec<i64> = realtime.online_among(peers).await.into_iter().collect();
     online.sort_unstable();
-    let payload = serde_json::json!({ "online": online });
-    if let Err(e) = socket.emit("presence_snapshot", &payload) {
-        tracing::warn!(error = %e, "presence snapshot failed");
-    }
+    let event = ServerEvent::PresenceSnapshot(push::PresenceSnapshot { online });
+    deliver(Via::Socket(socket), &event, Audience::Me).await;
 }
 
 async fn on_disconnect<A: Adapter>(
@@ -150,15 +149,14 @@ async fn on_disconnect<A: Adapter>(
     }
 }
 
-/// Tells everyone in `rooms` (the socket rooms of the chat rooms `user_id`
-/// belongs to) that they came or went; the user's own sockets know.
+/// Tells everyone in `rooms` (the chat rooms `user_id` belongs to) but
+/// this socket that they came or went.
 async fn announce_presence<A: Adapter>(
     socket: &SocketRef<A>,
-    rooms: Vec<names::Room>,
+    rooms: Vec<i64>,
     user_id: i64,
     online: bool,
 ) {
-    if !rooms.is_empty() {
-        presence::announce(socket.to(rooms), user_id, online).await;
-    }
+    let to = Audience::OthersInRooms(rooms);
+    presence::announce(Via::Socket(socket), to, user_id, online).await;
 }

@@ -44,6 +44,7 @@ use crate::state::AppState;
 pub mod ack;
 pub mod bridge;
 pub mod connect;
+pub mod deliver;
 pub mod handlers;
 pub mod names;
 pub mod presence;

@@ -5,20 +5,20 @@
 //! takes the users of a node that stopped without closing its sockets
 //! (crash, SIGKILL, lost network) offline once its liveness expires.
 
-use serde_json::json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
-use socketioxide::operators::BroadcastOperators;
 
-use super::{Realtime, names};
+use super::Realtime;
+use super::deliver::{Via, deliver};
 use crate::cluster::{Cluster, HEARTBEAT};
+use crate::push::{self, Audience, ServerEvent};
 use crate::rooms::store as rooms;
 use crate::state::AppState;
 
-/// The socket rooms of every chat room `user_id` belongs to.
-pub async fn rooms_to_tell(state: &AppState, user_id: i64) -> Vec<names::Room> {
+/// Every chat room `user_id` belongs to.
+pub async fn rooms_to_tell(state: &AppState, user_id: i64) -> Vec<i64> {
     match rooms::room_ids_of(&state.db, user_id).await {
-        Ok(ids) => ids.into_iter().map(names::room).collect(),
+        Ok(ids) => ids,
         Err(e) => {
             tracing::error!(error = %e, "cannot list rooms for presence");
             Vec::new()
@@ -26,12 +26,10 @@ pub async fn rooms_to_tell(state: &AppState, user_id: i64) -> Vec<names::Room> {
     }
 }
 
-/// Emits the presence change through `to` (already aimed at the rooms).
-pub async fn announce<A: Adapter>(to: BroadcastOperators<A>, user_id: i64, online: bool) {
-    let payload = json!({"user_id": user_id, "online": online});
-    if let Err(e) = to.emit("presence", &payload).await {
-        tracing::warn!(error = %e, "presence broadcast failed");
-    }
+/// Pushes the presence change to `to`.
+pub async fn announce<A: Adapter>(via: Via<'_, A>, to: Audience, user_id: i64, online: bool) {
+    let event = ServerEvent::Presence(push::Presence { user_id, online });
+    deliver(via, &event, to).await;
 }
 
 /// Every [`HEARTBEAT`]: refresh this node's liveness, then reap stopped
@@ -53,9 +51,7 @@ pub async fn heartbeat<A: Adapter>(
             Ok(gone) => {
                 for user_id in gone {
                     let rooms = rooms_to_tell(&state, user_id).await;
-                    if !rooms.is_empty() {
-                        announce(io.to(rooms), user_id, false).await;
-                    }
+                    announce(Via::Server(&io), Audience::Rooms(rooms), user_id, false).await;
                 }
             }
             Err(e) => tracing::warn!(error = %e, "reaping stopped nodes failed"),

@@ -7,14 +7,22 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use std::collections::HashSet;
+
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
+use super::deliver::{Via, deliver};
 use super::names;
 use crate::auth::{AuthUser, store};
+use crate::push::{Audience, ServerEvent, SessionEnded};
 use crate::state::AppState;
 use crate::storage::now_ms;
+
+/// What a socket is told before it is closed.
+const ENDED: ServerEvent = ServerEvent::SessionEnded(SessionEnded {
+    message: "Your session has ended; log in again",
+});
 
 /// How often every socket's session is re-checked.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
@@ -43,10 +51,7 @@ pub async fn close_ended<A: Adapter>(io: &SocketIo<A>, state: &AppState, user_id
         match store::session_user(&state.db, &user.session_hash, now).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                let _ = socket.emit(
-                    "session_ended",
-                    &json!({"message": "Your session has ended; log in again"}),
-                );
+                deliver(Via::Socket(&socket), &ENDED, Audience::Me).await;
                 let _ = socket.disconnect();
             }
             Err(e) => tracing::warn!(error = %e, "cannot check a socket's session"),
@@ -66,6 +71,7 @@ pub async fn close_ended_of_user<A: Adapter>(io: &SocketIo<A>, state: &AppState,
         }
     };
     let now = now_ms();
+    let mut told = HashSet::new();
     for socket in sockets {
         let rooms = match socket.rooms().await {
             Ok(rooms) => rooms,
@@ -80,12 +86,10 @@ pub async fn close_ended_of_user<A: Adapter>(io: &SocketIo<A>, state: &AppState,
         match store::session_user(&state.db, &hash, now).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                let _ = socket
-                    .emit(
-                        "session_ended",
-                        &json!({"message": "Your session has ended; log in again"}),
-                    )
-                    .await;
+                // Every socket of the session at once, before the first closes.
+                if told.insert(hash.clone()) {
+                    deliver(Via::Server(io), &ENDED, Audience::Session(hash)).await;
+                }
                 if let Err(e) = socket.disconnect().await {
                     tracing::warn!(error = %e, "cannot close a socket of an ended session");
                 }

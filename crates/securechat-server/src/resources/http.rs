@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,6 +16,7 @@ use crate::auth::AuthUser;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
 use crate::messages::envelope;
+use crate::push::{ResourceChanged, ResourceRemoved, ServerEvent};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::model::Action;
 use crate::rooms::store::{self as rooms, ChannelRow};
@@ -191,16 +191,11 @@ async fn fields(
 }
 
 /// Tells the room's members.
-async fn push(
-    state: &AppState,
-    room_id: i64,
-    event: &'static str,
-    data: serde_json::Value,
-) -> Result<(), Error> {
+async fn push(state: &AppState, room_id: i64, event: ServerEvent) -> Result<(), Error> {
     let members = rooms::members(&state.db, room_id).await?;
     state
         .notify
-        .send(members.iter().map(|m| m.user_id).collect(), event, data);
+        .to_users(members.iter().map(|m| m.user_id).collect(), event);
     Ok(())
 }
 
@@ -234,13 +229,11 @@ async fn create(
     )
     .await?;
     let view = ResourceView::from(&respond(&state, rid).await?);
-    push(
-        &state,
-        id,
-        "resource_added",
-        json!({"room_id": id, "resource": view}),
-    )
-    .await?;
+    let body = ResourceChanged {
+        room_id: id,
+        resource: view.clone(),
+    };
+    push(&state, id, ServerEvent::ResourceAdded(body)).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(ResourceResponse {
@@ -297,13 +290,11 @@ async fn update(
     let fields = fields(&state, &user, id, channel.as_ref(), input).await?;
     store::update(&state.db, rid, &fields, now_ms()).await?;
     let view = ResourceView::from(&respond(&state, rid).await?);
-    push(
-        &state,
-        id,
-        "resource_updated",
-        json!({"room_id": id, "resource": view}),
-    )
-    .await?;
+    let body = ResourceChanged {
+        room_id: id,
+        resource: view.clone(),
+    };
+    push(&state, id, ServerEvent::ResourceUpdated(body)).await?;
     Ok(axum::Json(ResourceResponse {
         success: true,
         resource: view,
@@ -322,13 +313,12 @@ async fn remove(
 ) -> Result<axum::Json<Success>, Error> {
     let (_, row) = editable(&state, &user, id, rid).await?;
     if store::delete(&state.db, rid).await? {
-        push(
-            &state,
-            id,
-            "resource_removed",
-            json!({"room_id": id, "resource_id": rid, "channel_id": row.channel_id}),
-        )
-        .await?;
+        let body = ResourceRemoved {
+            room_id: id,
+            resource_id: rid,
+            channel_id: row.channel_id,
+        };
+        push(&state, id, ServerEvent::ResourceRemoved(body)).await?;
     }
     Ok(axum::Json(Success::new()))
 }

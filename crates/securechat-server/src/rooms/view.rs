@@ -62,7 +62,7 @@ impl RoomView {
 }
 
 /// A channel.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChannelView {
     pub id: i64,
     pub room_id: i64,

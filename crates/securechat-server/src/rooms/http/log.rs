@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use crate::auth::{AuthUser, store as users};
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath};
+use crate::push::{ChannelRef, RoomRef, ServerEvent};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::log::{self, Head, LogAppend};
 use crate::rooms::membership;
@@ -188,13 +189,8 @@ async fn start(
         })?
         .map_err(not_an_encrypted_channel)?;
     // Committed: members waiting for the log (to share keys) retry now.
-    tell_members(
-        state,
-        room_id,
-        "membership_log_started",
-        serde_json::json!({ "room_id": room_id }),
-    )
-    .await;
+    let event = ServerEvent::MembershipLogStarted(RoomRef { room_id });
+    tell_members(state, room_id, event).await;
     Ok((
         StatusCode::CREATED,
         axum::Json(Appended {
@@ -248,17 +244,12 @@ async fn check_members_match(
 
 /// Pushes `event` to the room's members, once a change is committed (a
 /// failure to list them is logged: the change stands).
-async fn tell_members(
-    state: &AppState,
-    room_id: i64,
-    event: &'static str,
-    data: serde_json::Value,
-) {
+async fn tell_members(state: &AppState, room_id: i64, event: ServerEvent) {
     match store::members(&state.db, room_id).await {
         Ok(members) => state
             .notify
-            .send(members.iter().map(|m| m.user_id).collect(), event, data),
-        Err(e) => tracing::warn!(room_id, error = %e, event, "not pushed"),
+            .to_users(members.iter().map(|m| m.user_id).collect(), event),
+        Err(e) => tracing::warn!(room_id, error = %e, event = event.name(), "not pushed"),
     }
 }
 
@@ -353,13 +344,11 @@ async fn change(
                 })?
                 .map_err(not_an_encrypted_channel)?;
             // Members whose clients wait for the registration go on now.
-            tell_members(
-                state,
-                access.room.id,
-                "channel_registered",
-                serde_json::json!({ "room_id": access.room.id, "channel_id": subject }),
-            )
-            .await;
+            let event = ServerEvent::ChannelRegistered(ChannelRef {
+                room_id: access.room.id,
+                channel_id: subject,
+            });
+            tell_members(state, access.room.id, event).await;
         }
         Op::Create | Op::ServerRemove => unreachable_op()?,
     }
