@@ -3,15 +3,13 @@
 # Both install what they need (npm packages, Chromium) on a Debian machine.
 
 CARGO    ?= cargo
-# The load generator (`securechat-bench`) is behind this feature of the client crate.
-FEATURES := --features securechat-client/bench
 RELEASE  := target/release/securechat
 DEBUG    := target/debug/securechat
 NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
-# The debug server as `cargo test` builds it: the same features as the Rust
-# tests, so the Node and browser suites reuse that build instead of
-# compiling the dependency graph a second time.
-DEBUG_BUILD := $(CARGO) test --workspace $(FEATURES) --no-run --quiet
+# The debug server as `cargo test` builds it: the same packages as the Rust
+# tests (so the same features), so the Node and browser suites reuse that
+# build instead of compiling the dependency graph a second time.
+DEBUG_BUILD := $(CARGO) test --workspace --no-run --quiet
 
 .PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer bench-peers test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
 
@@ -69,7 +67,7 @@ test: lint test-build-idempotent test-rust test-web test-wasm test-compat test-b
 
 lint: web-deps wasm
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets $(FEATURES) -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd web && npm run typecheck
 
 ## nginx (Debian package) for the cluster test's load balancer; the test runs
@@ -108,7 +106,7 @@ bench-peers: $(BENCH_PEER_NODE) $(BENCH_PEER_PYTHON)
 ## Rust tests, including a smoke run of every benchmark scenario on
 ## Securechat and both peers (BENCH_PEERS=1 makes the peers required).
 test-rust: web s3-peer nginx-deps bench-peers
-	SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace $(FEATURES)
+	SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace
 
 test-web: web-deps
 	cd web && npm test
@@ -138,7 +136,7 @@ test-browser: web browser-deps nginx-deps
 ## PostgreSQL against the Node and Flask-SocketIO peers; writes
 ## docs/BENCHMARKS.md and its chart. Run it on an otherwise idle machine.
 bench: build bench-peers
-	$(CARGO) build --release -p securechat-client $(FEATURES) --bin securechat-bench
+	$(CARGO) build --release -p securechat-bench
 	target/release/securechat-bench --scale full --report docs/BENCHMARKS.md
 
 ## Regenerates docs/screenshots/ from the real UI (headless Chromium, with

@@ -1,4 +1,5 @@
-//! Starts the real `securechat` server binary for the SDK and CLI tests,
+//! Starts the real `securechat` server binary for the SDK tests and for
+//! `securechat-cli`'s (which include this file by path),
 //! the way the server's own tests do: a fresh data directory, `init-db
 //! --demo`, then `serve` on a free port, reading the `listening on <url>`
 //! line from its standard output.

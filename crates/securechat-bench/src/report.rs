@@ -91,7 +91,7 @@ fn markdown(results: &Results, chart: &str) -> String {
     let _ = writeln!(
         out,
         "Securechat and two reference servers driven by the same load generator \
-         (`securechat-bench`, in `crates/securechat-client`), on the same machine, in one run. \
+         (`securechat-bench`, `crates/securechat-bench`), on the same machine, in one run. \
          Every figure below comes from that run; regenerate it with `make bench`.\n"
     );
     let _ = writeln!(out, "- **Date:** {}", results.date);

@@ -4,7 +4,6 @@
 //! required). Sizes are tiny; what is checked is that each scenario runs
 //! and its own checks hold (rows equal acks, no delivery lost or doubled,
 //! every envelope verifies), so the benchmark cannot rot.
-#![cfg(feature = "bench")]
 
 use std::path::PathBuf;
 use std::process::Command;

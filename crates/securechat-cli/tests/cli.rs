@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+// The SDK's harness, shared rather than copied: one way to start the server.
+#[path = "../../securechat-client/tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
