@@ -359,7 +359,7 @@ mod tests {
             .await
             .unwrap();
         db.migrate().await.unwrap();
-        let user = crate::auth::admin::add_user(&db, "alice", "password123", false)
+        let user = crate::auth::admin::add_demo_user(&db, "alice", "password123", false)
             .await
             .unwrap();
         let (_, channel) = crate::rooms::store::create_room(&db, "R", "", false, user.id, 1)
@@ -409,7 +409,7 @@ mod tests {
         assert_eq!(ids.len(), 3);
         assert_eq!(again.unwrap(), Inserted::Missing);
         // Someone outside the room: the insert leaves the row out.
-        let outsider = crate::auth::admin::add_user(&db, "mallory", "password123", false)
+        let outsider = crate::auth::admin::add_demo_user(&db, "mallory", "password123", false)
             .await
             .unwrap();
         let intruding = message(channel.id, outsider.id, "let me in", "x1");

@@ -82,10 +82,10 @@ mod tests {
             .await
             .unwrap();
         db.migrate().await.unwrap();
-        let alice = admin::add_user(&db, "alice", "password123", false)
+        let alice = admin::add_demo_user(&db, "alice", "password123", false)
             .await
             .unwrap();
-        let bob = admin::add_user(&db, "bob", "password456", false)
+        let bob = admin::add_demo_user(&db, "bob", "password456", false)
             .await
             .unwrap();
         let env = |k: &str| match k {
