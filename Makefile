@@ -11,7 +11,7 @@ NPM_CI   := npm ci --no-audit --no-fund --loglevel=error
 # build instead of compiling the dependency graph a second time.
 DEBUG_BUILD := $(CARGO) test --workspace --no-run --quiet
 
-.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer bench-peers test test-rust test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
+.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer api-check bench-peers test test-rust test-api test-web test-wasm test-compat test-browser lint fmt browser-deps nginx-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000.
 run: build
@@ -63,7 +63,7 @@ test-build-idempotent: web
 ## PostgreSQL when TEST_DATABASE_URL is set), web unit tests, the crypto test
 ## vectors and the E2EE core's lying-server scenarios checked against the WASM
 ## build in Node, the stock socket.io-client against the server, browser tests.
-test: lint test-build-idempotent test-rust test-web test-wasm test-compat test-browser
+test: lint test-build-idempotent test-rust test-api test-web test-wasm test-compat test-browser
 
 lint: web-deps wasm
 	$(CARGO) fmt --all --check
@@ -76,6 +76,18 @@ nginx-deps:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { echo "Installing nginx (Debian package)…"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light) >/dev/null; }
 
+
+API_CHECK := target/api-check/bin/schemathesis
+OPENAPI_SPEC_VALIDATOR := target/api-check/bin/openapi-spec-validator
+
+## The API description's checkers (PyPI, pinned in tests/api/requirements.txt):
+## openapi-spec-validator for the OpenAPI test, schemathesis for test-api.
+$(API_CHECK): tests/api/requirements.txt
+	python3 -m venv target/api-check
+	target/api-check/bin/pip install -q --disable-pip-version-check -r tests/api/requirements.txt
+	touch $@ $(OPENAPI_SPEC_VALIDATOR)
+
+api-check: $(API_CHECK)
 
 S3_PEER := target/s3-peer/bin/moto_server
 
@@ -105,8 +117,15 @@ bench-peers: $(BENCH_PEER_NODE) $(BENCH_PEER_PYTHON)
 
 ## Rust tests, including a smoke run of every benchmark scenario on
 ## Securechat and both peers (BENCH_PEERS=1 makes the peers required).
-test-rust: web s3-peer nginx-deps bench-peers
-	SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) $(CARGO) test --workspace
+test-rust: web s3-peer api-check nginx-deps bench-peers
+	SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) \
+	  OPENAPI_SPEC_VALIDATOR=$(CURDIR)/$(OPENAPI_SPEC_VALIDATOR) $(CARGO) test --workspace
+
+## The API fuzzed against its OpenAPI document by schemathesis: every
+## operation, signed in, every check, on the debug server (tests/api).
+test-api: api-check
+	$(DEBUG_BUILD)
+	tests/api/run.sh $(DEBUG)
 
 test-web: web-deps
 	cd web && npm test

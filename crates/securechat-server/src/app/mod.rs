@@ -50,6 +50,8 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::files::http::router())
         .merge(crate::resources::http::router())
         .split_for_parts();
+    let mut openapi = openapi;
+    openapi::complete(&mut openapi);
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
 

@@ -2,8 +2,14 @@
 //! `#[utoipa::path]` annotations, collected as the routers are merged, so
 //! the document cannot drift from the routes.
 
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+
+use crate::http::MAX_JSON_BODY;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,4 +50,143 @@ impl Modify for SessionAuth {
             ))),
         );
     }
+}
+
+/// The operations anyone may call; every other one needs a session.
+const PUBLIC: [&str; 2] = ["register", "login"];
+
+/// Completes the merged document with what every operation shares rather
+/// than what its handler declares: the session requirement (cookie or
+/// bearer token) and its 401 on all but [`PUBLIC`], and the answers of the
+/// extractors and middleware: `invalid_path`, `invalid_query`, the JSON
+/// body's 400, 413, 415 and 422, and the 403 for cross-site writes.
+pub fn complete(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            (&mut item.get, true),
+            (&mut item.head, true),
+            (&mut item.options, true),
+            (&mut item.put, false),
+            (&mut item.post, false),
+            (&mut item.patch, false),
+            (&mut item.delete, false),
+            (&mut item.trace, true),
+        ];
+        for (operation, safe) in operations {
+            if let Some(operation) = operation {
+                complete_operation(operation, safe);
+            }
+        }
+    }
+}
+
+fn complete_operation(op: &mut Operation, safe: bool) {
+    let public = op
+        .operation_id
+        .as_deref()
+        .is_some_and(|id| PUBLIC.contains(&id));
+    if !public {
+        op.security = Some(vec![
+            SecurityRequirement::new("cookie", Vec::<String>::new()),
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+        ]);
+        add(
+            op,
+            "401",
+            "not signed in, or the session has ended (`unauthenticated`)",
+        );
+    }
+    let has_param = |op: &Operation, place: ParameterIn| {
+        op.parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == place)
+    };
+    if has_param(op, ParameterIn::Path) {
+        add(
+            op,
+            "400",
+            "a path parameter is not a valid id (`invalid_path`)",
+        );
+    }
+    if has_param(op, ParameterIn::Query) {
+        add(
+            op,
+            "400",
+            "a query parameter has the wrong type (`invalid_query`)",
+        );
+    }
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|body| body.content.contains_key("application/json"));
+    if json_body {
+        add(
+            op,
+            "400",
+            "the body is empty or not well-formed JSON (`malformed_json`)",
+        );
+        add(
+            op,
+            "413",
+            &format!(
+                "the body is larger than {} KiB (`payload_too_large`)",
+                MAX_JSON_BODY / 1024
+            ),
+        );
+        add(
+            op,
+            "415",
+            "the body is not sent as `Content-Type: application/json` (`unsupported_media_type`)",
+        );
+        add(
+            op,
+            "422",
+            "the body is not a JSON object of the documented shape (`invalid_body`)",
+        );
+    }
+    if !safe {
+        add(
+            op,
+            "403",
+            "a browser marked the request as cross-site (`cross_site_request`)",
+        );
+    }
+}
+
+/// Documents one more reason for `status`: a new error response, or a
+/// sentence added to the description of the one the handler declared.
+fn add(op: &mut Operation, status: &str, reason: &str) {
+    let responses = &mut op.responses.responses;
+    match responses.get_mut(status) {
+        Some(RefOr::T(response)) => {
+            let Response { description, .. } = response;
+            if description.is_empty() {
+                description.push_str(&capitalized(reason));
+            } else if !description.contains(reason) {
+                description.push_str("; or ");
+                description.push_str(reason);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let body = ContentBuilder::new()
+                .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "ErrorBody",
+                ))))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(capitalized(reason))
+                .content("application/json", body)
+                .build();
+            responses.insert(status.to_owned(), RefOr::T(response));
+        }
+    }
+}
+
+fn capitalized(reason: &str) -> String {
+    let mut chars = reason.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }

@@ -54,7 +54,8 @@ impl PublicUser {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
-    /// Text the username contains (case-insensitive).
+    /// Text the username contains (case-insensitive), at most 64 characters.
+    #[param(max_length = 64)]
     pub q: Option<String>,
     /// 1-50, default 20.
     pub limit: Option<i64>,
@@ -70,14 +71,15 @@ pub struct UserList {
 /// `q`; for others, the people they share a room with whose name contains
 /// `q`, and whoever's name is exactly `q`.
 #[utoipa::path(get, path = "/api/users", operation_id = "search_users", tag = "users", params(UserQuery),
-    responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "`q` is longer than 64 characters (`invalid_query`)")))]
 async fn search(
     State(state): State<AppState>,
     user: AuthUser,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<axum::Json<UserList>, Error> {
     let q = query.q.unwrap_or_default().trim().to_ascii_lowercase();
-    if q.len() > 64 {
+    if q.chars().count() > 64 {
         return Err(Error::unprocessable(
             "invalid_query",
             "The search text is too long",

@@ -13,6 +13,7 @@ use crate::rooms::view::AuditView;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Entries older than this id (for the next page).
     pub before: Option<i64>,
@@ -30,7 +31,7 @@ pub struct AuditPage {
 }
 
 /// Who changed what in the room, newest first, keyset-paginated.
-#[utoipa::path(get, path = "/api/rooms/{id}/audit", tag = "rooms", params(AuditQuery,
+#[utoipa::path(get, path = "/api/rooms/{id}/audit", operation_id = "list_audit_log", tag = "rooms", params(AuditQuery,
     ("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = AuditPage), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]

@@ -42,7 +42,7 @@ fn name_taken() -> Error {
 }
 
 /// Creates a channel in a room (admins).
-#[utoipa::path(post, path = "/api/rooms/{id}/channels", tag = "channels", request_body = NewChannel,
+#[utoipa::path(post, path = "/api/rooms/{id}/channels", operation_id = "create_channel", tag = "channels", request_body = NewChannel,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 201, body = ChannelResponse), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -84,7 +84,7 @@ pub struct ChannelChanges {
 }
 
 /// Renames a channel or changes its topic (admins).
-#[utoipa::path(patch, path = "/api/channels/{id}", tag = "channels", request_body = ChannelChanges,
+#[utoipa::path(patch, path = "/api/channels/{id}", operation_id = "update_channel", tag = "channels", request_body = ChannelChanges,
     params(("id" = i64, Path, description = "Channel id")),
     responses((status = 200, body = ChannelResponse), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -129,7 +129,7 @@ pub async fn update(
 }
 
 /// Deletes a channel and everything in it (admins). A room keeps at least one.
-#[utoipa::path(delete, path = "/api/channels/{id}", tag = "channels",
+#[utoipa::path(delete, path = "/api/channels/{id}", operation_id = "delete_channel", tag = "channels",
     params(("id" = i64, Path, description = "Channel id")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),

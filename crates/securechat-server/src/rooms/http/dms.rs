@@ -29,7 +29,7 @@ fn dm_key(a: i64, b: i64) -> String {
 
 /// Opens the DM with a user: created on first use (201), the existing one
 /// afterwards (200).
-#[utoipa::path(post, path = "/api/dms", tag = "rooms", request_body = NewDm,
+#[utoipa::path(post, path = "/api/dms", operation_id = "open_dm", tag = "rooms", request_body = NewDm,
     responses((status = 201, body = RoomResponse, description = "Created"),
         (status = 200, body = RoomResponse, description = "Already existed"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

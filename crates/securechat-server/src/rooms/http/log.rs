@@ -36,7 +36,7 @@ pub struct LogResponse {
 }
 
 /// The room's membership log, for clients to verify.
-#[utoipa::path(get, path = "/api/rooms/{id}/membership_log", tag = "members",
+#[utoipa::path(get, path = "/api/rooms/{id}/membership_log", operation_id = "show_membership_log", tag = "members",
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = LogResponse), (status = 404, body = ErrorBody)))]
 pub async fn show(
@@ -87,7 +87,7 @@ pub struct Appended {
 }
 
 /// Starts the log, or applies one signed membership change.
-#[utoipa::path(post, path = "/api/rooms/{id}/membership_log", tag = "members",
+#[utoipa::path(post, path = "/api/rooms/{id}/membership_log", operation_id = "append_membership_log", tag = "members",
     request_body = LogSubmission,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = Appended, description = "Change applied"),

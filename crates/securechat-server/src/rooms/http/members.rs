@@ -30,7 +30,7 @@ pub struct MemberList {
 }
 
 /// The members of a room, with roles (and bans, for admins).
-#[utoipa::path(get, path = "/api/rooms/{id}/members", tag = "members",
+#[utoipa::path(get, path = "/api/rooms/{id}/members", operation_id = "list_members", tag = "members",
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
 pub async fn list(
@@ -94,7 +94,7 @@ pub struct MemberResponse {
 }
 
 /// Adds (invites) a user to the room as a member (admins).
-#[utoipa::path(post, path = "/api/rooms/{id}/members", tag = "members", request_body = Target,
+#[utoipa::path(post, path = "/api/rooms/{id}/members", operation_id = "add_member", tag = "members", request_body = Target,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 201, body = MemberResponse), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -121,7 +121,7 @@ pub async fn add(
 }
 
 /// Kicks a member out of the room (admins; admins only by the owner).
-#[utoipa::path(delete, path = "/api/rooms/{id}/members/{user_id}", tag = "members",
+#[utoipa::path(delete, path = "/api/rooms/{id}/members/{user_id}", operation_id = "kick_member", tag = "members",
     params(("id" = i64, Path, description = "Room id"), ("user_id" = i64, Path, description = "Member")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -144,7 +144,7 @@ pub struct RoleChange {
 }
 
 /// Promotes a member to admin or demotes an admin (owner).
-#[utoipa::path(put, path = "/api/rooms/{id}/members/{user_id}/role", tag = "members",
+#[utoipa::path(put, path = "/api/rooms/{id}/members/{user_id}/role", operation_id = "set_member_role", tag = "members",
     request_body = RoleChange,
     params(("id" = i64, Path, description = "Room id"), ("user_id" = i64, Path, description = "Member")),
     responses((status = 200, body = MemberResponse), (status = 403, body = ErrorBody),
@@ -168,7 +168,7 @@ pub async fn set_role(
 }
 
 /// Bans a user: removes them and keeps them out until unbanned (admins).
-#[utoipa::path(post, path = "/api/rooms/{id}/bans", tag = "members", request_body = Target,
+#[utoipa::path(post, path = "/api/rooms/{id}/bans", operation_id = "ban_member", tag = "members", request_body = Target,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 201, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -192,7 +192,7 @@ pub async fn ban(
 }
 
 /// Lifts a ban (admins).
-#[utoipa::path(delete, path = "/api/rooms/{id}/bans/{user_id}", tag = "members",
+#[utoipa::path(delete, path = "/api/rooms/{id}/bans/{user_id}", operation_id = "unban_user", tag = "members",
     params(("id" = i64, Path, description = "Room id"), ("user_id" = i64, Path, description = "Banned user")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -220,7 +220,7 @@ pub struct Transfer {
 }
 
 /// Hands ownership to another member (owner).
-#[utoipa::path(post, path = "/api/rooms/{id}/transfer", tag = "members", request_body = Transfer,
+#[utoipa::path(post, path = "/api/rooms/{id}/transfer", operation_id = "transfer_ownership", tag = "members", request_body = Transfer,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),

@@ -28,7 +28,7 @@ pub struct RoomList {
 }
 
 /// My rooms and DMs, each with its channels (with unread counts) and my role.
-#[utoipa::path(get, path = "/api/rooms", tag = "rooms",
+#[utoipa::path(get, path = "/api/rooms", operation_id = "list_rooms", tag = "rooms",
     responses((status = 200, body = RoomList), (status = 401, body = ErrorBody)))]
 pub async fn list_mine(
     State(state): State<AppState>,
@@ -60,6 +60,7 @@ pub async fn list_mine(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DirectoryQuery {
     /// Text the room name contains (case-insensitive).
     pub q: Option<String>,
@@ -74,7 +75,7 @@ pub struct Directory {
 }
 
 /// The directory of public rooms, searchable by name.
-#[utoipa::path(get, path = "/api/rooms/public", tag = "rooms", params(DirectoryQuery),
+#[utoipa::path(get, path = "/api/rooms/public", operation_id = "list_public_rooms", tag = "rooms", params(DirectoryQuery),
     responses((status = 200, body = Directory), (status = 401, body = ErrorBody)))]
 pub async fn directory(
     State(state): State<AppState>,
@@ -120,7 +121,7 @@ pub struct RoomResponse {
 }
 
 /// Creates a room with a `general` channel; the creator is its owner.
-#[utoipa::path(post, path = "/api/rooms", tag = "rooms", request_body = NewRoom,
+#[utoipa::path(post, path = "/api/rooms", operation_id = "create_room", tag = "rooms", request_body = NewRoom,
     responses((status = 201, body = RoomResponse), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -185,7 +186,7 @@ async fn peer(state: &AppState, access: &RoomAccess) -> Result<Option<Peer>, Err
 }
 
 /// A room with its channels.
-#[utoipa::path(get, path = "/api/rooms/{id}", tag = "rooms",
+#[utoipa::path(get, path = "/api/rooms/{id}", operation_id = "show_room", tag = "rooms",
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = RoomResponse), (status = 404, body = ErrorBody)))]
 pub async fn show(
@@ -205,7 +206,7 @@ pub struct RoomChanges {
 }
 
 /// Renames, re-describes or changes the visibility of a room (owner).
-#[utoipa::path(patch, path = "/api/rooms/{id}", tag = "rooms", request_body = RoomChanges,
+#[utoipa::path(patch, path = "/api/rooms/{id}", operation_id = "update_room", tag = "rooms", request_body = RoomChanges,
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = RoomResponse), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -243,7 +244,7 @@ pub async fn update(
 }
 
 /// Deletes a room with its channels and memberships (owner).
-#[utoipa::path(delete, path = "/api/rooms/{id}", tag = "rooms",
+#[utoipa::path(delete, path = "/api/rooms/{id}", operation_id = "delete_room", tag = "rooms",
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
@@ -265,7 +266,7 @@ pub async fn delete(
 }
 
 /// Joins a public room. Already a member: answered as a success.
-#[utoipa::path(post, path = "/api/rooms/{id}/join", tag = "rooms",
+#[utoipa::path(post, path = "/api/rooms/{id}/join", operation_id = "join_room", tag = "rooms",
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = RoomResponse),
         (status = 403, body = ErrorBody, description = "Private room, or banned"),
@@ -285,7 +286,7 @@ pub async fn join(
 }
 
 /// Leaves a room. The owner must transfer ownership first.
-#[utoipa::path(post, path = "/api/rooms/{id}/leave", tag = "rooms",
+#[utoipa::path(post, path = "/api/rooms/{id}/leave", operation_id = "leave_room", tag = "rooms",
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
