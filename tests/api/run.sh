@@ -35,7 +35,8 @@ unset DATABASE_URL REDIS_URL
 SERVER_PID=$!
 export SECURECHAT_URL="http://127.0.0.1:$PORT"
 for _ in $(seq 1 100); do
-  curl -fsS "$SECURECHAT_URL/healthz" >/dev/null 2>&1 && break
+  python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+    "$SECURECHAT_URL/healthz" >/dev/null 2>&1 && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
   sleep 0.1
 done
