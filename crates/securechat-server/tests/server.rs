@@ -1,4 +1,5 @@
-//! Start-up behaviour: configuration errors, HTTPS, production guards.
+//! The `server` and `config` modules, end to end: configuration errors,
+//! HTTPS, production guards, connection bounds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
