@@ -11,7 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Server, WAIT, backends, call, connect, db_count, member, new_user, next_event,
+    Server, WAIT, ask, backends, call, connect, db_count, member, new_user, next_event, no_event,
     room_and_channel, rss_kib, token,
 };
 use securechat_crypto::file::{FileKey, encrypt};
@@ -52,6 +52,58 @@ async fn download(server: &Server, token: &str, path: &str) -> reqwest::Response
         .unwrap()
 }
 
+/// A file message posted over HTTP reaches exactly the sockets that a
+/// message sent over a socket reaches: those that joined its channel, the
+/// sender's included; not a member's socket that has not joined it.
+#[tokio::test]
+async fn a_file_message_reaches_the_sockets_a_socket_message_reaches() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let (_, general) = room_and_channel(&server, &alice, "Lobby", "general").await;
+        let (alice_socket, mut alice_events) = connect(&server, &alice).await;
+        let (bob_in, mut bob_in_events) = connect(&server, &bob).await;
+        let (_bob_out, mut bob_out_events) = connect(&server, &bob).await;
+        for socket in [&alice_socket, &bob_in] {
+            let joined = ask(socket, "join_channel", json!({"channel_id": general})).await;
+            assert_eq!(joined["success"], true, "{joined}");
+        }
+
+        let sent = ask(
+            &alice_socket,
+            "send_message",
+            json!({"channel_id": general, "content": "over the socket", "client_msg_id": "s-1"}),
+        )
+        .await;
+        assert_eq!(sent["success"], true, "{sent}");
+        let id = &sent["message"]["id"];
+        assert_eq!(
+            &next_event(&mut bob_in_events, "new_message").await["id"],
+            id
+        );
+        assert_eq!(
+            &next_event(&mut alice_events, "new_message").await["id"],
+            id
+        );
+        let quiet = Duration::from_millis(400);
+        no_event(&mut bob_out_events, "new_message", quiet).await;
+
+        let (s, posted) = upload(&server, &alice, general, "?name=a.txt", b"a file".to_vec()).await;
+        assert_eq!(s, 201, "{backend:?} {posted}");
+        let id = &posted["message"]["id"];
+        assert!(id.is_i64(), "{posted}");
+        let pushed = next_event(&mut bob_in_events, "new_message").await;
+        assert_eq!(&pushed["id"], id);
+        assert_eq!(pushed["file"]["id"], posted["file"]["id"]);
+        assert_eq!(
+            &next_event(&mut alice_events, "new_message").await["id"],
+            id
+        );
+        no_event(&mut bob_out_events, "new_message", quiet).await;
+    }
+}
+
 /// Names of the blobs on disk.
 fn blobs(server: &Server) -> Vec<String> {
     let dir = server.data_dir.join("files");
@@ -72,7 +124,9 @@ async fn upload_download_round_trip_and_who_may_read() {
         let alice = token(&server, "alice", "password123").await;
         let bob = token(&server, "bob", "password456").await;
         let (lobby, general) = room_and_channel(&server, &alice, "Lobby", "general").await;
-        let (_bob_socket, mut bob_events) = connect(&server, &bob).await;
+        let (bob_socket, mut bob_events) = connect(&server, &bob).await;
+        let joined = ask(&bob_socket, "join_channel", json!({"channel_id": general})).await;
+        assert_eq!(joined["success"], true, "{joined}");
 
         let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let (s, body) = upload(
@@ -96,7 +150,8 @@ async fn upload_download_round_trip_and_who_may_read() {
         assert_eq!(on_disk.len(), 1);
         assert!(on_disk[0].len() == 32 && on_disk[0].bytes().all(|b| b.is_ascii_hexdigit()));
 
-        // Members receive the message live and can download the same bytes.
+        // Members in the channel receive the message live and can download
+        // the same bytes.
         let pushed = next_event(&mut bob_events, "new_message").await;
         assert_eq!(pushed["file"]["id"], id);
         let response = download(&server, &bob, &format!("/api/files/{id}")).await;
@@ -921,4 +976,61 @@ async fn an_s3_bucket_holds_the_files_when_configured() {
         .await
         .unwrap();
     assert_eq!(listing.matches("<Key>").count(), 0, "{listing}");
+}
+
+/// File ids cannot be counted: they are random and far apart, so a member
+/// cannot reach someone else's upload by trying the next number; the list
+/// of a channel's files still pages newest first through `before`.
+#[tokio::test]
+async fn file_ids_are_unguessable_and_the_list_still_pages() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let (_, general) = room_and_channel(&server, &alice, "Lobby", "general").await;
+        let mut ids = Vec::new();
+        for i in 0..5u8 {
+            let (s, body) = upload(&server, &alice, general, "?name=n.txt", vec![i; 10]).await;
+            assert_eq!(s, 201, "{backend:?} {body}");
+            ids.push(body["file"]["id"].as_i64().unwrap());
+        }
+        for pair in ids.windows(2) {
+            assert!(
+                (pair[1] - pair[0]).abs() > 1_000,
+                "consecutive uploads got ids {} and {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        assert!(
+            ids.iter().all(|&id| id >= 1 << 32 && id < 1 << 53),
+            "{ids:?}"
+        );
+        let page = |before: Option<i64>| {
+            let (server, alice) = (&server, &alice);
+            async move {
+                let query = before.map_or(String::new(), |b| format!("&before={b}"));
+                let path = format!("/api/channels/{general}/files?limit=2{query}");
+                let (s, body) = call(server, Some(alice), "GET", &path, None).await;
+                assert_eq!(s, 200, "{body}");
+                body["files"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["id"].as_i64().unwrap())
+                    .collect::<Vec<_>>()
+            }
+        };
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let got = page(before).await;
+            if got.is_empty() {
+                break;
+            }
+            before = got.last().copied();
+            seen.extend(got);
+        }
+        let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
+        assert_eq!(seen, newest_first, "{backend:?}");
+    }
 }

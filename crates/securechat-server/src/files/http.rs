@@ -383,7 +383,7 @@ fn verified(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Files older than this id (keyset).
+    /// Files posted before this one (the last id of the previous page).
     pub before: Option<i64>,
     /// At most this many (default 50, at most 200).
     pub limit: Option<i64>,
@@ -408,13 +408,7 @@ async fn list(
 ) -> Result<axum::Json<FileList>, Error> {
     RoomAccess::member_channel(&state.db, &user, channel_id).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
-    let rows = store::of_channel(
-        &state.db,
-        channel_id,
-        query.before.unwrap_or(i64::MAX),
-        limit,
-    )
-    .await?;
+    let rows = store::of_channel(&state.db, channel_id, query.before, limit).await?;
     Ok(axum::Json(FileList {
         success: true,
         files: rows.iter().map(FileView::from).collect(),

@@ -46,11 +46,33 @@ pub struct NewFile<'a> {
     pub now: i64,
 }
 
+/// File ids are drawn at random from this range: unguessable (2^52
+/// values, so a member cannot find someone else's upload by counting), and
+/// exact as JavaScript numbers.
+const FILE_IDS: std::ops::Range<i64> = (1 << 32)..(1 << 53);
+
 /// Records a stored upload if it fits its uploader's quota (`quota`
 /// bytes): `None`, recording nothing, if it does not. The quota is checked
 /// in the insert itself, with the uploader's row locked first, so parallel
-/// uploads by one person take turns and each counts the others.
+/// uploads by one person take turns and each counts the others. The id is
+/// random; the rare collision is retried with another.
 pub async fn insert(db: &Db, new: &NewFile<'_>, quota: u64) -> Result<Option<i64>, sqlx::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match insert_with_id(db, new, quota, rand::random_range(FILE_IDS)).await {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && attempt < 3 => continue,
+            other => return other,
+        }
+    }
+}
+
+async fn insert_with_id(
+    db: &Db,
+    new: &NewFile<'_>,
+    quota: u64,
+    id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     let quota = i64::try_from(quota).unwrap_or(i64::MAX);
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
@@ -59,9 +81,9 @@ pub async fn insert(db: &Db, new: &NewFile<'_>, quota: u64) -> Result<Option<i64
             .execute(&mut *tx)
             .await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO files (channel_id, uploader_id, storage_key, name, content_type, size, \
-             sha256, is_encrypted, created_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+            "INSERT INTO files (id, channel_id, uploader_id, storage_key, name, content_type, \
+             size, sha256, is_encrypted, created_at) \
+             SELECT $11, $1, $2, $3, $4, $5, $6, $7, $8, $9 \
              WHERE (SELECT COALESCE(SUM(size), 0) FROM files \
                     WHERE uploader_id = $2 AND deleted_at IS NULL) + $6 <= $10 \
              RETURNING id",
@@ -76,6 +98,7 @@ pub async fn insert(db: &Db, new: &NewFile<'_>, quota: u64) -> Result<Option<i64
         .bind(new.is_encrypted)
         .bind(new.now)
         .bind(quota)
+        .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -93,18 +116,21 @@ pub async fn live(db: &Db, id: i64) -> Result<Option<FileRow>, sqlx::Error> {
     })
 }
 
-/// The channel's files that are posted in a message, newest first, before
-/// `before` (keyset).
+/// The channel's files that are posted in a message, newest first (in the
+/// order of their messages: file ids are random), after the file `before`
+/// when given (keyset; an unknown `before` gives nothing).
 pub async fn of_channel(
     db: &Db,
     channel_id: i64,
-    before: i64,
+    before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<FileRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_as::<_, FileRow>(select_files!(
-            "WHERE f.channel_id = $1 AND f.id < $2 AND f.deleted_at IS NULL \
-             AND m.id IS NOT NULL ORDER BY f.id DESC LIMIT $3"
+            "WHERE f.channel_id = $1 AND f.deleted_at IS NULL AND m.id IS NOT NULL \
+             AND m.id < CASE WHEN CAST($2 AS BIGINT) IS NULL THEN 9223372036854775807 \
+             ELSE (SELECT b.id FROM messages b WHERE b.file_id = $2) END \
+             ORDER BY m.id DESC LIMIT $3"
         ))
         .bind(channel_id)
         .bind(before)
