@@ -12,8 +12,12 @@ use crate::push::{Audience, ServerEvent};
 #[derive(Debug, Clone)]
 pub enum Notification {
     /// Push `event` to `to` (never a relative audience: there is no
-    /// acting socket).
-    Push { event: ServerEvent, to: Audience },
+    /// acting socket). Boxed: events are much larger than the other
+    /// variant, and the bus stores every notification at that size.
+    Push {
+        event: Box<ServerEvent>,
+        to: Audience,
+    },
     /// Some of the user's sessions ended: close their sockets whose session
     /// is no longer valid.
     SessionsEnded { user_id: i64 },
@@ -38,7 +42,10 @@ impl Notifier {
             _ => false,
         };
         if !no_one {
-            let _ = self.sender.send(Notification::Push { event, to });
+            let _ = self.sender.send(Notification::Push {
+                event: Box::new(event),
+                to,
+            });
         }
     }
 

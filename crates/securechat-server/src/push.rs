@@ -302,7 +302,7 @@ mod tests {
     fn fields(schema: &RefOr<Schema>) -> Vec<String> {
         match schema {
             RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
-            other => panic!("an event payload is not an object schema: {other:?}"),
+            _ => panic!("an event payload is not an object schema"),
         }
     }
 

@@ -1002,7 +1002,7 @@ async fn file_ids_are_unguessable_and_the_list_still_pages() {
             );
         }
         assert!(
-            ids.iter().all(|&id| id >= 1 << 32 && id < 1 << 53),
+            ids.iter().all(|id| ((1 << 32)..(1 << 53)).contains(id)),
             "{ids:?}"
         );
         let page = |before: Option<i64>| {

@@ -5,7 +5,16 @@
 // reconnects by itself with backoff; the chat store re-joins its channels on
 // every `connect`, resuming each after the last message it holds.
 
-import { io, type Socket } from 'socket.io-client';
+import { io, type Socket as IoSocket } from 'socket.io-client';
+import type { ServerEvents } from './events.ts';
+
+/** Client events: any name, any payload (their acks are typed by `request`). */
+interface ClientEvents {
+  [event: string]: (...args: any[]) => void;
+}
+
+/** The page's socket: its listeners are typed by the server's events. */
+export type Socket = IoSocket<ServerEvents, ClientEvents>;
 
 /** How an event's acknowledgement looks: the API's envelope. */
 export type Ack<T> = ({ success: true } & T) | { success: false; message: string; code: string; retry_after_ms?: number };

@@ -7,7 +7,6 @@
 // tested; this module wires them to the network.
 
 import { batch, computed, effect, signal } from '@preact/signals';
-import type { Socket } from 'socket.io-client';
 import type { User } from '../api/auth.ts';
 import { describeError } from '../api/errors.ts';
 import * as messagesApi from '../api/messages.ts';
@@ -24,7 +23,7 @@ import { withSnapshot, type Presence } from './presence.ts';
 import { withLoaded, withReactionEvent, type ReactionEvent, type ReactionsByMessage } from './reactions.ts';
 import { firstUnreadId } from './readmarker.ts';
 import { mentions } from './text.ts';
-import { connect, NoAnswer, request } from './socket.ts';
+import { connect, NoAnswer, request, type Socket } from './socket.ts';
 import { addMessages, addOlder, EMPTY_TIMELINE, firstId, lastId, markDeleted, type Timeline } from './timeline.ts';
 import { afterArrival, setCount, type UnreadCounts } from './unread.ts';
 
@@ -269,7 +268,7 @@ export function start(user: User): void {
     rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, name: e.name, description: e.description, is_private: e.is_private } : r));
   });
   s.on('room_deleted', (e: { room_id: number }) => removeRoom(e.room_id, 'deleted'));
-  for (const event of ['resource_added', 'resource_updated', 'resource_removed']) {
+  for (const event of ['resource_added', 'resource_updated', 'resource_removed'] as const) {
     s.on(event, (e: { room_id: number }) => {
       resourcesVersion.value = { ...resourcesVersion.value, [e.room_id]: (resourcesVersion.value[e.room_id] ?? 0) + 1 };
     });

@@ -49,6 +49,7 @@ export interface KeyRequest {
 
 export interface RotationEvent {
   channel_id: number;
+  room_id: number;
   new_version: number;
   reason: string;
   members: { id: number; username: string }[];
