@@ -1,10 +1,6 @@
-//! `securechat-cli` against the real server binary (see `common`).
+//! `securechat-cli` against the real server binary (see `securechat-testkit`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-// The SDK's harness, shared rather than copied: one way to start the server.
-#[path = "../../securechat-client/tests/common/mod.rs"]
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -13,6 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use securechat_client::{Client, OutgoingMessage};
+use securechat_testkit::{Backend, Server, sdk};
 
 /// Runs the CLI with its session kept in `home`.
 fn cli(home: &Path, args: &[&str], stdin: &str) -> Output {
@@ -35,7 +32,7 @@ fn cli(home: &Path, args: &[&str], stdin: &str) -> Output {
 }
 
 /// `login <username> --password-stdin` with `stdin` as the input.
-fn login(home: &Path, server: &common::Server, username: &str, stdin: &str) -> Output {
+fn login(home: &Path, server: &Server, username: &str, stdin: &str) -> Output {
     cli(
         home,
         &[
@@ -63,7 +60,7 @@ fn session(home: &Path) -> serde_json::Value {
 
 #[tokio::test]
 async fn login_whoami_logout() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = tempfile::tempdir().unwrap();
     let home = home.path().join("cli");
 
@@ -115,7 +112,7 @@ async fn login_whoami_logout() {
 
 #[tokio::test]
 async fn a_wrong_password_saves_nothing_and_says_why() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = tempfile::tempdir().unwrap();
     let output = login(home.path(), &server, "alice", "wrong-password\n");
     assert!(!output.status.success());
@@ -133,7 +130,7 @@ async fn a_wrong_password_saves_nothing_and_says_why() {
 
 #[tokio::test]
 async fn a_session_ended_elsewhere_is_reported_and_forgotten() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = tempfile::tempdir().unwrap();
     let output = login(home.path(), &server, "bob", "password456\r\n");
     assert!(output.status.success(), "{}", stderr(&output));
@@ -150,7 +147,7 @@ async fn a_session_ended_elsewhere_is_reported_and_forgotten() {
 
 #[tokio::test]
 async fn logging_in_again_ends_the_replaced_session() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = tempfile::tempdir().unwrap();
     assert!(
         login(home.path(), &server, "alice", "password123\n")
@@ -172,7 +169,7 @@ async fn logging_in_again_ends_the_replaced_session() {
 }
 
 /// A logged-in CLI home for `username`.
-fn logged_in(server: &common::Server, username: &str, password: &str) -> tempfile::TempDir {
+fn logged_in(server: &Server, username: &str, password: &str) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     let output = login(home.path(), server, username, &format!("{password}\n"));
     assert!(output.status.success(), "{}", stderr(&output));
@@ -181,10 +178,10 @@ fn logged_in(server: &common::Server, username: &str, password: &str) -> tempfil
 
 #[tokio::test]
 async fn rooms_lists_rooms_channels_unread_counts_and_dms_by_peer() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = logged_in(&server, "alice", "password123");
-    let bob = common::login(&server, "bob").await;
-    let general = common::channel_id(&bob, "Lobby", "general").await;
+    let bob = sdk::login(&server, "bob").await;
+    let general = sdk::channel_id(&bob, "Lobby", "general").await;
     let (socket, _events) = bob.socket().await.unwrap();
     for text in ["one", "two"] {
         socket
@@ -216,10 +213,10 @@ async fn rooms_lists_rooms_channels_unread_counts_and_dms_by_peer() {
 
 #[tokio::test]
 async fn send_resolves_names_reads_stdin_and_explains_bad_names() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = logged_in(&server, "alice", "password123");
-    let alice = common::login(&server, "alice").await;
-    let general = common::channel_id(&alice, "Lobby", "general").await;
+    let alice = sdk::login(&server, "alice").await;
+    let general = sdk::channel_id(&alice, "Lobby", "general").await;
 
     let output = cli(
         home.path(),
@@ -288,7 +285,7 @@ async fn send_resolves_names_reads_stdin_and_explains_bad_names() {
         "",
     );
     assert!(encrypted.status.success(), "{}", stderr(&encrypted));
-    let secrets = common::channel_id(&alice, "Project X", "secrets").await;
+    let secrets = sdk::channel_id(&alice, "Project X", "secrets").await;
     let stored = alice
         .history(secrets, securechat_client::HistoryQuery::latest())
         .await
@@ -392,7 +389,7 @@ fn assert_line(line: &str, sender: &str, text: &str) {
 
 #[tokio::test]
 async fn send_then_tail_prints_history_then_live_messages() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = logged_in(&server, "alice", "password123");
     for text in ["first", "second", "third"] {
         let output = cli(home.path(), &["send", "Lobby/general", text], "");
@@ -403,8 +400,8 @@ async fn send_then_tail_prints_history_then_live_messages() {
     assert_line(&tail.line(), "alice", "second");
     assert_line(&tail.line(), "alice", "third");
 
-    let bob = common::login(&server, "bob").await;
-    let general = common::channel_id(&bob, "Lobby", "general").await;
+    let bob = sdk::login(&server, "bob").await;
+    let general = sdk::channel_id(&bob, "Lobby", "general").await;
     let (socket, _events) = bob.socket().await.unwrap();
     // The tail may still be joining: whatever the timing, each message
     // appears once, in order.
@@ -417,7 +414,7 @@ async fn send_then_tail_prints_history_then_live_messages() {
     assert_line(&tail.line(), "bob", "live one");
     assert_line(&tail.line(), "bob", "live two");
     // Other channels stay out of it.
-    let random = common::channel_id(&bob, "Lobby", "random").await;
+    let random = sdk::channel_id(&bob, "Lobby", "random").await;
     socket
         .send_message(&OutgoingMessage::new(random, "elsewhere"))
         .await
@@ -427,12 +424,12 @@ async fn send_then_tail_prints_history_then_live_messages() {
 
 #[tokio::test]
 async fn tail_reconnects_after_the_server_restarts_and_misses_nothing() {
-    let mut server = common::Server::start();
+    let mut server = Server::start(Backend::Sqlite).await;
     let home = logged_in(&server, "alice", "password123");
     let tail = Tail::spawn(home.path(), &["Lobby/general", "-n", "0"]);
 
-    let bob = common::login(&server, "bob").await;
-    let general = common::channel_id(&bob, "Lobby", "general").await;
+    let bob = sdk::login(&server, "bob").await;
+    let general = sdk::channel_id(&bob, "Lobby", "general").await;
     {
         let (socket, _events) = bob.socket().await.unwrap();
         socket
@@ -445,7 +442,7 @@ async fn tail_reconnects_after_the_server_restarts_and_misses_nothing() {
     // Down long enough for a few failed attempts (0.25 s, 0.5 s, 1 s …), so
     // the tail is backing off when the messages below are sent: it must
     // catch up with them on rejoining, not live.
-    server.restart(Duration::from_millis(1500));
+    server.restart_after(Duration::from_millis(1500));
     let (socket, _events) = bob.socket().await.unwrap();
     for i in 0..5 {
         socket
@@ -485,7 +482,7 @@ fn safety(output: &Output) -> (String, String, String) {
 
 #[tokio::test]
 async fn login_makes_a_private_key_store_and_verify_shows_matching_safety_numbers() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let homes = tempfile::tempdir().unwrap();
     let alice_home = homes.path().join("alice");
     let bob_home = homes.path().join("bob");
@@ -572,7 +569,7 @@ async fn login_makes_a_private_key_store_and_verify_shows_matching_safety_number
 
 #[tokio::test]
 async fn tail_decrypts_an_encrypted_channel_and_flags_injected_plaintext() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let alice_home = logged_in(&server, "alice", "password123");
     let bob_home = logged_in(&server, "bob", "password456");
     let sent = cli(
@@ -583,8 +580,8 @@ async fn tail_decrypts_an_encrypted_channel_and_flags_injected_plaintext() {
     assert!(sent.status.success(), "{}", stderr(&sent));
 
     // The server's database gets a plaintext row in the encrypted channel.
-    let alice = common::login(&server, "alice").await;
-    let secrets = common::channel_id(&alice, "Project X", "secrets").await;
+    let alice = sdk::login(&server, "alice").await;
+    let secrets = sdk::channel_id(&alice, "Project X", "secrets").await;
     let alice_id = alice.me().await.unwrap().id;
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)
@@ -614,7 +611,7 @@ async fn tail_decrypts_an_encrypted_channel_and_flags_injected_plaintext() {
 
 #[tokio::test]
 async fn create_room_starts_the_signed_log_and_an_encrypted_channel_works_at_once() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let home = logged_in(&server, "alice", "password123");
     let created = cli(
         home.path(),
@@ -628,8 +625,8 @@ async fn create_room_starts_the_signed_log_and_an_encrypted_channel_works_at_onc
 
     // The log exists before anyone needs a key: alice's `create` entry,
     // then her registration of #vault as an encrypted channel of the room.
-    let alice = common::login(&server, "alice").await;
-    let vault = common::channel_id(&alice, "Night shift", "vault").await;
+    let alice = sdk::login(&server, "alice").await;
+    let vault = sdk::channel_id(&alice, "Night shift", "vault").await;
     let room = alice
         .rooms()
         .await

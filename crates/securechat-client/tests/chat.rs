@@ -1,16 +1,15 @@
-//! The rooms and messages SDK against the real server binary (see `common`).
+//! The rooms and messages SDK against the real server binary (see `securechat-testkit`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{channel_id, login};
 use securechat_client::{
     Error, EventStream, HistoryQuery, Message, NewRoom, OutgoingMessage, Role, RoomKind,
     SendOptions,
 };
+use securechat_testkit::sdk::{channel_id, login};
+use securechat_testkit::{Backend, Server};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -40,7 +39,7 @@ async fn next_message(events: &mut EventStream) -> Message {
 
 #[tokio::test]
 async fn rooms_directory_create_join_leave_members_dms_and_users() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let alice = login(&server, "alice").await;
     let bob = login(&server, "bob").await;
 
@@ -129,7 +128,7 @@ async fn rooms_directory_create_join_leave_members_dms_and_users() {
 
 #[tokio::test]
 async fn send_join_history_dedup_and_refusals() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let alice = login(&server, "alice").await;
     let bob = login(&server, "bob").await;
     let general = channel_id(&alice, "Lobby", "general").await;
@@ -238,7 +237,7 @@ async fn send_join_history_dedup_and_refusals() {
 
 #[tokio::test]
 async fn rate_limits_are_waited_out_with_the_same_client_msg_id() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let alice = login(&server, "alice").await;
     let random = channel_id(&alice, "Lobby", "random").await;
     let (a, _events) = alice.socket().await.unwrap();
@@ -280,7 +279,7 @@ async fn rate_limits_are_waited_out_with_the_same_client_msg_id() {
 
 #[tokio::test]
 async fn a_reconnecting_client_resumes_with_exactly_the_missed_messages() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let alice = login(&server, "alice").await;
     let bob = login(&server, "bob").await;
     let general = channel_id(&alice, "Lobby", "general").await;

@@ -1,21 +1,20 @@
 //! End-to-end encryption with several SDK clients against the real server
-//! binary (see `common`): encrypted channels, rotation on kick, key
+//! binary (see `securechat-testkit`): encrypted channels, rotation on kick, key
 //! requests, and a server that lies — its database edited directly and its
 //! events forged — whose lies the clients must catch.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{Server, login};
 use securechat_client::{
     Body, Client, Event, EventStream, Handled, HistoryQuery, MembershipChange, Message, NewRoom,
     SecureClient, Socket,
 };
 use securechat_crypto::{ChannelKey, Envelope, Identity};
+use securechat_testkit::sdk::login;
+use securechat_testkit::{Backend, Server};
 use serde_json::json;
 use sqlx::sqlite::SqlitePoolOptions;
 
@@ -166,7 +165,7 @@ async fn registered(server: &Server, name: &str) -> Client {
 
 #[tokio::test]
 async fn members_read_each_other_the_server_sees_no_plaintext_and_a_kick_rotates() {
-    let server = Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let mut alice = Device::open(login(&server, "alice").await).await;
     let mut bob = Device::open(login(&server, "bob").await).await;
     let mut charlie = Device::open(login(&server, "charlie").await).await;
@@ -266,7 +265,7 @@ async fn members_read_each_other_the_server_sees_no_plaintext_and_a_kick_rotates
 
 #[tokio::test]
 async fn a_new_member_requests_the_key_and_an_admin_approves() {
-    let server = Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let mut alice = Device::open(login(&server, "alice").await).await;
     let bob = Device::open(login(&server, "bob").await).await;
     let (room, vault) = encrypted_room(&mut alice, &[bob.id()]).await;
@@ -325,7 +324,7 @@ async fn a_new_member_requests_the_key_and_an_admin_approves() {
 
 #[tokio::test]
 async fn a_lying_server_is_caught() {
-    let server = Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let mut alice = Device::open(login(&server, "alice").await).await;
     let mut bob = Device::open(login(&server, "bob").await).await;
     let charlie = Device::open(login(&server, "charlie").await).await;
@@ -555,7 +554,7 @@ async fn versions(reader: &mut Device, channel: i64) -> Vec<i64> {
 
 #[tokio::test]
 async fn used_up_keys_are_replaced_by_the_sender_and_two_devices_of_one_person_never_collide() {
-    let server = Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let mut alice = Device::open(login(&server, "alice").await).await;
     let mut bob = Device::open(login(&server, "bob").await).await;
     let (_, vault) = encrypted_room(&mut alice, &[bob.id()]).await;
@@ -633,7 +632,7 @@ async fn used_up_keys_are_replaced_by_the_sender_and_two_devices_of_one_person_n
 /// or listing it as plaintext, is caught by members who verified the log.
 #[tokio::test]
 async fn channels_are_used_as_the_signed_log_registers_them() {
-    let server = Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let mut alice = Device::open(login(&server, "alice").await).await;
     let mut bob = Device::open(login(&server, "bob").await).await;
     let mut charlie = Device::open(login(&server, "charlie").await).await;

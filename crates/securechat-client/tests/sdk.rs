@@ -1,10 +1,9 @@
-//! The REST SDK against the real server binary (see `common`).
+//! The REST SDK against the real server binary (see `securechat-testkit`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use securechat_client::{Client, Error, SessionToken};
+use securechat_testkit::{Backend, Server};
 
 fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
     match result {
@@ -15,7 +14,7 @@ fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, String) {
 
 #[tokio::test]
 async fn registers_and_refuses_duplicate_or_invalid_accounts() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let client = Client::new(&server.base).unwrap();
     let user = client
         .register("dora", "correct horse battery staple")
@@ -44,7 +43,7 @@ async fn registers_and_refuses_duplicate_or_invalid_accounts() {
 
 #[tokio::test]
 async fn login_me_change_password_and_logout() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let mut alice = Client::new(&server.base).unwrap();
     let user = alice.login("alice", "password123").await.unwrap();
     assert_eq!(user.username, "alice");
@@ -92,7 +91,7 @@ async fn login_me_change_password_and_logout() {
 
 #[tokio::test]
 async fn logout_all_ends_every_session_and_bad_tokens_are_refused() {
-    let server = common::Server::start();
+    let server = Server::start(Backend::Sqlite).await;
     let mut laptop = Client::new(&server.base).unwrap();
     laptop.login("bob", "password456").await.unwrap();
     let mut phone = Client::new(&server.base).unwrap();

@@ -7,16 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{PgDatabase, Server, login};
 use securechat_client::{Body, HistoryQuery, MembershipChange, NewRoom, SecureClient};
 use securechat_crypto::{
     ChannelKey, Envelope, Identity, SealedShare, SharePurpose, device_counter,
 };
+use securechat_testkit::sdk::login;
+use securechat_testkit::{Backend, Server, backends};
 use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -45,8 +44,8 @@ fn verified(text: &str, sender_id: i64) -> Body {
     }
 }
 
-async fn upgrade_on(database_url: Option<&str>) {
-    let mut server = Server::start_with(database_url);
+async fn upgrade_on(backend: Backend) {
+    let mut server = Server::start(backend).await;
     let dir = tempfile::tempdir().unwrap();
     let (alice_path, bob_path) = (dir.path().join("alice.json"), dir.path().join("bob.json"));
     let mut alice = open(&server, "alice", &alice_path).await;
@@ -138,7 +137,7 @@ async fn upgrade_on(database_url: Option<&str>) {
     drop((alice, bob));
 
     // The server restarts on the same database, the clients on their key stores.
-    server.restart(Duration::from_millis(100));
+    server.restart_after(Duration::from_millis(100));
     let mut alice = open(&server, "alice", &alice_path).await;
     let mut bob = open(&server, "bob", &bob_path).await;
 
@@ -188,8 +187,7 @@ async fn upgrade_on(database_url: Option<&str>) {
 
 #[tokio::test]
 async fn a_room_from_version_1_keeps_its_history_and_moves_to_format_2() {
-    upgrade_on(None).await;
-    if let Some(pg) = PgDatabase::create().await {
-        upgrade_on(Some(&pg.url)).await;
+    for backend in backends() {
+        upgrade_on(backend).await;
     }
 }

@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
-use common::{
+use serde_json::{Value, json};
+use testkit::{
     Server, api_client, backends, browser, db_count, db_execute, login, login_status, me_status,
     post_as, text, token,
 };
-use serde_json::{Value, json};
 
 #[tokio::test]
 async fn register_validates_and_refuses_duplicates_in_any_case() {
@@ -486,7 +486,7 @@ async fn bad_bodies_get_4xx_never_500() {
 
 #[tokio::test]
 async fn security_headers_health_and_openapi() {
-    let server = Server::start(common::Backend::Sqlite).await;
+    let server = Server::start(testkit::Backend::Sqlite).await;
     let client = api_client();
     let response = client.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -634,7 +634,7 @@ async fn cli_manages_users() {
 
 #[tokio::test]
 async fn sigterm_shuts_down_gracefully() {
-    let mut server = Server::start(common::Backend::Sqlite).await;
+    let mut server = Server::start(testkit::Backend::Sqlite).await;
     let status = server.terminate();
     assert!(status.success(), "{status:?}\n{}", server.log());
     assert!(server.log().contains("shutdown signal received"));
@@ -645,7 +645,7 @@ async fn sigterm_shuts_down_gracefully() {
 /// flags to site admins only.
 #[tokio::test]
 async fn the_directory_does_not_list_everyone() {
-    use common::{call, new_user};
+    use testkit::{call, new_user};
     for backend in backends() {
         let server = Server::start(backend).await;
         let (_, dora) = new_user(&server, "dora").await;
@@ -748,7 +748,7 @@ async fn registrations_are_limited_per_address() {
 /// front of a real one: a job whose client left is dropped unrun.
 #[tokio::test]
 async fn abandoned_sign_ins_do_not_delay_a_real_one() {
-    let server = Server::start_with(common::Backend::Sqlite, &[("TRUST_PROXY", "true")]).await;
+    let server = Server::start_with(testkit::Backend::Sqlite, &[("TRUST_PROXY", "true")]).await;
     let burst = |timeout_ms: u64, round: u32| {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_millis(timeout_ms))

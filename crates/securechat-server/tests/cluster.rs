@@ -11,17 +11,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{
-    Backend, Server, WAIT, ask, call, connect, member, new_user, next_event, no_event, token,
-};
 use securechat_client::{EventStream, Socket};
 use securechat_crypto::{ChannelKey, SealedShare, SharePurpose};
 use serde_json::json;
+use testkit::{
+    Backend, Server, WAIT, ask, call, connect, member, new_user, next_event, no_event, token,
+};
 
 /// The nodes of one test cluster; dropping it stops them and removes the
 /// cluster's Redis keys.
@@ -97,7 +97,7 @@ async fn cluster(n: usize) -> Option<TestCluster> {
 
 /// (room id, channel id) by names, as the token's user sees them.
 async fn channel(server: &Server, token: &str, room: &str, channel: &str) -> (i64, i64) {
-    common::room_and_channel(server, token, room, channel).await
+    testkit::room_and_channel(server, token, room, channel).await
 }
 
 async fn user_id(server: &Server, token: &str) -> i64 {
@@ -577,12 +577,12 @@ async fn migrate_to_postgres_copies_a_populated_demo_database_row_by_row() {
         .map_or(admin_url.as_str(), |(b, _)| b);
     let target = format!("{base}/{name}");
     let out = server.cli(&["migrate-to-postgres", "--to", &target], None);
-    let stdout = common::text(&out.stdout);
+    let stdout = testkit::text(&out.stdout);
     assert!(
         out.status.success(),
         "{}{}",
         stdout,
-        common::text(&out.stderr)
+        testkit::text(&out.stderr)
     );
     assert!(stdout.contains("verified"), "{stdout}");
 
@@ -634,12 +634,12 @@ async fn migrate_to_postgres_copies_a_populated_demo_database_row_by_row() {
         ("DATABASE_URL".to_owned(), target.clone()),
         ("APP_ENV".to_owned(), "development".to_owned()),
     ];
-    let add = common::run_binary(
+    let add = testkit::run_binary(
         &env,
         &["user", "add", "zed", "--password-stdin"],
         Some("zed-password-1\n"),
     );
-    assert!(add.status.success(), "{}", common::text(&add.stderr));
+    assert!(add.status.success(), "{}", testkit::text(&add.stderr));
     drop(pg);
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -888,7 +888,7 @@ async fn send_rate_and_login_lockout_hold_across_nodes() {
     // Five wrong passwords on A lock the account on B too (the counters are
     // in the shared database).
     for _ in 0..5 {
-        assert_eq!(common::login_status(a, "bob", "wrong-password").await, 401);
+        assert_eq!(testkit::login_status(a, "bob", "wrong-password").await, 401);
     }
-    assert_eq!(common::login_status(b, "bob", "password456").await, 429);
+    assert_eq!(testkit::login_status(b, "bob", "password456").await, 429);
 }

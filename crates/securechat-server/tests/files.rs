@@ -6,18 +6,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
 use std::time::Duration;
 
-use common::{
-    Server, WAIT, ask, backends, call, connect, db_count, member, new_user, next_event, no_event,
-    room_and_channel, rss_kib, token,
-};
 use securechat_crypto::file::{FileKey, encrypt};
 use securechat_crypto::{ChannelKey, Envelope, SealedShare, SharePurpose};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use testkit::{
+    Server, WAIT, ask, backends, call, connect, db_count, member, new_user, next_event, no_event,
+    room_and_channel, rss_kib, token,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn hex(bytes: &[u8]) -> String {
@@ -31,7 +31,7 @@ async fn upload(
     query: &str,
     bytes: Vec<u8>,
 ) -> (u16, Value) {
-    let response = common::api_client()
+    let response = testkit::api_client()
         .post(server.url(&format!("/api/channels/{channel}/files{query}")))
         .bearer_auth(token)
         .header("content-type", "application/octet-stream")
@@ -44,7 +44,7 @@ async fn upload(
 }
 
 async fn download(server: &Server, token: &str, path: &str) -> reqwest::Response {
-    common::api_client()
+    testkit::api_client()
         .get(server.url(path))
         .bearer_auth(token)
         .send()
@@ -246,7 +246,7 @@ async fn upload_download_round_trip_and_who_may_read() {
         let mut tampered = std::fs::read(&blob_path).unwrap();
         tampered[150_000] ^= 0xff;
         std::fs::write(&blob_path, &tampered).unwrap();
-        let outcome = common::api_client()
+        let outcome = testkit::api_client()
             .get(server.url(&format!("/api/files/{id}")))
             .bearer_auth(&bob)
             .send()
@@ -407,7 +407,7 @@ async fn limits_bite_as_soon_as_they_are_passed_with_flat_memory() {
     );
 
     // A declared length over the limit is refused before any byte is read.
-    let response = common::api_client()
+    let response = testkit::api_client()
         .post(server.url(&format!("/api/channels/{general}/files?name=x")))
         .bearer_auth(&alice)
         .header("content-length", (26u64 << 20).to_string())

@@ -4,11 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
-use common::{
-    Member, Server, WAIT, backends, call, connect, member, new_user, next_event, no_event,
-};
 use securechat_client::Socket;
 use securechat_crypto::{
     Action, Backup, ChannelKey, Envelope, MembershipEntry, MembershipLog, MessageBinding,
@@ -16,6 +13,9 @@ use securechat_crypto::{
 };
 use serde_json::{Value, json};
 use sqlx::Connection;
+use testkit::{
+    Member, Server, WAIT, backends, call, connect, member, new_user, next_event, no_event,
+};
 
 async fn share(
     server: &Server,
@@ -354,7 +354,7 @@ async fn encrypted_channel_end_to_end_with_rotation_on_kick() {
         assert_eq!(s, 404, "charlie gets nothing of the new version");
 
         // The database holds no plaintext of the encrypted channel.
-        let stored = common::db_count(
+        let stored = testkit::db_count(
             &server,
             "SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND content IS NOT NULL",
             secrets,

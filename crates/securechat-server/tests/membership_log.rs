@@ -5,13 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
-use common::{Member, Server, backends, call, db_count, member, new_user};
 use securechat_crypto::{
     Action, EntryFields, Identity, KeyRing, MembershipEntry, MembershipLog, Op, Role,
 };
 use serde_json::{Value, json};
+use testkit::{Member, Server, backends, call, db_count, member, new_user};
 
 const NOW: u64 = 1_790_000_000;
 
@@ -407,8 +407,8 @@ async fn a_disabled_account_is_removed_by_an_unsigned_server_entry() {
         );
 
         let out = server.cli(&["user", "disable", "bob"], None);
-        assert!(out.status.success(), "{}", common::text(&out.stderr));
-        assert!(common::text(&out.stdout).contains("1 room"));
+        assert!(out.status.success(), "{}", testkit::text(&out.stderr));
+        assert!(testkit::text(&out.stdout).contains("1 room"));
 
         let served = fetch_log(&server, &alice, room, &ring(&[&alice])).await;
         let last = served.entries().last().unwrap();

@@ -5,13 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use common::{Server, api_client};
 use serde_json::Value;
+use testkit::{Server, api_client};
 
 /// The operations that need no session.
 const PUBLIC: [&str; 2] = ["register", "login"];
@@ -21,7 +21,7 @@ const METHODS: [&str; 8] = [
 ];
 
 async fn document() -> Value {
-    let server = Server::start(common::Backend::Sqlite).await;
+    let server = Server::start(testkit::Backend::Sqlite).await;
     api_client()
         .get(server.url("/api/openapi.json"))
         .send()

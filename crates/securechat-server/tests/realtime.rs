@@ -3,20 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
 use std::time::Duration;
 
-use common::{
+use securechat_client::{Socket, SocketOptions};
+use serde_json::{Value, json};
+use testkit::{
     Backend, Server, WAIT, ask, backends, call, connect, db_count, new_user, next_event, no_event,
     rss_kib, token,
 };
-use securechat_client::{Socket, SocketOptions};
-use serde_json::{Value, json};
 
 /// Channel id by room and channel name, as `user` sees it.
 async fn channel_id(server: &Server, token: &str, room: &str, channel: &str) -> i64 {
-    common::room_and_channel(server, token, room, channel)
+    testkit::room_and_channel(server, token, room, channel)
         .await
         .1
 }

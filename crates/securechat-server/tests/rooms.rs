@@ -4,10 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
-use common::{Backend, Server, backends, call, db_count, new_user, token};
 use serde_json::{Value, json};
+use testkit::{Backend, Server, backends, call, db_count, new_user, token};
 
 /// Who asks, in matrix column order.
 const ACTORS: [&str; 7] = [
@@ -1249,10 +1249,10 @@ async fn names_that_deceive_are_refused() {
         );
 
         // Messages and reactions, in the Lobby's general channel.
-        let (_, general) = common::room_and_channel(&server, &alice, "Lobby", "general").await;
-        let (socket, _events) = common::connect(&server, &alice).await;
+        let (_, general) = testkit::room_and_channel(&server, &alice, "Lobby", "general").await;
+        let (socket, _events) = testkit::connect(&server, &alice).await;
         let send = |content: &str, id: &str| {
-            common::ask(
+            testkit::ask(
                 &socket,
                 "send_message",
                 json!({"channel_id": general, "content": content, "client_msg_id": id}),
@@ -1264,7 +1264,7 @@ async fn names_that_deceive_are_refused() {
         assert_eq!(answer["success"], true, "{answer}");
         let id = answer["message"]["id"].as_i64().unwrap();
         let react =
-            |emoji: &str| common::ask(&socket, "react", json!({"message_id": id, "emoji": emoji}));
+            |emoji: &str| testkit::ask(&socket, "react", json!({"message_id": id, "emoji": emoji}));
         let answer = react("\u{200D}\u{200D}").await;
         assert_eq!(answer["code"], "invalid_emoji", "{answer}");
         let answer = react("👍").await;

@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use securechat_testkit as testkit;
 
-use common::{Backend, Server, run_binary, text};
 use serde_json::{Value, json};
+use testkit::{Backend, Server, run_binary, text};
 
 fn env(pairs: &[(&str, &str)], data_dir: &std::path::Path) -> Vec<(String, String)> {
     let mut env = vec![("DATA_DIR".to_owned(), data_dir.display().to_string())];
@@ -225,7 +225,7 @@ async fn idle_and_trickling_connections_cannot_starve_the_server() {
         Server::start_limited(Backend::Sqlite, &[("HEADER_TIMEOUT_SECS", "3")], Some(256)).await;
     let address = format!("127.0.0.1:{}", server.port);
     let pid = server.pid();
-    let before = common::rss_kib(pid);
+    let before = testkit::rss_kib(pid);
 
     // 300 sockets that connect and say nothing.
     let mut idle = Vec::new();
@@ -263,7 +263,7 @@ async fn idle_and_trickling_connections_cannot_starve_the_server() {
         .find(|l| l.contains("connection limit"))
         .unwrap_or("");
     assert!(cap.contains("192"), "the cap leaves room below 256: {cap}");
-    let grown = common::rss_kib(pid).saturating_sub(before);
+    let grown = testkit::rss_kib(pid).saturating_sub(before);
     assert!(grown < 16 * 1024, "300 idle sockets cost {grown} KiB");
     drop(idle);
 

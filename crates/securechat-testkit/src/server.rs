@@ -2,8 +2,6 @@
 //! a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), a free
 //! port, restarts, extra nodes of a cluster, and the CLI on the same data.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -92,9 +90,28 @@ impl Drop for TestDb {
     }
 }
 
-/// Path of the binary under test.
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_securechat")
+/// Path of the binary under test: `SECURECHAT_BIN` if set, else the
+/// workspace's `target/debug/securechat` (under `CARGO_TARGET_DIR` if that
+/// was set when this crate was built).
+pub fn binary() -> PathBuf {
+    let path = match std::env::var_os("SECURECHAT_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let target = match option_env!("CARGO_TARGET_DIR") {
+                Some(dir) if !dir.is_empty() => workspace.join(dir),
+                _ => workspace.join("target"),
+            };
+            target.join("debug/securechat")
+        }
+    };
+    assert!(
+        path.is_file(),
+        "the securechat server binary is missing at {}: run `cargo build -p securechat-server` \
+         (or set SECURECHAT_BIN to the binary)",
+        path.display()
+    );
+    path
 }
 
 /// A running server.
@@ -155,12 +172,23 @@ impl Server {
             text(&init.stderr)
         );
 
+        Self::serve(env, open_files, dir, backend, db)
+    }
+
+    /// Starts `serve` with `env` on the data directory `dir` and database
+    /// `db`, both kept for as long as the server lives.
+    fn serve(
+        env: Vec<(String, String)>,
+        open_files: Option<u64>,
+        dir: tempfile::TempDir,
+        backend: Backend,
+        db: TestDb,
+    ) -> Self {
         let (child, base, log) = spawn_serve(&env, open_files);
-        let port = base.rsplit(':').next().unwrap().parse().unwrap();
         Self {
             child,
+            port: port_of(&base),
             base,
-            port,
             data_dir: dir.path().to_owned(),
             backend,
             db_url: db.url.clone(),
@@ -171,14 +199,21 @@ impl Server {
         }
     }
 
-    /// `base` + `path`.
     /// The server process id (to read its memory use).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
+    /// `base` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The server's SQLite database file, for tests that read or edit it
+    /// directly (a lying server); only for [`Backend::Sqlite`].
+    pub fn db_path(&self) -> PathBuf {
+        let path = self.db_url.strip_prefix("sqlite://");
+        PathBuf::from(path.expect("db_path is SQLite's file"))
     }
 
     /// Everything the server has logged so far.
@@ -276,23 +311,11 @@ impl Server {
         let mut env = first.env.clone();
         env.retain(|(k, _)| k != "DATA_DIR");
         env.push(("DATA_DIR".into(), dir.path().display().to_string()));
-        let (child, base, log) = spawn_serve(&env, None);
-        let port = base.rsplit(':').next().unwrap().parse().unwrap();
-        Self {
-            child,
-            base,
-            port,
-            data_dir: dir.path().to_owned(),
-            backend: first.backend,
-            db_url: first.db_url.clone(),
-            env,
-            log,
-            _dir: dir,
-            _db: TestDb {
-                url: first.db_url.clone(),
-                postgres: None,
-            },
-        }
+        let db = TestDb {
+            url: first.db_url.clone(),
+            postgres: None,
+        };
+        Self::serve(env, None, dir, first.backend, db)
     }
 
     /// Kills the process with SIGKILL: no shutdown, no goodbye to Redis.
@@ -309,10 +332,30 @@ impl Server {
         let _ = self.child.wait();
         let (child, base, log) = spawn_serve(&self.env, None);
         self.child = child;
-        self.port = base.rsplit(':').next().unwrap().parse().unwrap();
+        self.port = port_of(&base);
         self.base = base;
         self.log = log;
     }
+
+    /// Stops the server (SIGKILL: no goodbye to clients) and, `down_for`
+    /// later, starts it again on the same port with the same database and
+    /// environment, so clients can reconnect to the same `base`.
+    pub fn restart_after(&mut self, down_for: Duration) {
+        self.kill();
+        std::thread::sleep(down_for);
+        let mut env = self.env.clone();
+        env.retain(|(k, _)| k != "PORT");
+        env.push(("PORT".into(), self.port.to_string()));
+        let (child, base, log) = spawn_serve(&env, None);
+        assert_eq!(base, self.base, "the server came back on another port");
+        self.child = child;
+        self.log = log;
+    }
+}
+
+/// The port of a base URL.
+fn port_of(base: &str) -> u16 {
+    base.rsplit(':').next().unwrap().parse().unwrap()
 }
 
 /// Runs the binary with `env` only.

@@ -1,8 +1,6 @@
 //! Socket.IO from tests, through the Rust client: connecting, waiting for
 //! events (or their absence), acks, and members with published identities.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use std::time::Duration;
 
 use super::http::{call, token};

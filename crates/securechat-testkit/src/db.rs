@@ -1,8 +1,6 @@
 //! Reading and editing a server's database directly, as the tests that
 //! check what is stored (or change it between restarts) need.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use sqlx::Connection;
 
 use super::server::Server;

@@ -1,8 +1,6 @@
 //! Talking to a server over HTTP: clients with and without cookies, login,
 //! tokens, JSON calls, new accounts.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
 use super::server::Server;
 
 pub fn text(bytes: &[u8]) -> String {
