@@ -130,8 +130,8 @@ test("a taken username shows the server's message", async () => {
   const { page } = suite;
   await page.goto('/register');
   await page.getByLabel('Username').fill('ALICE');
-  await page.getByLabel('Password', { exact: true }).fill('password123');
-  await page.getByLabel('Confirm password').fill('password123');
+  await page.getByLabel('Password', { exact: true }).fill('kettle-orbit-plum-7');
+  await page.getByLabel('Confirm password').fill('kettle-orbit-plum-7');
   const response = await clickForResponse(page, 'Create account', '/api/auth/register');
   assert.equal(response.status(), 409);
   const { message } = await response.json();
