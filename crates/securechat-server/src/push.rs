@@ -29,8 +29,6 @@ pub enum Audience {
     Rooms(Vec<i64>),
     /// The sockets that joined a channel (the acting socket included).
     Channel(i64),
-    /// Every socket of one session (by its stored hash).
-    Session(Vec<u8>),
     // Relative to the socket that acts: only a socket handler has one.
     /// The acting socket alone.
     Me,

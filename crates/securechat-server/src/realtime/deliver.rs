@@ -5,6 +5,7 @@
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
+use socketioxide::socket::RemoteSocket;
 
 use super::names::{self, Room};
 use crate::push::{Audience, ServerEvent};
@@ -14,6 +15,10 @@ use crate::push::{Audience, ServerEvent};
 pub enum Via<'a, A: Adapter> {
     Server(&'a SocketIo<A>),
     Socket(&'a SocketRef<A>),
+    /// A socket on any node, as `fetch_sockets` returns it: only [`Audience::Me`].
+    /// Its emits go the way its `disconnect` goes, so an event sent before a
+    /// disconnect arrives before it.
+    Remote(&'a RemoteSocket<A>),
 }
 
 /// Where an audience is, in socket rooms.
@@ -32,7 +37,6 @@ fn target(to: &Audience) -> Target {
         Audience::Room(id) => Target::In(vec![names::room(*id)]),
         Audience::Rooms(ids) => Target::In(ids.iter().map(|&id| names::room(id)).collect()),
         Audience::Channel(id) => Target::In(vec![names::channel(*id)]),
-        Audience::Session(hash) => Target::In(vec![names::session(hash)]),
         Audience::Me => Target::Me,
         Audience::OthersInChannel(id) => Target::InButMe(vec![names::channel(*id)]),
         Audience::MyOtherSockets(id) => Target::InButMe(vec![names::user(*id)]),
@@ -68,6 +72,12 @@ pub async fn deliver<A: Adapter>(via: Via<'_, A>, event: &ServerEvent, to: Audie
             .await
             .map_err(|e| e.to_string()),
         (Via::Socket(socket), Target::Me) => socket.emit(name, event).map_err(|e| e.to_string()),
+        (Via::Remote(socket), Target::Me) => {
+            socket.emit(name, event).await.map_err(|e| e.to_string())
+        }
+        (Via::Remote(_), Target::In(_) | Target::InButMe(_)) => {
+            Err(format!("{to:?} is not one remote socket"))
+        }
     };
     if let Err(error) = result {
         tracing::warn!(event = name, error, "push failed");

@@ -7,8 +7,6 @@
 
 use std::time::Duration;
 
-use std::collections::HashSet;
-
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
@@ -71,7 +69,6 @@ pub async fn close_ended_of_user<A: Adapter>(io: &SocketIo<A>, state: &AppState,
         }
     };
     let now = now_ms();
-    let mut told = HashSet::new();
     for socket in sockets {
         let rooms = match socket.rooms().await {
             Ok(rooms) => rooms,
@@ -86,10 +83,9 @@ pub async fn close_ended_of_user<A: Adapter>(io: &SocketIo<A>, state: &AppState,
         match store::session_user(&state.db, &hash, now).await {
             Ok(Some(_)) => {}
             Ok(None) => {
-                // Every socket of the session at once, before the first closes.
-                if told.insert(hash.clone()) {
-                    deliver(Via::Server(io), &ENDED, Audience::Session(hash)).await;
-                }
+                // Told on the socket itself, so the event goes the way the
+                // disconnect goes and arrives before it on any node.
+                deliver(Via::Remote(&socket), &ENDED, Audience::Me).await;
                 if let Err(e) = socket.disconnect().await {
                     tracing::warn!(error = %e, "cannot close a socket of an ended session");
                 }
