@@ -16,7 +16,8 @@ use socketioxide::adapter::Adapter;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::deliver::{Via, deliver};
-use super::{Realtime, names};
+use super::names;
+use super::node::Realtime;
 use crate::auth::store as users;
 use crate::keys;
 use crate::keys::store::PendingRotation;

@@ -7,7 +7,8 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 
 use super::deliver::{Via, deliver};
-use super::{Realtime, handlers, names, presence};
+use super::node::Realtime;
+use super::{handlers, names, presence};
 use crate::auth::AuthUser;
 use crate::auth::session::presented_token;
 use crate::http::is_same_origin;
@@ -76,7 +77,7 @@ pub async fn authenticate<A: Adapter>(
     let first = realtime
         .socket_opened(user.id)
         .await
-        .map_err(|super::TooManySockets(cap)| HandshakeError::TooManySockets(cap))?;
+        .map_err(|super::node::TooManySockets(cap)| HandshakeError::TooManySockets(cap))?;
     socket.join(names::user(user.id));
     socket.join(names::session(&user.session_hash));
     let circle = match rooms::circle_of(&state.db, user.id).await {

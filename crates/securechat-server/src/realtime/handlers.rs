@@ -8,7 +8,8 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 
 use super::deliver::{Via, deliver};
-use super::{Realtime, ack, names};
+use super::node::Realtime;
+use super::{ack, names};
 use crate::auth::AuthUser;
 use crate::messages::history::{self, From};
 use crate::messages::service::{self, SendRequest};

@@ -8,8 +8,8 @@
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
-use super::Realtime;
 use super::deliver::{Via, deliver};
+use super::node::Realtime;
 use crate::cluster::{Cluster, HEARTBEAT};
 use crate::push::{self, Audience, ServerEvent};
 use crate::rooms::store as rooms;

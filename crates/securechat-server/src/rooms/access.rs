@@ -122,6 +122,37 @@ impl RoomAccess {
         Ok(())
     }
 
+    /// Adding a member, or changing one, with `role`: member managers
+    /// (admins and the owner) may, but only the owner makes admins, and
+    /// nobody makes an owner — ownership moves only by transfer.
+    pub fn require_grant(&self, role: Role) -> Result<(), Error> {
+        let actor = self.require(Action::ManageMembers)?;
+        self.require_not_dm()?;
+        if role == Role::Owner || (role == Role::Admin && actor != Role::Owner) {
+            return Err(Error::forbidden(
+                "insufficient_role",
+                "Only the owner adds admins, and ownership moves only by transfer",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Starting a room's membership log: its owner, or either person of a DM.
+    pub fn require_log_start(&self) -> Result<(), Error> {
+        let allowed = match self.role {
+            Some(Role::Owner) => true,
+            Some(_) => self.kind() == RoomKind::Dm,
+            None => false,
+        };
+        if !allowed {
+            return Err(Error::forbidden(
+                "insufficient_role",
+                "Only the room's owner starts its membership log",
+            ));
+        }
+        Ok(())
+    }
+
     /// The audit log: room admins and site admins.
     pub fn require_audit(&self) -> Result<(), Error> {
         if self.site_admin {

@@ -73,14 +73,7 @@ pub async fn add(
     role: Role,
     entry: Option<LogAppend>,
 ) -> Result<MemberView, Error> {
-    let actor_role = access.require(Action::ManageMembers)?;
-    access.require_not_dm()?;
-    if role == Role::Owner || (role == Role::Admin && actor_role != Role::Owner) {
-        return Err(Error::forbidden(
-            "insufficient_role",
-            "Only the owner adds admins, and ownership moves only by transfer",
-        ));
-    }
+    access.require_grant(role)?;
     let room_id = access.room.id;
     if store::is_banned(&state.db, room_id, target.id).await? {
         return Err(Error::conflict(

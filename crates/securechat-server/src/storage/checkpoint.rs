@@ -20,8 +20,6 @@ use std::time::Duration;
 
 use sqlx::SqlitePool;
 
-use super::SQLITE_BUSY_TIMEOUT;
-
 /// Time between checkpoints.
 const INTERVAL: Duration = Duration::from_millis(500);
 /// Frames (a page and a 24-byte header each: about 16 MiB with 4 KiB
@@ -36,8 +34,9 @@ const RESTART_WAIT: Duration = Duration::from_millis(100);
 type Outcome = (i64, i64, i64);
 
 /// Checkpoints on `pool` until `writer` is closed (the server shutting
-/// down), then closes `pool`.
-pub async fn run(pool: SqlitePool, writer: SqlitePool) {
+/// down), then closes `pool`. `busy` is the writer's usual busy timeout,
+/// restored after each restart.
+pub async fn run(pool: SqlitePool, writer: SqlitePool, busy: Duration) {
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The log's length when it was last restarted: until a commit starts
@@ -56,7 +55,7 @@ pub async fn run(pool: SqlitePool, writer: SqlitePool) {
             // `log` is the length when the pass began: the writer may have
             // appended meanwhile even when all of that was copied.
             Ok((_, log, _)) if log > LOG_LIMIT_FRAMES && restarted_at != Some(log) => {
-                match restart(&writer).await {
+                match restart(&writer, busy).await {
                     Ok(()) => restarted_at = Some(log),
                     Err(e) => tracing::warn!(error = %e, "WAL restart failed; retrying"),
                 }
@@ -70,7 +69,7 @@ pub async fn run(pool: SqlitePool, writer: SqlitePool) {
 /// Checkpoints the whole log on the writer's connection, so no commit can
 /// slip in before the next one starts the log over. Waits for readers at
 /// most [`RESTART_WAIT`] instead of the usual busy timeout.
-async fn restart(writer: &SqlitePool) -> Result<(), sqlx::Error> {
+async fn restart(writer: &SqlitePool, busy: Duration) -> Result<(), sqlx::Error> {
     let mut conn = writer.acquire().await?;
     // Built from a number only.
     let set_wait =
@@ -81,10 +80,7 @@ async fn restart(writer: &SqlitePool) -> Result<(), sqlx::Error> {
     let done: Result<Outcome, sqlx::Error> = sqlx::query_as("PRAGMA wal_checkpoint(RESTART)")
         .fetch_one(&mut *conn)
         .await;
-    if let Err(e) = sqlx::query(set_wait(SQLITE_BUSY_TIMEOUT))
-        .execute(&mut *conn)
-        .await
-    {
+    if let Err(e) = sqlx::query(set_wait(busy)).execute(&mut *conn).await {
         // Not back to the usual wait: the pool opens a fresh connection.
         conn.close_on_drop();
         return Err(e);

@@ -166,7 +166,11 @@ impl Db {
                 .connect_with(options.clone())
                 .await
                 .context("cannot open the SQLite database for checkpoints")?;
-            tokio::spawn(checkpoint::run(checkpointer, writer.clone()));
+            tokio::spawn(checkpoint::run(
+                checkpointer,
+                writer.clone(),
+                SQLITE_BUSY_TIMEOUT,
+            ));
         }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)

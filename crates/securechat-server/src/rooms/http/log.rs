@@ -137,18 +137,8 @@ async fn start(
     access: &RoomAccess,
     wire: &[String],
 ) -> Result<(StatusCode, axum::Json<Appended>), Error> {
+    access.require_log_start()?;
     let dm = access.kind() == RoomKind::Dm;
-    let allowed = match access.role {
-        Some(Role::Owner) => true,
-        Some(_) => dm,
-        None => false,
-    };
-    if !allowed {
-        return Err(Error::forbidden(
-            "insufficient_role",
-            "Only the room's owner starts its membership log",
-        ));
-    }
     let room_id = access.room.id;
     let verified = log::verify_new(&state.db, room_id, wire).await?;
     if verified
