@@ -150,7 +150,7 @@ fn unsigned_body(user_id: i64, signing: &[u8; 32], agreement: &[u8; 32]) -> Vec<
 
 /// Rejects encodings that are not curve points and small-order ("weak") keys,
 /// for which signatures can be forged trivially.
-fn parse_verifying_key(bytes: &[u8; 32]) -> Result<VerifyingKey> {
+pub(crate) fn parse_verifying_key(bytes: &[u8; 32]) -> Result<VerifyingKey> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| Error::InvalidPublicKey)?;
     if key.is_weak() {
         return Err(Error::InvalidPublicKey);
@@ -160,7 +160,7 @@ fn parse_verifying_key(bytes: &[u8; 32]) -> Result<VerifyingKey> {
 
 /// Strict Ed25519 verification (rejects non-canonical and malleable
 /// signatures), over the labeled message.
-fn verify(
+pub(crate) fn verify(
     key: &VerifyingKey,
     label: &[u8],
     body: &[u8],

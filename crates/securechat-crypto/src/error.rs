@@ -28,6 +28,12 @@ pub enum ObjectKind {
     ChannelKey,
     /// A file encrypted in chunks ([`crate::file`]).
     File,
+    /// A person's signed device list ([`crate::device`]).
+    DeviceList,
+    /// A device's secret key export.
+    DeviceKey,
+    /// A device's signed prekey ([`crate::prekey`]).
+    Prekey,
 }
 
 impl ObjectKind {
@@ -42,6 +48,9 @@ impl ObjectKind {
             ObjectKind::IdentityExport => "identity export",
             ObjectKind::ChannelKey => "channel key",
             ObjectKind::File => "file",
+            ObjectKind::DeviceList => "device list",
+            ObjectKind::DeviceKey => "device key",
+            ObjectKind::Prekey => "prekey",
         }
     }
 }
@@ -192,6 +201,37 @@ pub enum Error {
     /// A plaintext or object is too large for the format.
     #[error("{0} is too large")]
     TooLarge(ObjectKind),
+    /// A device is not in its person's identity-signed device list.
+    #[error("device {device_id} is not in the person's signed device list")]
+    UnknownDevice {
+        /// The device named.
+        device_id: u64,
+    },
+    /// A device list older than (or different from, at the same version)
+    /// one already seen: a server replaying a list from before a revocation.
+    #[error("device list version {found} does not succeed version {pinned}")]
+    DeviceListRollback {
+        /// The version already seen.
+        pinned: u64,
+        /// The version offered.
+        found: u64,
+    },
+    /// A prekey older than one already seen for its device, or past its
+    /// lifetime: a replayed prekey whose private half may be stolen.
+    #[error("prekey {prekey_id} is stale: {reason}")]
+    StalePrekey {
+        /// The prekey named.
+        prekey_id: u32,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A share is sealed to a prekey this device no longer holds (deleted
+    /// after rotation) or never held.
+    #[error("share is sealed to prekey {prekey_id}, which this device does not hold")]
+    UnknownPrekey {
+        /// The prekey the share names.
+        prekey_id: u32,
+    },
 }
 
 impl Error {
@@ -219,6 +259,10 @@ impl Error {
             Error::Membership(e) => e.code(),
             Error::Rng => "rng_failure",
             Error::TooLarge(_) => "too_large",
+            Error::UnknownDevice { .. } => "unknown_device",
+            Error::DeviceListRollback { .. } => "device_list_rollback",
+            Error::StalePrekey { .. } => "stale_prekey",
+            Error::UnknownPrekey { .. } => "unknown_prekey",
         }
     }
 }

@@ -23,15 +23,30 @@ pub const TAG_IDENTITY: u8 = 0x06;
 pub const TAG_CHANNEL_KEY: u8 = 0x07;
 /// Object type tag of an encrypted file header.
 pub const TAG_FILE: u8 = 0x08;
+/// Object type tag of a person's signed device list.
+pub const TAG_DEVICE_LIST: u8 = 0x09;
+/// Object type tag of a device's secret signing key export.
+pub const TAG_DEVICE_KEY: u8 = 0x0A;
+/// Object type tag of a device's signed prekey.
+pub const TAG_PREKEY: u8 = 0x0B;
 
 /// Format version 1, which every object has.
 pub const FORMAT_V1: u8 = 0x01;
 /// Format version 2 of a key share: bound to its room, to the membership-log
 /// entry it was made at, and to a commitment to the key.
 pub const FORMAT_V2: u8 = 0x02;
+/// Format version 3 of a key share: sealed to one device's signed prekey
+/// instead of the identity's long-term agreement key.
+pub const FORMAT_V3: u8 = 0x03;
 
 /// Signature label of a public key bundle (self-signature).
 pub const SIG_BUNDLE: &[u8] = b"securechat/v1/sig/bundle";
+/// Signature label of a device list (by the identity).
+pub const SIG_DEVICE_LIST: &[u8] = b"securechat/v3/sig/device-list";
+/// Signature label of a signed prekey (by its device).
+pub const SIG_PREKEY: &[u8] = b"securechat/v3/sig/prekey";
+/// Hash label of a signed prekey's digest, which a share names.
+pub const HASH_PREKEY: &[u8] = b"securechat/v3/hash/prekey";
 /// Signature label of a sealed key share.
 pub const SIG_SHARE: &[u8] = b"securechat/v1/sig/key-share";
 /// Signature label of a channel message.
@@ -74,6 +89,9 @@ mod tests {
     fn labels_are_distinct_and_short() {
         let all = [
             SIG_BUNDLE,
+            SIG_DEVICE_LIST,
+            SIG_PREKEY,
+            HASH_PREKEY,
             SIG_SHARE,
             SIG_MESSAGE,
             SIG_MEMBERSHIP,

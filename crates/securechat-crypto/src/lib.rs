@@ -10,6 +10,8 @@
 //!
 //! - [`identity`]: a user's secret keys (Ed25519 signing + X25519 agreement).
 //! - [`bundle`]: the self-signed public bundle, the seed's `public_key`.
+//! - [`device`]: a person's devices, listed and signed by their identity.
+//! - [`prekey`]: the rotating, device-signed keys that shares are sealed to.
 //! - [`share`]: a channel key sealed to one member, the seed's `encrypted_key`.
 //! - [`message`]: the signed, encrypted channel message envelope.
 //! - [`policy`]: the forward-secrecy policy (rotation by count and age).
@@ -27,6 +29,7 @@
 pub mod backup;
 pub mod bundle;
 pub mod channel_key;
+pub mod device;
 pub mod encoding;
 pub mod error;
 pub mod file;
@@ -36,6 +39,7 @@ pub mod labels;
 pub mod membership;
 pub mod message;
 pub mod policy;
+pub mod prekey;
 pub mod replay;
 pub mod safety;
 pub mod share;
@@ -45,6 +49,7 @@ pub mod wasm;
 pub use backup::{Backup, BackupParams};
 pub use bundle::PublicBundle;
 pub use channel_key::ChannelKey;
+pub use device::{DeviceEntry, DeviceKey, DeviceList};
 pub use error::{ContextField, Error, ObjectKind, Result};
 pub use identity::Identity;
 pub use membership::{
@@ -56,6 +61,7 @@ pub use policy::{
     ForwardSecrecyPolicy, RotationReason, SendCounter, counter_device, counter_sequence,
     device_counter,
 };
+pub use prekey::{PrekeySecret, SignedPrekey};
 pub use replay::ReplayGuard;
 pub use safety::SafetyNumber;
 pub use share::{SealedShare, ShareBinding, ShareContext, SharePurpose};

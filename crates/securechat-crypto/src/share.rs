@@ -19,6 +19,17 @@
 //! | key commitment [32] | recipient fingerprint [32]
 //! | ephemeral X25519 public [32] | AES-GCM(channel key) [48] | Ed25519 signature [64]
 //! ```
+//! Format 3 (275 bytes) is format 2 sealed to one device's signed prekey
+//! ([`crate::prekey`]) instead of the identity's long-term X25519 key: the
+//! recipient fingerprint is the prekey's digest, and the device and prekey
+//! ids follow the commitment. Once the device rotates its prekey and deletes
+//! the private half, nothing it still holds opens the share:
+//! ```text
+//! 0x02 0x03 | purpose u8 | room_id i64 | channel_id i64 | key_version u32
+//! | log_seq u64 | sender_id i64 | recipient_id i64 | request_id i64
+//! | key commitment [32] | device_id u64 | prekey_id u32 | prekey digest [32]
+//! | ephemeral X25519 public [32] | AES-GCM(channel key) [48] | Ed25519 signature [64]
+//! ```
 //! Format 1 (215 bytes, made before format 2; still read so existing
 //! rooms' history stays readable) has no room, seq or commitment:
 //! ```text
@@ -37,13 +48,18 @@ use crate::encoding::{Reader, Writer, from_wire, to_wire};
 use crate::error::{ContextField, Error, ObjectKind, Result};
 use crate::identity::Identity;
 use crate::kdf;
-use crate::labels::{FORMAT_V1, FORMAT_V2, SIG_SHARE, TAG_SHARE};
+use crate::labels::{FORMAT_V1, FORMAT_V2, FORMAT_V3, SIG_SHARE, TAG_SHARE};
+use crate::prekey::{PrekeySecret, SignedPrekey};
 
 const KIND: ObjectKind = ObjectKind::Share;
 /// Length of a format-1 header (everything before the ciphertext).
 const HEADER_LEN_V1: usize = 2 + 1 + 8 + 4 + 8 + 8 + 8 + 32 + 32;
 /// Length of a format-2 header.
 const HEADER_LEN_V2: usize = HEADER_LEN_V1 + 8 + 8 + 32;
+/// Length of a format-3 header.
+const HEADER_LEN_V3: usize = HEADER_LEN_V2 + 8 + 4;
+/// Length of a whole format-3 share.
+pub const SHARE_LEN_V3: usize = HEADER_LEN_V3 + 48 + 64;
 /// Length of a whole format-1 share.
 pub const SHARE_LEN_V1: usize = HEADER_LEN_V1 + 48 + 64;
 /// Length of a whole format-2 share.
@@ -128,12 +144,52 @@ pub struct ShareBinding {
     pub commitment: [u8; 32],
 }
 
+/// The device prekey a format-3 share is sealed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrekeyRef {
+    /// The recipient's device.
+    pub device_id: u64,
+    /// That device's prekey.
+    pub prekey_id: u32,
+}
+
+/// Whom a share is sealed to: the identity's agreement key (formats 1 and
+/// 2) or a device's prekey (format 3).
+struct Target {
+    agreement: [u8; 32],
+    fingerprint: [u8; 32],
+    prekey: Option<PrekeyRef>,
+}
+
+impl Target {
+    fn identity(bundle: &PublicBundle) -> Self {
+        Target {
+            agreement: bundle.agreement_key(),
+            fingerprint: bundle.fingerprint(),
+            prekey: None,
+        }
+    }
+
+    fn prekey(prekey: &SignedPrekey) -> Self {
+        Target {
+            agreement: prekey.public_key(),
+            fingerprint: prekey.digest(),
+            prekey: Some(PrekeyRef {
+                device_id: prekey.device_id(),
+                prekey_id: prekey.prekey_id(),
+            }),
+        }
+    }
+}
+
 /// A parsed (not yet opened) key share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedShare {
     context: ShareContext,
     /// `None` for a format-1 share.
     binding: Option<ShareBinding>,
+    /// The device prekey of a format-3 share.
+    prekey: Option<PrekeyRef>,
     recipient_fingerprint: [u8; 32],
     ephemeral: [u8; 32],
     ciphertext: [u8; 48],
@@ -194,7 +250,77 @@ impl SealedShare {
             log_seq,
             commitment: key.commitment(room_id, channel_id, key_version),
         };
-        Self::seal_as(sender, recipient, context, Some(binding), key, rng)
+        Self::seal_as(
+            sender,
+            &Target::identity(recipient),
+            context,
+            Some(binding),
+            key,
+            rng,
+        )
+    }
+
+    /// Seals `key` to one device's prekey (format 3). The caller has
+    /// verified `recipient` against the recipient's signed device list
+    /// ([`SignedPrekey::verify`]) and checked it is fresh
+    /// ([`SignedPrekey::check_fresh`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal_to_prekey(
+        sender: &Identity,
+        recipient: &SignedPrekey,
+        room_id: i64,
+        channel_id: i64,
+        key_version: u32,
+        log_seq: u64,
+        purpose: SharePurpose,
+        key: &ChannelKey,
+    ) -> Result<Self> {
+        Self::seal_to_prekey_with_rng(
+            sender,
+            recipient,
+            room_id,
+            channel_id,
+            key_version,
+            log_seq,
+            purpose,
+            key,
+            &mut rand_core::OsRng,
+        )
+    }
+
+    /// [`SealedShare::seal_to_prekey`] with a caller-supplied RNG.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal_to_prekey_with_rng(
+        sender: &Identity,
+        recipient: &SignedPrekey,
+        room_id: i64,
+        channel_id: i64,
+        key_version: u32,
+        log_seq: u64,
+        purpose: SharePurpose,
+        key: &ChannelKey,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<Self> {
+        let context = ShareContext {
+            room_id,
+            channel_id,
+            key_version,
+            sender_id: sender.user_id(),
+            recipient_id: recipient.user_id(),
+            purpose,
+        };
+        let binding = ShareBinding {
+            log_seq,
+            commitment: key.commitment(room_id, channel_id, key_version),
+        };
+        Self::seal_as(
+            sender,
+            &Target::prekey(recipient),
+            context,
+            Some(binding),
+            key,
+            rng,
+        )
     }
 
     /// A format-1 share (no room, log seq or key commitment), as clients
@@ -238,12 +364,19 @@ impl SealedShare {
             recipient_id: recipient.user_id(),
             purpose,
         };
-        Self::seal_as(sender, recipient, context, None, key, rng)
+        Self::seal_as(
+            sender,
+            &Target::identity(recipient),
+            context,
+            None,
+            key,
+            rng,
+        )
     }
 
     fn seal_as(
         sender: &Identity,
-        recipient: &PublicBundle,
+        recipient: &Target,
         context: ShareContext,
         binding: Option<ShareBinding>,
         key: &ChannelKey,
@@ -254,15 +387,16 @@ impl SealedShare {
             .map_err(|_| Error::Rng)?;
         let eph_secret = StaticSecret::from(*eph_bytes);
         let ephemeral = XPublicKey::from(&eph_secret).to_bytes();
-        let recipient_public = recipient.agreement_key();
+        let recipient_public = recipient.agreement;
         let shared = eph_secret.diffie_hellman(&XPublicKey::from(recipient_public));
         if !shared.was_contributory() {
             return Err(Error::NonContributoryKeyAgreement);
         }
-        let recipient_fingerprint = recipient.fingerprint();
+        let recipient_fingerprint = recipient.fingerprint;
         let header = header_bytes(
             &context,
             binding.as_ref(),
+            recipient.prekey.as_ref(),
             &recipient_fingerprint,
             &ephemeral,
         );
@@ -279,6 +413,7 @@ impl SealedShare {
         Ok(SealedShare {
             context,
             binding,
+            prekey: recipient.prekey,
             recipient_fingerprint,
             ephemeral,
             ciphertext,
@@ -290,8 +425,8 @@ impl SealedShare {
     /// does the cryptography.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let (mut r, format) =
-            Reader::open_versions(bytes, TAG_SHARE, KIND, &[FORMAT_V1, FORMAT_V2])?;
-        let v2 = format == FORMAT_V2;
+            Reader::open_versions(bytes, TAG_SHARE, KIND, &[FORMAT_V1, FORMAT_V2, FORMAT_V3])?;
+        let v2 = format != FORMAT_V1;
         let purpose_tag = r.u8()?;
         let room_id = if v2 { r.i64()? } else { 0 };
         let channel_id = r.i64()?;
@@ -314,6 +449,14 @@ impl SealedShare {
             }),
             None => None,
         };
+        let prekey = if format == FORMAT_V3 {
+            Some(PrekeyRef {
+                device_id: r.u64()?,
+                prekey_id: r.u32()?,
+            })
+        } else {
+            None
+        };
         let recipient_fingerprint = r.array()?;
         let ephemeral = r.array()?;
         let ciphertext = r.array()?;
@@ -329,6 +472,7 @@ impl SealedShare {
                 purpose,
             },
             binding,
+            prekey,
             recipient_fingerprint,
             ephemeral,
             ciphertext,
@@ -360,13 +504,20 @@ impl SealedShare {
         &self.context
     }
 
-    /// The format: 1 (no room, log seq or key commitment) or 2.
+    /// The format: 1 (no room, log seq or key commitment), 2 (sealed to
+    /// the identity) or 3 (sealed to a device prekey).
     pub fn format(&self) -> u8 {
-        if self.binding.is_some() {
-            FORMAT_V2
-        } else {
-            FORMAT_V1
+        match (&self.binding, &self.prekey) {
+            (_, Some(_)) => FORMAT_V3,
+            (Some(_), None) => FORMAT_V2,
+            (None, None) => FORMAT_V1,
         }
+    }
+
+    /// The device prekey a format-3 share is sealed to (unauthenticated
+    /// until opened; the server routes the share to that device by it).
+    pub fn prekey(&self) -> Option<&PrekeyRef> {
+        self.prekey.as_ref()
     }
 
     /// The log seq and key commitment of a format-2 share. Unauthenticated
@@ -379,6 +530,7 @@ impl SealedShare {
         header_bytes(
             &self.context,
             self.binding.as_ref(),
+            self.prekey.as_ref(),
             &self.recipient_fingerprint,
             &self.ephemeral,
         )
@@ -416,24 +568,72 @@ impl SealedShare {
         if sender.user_id() != self.context.sender_id {
             return Err(Error::SignerMismatch);
         }
-        if recipient.bundle().fingerprint() != self.recipient_fingerprint {
+        if self.prekey.is_some() || recipient.bundle().fingerprint() != self.recipient_fingerprint {
             return Err(Error::ContextMismatch {
                 field: ContextField::RecipientKey,
             });
         }
         self.verify_signature(sender)?;
-        let header = self.header();
-
         let shared = recipient
             .agreement_secret()
             .diffie_hellman(&XPublicKey::from(self.ephemeral));
+        self.unwrap_key(shared, &recipient.bundle().agreement_key())
+    }
+
+    /// Checks a format-3 share against `expected`, verifies the sender's
+    /// signature and opens it with the device's prekey. A share sealed to a
+    /// prekey this device no longer holds fails with `unknown_prekey`.
+    pub fn open_with_prekey(
+        &self,
+        prekey: &PrekeySecret,
+        sender: &PublicBundle,
+        expected: &ShareContext,
+    ) -> Result<ChannelKey> {
+        self.check_context(expected)?;
+        let public = prekey.public();
+        if public.user_id() != self.context.recipient_id {
+            return Err(Error::ContextMismatch {
+                field: ContextField::RecipientId,
+            });
+        }
+        let Some(target) = self.prekey else {
+            return Err(Error::ContextMismatch {
+                field: ContextField::RecipientKey,
+            });
+        };
+        if target.device_id != public.device_id() || target.prekey_id != public.prekey_id() {
+            return Err(Error::UnknownPrekey {
+                prekey_id: target.prekey_id,
+            });
+        }
+        if public.digest() != self.recipient_fingerprint {
+            return Err(Error::ContextMismatch {
+                field: ContextField::RecipientKey,
+            });
+        }
+        if sender.user_id() != self.context.sender_id {
+            return Err(Error::SignerMismatch);
+        }
+        self.verify_signature(sender)?;
+        let shared = prekey
+            .secret()
+            .diffie_hellman(&XPublicKey::from(self.ephemeral));
+        self.unwrap_key(shared, &public.public_key())
+    }
+
+    fn unwrap_key(
+        &self,
+        shared: x25519_dalek::SharedSecret,
+        recipient_public: &[u8; 32],
+    ) -> Result<ChannelKey> {
         if !shared.was_contributory() {
             return Err(Error::NonContributoryKeyAgreement);
         }
+        let header = self.header();
         let kek = kdf::share_kek(
             shared.as_bytes(),
             &self.ephemeral,
-            &recipient.bundle().agreement_key(),
+            recipient_public,
             &header,
         )?;
         let plain = kdf::open(&kek, &header, &self.ciphertext, KIND)?;
@@ -486,6 +686,7 @@ impl SealedShare {
 fn header_bytes(
     c: &ShareContext,
     binding: Option<&ShareBinding>,
+    prekey: Option<&PrekeyRef>,
     recipient_fingerprint: &[u8; 32],
     ephemeral: &[u8; 32],
 ) -> Vec<u8> {
@@ -503,7 +704,12 @@ fn header_bytes(
         debug_assert_eq!(out.len(), HEADER_LEN_V1);
         return out;
     };
-    let mut w = Writer::with_version(TAG_SHARE, FORMAT_V2);
+    let format = if prekey.is_some() {
+        FORMAT_V3
+    } else {
+        FORMAT_V2
+    };
+    let mut w = Writer::with_version(TAG_SHARE, format);
     w.u8(c.purpose.tag())
         .i64(c.room_id)
         .i64(c.channel_id)
@@ -512,11 +718,20 @@ fn header_bytes(
         .i64(c.sender_id)
         .i64(c.recipient_id)
         .i64(c.purpose.request_id())
-        .bytes(&binding.commitment)
-        .bytes(recipient_fingerprint)
-        .bytes(ephemeral);
+        .bytes(&binding.commitment);
+    if let Some(p) = prekey {
+        w.u64(p.device_id).u32(p.prekey_id);
+    }
+    w.bytes(recipient_fingerprint).bytes(ephemeral);
     let out = w.finish();
-    debug_assert_eq!(out.len(), HEADER_LEN_V2);
+    debug_assert_eq!(
+        out.len(),
+        if prekey.is_some() {
+            HEADER_LEN_V3
+        } else {
+            HEADER_LEN_V2
+        }
+    );
     out
 }
 
@@ -545,7 +760,7 @@ mod tests {
         };
         let share = SealedShare::seal_as(
             &alice,
-            &bob.bundle(),
+            &Target::identity(&bob.bundle()),
             context,
             Some(binding),
             &key,
@@ -558,5 +773,125 @@ mod tests {
                 field: ContextField::KeyCommitment
             })
         );
+    }
+
+    mod prekeys {
+        use super::super::*;
+        use crate::device::{DeviceKey, DeviceList};
+        use crate::prekey::PREKEY_ROTATION_MS;
+
+        const NOW: u64 = 1_800_000_000_000;
+
+        fn context() -> ShareContext {
+            ShareContext {
+                room_id: 4,
+                channel_id: 10,
+                key_version: 3,
+                sender_id: 1,
+                recipient_id: 2,
+                purpose: SharePurpose::Rotation,
+            }
+        }
+
+        fn seal(alice: &Identity, to: &SignedPrekey, key: &ChannelKey) -> SealedShare {
+            SealedShare::seal_to_prekey(alice, to, 4, 10, 3, 7, SharePurpose::Rotation, key)
+                .unwrap()
+        }
+
+        #[test]
+        fn stolen_current_keys_do_not_open_a_share_sealed_before_the_last_rotation() {
+            let alice = Identity::generate(1).unwrap();
+            let bob = Identity::generate(2).unwrap();
+            let device = DeviceKey::generate(2).unwrap();
+            let list = DeviceList::sign(&bob, 1, NOW, &[device.entry()]).unwrap();
+
+            let first = PrekeySecret::generate(&device, 1, NOW).unwrap();
+            first.public().verify(&list).unwrap();
+            let old_key = ChannelKey::generate().unwrap();
+            let old_share = seal(&alice, first.public(), &old_key);
+            assert_eq!(old_share.format(), FORMAT_V3);
+            assert_eq!(old_share.to_bytes().len(), SHARE_LEN_V3);
+            let parsed = SealedShare::parse(&old_share.to_wire()).unwrap();
+            assert_eq!(parsed, old_share);
+            let opened = parsed
+                .open_with_prekey(&first, &alice.bundle(), &context())
+                .unwrap();
+            assert_eq!(opened.as_bytes(), old_key.as_bytes());
+
+            // A week later the device rotates, and the old private half is gone.
+            let second = PrekeySecret::generate(&device, 2, NOW + PREKEY_ROTATION_MS).unwrap();
+            drop(first);
+
+            // A thief takes everything the device holds now.
+            let stolen_identity = Identity::import(&bob.export()).unwrap();
+            let stolen_prekey = PrekeySecret::import(&second.export()).unwrap();
+            assert_eq!(
+                old_share.open_with_prekey(&stolen_prekey, &alice.bundle(), &context()),
+                Err(Error::UnknownPrekey { prekey_id: 1 })
+            );
+            assert_eq!(
+                old_share.open(&stolen_identity, &alice.bundle(), &context()),
+                Err(Error::ContextMismatch {
+                    field: ContextField::RecipientKey
+                })
+            );
+            // Even with the share re-labelled to the stolen prekey, the DH
+            // does not give the key (and the signature no longer holds).
+            let mut relabelled = old_share.clone();
+            relabelled.prekey = Some(PrekeyRef {
+                device_id: device.device_id(),
+                prekey_id: 2,
+            });
+            relabelled.recipient_fingerprint = stolen_prekey.public().digest();
+            assert!(
+                relabelled
+                    .open_with_prekey(&stolen_prekey, &alice.bundle(), &context())
+                    .is_err()
+            );
+            let shared = stolen_prekey
+                .secret()
+                .diffie_hellman(&XPublicKey::from(relabelled.ephemeral));
+            assert!(
+                relabelled
+                    .unwrap_key(shared, &stolen_prekey.public().public_key())
+                    .is_err()
+            );
+
+            // New shares, sealed to the current prekey, open.
+            let new_key = ChannelKey::generate().unwrap();
+            let new_share = seal(&alice, second.public(), &new_key);
+            let opened = new_share
+                .open_with_prekey(&second, &alice.bundle(), &context())
+                .unwrap();
+            assert_eq!(opened.as_bytes(), new_key.as_bytes());
+        }
+
+        #[test]
+        fn a_prekey_share_is_bound_to_its_device_and_signed() {
+            let alice = Identity::generate(1).unwrap();
+            let phone = DeviceKey::generate(2).unwrap();
+            let laptop = DeviceKey::generate(2).unwrap();
+            let on_phone = PrekeySecret::generate(&phone, 1, NOW).unwrap();
+            let on_laptop = PrekeySecret::generate(&laptop, 1, NOW).unwrap();
+            let key = ChannelKey::generate().unwrap();
+            let share = seal(&alice, on_phone.public(), &key);
+            assert!(matches!(
+                share.open_with_prekey(&on_laptop, &alice.bundle(), &context()),
+                Err(Error::UnknownPrekey { .. })
+            ));
+            let mallory = Identity::generate(1).unwrap();
+            assert_eq!(
+                share.open_with_prekey(&on_phone, &mallory.bundle(), &context()),
+                Err(Error::BadSignature(ObjectKind::Share))
+            );
+            let bytes = share.to_bytes();
+            for i in 0..bytes.len() * 8 {
+                let mut m = bytes.clone();
+                m[i / 8] ^= 1 << (i % 8);
+                let ok = SealedShare::from_bytes(&m)
+                    .and_then(|s| s.open_with_prekey(&on_phone, &alice.bundle(), &context()));
+                assert!(ok.is_err(), "bit {i}");
+            }
+        }
     }
 }
