@@ -348,7 +348,8 @@ impl Backup {
         }
         let nonce: [u8; 12] = random(rng)?;
         let header = header_bytes(version, &key.header, &nonce);
-        let mut plaintext = identity.export_bytes();
+        let mut plaintext = Zeroizing::new(Vec::with_capacity(IDENTITY_LEN + trust.len()));
+        plaintext.extend_from_slice(&identity.export_bytes());
         plaintext.extend_from_slice(trust);
         let cipher =
             Aes256Gcm::new_from_slice(key.key.as_ref()).map_err(|_| Error::TooLarge(KIND))?;

@@ -48,7 +48,9 @@ pub enum RecoveryWordsError {
     },
     /// Every word is in the list but the checksum fails: a word was
     /// replaced by another list word, or two were swapped.
-    #[error("these words are not a recovery key (checksum mismatch): a word is wrong or out of order")]
+    #[error(
+        "these words are not a recovery key (checksum mismatch): a word is wrong or out of order"
+    )]
     Checksum,
 }
 
@@ -116,8 +118,8 @@ impl RecoveryKey {
             });
         }
         let joined = Zeroizing::new(words.join(" "));
-        let mnemonic = Mnemonic::parse_in_normalized(Language::English, &joined).map_err(|e| {
-            match e {
+        let mnemonic =
+            Mnemonic::parse_in_normalized(Language::English, &joined).map_err(|e| match e {
                 bip39::Error::UnknownWord(i) => RecoveryWordsError::UnknownWord {
                     position: i + 1,
                     word: words.get(i).cloned().unwrap_or_default(),
@@ -127,8 +129,7 @@ impl RecoveryKey {
                     found,
                 },
                 _ => RecoveryWordsError::Checksum,
-            }
-        })?;
+            })?;
         let (entropy, len) = mnemonic.to_entropy_array();
         let mut bytes = Zeroizing::new([0u8; RECOVERY_KEY_BYTES]);
         match entropy.get(..len) {
@@ -218,7 +219,9 @@ mod tests {
         // Replacing the last word by another list word: 15 in 16 of them
         // break the 4-bit checksum; every such one is refused as such.
         let mut refused = 0;
-        for other in ["zoo", "zone", "zero", "youth", "abandon", "about", "ability"] {
+        for other in [
+            "zoo", "zone", "zero", "youth", "abandon", "about", "ability",
+        ] {
             if other == list[11] {
                 continue;
             }

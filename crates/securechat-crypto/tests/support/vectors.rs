@@ -543,7 +543,7 @@ fn safety() -> Value {
 
 fn backup() -> Result<Value, Error> {
     let pass = "correct horse battery staple";
-    let b = Backup::seal_with(
+    let b = Backup::seal_v1_with(
         &identity(1),
         pass.as_bytes(),
         BackupParams::DEFAULT,
@@ -554,7 +554,7 @@ fn backup() -> Result<Value, Error> {
         "user_id": 1,
         "passphrase": pass,
         "rng_seed": 301,
-        "params": {"m_cost": b.params().m_cost, "t_cost": b.params().t_cost, "p_cost": b.params().p_cost},
+        "params": {"m_cost": BackupParams::DEFAULT.m_cost, "t_cost": BackupParams::DEFAULT.t_cost, "p_cost": BackupParams::DEFAULT.p_cost},
         "blob": b.to_wire(),
         "identity_export": identity(1).export().as_str(),
         "wrong_passphrase_error": code(b.open(b"correct horse battery stapler")),
