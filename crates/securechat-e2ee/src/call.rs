@@ -69,7 +69,36 @@ struct MakeVersion {
     #[serde(default)]
     bundles: BTreeMap<i64, String>,
     #[serde(default)]
+    prekeys: BTreeMap<i64, Vec<String>>,
+    #[serde(default)]
     hint: Option<Vec<i64>>,
+    #[serde(default)]
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct SetUpDevice {
+    #[serde(default)]
+    device_list: Option<String>,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct DeviceListArgs {
+    user_id: i64,
+    device_list: String,
+}
+
+#[derive(Deserialize)]
+struct PrekeyArgs {
+    user_id: i64,
+    prekey: String,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct Now {
+    now: u64,
 }
 
 #[derive(Deserialize)]
@@ -319,9 +348,29 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
                 a.version,
                 &a.entries,
                 &a.bundles,
+                &a.prekeys,
                 a.hint.as_deref(),
+                a.now,
             )?)
         }
+        "set_up_device" => {
+            let a: SetUpDevice = input(args)?;
+            out(machine.set_up_device(a.device_list.as_deref(), a.now)?)
+        }
+        "observe_device_list" => {
+            let a: DeviceListArgs = input(args)?;
+            out(machine.observe_device_list(a.user_id, &a.device_list)?)
+        }
+        "prekey_to_seal_to" => {
+            let a: PrekeyArgs = input(args)?;
+            let prekey = machine.prekey_to_seal_to(a.user_id, &a.prekey, a.now)?;
+            out(json!({"device_id": prekey.device_id(), "prekey_id": prekey.prekey_id()}))
+        }
+        "rotate_prekey" => {
+            let a: Now = input(args)?;
+            out(json!({"prekey": machine.rotate_prekey(a.now)?}))
+        }
+        "retire_prekeys" => out(json!({"retired": machine.retire_prekeys()})),
         "confirm_version" => {
             let a: Version = input(args)?;
             machine.confirm_version(a.channel_id, a.version, a.now)?;

@@ -98,6 +98,63 @@ pub enum Refusal {
         version: u32,
     },
     /// The input could not be read.
+    /// No device list of this person has been verified yet.
+    #[error("the devices of user {user_id} are not known yet: fetch their device list")]
+    NoDeviceList {
+        /// Whose.
+        user_id: i64,
+    },
+    /// The served device list does not verify under the pinned identity.
+    #[error(
+        "the device list the server shows for user {user_id} is not signed by their identity ({code}); none of its devices gets a key"
+    )]
+    DeviceListInvalid {
+        /// Whose.
+        user_id: i64,
+        /// The crypto crate's code.
+        code: String,
+    },
+    /// An older device list than one already verified: a replay from
+    /// before a revocation.
+    #[error(
+        "the server shows an older device list for user {user_id} (version {found}) than this device verified (version {pinned}); it is ignored"
+    )]
+    DeviceListRollback {
+        /// Whose.
+        user_id: i64,
+        /// The newest version verified.
+        pinned: u64,
+        /// The version served.
+        found: u64,
+    },
+    /// A device that the person's signed list does not contain.
+    #[error(
+        "device {device_id} of user {user_id} is not in their signed device list; it gets no key"
+    )]
+    UnknownDevice {
+        /// Whose.
+        user_id: i64,
+        /// The device.
+        device_id: u64,
+    },
+    /// A prekey that must not be sealed to.
+    #[error("the prekey of device {device_id} of user {user_id} is refused: {reason}")]
+    StalePrekey {
+        /// Whose.
+        user_id: i64,
+        /// The device.
+        device_id: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A share sealed to a prekey this device deleted (or never had).
+    #[error(
+        "the key share is sealed to prekey {prekey_id}, which this device no longer holds: request the key"
+    )]
+    PrekeyGone {
+        /// The prekey the share names.
+        prekey_id: u32,
+    },
     #[error("invalid input: {0}")]
     BadInput(String),
     /// A cryptographic check failed (with the crypto crate's code).
@@ -129,6 +186,12 @@ impl Refusal {
             Self::ChannelNotRegistered { .. } => "channel_not_registered",
             Self::UnjustifiedShare { .. } => "unjustified_share",
             Self::NotCovered { .. } => "not_covered",
+            Self::NoDeviceList { .. } => "no_device_list",
+            Self::DeviceListInvalid { .. } => "device_list_invalid",
+            Self::DeviceListRollback { .. } => "device_list_rollback",
+            Self::UnknownDevice { .. } => "unknown_device",
+            Self::StalePrekey { .. } => "stale_prekey",
+            Self::PrekeyGone { .. } => "prekey_gone",
             Self::BadInput(_) => "bad_input",
             Self::Crypto { code, .. } => code,
         }

@@ -42,6 +42,21 @@ pub(crate) struct Made {
     members: Vec<i64>,
 }
 
+/// One person's devices to seal a new version to.
+struct DeviceShares<'a> {
+    user_id: i64,
+    /// The prekeys the server serves for their devices.
+    served: &'a [String],
+    /// A device to leave out (the one making the version).
+    except: Option<u64>,
+    room_id: i64,
+    channel_id: i64,
+    version: u32,
+    made_at: u64,
+    purpose: SharePurpose,
+    now: u64,
+}
+
 /// What the server says about a channel (room listing, events).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ChannelFacts {
@@ -91,13 +106,20 @@ pub struct OutShare {
     pub encrypted_key: String,
     /// The seed's flag: a rotation share.
     pub is_key_rotation: bool,
+    /// The device whose prekey it is sealed to (format 3); none for a
+    /// share sealed to the identity (formats 1 and 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<u64>,
 }
 
-/// A member left out of a distribution, and why.
+/// A member (or one of their devices) left out of a distribution, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     /// Who.
     pub user_id: i64,
+    /// Which device, when only that one was left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<u64>,
     /// Why (worded for a person).
     pub reason: String,
 }
@@ -259,15 +281,22 @@ impl Machine {
 
     /// Makes `version` of `channel`: a fresh key, sealed to me and to every
     /// member of the verified log `entries` (∩ `hint`, the server's list,
-    /// when given) whose served bundle in `bundles` equals the pin. The key
-    /// is kept aside until [`Machine::confirm_version`].
+    /// when given) whose served bundle in `bundles` equals the pin. For a
+    /// member whose device list I verified, the key goes to each listed
+    /// device through the prekey the server serves for it in `prekeys`
+    /// (when it passes [`Machine::prekey_to_seal_to`] at `now`, seconds),
+    /// never to their identity key. The key is kept aside until
+    /// [`Machine::confirm_version`].
+    #[allow(clippy::too_many_arguments)]
     pub fn make_version(
         &mut self,
         channel: &ChannelFacts,
         version: u32,
         entries: &[String],
         bundles: &BTreeMap<i64, String>,
+        prekeys: &BTreeMap<i64, Vec<String>>,
         hint: Option<&[i64]>,
+        now: u64,
     ) -> Result<NewVersion> {
         if version == 0 {
             return Err(Refusal::BadInput("key versions start at 1".into()));
@@ -312,6 +341,7 @@ impl Machine {
             for &outsider in hint.iter().filter(|id| !log.state().is_member(**id)) {
                 skipped.push(Skipped {
                     user_id: outsider,
+                    device_id: None,
                     reason: "not a member in the verified log".into(),
                 });
             }
@@ -327,6 +357,7 @@ impl Machine {
             let Some(served) = bundles.get(&recipient) else {
                 skipped.push(Skipped {
                     user_id: recipient,
+                    device_id: None,
                     reason: "no published key yet".into(),
                 });
                 continue;
@@ -336,11 +367,30 @@ impl Machine {
                 Err(refusal) => {
                     skipped.push(Skipped {
                         user_id: recipient,
+                        device_id: None,
                         reason: refusal.to_string(),
                     });
                     continue;
                 }
             };
+            if self.has_device_list(recipient) {
+                let to = DeviceShares {
+                    user_id: recipient,
+                    served: prekeys
+                        .get(&recipient)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                    except: None,
+                    room_id: channel.room_id,
+                    channel_id: channel.id,
+                    version,
+                    made_at,
+                    purpose,
+                    now,
+                };
+                self.seal_to_devices(&to, &key, &mut shares, &mut skipped)?;
+                continue;
+            }
             let sealed = SealedShare::seal(
                 self.identity()?,
                 &bundle,
@@ -357,19 +407,56 @@ impl Machine {
                 key_version: version,
                 encrypted_key: sealed.to_wire(),
                 is_key_rotation: purpose.is_key_rotation(),
+                device_id: None,
             });
         }
+        // My own copy: to this device's prekey once it has one (and then to
+        // my other devices too), else to my identity as before devices.
+        let own_prekey = self.my_prekeys()?.pop();
+        let own_device = self.device_key()?.map(|d| d.device_id());
         let identity = self.identity()?;
-        let own = SealedShare::seal(
-            identity,
-            &identity.bundle(),
-            channel.room_id,
-            channel.id,
-            version,
-            made_at,
-            purpose,
-            &key,
-        )?;
+        let (own, own_device) = match (&own_prekey, own_device) {
+            (Some(prekey), Some(device_id)) => (
+                SealedShare::seal_to_prekey(
+                    identity,
+                    prekey.public(),
+                    channel.room_id,
+                    channel.id,
+                    version,
+                    made_at,
+                    purpose,
+                    &key,
+                )?,
+                Some(device_id),
+            ),
+            _ => (
+                SealedShare::seal(
+                    identity,
+                    &identity.bundle(),
+                    channel.room_id,
+                    channel.id,
+                    version,
+                    made_at,
+                    purpose,
+                    &key,
+                )?,
+                None,
+            ),
+        };
+        if own_device.is_some() && self.has_device_list(me) {
+            let to = DeviceShares {
+                user_id: me,
+                served: prekeys.get(&me).map(Vec::as_slice).unwrap_or_default(),
+                except: own_device,
+                room_id: channel.room_id,
+                channel_id: channel.id,
+                version,
+                made_at,
+                purpose,
+                now,
+            };
+            self.seal_to_devices(&to, &key, &mut shares, &mut skipped)?;
+        }
         let members = log.members().keys().copied().collect();
         self.made.insert(
             (channel.id, version),
@@ -386,10 +473,71 @@ impl Machine {
                 key_version: version,
                 encrypted_key: own.to_wire(),
                 is_key_rotation: purpose.is_key_rotation(),
+                device_id: own_device,
             },
             shares,
             skipped,
         })
+    }
+
+    /// Seals `key` to each device of `to.user_id` whose served prekey may be
+    /// sealed to; the others are skipped with the reason.
+    fn seal_to_devices(
+        &mut self,
+        to: &DeviceShares<'_>,
+        key: &ChannelKey,
+        shares: &mut Vec<OutShare>,
+        skipped: &mut Vec<Skipped>,
+    ) -> Result<()> {
+        let mut sealed_any = false;
+        for served in to.served {
+            let prekey = match self.prekey_to_seal_to(to.user_id, served, to.now) {
+                Ok(prekey) => prekey,
+                Err(refusal) => {
+                    let device_id = match &refusal {
+                        Refusal::UnknownDevice { device_id, .. }
+                        | Refusal::StalePrekey { device_id, .. } => Some(*device_id),
+                        _ => None,
+                    };
+                    skipped.push(Skipped {
+                        user_id: to.user_id,
+                        device_id,
+                        reason: refusal.to_string(),
+                    });
+                    continue;
+                }
+            };
+            if Some(prekey.device_id()) == to.except {
+                continue;
+            }
+            let sealed = SealedShare::seal_to_prekey(
+                self.identity()?,
+                &prekey,
+                to.room_id,
+                to.channel_id,
+                to.version,
+                to.made_at,
+                to.purpose,
+                key,
+            )?;
+            sealed_any = true;
+            shares.push(OutShare {
+                user_id: to.user_id,
+                channel_id: to.channel_id,
+                key_version: to.version,
+                encrypted_key: sealed.to_wire(),
+                is_key_rotation: to.purpose.is_key_rotation(),
+                device_id: Some(prekey.device_id()),
+            });
+        }
+        if !sealed_any && to.except.is_none() {
+            skipped.push(Skipped {
+                user_id: to.user_id,
+                device_id: None,
+                reason: "none of their devices has a prekey this device may seal to".into(),
+            });
+        }
+        Ok(())
     }
 
     /// The server took my own copy of a version I made: it is mine now.
@@ -576,7 +724,19 @@ impl Machine {
             recipient_id: me,
             purpose: ctx.purpose,
         };
-        let key = sealed.open(self.identity()?, &sender, &expected)?;
+        let key = match sealed.prekey() {
+            Some(target) => {
+                let prekey = self
+                    .my_prekeys()?
+                    .into_iter()
+                    .find(|p| p.prekey_id() == target.prekey_id)
+                    .ok_or(Refusal::PrekeyGone {
+                        prekey_id: target.prekey_id,
+                    })?;
+                sealed.open_with_prekey(&prekey, &sender, &expected)?
+            }
+            None => sealed.open(self.identity()?, &sender, &expected)?,
+        };
         self.note_encrypted(channel_id);
         if let Some(held) = self.state.key(channel_id, version) {
             if ChannelKey::import(&held.key)?.as_bytes() == key.as_bytes() {
@@ -716,6 +876,7 @@ impl Machine {
             key_version: version,
             encrypted_key: sealed.to_wire(),
             is_key_rotation: false,
+            device_id: None,
         })
     }
 }
@@ -744,7 +905,7 @@ mod tests {
             SendPlan::Seal { version: 3 }
         );
         assert!(matches!(
-            machine.make_version(&stale, 3, &[], &BTreeMap::new(), None),
+            machine.make_version(&stale, 3, &[], &BTreeMap::new(), &BTreeMap::new(), None, 0),
             Err(Refusal::DifferentKey { version: 3, .. })
         ));
     }

@@ -17,6 +17,8 @@
 //! - `machine.rs`: the machine, my identity and backup, pinning (TOFU),
 //!   key changes and safety numbers;
 //! - `log.rs`: verifying, starting and extending the membership log;
+//! - `devices.rs`: this device's keys and prekeys, and verifying other
+//!   people's device lists and prekeys;
 //! - `keys.rs`: send planning (rotation when a version is used up), making
 //!   versions, accepting shares, key requests;
 //! - `messages.rs`: sealing and reading messages;
@@ -25,6 +27,7 @@
 //!   WebAssembly boundary and the lying-server scenarios).
 
 mod call;
+mod devices;
 mod error;
 mod keys;
 mod log;
@@ -36,6 +39,7 @@ mod state;
 mod wasm;
 
 pub use call::call;
+pub use devices::{DeviceListView, DeviceSetup};
 pub use error::{Refusal, Result};
 pub use keys::{ChannelFacts, NewVersion, OutShare, SendPlan, ShareFacts, ShareOutcome, Skipped};
 pub use log::{LogView, MemberFact, RoomFacts};

@@ -87,6 +87,22 @@ pub struct State {
     /// never stored as it is.
     #[serde(default)]
     pub outbox: Option<String>,
+    /// This device's secret signing key ([`securechat_crypto::DeviceKey`]
+    /// export), once the device is set up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
+    /// This device's prekey secrets, oldest first; the last is current, the
+    /// others wait until what was sealed to them is fetched, then go.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prekeys: Vec<String>,
+    /// The newest device list verified for each person (mine included),
+    /// under their pinned identity: an older one is refused.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub device_lists: BTreeMap<i64, String>,
+    /// The newest prekey verified for each device (`"user:device"` →
+    /// `[prekey_id, created_ms]`): an older one is a replay.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prekeys_seen: BTreeMap<String, [u64; 2]>,
 }
 
 /// What I trust for one user.

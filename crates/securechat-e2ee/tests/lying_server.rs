@@ -234,6 +234,9 @@ scenarios!(
     key_commitment,
     forged_key_history,
     channel_registered_in_log,
+    device_list_signed_by_identity,
+    prekey_replay,
+    prekey_forward_secrecy,
 );
 
 #[test]

@@ -186,9 +186,15 @@ impl SecureClient {
                 Err(error) => return Err(error),
             }
         }
-        let made = self
-            .machine
-            .make_version(&facts, version, &entries, &bundles, hint);
+        let made = self.machine.make_version(
+            &facts,
+            version,
+            &entries,
+            &bundles,
+            &BTreeMap::new(),
+            hint,
+            super::now(),
+        );
         self.save()?;
         let made = made?;
         let own = &made.own;

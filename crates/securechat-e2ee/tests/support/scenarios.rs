@@ -41,8 +41,9 @@ use serde_json::{Value, json};
 
 use securechat_crypto::encoding::{from_wire, to_wire};
 use securechat_crypto::{
-    Action, ChannelKey, Envelope, Identity, MembershipEntry, MembershipLog, MessageBinding,
-    MessageKind, Role, SafetyNumber, SealedShare, SharePurpose, device_counter,
+    Action, ChannelKey, DeviceKey, DeviceList, Envelope, Identity, MembershipEntry, MembershipLog,
+    MessageBinding, MessageKind, PrekeySecret, Role, SafetyNumber, SealedShare, SharePurpose,
+    device_counter,
 };
 use securechat_e2ee::{Pin, State, StoredKey};
 
@@ -549,6 +550,9 @@ pub fn all() -> Vec<(String, Value)> {
         key_commitment(),
         forged_key_history(),
         channel_registered_in_log(),
+        device_list_signed_by_identity(),
+        prekey_replay(),
+        prekey_forward_secrecy(),
     ]
 }
 
@@ -2841,4 +2845,246 @@ fn channel_registered_in_log() -> (String, Value) {
         "carol": { "user_id": CAROL, "state": doc(&carol_state) },
     });
     (name, value)
+}
+
+// ---- devices and prekeys ----------------------------------------------------
+
+const WEEK: u64 = 7 * DAY;
+
+fn device(label: &str, user_id: i64) -> DeviceKey {
+    DeviceKey::generate_with_rng(user_id, &mut rng(&format!("device {label}"))).unwrap()
+}
+
+fn prekey(label: &str, device: &DeviceKey, prekey_id: u32, created: u64) -> PrekeySecret {
+    PrekeySecret::generate_with_rng(
+        device,
+        prekey_id,
+        created * 1000,
+        &mut rng(&format!("prekey {label} {prekey_id}")),
+    )
+    .unwrap()
+}
+
+fn device_list(owner: &Identity, version: u64, devices: &[&DeviceKey]) -> String {
+    let entries: Vec<_> = devices.iter().map(|d| d.entry()).collect();
+    DeviceList::sign(owner, version, T0 * 1000, &entries)
+        .unwrap()
+        .to_wire()
+}
+
+/// `key` sealed by `sender` to a device prekey (format 3), as a version of
+/// `channel_id` in room 10 made at its log head.
+fn share_to_prekey(
+    sender: &Identity,
+    to: &PrekeySecret,
+    channel_id: i64,
+    version: u32,
+    key: &ChannelKey,
+) -> String {
+    let label = format!("prekey share {} {channel_id} {version}", fp(sender));
+    SealedShare::seal_to_prekey_with_rng(
+        sender,
+        to.public(),
+        ROOM,
+        channel_id,
+        version,
+        ROOM_HEAD,
+        SharePurpose::Rotation,
+        key,
+        &mut rng(&label),
+    )
+    .unwrap()
+    .to_wire()
+}
+
+fn device_list_signed_by_identity() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let state = state_of(&a, &[&b, &c]);
+    let entries = registered_room_log();
+    let phone = device("bob phone", BOB);
+    let laptop = device("bob laptop", BOB);
+    let rogue = device("server's own", BOB);
+    let before_revocation = device_list(&b, 1, &[&phone, &laptop]);
+    let current = device_list(&b, 2, &[&phone]);
+    let forged = device_list(&identity("bob forged", BOB), 3, &[&phone, &rogue]);
+    let served_prekeys = json!({ "2": [
+        prekey("phone", &phone, 1, T0).public().to_wire(),
+        prekey("laptop", &laptop, 1, T0).public().to_wire(),
+        prekey("rogue", &rogue, 1, T0).public().to_wire(),
+    ] });
+    scenario(
+        "device_list_signed_by_identity",
+        "A device counts only in a device list signed by its person's pinned identity and not older than one already verified: a device the server adds, or brings back after a revocation, gets no key (§2a).",
+        &state,
+        vec![
+            step(
+                "observe_device_list",
+                json!({ "user_id": BOB, "device_list": forged }),
+                refused("device_list_invalid"),
+                "the server serves a list with a device of its own, signed by another identity",
+            ),
+            step(
+                "observe_device_list",
+                json!({ "user_id": BOB, "device_list": current }),
+                ok(json!({ "user_id": BOB, "version": 2, "devices": [phone.device_id()] })),
+                "control: bob's own list, after he revoked his laptop",
+            ),
+            step(
+                "observe_device_list",
+                json!({ "user_id": BOB, "device_list": before_revocation }),
+                refused("device_list_rollback"),
+                "the server replays the list from before the revocation",
+            ),
+            step(
+                "make_version",
+                json!({
+                    "channel": channel(CHANNEL, true, 0, None),
+                    "version": 1,
+                    "entries": entries,
+                    "bundles": { "2": bundle(&b), "3": bundle(&c) },
+                    "prekeys": served_prekeys,
+                    "now": T0 + 60,
+                }),
+                ok(json!({
+                    "own": { "user_id": ALICE, "key_version": 1 },
+                    "shares": [
+                        { "user_id": BOB, "device_id": phone.device_id() },
+                        { "user_id": CAROL },
+                    ],
+                    "skipped": [
+                        { "user_id": BOB, "device_id": laptop.device_id() },
+                        { "user_id": BOB, "device_id": rogue.device_id() },
+                    ],
+                })),
+                "bob's key goes to his listed phone only; carol, who has no devices yet, gets hers as before",
+            ),
+        ],
+    )
+}
+
+fn prekey_replay() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let phone = device("bob phone", BOB);
+    state
+        .device_lists
+        .insert(BOB, device_list(&b, 1, &[&phone]));
+    let entries = registered_room_log();
+    let last_week = prekey("phone", &phone, 1, T0);
+    let this_week = prekey("phone", &phone, 2, T0 + WEEK);
+    let future = prekey("phone", &phone, 3, T0 + 10 * WEEK);
+    let now = T0 + WEEK + 60;
+    let ask = |p: &PrekeySecret, now: u64| json!({ "user_id": BOB, "prekey": p.public().to_wire(), "now": now });
+    scenario(
+        "prekey_replay",
+        "A key is sealed to a device only through a prekey its listed device signed, no older than one already seen for it and within its lifetime: a replayed old prekey, whose private half may have been stolen, is refused (§2b).",
+        &state,
+        vec![
+            step(
+                "prekey_to_seal_to",
+                ask(&this_week, now),
+                ok(json!({ "device_id": phone.device_id(), "prekey_id": 2 })),
+                "control: this week's prekey",
+            ),
+            step(
+                "prekey_to_seal_to",
+                ask(&last_week, now),
+                refused("stale_prekey"),
+                "the server replays last week's prekey",
+            ),
+            step(
+                "make_version",
+                json!({
+                    "channel": channel(CHANNEL, true, 0, None),
+                    "version": 1,
+                    "entries": entries,
+                    "bundles": { "2": bundle(&b) },
+                    "prekeys": { "2": [last_week.public().to_wire()] },
+                    "now": now,
+                }),
+                ok(json!({
+                    "shares": [],
+                    "skipped": [
+                        { "user_id": BOB, "device_id": phone.device_id() },
+                        { "user_id": BOB },
+                        { "user_id": CAROL },
+                    ],
+                })),
+                "a new version: the replayed prekey gets nothing (and carol has no key published)",
+            ),
+            step(
+                "prekey_to_seal_to",
+                ask(&future, now),
+                refused("stale_prekey"),
+                "a prekey dated ten weeks ahead",
+            ),
+            step(
+                "prekey_to_seal_to",
+                ask(&this_week, T0 + 4 * WEEK),
+                refused("stale_prekey"),
+                "this week's prekey, three weeks later: past its lifetime",
+            ),
+        ],
+    )
+}
+
+fn prekey_forward_secrecy() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let mut state = state_of(&b, &[&a, &c]);
+    let phone = device("bob phone", BOB);
+    let old = prekey("phone", &phone, 1, T0);
+    let new = prekey("phone", &phone, 2, T0 + WEEK);
+    state.device_key = Some(phone.export().to_string());
+    state.prekeys = vec![old.export().to_string(), new.export().to_string()];
+    let entries = registered_room_log();
+    let (k1, k2, k3) = (
+        channel_key("fs v1"),
+        channel_key("fs v2"),
+        channel_key("fs v3"),
+    );
+    let before = share_to_prekey(&a, &old, CHANNEL, 1, &k1);
+    let late = share_to_prekey(&a, &old, CHANNEL, 2, &k2);
+    let current = share_to_prekey(&a, &new, CHANNEL, 3, &k3);
+    let now = T0 + WEEK + 60;
+    scenario(
+        "prekey_forward_secrecy",
+        "A share sealed to a prekey opens only while the device still holds that prekey; once the device has fetched what was sealed to the old prekey and retired it, nothing it holds opens an older share (§2b).",
+        &state,
+        vec![
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 1, ALICE, true, &before), &entries, now),
+                ok(json!({ "kind": "accepted", "channel_id": CHANNEL, "version": 1 })),
+                "a share sealed to last week's prekey, fetched after the rotation",
+            ),
+            step(
+                "retire_prekeys",
+                json!({}),
+                ok(json!({ "retired": 1 })),
+                "the device deletes the old private half",
+            ),
+            step(
+                "accept_share",
+                accept_share(share_event(CHANNEL, 2, ALICE, true, &late), &entries, now),
+                refused("prekey_gone"),
+                "a share sealed to the retired prekey no longer opens",
+            ),
+            step(
+                "accept_share",
+                accept_share(
+                    share_event(CHANNEL, 3, ALICE, true, &current),
+                    &entries,
+                    now,
+                ),
+                ok(json!({ "kind": "accepted", "channel_id": CHANNEL, "version": 3 })),
+                "control: a share sealed to the current prekey",
+            ),
+            step(
+                "rotate_prekey",
+                json!({ "now": now }),
+                ok(json!({ "prekey": null })),
+                "the current prekey is a minute old: no rotation",
+            ),
+        ],
+    )
 }
