@@ -352,6 +352,17 @@ impl Machine {
             .copied()
             .filter(|id| *id != me && hint.is_none_or(|h| h.contains(id)))
             .collect();
+        let devices_of = |user_id: i64, except: Option<u64>| DeviceShares {
+            user_id,
+            served: prekeys.get(&user_id).map(Vec::as_slice).unwrap_or_default(),
+            except,
+            room_id: channel.room_id,
+            channel_id: channel.id,
+            version,
+            made_at,
+            purpose,
+            now,
+        };
         let mut shares = Vec::new();
         for recipient in recipients {
             let Some(served) = bundles.get(&recipient) else {
@@ -374,20 +385,7 @@ impl Machine {
                 }
             };
             if self.has_device_list(recipient) {
-                let to = DeviceShares {
-                    user_id: recipient,
-                    served: prekeys
-                        .get(&recipient)
-                        .map(Vec::as_slice)
-                        .unwrap_or_default(),
-                    except: None,
-                    room_id: channel.room_id,
-                    channel_id: channel.id,
-                    version,
-                    made_at,
-                    purpose,
-                    now,
-                };
+                let to = devices_of(recipient, None);
                 self.seal_to_devices(&to, &key, &mut shares, &mut skipped)?;
                 continue;
             }
@@ -444,17 +442,7 @@ impl Machine {
             ),
         };
         if own_device.is_some() && self.has_device_list(me) {
-            let to = DeviceShares {
-                user_id: me,
-                served: prekeys.get(&me).map(Vec::as_slice).unwrap_or_default(),
-                except: own_device,
-                room_id: channel.room_id,
-                channel_id: channel.id,
-                version,
-                made_at,
-                purpose,
-                now,
-            };
+            let to = devices_of(me, own_device);
             self.seal_to_devices(&to, &key, &mut shares, &mut skipped)?;
         }
         let members = log.members().keys().copied().collect();
