@@ -42,8 +42,8 @@ mod token;
 pub use auth::{NewUser, User};
 pub use client::Client;
 pub use e2ee::{
-    Body, Distribution, Handled, LogPage, MembershipChange, MyShare, PublishedKey, ReadMessage,
-    SafetyInfo, SecureClient,
+    Body, DevicesPage, Distribution, Handled, LogPage, MailboxShare, MembershipChange, MyShare,
+    PublishedKey, ReadMessage, SafetyInfo, SecureClient, ServedDevice,
 };
 pub use error::{ApiError, Error, Rejection, Result};
 pub use keystore::FileStore;

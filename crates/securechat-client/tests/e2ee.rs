@@ -12,9 +12,10 @@ use securechat_client::{
     Body, Client, Event, EventStream, Handled, HistoryQuery, MembershipChange, Message, NewRoom,
     SecureClient, Socket,
 };
-use securechat_crypto::{ChannelKey, Envelope, Identity};
+use securechat_crypto::{ChannelKey, DeviceKey, DeviceList, Envelope, Identity, PrekeySecret};
 use securechat_testkit::sdk::login;
-use securechat_testkit::{Backend, Server};
+use securechat_testkit::{Backend, Server, backends};
+use securechat_testkit::{db_count, db_execute};
 use serde_json::json;
 use sqlx::sqlite::SqlitePoolOptions;
 
@@ -738,4 +739,132 @@ async fn channels_are_used_as_the_signed_log_registers_them() {
             .await
             .unwrap();
     assert_eq!(shares_to_mallory, 0);
+}
+
+/// The mailbox rows of one device.
+async fn mailbox_rows(server: &Server, device_id: u64) -> i64 {
+    db_count(
+        server,
+        "SELECT COUNT(*) FROM device_shares WHERE device_id = $1",
+        i64::try_from(device_id).unwrap(),
+    )
+    .await
+}
+
+/// Runs `sql` on the server's database (a lying server's own edit).
+async fn server_edits(server: &Server, sql: String) {
+    db_execute(server, Box::leak(sql.into_boxed_str())).await;
+}
+
+#[tokio::test]
+async fn keys_reach_listed_devices_only_and_the_server_deletes_what_a_device_fetched() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let mut alice = Device::open(login(&server, "alice").await).await;
+        let mut bob = Device::open(login(&server, "bob").await).await;
+        alice.sc.set_up_device().await.unwrap();
+        let bob_device = bob.sc.set_up_device().await.unwrap();
+        assert_eq!(bob.sc.device_id(), Some(bob_device));
+        let (room, vault) = encrypted_room(&mut alice, &[bob.id()]).await;
+
+        // The server adds a device of its own to bob: a prekey row, and a
+        // device list that bob's identity did not sign.
+        let rogue = DeviceKey::generate(bob.id()).unwrap();
+        let rogue_prekey = PrekeySecret::generate(&rogue, 1, now_ms()).unwrap();
+        let real_list: String = {
+            let page = alice.sc.client().devices(bob.id()).await.unwrap();
+            page.device_list.unwrap()
+        };
+        let real =
+            DeviceList::from_bytes(&securechat_crypto::encoding::from_wire(&real_list).unwrap())
+                .unwrap();
+        let forged = DeviceList::sign(
+            &Identity::generate(bob.id()).unwrap(),
+            real.version() + 1,
+            now_ms(),
+            &[real.devices()[0], rogue.entry()],
+        )
+        .unwrap();
+        server_edits(
+            &server,
+            format!(
+                "INSERT INTO device_prekeys (user_id, device_id, prekey_id, prekey, created_ms, last_seen_at) \
+                 VALUES ({}, {}, 1, '{}', {}, 0)",
+                bob.id(),
+                rogue.device_id(),
+                rogue_prekey.public().to_wire(),
+                now_ms()
+            ),
+        )
+        .await;
+        server_edits(
+            &server,
+            format!(
+                "UPDATE device_lists SET device_list = '{}', version = {} WHERE user_id = {}",
+                forged.to_wire(),
+                forged.version(),
+                bob.id()
+            ),
+        )
+        .await;
+
+        alice.send(vault, "first, under a forged list").await;
+        assert_eq!(
+            mailbox_rows(&server, rogue.device_id()).await,
+            0,
+            "{backend:?}: the server's device got a key"
+        );
+        assert_eq!(
+            bob.read(vault).await.last().unwrap().1,
+            verified("first, under a forged list", alice.id())
+        );
+
+        // The server serves bob's real list again but keeps its prekey row:
+        // a new channel's key goes to bob's listed device, not to its own.
+        server_edits(
+            &server,
+            format!(
+                "UPDATE device_lists SET device_list = '{real_list}', version = {} WHERE user_id = {}",
+                real.version(),
+                bob.id()
+            ),
+        )
+        .await;
+        let vault2 = alice
+            .sc
+            .create_channel(room, "vault-two", true)
+            .await
+            .unwrap()
+            .id;
+        alice.send(vault2, "second, to bob's devices").await;
+        assert_eq!(mailbox_rows(&server, rogue.device_id()).await, 0);
+        assert_eq!(
+            mailbox_rows(&server, bob_device).await,
+            1,
+            "{backend:?}: bob's device has its share waiting"
+        );
+        assert!(
+            bob.sc.client().my_share(vault2, Some(1)).await.is_err(),
+            "{backend:?}: nothing for bob's identity key: the share is sealed to his device"
+        );
+        assert_eq!(
+            bob.read(vault2).await.last().unwrap().1,
+            verified("second, to bob's devices", alice.id())
+        );
+        assert_eq!(
+            mailbox_rows(&server, bob_device).await,
+            0,
+            "{backend:?}: the server deleted the share bob's device fetched"
+        );
+    }
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
 }

@@ -60,6 +60,11 @@ impl Machine {
         }
     }
 
+    /// This device's id, once it is set up.
+    pub fn device_id(&self) -> Option<u64> {
+        self.device_key().ok().flatten().map(|d| d.device_id())
+    }
+
     /// My prekey secrets, oldest first.
     pub(crate) fn my_prekeys(&self) -> Result<Vec<PrekeySecret>> {
         self.state

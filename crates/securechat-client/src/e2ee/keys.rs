@@ -186,12 +186,17 @@ impl SecureClient {
                 Err(error) => return Err(error),
             }
         }
+        let mut device_owners: Vec<i64> = bundles.keys().copied().collect();
+        if self.machine.device_id().is_some() {
+            device_owners.push(self.user_id());
+        }
+        let prekeys = self.served_prekeys(&device_owners).await?;
         let made = self.machine.make_version(
             &facts,
             version,
             &entries,
             &bundles,
-            &BTreeMap::new(),
+            &prekeys,
             hint,
             super::now(),
         );
@@ -303,7 +308,17 @@ impl SecureClient {
     }
 
     /// Fetches my sealed copy of a version from the server and accepts it.
+    /// A device that is set up looks in its mailbox first.
     pub async fn fetch_key(&mut self, channel_id: i64, version: u32) -> Result<Handled> {
+        if self.machine.device_id().is_some() {
+            self.sync_device().await?;
+            if self.machine.channel_key(channel_id, version).is_ok() {
+                return Ok(Handled::KeyAccepted {
+                    channel_id,
+                    version,
+                });
+            }
+        }
         let share = self.client.my_share(channel_id, Some(version)).await?;
         let outcome = self
             .accept_share(

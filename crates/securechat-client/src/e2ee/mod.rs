@@ -11,10 +11,13 @@
 //!   safety numbers;
 //! - `members.rs`: fetching and verifying the membership log, starting it,
 //!   signed membership changes;
+//! - `devices.rs`: this device's list and prekeys, other people's devices,
+//!   and the device's share mailbox;
 //! - `keys.rs`: making versions, shares, key requests, the event handler;
 //! - `messages.rs`: sending and reading messages.
 
 mod api;
+mod devices;
 mod keys;
 mod members;
 mod messages;
@@ -28,6 +31,7 @@ use securechat_crypto::{ForwardSecrecyPolicy, Identity};
 use securechat_e2ee::{ChannelFacts, Machine, RoomFacts, State, StateStore};
 
 pub use api::{LogPage, MyShare, PublishedKey};
+pub use devices::{DevicesPage, MailboxShare, ServedDevice};
 pub use keys::{Distribution, Handled};
 pub use members::MembershipChange;
 pub use messages::{Body, ReadMessage};
