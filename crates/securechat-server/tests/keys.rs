@@ -7,6 +7,7 @@
 use securechat_testkit as testkit;
 
 use securechat_client::Socket;
+use securechat_crypto::backup::{BackupKey, RecoveryKey};
 use securechat_crypto::{
     Action, Backup, ChannelKey, Envelope, MembershipEntry, MembershipLog, MessageBinding,
     MessageKind, PublicBundle, Role, SealedShare, ShareContext, SharePurpose,
@@ -633,6 +634,31 @@ async fn key_backup_is_stored_opaquely() {
             .unwrap();
         assert_eq!(restored.bundle(), alice.identity.bundle());
         assert!(!server.log().contains("correct horse"));
+        // A format-2 backup under a recovery key, with a trust document far
+        // larger than the API's other bodies, is stored too.
+        let key = BackupKey::from_recovery_key(&RecoveryKey::generate().unwrap()).unwrap();
+        let trust = vec![b'x'; 300 * 1024];
+        let big = Backup::seal_contents(&key, &alice.identity, &trust)
+            .unwrap()
+            .to_wire();
+        let (s, body) = call(
+            &server,
+            Some(&alice.token),
+            "PUT",
+            "/api/users/me/key_backup",
+            Some(json!({"backup": big})),
+        )
+        .await;
+        assert_eq!(s, 200, "{body}");
+        let (_, got) = call(
+            &server,
+            Some(&alice.token),
+            "GET",
+            "/api/users/me/key_backup",
+            None,
+        )
+        .await;
+        assert_eq!(got["backup"].as_str(), Some(big.as_str()));
     }
 }
 

@@ -3,7 +3,7 @@
 //! `GET /api/channels/{id}/key`, `POST /api/channels/{id}/request_key`,
 //! `PUT`/`GET /api/users/me/key_backup`.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use securechat_crypto::{Backup, PublicBundle, SealedShare, SharePurpose};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,8 +23,9 @@ use crate::storage::{now_ms, rfc3339};
 
 /// How long a key request stays open.
 const REQUEST_TTL_MS: i64 = 24 * 3600 * 1000;
-/// Largest key backup accepted, in bytes.
-const MAX_BACKUP: usize = 4096;
+/// Largest key backup accepted, in base64url characters: a format-2 backup
+/// with the largest trust document the crypto crate seals, and its header.
+const MAX_BACKUP: usize = (securechat_crypto::backup::MAX_TRUST_LEN + 256) * 4 / 3;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,7 +35,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(share_key))
         .routes(routes!(my_key))
         .routes(routes!(request_key))
-        .routes(routes!(put_backup, get_backup))
+        .merge(
+            // A backup carries the client's pins and log heads: it may be
+            // larger than the API's other JSON bodies.
+            OpenApiRouter::new()
+                .routes(routes!(put_backup, get_backup))
+                .layer(DefaultBodyLimit::max(MAX_BACKUP + 1024)),
+        )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -414,11 +421,13 @@ async fn request_key(
 
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct KeyBackup {
-    /// The identity sealed under the recovery passphrase (crypto crate `Backup`).
+    /// The identity and the client's trust state, sealed under a recovery key
+    /// or passphrase (crypto crate `Backup`).
     pub backup: String,
 }
 
-/// Stores my passphrase-sealed identity. The server cannot open it.
+/// Stores my sealed key backup (identity, pins, log heads). The server
+/// cannot open it.
 #[utoipa::path(put, path = "/api/users/me/key_backup", tag = "keys", request_body = KeyBackup,
     responses((status = 200, body = Success), (status = 422, body = ErrorBody)))]
 async fn put_backup(
@@ -443,7 +452,7 @@ pub struct BackupResponse {
     pub updated_at: String,
 }
 
-/// My passphrase-sealed identity, to restore on a new device.
+/// My sealed key backup, to restore on a new device.
 #[utoipa::path(get, path = "/api/users/me/key_backup", tag = "keys",
     responses((status = 200, body = BackupResponse), (status = 404, body = ErrorBody)))]
 async fn get_backup(
