@@ -594,7 +594,7 @@ async fn used_up_keys_are_replaced_by_the_sender_and_two_devices_of_one_person_n
     let mut second = SecureClient::restore(
         login(&server, "alice").await,
         dir.path().join("keys.json"),
-        "correct horse battery staple",
+        "plinth orbit saffron ledger kettle",
     )
     .await
     .unwrap();
@@ -855,6 +855,81 @@ async fn keys_reach_listed_devices_only_and_the_server_deletes_what_a_device_fet
             mailbox_rows(&server, bob_device).await,
             0,
             "{backend:?}: the server deleted the share bob's device fetched"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_device_reads_nothing_new() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let mut laptop = Device::open(login(&server, "alice").await).await;
+        let laptop_id = laptop.sc.set_up_device().await.unwrap();
+        // A second device of alice's, with her identity (as a restore or a
+        // link gives it) and a device key of its own.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("phone.json");
+        let identity = laptop.sc.store().identity.clone().unwrap();
+        let origin = laptop.sc.store().server.clone();
+        std::fs::write(
+            &path,
+            json!({"format": 2, "server": origin, "user_id": laptop.id(), "identity": identity})
+                .to_string(),
+        )
+        .unwrap();
+        let phone_sc = SecureClient::open(login(&server, "alice").await, &path)
+            .await
+            .unwrap();
+        let (socket, events) = phone_sc.client().socket().await.unwrap();
+        let mut phone = Device {
+            sc: phone_sc,
+            socket,
+            events,
+            _dir: dir,
+        };
+        let phone_id = phone.sc.set_up_device().await.unwrap();
+        assert_ne!(phone_id, laptop_id);
+        let mut bob = Device::open(login(&server, "bob").await).await;
+        bob.sc.set_up_device().await.unwrap();
+        let (_, vault) = encrypted_room(&mut laptop, &[bob.id()]).await;
+
+        bob.send(vault, "before: both of alice's devices").await;
+        for reader in [&mut laptop, &mut phone] {
+            assert_eq!(
+                reader.read(vault).await.last().unwrap().1,
+                verified("before: both of alice's devices", bob.id())
+            );
+        }
+
+        // The phone is lost: the laptop revokes it, and rotates at once.
+        let rotated = laptop.sc.revoke_device(phone_id).await.unwrap();
+        assert_eq!(rotated, vec![vault], "{backend:?}");
+        assert_eq!(mailbox_rows(&server, phone_id).await, 0);
+        assert_eq!(
+            db_count(
+                &server,
+                "SELECT COUNT(*) FROM device_prekeys WHERE device_id = $1",
+                i64::try_from(phone_id).unwrap()
+            )
+            .await,
+            0,
+            "{backend:?}: the server dropped the revoked device's prekey"
+        );
+        bob.send(vault, "after: the phone is gone").await;
+        assert_eq!(
+            laptop.read(vault).await.last().unwrap().1,
+            verified("after: the phone is gone", bob.id())
+        );
+        let on_phone = phone.read(vault).await;
+        assert!(
+            !on_phone.last().unwrap().1.is_verified(),
+            "{backend:?}: the revoked phone read {:?}",
+            on_phone.last()
+        );
+        assert_eq!(
+            on_phone[0].1,
+            verified("before: both of alice's devices", bob.id()),
+            "what it had stays readable"
         );
     }
 }

@@ -97,6 +97,13 @@ struct PrekeyArgs {
 }
 
 #[derive(Deserialize)]
+struct RevokeDevice {
+    device_id: u64,
+    device_list: String,
+    now: u64,
+}
+
+#[derive(Deserialize)]
 struct Now {
     now: u64,
 }
@@ -371,6 +378,11 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
             out(json!({"prekey": machine.rotate_prekey(a.now)?}))
         }
         "retire_prekeys" => out(json!({"retired": machine.retire_prekeys()})),
+        "revoke_device" => {
+            let a: RevokeDevice = input(args)?;
+            out(json!({"device_list": machine.revoke_device(a.device_id, &a.device_list, a.now)?}))
+        }
+        "channels_to_rotate" => out(machine.channels_to_rotate()),
         "confirm_version" => {
             let a: Version = input(args)?;
             machine.confirm_version(a.channel_id, a.version, a.now)?;

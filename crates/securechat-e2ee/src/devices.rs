@@ -235,6 +235,69 @@ impl Machine {
         Ok(prekey)
     }
 
+    /// Revokes one of my devices: a new list without it, signed by my
+    /// identity, to publish (`PUT /api/users/me/devices`). `served` is my
+    /// list as the server shows it (verified like anyone's). Every channel
+    /// whose key I hold is marked: its next send makes a new version, so
+    /// the revoked device, which may hold the current ones, reads nothing
+    /// new.
+    pub fn revoke_device(&mut self, device_id: u64, served: &str, now: u64) -> Result<String> {
+        let identity = self.identity()?;
+        let me = identity.user_id();
+        let bundle = identity.bundle();
+        let list = self.verified_list(me, &bundle, served)?;
+        if self.device_id() == Some(device_id) {
+            return Err(Refusal::BadInput(
+                "this device cannot revoke itself; revoke it from another device".into(),
+            ));
+        }
+        list.device(device_id)
+            .map_err(|_| Refusal::UnknownDevice {
+                user_id: me,
+                device_id,
+            })?;
+        let remaining: Vec<_> = list
+            .devices()
+            .iter()
+            .copied()
+            .filter(|d| d.device_id != device_id)
+            .collect();
+        if remaining.is_empty() {
+            return Err(Refusal::BadInput(
+                "a person keeps at least one device".into(),
+            ));
+        }
+        let next = DeviceList::sign(self.identity()?, list.version() + 1, ms(now), &remaining)?;
+        self.state.device_lists.insert(me, next.to_wire());
+        let marks: Vec<(i64, u32)> = self
+            .state
+            .channel_keys
+            .iter()
+            .filter_map(|(channel, keys)| keys.keys().next_back().map(|v| (*channel, *v)))
+            .collect();
+        for (channel, version) in marks {
+            let mark = self.state.revoked_up_to.entry(channel).or_insert(0);
+            *mark = (*mark).max(version);
+        }
+        self.touch();
+        Ok(next.to_wire())
+    }
+
+    /// The channels a revocation left to rotate (their next send makes a
+    /// new version), for a shell that rotates them at once.
+    pub fn channels_to_rotate(&self) -> Vec<i64> {
+        self.state
+            .revoked_up_to
+            .iter()
+            .filter(|(channel, mark)| {
+                self.state
+                    .latest_version(**channel)
+                    .is_some_and(|held| held <= **mark)
+            })
+            .map(|(channel, _)| *channel)
+            .collect()
+    }
+
     /// Replaces my prekey when it is a week old at `now` (seconds); returns
     /// the new one to publish. The old private half is kept until
     /// [`Machine::retire_prekeys`].

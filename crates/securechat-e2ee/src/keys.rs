@@ -212,6 +212,18 @@ impl Machine {
                 reason: "membership_changed".into(),
             });
         }
+        if self
+            .state
+            .revoked_up_to
+            .get(&channel.id)
+            .is_some_and(|mark| current <= *mark)
+        {
+            // A device I revoked may hold this version.
+            return Ok(SendPlan::MakeVersion {
+                version: next,
+                reason: "device_revoked".into(),
+            });
+        }
         if key.next_counter >= self.policy.max_messages {
             return Ok(SendPlan::MakeVersion {
                 version: next,

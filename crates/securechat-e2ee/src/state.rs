@@ -103,6 +103,10 @@ pub struct State {
     /// `[prekey_id, created_ms]`): an older one is a replay.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub prekeys_seen: BTreeMap<String, [u64; 2]>,
+    /// After I revoked a device: per channel, the newest version it could
+    /// hold. Sending under that version or an older one makes the next.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub revoked_up_to: BTreeMap<i64, u32>,
 }
 
 /// What I trust for one user.

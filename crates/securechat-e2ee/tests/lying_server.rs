@@ -237,6 +237,7 @@ scenarios!(
     device_list_signed_by_identity,
     prekey_replay,
     prekey_forward_secrecy,
+    device_revocation,
 );
 
 #[test]

@@ -201,6 +201,46 @@ impl SecureClient {
         Ok(accepted)
     }
 
+    /// Revokes one of my other devices: my identity signs a list without
+    /// it (the server then drops its prekey and mailbox), and every channel
+    /// whose key it could hold gets a new version now, sealed to everyone
+    /// but it. Returns the channels rotated.
+    pub async fn revoke_device(&mut self, device_id: u64) -> Result<Vec<i64>> {
+        let served = self.client.devices(self.user_id()).await?;
+        let Some(served) = served.device_list else {
+            return Err(crate::error::Error::Refused(
+                securechat_e2ee::Refusal::NoDeviceList {
+                    user_id: self.user_id(),
+                },
+            ));
+        };
+        let list = self.machine.revoke_device(device_id, &served, now());
+        self.save()?;
+        self.client.publish_device_list(&list?).await?;
+        let mut rotated = Vec::new();
+        for channel_id in self.machine.channels_to_rotate() {
+            let facts = self.channel_facts(channel_id, true).await?;
+            let plan = self.machine.plan_send(&facts, now());
+            self.save()?;
+            let version = match plan {
+                Ok(securechat_e2ee::SendPlan::MakeVersion { version, .. }) => version,
+                Ok(_) => continue,
+                Err(refusal) => {
+                    tracing::warn!(channel_id, %refusal, "channel not rotated after a revocation");
+                    continue;
+                }
+            };
+            match self.make_version(channel_id, version, None).await {
+                Ok(_) => rotated.push(channel_id),
+                Err(error) if is_refusal(&error) => {
+                    tracing::warn!(channel_id, %error, "channel not rotated after a revocation");
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(rotated)
+    }
+
     /// The prekeys to seal a new version to, for `users` (me included for
     /// my other devices): each person's served device list is verified by
     /// the core under their pinned identity (a refused list leaves them

@@ -553,6 +553,7 @@ pub fn all() -> Vec<(String, Value)> {
         device_list_signed_by_identity(),
         prekey_replay(),
         prekey_forward_secrecy(),
+        device_revocation(),
     ]
 }
 
@@ -3084,6 +3085,62 @@ fn prekey_forward_secrecy() -> (String, Value) {
                 json!({ "now": now }),
                 ok(json!({ "prekey": null })),
                 "the current prekey is a minute old: no rotation",
+            ),
+        ],
+    )
+}
+
+fn device_revocation() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let laptop = device("alice laptop", ALICE);
+    let phone = device("alice phone", ALICE);
+    let both = device_list(&a, 1, &[&laptop, &phone]);
+    state.device_key = Some(laptop.export().to_string());
+    state.device_lists.insert(ALICE, both.clone());
+    let k = channel_key("revocation v1");
+    hold(&mut state, CHANNEL, 1, &k, T0, 3);
+    let now = T0 + 60;
+    scenario(
+        "device_revocation",
+        "Revoking a device is a new list without it, signed by the identity; every channel whose key the device could hold gets a new version on its next send, and the old list, which still names the device, is refused from then on (§2a).",
+        &state,
+        vec![
+            step(
+                "plan_send",
+                plan(channel(CHANNEL, true, 1, None), now),
+                ok(json!({ "kind": "seal", "version": 1 })),
+                "control: before the revocation, version 1 is used",
+            ),
+            step(
+                "revoke_device",
+                json!({ "device_id": laptop.device_id(), "device_list": both, "now": now }),
+                refused("bad_input"),
+                "a device does not revoke itself",
+            ),
+            step(
+                "revoke_device",
+                json!({ "device_id": phone.device_id(), "device_list": both, "now": now }),
+                ok(json!({})),
+                "the laptop revokes the lost phone",
+            ),
+            step(
+                "channels_to_rotate",
+                json!({}),
+                ok(json!([CHANNEL])),
+                "every channel whose key the phone could hold",
+            ),
+            step(
+                "plan_send",
+                plan(channel(CHANNEL, true, 1, None), now),
+                ok(json!({ "kind": "make_version", "version": 2, "reason": "device_revoked" })),
+                "the next send makes version 2",
+            ),
+            step(
+                "observe_device_list",
+                json!({ "user_id": ALICE, "device_list": both }),
+                refused("device_list_rollback"),
+                "the server serves the list that still names the phone",
             ),
         ],
     )
