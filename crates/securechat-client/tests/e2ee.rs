@@ -594,7 +594,7 @@ async fn used_up_keys_are_replaced_by_the_sender_and_two_devices_of_one_person_n
     let mut second = SecureClient::restore(
         login(&server, "alice").await,
         dir.path().join("keys.json"),
-        "plinth orbit saffron ledger kettle",
+        "correct horse battery staple",
     )
     .await
     .unwrap();
