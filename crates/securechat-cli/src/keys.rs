@@ -30,57 +30,118 @@ pub async fn open(file: &SessionFile, store: PathBuf) -> Result<(Session, Secure
 
 #[derive(clap::Subcommand)]
 pub enum KeysCommand {
-    /// Seal my identity under a recovery passphrase and store it on the server.
-    Backup(PassphraseArgs),
-    /// Restore my identity from the server's backup (a new device).
-    Restore(PassphraseArgs),
+    /// Back up my identity, pins and verified log heads on the server,
+    /// sealed under a new recovery key (12 words, printed once) or, with
+    /// `--passphrase`, under a passphrase. The backup then stays up to date
+    /// by itself.
+    Backup(BackupArgs),
+    /// Restore my identity, pins and log heads from the server's backup
+    /// (a new device), with the recovery key's words or the passphrase.
+    Restore(RestoreArgs),
     /// Show my fingerprint and the key store's path.
     Show,
 }
 
 #[derive(clap::Args)]
-pub struct PassphraseArgs {
-    /// Read the passphrase from the first line of standard input.
+pub struct BackupArgs {
+    /// Seal under a passphrase of my own instead of a recovery key. It must
+    /// be hard to guess and differ from my login password, which is asked
+    /// for to compare (never sent).
+    #[arg(long)]
+    passphrase: bool,
+    /// With a passphrase: read it from the first line of standard input and
+    /// my login password from the second.
     #[arg(long)]
     passphrase_stdin: bool,
 }
 
-impl PassphraseArgs {
-    fn read(&self) -> Result<String> {
-        let passphrase = if self.passphrase_stdin {
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .context("cannot read the passphrase from standard input")?;
-            line.trim_end_matches(['\n', '\r']).to_owned()
-        } else {
-            rpassword::prompt_password("Recovery passphrase: ")
-                .context("cannot read the passphrase from the terminal (try --passphrase-stdin)")?
-        };
-        if passphrase.is_empty() {
-            bail!("no passphrase given");
-        }
-        Ok(passphrase)
+#[derive(clap::Args)]
+pub struct RestoreArgs {
+    /// Read the recovery key's words (or the passphrase) from the first
+    /// line of standard input.
+    #[arg(long, visible_alias = "passphrase-stdin")]
+    stdin: bool,
+}
+
+fn stdin_line(lines: &mut impl BufRead, what: &str) -> Result<String> {
+    let mut line = String::new();
+    lines
+        .read_line(&mut line)
+        .with_context(|| format!("cannot read {what} from standard input"))?;
+    let line = line.trim_end_matches(['\n', '\r']).to_owned();
+    if line.is_empty() {
+        bail!("no {what} on standard input");
     }
+    Ok(line)
+}
+
+fn prompt(label: &str, what: &str) -> Result<String> {
+    let answer = rpassword::prompt_password(label)
+        .with_context(|| format!("cannot read {what} from the terminal (see --help for stdin)"))?;
+    if answer.is_empty() {
+        bail!("no {what} given");
+    }
+    Ok(answer)
 }
 
 pub async fn keys(command: KeysCommand, file: &SessionFile, store: PathBuf) -> Result<()> {
     match command {
-        KeysCommand::Backup(args) => {
-            let passphrase = args.read()?;
-            let (_, secure) = open(file, store).await?;
-            secure.backup(&passphrase).await?;
-            println!("Identity backed up on the server (sealed under your passphrase).");
+        KeysCommand::Backup(args) if args.passphrase || args.passphrase_stdin => {
+            let (passphrase, login_password) = if args.passphrase_stdin {
+                let mut lines = std::io::stdin().lock();
+                (
+                    stdin_line(&mut lines, "the passphrase")?,
+                    stdin_line(&mut lines, "the login password")?,
+                )
+            } else {
+                let passphrase = prompt("Backup passphrase: ", "the passphrase")?;
+                if prompt("The same passphrase again: ", "the passphrase")? != passphrase {
+                    bail!("the two passphrases differ; nothing was backed up");
+                }
+                let login = prompt(
+                    "Your login password (only compared with the passphrase, never sent): ",
+                    "the login password",
+                )?;
+                (passphrase, login)
+            };
+            let session = file.require()?;
+            let mut client = session.client()?;
+            client.remember_login_password(&login_password);
+            let mut secure = SecureClient::open(client, store)
+                .await
+                .map_err(|e| file.explain(&session, e))?;
+            secure.backup_with_passphrase(&passphrase).await?;
+            println!(
+                "Identity, pins and log heads backed up on the server, sealed under your \
+                 passphrase. The backup is kept up to date from this device."
+            );
+        }
+        KeysCommand::Backup(_) => {
+            let (_, mut secure) = open(file, store).await?;
+            let words = secure.backup_with_recovery_key().await?;
+            println!("Your recovery key (shown only this once; write it down and keep it safe):\n");
+            println!("    {words}\n");
+            println!(
+                "Identity, pins and log heads backed up on the server, sealed under this key. \
+                 Restore on a new device with `securechat-cli keys restore`. The backup is \
+                 kept up to date from this device."
+            );
         }
         KeysCommand::Restore(args) => {
-            let passphrase = args.read()?;
+            let secret = if args.stdin {
+                stdin_line(&mut std::io::stdin().lock(), "the recovery key")?
+            } else {
+                prompt(
+                    "Recovery key (12 words) or backup passphrase: ",
+                    "the recovery key",
+                )?
+            };
             let session = file.require()?;
-            let secure = SecureClient::restore(session.client()?, store, &passphrase)
+            let secure = SecureClient::restore(session.client()?, store, &secret)
                 .await
-                .context("cannot restore the identity (wrong passphrase, or no backup)")?;
+                .context("cannot restore from the backup")?;
             println!(
-                "Identity restored into {} (fingerprint {}).",
+                "Identity, pins and log heads restored into {} (fingerprint {}).",
                 secure.store_path().display(),
                 fingerprint(&secure)
             );

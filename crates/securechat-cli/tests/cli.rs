@@ -533,36 +533,63 @@ async fn login_makes_a_private_key_store_and_verify_shows_matching_safety_number
     assert!(!output.status.success());
     assert!(stderr(&output).contains("restore"), "{}", stderr(&output));
 
-    // Backup, then restore on that new device: the same identity.
-    let backup = cli(
-        &alice_home,
-        &["keys", "backup", "--passphrase-stdin"],
-        "correct horse battery\n",
-    );
+    // A backup under a recovery key (the default): the words are printed
+    // once, and restore the same identity on that new device.
+    let backup = cli(&alice_home, &["keys", "backup"], "");
     assert!(backup.status.success(), "{}", stderr(&backup));
-    let restore = Command::new(env!("CARGO_BIN_EXE_securechat-cli"))
-        .args([
+    let printed = stdout(&backup);
+    let words = printed
+        .lines()
+        .map(str::trim)
+        .find(|l| l.split(' ').count() == 12)
+        .unwrap_or_else(|| panic!("no 12 words in {printed}"))
+        .to_owned();
+    let restored = cli(
+        &alice_home,
+        &[
             "--key-store",
             other_store.to_str().unwrap(),
             "keys",
             "restore",
+            "--stdin",
+        ],
+        &format!("{words}\n"),
+    );
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    assert!(stdout(&restored).contains(&a_mine), "{}", stdout(&restored));
+
+    // A passphrase instead: the login password and a weak one are refused,
+    // a strong one restores as well.
+    for (passphrase, why) in [
+        ("password123", "login password"),
+        ("qwerty12345", "too easy to guess"),
+    ] {
+        let refused = cli(
+            &alice_home,
+            &["keys", "backup", "--passphrase-stdin"],
+            &format!("{passphrase}\npassword123\n"),
+        );
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains(why), "{}", stderr(&refused));
+    }
+    let backup = cli(
+        &alice_home,
+        &["keys", "backup", "--passphrase-stdin"],
+        "plinth orbit saffron ledger kettle\npassword123\n",
+    );
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let third_store = homes.path().join("third.json");
+    let restored = cli(
+        &alice_home,
+        &[
+            "--key-store",
+            third_store.to_str().unwrap(),
+            "keys",
+            "restore",
             "--passphrase-stdin",
-        ])
-        .env_clear()
-        .env("SECURECHAT_CLI_HOME", &alice_home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut restore = restore;
-    restore
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
-    let restored = restore.wait_with_output().unwrap();
+        ],
+        "plinth orbit saffron ledger kettle\n",
+    );
     assert!(restored.status.success(), "{}", stderr(&restored));
     assert!(stdout(&restored).contains(&a_mine), "{}", stdout(&restored));
 }

@@ -70,7 +70,23 @@ impl Client {
             .call(Method::POST, "api/auth/login", Auth::None, Some(&body))
             .await?;
         self.set_token(Some(SessionToken::new(reply.token)));
+        self.remember_login_password(password);
         Ok(reply.user)
+    }
+
+    /// Remembers the login password in this process's memory (never
+    /// stored), so that a backup passphrase equal to it is refused. Set by
+    /// [`Client::login`]; a client resumed from a saved token learns it
+    /// here.
+    pub fn remember_login_password(&mut self, password: &str) {
+        self.login_password = Some(crate::token::Secret::new(password));
+    }
+
+    /// Whether `candidate` is the remembered login password.
+    pub(crate) fn is_login_password(&self, candidate: &str) -> bool {
+        self.login_password
+            .as_ref()
+            .is_some_and(|p| p.expose() == candidate)
     }
 
     /// Ends this session on the server. The token is forgotten whatever the

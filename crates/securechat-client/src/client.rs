@@ -24,6 +24,9 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     token: Option<SessionToken>,
+    /// The password of the last login, in memory only: a backup passphrase
+    /// equal to it is refused.
+    pub(crate) login_password: Option<crate::token::Secret>,
 }
 
 /// Whether a request carries the session token.
@@ -67,6 +70,7 @@ impl Client {
             http,
             base,
             token: None,
+            login_password: None,
         })
     }
 

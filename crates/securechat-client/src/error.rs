@@ -133,6 +133,15 @@ pub enum Error {
     /// A request id I have not seen (`channel_key_request` never arrived here).
     #[error("no pending key request {request_id}")]
     UnknownRequest { request_id: i64 },
+
+    /// A backup passphrase refused before anything is sealed: too easy to
+    /// guess, or the login password. The message says what to do.
+    #[error("{message}")]
+    WeakPassphrase {
+        /// `weak_passphrase` or `passphrase_is_password`.
+        code: &'static str,
+        message: String,
+    },
 }
 
 impl From<securechat_e2ee::Refusal> for Error {
@@ -169,6 +178,7 @@ impl Error {
             Self::Rejected(rejection) => Some(&rejection.code),
             Self::Crypto(error) => Some(error.code()),
             Self::Refused(refusal) => Some(refusal.code()),
+            Self::WeakPassphrase { code, .. } => Some(code),
             _ => None,
         }
     }

@@ -26,6 +26,27 @@ impl fmt::Debug for SessionToken {
     }
 }
 
+/// A secret the client holds in memory only (the login password), kept out
+/// of debug output like the token.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(std::sync::Arc<str>);
+
+impl Secret {
+    pub(crate) fn new(secret: &str) -> Self {
+        Self(secret.into())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,5 +56,7 @@ mod tests {
         let token = SessionToken::new("s3cret");
         assert_eq!(token.expose(), "s3cret");
         assert!(!format!("{token:?}").contains("s3cret"));
+        let secret = Secret::new("pa55word");
+        assert!(!format!("{secret:?}").contains("pa55word"));
     }
 }

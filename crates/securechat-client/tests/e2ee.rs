@@ -587,14 +587,14 @@ async fn used_up_keys_are_replaced_by_the_sender_and_two_devices_of_one_person_n
     // another key store. Both write in turn under the same version.
     alice
         .sc
-        .backup("correct horse battery staple")
+        .backup_with_passphrase("plinth orbit saffron ledger kettle")
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut second = SecureClient::restore(
         login(&server, "alice").await,
         dir.path().join("keys.json"),
-        "correct horse battery staple",
+        "plinth orbit saffron ledger kettle",
     )
     .await
     .unwrap();

@@ -183,7 +183,14 @@ struct Published {
 struct Passphrase {
     #[serde(default)]
     backup: Option<String>,
+    /// The passphrase, or the recovery key's words.
+    #[serde(default)]
     passphrase: String,
+}
+
+#[derive(Deserialize)]
+struct Digest {
+    digest: String,
 }
 
 #[derive(Deserialize)]
@@ -264,11 +271,25 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
             let blob = a
                 .backup
                 .ok_or_else(|| Refusal::BadInput("no backup".into()))?;
-            out(json!({"public_key": machine.restore_backup(&blob, &a.passphrase)?}))
+            out(machine.restore_backup(&blob, &a.passphrase)?)
         }
+        "create_recovery_key" => out(machine.create_recovery_key()?),
         "seal_backup" => {
             let a: Passphrase = input(args)?;
-            out(json!({"backup": machine.seal_backup(&a.passphrase)?}))
+            out(machine.set_backup_passphrase(&a.passphrase)?)
+        }
+        "backup_update" => out(json!({"update": machine.backup_update()?})),
+        "backup_uploaded" => {
+            let a: Digest = input(args)?;
+            machine.backup_uploaded(&a.digest);
+            out(json!({}))
+        }
+        "backup_kind" => {
+            let a: Passphrase = input(args)?;
+            let blob = a
+                .backup
+                .ok_or_else(|| Refusal::BadInput("no backup".into()))?;
+            out(json!({"kind": crate::backup::backup_kind(&blob)?}))
         }
         "test_backup" => {
             let a: Passphrase = input(args)?;

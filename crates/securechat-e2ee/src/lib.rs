@@ -14,8 +14,10 @@
 //!
 //! Modules:
 //! - `state.rs`: the [`State`] document a client keeps, and [`StateStore`];
-//! - `machine.rs`: the machine, my identity and backup, pinning (TOFU),
-//!   key changes and safety numbers;
+//! - `machine.rs`: the machine, my identity, pinning (TOFU), key changes
+//!   and safety numbers;
+//! - `backup.rs`: the key backup (recovery key or passphrase) of my
+//!   identity, pins and log heads, kept up to date, and its merging restore;
 //! - `log.rs`: verifying, starting and extending the membership log;
 //! - `devices.rs`: this device's keys and prekeys, and verifying other
 //!   people's device lists and prekeys;
@@ -26,6 +28,7 @@
 //! - `call.rs`: the same operations by name with JSON in and out (the
 //!   WebAssembly boundary and the lying-server scenarios).
 
+mod backup;
 mod call;
 mod devices;
 mod error;
@@ -38,6 +41,7 @@ mod state;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use backup::{Restored, SealedBackup, backup_kind};
 pub use call::call;
 pub use devices::{DeviceListView, DeviceSetup};
 pub use error::{Refusal, Result};

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use securechat_crypto::{
-    Backup, ChannelKey, ForwardSecrecyPolicy, Identity, KeyRing, PublicBundle, SafetyNumber,
+    ChannelKey, ForwardSecrecyPolicy, Identity, KeyRing, PublicBundle, SafetyNumber,
 };
 use serde::Serialize;
 
@@ -153,43 +153,12 @@ impl Machine {
         self.replace_identity(Identity::generate(self.user_id())?)
     }
 
-    /// Restores my identity from the server's backup blob; returns my bundle
-    /// (publish it if the server's differs).
-    pub fn restore_backup(&mut self, blob: &str, passphrase: &str) -> Result<String> {
-        let identity = Backup::parse(blob)?.open(passphrase.as_bytes())?;
-        if identity.user_id() != self.user_id() {
-            return Err(Refusal::BadInput(
-                "this backup belongs to another account".into(),
-            ));
-        }
-        self.replace_identity(identity)
-    }
-
-    fn replace_identity(&mut self, identity: Identity) -> Result<String> {
+    pub(crate) fn replace_identity(&mut self, identity: Identity) -> Result<String> {
         let bundle = identity.bundle().to_wire();
         self.state.identity = Some(identity.export().to_string());
         self.identity = Some(identity);
         self.touch();
         Ok(bundle)
-    }
-
-    /// Seals my identity under `passphrase` for the server's backup slot.
-    pub fn seal_backup(&self, passphrase: &str) -> Result<String> {
-        Ok(Backup::seal(self.identity()?, passphrase.as_bytes())?.to_wire())
-    }
-
-    /// Whether `passphrase` opens `blob` as my identity (the person tests
-    /// their backup); nothing changes.
-    pub fn test_backup(&self, blob: &str, passphrase: &str) -> Result<bool> {
-        match Backup::parse(blob)?.open(passphrase.as_bytes()) {
-            Ok(identity) => Ok(identity.user_id() == self.user_id()
-                && self
-                    .identity
-                    .as_ref()
-                    .is_none_or(|mine| mine.bundle() == identity.bundle())),
-            Err(securechat_crypto::Error::DecryptionFailed(_)) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// My bundle (wire form) and its fingerprint.

@@ -82,6 +82,15 @@ pub struct State {
     /// The key the outbox is sealed with (`FileKey::export`), made on first use.
     #[serde(default)]
     pub vault_key: Option<String>,
+    /// The key my backup is sealed with (`securechat_crypto::backup::BackupKey`
+    /// export), derived from the recovery key or passphrase, which are never
+    /// stored: kept to seal the backup again when pins or log heads change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_key: Option<String>,
+    /// What the backup on the server holds (hex SHA-256 of my bundle and the
+    /// trust document), to know when it is out of date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_digest: Option<String>,
     /// Messages of encrypted channels waiting to be sent, sealed
     /// (`securechat_crypto::file` format, base64url): their plaintext is
     /// never stored as it is.

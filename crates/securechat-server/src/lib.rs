@@ -7,6 +7,7 @@
 //! - `auth`: accounts, passwords, sessions, login throttling, the user directory.
 //! - `rooms`: rooms, channels, DMs, roles and permissions, bans, audit log.
 //! - `keys`: public keys, sealed channel keys, key requests, rotation, key backup.
+//! - `devices`: each person's signed device list, device prekeys, per-device share mailboxes.
 //! - `push`: every event pushed to sockets, typed, and its audience.
 //! - `notify`: the bus that carries pushes from code without a socket.
 //! - `messages`: message storage, history and the checks every write passes.
@@ -35,6 +36,7 @@ pub mod cli;
 mod cluster;
 mod config;
 mod demo;
+mod devices;
 mod error;
 mod files;
 mod http;

@@ -261,6 +261,10 @@ pub struct ChannelKeyShare {
     pub key_version: i64,
     pub is_key_rotation: bool,
     pub sender_id: i64,
+    /// The recipient's device a format-3 share is sealed to (the share is
+    /// also in that device's mailbox); absent for formats 1 and 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

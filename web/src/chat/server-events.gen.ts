@@ -57,7 +57,7 @@ export interface ServerEventFields {
   resource_updated: 'resource' | 'room_id';
   resource_removed: 'channel_id' | 'resource_id' | 'room_id';
   key_rotation_needed: 'channel_id' | 'members' | 'new_version' | 'reason' | 'room_id' | 'rotator_id';
-  channel_key_share: 'channel_id' | 'encrypted_key' | 'is_key_rotation' | 'key_version' | 'sender_id';
+  channel_key_share: 'channel_id' | 'device_id' | 'encrypted_key' | 'is_key_rotation' | 'key_version' | 'sender_id';
   channel_key_request: 'channel_id' | 'key_version' | 'request_id' | 'requester_id' | 'requester_username' | 'room_id';
   public_key_changed: 'fingerprint' | 'user_id' | 'username';
   membership_log_started: 'room_id';

@@ -78,6 +78,9 @@ impl SecureClient {
         let entries = self.log_entries(room_id).await?;
         let verified = self.machine.verify_log(room_id, &entries);
         self.save()?;
+        if verified.is_ok() {
+            self.sync_backup_after_change().await;
+        }
         Ok(verified?)
     }
 

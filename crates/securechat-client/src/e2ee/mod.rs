@@ -17,6 +17,7 @@
 //! - `messages.rs`: sending and reading messages.
 
 mod api;
+mod backup;
 mod devices;
 mod keys;
 mod members;

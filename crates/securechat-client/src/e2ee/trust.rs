@@ -1,6 +1,6 @@
 //! My identity and whom I trust, as I/O around the core: opening the key
-//! store (generating and publishing the identity on first use), backup and
-//! restore, fetching bundles for the core to pin, accepting a changed key,
+//! store (generating and publishing the identity on first use), restoring
+//! the backup, fetching bundles for the core to pin, accepting a changed key,
 //! safety numbers.
 
 use std::collections::HashMap;
@@ -52,21 +52,29 @@ impl SecureClient {
         Self::assemble(client, store, machine)
     }
 
-    /// Restores my identity from the server's key backup with `passphrase`
-    /// into the key store at `path` (keeping its pins and keys), and
-    /// publishes it if the server's bundle differs.
-    pub async fn restore(
-        client: Client,
-        path: impl Into<PathBuf>,
-        passphrase: &str,
-    ) -> Result<Self> {
+    /// Restores from the server's key backup into the key store at `path`
+    /// (keeping its pins and keys): `secret` is the recovery key's words or
+    /// the passphrase, as the backup was made. Brings back my identity and,
+    /// from a backup of format 2, my pins and verified log heads, merged:
+    /// a pin this store already holds is never replaced (a different one in
+    /// the backup is offered as a key change). Publishes my bundle if the
+    /// server's differs. Mistyped words are refused with what to fix
+    /// (`recovery_key_unknown_word`, `recovery_key_checksum`, …).
+    pub async fn restore(client: Client, path: impl Into<PathBuf>, secret: &str) -> Result<Self> {
         let store = FileStore::new(path);
         let me = client.me().await?;
         let mut machine = Machine::new(load_for(&store, &client, me.id)?)?;
         let sealed = client.key_backup().await?;
-        let mine = machine.restore_backup(&sealed, passphrase)?;
+        let restored = machine.restore_backup(&sealed, secret)?;
         store.save(machine.state())?;
         machine.take_dirty();
+        tracing::info!(
+            pins = restored.pins_added.len(),
+            conflicting = restored.pins_conflicting.len(),
+            heads = restored.heads_added.len(),
+            "restored the key backup"
+        );
+        let mine = restored.public_key;
         if published_bundle(&client, me.id)
             .await?
             .map(|b| b.to_wire())
@@ -92,13 +100,6 @@ impl SecureClient {
         })
     }
 
-    /// Seals my identity under `passphrase` (Argon2id) and stores it on the
-    /// server, which cannot open it.
-    pub async fn backup(&self, passphrase: &str) -> Result<()> {
-        let sealed = self.machine.seal_backup(passphrase)?;
-        self.client.put_key_backup(&sealed).await
-    }
-
     /// Fetches what the server publishes for `user_id` (the current bundle
     /// and the key history) and lets the core pin it or note a change.
     pub(crate) async fn observe(&mut self, user_id: i64) -> Result<Observed> {
@@ -112,6 +113,9 @@ impl SecureClient {
             .machine
             .observe_bundle(user_id, &served.public_key, &history);
         self.save()?;
+        if matches!(observed, Ok(Observed::Pinned { .. })) {
+            self.sync_backup_after_change().await;
+        }
         Ok(observed?)
     }
 
@@ -153,6 +157,7 @@ impl SecureClient {
                 let accepted = self.machine.accept_offered(user_id, shown);
                 self.save()?;
                 let (previous, now) = accepted?;
+                self.sync_backup_after_change().await;
                 Ok((Some(previous), now))
             }
         }

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub mod error;
+pub mod retention;
 
 pub use error::ConfigError;
 
@@ -101,6 +102,9 @@ pub struct ServeConfig {
     pub sockets_per_user: Option<usize>,
     /// `HEADER_TIMEOUT_SECS` and `MAX_CONNECTIONS`.
     pub connections: ConnectionLimits,
+    /// `DEVICE_SHARE_RETENTION_DAYS`: how long an unfetched key share stays
+    /// in a device's mailbox.
+    pub device_share_retention_days: u32,
 }
 
 /// How many TCP connections the server holds, and for how long an idle one.
@@ -389,10 +393,13 @@ pub fn load_serve(
         header_timeout: std::time::Duration::from_secs(header_timeout),
         max: max_connections,
     };
+    let device_share_retention_days =
+        retention::device_share_days(non_empty(env("DEVICE_SHARE_RETENTION_DAYS")).as_deref())?;
     let secret = load_secret(env, &settings)?;
     let files = crate::files::config::load(env, &settings.data_dir)?;
     Ok(ServeConfig {
         connections,
+        device_share_retention_days,
         send_rate,
         register_limit,
         sockets_per_user,

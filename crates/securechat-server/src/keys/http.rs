@@ -10,8 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::store::{self, Created, ShareRow};
+use super::store::{self, Copied, Created, DeviceTarget, ShareRow};
 use crate::auth::AuthUser;
+use crate::devices;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
 use crate::push::{self, ServerEvent};
@@ -191,11 +192,18 @@ pub struct ShareKey {
 /// only ever shared by its creator, and a stored copy is never replaced by
 /// another member's (409 `share_exists`). `request` shares answer a key
 /// request: any member, current version only.
+///
+/// A format-3 share is sealed to one device's prekey: the device must be in
+/// the recipient's device list (422 `unknown_device`) and the prekey its
+/// current one (409 `stale_prekey`: fetch the devices and re-seal). It is
+/// stored in that device's mailbox and pushed with its `device_id`; the
+/// sender's copy to its own device claims and makes a version as a
+/// format-2 copy to itself does.
 #[utoipa::path(post, path = "/api/channels/share_key", tag = "keys", request_body = ShareKey,
     responses((status = 200, body = Success), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Not the current, pending or next key version (`stale_key_version`); another member claimed or made it (`rotation_taken`); the recipient holds another member's copy (`share_exists`)"),
-        (status = 422, body = ErrorBody, description = "Not a share for this channel, version, sender and recipient")))]
+        (status = 409, body = ErrorBody, description = "Not the current, pending or next key version (`stale_key_version`); another member claimed or made it (`rotation_taken`); the recipient holds another member's copy (`share_exists`); sealed to a prekey that is not the device's current one (`stale_prekey`)"),
+        (status = 422, body = ErrorBody, description = "Not a share for this channel, version, sender and recipient; sealed to a device not in the recipient's list (`unknown_device`)")))]
 async fn share_key(
     State(state): State<AppState>,
     user: AuthUser,
@@ -253,6 +261,18 @@ async fn share_key(
     share.verify_signature(&sender_bundle).map_err(|_| {
         Error::unprocessable("bad_share_signature", "The share is not signed by your key")
     })?;
+    // A format-3 share is sealed to one device's prekey and goes to its mailbox.
+    let device = match share.prekey() {
+        Some(target) => {
+            let (device_id, prekey_id) =
+                devices::share_target(&state.db, body.user_id, target).await?;
+            Some(DeviceTarget {
+                device_id,
+                prekey_id,
+            })
+        }
+        None => None,
+    };
     let now = now_ms();
     let row = ShareRow {
         channel_id: channel.id,
@@ -269,12 +289,14 @@ async fn share_key(
         if version < 1 || version != channel.key_version {
             return Err(stale(version, channel.key_version));
         }
-        if !store::put_share(&state.db, &row).await? {
-            return Err(share_exists());
+        match store::put_share(&state.db, &row, device).await? {
+            Copied::Stored => {}
+            Copied::Exists => return Err(share_exists()),
+            Copied::StalePrekey => return Err(stale_prekey(device)),
         }
     } else {
         // A share that makes a version: its first share claims it.
-        match store::create_share(&state.db, &row, now).await? {
+        match store::create_share(&state.db, &row, device, now).await? {
             Created::Stored { promoted } => {
                 if promoted {
                     tracing::info!(channel_id = channel.id, version, "key version created");
@@ -291,6 +313,7 @@ async fn share_key(
             }
             Created::Stale { current } => return Err(stale(version, current)),
             Created::Exists => return Err(share_exists()),
+            Created::StalePrekey => return Err(stale_prekey(device)),
         }
     }
     if is_request || !body.is_key_rotation {
@@ -302,6 +325,7 @@ async fn share_key(
         key_version: version,
         is_key_rotation: body.is_key_rotation,
         sender_id: user.id,
+        device_id: device.map(|d| d.device_id),
     });
     state.notify.to_users(vec![body.user_id], event);
     Ok(axum::Json(Success::new()))
@@ -312,6 +336,12 @@ fn stale(version: i64, current: i64) -> Error {
         "stale_key_version",
         format!("Key version {version} is neither the current ({current}) nor the pending one"),
     )
+}
+
+/// The prekey was replaced, or its device removed, after the check and
+/// before the write.
+fn stale_prekey(device: Option<DeviceTarget>) -> Error {
+    devices::stale_prekey(device.map_or(0, |d| d.prekey_id), None)
 }
 
 fn share_exists() -> Error {

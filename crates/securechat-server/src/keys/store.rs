@@ -1,8 +1,10 @@
 //! SQL for public keys, sealed channel keys, key requests, key backups and
-//! channel key versions.
+//! channel key versions. Shares sealed to a device's prekey are stored in
+//! that device's mailbox (`devices::store`), in the same transactions.
 
 use sqlx::FromRow;
 
+use crate::devices::store as devices;
 use crate::storage::Db;
 use crate::with_db;
 
@@ -152,9 +154,85 @@ where
     Ok(written.is_some())
 }
 
-/// [`insert_share`] on its own (a share that answers a key request).
-pub async fn put_share(db: &Db, share: &ShareRow) -> Result<bool, sqlx::Error> {
-    with_db!(db, write, |pool| insert_share(pool, share).await)
+/// The device prekey a format-3 share is sealed to: such a share goes to
+/// that device's mailbox instead of the per-user copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceTarget {
+    pub device_id: i64,
+    pub prekey_id: i64,
+}
+
+/// What became of one sealed copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copied {
+    Stored,
+    /// A copy from another sender is already stored for this recipient.
+    Exists,
+    /// The prekey it is sealed to is no longer its device's current one,
+    /// or the device left the recipient's list.
+    StalePrekey,
+}
+
+/// Stores one sealed copy on `conn`: the per-user copy ([`insert_share`]),
+/// or for `device` a mailbox share, only while the prekey it names is
+/// still current (locked for the rest of the transaction).
+async fn store_copy<DB, C>(
+    conn: &mut C,
+    share: &ShareRow,
+    device: Option<DeviceTarget>,
+) -> Result<Copied, sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut C: sqlx::Executor<'e, Database = DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
+    (i64,): for<'r> FromRow<'r, DB::Row>,
+{
+    let Some(device) = device else {
+        return Ok(if insert_share(&mut *conn, share).await? {
+            Copied::Stored
+        } else {
+            Copied::Exists
+        });
+    };
+    let mail = devices::MailboxShare {
+        channel_id: share.channel_id,
+        key_version: share.key_version,
+        recipient_id: share.recipient_id,
+        device_id: device.device_id,
+        prekey_id: device.prekey_id,
+        sender_id: share.sender_id,
+        encrypted_key: share.encrypted_key.clone(),
+        is_key_rotation: share.is_key_rotation,
+        created_at: share.created_at,
+    };
+    if !devices::lock_prekey(&mut *conn, &mail).await? {
+        return Ok(Copied::StalePrekey);
+    }
+    Ok(if devices::insert_share(&mut *conn, &mail).await? {
+        Copied::Stored
+    } else {
+        Copied::Exists
+    })
+}
+
+/// Stores a share that answers a key request ([`store_copy`]), in a
+/// transaction of its own.
+pub async fn put_share(
+    db: &Db,
+    share: &ShareRow,
+    device: Option<DeviceTarget>,
+) -> Result<Copied, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let copied = store_copy(&mut *tx, share, device).await?;
+        if copied == Copied::Stored {
+            tx.commit().await?;
+        }
+        Ok(copied)
+    })
 }
 
 /// What became of a share that creates a key version.
@@ -169,6 +247,8 @@ pub enum Created {
     Stale { current: i64 },
     /// A copy from another sender is already stored for this recipient.
     Exists,
+    /// A format-3 share to a prekey that is no longer current.
+    StalePrekey,
 }
 
 /// Stores a share that creates a key version (purpose `initial` or
@@ -183,9 +263,15 @@ pub enum Created {
 ///    before creators were recorded);
 /// 3. a claim drops what earlier, expired claimants shared of that version
 ///    (it never became current), so one key exists per version;
-/// 4. the copy is stored, never over another sender's;
+/// 4. the copy is stored, never over another sender's (a format-3 share
+///    in its device's mailbox, only to that device's current prekey);
 /// 5. the sender's own copy of its claimed version makes it current.
-pub async fn create_share(db: &Db, share: &ShareRow, now: i64) -> Result<Created, sqlx::Error> {
+pub async fn create_share(
+    db: &Db,
+    share: &ShareRow,
+    device: Option<DeviceTarget>,
+    now: i64,
+) -> Result<Created, sqlx::Error> {
     let (channel, version, sender) = (share.channel_id, share.key_version, share.sender_id);
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
@@ -215,6 +301,7 @@ pub async fn create_share(db: &Db, share: &ShareRow, now: i64) -> Result<Created
             .bind(sender)
             .execute(&mut *tx)
             .await?;
+            devices::drop_other_senders(&mut *tx, channel, version, sender).await?;
         } else {
             let (current, creator, pending): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
                 "SELECT key_version, key_creator_id, pending_version FROM channels WHERE id = $1",
@@ -236,8 +323,10 @@ pub async fn create_share(db: &Db, share: &ShareRow, now: i64) -> Result<Created
                 });
             }
         }
-        if !insert_share(&mut *tx, share).await? {
-            return Ok(Created::Exists);
+        match store_copy(&mut *tx, share, device).await? {
+            Copied::Stored => {}
+            Copied::Exists => return Ok(Created::Exists),
+            Copied::StalePrekey => return Ok(Created::StalePrekey),
         }
         let promoted = claimed
             && share.recipient_id == sender

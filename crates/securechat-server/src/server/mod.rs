@@ -29,7 +29,8 @@ use gate::{Gate, GateAcceptor};
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often blobs nothing refers to are removed.
 const FILE_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
-/// How often expired sessions and stale throttle counters are deleted.
+/// How often expired sessions, stale throttle counters and old device
+/// shares are deleted.
 const JANITOR_INTERVAL: Duration = Duration::from_secs(600);
 
 /// Serves until a shutdown signal.
@@ -41,7 +42,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     // One crypto provider for the whole process (TLS listener, S3 client).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let state = AppState::new(db.clone(), Hasher::for_this_machine()?, &config)?;
-    let janitor = tokio::spawn(janitor(db.clone()));
+    let janitor = tokio::spawn(janitor(db.clone(), config.device_share_retention_days));
     let file_sweep = tokio::spawn(crate::files::cleanup::run(
         db.clone(),
         state.files.blobs.clone(),
@@ -152,12 +153,20 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     }
 }
 
-/// Deletes expired sessions and stale login counters, periodically.
-async fn janitor(db: Db) {
+/// Deletes expired sessions, stale login counters and device-mailbox key
+/// shares older than `share_retention_days`, periodically (and once at
+/// start).
+async fn janitor(db: Db, share_retention_days: u32) {
     let mut tick = tokio::time::interval(JANITOR_INTERVAL);
+    let share_retention_ms = i64::from(share_retention_days) * 24 * 3600 * 1000;
     loop {
         tick.tick().await;
         let now = now_ms();
+        match crate::devices::store::purge_shares(&db, now - share_retention_ms).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(shares = n, "unfetched device shares past retention deleted"),
+            Err(e) => tracing::warn!(error = %e, "purging device shares failed"),
+        }
         if let Err(e) = store::purge_expired_sessions(&db, now).await {
             tracing::warn!(error = %e, "purging expired sessions failed");
         }
