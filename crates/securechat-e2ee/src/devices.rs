@@ -251,11 +251,10 @@ impl Machine {
                 "this device cannot revoke itself; revoke it from another device".into(),
             ));
         }
-        list.device(device_id)
-            .map_err(|_| Refusal::UnknownDevice {
-                user_id: me,
-                device_id,
-            })?;
+        list.device(device_id).map_err(|_| Refusal::UnknownDevice {
+            user_id: me,
+            device_id,
+        })?;
         let remaining: Vec<_> = list
             .devices()
             .iter()
