@@ -62,6 +62,8 @@ export interface ShareEvent {
   key_version: number;
   is_key_rotation: boolean;
   sender_id: number;
+  /** The device whose prekey it is sealed to (share format 3); absent for a share sealed to the identity. */
+  device_id?: number;
 }
 
 /** A verified membership log, as the core describes it. */
