@@ -34,6 +34,10 @@ pub enum ObjectKind {
     DeviceKey,
     /// A device's signed prekey ([`crate::prekey`]).
     Prekey,
+    /// A new device's link offer ([`crate::link`]).
+    LinkOffer,
+    /// What a linking device sends the new one ([`crate::link`]).
+    LinkPayload,
 }
 
 impl ObjectKind {
@@ -51,6 +55,8 @@ impl ObjectKind {
             ObjectKind::DeviceList => "device list",
             ObjectKind::DeviceKey => "device key",
             ObjectKind::Prekey => "prekey",
+            ObjectKind::LinkOffer => "link offer",
+            ObjectKind::LinkPayload => "link payload",
         }
     }
 }

@@ -29,6 +29,10 @@ pub const TAG_DEVICE_LIST: u8 = 0x09;
 pub const TAG_DEVICE_KEY: u8 = 0x0A;
 /// Object type tag of a device's signed prekey.
 pub const TAG_PREKEY: u8 = 0x0B;
+/// Object type tag of a link offer (a new device asking to be linked).
+pub const TAG_LINK_OFFER: u8 = 0x0C;
+/// Object type tag of a link payload (what the linking device sends).
+pub const TAG_LINK_PAYLOAD: u8 = 0x0D;
 
 /// Format version 1, which every object has.
 pub const FORMAT_V1: u8 = 0x01;
@@ -47,6 +51,9 @@ pub const SIG_DEVICE_LIST: &[u8] = b"securechat/v3/sig/device-list";
 pub const SIG_PREKEY: &[u8] = b"securechat/v3/sig/prekey";
 /// Hash label of a signed prekey's digest, which a share names.
 pub const HASH_PREKEY: &[u8] = b"securechat/v3/hash/prekey";
+/// KDF label of a device link: the payload key and the short
+/// authentication string.
+pub const KDF_LINK: &[u8] = b"securechat/v3/kdf/link";
 /// Signature label of a sealed key share.
 pub const SIG_SHARE: &[u8] = b"securechat/v1/sig/key-share";
 /// Signature label of a channel message.
@@ -92,6 +99,7 @@ mod tests {
             SIG_DEVICE_LIST,
             SIG_PREKEY,
             HASH_PREKEY,
+            KDF_LINK,
             SIG_SHARE,
             SIG_MESSAGE,
             SIG_MEMBERSHIP,

@@ -12,6 +12,7 @@
 //! - [`bundle`]: the self-signed public bundle, the seed's `public_key`.
 //! - [`device`]: a person's devices, listed and signed by their identity.
 //! - [`prekey`]: the rotating, device-signed keys that shares are sealed to.
+//! - [`link`]: linking a new device, authenticated by a short string.
 //! - [`share`]: a channel key sealed to one member, the seed's `encrypted_key`.
 //! - [`message`]: the signed, encrypted channel message envelope.
 //! - [`policy`]: the forward-secrecy policy (rotation by count and age).
@@ -36,6 +37,7 @@ pub mod file;
 pub mod identity;
 pub mod kdf;
 pub mod labels;
+pub mod link;
 pub mod membership;
 pub mod message;
 pub mod policy;
@@ -52,6 +54,7 @@ pub use channel_key::ChannelKey;
 pub use device::{DeviceEntry, DeviceKey, DeviceList};
 pub use error::{ContextField, Error, ObjectKind, Result};
 pub use identity::Identity;
+pub use link::{LinkEphemeral, LinkOffer, LinkSession};
 pub use membership::{
     Action, EntryFields, KeyRing, MembershipEntry, MembershipError, MembershipLog, Op, Role,
     RoomState,

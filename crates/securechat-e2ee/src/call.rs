@@ -97,6 +97,31 @@ struct PrekeyArgs {
 }
 
 #[derive(Deserialize)]
+struct LinkSas {
+    approver: String,
+}
+
+#[derive(Deserialize)]
+struct Offer {
+    offer: String,
+}
+
+#[derive(Deserialize)]
+struct ApproveLink {
+    offer: String,
+    #[serde(default)]
+    device_list: Option<String>,
+    #[serde(default)]
+    channels: Vec<i64>,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    payload: String,
+}
+
+#[derive(Deserialize)]
 struct RevokeDevice {
     device_id: u64,
     device_list: String,
@@ -404,6 +429,23 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
             out(json!({"device_list": machine.revoke_device(a.device_id, &a.device_list, a.now)?}))
         }
         "channels_to_rotate" => out(machine.channels_to_rotate()),
+        "start_link" => out(json!({"offer": machine.start_link()?})),
+        "link_sas" => {
+            let a: LinkSas = input(args)?;
+            out(json!({"sas": machine.link_sas(&a.approver)?}))
+        }
+        "answer_link" => {
+            let a: Offer = input(args)?;
+            out(machine.answer_link(&a.offer)?)
+        }
+        "approve_link" => {
+            let a: ApproveLink = input(args)?;
+            out(machine.approve_link(&a.offer, a.device_list.as_deref(), &a.channels, a.now)?)
+        }
+        "finish_link" => {
+            let a: Payload = input(args)?;
+            out(machine.finish_link(&a.payload)?)
+        }
         "confirm_version" => {
             let a: Version = input(args)?;
             machine.confirm_version(a.channel_id, a.version, a.now)?;

@@ -131,7 +131,7 @@ impl Machine {
 
     /// Verifies `served` as `user_id`'s list under `bundle` and against
     /// the newest one verified before; stores it when it is newer.
-    fn verified_list(
+    pub(crate) fn verified_list(
         &mut self,
         user_id: i64,
         bundle: &securechat_crypto::PublicBundle,

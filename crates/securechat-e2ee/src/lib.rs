@@ -21,6 +21,8 @@
 //! - `log.rs`: verifying, starting and extending the membership log;
 //! - `devices.rs`: this device's keys and prekeys, and verifying other
 //!   people's device lists and prekeys;
+//! - `link.rs`: linking a new device (offer, short authentication string,
+//!   the payload that carries the identity, pins, log heads and chosen keys);
 //! - `keys.rs`: send planning (rotation when a version is used up), making
 //!   versions, accepting shares, key requests;
 //! - `messages.rs`: sealing and reading messages;
@@ -33,6 +35,7 @@ mod call;
 mod devices;
 mod error;
 mod keys;
+mod link;
 mod log;
 mod machine;
 mod messages;
@@ -49,7 +52,7 @@ pub use keys::{ChannelFacts, NewVersion, OutShare, SendPlan, ShareFacts, ShareOu
 pub use log::{LogView, MemberFact, RoomFacts};
 pub use machine::{Machine, Observed, SafetyInfo, fingerprint};
 pub use messages::{MessageFacts, SealAs, Shown};
-pub use state::{FORMAT, KeyRequest, LogPin, Pin, State, StoredKey, seen_key};
+pub use state::{FORMAT, KeyRequest, LogPin, PendingLink, Pin, State, StoredKey, seen_key};
 
 /// Where a shell keeps the [`State`] document: a private file for the SDK
 /// and the CLI, IndexedDB in the browser (the TypeScript glue implements

@@ -116,6 +116,15 @@ pub struct State {
     /// hold. Sending under that version or an older one makes the next.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub revoked_up_to: BTreeMap<i64, u32>,
+    /// A link this (new) device started and has not finished: its
+    /// ephemeral secret, its offer, and the other side's ephemeral once
+    /// known. Kept so a reload mid-way loses nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PendingLink>,
+    /// Links this device is approving: the new device's id → my ephemeral
+    /// secret, until the payload is sent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub approving: BTreeMap<u64, String>,
 }
 
 /// What I trust for one user.
@@ -171,6 +180,18 @@ pub struct LogPin {
     /// `create`). A key version made before it is never sent under.
     #[serde(default)]
     pub changed_at: u64,
+}
+
+/// A link a new device started ([`State::link`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingLink {
+    /// My ephemeral secret (crypto crate `LinkEphemeral` export).
+    pub ephemeral: String,
+    /// The offer I made (wire).
+    pub offer: String,
+    /// The approving device's ephemeral public key (wire), once it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
 }
 
 /// A `channel_key_request` waiting for approval.

@@ -238,6 +238,7 @@ scenarios!(
     prekey_replay,
     prekey_forward_secrecy,
     device_revocation,
+    device_linking,
 );
 
 #[test]

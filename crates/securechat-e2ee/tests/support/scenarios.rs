@@ -554,6 +554,7 @@ pub fn all() -> Vec<(String, Value)> {
         prekey_replay(),
         prekey_forward_secrecy(),
         device_revocation(),
+        device_linking(),
     ]
 }
 
@@ -3144,4 +3145,120 @@ fn device_revocation() -> (String, Value) {
             ),
         ],
     )
+}
+
+fn device_linking() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let laptop = device("alice laptop", ALICE);
+    let list = device_list(&a, 1, &[&laptop]);
+    state.device_key = Some(laptop.export().to_string());
+    state.device_lists.insert(ALICE, list.clone());
+    let carried = channel_key("link carried");
+    let left = channel_key("link left behind");
+    hold(&mut state, CHANNEL, 1, &carried, T0, 5);
+    hold(&mut state, 101, 1, &left, T0, 0);
+    let from_bob = |key: &ChannelKey, channel: i64, text: &str| {
+        envelope(&b, key, channel, 1, device_counter(BOB_DEVICE, 0), text)
+    };
+    let history = from_bob(&carried, CHANNEL, "history the phone may carry");
+    let other = from_bob(&left, 101, "a channel left behind");
+    let fresh = State::new(SERVER, ALICE);
+    let now = T0 + 60;
+    let mut value = scenario(
+        "device_linking",
+        "A new device is linked only through the other device's answer: a server that swaps in an ephemeral key of its own makes the two numbers differ, and the payload sealed for the real link does not open; the real link carries the identity, pins and the keys the person chose (§2c).",
+        &state,
+        vec![
+            step_on("phone", "start_link", json!({}), ok(json!({})), "the new device shows its code")
+                .with_save("offer"),
+            step(
+                "answer_link",
+                json!({ "offer": "${offer.offer}" }),
+                ok(json!({})),
+                "the laptop answers the code",
+            )
+            .with_save("answer"),
+            step_on("intruder", "start_link", json!({}), ok(json!({})), "the server starts a link of its own")
+                .with_save("intruder_offer"),
+            step(
+                "answer_link",
+                json!({ "offer": "${intruder_offer.offer}" }),
+                ok(json!({})),
+                "and has the laptop answer it",
+            )
+            .with_save("intruder_answer"),
+            step_on(
+                "phone",
+                "link_sas",
+                json!({ "approver": "${intruder_answer.ephemeral}" }),
+                ok(json!({})),
+                "the server hands the phone the other link's answer (the numbers differ)",
+            ),
+            step(
+                "approve_link",
+                json!({ "offer": "${offer.offer}", "device_list": list, "channels": [CHANNEL], "now": now }),
+                ok(json!({})),
+                "the laptop approves the phone's real offer",
+            )
+            .with_save("approved"),
+            step_on(
+                "phone",
+                "finish_link",
+                json!({ "payload": "${approved.payload}" }),
+                refused("decryption_failed"),
+                "sealed for the real link, the payload does not open under the swapped key",
+            ),
+            step_on(
+                "phone",
+                "link_sas",
+                json!({ "approver": "${answer.ephemeral}" }),
+                ok(json!({})),
+                "the laptop's own answer",
+            ),
+            step_on(
+                "phone",
+                "finish_link",
+                json!({ "payload": "${approved.payload}" }),
+                ok(json!({ "pins": 1, "channels": 1 })),
+                "the phone takes the identity, bob's pin and the carried channel",
+            ),
+            step_on(
+                "phone",
+                "read",
+                message(900, CHANNEL, BOB, &history, 1),
+                verified("history the phone may carry", BOB),
+                "history of the carried channel reads on the phone",
+            ),
+            step_on(
+                "phone",
+                "read",
+                message(901, 101, BOB, &other, 1),
+                ok(json!({ "kind": "need_key", "channel_id": 101 })),
+                "a channel the person did not carry has no key here (it is requested as any missing key)",
+            ),
+            step(
+                "answer_link",
+                json!({ "offer": "${offer.offer}" }),
+                ok(json!({})),
+                "control: answering again is harmless",
+            ),
+        ],
+    );
+    value.1["machines"] = json!({
+        "phone": { "user_id": ALICE, "state": doc(&fresh) },
+        "intruder": { "user_id": ALICE, "state": doc(&fresh) },
+    });
+    value
+}
+
+trait WithSave {
+    fn with_save(self, name: &str) -> Value;
+}
+
+impl WithSave for Value {
+    fn with_save(mut self, name: &str) -> Value {
+        self["save"] = json!(name);
+        self
+    }
 }
