@@ -3,12 +3,14 @@
 //! One module per command, each with its clap `Args` and an async `run`:
 //! `login`, `logout`, `whoami`, `rooms`, `create-room`, `send`, `tail`, and the end-to-end
 //! encryption commands of `keys` (`keys`, `verify`, `trust`, `request-key`,
-//! `requests`, `approve`). Shared pieces:
+//! `requests`, `approve`), and `device` (setup, list, link, approve,
+//! revoke). Shared pieces:
 //! `session` (the login kept between runs), `target` (which channel
 //! `<room>/<channel>` or `--channel-id` means), `output` (standard output
 //! that a closed pipe ends quietly).
 
 mod create_room;
+mod device;
 mod keys;
 mod login;
 mod logout;
@@ -60,6 +62,10 @@ enum Command {
     /// My identity: `keys backup`, `keys restore`, `keys show`.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// This key store as a device: `device setup`, `list`, `link`,
+    /// `approve CODE`, `revoke ID`.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
     /// Show the safety number shared with a user, and both fingerprints.
     Verify { user: String },
     /// Accept the key the server now serves for a user (after `verify`).
@@ -104,6 +110,7 @@ fn main() -> ExitCode {
             Command::Send(args) => send::run(args, &file, store).await,
             Command::Tail(args) => tail::run(args, &file, store, offset).await,
             Command::Keys(command) => keys::keys(command, &file, store).await,
+            Command::Device(command) => device::run(command, &file, store).await,
             Command::Verify { user } => keys::verify(&user, &file, store).await,
             Command::Trust { user, fingerprint } => {
                 keys::trust(&user, fingerprint.as_deref(), &file, store).await

@@ -685,3 +685,102 @@ async fn create_room_starts_the_signed_log_and_an_encrypted_channel_works_at_onc
         .unwrap();
     assert!(page.messages[0].envelope.is_some() && page.messages[0].content.is_none());
 }
+
+/// `securechat-cli --key-store STORE device link`, running, with its
+/// standard output as lines.
+fn spawn_link(home: &Path, store: &Path) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_securechat-cli"))
+        .args(["--key-store", store.to_str().unwrap(), "device", "link"])
+        .env_clear()
+        .env("SECURECHAT_CLI_HOME", home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines)
+}
+
+/// The next line containing `needle`, within 10 s.
+fn line_with(lines: &mpsc::Receiver<String>, needle: &str) -> String {
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no line with {needle:?}"));
+        if line.contains(needle) {
+            return line;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_new_key_store_is_linked_by_code_after_comparing_numbers() {
+    let server = Server::start(Backend::Sqlite).await;
+    let home = tempfile::tempdir().unwrap();
+    assert!(
+        login(home.path(), &server, "alice", "password123\n")
+            .status
+            .success()
+    );
+    let setup = cli(home.path(), &["device", "setup"], "");
+    assert!(setup.status.success(), "{}", stderr(&setup));
+
+    // Numbers that do not match: the person says no, nothing is sent.
+    let refused_store = home.path().join("refused.json");
+    let (mut refused, refused_lines) = spawn_link(home.path(), &refused_store);
+    let code_line = line_with(&refused_lines, "device approve ");
+    let code = code_line.rsplit(' ').next().unwrap().to_owned();
+    let no = cli(home.path(), &["device", "approve", &code], "n\n");
+    assert!(!no.status.success());
+    assert!(stderr(&no).contains("not approved"), "{}", stderr(&no));
+    refused.kill().unwrap();
+    refused.wait().unwrap();
+
+    let phone_store = home.path().join("phone.json");
+    let (mut phone, lines) = spawn_link(home.path(), &phone_store);
+    let code_line = line_with(&lines, "device approve ");
+    let code = code_line.rsplit(' ').next().unwrap().to_owned();
+    let approve = cli(
+        home.path(),
+        &["device", "approve", &code.to_lowercase()],
+        "y\n",
+    );
+    assert!(approve.status.success(), "{}", stderr(&approve));
+    let on_laptop = stdout(&approve)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("The new device must show this number: ")
+                .map(str::to_owned)
+        })
+        .unwrap();
+    let on_phone = line_with(&lines, "Both devices must show this number: ");
+    assert!(on_phone.ends_with(&on_laptop), "{on_phone} vs {on_laptop}");
+    line_with(&lines, "Linked: this key store is device");
+    assert!(phone.wait().unwrap().success());
+
+    let list = cli(home.path(), &["device", "list"], "");
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert_eq!(stdout(&list).lines().count(), 2, "{}", stdout(&list));
+    let phone_keys: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&phone_store).unwrap()).unwrap();
+    assert!(
+        phone_keys["identity"].is_string(),
+        "the phone holds alice's identity"
+    );
+    assert!(
+        !refused_store.exists()
+            || serde_json::from_slice::<serde_json::Value>(&std::fs::read(&refused_store).unwrap())
+                .unwrap()["identity"]
+                .is_null(),
+        "the refused key store got nothing"
+    );
+}

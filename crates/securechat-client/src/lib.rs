@@ -42,8 +42,9 @@ mod token;
 pub use auth::{NewUser, User};
 pub use client::Client;
 pub use e2ee::{
-    Body, DevicesPage, Distribution, Handled, LogPage, MailboxShare, MembershipChange, MyShare,
-    PublishedKey, ReadMessage, SafetyInfo, SecureClient, ServedDevice,
+    Body, Carry, DevicesPage, Distribution, Handled, LinkState, LogPage, MailboxShare,
+    MembershipChange, MyShare, PendingLink, PublishedKey, ReadMessage, SafetyInfo, SecureClient,
+    ServedDevice,
 };
 pub use error::{ApiError, Error, Rejection, Result};
 pub use keystore::FileStore;

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use securechat_client::{
-    Body, Client, Event, EventStream, Handled, HistoryQuery, MembershipChange, Message, NewRoom,
-    SecureClient, Socket,
+    Body, Carry, Client, Event, EventStream, Handled, HistoryQuery, MembershipChange, Message,
+    NewRoom, PendingLink, SecureClient, Socket,
 };
 use securechat_crypto::{ChannelKey, DeviceKey, DeviceList, Envelope, Identity, PrekeySecret};
 use securechat_testkit::sdk::login;
@@ -930,6 +930,67 @@ async fn a_revoked_device_reads_nothing_new() {
             on_phone[0].1,
             verified("before: both of alice's devices", bob.id()),
             "what it had stays readable"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_linked_device_reads_the_history_carried_over_and_new_messages() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let mut laptop = Device::open(login(&server, "alice").await).await;
+        laptop.sc.set_up_device().await.unwrap();
+        let mut bob = Device::open(login(&server, "bob").await).await;
+        bob.sc.set_up_device().await.unwrap();
+        let (_, vault) = encrypted_room(&mut laptop, &[bob.id()]).await;
+        bob.send(vault, "history from before the phone").await;
+        assert!(laptop.read(vault).await.last().unwrap().1.is_verified());
+
+        // The phone starts a link; the laptop answers the code.
+        let dir = tempfile::tempdir().unwrap();
+        let mut pending =
+            PendingLink::start(login(&server, "alice").await, dir.path().join("phone.json"))
+                .await
+                .unwrap();
+        let code = pending.code().to_owned();
+        assert_eq!(code.len(), 9, "a code like ABCD-EFGH: {code}");
+        let on_laptop = laptop.sc.answer_link(&code.to_lowercase()).await.unwrap();
+        let on_phone = pending.sas(WAIT).await.unwrap();
+        assert_eq!(
+            on_laptop, on_phone,
+            "{backend:?}: both devices show the same number"
+        );
+        laptop.sc.approve_link(&code, &Carry::All).await.unwrap();
+        let phone_sc = pending.finish(WAIT).await.unwrap();
+        assert!(phone_sc.device_id().is_some());
+        assert!(
+            laptop.sc.client().link(&code).await.is_err(),
+            "{backend:?}: the link is closed once used"
+        );
+        let (socket, events) = phone_sc.client().socket().await.unwrap();
+        let mut phone = Device {
+            sc: phone_sc,
+            socket,
+            events,
+            _dir: dir,
+        };
+        assert_eq!(
+            phone.read(vault).await.last().unwrap().1,
+            verified("history from before the phone", bob.id()),
+            "{backend:?}: the carried history reads on the phone"
+        );
+        // The phone is in alice's signed list now: bob's next version reaches it.
+        let page = bob.sc.client().devices(laptop.id()).await.unwrap();
+        assert_eq!(page.devices.len(), 2, "{backend:?}: {page:?}");
+        bob.send(vault, "after the link").await;
+        assert_eq!(
+            phone.read(vault).await.last().unwrap().1,
+            verified("after the link", bob.id())
+        );
+        phone.send(vault, "hello from the phone").await;
+        assert_eq!(
+            bob.read(vault).await.last().unwrap().1,
+            verified("hello from the phone", laptop.id())
         );
     }
 }

@@ -7,9 +7,10 @@
 
 use std::time::Duration;
 
+use securechat_crypto::encoding::to_wire;
 use securechat_crypto::{
-    ChannelKey, DeviceEntry, DeviceKey, DeviceList, Identity, PrekeySecret, SealedShare,
-    ShareContext, SharePurpose,
+    ChannelKey, DeviceEntry, DeviceKey, DeviceList, Identity, LinkEphemeral, LinkOffer,
+    PrekeySecret, SealedShare, ShareContext, SharePurpose,
 };
 use securechat_testkit as testkit;
 use serde_json::{Value, json};
@@ -600,5 +601,199 @@ async fn seed_style_shares_still_reach_the_person() {
             )
             .unwrap();
         assert_eq!(opened.as_bytes(), key.as_bytes());
+    }
+}
+
+/// A new device's offer for `who`.
+fn link_offer(who: &Member) -> String {
+    LinkOffer {
+        user_id: who.id,
+        device: DeviceKey::generate(who.id).unwrap().entry(),
+        ephemeral: LinkEphemeral::generate().unwrap().public(),
+    }
+    .to_wire()
+}
+
+async fn link_call(
+    server: &Server,
+    who: &Member,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    call(
+        server,
+        Some(&who.token),
+        method,
+        &format!("/api/users/me/devices/links{path}"),
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_link_relays_each_step_once_to_the_same_person_only() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+
+        // An offer for someone else, or not an offer, is refused.
+        let (s, body) = link_call(
+            &server,
+            &alice,
+            "POST",
+            "",
+            Some(json!({"offer": link_offer(&bob)})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (422, Some("invalid_link_offer"))
+        );
+        let (s, _) = link_call(&server, &alice, "POST", "", Some(json!({"offer": "AAAA"}))).await;
+        assert_eq!(s, 422);
+
+        let offer = link_offer(&alice);
+        let (s, opened) =
+            link_call(&server, &alice, "POST", "", Some(json!({"offer": offer}))).await;
+        assert_eq!(s, 201, "{opened}");
+        let code = opened["code"].as_str().unwrap().to_owned();
+        assert_eq!(code.len(), 9);
+        // Typed in lower case, without the dash: the same link.
+        let typed = code.replace('-', "").to_lowercase();
+        let (s, view) = link_call(&server, &alice, "GET", &format!("/{typed}"), None).await;
+        assert_eq!(s, 200, "{view}");
+        assert_eq!(view["offer"], json!(offer));
+        assert!(view["answer"].is_null() && view["payload"].is_null());
+        // Another person learns nothing about it.
+        let (s, _) = link_call(&server, &bob, "GET", &format!("/{code}"), None).await;
+        assert_eq!(s, 404);
+
+        // The payload only after an answer; each only once.
+        let (s, body) = link_call(
+            &server,
+            &alice,
+            "POST",
+            &format!("/{code}/payload"),
+            Some(json!({"payload": "sealed"})),
+        )
+        .await;
+        assert_eq!((s, body["code"].as_str()), (409, Some("link_not_answered")));
+        let answer = to_wire(&LinkEphemeral::generate().unwrap().public());
+        let (s, body) = link_call(
+            &server,
+            &bob,
+            "POST",
+            &format!("/{code}/answer"),
+            Some(json!({"answer": answer})),
+        )
+        .await;
+        assert_eq!(s, 404, "bob cannot answer alice's link: {body}");
+        let (s, _) = link_call(
+            &server,
+            &alice,
+            "POST",
+            &format!("/{code}/answer"),
+            Some(json!({"answer": "short"})),
+        )
+        .await;
+        assert_eq!(s, 422);
+        let (s, _) = link_call(
+            &server,
+            &alice,
+            "POST",
+            &format!("/{code}/answer"),
+            Some(json!({"answer": answer})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let other = to_wire(&LinkEphemeral::generate().unwrap().public());
+        let (s, body) = link_call(
+            &server,
+            &alice,
+            "POST",
+            &format!("/{code}/answer"),
+            Some(json!({"answer": other})),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (409, Some("link_answered")),
+            "the first answer stays"
+        );
+        let (s, _) = link_call(
+            &server,
+            &alice,
+            "POST",
+            &format!("/{code}/payload"),
+            Some(json!({"payload": "sealed"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let (s, body) = link_call(
+            &server,
+            &alice,
+            "POST",
+            &format!("/{code}/payload"),
+            Some(json!({"payload": "other"})),
+        )
+        .await;
+        assert_eq!((s, body["code"].as_str()), (409, Some("link_sent")));
+        let (_, view) = link_call(&server, &alice, "GET", &format!("/{code}"), None).await;
+        assert_eq!(
+            (view["answer"].as_str(), view["payload"].as_str()),
+            (Some(answer.as_str()), Some("sealed"))
+        );
+        let (s, _) = link_call(&server, &alice, "DELETE", &format!("/{code}"), None).await;
+        assert_eq!(s, 200);
+        let (s, _) = link_call(&server, &alice, "GET", &format!("/{code}"), None).await;
+        assert_eq!(s, 404, "closed");
+
+        // At most five open at once; an expired one frees its place.
+        let mut codes = Vec::new();
+        for _ in 0..5 {
+            let (s, opened) = link_call(
+                &server,
+                &alice,
+                "POST",
+                "",
+                Some(json!({"offer": link_offer(&alice)})),
+            )
+            .await;
+            assert_eq!(s, 201);
+            codes.push(opened["code"].as_str().unwrap().to_owned());
+        }
+        let (s, _) = link_call(
+            &server,
+            &alice,
+            "POST",
+            "",
+            Some(json!({"offer": link_offer(&alice)})),
+        )
+        .await;
+        assert_eq!(s, 429);
+        db_execute(&server, "UPDATE device_links SET expires_at = 0").await;
+        let (s, _) = link_call(&server, &alice, "GET", &format!("/{}", codes[0]), None).await;
+        assert_eq!(s, 404, "an expired link is gone");
+        let (s, _) = link_call(
+            &server,
+            &alice,
+            "POST",
+            "",
+            Some(json!({"offer": link_offer(&alice)})),
+        )
+        .await;
+        assert_eq!(s, 201, "{backend:?}");
+        assert_eq!(
+            db_count(
+                &server,
+                "SELECT COUNT(*) FROM device_links WHERE user_id = $1",
+                alice.id
+            )
+            .await,
+            1,
+            "{backend:?}: expired links were deleted"
+        );
     }
 }

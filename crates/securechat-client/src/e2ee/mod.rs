@@ -13,6 +13,7 @@
 //!   signed membership changes;
 //! - `devices.rs`: this device's list and prekeys, other people's devices,
 //!   and the device's share mailbox;
+//! - `link.rs`: linking a new device through the server's relay;
 //! - `keys.rs`: making versions, shares, key requests, the event handler;
 //! - `messages.rs`: sending and reading messages.
 
@@ -20,6 +21,7 @@ mod api;
 mod backup;
 mod devices;
 mod keys;
+mod link;
 mod members;
 mod messages;
 mod trust;
@@ -34,6 +36,7 @@ use securechat_e2ee::{ChannelFacts, Machine, RoomFacts, State, StateStore};
 pub use api::{LogPage, MyShare, PublishedKey};
 pub use devices::{DevicesPage, MailboxShare, ServedDevice};
 pub use keys::{Distribution, Handled};
+pub use link::{Carry, LinkState, PendingLink};
 pub use members::MembershipChange;
 pub use messages::{Body, ReadMessage};
 pub use securechat_e2ee::SafetyInfo;

@@ -86,7 +86,7 @@ impl SecureClient {
         Self::assemble(client, store, machine)
     }
 
-    fn assemble(client: Client, store: FileStore, mut machine: Machine) -> Result<Self> {
+    pub(super) fn assemble(client: Client, store: FileStore, mut machine: Machine) -> Result<Self> {
         if machine.take_dirty() {
             store.save(machine.state())?;
         }
@@ -173,7 +173,7 @@ impl SecureClient {
 }
 
 /// The state at `store`, or a new one; refuses another user's or server's.
-fn load_for(store: &FileStore, client: &Client, user_id: i64) -> Result<State> {
+pub(super) fn load_for(store: &FileStore, client: &Client, user_id: i64) -> Result<State> {
     let server = client.base_url().as_str();
     match store.load()? {
         Some(state)

@@ -48,6 +48,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::messages::http::router())
         .merge(crate::keys::http::router())
         .merge(crate::devices::http::router())
+        .merge(crate::devices::link::router())
         .merge(crate::files::http::router())
         .merge(crate::resources::http::router())
         .split_for_parts();

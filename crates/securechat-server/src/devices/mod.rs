@@ -6,9 +6,11 @@
 //! cannot sign one) and open no share.
 //!
 //! - [`http`]: the device list, prekeys and the mailbox.
+//! - [`link`]: relaying a device link (offer, answer, sealed payload).
 //! - [`store`]: the SQL; `keys::store` stores format-3 shares through it.
 
 pub mod http;
+pub mod link;
 pub mod store;
 
 use securechat_crypto::DeviceList;

@@ -377,3 +377,136 @@ pub async fn purge_shares(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
             .map(|r| r.rows_affected())
     })
 }
+
+/// A device link relayed between two sessions of one person.
+#[derive(Debug, Clone, FromRow)]
+pub struct LinkRow {
+    pub offer: String,
+    pub answer: Option<String>,
+    pub payload: Option<String>,
+    pub expires_at: i64,
+}
+
+/// Opens a link under `code_hash`, unless the person already has `max`
+/// links open (expired ones are deleted first): one statement, so the cap
+/// holds in the write. Returns whether it was stored.
+pub async fn open_link(
+    db: &Db,
+    user_id: i64,
+    code_hash: &str,
+    offer: &str,
+    expires_at: i64,
+    now: i64,
+    max: i64,
+) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("DELETE FROM device_links WHERE user_id = $1 AND expires_at <= $2")
+            .bind(user_id)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO device_links (code_hash, user_id, offer, expires_at) \
+             SELECT $1, $2, $3, $4 \
+             WHERE (SELECT COUNT(*) FROM device_links WHERE user_id = $2) < $5 \
+             ON CONFLICT (code_hash) DO NOTHING",
+        )
+        .bind(code_hash)
+        .bind(user_id)
+        .bind(offer)
+        .bind(expires_at)
+        .bind(max)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// A person's live link by its code's hash.
+pub async fn link(
+    db: &Db,
+    user_id: i64,
+    code_hash: &str,
+    now: i64,
+) -> Result<Option<LinkRow>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, LinkRow>(
+            "SELECT offer, answer, payload, expires_at FROM device_links \
+             WHERE code_hash = $1 AND user_id = $2 AND expires_at > $3",
+        )
+        .bind(code_hash)
+        .bind(user_id)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+    })
+}
+
+/// Stores the approving device's answer, only once per link.
+pub async fn answer_link(
+    db: &Db,
+    user_id: i64,
+    code_hash: &str,
+    answer: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE device_links SET answer = $1 \
+             WHERE code_hash = $2 AND user_id = $3 AND expires_at > $4 AND answer IS NULL",
+        )
+        .bind(answer)
+        .bind(code_hash)
+        .bind(user_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Stores the sealed payload, only once and only after an answer.
+pub async fn link_payload(
+    db: &Db,
+    user_id: i64,
+    code_hash: &str,
+    payload: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query(
+            "UPDATE device_links SET payload = $1 WHERE code_hash = $2 AND user_id = $3 \
+             AND expires_at > $4 AND answer IS NOT NULL AND payload IS NULL",
+        )
+        .bind(payload)
+        .bind(code_hash)
+        .bind(user_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Closes a link (the new device took its payload, or gave up).
+pub async fn close_link(db: &Db, user_id: i64, code_hash: &str) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("DELETE FROM device_links WHERE code_hash = $1 AND user_id = $2")
+            .bind(code_hash)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected() == 1)
+    })
+}
+
+/// Deletes expired links.
+pub async fn purge_links(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        sqlx::query("DELETE FROM device_links WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}

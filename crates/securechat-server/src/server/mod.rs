@@ -167,6 +167,9 @@ async fn janitor(db: Db, share_retention_days: u32) {
             Ok(n) => tracing::info!(shares = n, "unfetched device shares past retention deleted"),
             Err(e) => tracing::warn!(error = %e, "purging device shares failed"),
         }
+        if let Err(e) = crate::devices::store::purge_links(&db, now).await {
+            tracing::warn!(error = %e, "purging expired device links failed");
+        }
         if let Err(e) = store::purge_expired_sessions(&db, now).await {
             tracing::warn!(error = %e, "purging expired sessions failed");
         }
