@@ -47,9 +47,9 @@ function facts(page) {
 test('a lying server: a key nobody asked for, a downgrade to plaintext, a reset membership log', async (t) => {
   const { people, open } = cast(suite, t);
   const alice = await open('alice');
-  await alice.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+  await alice.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
   const bob = await open('bob');
-  await bob.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+  await bob.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
   await openChannel(alice.page, 'Project X', 'secrets');
   await openChannel(bob.page, 'Project X', 'secrets');
   await send(alice.page, 'established under the first key');

@@ -50,11 +50,12 @@ test('a week of encrypted use: admin first, 250 messages, 8 and 16 days later, t
   // Both make a key backup from the reminder their new keys bring, so other browsers can restore.
   const backedUp = async (name) => {
     const person = await open(name);
-    await person.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+    await person.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
+    await person.page.getByRole('button', { name: 'Use a passphrase instead' }).click();
     await person.page.getByLabel('Recovery passphrase', { exact: true }).fill(PASSPHRASE);
     await person.page.getByLabel('Confirm recovery passphrase').fill(PASSPHRASE);
     await person.page.getByRole('button', { name: 'Save backup' }).click();
-    await person.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor({ state: 'detached' });
+    await person.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor({ state: 'detached' });
     return person;
   };
   const alice = await backedUp('alice');
@@ -272,7 +273,7 @@ test('time from page load to the first decrypted message', async (t) => {
     if (process.env.WEB_DIST !== undefined) await serveWebBuild(context, process.env.WEB_DIST);
     const page = await context.newPage();
     await logInThroughForm(page, username, password);
-    await page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+    await page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
     return page;
   };
   const tam = await person('tam');

@@ -16,9 +16,9 @@ const SECRET = 'the launch code is 4711';
 const REPLY = 'roger, 4711 received';
 const PASSPHRASE = 'correct horse battery staple';
 
-/** Waits until this browser holds an identity (a new one offers the passphrase backup). */
+/** Waits until this browser holds an identity (a new one offers the key backup). */
 async function waitForNewIdentity(page) {
-  await page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+  await page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
 }
 
 test('encrypted channels and DMs: private exchange, key request, restore, signed kick and rotation, lying server, key change', async (t) => {
@@ -106,10 +106,11 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
   });
 
   await t.test('alice restores her identity from the recovery passphrase in a fresh browser and reads old messages', async () => {
+    await alice.page.getByRole('button', { name: 'Use a passphrase instead' }).click();
     await alice.page.getByLabel('Recovery passphrase', { exact: true }).fill(PASSPHRASE);
     await alice.page.getByLabel('Confirm recovery passphrase').fill(PASSPHRASE);
     await alice.page.getByRole('button', { name: 'Save backup' }).click();
-    await alice.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor({ state: 'detached' });
+    await alice.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor({ state: 'detached' });
 
     const fresh = await open('alice');
     await fresh.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
@@ -207,7 +208,7 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     await again.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
     again.page.once('dialog', (dialog) => void dialog.accept());
     await again.page.getByRole('button', { name: 'Create new keys instead' }).click();
-    await again.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+    await again.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
     const warning = alice.page.locator('.key-change');
     await warning.getByText('changed').waitFor();
     await warning.getByRole('button', { name: 'Accept new key' }).click();

@@ -58,7 +58,7 @@ function noisePng(width, height) {
 }
 
 async function waitForNewIdentity(page) {
-  await page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+  await page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
 }
 
 test('files and resources: encrypted image with progress, plaintext download, live resources', async (t) => {

@@ -41,9 +41,9 @@ try {
   await visitor.close();
 
   const bob = await person(browser, server, 'bob');
-  await bob.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+  await bob.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
   const alice = await person(browser, server, 'alice');
-  await alice.page.getByRole('heading', { name: 'Set a recovery passphrase' }).waitFor();
+  await alice.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
   await alice.page.getByRole('button', { name: 'Later' }).click();
   await bob.page.getByRole('button', { name: 'Later' }).click();
 

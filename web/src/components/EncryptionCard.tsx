@@ -1,11 +1,13 @@
 // Account → Encryption: this browser's keys, the person's fingerprint, the
-// key backup, and what can be done with them (make, test or replace the
-// backup; restore from it, or start over, when this browser has no keys).
+// key backup, and what can be done with them (make it with a recovery key
+// or a passphrase, test or replace it; restore from it, or start over, when
+// this browser has no keys).
 
 import { useState } from 'preact/hooks';
-import { backupProblem, backupState, backupUpdatedAt, makeBackup, MIN_PASSPHRASE, passphraseProblem, testBackup } from '../e2ee/backup.ts';
-import { identityStatus, restoreFromBackup, startOver } from '../e2ee/engine.ts';
+import { backupProblem, backupState, backupUpdatedAt, pendingKey, restoreWith, storedKind, testBackup } from '../e2ee/backup.ts';
+import { identityStatus, startOver } from '../e2ee/engine.ts';
 import { Alert } from './Alert.tsx';
+import { BackupSetup } from './BackupSetup.tsx';
 import { SubmitButton } from './SubmitButton.tsx';
 import { TextField } from './TextField.tsx';
 import { useSubmit } from './useSubmit.ts';
@@ -41,7 +43,13 @@ export function EncryptionCard() {
             {backup === 'stored' ? (
               <>
                 <strong>Stored</strong>
-                {backupUpdatedAt.value !== null && <> (saved {savedOn(backupUpdatedAt.value)})</>}, sealed with your recovery passphrase. The server cannot open it.
+                {backupUpdatedAt.value !== null && <> (saved {savedOn(backupUpdatedAt.value)})</>},{' '}
+                {storedKind.value === 'passphrase'
+                  ? 'sealed with your recovery passphrase'
+                  : storedKind.value === 'recovery_key'
+                    ? 'sealed with your recovery key'
+                    : 'sealed with your recovery key or passphrase'}
+                . The server cannot open it. It is kept up to date with the contacts and rooms you verified.
               </>
             ) : backup === 'none' ? (
               <>
@@ -60,12 +68,16 @@ export function EncryptionCard() {
       {problem !== null && <Alert tone="error">Could not check for a key backup: {problem} Reload the page to try again.</Alert>}
       {done !== null && <Alert tone="success">{done}</Alert>}
       {status.kind === 'ready' && backup === 'none' && (
-        <NewPassphraseForm replacing={false} onDone={() => setDone('Your key backup is stored. Restore it in another browser with this passphrase.')} />
+        <>
+          <h3 id="backup-first-title">Make a backup</h3>
+          <BackupSetup prefix="backup-first" replacing={false} onDone={setDone} />
+        </>
       )}
       {status.kind === 'ready' && backup === 'stored' && (
         <>
-          <TestBackupForm onStart={() => setDone(null)} />
-          <NewPassphraseForm replacing={true} onDone={() => setDone('Your key backup was replaced. From now on only the new passphrase opens it.')} />
+          {pendingKey.value === null && <TestBackupForm kind={storedKind.value} onStart={() => setDone(null)} />}
+          <h3 id="backup-new-title">Replace your backup</h3>
+          <BackupSetup prefix="backup-new" replacing={true} onDone={setDone} />
         </>
       )}
       {status.kind === 'needs-restore' && <RestoreForms backup={backup} />}
@@ -109,64 +121,9 @@ function savedOn(iso: string): string {
   return Number.isNaN(d.getTime()) ? 'earlier' : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** A new recovery passphrase, typed twice: makes the first backup or replaces the stored one. */
-function NewPassphraseForm({ replacing, onDone }: { replacing: boolean; onDone: () => void }) {
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
-  const submission = useSubmit();
-  const prefix = replacing ? 'backup-new' : 'backup-first';
-  const title = replacing ? 'Change your recovery passphrase' : 'Make a backup';
-
-  async function onSubmit(event: SubmitEvent) {
-    event.preventDefault();
-    const wrong = passphraseProblem(passphrase, confirm);
-    setProblem(wrong);
-    if (wrong !== null) return;
-    const outcome = await submission.run(() => makeBackup(passphrase));
-    if (outcome === 'succeeded') {
-      setPassphrase('');
-      setConfirm('');
-      onDone();
-    }
-  }
-
-  return (
-    <form onSubmit={(e) => void onSubmit(e)} noValidate aria-labelledby={`${prefix}-title`}>
-      <h3 id={`${prefix}-title`}>{title}</h3>
-      <p>
-        {replacing
-          ? 'A new passphrase replaces the stored backup: from then on, only the new passphrase opens it.'
-          : 'Choose a recovery passphrase. It seals a backup of your keys, so you can restore them in another browser. Nobody can reset it for you: write it down somewhere safe.'}
-      </p>
-      <TextField
-        id={`${prefix}-passphrase`}
-        label={replacing ? 'New recovery passphrase' : 'Recovery passphrase'}
-        type="password"
-        autoComplete="new-password"
-        hint={`At least ${MIN_PASSPHRASE} characters.`}
-        value={passphrase}
-        onValue={setPassphrase}
-        error={undefined}
-      />
-      <TextField
-        id={`${prefix}-confirm`}
-        label={replacing ? 'Confirm new recovery passphrase' : 'Confirm recovery passphrase'}
-        type="password"
-        autoComplete="new-password"
-        value={confirm}
-        onValue={setConfirm}
-        error={undefined}
-      />
-      {problem !== null && <Alert tone="error">{problem}</Alert>}
-      {submission.error !== null && <Alert tone="error">The backup was not saved: {submission.error} Try again.</Alert>}
-      <SubmitButton pending={submission.pending} label={replacing ? 'Replace backup' : 'Save backup'} pendingLabel="Saving…" variant="secondary" />
-    </form>
-  );
-}
-
-/** Tries a passphrase on the stored backup, here in the browser. */
-function TestBackupForm({ onStart }: { onStart: () => void }) {
+/** Tries the recovery key or passphrase on the stored backup, here in the browser. */
+function TestBackupForm({ kind, onStart }: { kind: 'recovery_key' | 'passphrase' | null; onStart: () => void }) {
+  const words = kind === 'recovery_key';
   const [passphrase, setPassphrase] = useState('');
   const [opens, setOpens] = useState<boolean | null>(null);
   const submission = useSubmit();
@@ -181,11 +138,14 @@ function TestBackupForm({ onStart }: { onStart: () => void }) {
   return (
     <form onSubmit={(e) => void onSubmit(e)} noValidate aria-labelledby="backup-test-title">
       <h3 id="backup-test-title">Test your backup</h3>
-      <p>Check that you still know your recovery passphrase. It is tried on the stored backup here, in this browser, and never sent.</p>
+      <p>
+        {words ? 'Check that you still have your recovery key.' : 'Check that you still know your recovery passphrase.'} It is tried on the stored backup here, in this browser, and
+        never sent.
+      </p>
       <TextField
         id="backup-test-passphrase"
-        label="Passphrase to test"
-        type="password"
+        label={words ? 'Recovery key to test' : 'Passphrase to test'}
+        type={words ? 'text' : 'password'}
         autoComplete="off"
         value={passphrase}
         onValue={(value) => {
@@ -194,9 +154,12 @@ function TestBackupForm({ onStart }: { onStart: () => void }) {
         }}
         error={undefined}
       />
-      {opens === true && <Alert tone="success">Yes: this passphrase opens your backup.</Alert>}
+      {opens === true && <Alert tone="success">{words ? 'Yes: this recovery key opens your backup.' : 'Yes: this passphrase opens your backup.'}</Alert>}
       {opens === false && (
-        <Alert tone="error">No: this passphrase does not open your backup. Check it and try again, or set a new passphrase below while this browser still has your keys.</Alert>
+        <Alert tone="error">
+          {words ? 'No: this recovery key does not open your backup.' : 'No: this passphrase does not open your backup.'} Check it and try again, or replace the backup below while
+          this browser still has your keys.
+        </Alert>
       )}
       {submission.error !== null && <Alert tone="error">The backup could not be tested: {submission.error}</Alert>}
       <SubmitButton pending={submission.pending} label="Test backup" pendingLabel="Testing…" variant="secondary" />
@@ -207,12 +170,13 @@ function TestBackupForm({ onStart }: { onStart: () => void }) {
 /** This browser has no keys but the account has some: restore them, or start over. */
 function RestoreForms({ backup }: { backup: 'unknown' | 'none' | 'stored' }) {
   const [passphrase, setPassphrase] = useState('');
+  const kind = storedKind.value;
   const restoring = useSubmit();
   const starting = useSubmit();
 
   async function onRestore(event: SubmitEvent) {
     event.preventDefault();
-    await restoring.run(() => restoreFromBackup(passphrase));
+    await restoring.run(() => restoreWith(passphrase, kind ?? 'passphrase'));
   }
 
   return (
@@ -220,9 +184,22 @@ function RestoreForms({ backup }: { backup: 'unknown' | 'none' | 'stored' }) {
       {backup === 'stored' ? (
         <form onSubmit={(e) => void onRestore(e)} noValidate aria-labelledby="restore-backup-title">
           <h3 id="restore-backup-title">Restore from backup</h3>
-          <p>Enter your recovery passphrase to restore your keys in this browser. It opens the backup here; it is never sent.</p>
-          <TextField id="restore-backup-passphrase" label="Recovery passphrase" type="password" autoComplete="off" value={passphrase} onValue={setPassphrase} error={undefined} />
-          {restoring.error !== null && <Alert tone="error">{restoring.error} Check the passphrase and try again.</Alert>}
+          <p>
+            {kind === 'recovery_key'
+              ? 'Enter the 12 words of your recovery key to restore your keys in this browser (spacing and case do not matter).'
+              : 'Enter your recovery passphrase to restore your keys in this browser.'}{' '}
+            It opens the backup here; it is never sent.
+          </p>
+          <TextField
+            id="restore-backup-passphrase"
+            label={kind === 'recovery_key' ? 'Recovery key' : 'Recovery passphrase'}
+            type={kind === 'recovery_key' ? 'text' : 'password'}
+            autoComplete="off"
+            value={passphrase}
+            onValue={setPassphrase}
+            error={undefined}
+          />
+          {restoring.error !== null && <Alert tone="error">{restoring.error} Check {kind === 'recovery_key' ? 'the words' : 'the passphrase'} and try again.</Alert>}
           <SubmitButton pending={restoring.pending} label="Restore from backup" pendingLabel="Restoring…" />
         </form>
       ) : backup === 'none' ? (

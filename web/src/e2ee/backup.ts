@@ -10,11 +10,19 @@
 import { effect, signal } from '@preact/signals';
 import { ApiError, describeError, UserFacingError } from '../api/errors.ts';
 import { apiRequest } from '../api/http.ts';
-import { authenticated } from '../state/session.ts';
-import { backupOpens, identityStatus, saveBackup } from './engine.ts';
+import { authenticated, loginPassword } from '../state/session.ts';
+import { debounce } from './debounce.ts';
+import { backupKind, backupOpens, E2eeError, identityStatus, newRecoveryKey, onStateChanged, restoreFromBackup, saveBackup, uploadBackupUpdate } from './engine.ts';
 
 /** `unknown` until the server answered (or when it could not be asked). */
 export type BackupState = 'unknown' | 'none' | 'stored';
+
+/** How long after the last change of pins or log heads the backup is sealed again and uploaded. */
+export const UPDATE_DELAY_MS = 2000;
+/** The lowest strength score (0–4, zxcvbn) a recovery passphrase may have. */
+export const MIN_SCORE = 3;
+/** How many words of a new recovery key the person types back. */
+export const CONFIRM_COUNT = 2;
 
 /** The shortest recovery passphrase the UI accepts (the crypto crate's minimum). */
 export const MIN_PASSPHRASE = 8;
@@ -22,6 +30,8 @@ export const MIN_PASSPHRASE = 8;
 export const backupState = signal<BackupState>('unknown');
 /** When the stored backup was written (RFC 3339), when the server said. */
 export const backupUpdatedAt = signal<string | null>(null);
+/** Which secret the stored backup asks for; null when none is stored or it is not known. */
+export const storedKind = signal<'recovery_key' | 'passphrase' | null>(null);
 /** Why the backup state could not be loaded, worded for people; null when it could. */
 export const backupProblem = signal<string | null>(null);
 /** "Later" on the reminder: hidden for this page load only. */
@@ -53,6 +63,7 @@ export async function refreshBackupState(): Promise<void> {
     if (mine !== generation) return;
     backupState.value = stored === null ? 'none' : 'stored';
     backupUpdatedAt.value = stored?.updated_at ?? null;
+    storedKind.value = stored === null ? null : kindOf(stored.backup);
     backupProblem.value = null;
   } catch (err) {
     if (mine !== generation) return;
@@ -61,13 +72,178 @@ export async function refreshBackupState(): Promise<void> {
   }
 }
 
-/** Seals this browser's identity under `passphrase` and stores it, replacing any earlier backup. */
-export async function makeBackup(passphrase: string): Promise<void> {
-  await saveBackup(passphrase);
+function kindOf(blob: string): 'recovery_key' | 'passphrase' | null {
+  try {
+    return backupKind(blob);
+  } catch {
+    return null;
+  }
+}
+
+function markStored(kind: 'recovery_key' | 'passphrase'): void {
   generation += 1;
+  storedKind.value = kind;
   backupState.value = 'stored';
   backupUpdatedAt.value = new Date().toISOString();
   backupProblem.value = null;
+}
+
+/** Seals this browser's identity under `passphrase` and stores it, replacing any earlier backup. */
+export async function makeBackup(passphrase: string): Promise<void> {
+  await saveBackup(passphrase);
+  markStored('passphrase');
+}
+
+/**
+ * A new recovery key waiting for the person to confirm they saved it: its
+ * words, which to type back (0-based), the upload, and whether the backup
+ * sealed under it is already stored.
+ */
+export interface PendingKey {
+  words: readonly string[];
+  positions: readonly number[];
+  store: () => Promise<void>;
+  stored: boolean;
+}
+
+/** The recovery key shown now, in memory only; null when none is waiting. */
+export const pendingKey = signal<PendingKey | null>(null);
+
+/**
+ * Makes a new recovery key and shows its words. A first backup is uploaded
+ * only once they are confirmed. A replacement is uploaded at once: the core
+ * now keeps the new key (and would seal every update under it), so the
+ * stored backup must be under it too; if that upload fails, the words are
+ * shown anyway and confirming them uploads it.
+ */
+export async function startRecoveryKey(): Promise<void> {
+  const { words, store } = newRecoveryKey();
+  const list = normalizeWords(words).split(' ');
+  const pending: PendingKey = { words: list, positions: confirmPositions(list.length, CONFIRM_COUNT), store, stored: false };
+  pendingKey.value = pending;
+  if (backupState.value === 'stored') {
+    await store();
+    markStored('recovery_key');
+    if (pendingKey.value === pending) pendingKey.value = { ...pending, stored: true };
+  }
+}
+
+/**
+ * Checks the typed-back words against the pending key; on a match stores
+ * the backup (unless it is already) and forgets the words. Returns the
+ * problem, worded for people, or null when the backup is stored.
+ */
+export async function confirmRecoveryKey(typed: readonly string[]): Promise<string | null> {
+  const pending = pendingKey.value;
+  if (pending === null) return 'No recovery key is waiting to be confirmed.';
+  const wrong = confirmationProblem(pending.words, pending.positions, typed);
+  if (wrong !== null) return wrong;
+  if (!pending.stored) await pending.store();
+  pendingKey.value = null;
+  markStored('recovery_key');
+  return null;
+}
+
+/** Drops a pending first key without storing it (its words are forgotten); a stored one must be confirmed. */
+export function abandonRecoveryKey(): void {
+  if (pendingKey.value?.stored === false && backupState.value !== 'stored') pendingKey.value = null;
+}
+
+/**
+ * The recovery key's words as the core reads them (docs/PROTOCOL.md §8):
+ * lower case, one space apart; line breaks, commas and semicolons separate
+ * words, and the numbering of a copied list ("1." "2)") is dropped.
+ */
+export function normalizeWords(input: string): string {
+  return input
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/[\s,;]+/)
+    .map((word) => word.replace(/^[\d.)]+|[\d.)]+$/g, ''))
+    .filter((word) => word !== '')
+    .join(' ');
+}
+
+/** `count` distinct positions among `length`, in increasing order, drawn with the browser's CSPRNG. */
+export function confirmPositions(length: number, count: number, random: (n: number) => number = randomBelow): number[] {
+  const chosen = new Set<number>();
+  while (chosen.size < Math.min(count, length)) chosen.add(random(length));
+  return [...chosen].sort((a, b) => a - b);
+}
+
+function randomBelow(n: number): number {
+  const buf = new Uint32Array(1);
+  const limit = Math.floor(0x1_0000_0000 / n) * n;
+  for (;;) {
+    crypto.getRandomValues(buf);
+    const value = buf[0] ?? 0;
+    if (value < limit) return value % n;
+  }
+}
+
+/** Whether `typed` (one entry per position asked) matches the key's words; the problem, worded for people, or null. */
+export function confirmationProblem(words: readonly string[], positions: readonly number[], typed: readonly string[]): string | null {
+  for (const [i, position] of positions.entries()) {
+    const given = normalizeWords(typed[i] ?? '');
+    if (given === '') return `Type word ${position + 1} of your recovery key.`;
+    if (given !== words[position]) return `Word ${position + 1} does not match. Check what you saved and type it again.`;
+  }
+  return null;
+}
+
+/** What the strength meter shows: the score (0–4), and the estimator's warning and suggestions. */
+export interface Strength {
+  score: 0 | 1 | 2 | 3 | 4;
+  warning: string | null;
+  suggestions: readonly string[];
+}
+
+type Estimator = (passphrase: string) => Strength;
+let estimator: Promise<Estimator> | null = null;
+
+/** The zxcvbn estimator with the common and English dictionaries, loaded on first use (they are large). */
+export function loadEstimator(): Promise<Estimator> {
+  estimator ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]).then(([core, common, en]) => {
+    const zxcvbn = new core.ZxcvbnFactory({
+      translations: en.translations,
+      graphs: common.adjacencyGraphs,
+      dictionary: { ...common.dictionary, ...en.dictionary },
+    });
+    return (passphrase: string) => {
+      const result = zxcvbn.check(passphrase);
+      return { score: result.score, warning: result.feedback.warning, suggestions: result.feedback.suggestions };
+    };
+  });
+  return estimator;
+}
+
+/**
+ * Why a new passphrase may not seal the backup, worded for people; null when
+ * it may. `strength` is the estimator's answer for `passphrase`; `password`
+ * the login password typed in this page's life (null when unknown).
+ */
+export function strengthProblem(passphrase: string, strength: Strength, password: string | null): string | null {
+  if (password !== null && passphrase.normalize('NFC') === password.normalize('NFC')) {
+    return 'Do not use your login password: whoever learns it could then open your backup too. Choose a different passphrase, or use a recovery key.';
+  }
+  if (strength.score < MIN_SCORE) {
+    const why = [strength.warning, ...strength.suggestions].filter((part): part is string => part !== null && part !== '');
+    return `This passphrase is too easy to guess.${why.length > 0 ? ` ${why.join(' ')}` : ''} Use several unrelated words, or a recovery key instead.`;
+  }
+  return null;
+}
+
+/** Checks a new passphrase (typed twice) for length, match, strength and the login password; the problem, or null. */
+export async function newPassphraseProblem(passphrase: string, confirmation: string): Promise<string | null> {
+  const basic = passphraseProblem(passphrase, confirmation);
+  if (basic !== null) return basic;
+  const estimate = await loadEstimator();
+  return strengthProblem(passphrase, estimate(passphrase), loginPassword());
+}
+
+/** Restores from the stored backup with the recovery key's words (any spacing and case) or the passphrase. */
+export async function restoreWith(secret: string, kind: 'recovery_key' | 'passphrase'): Promise<void> {
+  await restoreFromBackup(kind === 'recovery_key' ? normalizeWords(secret) : secret);
 }
 
 /**
@@ -81,12 +257,33 @@ export async function testBackup(passphrase: string): Promise<boolean> {
     backupState.value = 'none';
     throw new UserFacingError('No backup is stored for your account. Make one first.');
   }
+  if (backupKind(stored.backup) === 'recovery_key') {
+    // Mistyped words are refused with what to fix (which word), not a bare no.
+    try {
+      return backupOpens(stored.backup, normalizeWords(passphrase));
+    } catch (err) {
+      if (err instanceof E2eeError && !err.code.startsWith('recovery_key')) return false;
+      throw err;
+    }
+  }
   try {
     return backupOpens(stored.backup, passphrase);
   } catch {
     return false;
   }
 }
+
+/** Seals the backup again and uploads it, when pins or log heads changed and a backup is stored. */
+async function keepUpToDate(): Promise<void> {
+  if (backupState.value !== 'stored' || identityStatus.value.kind !== 'ready') return;
+  // A new key whose replacement upload failed: the stored backup is under the
+  // old secret, so nothing is sealed under the new one until it is confirmed.
+  if (pendingKey.value !== null && !pendingKey.value.stored) return;
+  if (await uploadBackupUpdate()) backupUpdatedAt.value = new Date().toISOString();
+}
+
+export const backupUpdater = debounce(keepUpToDate, UPDATE_DELAY_MS);
+onStateChanged(() => backupUpdater.schedule());
 
 /** A problem with a new passphrase typed twice, worded for people; null when it is fine. */
 export function passphraseProblem(passphrase: string, confirmation: string): string | null {
@@ -110,6 +307,7 @@ effect(() => {
     backupState.value = 'none';
     backupUpdatedAt.value = null;
     backupProblem.value = null;
+    storedKind.value = null;
   } else if (status.kind === 'ready' || status.kind === 'needs-restore') {
     void refreshBackupState();
   } else if (status.kind === 'off') {
@@ -117,6 +315,9 @@ effect(() => {
     backupState.value = 'unknown';
     backupUpdatedAt.value = null;
     backupProblem.value = null;
+    storedKind.value = null;
     reminderSnoozed.value = false;
+    pendingKey.value = null;
+    backupUpdater.cancel();
   }
 });

@@ -126,6 +126,8 @@ export class KeyWait extends E2eeError {
 }
 
 const STATE_KEY = 'state';
+/** The backup blob this browser last uploaded or restored from: an update goes up only while the server still holds it. */
+const BACKUP_BLOB_KEY = 'backup_blob';
 /** Codes of the server that mean "another member is making this version": wait for their key. */
 const CLAIMED = new Set(['rotation_taken', 'share_exists', 'stale_key_version', 'key_rotation_pending']);
 
@@ -182,6 +184,15 @@ function persist(): void {
   if (m === null || store === null || !m.takeDirty()) return;
   const doc = m.state();
   saving = saving.then(() => store.put(STATE_KEY, doc)).catch(() => undefined);
+  for (const listener of stateListeners) listener();
+}
+
+const stateListeners = new Set<() => void>();
+
+/** Calls `listener` after each change of the core's state (pins and log heads among them); returns the unsubscribe. */
+export function onStateChanged(listener: () => void): () => void {
+  stateListeners.add(listener);
+  return () => stateListeners.delete(listener);
 }
 
 /** Resolves once every state change so far is on disk (a counter is saved before its envelope leaves). */
@@ -312,13 +323,27 @@ async function fetchPublished(userId: number): Promise<string | null> {
   }
 }
 
-/** Restores the identity from the recovery passphrase (another browser's backup). */
-export async function restoreFromBackup(passphrase: string): Promise<void> {
+/** Which secret the backup `blob` asks for. */
+export function backupKind(blob: string): 'recovery_key' | 'passphrase' {
+  return core<{ kind: 'recovery_key' | 'passphrase' }>('backup_kind', { backup: blob }).kind;
+}
+
+/**
+ * Restores the identity, pins and log heads from the stored backup with
+ * `secret`: the recovery key's words (already normalised) or the passphrase.
+ */
+export async function restoreFromBackup(secret: string): Promise<void> {
   const blob = await authenticated(() => keysApi.getBackup());
   try {
-    core('restore_backup', { backup: blob, passphrase: passphrase.normalize('NFC') });
+    core('restore_backup', { backup: blob, passphrase: secret.normalize('NFC') });
+    await kv?.put(BACKUP_BLOB_KEY, blob);
   } catch (err) {
-    if (err instanceof E2eeError && err.code === 'decryption_failed') throw new E2eeError('That passphrase does not open your key backup.', err.code);
+    if (err instanceof E2eeError && err.code === 'decryption_failed') {
+      throw new E2eeError(
+        backupKind(blob) === 'recovery_key' ? 'Those words do not open your key backup.' : 'That passphrase does not open your key backup.',
+        err.code,
+      );
+    }
     throw err;
   }
   await saved();
@@ -337,11 +362,86 @@ export async function startOver(): Promise<void> {
   setReady(true);
 }
 
-/** Seals the identity under a recovery passphrase and stores it on the server. */
+interface SealedBackup {
+  backup: string;
+  digest: string;
+  words?: string;
+}
+
+/**
+ * Backup uploads, one at a time in the order asked: an update sealed under
+ * the old key must not reach the server after the backup sealed under a new
+ * one (the digest the core compares covers the contents, not the key).
+ */
+let uploads: Promise<unknown> = Promise.resolve();
+
+function queued<T>(job: () => Promise<T>): Promise<T> {
+  const run = uploads.then(job, job);
+  uploads = run.catch(() => undefined);
+  return run;
+}
+
+async function upload(sealed: SealedBackup): Promise<void> {
+  await authenticated(() => keysApi.putBackup(sealed.backup));
+  core('backup_uploaded', { digest: sealed.digest });
+  await saved();
+  await kv?.put(BACKUP_BLOB_KEY, sealed.backup);
+}
+
+/**
+ * Whether the server still holds the backup this browser last uploaded or
+ * restored from. When another browser replaced it (a new recovery key or
+ * passphrase), this one's kept key may be the old one: an update sealed
+ * under it would bring the old secret back, so none is sent.
+ */
+async function serverHoldsMine(): Promise<boolean> {
+  const mine = await kv?.get<string>(BACKUP_BLOB_KEY);
+  if (mine === undefined) return false;
+  try {
+    return (await authenticated(() => keysApi.getBackup())) === mine;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
+  }
+}
+
+/** Seals the identity and trust state under a recovery passphrase and stores it on the server. */
 export async function saveBackup(passphrase: string): Promise<void> {
-  const { backup } = core<{ backup: string }>('seal_backup', { passphrase: passphrase.normalize('NFC') });
-  await authenticated(() => keysApi.putBackup(backup));
+  await queued(() => upload(core<SealedBackup>('seal_backup', { passphrase: passphrase.normalize('NFC') })));
   setReady(false);
+}
+
+/**
+ * Makes a new recovery key; the core keeps the key derived from it. Returns
+ * its 12 words (to show once, never stored) and `store`, which uploads the
+ * backup sealed under it (after any upload asked for before).
+ */
+export function newRecoveryKey(): { words: string; store: () => Promise<void> } {
+  const sealed = core<SealedBackup>('create_recovery_key');
+  if (sealed.words === undefined) throw new E2eeError('The recovery key could not be made.', 'e2ee');
+  return {
+    words: sealed.words,
+    store: async () => {
+      await queued(() => upload(sealed));
+      setReady(false);
+    },
+  };
+}
+
+/**
+ * Uploads the backup sealed again when pins or log heads changed since the
+ * last upload; false when there was nothing to upload (no change, or no
+ * backup key kept in this browser). Sealed when its turn comes, so under the
+ * key kept then.
+ */
+export function uploadBackupUpdate(): Promise<boolean> {
+  return queued(async () => {
+    if (machine === null || identityStatus.value.kind !== 'ready') return false;
+    const { update } = core<{ update: SealedBackup | null }>('backup_update');
+    if (update === null || !(await serverHoldsMine())) return false;
+    await upload(update);
+    return true;
+  });
 }
 
 /** Whether `passphrase` opens a stored backup of this account (nothing changes, nothing is sent). */

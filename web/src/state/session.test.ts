@@ -9,6 +9,7 @@ import {
   loadSession,
   logIn,
   logOut,
+  loginPassword,
   notice,
   registerAndLogIn,
   session,
@@ -154,5 +155,28 @@ describe('changePassword', () => {
     const fetch = fakeApi({ 'POST /api/auth/password': [apiFailure(422, 'weak_password', 'Password too short')] });
     await expect(changePassword('password123', 'short')).rejects.toThrow('Password too short');
     expect(requestsMade(fetch)).toEqual(['POST /api/auth/password']);
+  });
+});
+
+describe('loginPassword', () => {
+  it('is the password typed at login in this page, replaced by a change, forgotten at logout, and never stored', async () => {
+    fakeApi({
+      'POST /api/auth/login': [signedIn()],
+      'POST /api/auth/password': [jsonResponse(200, { success: true })],
+      'POST /api/auth/logout': [jsonResponse(200, { success: true })],
+    });
+    await logIn({ username: 'alice', password: 'typed at login' });
+    expect(loginPassword()).toBe('typed at login');
+    await changePassword('typed at login', 'the new one');
+    expect(loginPassword()).toBe('the new one');
+    expect(JSON.stringify(session.value)).not.toContain('the new one');
+    await logOut();
+    expect(loginPassword()).toBeNull();
+  });
+
+  it('is not kept when the login fails', async () => {
+    fakeApi({ 'POST /api/auth/login': [apiFailure(401, 'invalid_credentials', 'Invalid username or password')] });
+    await expect(logIn({ username: 'alice', password: 'wrong guess' })).rejects.toThrow();
+    expect(loginPassword()).toBeNull();
   });
 });

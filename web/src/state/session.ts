@@ -34,7 +34,21 @@ function isUnauthorized(err: unknown): boolean {
   return err instanceof ApiError && err.status === 401;
 }
 
+/**
+ * The password typed at login (or registration, or set by a password
+ * change) during this page's life, so
+ * a backup passphrase equal to it can be refused (docs/PROTOCOL.md §8). In
+ * memory only, never stored: after a reload it is unknown (null).
+ */
+let typedPassword: string | null = null;
+
+/** The password typed at login or registration in this page's life; null when unknown. */
+export function loginPassword(): string | null {
+  return typedPassword;
+}
+
 function becomeAnonymous(message: Notice | null): void {
+  typedPassword = null;
   session.value = { status: 'anonymous' };
   notice.value = message;
 }
@@ -53,6 +67,7 @@ export async function loadSession(): Promise<void> {
 /** Signs in; throws `ApiError` (wrong credentials, throttled...) for the form to show. */
 export async function logIn(credentials: Credentials): Promise<void> {
   const user = await auth.login(credentials);
+  typedPassword = credentials.password;
   notice.value = null;
   session.value = { status: 'signed-in', user };
 }
@@ -110,4 +125,5 @@ async function recheckSession(): Promise<void> {
 
 export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
   await authenticated(() => auth.changePassword(currentPassword, newPassword));
+  typedPassword = newPassword;
 }

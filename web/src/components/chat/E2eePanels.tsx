@@ -1,5 +1,5 @@
 // What end-to-end encryption asks of the person: restoring or creating the
-// identity, the recovery passphrase, key changes of others, and key
+// identity, the key backup (recovery key or passphrase), key changes of others, and key
 // requests to approve.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -11,11 +11,11 @@ import {
   identityStatus,
   keyChanges,
   keyRequests,
-  restoreFromBackup,
   safetyNumber,
   startOver,
 } from '../../e2ee/engine.ts';
-import { backupState, makeBackup, passphraseProblem, reminderSnoozed } from '../../e2ee/backup.ts';
+import { backupState, reminderSnoozed, restoreWith, storedKind } from '../../e2ee/backup.ts';
+import { BackupSetup } from '../BackupSetup.tsx';
 import { ACCOUNT_PATH } from '../../router.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
@@ -37,6 +37,8 @@ export function E2eePanels() {
 
 function RestorePanel() {
   const [passphrase, setPassphrase] = useState('');
+  const kind = storedKind.value;
+  const words = kind === 'recovery_key';
   const submission = useSubmit();
   return (
     <section class="panel" aria-labelledby="restore-title">
@@ -48,18 +50,34 @@ function RestorePanel() {
         </p>
       ) : (
         <>
-          <p>Your account already has encryption keys from another browser. Enter your recovery passphrase to read your encrypted messages here.</p>
+          <p>
+            Your account already has encryption keys from another browser.{' '}
+            {words ? 'Enter the 12 words of your recovery key to read your encrypted messages here.' : 'Enter your recovery passphrase to read your encrypted messages here.'}
+          </p>
           <form
             class="inline-form"
             onSubmit={(e) => {
               e.preventDefault();
-              void submission.run(() => restoreFromBackup(passphrase));
+              void submission.run(() => restoreWith(passphrase, kind ?? 'passphrase'));
             }}
           >
             <label class="visually-hidden" for="restore-passphrase">
-              Recovery passphrase
+              {words ? 'Recovery key' : 'Recovery passphrase'}
             </label>
-            <input id="restore-passphrase" type="password" autocomplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} placeholder="Recovery passphrase" />
+            {words ? (
+              <input
+                id="restore-passphrase"
+                type="text"
+                autocomplete="off"
+                autocapitalize="none"
+                spellcheck={false}
+                value={passphrase}
+                onInput={(e) => setPassphrase(e.currentTarget.value)}
+                placeholder="The 12 words of your recovery key"
+              />
+            ) : (
+              <input id="restore-passphrase" type="password" autocomplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} placeholder="Recovery passphrase" />
+            )}
             <button type="submit" class="button button-primary" disabled={submission.pending}>
               {submission.pending ? 'Restoring…' : 'Restore'}
             </button>
@@ -68,7 +86,7 @@ function RestorePanel() {
       )}
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
       <p class="muted">
-        {backupState.value === 'none' ? 'No other browser has your keys any more?' : 'Lost the passphrase?'}{' '}
+        {backupState.value === 'none' ? 'No other browser has your keys any more?' : words ? 'Lost the recovery key?' : 'Lost the passphrase?'}{' '}
         <button
           type="button"
           class="link-button"
@@ -84,44 +102,23 @@ function RestorePanel() {
 }
 
 function BackupPanel() {
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [problem, setProblem] = useState<string | null>(null);
-  const submission = useSubmit();
   return (
     <section class="panel" aria-labelledby="backup-title">
-      <h2 id="backup-title">Set a recovery passphrase</h2>
+      <h2 id="backup-title">Back up your encryption keys</h2>
       <p>
-        Your encryption keys are only in this browser: without a backup, another browser cannot read your encrypted messages. A recovery passphrase seals a backup of them that the
-        server stores but cannot open. You can also do this in <Link href={ACCOUNT_PATH}>Account → Encryption</Link>.
+        Your encryption keys are only in this browser: without a backup, another browser cannot read your encrypted messages. A recovery key seals a backup of them that the server
+        stores but cannot open. You can also do this in <Link href={ACCOUNT_PATH}>Account → Encryption</Link>.
       </p>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const wrong = passphraseProblem(passphrase, confirm);
-          setProblem(wrong);
-          if (wrong === null) void submission.run(() => makeBackup(passphrase));
-        }}
-      >
-        <div class="inline-form">
-          <label class="visually-hidden" for="backup-passphrase">
-            Recovery passphrase
-          </label>
-          <input id="backup-passphrase" type="password" autocomplete="new-password" placeholder="Recovery passphrase" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} />
-          <label class="visually-hidden" for="backup-confirm">
-            Confirm recovery passphrase
-          </label>
-          <input id="backup-confirm" type="password" autocomplete="new-password" placeholder="Confirm" value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} />
-          <button type="submit" class="button button-primary" disabled={submission.pending}>
-            {submission.pending ? 'Saving…' : 'Save backup'}
-          </button>
+      <BackupSetup
+        prefix="backup"
+        replacing={false}
+        onDone={() => undefined}
+        extra={
           <button type="button" class="button button-secondary" onClick={() => (reminderSnoozed.value = true)}>
             Later
           </button>
-        </div>
-      </form>
-      {problem !== null && <Alert tone="error">{problem}</Alert>}
-      {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
+        }
+      />
     </section>
   );
 }
