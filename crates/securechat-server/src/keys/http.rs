@@ -282,6 +282,9 @@ async fn share_key(
         encrypted_key: body.encrypted_key.clone(),
         is_key_rotation: body.is_key_rotation,
         created_at: now,
+        key_commitment: share
+            .binding()
+            .map(|b| crate::files::naming::hex(&b.commitment)),
     };
     let is_request = matches!(ctx.purpose, SharePurpose::Request { .. });
     if is_request {

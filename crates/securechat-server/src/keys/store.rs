@@ -105,6 +105,8 @@ pub struct ShareRow {
     pub encrypted_key: String,
     pub is_key_rotation: bool,
     pub created_at: i64,
+    /// The share's key commitment (hex), none for format 1.
+    pub key_commitment: Option<String>,
 }
 
 /// How long a claim on a pending key version holds against other members.
@@ -130,16 +132,21 @@ where
     i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     bool: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
     (i64,): for<'r> FromRow<'r, DB::Row>,
 {
     // A row comes back only when the copy was inserted or replaced.
     let written: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO channel_keys (channel_id, key_version, recipient_id, \
-         sender_id, encrypted_key, is_key_rotation, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         sender_id, encrypted_key, is_key_rotation, created_at, key_commitment) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (channel_id, key_version, recipient_id) DO UPDATE SET \
          encrypted_key = excluded.encrypted_key, is_key_rotation = excluded.is_key_rotation, \
-         created_at = excluded.created_at WHERE channel_keys.sender_id = excluded.sender_id \
+         created_at = excluded.created_at, key_commitment = excluded.key_commitment \
+         WHERE channel_keys.sender_id = excluded.sender_id \
+         AND (channel_keys.key_commitment IS NULL \
+              OR channel_keys.key_commitment = excluded.key_commitment) \
          RETURNING recipient_id",
     )
     .bind(share.channel_id)
@@ -149,6 +156,7 @@ where
     .bind(share.encrypted_key.clone())
     .bind(share.is_key_rotation)
     .bind(share.created_at)
+    .bind(share.key_commitment.clone())
     .fetch_optional(conn)
     .await?;
     Ok(written.is_some())
@@ -187,6 +195,7 @@ where
     i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     bool: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> DB::Arguments: sqlx::IntoArguments<DB>,
     (i64,): for<'r> FromRow<'r, DB::Row>,
 {
@@ -207,6 +216,7 @@ where
         encrypted_key: share.encrypted_key.clone(),
         is_key_rotation: share.is_key_rotation,
         created_at: share.created_at,
+        key_commitment: share.key_commitment.clone(),
     };
     if !devices::lock_prekey(&mut *conn, &mail).await? {
         return Ok(Copied::StalePrekey);
@@ -368,7 +378,7 @@ pub async fn share(
     with_db!(db, write, |pool| {
         sqlx::query_as::<_, ShareRow>(
             "SELECT channel_id, key_version, recipient_id, sender_id, encrypted_key, \
-             is_key_rotation, created_at FROM channel_keys \
+             is_key_rotation, created_at, key_commitment FROM channel_keys \
              WHERE channel_id = $1 AND key_version = $2 AND recipient_id = $3",
         )
         .bind(channel_id)
