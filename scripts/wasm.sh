@@ -9,6 +9,9 @@
 #   scripts/wasm.sh test    # build, then `node --test` checks every crypto JSON
 #                           # vector and runs the core's lying-server scenarios
 #                           # against web/wasm/
+#   scripts/wasm.sh check   # the same checks against web/wasm/ as it is, without
+#                           # building (`make test-wasm` builds through `make wasm`,
+#                           # which rebuilds only when the sources changed)
 #
 # Environment: CARGO_TARGET_DIR (default: <repo>/target), WASM_OUT_DIR
 # (default: <repo>/web/wasm).
@@ -85,6 +88,11 @@ build() {
 
 run_tests() {
     build
+    check
+}
+
+check() {
+    [ -f "$OUT_DIR/securechat_e2ee_bg.wasm" ] || { log "no WASM build in $OUT_DIR: run \`scripts/wasm.sh build\`"; exit 1; }
     log "checking the JSON vectors and the lying-server scenarios against the WASM build (node --test)"
     WASM_OUT_DIR="$OUT_DIR" VECTORS_DIR="$CRATE_DIR/vectors" SCENARIOS_DIR="$CORE_DIR/scenarios" \
         node --test "$CRATE_DIR/tests-wasm/" "$CORE_DIR/tests-wasm/"
@@ -93,8 +101,9 @@ run_tests() {
 case "${1:-}" in
     build) build ;;
     test) run_tests ;;
+    check) check ;;
     *)
-        echo "usage: $0 build|test" >&2
+        echo "usage: $0 build|test|check" >&2
         exit 2
         ;;
 esac

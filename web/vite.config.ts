@@ -4,12 +4,48 @@
 // under a strict Content-Security-Policy (`default-src 'self'`), which shapes
 // two settings below: no asset may be inlined as a `data:` URL, and nothing
 // may be loaded from another origin.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/** Files worth compressing: text, and the WebAssembly module (about a third of its size). */
+const COMPRESSIBLE = /\.(js|css|html|svg|json|wasm)$/;
+
+/**
+ * Writes a Brotli (`.br`) and a gzip (`.gz`) copy beside every compressible
+ * file of the build, which the server sends to browsers that accept them
+ * (crates/securechat-server/src/web.rs): compressed once here, at a high
+ * level, instead of on every request (Brotli 10: within 2-5% of 11, in
+ * half the time; 9 is 5-15% larger).
+ */
+function precompress(): Plugin {
+  return {
+    name: 'securechat-precompress',
+    apply: 'build',
+    // The files as written: Vite rewrites chunks (the dynamic imports'
+    // preload lists) until the bundle is generated, so no earlier hook sees
+    // their final bytes.
+    writeBundle(options, bundle) {
+      const dir = options.dir ?? 'dist';
+      for (const fileName of Object.keys(bundle)) {
+        if (!COMPRESSIBLE.test(fileName)) continue;
+        const file = path.join(dir, fileName);
+        const data = readFileSync(file);
+        if (data.length < 1024) continue;
+        writeFileSync(`${file}.br`, brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 10, [constants.BROTLI_PARAM_SIZE_HINT]: data.length } }));
+        writeFileSync(`${file}.gz`, gzipSync(data, { level: 9 }));
+      }
+    },
+  };
+}
 
 // During `npm run dev`, API and Socket.IO requests go to a running server.
 const backend = process.env.SECURECHAT_URL ?? 'http://127.0.0.1:5000';
 
 export default defineConfig({
+  plugins: [precompress()],
   oxc: {
     // Preact's automatic JSX runtime; no framework plugin is needed.
     jsx: { runtime: 'automatic', importSource: 'preact' },

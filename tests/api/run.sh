@@ -41,7 +41,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-status=0
+set +e
 PYTHONPATH=tests/api SCHEMATHESIS_HOOKS=hooks "$SCHEMATHESIS" \
   --config-file tests/api/schemathesis.toml \
   run "$SECURECHAT_URL/api/openapi.json" \
@@ -50,7 +50,16 @@ PYTHONPATH=tests/api SCHEMATHESIS_HOOKS=hooks "$SCHEMATHESIS" \
   ${SEED:+--seed "$SEED"} \
   --workers 2 \
   --request-timeout 30 \
-  --report-dir "$WORK/report" || status=$?
+  --report-dir "$WORK/report" 2>&1 | tee "$WORK/schemathesis.log"
+status=${PIPESTATUS[0]}
+set -e
+
+# The failures again, last, so that a log cut to its head and tail still
+# shows which request failed and how to replay it.
+if [ "$status" -ne 0 ]; then
+  echo "==> the failures again:" >&2
+  sed -n '/^=* FAILURES =*$/,/^=* SUMMARY =*$/p' "$WORK/schemathesis.log" | head -n 80 >&2
+fi
 
 if grep -q "panicked" "$WORK/server.log"; then
   echo "the server panicked:" >&2

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { browserSuite, clickForResponse, expectLoginPage, expectSignedInAs, logInThroughForm, pathname } from './lib/suite.mjs';
+import { browserSuite, clickForResponse, expectLoginPage, expectSignedInAs, logInThroughForm, pathname, registerThroughForm } from './lib/suite.mjs';
 
 const suite = browserSuite();
 
@@ -144,11 +144,7 @@ test("a taken username shows the server's message", async () => {
 
 test('a user changes the password and logs in with the new one', async () => {
   const { page } = suite;
-  await page.goto('/register');
-  await page.getByLabel('Username').fill('erin');
-  await page.getByLabel('Password', { exact: true }).fill('first-password');
-  await page.getByLabel('Confirm password').fill('first-password');
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await registerThroughForm(page, 'erin', 'first-password');
   await expectSignedInAs(page, 'erin');
 
   await page.getByRole('link', { name: 'Account', exact: true }).click();

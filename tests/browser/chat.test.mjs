@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expectMessage, messageTexts, openChannel, send, signIn, waitOnline } from './lib/chat.mjs';
+import { confirmInApp, expectMessage, messageTexts, openChannel, send, signIn, waitOnline } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -45,9 +45,9 @@ test('alice and bob chat live in a public channel', async () => {
     await alice.page.getByLabel('Edit message').fill('line one, edited');
     await alice.page.getByLabel('Edit message').press('Enter');
     await bob.page.locator('.message', { hasText: 'line one, edited' }).getByText('(edited)').waitFor();
-    alice.page.once('dialog', (dialog) => void dialog.accept());
     await own.hover();
     await own.getByRole('button', { name: 'Delete' }).click();
+    await confirmInApp(alice.page, 'Delete message');
     await bob.page.getByText('This message was deleted.').waitFor();
 
     // A message in a channel bob is not looking at gives him an unread badge.
@@ -161,7 +161,7 @@ test('history pages back as you scroll up, and a burst past the rate limit is de
       el.scrollTop = 0;
     });
     await expectMessage(bob.page, 'scroll 1');
-    await bob.page.getByText('This is the beginning of general.').waitFor();
+    await bob.page.getByText('This is the beginning of #general.').waitFor();
     const all = await messageTexts(bob.page);
     assert.deepEqual(all, Array.from({ length: 70 }, (_, i) => `scroll ${i + 1}`), 'all of them, once, in order');
   } finally {
@@ -190,8 +190,8 @@ test('charlie is kicked in the UI and his open page stops receiving', async () =
     await expectMessage(charlie.page, 'welcome charlie');
 
     await alice.page.getByRole('button', { name: 'Members' }).click();
-    alice.page.once('dialog', (dialog) => void dialog.accept());
     await alice.page.getByRole('button', { name: 'Kick charlie' }).click();
+    await confirmInApp(alice.page, 'Kick');
     await alice.page.getByRole('button', { name: 'Kick charlie' }).waitFor({ state: 'detached' });
 
     await charlie.page.getByText('You were removed from Kick Test.').waitFor();
@@ -223,15 +223,15 @@ test('alice hands the room over to bob in the UI, then leaves it', async () => {
     await bob.page.getByRole('heading', { level: 1, name: 'general' }).waitFor();
 
     await alice.page.getByRole('button', { name: 'Members' }).click();
-    alice.page.once('dialog', (dialog) => void dialog.accept());
-    await alice.page.getByRole('button', { name: 'Make bob the owner' }).click();
+    await alice.page.getByRole('button', { name: 'Make owner: bob' }).click();
+    await confirmInApp(alice.page, 'Transfer ownership');
     const bobRow = alice.page.locator('.member', { hasText: 'bob' });
     await bobRow.locator('.tag', { hasText: 'owner' }).waitFor();
     // bob's page learns it too: he now has the owner's controls.
     await bob.page.getByRole('button', { name: 'New channel in Handover' }).waitFor();
 
-    alice.page.once('dialog', (dialog) => void dialog.accept());
     await alice.page.getByRole('button', { name: 'Leave room' }).click();
+    await confirmInApp(alice.page, 'Leave room');
     await alice.page.locator('.room-name', { hasText: 'Handover' }).waitFor({ state: 'detached' });
     await alice.page.getByText('Welcome, alice').waitFor();
   } finally {

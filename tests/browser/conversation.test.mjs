@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expectMessage, openChannel, send, signIn } from './lib/chat.mjs';
+import { confirmInApp, expectMessage, openChannel, send, signIn } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -52,10 +52,10 @@ test('alice replies to bob; bob sees the quote live and it leads to the original
     await row(bob.page, 'what is for lunch?').and(bob.page.locator('.highlighted')).waitFor();
 
     // Once the original is deleted, the quote says so.
-    bob.page.once('dialog', (dialog) => void dialog.accept());
     const mine = row(bob.page, 'what is for lunch?');
     await mine.hover();
     await mine.getByRole('button', { name: 'Delete' }).click();
+    await confirmInApp(bob.page, 'Delete message');
     await row(alice.page, 'pizza').getByText('Original message unavailable').waitFor();
   } finally {
     assert.deepEqual(await bob.close(), []);
@@ -72,11 +72,11 @@ test('reactions toggle from the keyboard and by chip; both see the counts live, 
     await send(bob.page, 'shipped the release');
     await expectMessage(alice.page, 'shipped the release');
 
-    // alice reacts with the keyboard only: React, then the first emoji has the focus.
+    // alice reacts with the keyboard only: React, then Enter in the picker's search box picks the first emoji.
     const onAlice = row(alice.page, 'shipped the release');
     await onAlice.getByRole('button', { name: 'React', exact: true }).focus();
     await alice.page.keyboard.press('Enter');
-    await onAlice.getByRole('group', { name: 'Add a reaction' }).waitFor();
+    await onAlice.getByRole('dialog', { name: 'Add a reaction' }).waitFor();
     await alice.page.keyboard.press('Enter');
     await onAlice.getByRole('button', { name: 'thumbs up: 1, including you' }).waitFor();
 
@@ -94,7 +94,7 @@ test('reactions toggle from the keyboard and by chip; both see the counts live, 
     await onBob.getByRole('button', { name: 'thumbs up: 1, including you' }).waitFor();
     await onAlice.hover();
     await onAlice.getByRole('button', { name: 'React', exact: true }).click();
-    await onAlice.getByRole('button', { name: 'React with party' }).click();
+    await onAlice.getByRole('button', { name: 'React with party', exact: true }).first().click();
     await onBob.getByRole('button', { name: 'party: 1' }).waitFor();
 
     // The server's history carries them, with whose they are.

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
-import { cast, expectMessage, openChannel, PASSWORDS, send } from './lib/chat.mjs';
+import { cast, confirmInApp, expectMessage, openChannel, PASSWORDS, send } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -164,7 +164,7 @@ test('key backup and recovery: the reminder, Account → Encryption, an encrypte
 
     await locked.first().getByRole('link', { name: 'Account → Encryption' }).click();
     const card = encryptionCard(second.page);
-    await card.getByText('Needs restore.').waitFor();
+    await card.getByText('Needs linking or restore.').waitFor();
     await card.getByRole('heading', { name: 'Restore from backup' }).waitFor();
     await card.getByText('Starting over loses access to your earlier encrypted messages').waitFor();
     await expectNoAxeViolations(second.page);
@@ -194,8 +194,8 @@ test('key backup and recovery: the reminder, Account → Encryption, an encrypte
   await t.test('after the key rotates, "Edit" is offered only on messages under the current key', async () => {
     // Removing charlie rotates the channel key; alice (the owner) makes version 2.
     await alice.page.getByRole('button', { name: 'Members' }).click();
-    alice.page.once('dialog', (dialog) => void dialog.accept());
     await alice.page.getByRole('button', { name: 'Kick charlie' }).click();
+    await confirmInApp(alice.page, 'Kick');
     await alice.page.getByRole('button', { name: 'Kick charlie' }).waitFor({ state: 'detached' });
     await send(alice.page, 'under the new key');
     await expectMessage(alice.page, 'under the new key');
@@ -242,11 +242,11 @@ test('key backup and recovery: the reminder, Account → Encryption, an encrypte
     await stored;
     await card.getByText('the old secret no longer opens it').waitFor();
     // A wrong word is refused, naming its position.
-    await card.getByLabel(`Word ${first}`).fill(words[first - 1]);
-    await card.getByLabel(`Word ${second}`).fill(words[second - 1] === 'zoo' ? 'abandon' : 'zoo');
+    await card.getByLabel(`Word ${first}`, { exact: true }).fill(words[first - 1]);
+    await card.getByLabel(`Word ${second}`, { exact: true }).fill(words[second - 1] === 'zoo' ? 'abandon' : 'zoo');
     await card.getByRole('button', { name: 'Confirm and store backup' }).click();
     await card.getByText(`Word ${second} does not match.`).waitFor();
-    await card.getByLabel(`Word ${second}`).fill(` ${words[second - 1].toUpperCase()} `);
+    await card.getByLabel(`Word ${second}`, { exact: true }).fill(` ${words[second - 1].toUpperCase()} `);
     await card.getByRole('button', { name: 'Confirm and store backup' }).click();
     await card.getByText('Your key backup is stored. Restore it in another browser with your recovery key.').waitFor();
     await card.getByText('sealed with your recovery key', { exact: false }).waitFor();
@@ -259,7 +259,7 @@ test('key backup and recovery: the reminder, Account → Encryption, an encrypte
     for (const word of words) assert.ok(!sent.includes(` ${word} `) && !sent.includes(`"${word} `), 'no word of the recovery key was sent');
 
     const third = await open('alice');
-    await third.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
+    await third.page.getByRole('heading', { name: 'Read your encrypted messages here' }).waitFor();
     const field = third.page.getByLabel('Recovery key');
     const misspelt = [...words];
     misspelt[4] = 'notaword';
@@ -270,7 +270,7 @@ test('key backup and recovery: the reminder, Account → Encryption, an encrypte
     // Any spacing and case.
     await field.fill(`  ${words.slice(0, 6).join('   ').toUpperCase()}\n${words.slice(6).join(' ')}  `);
     await third.page.getByRole('button', { name: 'Restore' }).click();
-    await third.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor({ state: 'detached' });
+    await third.page.getByRole('heading', { name: 'Read your encrypted messages here' }).waitFor({ state: 'detached' });
     await openChannel(third.page, 'Project X', 'secrets');
     await expectMessage(third.page, EARLIER);
     await expectMessage(third.page, MENTION);

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { captureOutgoing, cast, expectMessage, lyingSocket, openChannel, send } from './lib/chat.mjs';
+import { captureOutgoing, cast, confirmInApp, expectMessage, lyingSocket, openChannel, send } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -113,13 +113,13 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     await alice.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor({ state: 'detached' });
 
     const fresh = await open('alice');
-    await fresh.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
+    await fresh.page.getByRole('heading', { name: 'Read your encrypted messages here' }).waitFor();
     await fresh.page.getByLabel('Recovery passphrase').fill('not the passphrase');
     await fresh.page.getByRole('button', { name: 'Restore' }).click();
     await fresh.page.getByText('That passphrase does not open your key backup.').waitFor();
     await fresh.page.getByLabel('Recovery passphrase').fill(PASSPHRASE);
     await fresh.page.getByRole('button', { name: 'Restore' }).click();
-    await fresh.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor({ state: 'detached' });
+    await fresh.page.getByRole('heading', { name: 'Read your encrypted messages here' }).waitFor({ state: 'detached' });
 
     await openChannel(fresh.page, 'Project X', 'secrets');
     await expectMessage(fresh.page, SECRET);
@@ -133,8 +133,8 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
     // alice's browser is the named rotator: it shares version 2 with bob (and herself).
     const rotated = alice.page.waitForResponse((r) => new URL(r.url()).pathname === '/api/channels/share_key' && r.request().postDataJSON().key_version === 2);
     await alice.page.getByRole('button', { name: 'Members' }).click();
-    alice.page.once('dialog', (dialog) => void dialog.accept());
     await alice.page.getByRole('button', { name: 'Kick charlie' }).click();
+    await confirmInApp(alice.page, 'Kick');
     await alice.page.getByRole('button', { name: 'Kick charlie' }).waitFor({ state: 'detached' });
     await charlie.page.getByText('You were removed from Project X.').waitFor();
     await rotated;
@@ -205,9 +205,9 @@ test('encrypted channels and DMs: private exchange, key request, restore, signed
 
   await t.test('charlie starts over with new keys; alice is warned that his key changed', async () => {
     const again = await open('charlie');
-    await again.page.getByRole('heading', { name: 'Restore your encryption keys' }).waitFor();
-    again.page.once('dialog', (dialog) => void dialog.accept());
+    await again.page.getByRole('heading', { name: 'Read your encrypted messages here' }).waitFor();
     await again.page.getByRole('button', { name: 'Create new keys instead' }).click();
+    await confirmInApp(again.page, 'Create new keys');
     await again.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
     const warning = alice.page.locator('.key-change');
     await warning.getByText('changed').waitFor();

@@ -6,56 +6,12 @@
 // Demo data: Lobby (plaintext) and Project X / secrets (encrypted); alice and bob belong to both.
 
 import assert from 'node:assert/strict';
-import { deflateSync } from 'node:zlib';
 import { test } from 'node:test';
 import { cast, openChannel } from './lib/chat.mjs';
+import { noisePng } from './lib/png.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
-
-/** CRC-32 as PNG chunks need it. */
-function crc32(bytes) {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type, data) {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-/**
- * A real PNG of `width`×`height` noise pixels: noise does not compress, so
- * the file is big enough (~width·height·3 bytes) for the upload to take a
- * while under a throttled connection.
- */
-function noisePng(width, height) {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let seed = 12345;
-  for (let i = 0; i < raw.length; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    raw[i] = i % (width * 3 + 1) === 0 ? 0 : seed >> 16;
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw, { level: 0 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 async function waitForNewIdentity(page) {
   await page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();

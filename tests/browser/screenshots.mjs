@@ -60,7 +60,7 @@ try {
   const notes = bob.page.locator('.message[data-message-id]', { hasText: 'release notes draft' });
   await notes.hover();
   await notes.getByRole('button', { name: 'React', exact: true }).click();
-  await notes.getByRole('button', { name: 'React with thumbs up' }).click();
+  await notes.getByRole('button', { name: 'React with thumbs up', exact: true }).first().click();
   await alice.page.getByRole('button', { name: 'thumbs up: 1' }).waitFor();
   await alice.page.locator('.reply-quote', { hasText: 'One question' }).waitFor();
   // Typing is announced at most every few seconds, and bob just sent a message.
@@ -68,6 +68,10 @@ try {
   await bob.page.locator('#composer-input').pressSequentially('The rollback');
   await alice.page.getByText('bob is typing…').waitFor();
   await shot(alice.page, 'chat');
+  // The same screen in the dark theme (the default theme follows the system's).
+  await alice.page.emulateMedia({ colorScheme: 'dark' });
+  await shot(alice.page, 'chat-dark');
+  await alice.page.emulateMedia({ colorScheme: 'light' });
 
   await alice.page.getByRole('button', { name: 'Members' }).click();
   await alice.page.getByRole('heading', { name: /Members of/ }).waitFor();
@@ -99,9 +103,13 @@ try {
   await alice.page.keyboard.press('Escape');
 
   const phone = await person(browser, server, 'charlie', PHONE);
-  await phone.page.getByRole('button', { name: 'Later' }).click();
   await openChannel(phone.page, 'Lobby', 'general');
+  // The backup reminder, when it is up at this width, is put off for the picture.
+  const later = phone.page.getByRole('button', { name: 'Later' });
+  if (await later.isVisible()) await later.click();
   await shot(phone.page, 'phone');
+  await phone.page.emulateMedia({ colorScheme: 'dark' });
+  await shot(phone.page, 'phone-dark');
 
   for (const p of [alice, bob, phone]) await p.context.close();
 } finally {

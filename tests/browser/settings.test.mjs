@@ -49,7 +49,8 @@ test('the owner renames and deletes the room, an admin edits channels, a member 
     // The form is named after the channel, whose new name it now shows.
     await admin.getByRole('form', { name: 'Channel planning' }).getByText('Channel saved.').waitFor();
     await charlie.page.getByRole('heading', { level: 1, name: 'planning' }).waitFor();
-    await charlie.page.getByText('What comes next').waitFor();
+    // In the channel's header; the timeline also says that the topic changed.
+    await charlie.page.locator('.channel-topic', { hasText: 'What comes next' }).waitFor();
     await bob.page.keyboard.press('Escape');
 
     // Deleting the room needs its name typed out.

@@ -11,6 +11,7 @@ import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { RegisterPage } from './pages/RegisterPage.tsx';
 import { currentPath, matchRoute, navigate, redirectFor } from './router.ts';
 import { loadSession, session } from './state/session.ts';
+import { t } from './i18n/index.ts';
 
 export function App() {
   const route = matchRoute(currentPath.value);
@@ -28,23 +29,24 @@ export function App() {
     else if (current.status === 'anonymous') stop();
   }, [userId, current.status]);
 
+  const pageTitle = t('app.documentTitle', { page: route.title() });
   useEffect(() => {
-    document.title = `${route.title} · Securechat`;
-  }, [route.title]);
+    document.title = pageTitle;
+  }, [pageTitle]);
 
   if (current.status === 'loading') {
     return (
       <p class="splash" role="status">
-        Loading…
+        {t('app.loading')}
       </p>
     );
   }
   if (current.status === 'unavailable') {
     return (
-      <AuthLayout title="Securechat is unavailable">
+      <AuthLayout title={t('app.unavailable')}>
         <p>{current.message}</p>
         <button type="button" class="button button-primary" onClick={() => void loadSession()}>
-          Try again
+          {t('app.tryAgain')}
         </button>
       </AuthLayout>
     );

@@ -7,6 +7,7 @@
 
 import { signal } from '@preact/signals';
 import type { Session } from './state/session.ts';
+import { t } from './i18n/index.ts';
 
 export type RouteName = 'home' | 'channel' | 'account' | 'login' | 'register' | 'not-found';
 
@@ -14,21 +15,22 @@ export interface Route {
   name: RouteName;
   /** guest: only when signed out; member: only when signed in; any: both. */
   access: 'guest' | 'member' | 'any';
-  title: string;
+  /** The page's name for the document title, in the UI's language. */
+  title: () => string;
   /** The channel id of `/channels/:id`. */
   channelId?: number;
 }
 
 const ROUTES: Readonly<Record<string, Route>> = {
-  '/': { name: 'home', access: 'member', title: 'Home' },
-  '/login': { name: 'login', access: 'guest', title: 'Log in' },
-  '/register': { name: 'register', access: 'guest', title: 'Create account' },
-  '/account': { name: 'account', access: 'member', title: 'Account' },
+  '/': { name: 'home', access: 'member', title: () => t('routes.home') },
+  '/login': { name: 'login', access: 'guest', title: () => t('routes.login') },
+  '/register': { name: 'register', access: 'guest', title: () => t('routes.register') },
+  '/account': { name: 'account', access: 'member', title: () => t('routes.account') },
 };
 
 const CHANNEL_PATH = /^\/channels\/([1-9][0-9]{0,15})$/;
 
-const NOT_FOUND: Route = { name: 'not-found', access: 'any', title: 'Page not found' };
+const NOT_FOUND: Route = { name: 'not-found', access: 'any', title: () => t('routes.notFound') };
 
 export const HOME_PATH = '/';
 export const LOGIN_PATH = '/login';
@@ -42,7 +44,7 @@ export function channelPath(channelId: number): string {
 export function matchRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
   const channel = CHANNEL_PATH.exec(path);
-  if (channel !== null) return { name: 'channel', access: 'member', title: 'Chat', channelId: Number(channel[1]) };
+  if (channel !== null) return { name: 'channel', access: 'member', title: () => t('routes.chat'), channelId: Number(channel[1]) };
   return ROUTES[path] ?? NOT_FOUND;
 }
 

@@ -2,6 +2,8 @@
 // an answer before a round trip. The server stays the authority: it checks
 // the same rules again and its message is shown when it disagrees.
 
+import { t } from './i18n/index.ts';
+
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
 export const PASSWORD_MIN = 8;
@@ -17,22 +19,22 @@ export function normalizeUsername(username: string): string {
 }
 
 export function usernameProblem(username: string): string | null {
-  if (username === '') return 'Enter a username.';
+  if (username === '') return t('validation.enterUsername');
   if (username.length < USERNAME_MIN || username.length > USERNAME_MAX) {
-    return `Username must be ${USERNAME_MIN} to ${USERNAME_MAX} characters long.`;
+    return t('validation.usernameLength', { min: USERNAME_MIN, max: USERNAME_MAX });
   }
   if (!USERNAME_CHARACTERS.test(username)) {
-    return 'Username may only contain letters, digits, and the characters _ . -';
+    return t('validation.usernameCharacters');
   }
   return null;
 }
 
 /** Rules for a password being chosen (registration, password change). */
 export function newPasswordProblem(password: string): string | null {
-  if (password === '') return 'Enter a password.';
+  if (password === '') return t('validation.enterPassword');
   // Count characters, not UTF-16 units, so "8 characters" means what it says.
   if ([...password].length < PASSWORD_MIN) {
-    return `Password must be at least ${PASSWORD_MIN} characters long.`;
+    return t('validation.passwordLength', { min: PASSWORD_MIN });
   }
   return null;
 }
@@ -45,8 +47,8 @@ export interface LoginForm {
 /** Logging in only needs both fields: the rules are for choosing them. */
 export function validateLogin(form: LoginForm): FieldErrors<keyof LoginForm> {
   const errors: FieldErrors<keyof LoginForm> = {};
-  if (normalizeUsername(form.username) === '') errors.username = 'Enter your username.';
-  if (form.password === '') errors.password = 'Enter your password.';
+  if (normalizeUsername(form.username) === '') errors.username = t('validation.enterYourUsername');
+  if (form.password === '') errors.password = t('validation.enterYourPassword');
   return errors;
 }
 
@@ -62,7 +64,7 @@ export function validateRegistration(form: RegistrationForm): FieldErrors<keyof 
   if (username !== null) errors.username = username;
   const password = newPasswordProblem(form.password);
   if (password !== null) errors.password = password;
-  else if (form.confirmPassword !== form.password) errors.confirmPassword = 'Passwords do not match.';
+  else if (form.confirmPassword !== form.password) errors.confirmPassword = t('validation.mismatch');
   return errors;
 }
 
@@ -74,10 +76,10 @@ export interface PasswordChangeForm {
 
 export function validatePasswordChange(form: PasswordChangeForm): FieldErrors<keyof PasswordChangeForm> {
   const errors: FieldErrors<keyof PasswordChangeForm> = {};
-  if (form.currentPassword === '') errors.currentPassword = 'Enter your current password.';
+  if (form.currentPassword === '') errors.currentPassword = t('validation.enterCurrentPassword');
   const password = newPasswordProblem(form.newPassword);
   if (password !== null) errors.newPassword = password;
-  else if (form.confirmPassword !== form.newPassword) errors.confirmPassword = 'Passwords do not match.';
+  else if (form.confirmPassword !== form.newPassword) errors.confirmPassword = t('validation.mismatch');
   return errors;
 }
 

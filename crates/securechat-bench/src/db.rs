@@ -157,3 +157,125 @@ pub async fn count_messages(url: &str, channels: &[i64]) -> Result<i64> {
             .await?)
     }
 }
+
+/// One message row written straight into `messages`.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub channel_id: i64,
+    pub sender_id: i64,
+    pub content: String,
+    pub client_msg_id: String,
+    pub created_at: i64,
+}
+
+/// Rows inserted per statement: one JSON array bound as a single value, so
+/// neither engine's limit on bound values applies.
+const ROW_BATCH: u64 = 5_000;
+
+/// Inserts `total` rows made by `make(n)` (n from 1), in batches, each in
+/// its own transaction. The tables' triggers and indexes (the search
+/// index) are kept as the server's own writes keep them.
+pub async fn insert_rows(url: &str, total: u64, mut make: impl FnMut(u64) -> Row) -> Result<()> {
+    enum Conn {
+        Pg(sqlx::PgConnection),
+        Lite(sqlx::SqliteConnection),
+    }
+    let mut conn = if url.starts_with("postgres") {
+        Conn::Pg(sqlx::PgConnection::connect(url).await?)
+    } else {
+        let mut db = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut db)
+            .await?;
+        Conn::Lite(db)
+    };
+    let mut n = 1;
+    while n <= total {
+        let end = (n + ROW_BATCH - 1).min(total);
+        let rows: Vec<(i64, i64, String, String, i64)> = (n..=end)
+            .map(|i| {
+                let r = make(i);
+                (
+                    r.channel_id,
+                    r.sender_id,
+                    r.content,
+                    r.client_msg_id,
+                    r.created_at,
+                )
+            })
+            .collect();
+        let json = serde_json::to_string(&rows)?;
+        match &mut conn {
+            Conn::Pg(db) => {
+                sqlx::query(
+                    "INSERT INTO messages (channel_id, sender_id, content, client_msg_id, created_at) \
+                     SELECT (e->>0)::bigint, (e->>1)::bigint, e->>2, e->>3, (e->>4)::bigint \
+                     FROM jsonb_array_elements($1::jsonb) AS e",
+                )
+                .bind(json)
+                .execute(&mut *db)
+                .await
+                .context("inserting seeded messages")?;
+            }
+            Conn::Lite(db) => {
+                sqlx::query(
+                    "INSERT INTO messages (channel_id, sender_id, content, client_msg_id, created_at) \
+                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 \
+                     FROM json_each(?1)",
+                )
+                .bind(json)
+                .execute(&mut *db)
+                .await
+                .context("inserting seeded messages")?;
+            }
+        }
+        n = end + 1;
+    }
+    match &mut conn {
+        Conn::Pg(db) => {
+            sqlx::query("ANALYZE messages").execute(&mut *db).await?;
+        }
+        Conn::Lite(db) => {
+            sqlx::query("ANALYZE").execute(&mut *db).await?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut *db)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one statement (schema changes of the index-cost scenario).
+pub async fn execute(url: &str, sql: &str) -> Result<()> {
+    if url.starts_with("postgres") {
+        let mut db = sqlx::PgConnection::connect(url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut db)
+            .await
+            .with_context(|| format!("running {sql}"))?;
+    } else {
+        let mut db = sqlx::SqliteConnection::connect(url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut db)
+            .await
+            .with_context(|| format!("running {sql}"))?;
+    }
+    Ok(())
+}
+
+/// One number from a query (a count, an id).
+pub async fn scalar(url: &str, sql: &str) -> Result<i64> {
+    if url.starts_with("postgres") {
+        let mut db = sqlx::PgConnection::connect(url).await?;
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&mut db)
+            .await
+            .with_context(|| format!("running {sql}"))?)
+    } else {
+        let mut db = sqlx::SqliteConnection::connect(url).await?;
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(&mut db)
+            .await
+            .with_context(|| format!("running {sql}"))?)
+    }
+}

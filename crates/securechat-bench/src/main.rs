@@ -12,9 +12,11 @@
 //! - `procstat`: CPU time and memory of a process, from `/proc`;
 //! - `world`: accounts, rooms, channels and many sockets;
 //! - `scenarios/`: one file per scenario;
+//! - `corpus`: the search scenario's chat text;
 //! - `db`: seeding history and counting rows, straight in the database;
 //! - `report`: the Markdown report and its latency chart.
 
+mod corpus;
 mod db;
 mod procstat;
 mod report;
@@ -87,6 +89,13 @@ struct Args {
     /// Also write the Markdown report here (its chart goes next to it).
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Keep the other sections of an existing report: replace (or add) only
+    /// the sections of the scenarios run now, each marked with its own run.
+    #[arg(long, requires = "report")]
+    update_report: bool,
+    /// Said with the run in the report (e.g. what else loaded the machine).
+    #[arg(long)]
+    run_note: Option<String>,
 }
 
 fn main() -> Result<()> {

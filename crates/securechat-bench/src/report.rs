@@ -72,14 +72,80 @@ fn machine() -> String {
     )
 }
 
-/// Writes the report to `path` and the chart next to it.
-pub fn write(results: &Results, path: &Path) -> Result<()> {
+/// Writes the report to `path` and the chart next to it. With `update`,
+/// an existing report keeps its other sections: only the scenarios of this
+/// run are replaced (or added), each saying when and how it was run, and
+/// the chart is redrawn only if the latency scenario ran.
+pub fn write(results: &Results, path: &Path, update: bool) -> Result<()> {
     let chart_name = "benchmarks-latency.svg";
-    let chart_path = path.with_file_name(chart_name);
-    std::fs::write(&chart_path, chart(results))
-        .with_context(|| format!("cannot write {}", chart_path.display()))?;
-    std::fs::write(path, markdown(results, chart_name))
-        .with_context(|| format!("cannot write {}", path.display()))
+    let previous = if update {
+        std::fs::read_to_string(path).ok()
+    } else {
+        None
+    };
+    let text = match &previous {
+        Some(previous) => merge(previous, results),
+        None => markdown(results, chart_name),
+    };
+    let ran_latency = results
+        .outcomes
+        .iter()
+        .any(|o| o.scenario == ScenarioKind::Latency);
+    if previous.is_none() || ran_latency {
+        let chart_path = path.with_file_name(chart_name);
+        std::fs::write(&chart_path, chart(results))
+            .with_context(|| format!("cannot write {}", chart_path.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `previous` with the sections of the scenarios in `results` replaced or
+/// added (in the scenarios' order), the others kept as they were.
+fn merge(previous: &str, results: &Results) -> String {
+    let (preamble, sections) = split_sections(previous);
+    let mut out = preamble.to_owned();
+    let mut used = vec![false; sections.len()];
+    for scenario in ScenarioKind::ALL {
+        let heading = format!("## {}", title(scenario));
+        let old = sections
+            .iter()
+            .position(|s| s.lines().next() == Some(&heading));
+        if let Some(i) = old {
+            used[i] = true;
+        }
+        if let Some(fresh) = section(results, scenario) {
+            out.push_str(&fresh);
+            let _ = writeln!(
+                out,
+                "_This section alone was re-run on {}: `{}`, {:?} scale, on {} (server and \
+                 generator share it)._\n",
+                results.date, results.command, results.scale, results.machine
+            );
+        } else if let Some(i) = old {
+            out.push_str(sections[i]);
+        }
+    }
+    for (section, used) in sections.iter().zip(used) {
+        if !used {
+            out.push_str(section);
+        }
+    }
+    out
+}
+
+/// The text before the first `## ` heading, and each `## ` section.
+fn split_sections(text: &str) -> (&str, Vec<&str>) {
+    let mut starts: Vec<usize> = text.match_indices("\n## ").map(|(i, _)| i + 1).collect();
+    if text.starts_with("## ") {
+        starts.insert(0, 0);
+    }
+    let preamble = &text[..starts.first().copied().unwrap_or(text.len())];
+    let sections = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &start)| &text[start..starts.get(k + 1).copied().unwrap_or(text.len())])
+        .collect();
+    (preamble, sections)
 }
 
 const SECURECHAT: TargetKind = TargetKind::SecurechatSqlite;
@@ -120,32 +186,47 @@ fn markdown(results: &Results, chart: &str) -> String {
     );
     let _ = writeln!(out, "![Latency percentiles]({chart})\n");
     for scenario in ScenarioKind::ALL {
-        let present: Vec<&Outcome> = results
-            .targets
-            .iter()
-            .filter_map(|&t| results.outcome(scenario, t))
-            .collect();
-        if present.is_empty() {
-            continue;
+        if let Some(section) = section(results, scenario) {
+            out.push_str(&section);
         }
-        let _ = writeln!(out, "## {}\n", title(scenario));
-        let _ = writeln!(out, "{}\n", describe(scenario));
-        scenario_table(&mut out, results, scenario);
-        for o in &present {
-            for note in &o.notes {
-                let _ = writeln!(out, "- {}: {note}", o.target.label());
-            }
-            if let Some(e) = &o.error {
-                let _ = writeln!(out, "- {}: **failed**: {e}", o.target.label());
-            }
-        }
-        let _ = writeln!(out);
     }
     out
 }
 
-fn scenario_table(out: &mut String, results: &Results, scenario: ScenarioKind) {
-    let targets = &results.targets;
+/// One scenario's section, if it ran on any target.
+fn section(results: &Results, scenario: ScenarioKind) -> Option<String> {
+    let present: Vec<&Outcome> = results
+        .targets
+        .iter()
+        .filter_map(|&t| results.outcome(scenario, t))
+        .collect();
+    if present.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "## {}\n", title(scenario));
+    let _ = writeln!(out, "{}\n", describe(scenario));
+    let ran: Vec<TargetKind> = present.iter().map(|o| o.target).collect();
+    scenario_table(&mut out, results, scenario, &ran);
+    for o in &present {
+        for note in &o.notes {
+            let _ = writeln!(out, "- {}: {note}", o.target.label());
+        }
+        if let Some(e) = &o.error {
+            let _ = writeln!(out, "- {}: **failed**: {e}", o.target.label());
+        }
+    }
+    let _ = writeln!(out);
+    Some(out)
+}
+
+/// The figures of `scenario` on `targets` (those it ran on).
+fn scenario_table(
+    out: &mut String,
+    results: &Results,
+    scenario: ScenarioKind,
+    targets: &[TargetKind],
+) {
     let mut names: Vec<(String, String, Better, bool)> = Vec::new();
     for &t in targets {
         if let Some(o) = results.outcome(scenario, t) {
@@ -280,6 +361,9 @@ fn title(s: ScenarioKind) -> &'static str {
         ScenarioKind::Logins => "6. Logins during load",
         ScenarioKind::Encrypted => "7. Encrypted channels",
         ScenarioKind::History => "5. History",
+        ScenarioKind::Search => "9. Search",
+        ScenarioKind::IndexCost => "10. Cost of the search index",
+        ScenarioKind::BrowserSearch => "11. Search in the browser",
     }
 }
 
@@ -325,6 +409,36 @@ fn describe(s: ScenarioKind) -> &'static str {
             "Pages of 50 at random depths of a channel seeded straight into the database, \
              while a writer keeps committing to another channel; latency as the HTTP client \
              sees it."
+        }
+        ScenarioKind::Search => {
+            "`GET /api/search` over a million messages of chat text in the searcher's channels \
+             (English words drawn with a Zipf-like frequency, one message in eight in Chinese, \
+             a rare word planted in 7), seeded straight into the database with the search index \
+             kept by the schema as on any insert. One search at a time, latency as the HTTP \
+             client sees it on loopback. Goal (issue 25): p99 ≤ 30 ms on SQLite for every query. \
+             The peers have no search."
+        }
+        ScenarioKind::IndexCost => {
+            "The throughput scenario's load with the search index kept on every insert and with \
+             it switched off (SQLite: the FTS5 insert trigger dropped; PostgreSQL: the pg_trgm \
+             index dropped), on one server process in rounds with, without, without, with. \
+             Goal (issue 25): at most 10% lower throughput with the index. The peers have no \
+             search index."
+        }
+        ScenarioKind::BrowserSearch => {
+            "The web client's local index of encrypted channels (IndexedDB, sealed records \
+             and blinded trigram postings, `web/src/search/`) in headless Chromium. One \
+             encrypted channel's history of chat text (the search scenario's corpus: English, \
+             one message in eight in Chinese, a rare word planted in 7) written by three \
+             senders through the SDK, as clients write it; the reader's browser then backfills \
+             it from the search panel's Resume to \"indexed\", and queries are typed into the \
+             search box one at a time, each timed by the local index itself. Goals (issue 25): \
+             the backfill of 20 000 messages in ≤ 60 s, every query's p99 ≤ 50 ms. Runs on \
+             Securechat with SQLite only (the browser's index does not depend on the \
+             server's database); the peers have no encrypted search. This section alone: \
+             `make build browser-deps`, then `target/release/securechat-bench --targets \
+             securechat-sqlite --scenarios browser-search --report docs/BENCHMARKS.md \
+             --update-report`."
         }
     }
 }
@@ -427,7 +541,44 @@ fn chart(results: &Results) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Better, ratio};
+    use super::{Better, Results, ScenarioKind, merge, ratio};
+    use crate::scenarios::{Metric, Outcome, Scale};
+    use crate::target::TargetKind;
+
+    #[test]
+    fn an_update_replaces_the_sections_run_and_keeps_the_others() {
+        let previous = "# Benchmarks\n\nintro\n\n## 2. Throughput\n\nold throughput\n\n\
+                        ## 9. Search\n\nold search\n\n## 5. History\n\nold history\n";
+        let outcome = Outcome {
+            scenario: ScenarioKind::Search,
+            target: TargetKind::SecurechatSqlite,
+            metrics: vec![Metric {
+                name: "rare word p99".into(),
+                value: 4.5,
+                unit: "ms".into(),
+                better: Better::Lower,
+                headline: true,
+            }],
+            server: Default::default(),
+            generator: Default::default(),
+            notes: vec!["a note".into()],
+            error: None,
+        };
+        let results = Results::new(
+            Scale::Smoke,
+            &[TargetKind::SecurechatSqlite],
+            vec![outcome],
+            std::time::Duration::from_secs(1),
+        );
+        let merged = merge(previous, &results);
+        assert!(merged.starts_with("# Benchmarks\n\nintro\n\n## 2. Throughput\n\nold throughput"));
+        assert!(merged.contains("old history"));
+        assert!(!merged.contains("old search"));
+        assert!(merged.contains("| **rare word p99 (ms)** | 4.50 |"));
+        assert!(merged.contains("This section alone was re-run"));
+        // In the scenarios' order: search runs after history.
+        assert!(merged.find("## 5. History") < merged.find("## 9. Search"));
+    }
 
     #[test]
     fn ratios_say_how_much_better() {

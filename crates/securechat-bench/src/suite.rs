@@ -45,13 +45,16 @@ pub async fn run(args: Args, open_files: u64) -> Result<()> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     let elapsed = started.elapsed();
-    let results = report::Results::new(args.scale, &args.targets, outcomes, elapsed);
+    let mut results = report::Results::new(args.scale, &args.targets, outcomes, elapsed);
+    if let Some(note) = &args.run_note {
+        results.machine = format!("{}; {note}", results.machine);
+    }
     let json_path = args.out_dir.join("results.json");
     std::fs::write(&json_path, serde_json::to_vec_pretty(&results)?)
         .with_context(|| format!("cannot write {}", json_path.display()))?;
     eprintln!("results: {}", json_path.display());
     if let Some(path) = &args.report {
-        report::write(&results, path)?;
+        report::write(&results, path, args.update_report)?;
         eprintln!("report: {}", path.display());
     }
     // A peer that cannot sustain a full-scale scenario is a finding, shown

@@ -259,5 +259,8 @@ pub async fn approve(request_id: i64, file: &SessionFile, store: PathBuf) -> Res
         done.channel_id,
         done.shared_with.first().copied().unwrap_or_default()
     );
+    for (user_id, reason) in &done.skipped {
+        println!("Left out (user {user_id}): {reason}");
+    }
     Ok(())
 }

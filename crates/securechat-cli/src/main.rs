@@ -12,10 +12,12 @@
 mod create_room;
 mod device;
 mod keys;
+mod local_search;
 mod login;
 mod logout;
 mod output;
 mod rooms;
+mod search;
 mod send;
 mod session;
 mod tail;
@@ -59,6 +61,8 @@ enum Command {
     Send(send::Args),
     /// Print a channel's last messages, then new ones as they arrive.
     Tail(tail::Args),
+    /// Search the messages I can read: `search deploy from:bob in:general`.
+    Search(search::Args),
     /// My identity: `keys backup`, `keys restore`, `keys show`.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
             Command::CreateRoom(args) => create_room::run(args, &file, store).await,
             Command::Send(args) => send::run(args, &file, store).await,
             Command::Tail(args) => tail::run(args, &file, store, offset).await,
+            Command::Search(args) => search::run(args, &file, store, offset).await,
             Command::Keys(command) => keys::keys(command, &file, store).await,
             Command::Device(command) => device::run(command, &file, store).await,
             Command::Verify { user } => keys::verify(&user, &file, store).await,

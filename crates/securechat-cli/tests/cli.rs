@@ -784,3 +784,171 @@ async fn a_new_key_store_is_linked_by_code_after_comparing_numbers() {
         "the refused key store got nothing"
     );
 }
+
+#[tokio::test]
+async fn search_prints_marked_results_pages_through_more_and_explains_a_bad_query() {
+    let server = Server::start(Backend::Sqlite).await;
+    let home = logged_in(&server, "alice", "password123");
+    let bob = sdk::login(&server, "bob").await;
+    let general = sdk::channel_id(&bob, "Lobby", "general").await;
+    let project = sdk::channel_id(&bob, "Project X", "general").await;
+    let (socket, _events) = bob.socket().await.unwrap();
+    for i in 0..55 {
+        socket
+            .send_message(&OutgoingMessage::new(general, format!("rollout step {i}")))
+            .await
+            .unwrap();
+    }
+    socket
+        .send_message(&OutgoingMessage::new(project, "the rollout of 频道密钥"))
+        .await
+        .unwrap();
+
+    let output = cli(home.path(), &["search", "密钥"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("Project X/general · bob · ")
+            && text.contains("\n  the rollout of 频道**密钥**\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(1 encrypted channel was searched on this device: 0 messages decrypted"),
+        "{text}"
+    );
+    let output = cli(home.path(), &["search", "密钥", "--local-depth", "0"], "");
+    assert!(
+        stdout(&output).contains(
+            "(1 encrypted channel was not searched: the server cannot read them, and --local-depth is 0)"
+        ),
+        "{}",
+        stdout(&output)
+    );
+
+    // More than one page of the server's (50) is fetched for -n 60.
+    let output = cli(
+        home.path(),
+        &[
+            "search",
+            "rollout",
+            "--in",
+            "lobby/general",
+            "--newest",
+            "-n",
+            "60",
+        ],
+        "",
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(text.matches("\n  **rollout** step ").count(), 55, "{text}");
+    assert!(
+        text.contains("**rollout** step 54\nLobby/general"),
+        "newest first: {text}"
+    );
+    assert!(!text.contains("Project X"), "{text}");
+    let output = cli(home.path(), &["search", "rollout", "-n", "3"], "");
+    assert_eq!(stdout(&output).matches("· bob ·").count(), 3);
+    assert!(stdout(&output).contains("(more results: raise -n, or narrow the search)"));
+
+    let output = cli(home.path(), &["search", "nothing-like-this"], "");
+    assert!(stdout(&output).starts_with("No messages found."));
+    let output = cli(home.path(), &["search", "before:2026-02-30"], "");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("is not a date; write before:YYYY-MM-DD"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Alice's encrypted channel `Night shift/vault` with one message sent
+/// through the CLI, and bob's plaintext message in `Lobby/general`.
+async fn vault_and_lobby(server: &Server) -> tempfile::TempDir {
+    let home = logged_in(server, "alice", "password123");
+    let created = cli(
+        home.path(),
+        &["create-room", "Night shift", "--encrypted", "vault"],
+        "",
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let sent = cli(
+        home.path(),
+        &[
+            "send",
+            "Night shift/vault",
+            "the vault password rotates at dawn",
+        ],
+        "",
+    );
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let bob = sdk::login(server, "bob").await;
+    let general = sdk::channel_id(&bob, "Lobby", "general").await;
+    let (socket, _events) = bob.socket().await.unwrap();
+    socket
+        .send_message(&OutgoingMessage::new(
+            general,
+            "the lobby lamp rotates rotates slowly",
+        ))
+        .await
+        .unwrap();
+    home
+}
+
+#[tokio::test]
+async fn search_finds_what_this_device_decrypts_in_encrypted_channels() {
+    let server = Server::start(Backend::Sqlite).await;
+    let home = vault_and_lobby(&server).await;
+
+    let output = cli(home.path(), &["search", "rotates"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    // Both sources, one list in score order: bob's message has the word
+    // twice, alice's once in a text of similar length.
+    let lobby = text.find("Lobby/general · bob · ").unwrap_or(usize::MAX);
+    let vault = text
+        .find("Night shift/vault · alice · ")
+        .unwrap_or(usize::MAX);
+    assert!(lobby < vault && vault < text.len(), "{text}");
+    assert!(
+        text.contains(" · decrypted here\n  the vault password **rotates** at dawn\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  the lobby lamp **rotates** **rotates** slowly\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(2 encrypted channels were searched on this device: 1 message decrypted"),
+        "{text}"
+    );
+    // The envelope is on the server; the words are not.
+    let server_only = cli(home.path(), &["search", "dawn", "--local-depth", "0"], "");
+    assert!(stdout(&server_only).starts_with("No messages found."));
+    // Filters apply to what was decrypted as the server applies them.
+    let output = cli(home.path(), &["search", "dawn", "from:bob"], "");
+    assert!(
+        stdout(&output).starts_with("No messages found."),
+        "{}",
+        stdout(&output)
+    );
+    let output = cli(home.path(), &["search", "dawn", "in:vault", "--newest"], "");
+    assert!(
+        stdout(&output).starts_with("Night shift/vault · alice · "),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[tokio::test]
+async fn search_lists_a_plaintext_message_once_and_not_as_decrypted() {
+    let server = Server::start(Backend::Sqlite).await;
+    let home = vault_and_lobby(&server).await;
+
+    let output = cli(home.path(), &["search", "lamp"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(text.matches("**lamp**").count(), 1, "{text}");
+    assert!(text.starts_with("Lobby/general · bob · "), "{text}");
+    assert!(!text.contains("decrypted here"), "{text}");
+}

@@ -6,7 +6,7 @@
 //!   its calls (`auth.rs`: register, login, logout, me, change password;
 //!   `rooms.rs`: rooms, channels, members, DMs, users; `messages.rs`:
 //!   history, and the socket requests `join_channel`, `send_message`,
-//!   `leave_channel` as [`Socket`] methods).
+//!   `leave_channel` as [`Socket`] methods; `search.rs`: full-text search).
 //! - [`socketio`]: a small websocket-only Socket.IO v5 client on
 //!   tokio-tungstenite, built to hold thousands of connections per process
 //!   (one task each, small buffers). [`Client::socket`] connects it as the
@@ -36,6 +36,7 @@ mod error;
 pub mod keystore;
 mod messages;
 mod rooms;
+mod search;
 pub mod socketio;
 mod token;
 
@@ -53,6 +54,9 @@ pub use messages::{
     MessageDeleted, OutgoingMessage, SendOptions, new_client_msg_id,
 };
 pub use rooms::{Channel, Member, NewRoom, Peer, PublicUser, Role, Room, RoomKind};
+pub use search::{
+    MAX_SEARCH_PAGE, SearchPage, SearchPlace, SearchQuery, SearchResult, SearchRoom, SnippetRun,
+};
 pub use securechat_e2ee::{Refusal, State as KeyStore};
 pub use socketio::{DisconnectReason, Event, EventStream, Socket, SocketOptions};
 pub use token::SessionToken;

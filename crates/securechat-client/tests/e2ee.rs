@@ -889,9 +889,21 @@ async fn a_revoked_device_reads_nothing_new() {
         };
         let phone_id = phone.sc.set_up_device().await.unwrap();
         assert_ne!(phone_id, laptop_id);
+        // Bob is an admin of the room: alice's key requests go to him.
         let mut bob = Device::open(login(&server, "bob").await).await;
         bob.sc.set_up_device().await.unwrap();
-        let (_, vault) = encrypted_room(&mut laptop, &[bob.id()]).await;
+        let (room, vault) = encrypted_room(&mut laptop, &[]).await;
+        laptop
+            .sc
+            .change_membership(
+                room,
+                &MembershipChange::Add {
+                    user_id: bob.id(),
+                    admin: true,
+                },
+            )
+            .await
+            .unwrap();
 
         bob.send(vault, "before: both of alice's devices").await;
         for reader in [&mut laptop, &mut phone] {
@@ -920,17 +932,56 @@ async fn a_revoked_device_reads_nothing_new() {
             laptop.read(vault).await.last().unwrap().1,
             verified("after: the phone is gone", bob.id())
         );
+        // The laptop empties its mailbox (its own copy of the new version).
+        laptop.sc.sync_device().await.unwrap();
+        assert_eq!(mailbox_rows(&server, laptop_id).await, 0);
+
+        // The phone, which still holds alice's identity, asks for the key
+        // before it syncs, and bob approves: the answer goes to alice's
+        // listed device, the laptop, not to her identity.
+        let request_id = phone.sc.request_key(vault).await.unwrap();
+        let (_, queued) = bob.until("channel_key_request").await;
+        assert!(
+            matches!(&queued, Handled::RequestQueued(r) if r.request_id == request_id),
+            "{queued:?}"
+        );
+        let approved = bob.sc.approve(request_id).await.unwrap();
+        assert_eq!(approved.shared_with, [laptop.id()], "{backend:?}");
+        assert_eq!(
+            mailbox_rows(&server, laptop_id).await,
+            1,
+            "{backend:?}: the answer waits for the laptop, the one listed device"
+        );
+        assert!(
+            phone.sc.client().my_share(vault, None).await.is_err(),
+            "{backend:?}: nothing is sealed to alice's identity, which the phone holds"
+        );
+
+        // The phone's next sync sees the list without it: it forgets
+        // everything and says so.
+        let error = phone.sc.sync_device().await.unwrap_err();
+        assert_eq!(error.code(), Some("device_revoked"), "{backend:?}: {error}");
+        assert!(error.to_string().contains("recovery key"), "{error}");
+        assert!(phone.sc.store().identity.is_none());
+        assert!(phone.sc.store().channel_keys.is_empty());
+        let saved = std::fs::read_to_string(phone.sc.store_path()).unwrap();
+        assert!(
+            !saved.contains(&identity),
+            "{backend:?}: the wiped key store is saved"
+        );
         let on_phone = phone.read(vault).await;
         assert!(
-            !on_phone.last().unwrap().1.is_verified(),
-            "{backend:?}: the revoked phone read {:?}",
-            on_phone.last()
+            on_phone.iter().all(|(_, body)| !body.is_verified()),
+            "{backend:?}: the revoked phone read {on_phone:?}"
         );
-        assert_eq!(
-            on_phone[0].1,
-            verified("before: both of alice's devices", bob.id()),
-            "what it had stays readable"
-        );
+        // It does not sign itself back in.
+        assert!(phone.sc.set_up_device().await.is_err());
+        let page = bob.sc.client().devices(laptop.id()).await.unwrap();
+        let listed = DeviceList::from_bytes(
+            &securechat_crypto::encoding::from_wire(&page.device_list.unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert!(listed.device(phone_id).is_err(), "{backend:?}");
     }
 }
 

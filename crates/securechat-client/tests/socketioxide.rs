@@ -226,15 +226,18 @@ async fn a_server_side_disconnect_ends_the_stream_and_later_emits_fail() {
 
 #[tokio::test]
 async fn keeps_the_connection_alive_over_a_short_ping_interval() {
+    // The timeout leaves room for a loaded machine (the suites run side by
+    // side on two cores) to schedule the answer; a client that never
+    // answered would still be dropped within the first 600 ms.
     let mut server = start(|b| {
-        b.ping_interval(Duration::from_millis(50))
-            .ping_timeout(Duration::from_millis(50))
+        b.ping_interval(Duration::from_millis(100))
+            .ping_timeout(Duration::from_millis(500))
     })
     .await;
     let (socket, _events) = connect(&server).await;
-    // Twelve ping intervals: without pongs the server would have dropped us
-    // after two.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Fifteen ping intervals: without pongs the server would have dropped us
+    // after the first.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(socket.is_connected());
     assert_eq!(
         socket

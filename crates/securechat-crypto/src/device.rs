@@ -21,14 +21,16 @@
 //! ```
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use hkdf::Hkdf;
 use rand_core::CryptoRngCore;
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::bundle::{PublicBundle, parse_verifying_key, verify};
 use crate::encoding::{Reader, Writer, from_wire, to_wire};
 use crate::error::{ContextField, Error, ObjectKind, Result};
 use crate::identity::Identity;
-use crate::labels::{SIG_DEVICE_LIST, TAG_DEVICE_KEY, TAG_DEVICE_LIST, labeled};
+use crate::labels::{KDF_SEARCH_INDEX, SIG_DEVICE_LIST, TAG_DEVICE_KEY, TAG_DEVICE_LIST, labeled};
 
 /// Most devices one person may have in a list.
 pub const MAX_DEVICES: usize = 32;
@@ -82,6 +84,27 @@ impl DeviceKey {
 
     pub(crate) fn sign(&self, label: &[u8], body: &[u8]) -> [u8; 64] {
         self.signing.sign(&labeled(label, body)).to_bytes()
+    }
+
+    /// The key of this device's local search index (the messages it
+    /// decrypted, kept encrypted at rest):
+    /// `HKDF-SHA256(salt = none, ikm = the device's secret seed,
+    /// info = label(KDF_SEARCH_INDEX) || user_id i64 || device_id u64)`.
+    /// Never the seed itself, and unrelated to every other key derived from
+    /// it or from anything else; another device of the same person gets
+    /// another key, so an index never outlives the device that wrote it.
+    pub fn search_index_key(&self) -> Result<Zeroizing<[u8; 32]>> {
+        let mut context = [0u8; 16];
+        context[..8].copy_from_slice(&self.user_id.to_be_bytes());
+        context[8..].copy_from_slice(&self.device_id.to_be_bytes());
+        let mut okm = Zeroizing::new([0u8; 32]);
+        Hkdf::<Sha256>::new(None, self.signing.as_bytes())
+            .expand(&labeled(KDF_SEARCH_INDEX, &context), okm.as_mut())
+            .map_err(|_| Error::InvalidField {
+                object: ObjectKind::DeviceKey,
+                reason: "hkdf output length",
+            })?;
+        Ok(okm)
     }
 
     /// The secret export (for the device's own key store only).
@@ -339,6 +362,31 @@ mod tests {
             DeviceKey::generate(7).unwrap(),
             DeviceKey::generate(7).unwrap(),
         )
+    }
+
+    #[test]
+    fn the_search_index_key_is_per_device_stable_and_separate() {
+        let (_, a, b) = person();
+        let key = a.search_index_key().unwrap();
+        // The same device (restored from its export) gets the same key...
+        let again = DeviceKey::import(&a.export()).unwrap();
+        assert_eq!(*again.search_index_key().unwrap(), *key);
+        // ...another device of the same person another one...
+        assert_ne!(*b.search_index_key().unwrap(), *key);
+        // ...and it is neither the secret seed nor a key derived from it for another purpose.
+        let seed: [u8; 32] = *a.signing.as_bytes();
+        assert_ne!(*key, seed);
+        let message = crate::kdf::message_key(&seed, &[0; 16], &[]).unwrap();
+        assert_ne!(*key, *message.key);
+        let share = crate::kdf::share_kek(&seed, &[0; 32], &[0; 32], &[]).unwrap();
+        assert_ne!(*key, *share.key);
+        // The same seed under another device id gives another key.
+        let moved = DeviceKey {
+            user_id: a.user_id,
+            device_id: a.device_id ^ 1,
+            signing: SigningKey::from_bytes(&seed),
+        };
+        assert_ne!(*moved.search_index_key().unwrap(), *key);
     }
 
     #[test]

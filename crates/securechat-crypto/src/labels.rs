@@ -67,6 +67,9 @@ pub const KDF_SHARE: &[u8] = b"securechat/v1/kdf/key-share";
 pub const KDF_MESSAGE: &[u8] = b"securechat/v1/kdf/message";
 /// HKDF info label of a file chunk key.
 pub const KDF_FILE: &[u8] = b"securechat/v1/kdf/file";
+/// HKDF info label of a device's local search-index key: the key the
+/// browser encrypts its index of decrypted messages with at rest.
+pub const KDF_SEARCH_INDEX: &[u8] = b"securechat/v4/kdf/local-search-index";
 /// Hash label of the membership log chain.
 pub const HASH_MEMBERSHIP: &[u8] = b"securechat/v1/hash/membership";
 /// Hash label of a bundle fingerprint.

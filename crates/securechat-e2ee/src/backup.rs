@@ -1,7 +1,13 @@
-//! The key backup: my identity and whom I trust (pinned bundles with their
-//! accepted history, the last verified membership-log head of each room),
-//! sealed for the server's backup slot (`securechat_crypto::backup`, format
-//! 2).
+//! The key backup: my identity, whom I trust (pinned bundles with their
+//! accepted history, the last verified membership-log head of each room)
+//! and the channel keys I hold, sealed for the server's backup slot
+//! (`securechat_crypto::backup`, format 2).
+//!
+//! The keys are in it so that a browser restored with the recovery key
+//! reads the history, as a linked one does: the shares the server kept are
+//! deleted once fetched, and were sealed to prekeys long since rotated. The
+//! price is stated in docs/PROTOCOL.md §8: whoever holds the recovery key
+//! (or guesses the passphrase) and the server's blob reads that history.
 //!
 //! The backup key comes from a generated recovery key (the default: 12
 //! words shown once) or from a passphrase. The state keeps the derived key
@@ -18,13 +24,14 @@
 
 use std::collections::BTreeMap;
 
-use securechat_crypto::backup::{BackupKdf, BackupKey, RecoveryKey};
+use securechat_crypto::backup::{BackupKdf, BackupKey, MAX_TRUST_LEN, RecoveryKey};
 use securechat_crypto::{Backup, Identity, PublicBundle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Refusal, Result};
 use crate::hex;
+use crate::history::History;
 use crate::machine::Machine;
 use crate::state::{LogPin, Pin};
 
@@ -56,6 +63,8 @@ pub struct Restored {
     pub pins_conflicting: Vec<i64>,
     /// Rooms whose verified log head came from the backup.
     pub heads_added: Vec<i64>,
+    /// Channels whose keys came from the backup.
+    pub channels: usize,
 }
 
 /// The trust document inside a format-2 backup.
@@ -67,6 +76,10 @@ struct Trust {
     /// The last verified membership-log head of each room.
     #[serde(default)]
     log_heads: BTreeMap<i64, LogPin>,
+    /// The channel keys I hold, so a restored device reads the history (the
+    /// oldest are left out when they would not fit the backup's size cap).
+    #[serde(default)]
+    history: History,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -129,13 +142,30 @@ impl Machine {
         Trust {
             pins,
             log_heads: self.state.log_pins.clone(),
+            history: History::collect(&self.state, |_| true),
+        }
+    }
+
+    /// The trust document as bytes, within the backup's size cap: when the
+    /// keys make it too large, the oldest keys are left out.
+    fn trust_bytes(&self) -> Result<Vec<u8>> {
+        let mut trust = self.trust_document();
+        loop {
+            let bytes = serde_json::to_vec(&trust).map_err(|e| Refusal::BadInput(e.to_string()))?;
+            let keys = trust.history.key_count();
+            if bytes.len() <= MAX_TRUST_LEN || keys == 0 {
+                return Ok(bytes);
+            }
+            // Cut in proportion to the excess, at least one key per round.
+            let excess = bytes.len() - MAX_TRUST_LEN;
+            let per_key = bytes.len() / keys.max(1);
+            trust.history.drop_oldest((excess / per_key.max(1)).max(1));
         }
     }
 
     fn seal_with(&self, key: &BackupKey) -> Result<SealedBackup> {
         let identity = self.identity()?;
-        let trust = serde_json::to_vec(&self.trust_document())
-            .map_err(|e| Refusal::BadInput(e.to_string()))?;
+        let trust = self.trust_bytes()?;
         let backup = Backup::seal_contents(key, identity, &trust)?.to_wire();
         Ok(SealedBackup {
             backup,
@@ -254,8 +284,10 @@ impl Machine {
             pins_added: Vec::new(),
             pins_conflicting: Vec::new(),
             heads_added: Vec::new(),
+            channels: 0,
         };
         self.merge_pins(trust.pins, &mut restored);
+        restored.channels = trust.history.merge_into(&mut self.state);
         for (room_id, head) in trust.log_heads {
             if let std::collections::btree_map::Entry::Vacant(slot) =
                 self.state.log_pins.entry(room_id)
@@ -397,6 +429,106 @@ mod tests {
         let mut third = fresh(1);
         let again = third.restore_backup(&update.backup, &words).unwrap();
         assert_eq!(again.pins_added, vec![2, 3]);
+    }
+
+    fn stored(obtained_at: u64, next_counter: u32) -> crate::StoredKey {
+        crate::StoredKey {
+            key: securechat_crypto::ChannelKey::generate()
+                .unwrap()
+                .export()
+                .to_string(),
+            obtained_at,
+            next_counter,
+            made_at: Some(1),
+            members: vec![1, 2],
+        }
+    }
+
+    #[test]
+    fn the_backup_carries_channel_keys_and_a_new_key_makes_an_update() {
+        let mut alice = machine(1);
+        let v1 = stored(100, 7);
+        alice
+            .state
+            .channel_keys
+            .entry(5)
+            .or_default()
+            .insert(1, v1.clone());
+        alice.state.channel_rooms.insert(5, 10);
+        let sealed = alice.create_recovery_key().unwrap();
+        alice.backup_uploaded(&sealed.digest);
+        // Sending (a counter moving) is no change to back up.
+        alice
+            .state
+            .channel_keys
+            .get_mut(&5)
+            .unwrap()
+            .get_mut(&1)
+            .unwrap()
+            .next_counter = 9;
+        assert_eq!(alice.backup_update().unwrap(), None);
+        // A new version is.
+        alice
+            .state
+            .channel_keys
+            .get_mut(&5)
+            .unwrap()
+            .insert(2, stored(200, 0));
+        let update = alice.backup_update().unwrap().unwrap();
+
+        let mut restored = fresh(1);
+        // A key this device holds already is kept.
+        let mine = stored(300, 4);
+        restored
+            .state
+            .channel_keys
+            .entry(5)
+            .or_default()
+            .insert(2, mine.clone());
+        let words = sealed.words.unwrap();
+        let outcome = restored.restore_backup(&update.backup, &words).unwrap();
+        assert_eq!(outcome.channels, 1);
+        let keys = &restored.state().channel_keys[&5];
+        assert_eq!(keys[&1].key, v1.key);
+        assert_eq!(
+            keys[&1].next_counter, 0,
+            "a restored device counts its own messages"
+        );
+        assert_eq!(keys[&2], mine);
+        assert_eq!(restored.state().channel_rooms[&5], 10);
+    }
+
+    #[test]
+    fn the_oldest_keys_are_left_out_when_the_backup_would_be_too_large() {
+        let mut alice = machine(1);
+        // About 170 bytes each: 12 000 keys are well over the 1 MiB cap.
+        for version in 1..=12_000u32 {
+            let channel = i64::from(version % 40);
+            alice
+                .state
+                .channel_keys
+                .entry(channel)
+                .or_default()
+                .insert(version, stored(u64::from(version), 0));
+        }
+        let sealed = alice.create_recovery_key().unwrap();
+        let mut restored = fresh(1);
+        restored
+            .restore_backup(&sealed.backup, &sealed.words.unwrap())
+            .unwrap();
+        let held: Vec<u32> = restored
+            .state()
+            .channel_keys
+            .values()
+            .flat_map(|keys| keys.keys().copied())
+            .collect();
+        assert!(
+            held.len() > 1000 && held.len() < 12_000,
+            "{} keys",
+            held.len()
+        );
+        assert!(held.contains(&12_000), "the newest key is kept");
+        assert!(!held.contains(&1), "the oldest is left out");
     }
 
     #[test]

@@ -134,6 +134,13 @@ struct Now {
 }
 
 #[derive(Deserialize)]
+struct Retention {
+    now: u64,
+    #[serde(default)]
+    days: Option<u64>,
+}
+
+#[derive(Deserialize)]
 struct Version {
     channel_id: i64,
     version: u32,
@@ -166,9 +173,15 @@ struct Approve {
     room_id: i64,
     entries: Vec<String>,
     public_key: String,
+    /// The prekeys the server serves for the requester's devices.
+    #[serde(default)]
+    prekeys: Vec<String>,
     /// An older version the approver chose to release (history).
     #[serde(default)]
     version: Option<u32>,
+    /// Unix seconds, to check the prekeys' age; needed with `prekeys`.
+    #[serde(default)]
+    now: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -179,6 +192,15 @@ struct Seal {
     #[serde(flatten)]
     what: SealAs,
     now: u64,
+}
+
+/// Many messages of one channel read in one call (a page of history being
+/// indexed for search): the state is saved once for the page, not once per
+/// message.
+#[derive(Deserialize)]
+struct ReadMany {
+    messages: Vec<MessageFacts>,
+    encrypted: bool,
 }
 
 #[derive(Deserialize)]
@@ -424,6 +446,18 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
             out(json!({"prekey": machine.rotate_prekey(a.now)?}))
         }
         "retire_prekeys" => out(json!({"retired": machine.retire_prekeys()})),
+        "device_id" => out(json!({"device_id": machine.device_id()})),
+        "search_index_key" => out(json!({"key": machine.search_index_key()?})),
+        "held_channels" => out(machine.state().channel_keys.keys().collect::<Vec<_>>()),
+        "forget_old_keys" => {
+            let a: Retention = input(args)?;
+            let days = a.days.unwrap_or(crate::DEFAULT_KEY_RETENTION_DAYS);
+            out(json!({"forgotten": machine.forget_old_keys(a.now, days)}))
+        }
+        "current_prekey" => {
+            let current = machine.my_prekeys()?.pop();
+            out(json!({"prekey": current.map(|p| p.public().to_wire())}))
+        }
         "revoke_device" => {
             let a: RevokeDevice = input(args)?;
             out(json!({"device_list": machine.revoke_device(a.device_id, &a.device_list, a.now)?}))
@@ -486,12 +520,19 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
         }
         "approve_request" => {
             let a: Approve = input(args)?;
+            if a.now.is_none() && !a.prekeys.is_empty() {
+                return Err(Refusal::BadInput(
+                    "approve_request needs `now` to check the prekeys".into(),
+                ));
+            }
             out(machine.approve_request(
                 a.request_id,
                 a.room_id,
                 &a.entries,
                 &a.public_key,
+                &a.prekeys,
                 a.version,
+                a.now.unwrap_or(0),
             )?)
         }
         "seal" => {
@@ -509,6 +550,15 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
         "read" => {
             let a: Read = input(args)?;
             out(machine.read(&a.message, a.encrypted))
+        }
+        "read_many" => {
+            let a: ReadMany = input(args)?;
+            let shown: Vec<_> = a
+                .messages
+                .iter()
+                .map(|m| machine.read(m, a.encrypted))
+                .collect();
+            out(shown)
         }
         other => Err(Refusal::BadInput(format!("unknown operation {other}"))),
     }

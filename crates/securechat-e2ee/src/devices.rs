@@ -11,7 +11,10 @@
 //!   replay), and that is within its lifetime;
 //! - my prekey rotates weekly; the old private half stays only until what
 //!   was sealed to it is fetched ([`Machine::retire_prekeys`]), so keys
-//!   stolen later open no share made before the rotation.
+//!   stolen later open no share made before the rotation;
+//! - a device that sees my list, signed by my identity and newer than the
+//!   one it verified (which named it), no longer name it was revoked: it
+//!   forgets everything it holds rather than sign itself back in.
 
 use securechat_crypto::prekey::PREKEY_ROTATION_MS;
 use securechat_crypto::{DeviceKey, DeviceList, Error as CryptoError, PrekeySecret, SignedPrekey};
@@ -60,6 +63,17 @@ impl Machine {
         }
     }
 
+    /// The key of this device's local search index (wire form), derived
+    /// from the device's secret key
+    /// ([`securechat_crypto::DeviceKey::search_index_key`]); refused until
+    /// the device is set up. The browser imports it as non-extractable
+    /// WebCrypto keys and keeps it in memory only.
+    pub fn search_index_key(&self) -> Result<String> {
+        let device = self.device_key()?.ok_or(Refusal::NoIdentity)?;
+        let key = device.search_index_key()?;
+        Ok(securechat_crypto::encoding::to_wire(key.as_ref()))
+    }
+
     /// This device's id, once it is set up.
     pub fn device_id(&self) -> Option<u64> {
         self.device_key().ok().flatten().map(|d| d.device_id())
@@ -79,14 +93,39 @@ impl Machine {
     /// is not in `served`, my device list as the server shows it — a new
     /// list with this device added, signed by my identity. A `served` list
     /// that my identity did not sign, or that is older than one I verified,
-    /// is refused.
+    /// is refused. When the server shows no list, the one I verified last
+    /// (if any) stands for it, so nothing it names is dropped and its
+    /// version only grows.
+    ///
+    /// A served list that my identity signed, newer than the one I verified
+    /// and which named this device, that no longer names it means this
+    /// device was revoked from another one: it forgets everything it holds
+    /// and answers [`Refusal::DeviceRevoked`] rather than sign itself back
+    /// in (see [`Machine::verified_list`]).
     pub fn set_up_device(&mut self, served: Option<&str>, now: u64) -> Result<DeviceSetup> {
         let identity = self.identity()?;
         let me = identity.user_id();
         let bundle = identity.bundle();
+        let pinned = self.valid_list(me, &bundle);
+        // After a new identity (start over), the served list is the old
+        // identity's: a new one is begun above its version, naming this
+        // device alone. Only then: with a list of mine verified before, a
+        // list my identity did not sign is refused, never replaced, so a
+        // server cannot make me drop my own devices.
+        let mut begin_at = 1;
         let current = match served {
-            Some(wire) => Some(self.verified_list(me, &bundle, wire)?),
-            None => None,
+            Some(wire) => match self.verified_list(me, &bundle, wire) {
+                Ok(list) => Some(list),
+                Err(Refusal::DeviceListInvalid { .. }) if pinned.is_none() => {
+                    begin_at = securechat_crypto::encoding::from_wire(wire)
+                        .ok()
+                        .and_then(|bytes| DeviceList::from_bytes(&bytes).ok())
+                        .map_or(1, |old| old.version().saturating_add(1));
+                    None
+                }
+                Err(refusal) => return Err(refusal),
+            },
+            None => pinned,
         };
         let device = match self.device_key()? {
             Some(device) => device,
@@ -108,7 +147,7 @@ impl Machine {
                 .map(|l| l.devices().to_vec())
                 .unwrap_or_default();
             devices.push(device.entry());
-            let version = current.as_ref().map_or(1, |l| l.version() + 1);
+            let version = current.as_ref().map_or(begin_at, |l| l.version() + 1);
             let list = DeviceList::sign(self.identity()?, version, ms(now), &devices)?;
             self.state.device_lists.insert(me, list.to_wire());
             self.touch();
@@ -131,6 +170,13 @@ impl Machine {
 
     /// Verifies `served` as `user_id`'s list under `bundle` and against
     /// the newest one verified before; stores it when it is newer.
+    ///
+    /// For my own list: when the newest one verified before named this
+    /// device and the newer `served` one does not, this device was revoked
+    /// (only my identity signs my lists, so the server cannot make this
+    /// up, and an older list or none at all never gets here). The device
+    /// then forgets everything it holds ([`Machine::forget_everything`])
+    /// and answers [`Refusal::DeviceRevoked`].
     pub(crate) fn verified_list(
         &mut self,
         user_id: i64,
@@ -142,12 +188,7 @@ impl Machine {
                 user_id,
                 code: e.code().to_string(),
             })?;
-        if let Some(pinned) = self.state.device_lists.get(&user_id) {
-            let pinned =
-                DeviceList::parse_for(pinned, bundle).map_err(|e| Refusal::DeviceListInvalid {
-                    user_id,
-                    code: e.code().to_string(),
-                })?;
+        if let Some(pinned) = self.valid_list(user_id, bundle) {
             list.check_successor(&pinned)
                 .map_err(|_| Refusal::DeviceListRollback {
                     user_id,
@@ -156,6 +197,14 @@ impl Machine {
                 })?;
             if list.version() == pinned.version() {
                 return Ok(list);
+            }
+            if user_id == self.user_id()
+                && let Some(device_id) = self.device_id()
+                && pinned.device(device_id).is_ok()
+                && list.device(device_id).is_err()
+            {
+                self.forget_everything();
+                return Err(Refusal::DeviceRevoked { device_id });
             }
         }
         self.state.device_lists.insert(user_id, list.to_wire());
@@ -178,7 +227,24 @@ impl Machine {
     /// Whether a verified device list of `user_id` is held: then keys go to
     /// their devices' prekeys, never to their identity key.
     pub fn has_device_list(&self, user_id: i64) -> bool {
-        self.state.device_lists.contains_key(&user_id)
+        self.pinned(user_id)
+            .is_some_and(|bundle| self.valid_list(user_id, &bundle).is_some())
+    }
+
+    /// The list of `user_id` verified before, if it is signed by `bundle`,
+    /// their identity pinned now. One signed by an identity they replaced
+    /// (start over, an accepted key change) no longer counts: their new
+    /// identity begins a new list, and until it does, keys go to the new
+    /// identity itself.
+    fn valid_list(
+        &self,
+        user_id: i64,
+        bundle: &securechat_crypto::PublicBundle,
+    ) -> Option<DeviceList> {
+        self.state
+            .device_lists
+            .get(&user_id)
+            .and_then(|pinned| DeviceList::parse_for(pinned, bundle).ok())
     }
 
     /// The prekey the server serves for a device of `user_id`, if a key may
@@ -327,5 +393,233 @@ impl Machine {
             self.touch();
         }
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a panic is how a test fails.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::State;
+    use crate::state::StoredKey;
+
+    const NOW: u64 = 1_700_000_000;
+
+    /// Alice's laptop, set up, and her phone: a second device with her
+    /// identity (as a link or a restore gives it), set up after it, so
+    /// both are in her list (version 2).
+    fn laptop_and_phone() -> (Machine, Machine, String) {
+        let mut laptop = Machine::new(State::new("http://x/", 1)).unwrap();
+        laptop.create_identity(None).unwrap();
+        let first = laptop.set_up_device(None, NOW).unwrap();
+        let v1 = first.device_list.unwrap();
+        let mut phone_state = State::new("http://x/", 1);
+        phone_state.identity = laptop.state.identity.clone();
+        let mut phone = Machine::new(phone_state).unwrap();
+        let v2 = phone
+            .set_up_device(Some(&v1), NOW)
+            .unwrap()
+            .device_list
+            .unwrap();
+        let setup = laptop.set_up_device(Some(&v2), NOW).unwrap();
+        assert_eq!((setup.device_list, setup.prekey), (None, None));
+        laptop.state.channel_keys.entry(5).or_default().insert(
+            1,
+            StoredKey {
+                key: securechat_crypto::ChannelKey::generate()
+                    .unwrap()
+                    .export()
+                    .to_string(),
+                obtained_at: NOW,
+                next_counter: 3,
+                made_at: Some(2),
+                members: vec![1, 2],
+            },
+        );
+        (laptop, phone, v2)
+    }
+
+    #[test]
+    fn each_device_has_its_own_search_index_key_through_the_call() {
+        let (mut laptop, mut phone, _) = laptop_and_phone();
+        let key = |m: &mut Machine| {
+            crate::call::call(m, "search_index_key", &serde_json::json!({})).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let laptops = key(&mut laptop);
+        assert_eq!(
+            securechat_crypto::encoding::from_wire(&laptops)
+                .unwrap()
+                .len(),
+            32
+        );
+        assert_eq!(key(&mut laptop), laptops, "stable for one device");
+        assert_ne!(key(&mut phone), laptops, "another device, another key");
+        // Not the device's secret key, nor any part of its export.
+        let export = laptop.state.device_key.clone().unwrap();
+        assert!(!export.contains(&laptops));
+        // A browser that is not a device yet has no index key.
+        let mut fresh = Machine::new(State::new("http://x/", 1)).unwrap();
+        fresh.create_identity(None).unwrap();
+        assert_eq!(fresh.search_index_key().unwrap_err(), Refusal::NoIdentity);
+    }
+
+    #[test]
+    fn a_revoked_device_forgets_everything_and_does_not_sign_itself_back_in() {
+        let (mut laptop, mut phone, v2) = laptop_and_phone();
+        let laptop_id = laptop.device_id().unwrap();
+        let v3 = phone.revoke_device(laptop_id, &v2, NOW + 60).unwrap();
+        laptop.take_dirty();
+
+        let refused = laptop.set_up_device(Some(&v3), NOW + 120).unwrap_err();
+        assert_eq!(
+            refused,
+            Refusal::DeviceRevoked {
+                device_id: laptop_id
+            }
+        );
+        assert_eq!(refused.code(), "device_revoked");
+        assert!(laptop.take_dirty(), "the wiped state must be saved");
+        let mut expected = State::new("http://x/", 1);
+        expected.device = laptop.device();
+        assert_eq!(laptop.state, expected, "nothing but whose state it is");
+        assert!(laptop.identity.is_none());
+        assert_ne!(laptop.device(), 0);
+        // It holds no identity to sign itself back in with.
+        assert_eq!(
+            laptop.set_up_device(Some(&v3), NOW + 180).unwrap_err(),
+            Refusal::NoIdentity
+        );
+    }
+
+    #[test]
+    fn no_list_an_old_list_or_a_forged_one_wipes_nothing() {
+        let (mut laptop, mut phone, v2) = laptop_and_phone();
+        let laptop_id = laptop.device_id().unwrap();
+        let before = laptop.state.clone();
+        // The server shows no list: the pinned one stands for it, which
+        // names this device, so nothing is signed and nothing forgotten.
+        let setup = laptop.set_up_device(None, NOW + 60).unwrap();
+        assert_eq!((setup.device_list, setup.prekey), (None, None));
+        assert_eq!(laptop.state, before);
+        // An older list (the one before the phone) is a rollback.
+        let v1 = DeviceList::sign(
+            laptop.identity().unwrap(),
+            1,
+            NOW * 1000,
+            &[laptop.device_key().unwrap().unwrap().entry()],
+        )
+        .unwrap()
+        .to_wire();
+        assert_eq!(
+            laptop
+                .set_up_device(Some(&v1), NOW + 60)
+                .unwrap_err()
+                .code(),
+            "device_list_rollback"
+        );
+        // A newer list without the laptop, signed by another identity.
+        let stranger = securechat_crypto::Identity::generate(1).unwrap();
+        let phone_entry = phone.device_key().unwrap().unwrap().entry();
+        let forged = DeviceList::sign(&stranger, 3, NOW * 1000, &[phone_entry])
+            .unwrap()
+            .to_wire();
+        assert_eq!(
+            laptop
+                .set_up_device(Some(&forged), NOW + 60)
+                .unwrap_err()
+                .code(),
+            "device_list_invalid"
+        );
+        assert_eq!(laptop.state, before, "none of these wiped anything");
+        // Control: the real revocation.
+        let v3 = phone.revoke_device(laptop_id, &v2, NOW + 60).unwrap();
+        assert_eq!(
+            laptop
+                .set_up_device(Some(&v3), NOW + 60)
+                .unwrap_err()
+                .code(),
+            "device_revoked"
+        );
+    }
+
+    #[test]
+    fn a_revocation_seen_through_observe_device_list_wipes_too() {
+        let (mut laptop, mut phone, v2) = laptop_and_phone();
+        let laptop_id = laptop.device_id().unwrap();
+        let v3 = phone.revoke_device(laptop_id, &v2, NOW + 60).unwrap();
+        assert_eq!(
+            laptop.observe_device_list(1, &v3).unwrap_err(),
+            Refusal::DeviceRevoked {
+                device_id: laptop_id
+            }
+        );
+        assert!(!laptop.has_identity());
+        assert!(laptop.state.channel_keys.is_empty());
+        assert!(laptop.state.device_lists.is_empty());
+    }
+
+    #[test]
+    fn after_starting_over_a_new_list_begins_and_contacts_follow_it() {
+        let mut charlie = Machine::new(State::new("http://x/", 3)).unwrap();
+        charlie.create_identity(None).unwrap();
+        let old_list = charlie
+            .set_up_device(None, NOW)
+            .unwrap()
+            .device_list
+            .unwrap();
+        let mut alice = Machine::new(State::new("http://x/", 1)).unwrap();
+        alice.create_identity(None).unwrap();
+        let (old_bundle, _) = charlie.my_bundle().unwrap();
+        alice.observe_bundle(3, &old_bundle, &[]).unwrap();
+        alice.observe_device_list(3, &old_list).unwrap();
+        assert!(alice.has_device_list(3));
+
+        // charlie starts over: the server still serves the old identity's list.
+        let new_bundle = charlie.start_over().unwrap();
+        let setup = charlie.set_up_device(Some(&old_list), NOW + 60).unwrap();
+        let new_list = setup.device_list.expect("a new list begins");
+        let parsed = DeviceList::parse_for(
+            &new_list,
+            &securechat_crypto::PublicBundle::parse_for(&new_bundle, 3).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            parsed.version(),
+            2,
+            "above the old one, so the server takes it"
+        );
+        assert_eq!(parsed.devices().len(), 1);
+
+        // alice accepts the new key: the old list no longer counts, so until
+        // she sees the new one charlie's key goes to his identity, then to
+        // the devices of the new list.
+        alice.observe_bundle(3, &new_bundle, &[]).unwrap();
+        let shown = crate::fingerprint(
+            &securechat_crypto::PublicBundle::parse_for(&new_bundle, 3).unwrap(),
+        );
+        alice.accept_offered(3, &shown).unwrap();
+        assert!(!alice.has_device_list(3));
+        let view = alice.observe_device_list(3, &new_list).unwrap();
+        assert_eq!(view.version, 2);
+        assert!(alice.has_device_list(3));
+
+        // With a list of mine verified, one my identity did not sign is
+        // refused, never replaced.
+        let mut mallory = Machine::new(State::new("http://x/", 3)).unwrap();
+        mallory.create_identity(None).unwrap();
+        let forged = mallory
+            .set_up_device(None, NOW)
+            .unwrap()
+            .device_list
+            .unwrap();
+        assert!(matches!(
+            charlie.set_up_device(Some(&forged), NOW + 120),
+            Err(Refusal::DeviceListInvalid { .. })
+        ));
     }
 }

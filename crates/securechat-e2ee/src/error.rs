@@ -97,7 +97,6 @@ pub enum Refusal {
         channel_id: i64,
         version: u32,
     },
-    /// The input could not be read.
     /// No device list of this person has been verified yet.
     #[error("the devices of user {user_id} are not known yet: fetch their device list")]
     NoDeviceList {
@@ -155,6 +154,42 @@ pub enum Refusal {
         /// The prekey the share names.
         prekey_id: u32,
     },
+    /// The person asking for a key has a verified device list, and none of
+    /// their listed devices has a prekey this device may seal to: the key
+    /// goes to their devices only, never to the identity key a revoked
+    /// device may still hold.
+    #[error(
+        "none of the devices of user {user_id} has a fresh prekey to seal the key to; they must open Securechat on one of their devices, then ask again"
+    )]
+    NoDeviceToSealTo {
+        /// Who asked.
+        user_id: i64,
+    },
+    /// A version of format 1 (made before format 2, with no log entry to
+    /// bind) cannot be sealed to a device's prekey, and is not sealed to
+    /// the identity of a person who has devices.
+    #[error(
+        "version {version} of channel {channel_id} was made before the current format and can only be sealed to an identity key, which user {user_id}'s revoked devices could open; share a newer version instead"
+    )]
+    Format1ToDevices {
+        /// Who asked.
+        user_id: i64,
+        /// The channel.
+        channel_id: i64,
+        /// The version.
+        version: u32,
+    },
+    /// My own device list, signed by my identity and newer than the one
+    /// this device verified, no longer names this device: it was revoked
+    /// from another device, and has forgotten every key it held.
+    #[error(
+        "this device (device {device_id}) was removed from your devices on another device, and has forgotten your keys; link it again from one of your devices, or restore your keys from your recovery key"
+    )]
+    DeviceRevoked {
+        /// This device's id before it forgot it.
+        device_id: u64,
+    },
+    /// The input could not be read.
     #[error("invalid input: {0}")]
     BadInput(String),
     /// A cryptographic check failed (with the crypto crate's code).
@@ -192,6 +227,9 @@ impl Refusal {
             Self::UnknownDevice { .. } => "unknown_device",
             Self::StalePrekey { .. } => "stale_prekey",
             Self::PrekeyGone { .. } => "prekey_gone",
+            Self::NoDeviceToSealTo { .. } => "no_device_prekey",
+            Self::Format1ToDevices { .. } => "format1_to_devices",
+            Self::DeviceRevoked { .. } => "device_revoked",
             Self::BadInput(_) => "bad_input",
             Self::Crypto { code, .. } => code,
         }

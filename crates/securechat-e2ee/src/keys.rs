@@ -10,7 +10,9 @@
 //! - a share never replaces a key already held, and never resets when the
 //!   key was obtained (so the server cannot keep a key young);
 //! - keys are sealed only to members of the verified log whose served bundle
-//!   equals their pin;
+//!   equals their pin, and — a new version and the answer to a key request
+//!   alike — to the listed devices of a person whose device list I
+//!   verified, never to their identity, which a revoked device still holds;
 //! - a key share (format 2) names its room and the log entry its version was
 //!   made at: it is accepted only from a member at that entry, for me only
 //!   if I was one too, and a version made before the log's latest membership
@@ -22,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use securechat_crypto::{ChannelKey, SealedShare, ShareContext, SharePurpose};
+use securechat_crypto::{ChannelKey, PublicBundle, SealedShare, ShareContext, SharePurpose};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Refusal, Result};
@@ -42,8 +44,8 @@ pub(crate) struct Made {
     members: Vec<i64>,
 }
 
-/// One person's devices to seal a new version to.
-struct DeviceShares<'a> {
+/// One person to seal a version to (a new one, or one a request asks for).
+struct ShareTo<'a> {
     user_id: i64,
     /// The prekeys the server serves for their devices.
     served: &'a [String],
@@ -52,7 +54,9 @@ struct DeviceShares<'a> {
     room_id: i64,
     channel_id: i64,
     version: u32,
-    made_at: u64,
+    /// The log entry the version was made at; `None` for a version of
+    /// format 1, which binds none.
+    made_at: Option<u64>,
     purpose: SharePurpose,
     now: u64,
 }
@@ -133,6 +137,17 @@ pub struct NewVersion {
     /// The verified members' copies.
     pub shares: Vec<OutShare>,
     /// Members left out.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The answer to a key request, sealed: to each listed device of the
+/// requester whose prekey may be sealed to, or to their identity when they
+/// have no device list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approved {
+    /// The shares to post, one per device (or one to the identity).
+    pub shares: Vec<OutShare>,
+    /// Devices left out, and why.
     pub skipped: Vec<Skipped>,
 }
 
@@ -364,14 +379,14 @@ impl Machine {
             .copied()
             .filter(|id| *id != me && hint.is_none_or(|h| h.contains(id)))
             .collect();
-        let devices_of = |user_id: i64, except: Option<u64>| DeviceShares {
+        let devices_of = |user_id: i64, except: Option<u64>| ShareTo {
             user_id,
             served: prekeys.get(&user_id).map(Vec::as_slice).unwrap_or_default(),
             except,
             room_id: channel.room_id,
             channel_id: channel.id,
             version,
-            made_at,
+            made_at: Some(made_at),
             purpose,
             now,
         };
@@ -396,29 +411,8 @@ impl Machine {
                     continue;
                 }
             };
-            if self.has_device_list(recipient) {
-                let to = devices_of(recipient, None);
-                self.seal_to_devices(&to, &key, &mut shares, &mut skipped)?;
-                continue;
-            }
-            let sealed = SealedShare::seal(
-                self.identity()?,
-                &bundle,
-                channel.room_id,
-                channel.id,
-                version,
-                made_at,
-                purpose,
-                &key,
-            )?;
-            shares.push(OutShare {
-                user_id: recipient,
-                channel_id: channel.id,
-                key_version: version,
-                encrypted_key: sealed.to_wire(),
-                is_key_rotation: purpose.is_key_rotation(),
-                device_id: None,
-            });
+            let to = devices_of(recipient, None);
+            self.seal_to_person(&to, &bundle, &key, &mut shares, &mut skipped)?;
         }
         // My own copy: to this device's prekey once it has one (and then to
         // my other devices too), else to my identity as before devices.
@@ -480,15 +474,60 @@ impl Machine {
         })
     }
 
-    /// Seals `key` to each device of `to.user_id` whose served prekey may be
-    /// sealed to; the others are skipped with the reason.
-    fn seal_to_devices(
+    /// Seals `key` to one person: when I verified their device list, to
+    /// their listed devices only ([`Machine::seal_to_devices`]), never to
+    /// their identity, which a revoked device still holds; else to the
+    /// identity (`bundle`, the pinned one), in format 2 (format 1 for a
+    /// version made before format 2). Returns whether anything was sealed.
+    fn seal_to_person(
         &mut self,
-        to: &DeviceShares<'_>,
+        to: &ShareTo<'_>,
+        bundle: &PublicBundle,
         key: &ChannelKey,
         shares: &mut Vec<OutShare>,
         skipped: &mut Vec<Skipped>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        if self.has_device_list(to.user_id) {
+            return self.seal_to_devices(to, key, shares, skipped);
+        }
+        let identity = self.identity()?;
+        let (room_id, channel_id, version) = (to.room_id, to.channel_id, to.version);
+        let sealed = match to.made_at {
+            Some(made_at) => SealedShare::seal(
+                identity, bundle, room_id, channel_id, version, made_at, to.purpose, key,
+            )?,
+            None => {
+                SealedShare::seal_format1(identity, bundle, channel_id, version, to.purpose, key)?
+            }
+        };
+        shares.push(OutShare {
+            user_id: to.user_id,
+            channel_id,
+            key_version: version,
+            encrypted_key: sealed.to_wire(),
+            is_key_rotation: to.purpose.is_key_rotation(),
+            device_id: None,
+        });
+        Ok(true)
+    }
+
+    /// Seals `key` to each device of `to.user_id` whose served prekey may be
+    /// sealed to; the others are skipped with the reason. Returns whether
+    /// any device got it. A version of format 1 binds no log entry, which a
+    /// prekey share needs: it goes to no device
+    /// ([`Refusal::Format1ToDevices`]).
+    fn seal_to_devices(
+        &mut self,
+        to: &ShareTo<'_>,
+        key: &ChannelKey,
+        shares: &mut Vec<OutShare>,
+        skipped: &mut Vec<Skipped>,
+    ) -> Result<bool> {
+        let made_at = to.made_at.ok_or(Refusal::Format1ToDevices {
+            user_id: to.user_id,
+            channel_id: to.channel_id,
+            version: to.version,
+        })?;
         let mut sealed_any = false;
         for served in to.served {
             let prekey = match self.prekey_to_seal_to(to.user_id, served, to.now) {
@@ -516,7 +555,7 @@ impl Machine {
                 to.room_id,
                 to.channel_id,
                 to.version,
-                to.made_at,
+                made_at,
                 to.purpose,
                 key,
             )?;
@@ -537,7 +576,7 @@ impl Machine {
                 reason: "none of their devices has a prekey this device may seal to".into(),
             });
         }
-        Ok(())
+        Ok(sealed_any)
     }
 
     /// The server took my own copy of a version I made: it is mine now.
@@ -729,7 +768,10 @@ impl Machine {
                 let prekey = self
                     .my_prekeys()?
                     .into_iter()
-                    .find(|p| p.prekey_id() == target.prekey_id)
+                    .find(|p| {
+                        p.public().device_id() == target.device_id
+                            && p.prekey_id() == target.prekey_id
+                    })
                     .ok_or(Refusal::PrekeyGone {
                         prekey_id: target.prekey_id,
                     })?;
@@ -807,25 +849,38 @@ impl Machine {
     /// it must have been made for the requester (they were a member at the
     /// entry it was made at), so nobody is given a key made before they
     /// joined.
+    ///
+    /// Where it goes: when I verified a device list of the requester, to
+    /// each listed device whose prekey the server serves in `prekeys` and
+    /// passes [`Machine::prekey_to_seal_to`] at `now` (seconds) — never to
+    /// their identity, which a revoked device still holds
+    /// ([`Refusal::NoDeviceToSealTo`] when no device qualifies, and
+    /// [`Refusal::Format1ToDevices`] for a version of format 1, which only
+    /// an identity can be sealed to). Only to a person without a device
+    /// list is it sealed to the identity, as before devices. The request
+    /// stays queued until [`Machine::dismiss_request`].
+    #[allow(clippy::too_many_arguments)]
     pub fn approve_request(
         &mut self,
         request_id: i64,
         room_id: i64,
         entries: &[String],
         requester_bundle: &str,
+        prekeys: &[String],
         version: Option<u32>,
-    ) -> Result<OutShare> {
+        now: u64,
+    ) -> Result<Approved> {
         let request = self
             .state
             .inbox
             .get(&request_id)
             .cloned()
             .ok_or(Refusal::UnknownRequest { request_id })?;
-        let channel_id = request.channel_id;
+        let (channel_id, requester) = (request.channel_id, request.requester_id);
         let log = self.verify_log(room_id, entries)?;
-        if !log.state().is_member(request.requester_id) {
+        if !log.state().is_member(requester) {
             return Err(Refusal::NotAMember {
-                user_id: request.requester_id,
+                user_id: requester,
                 room_id,
             });
         }
@@ -846,7 +901,7 @@ impl Machine {
         })?;
         let made_at = stored.made_at;
         let covered = if made_at.is_some() {
-            stored.members.contains(&request.requester_id)
+            stored.members.contains(&requester)
         } else {
             // A format-1 key records no members: those of every format-1
             // version are the room's members over time.
@@ -854,37 +909,201 @@ impl Machine {
         };
         if !covered {
             return Err(Refusal::NotCovered {
-                user_id: request.requester_id,
+                user_id: requester,
                 channel_id,
                 version,
             });
         }
-        let bundle = self.bundle_to_seal_to(request.requester_id, requester_bundle)?;
-        let purpose = SharePurpose::Request { request_id };
-        let identity = self.identity()?;
-        let sealed = match made_at {
-            Some(made_at) => SealedShare::seal(
-                identity, &bundle, room_id, channel_id, version, made_at, purpose, &key,
-            )?,
-            None => {
-                SealedShare::seal_format1(identity, &bundle, channel_id, version, purpose, &key)?
-            }
-        };
-        Ok(OutShare {
-            user_id: request.requester_id,
+        let bundle = self.bundle_to_seal_to(requester, requester_bundle)?;
+        let to = ShareTo {
+            user_id: requester,
+            served: prekeys,
+            except: None,
+            room_id,
             channel_id,
-            key_version: version,
-            encrypted_key: sealed.to_wire(),
-            is_key_rotation: false,
-            device_id: None,
-        })
+            version,
+            made_at,
+            purpose: SharePurpose::Request { request_id },
+            now,
+        };
+        let mut approved = Approved {
+            shares: Vec::new(),
+            skipped: Vec::new(),
+        };
+        if !self.seal_to_person(
+            &to,
+            &bundle,
+            &key,
+            &mut approved.shares,
+            &mut approved.skipped,
+        )? {
+            return Err(Refusal::NoDeviceToSealTo { user_id: requester });
+        }
+        Ok(approved)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use securechat_crypto::{
+        Action, DeviceKey, DeviceList, Identity, MembershipEntry, MembershipLog, PrekeySecret, Role,
+    };
+
     use super::*;
     use crate::State;
+
+    const NOW: u64 = 1_700_000_000;
+    const ROOM: i64 = 10;
+    const CHANNEL: i64 = 100;
+
+    /// Alice (1) owns room 10 with bob (2) and carol (3); her machine
+    /// pins both and holds version 1 of channel 100 (made at seq 2, for
+    /// the three of them) and version 2 of channel 101, of format 1. Bob's
+    /// list, as alice verified it, names his phone only: his laptop was
+    /// revoked. Carol has no devices.
+    struct Room {
+        alice: Machine,
+        bob: Identity,
+        carol: Identity,
+        entries: Vec<String>,
+        phone: PrekeySecret,
+        laptop: PrekeySecret,
+    }
+
+    fn room() -> Room {
+        let (a, b, c) = (
+            Identity::generate(1).unwrap(),
+            Identity::generate(2).unwrap(),
+            Identity::generate(3).unwrap(),
+        );
+        let mut log = MembershipLog::create(&a, ROOM, false, NOW);
+        for subject in [2, 3] {
+            let add = Action::Add {
+                subject,
+                role: Role::Member,
+            };
+            log.append(&a, add, NOW).unwrap();
+        }
+        let entries = log.entries().iter().map(MembershipEntry::to_wire).collect();
+        let mut state = State::new("http://x/", 1);
+        state.identity = Some(a.export().to_string());
+        let mut alice = Machine::new(state).unwrap();
+        for other in [&b, &c] {
+            let bundle = other.bundle().to_wire();
+            alice.observe_bundle(other.user_id(), &bundle, &[]).unwrap();
+        }
+        let key = ChannelKey::generate().unwrap();
+        alice.store_key(CHANNEL, 1, &key, NOW, Some(2), vec![1, 2, 3]);
+        alice.store_key(101, 2, &key, NOW, None, Vec::new());
+        let (phone, laptop) = (
+            DeviceKey::generate(2).unwrap(),
+            DeviceKey::generate(2).unwrap(),
+        );
+        let list = DeviceList::sign(&b, 2, NOW * 1000, &[phone.entry()]).unwrap();
+        alice.observe_device_list(2, &list.to_wire()).unwrap();
+        Room {
+            alice,
+            entries,
+            phone: PrekeySecret::generate(&phone, 1, NOW * 1000).unwrap(),
+            laptop: PrekeySecret::generate(&laptop, 1, NOW * 1000).unwrap(),
+            bob: b,
+            carol: c,
+        }
+    }
+
+    fn request(request_id: i64, channel_id: i64, requester_id: i64) -> KeyRequest {
+        KeyRequest {
+            request_id,
+            channel_id,
+            requester_id,
+            requester_username: String::new(),
+            key_version: None,
+        }
+    }
+
+    #[test]
+    fn a_request_of_someone_with_devices_is_answered_to_the_listed_devices_only() {
+        let Room {
+            mut alice,
+            bob,
+            entries,
+            phone,
+            laptop,
+            ..
+        } = room();
+        alice.queue_request(request(7, CHANNEL, 2));
+        let bundle = bob.bundle().to_wire();
+        let served = [phone.public().to_wire(), laptop.public().to_wire()];
+        let approved = alice
+            .approve_request(7, ROOM, &entries, &bundle, &served, None, NOW + 60)
+            .unwrap();
+        // The phone's copy, bound to the request; nothing for the revoked
+        // laptop, and nothing for bob's identity, which the laptop holds.
+        assert_eq!(approved.shares.len(), 1);
+        let share = &approved.shares[0];
+        let laptop_id = laptop.public().device_id();
+        assert_eq!(
+            (share.user_id, share.key_version, share.is_key_rotation),
+            (2, 1, false)
+        );
+        assert_eq!(share.device_id, Some(phone.public().device_id()));
+        let sealed = SealedShare::parse(&share.encrypted_key).unwrap();
+        assert_eq!(sealed.format(), 3);
+        assert_eq!(
+            sealed.context().purpose,
+            SharePurpose::Request { request_id: 7 }
+        );
+        assert_eq!(
+            sealed.prekey().map(|p| p.device_id),
+            Some(phone.public().device_id())
+        );
+        assert_eq!(approved.skipped.len(), 1);
+        assert_eq!(approved.skipped[0].device_id, Some(laptop_id));
+        // The server serves no prekey (or only the laptop's): no fall back
+        // to the identity.
+        for served in [&[][..], &[laptop.public().to_wire()][..]] {
+            let refused = alice
+                .approve_request(7, ROOM, &entries, &bundle, served, None, NOW + 60)
+                .unwrap_err();
+            assert_eq!(refused, Refusal::NoDeviceToSealTo { user_id: 2 });
+            assert_eq!(refused.code(), "no_device_prekey");
+        }
+        // A version of format 1 goes to no device, nor to the identity.
+        alice.queue_request(request(8, 101, 2));
+        let refused = alice
+            .approve_request(8, ROOM, &entries, &bundle, &served, None, NOW + 60)
+            .unwrap_err();
+        assert_eq!(refused.code(), "format1_to_devices");
+        // The requests stay queued until dismissed.
+        assert_eq!(alice.pending_requests().len(), 2);
+    }
+
+    #[test]
+    fn a_request_of_someone_without_devices_is_sealed_to_their_identity() {
+        let Room {
+            mut alice,
+            carol,
+            entries,
+            ..
+        } = room();
+        let bundle = carol.bundle().to_wire();
+        for (request_id, channel_id, format) in [(9, CHANNEL, 2), (10, 101, 1)] {
+            alice.queue_request(request(request_id, channel_id, 3));
+            let approved = alice
+                .approve_request(request_id, ROOM, &entries, &bundle, &[], None, NOW)
+                .unwrap();
+            assert_eq!(approved.shares.len(), 1);
+            assert!(approved.skipped.is_empty());
+            let share = &approved.shares[0];
+            assert_eq!((share.user_id, share.device_id), (3, None));
+            let sealed = SealedShare::parse(&share.encrypted_key).unwrap();
+            assert_eq!(sealed.format(), format);
+            assert_eq!(
+                sealed.context().purpose,
+                SharePurpose::Request { request_id }
+            );
+        }
+    }
 
     #[test]
     fn a_version_already_held_is_sealed_under_never_made_again() {

@@ -17,7 +17,10 @@
 //! - `machine.rs`: the machine, my identity, pinning (TOFU), key changes
 //!   and safety numbers;
 //! - `backup.rs`: the key backup (recovery key or passphrase) of my
-//!   identity, pins and log heads, kept up to date, and its merging restore;
+//!   identity, pins, log heads and channel keys, kept up to date, and its
+//!   merging restore;
+//! - `history.rs`: the channel keys a link or a backup carries to another
+//!   device, and how they merge;
 //! - `log.rs`: verifying, starting and extending the membership log;
 //! - `devices.rs`: this device's keys and prekeys, and verifying other
 //!   people's device lists and prekeys;
@@ -27,19 +30,28 @@
 //!   versions, accepting shares, key requests;
 //! - `messages.rs`: sealing and reading messages;
 //! - `outbox.rs`: the outbox of encrypted channels, sealed in the state;
+//! - `retention.rs`: deleting channel keys past the retention a client
+//!   states;
 //! - `call.rs`: the same operations by name with JSON in and out (the
-//!   WebAssembly boundary and the lying-server scenarios).
+//!   WebAssembly boundary and the lying-server scenarios);
+//! - `search.rs`: the search rules of `securechat-search` in the page's
+//!   shapes, exported to the browser next to the machine, so its local
+//!   search of encrypted channels runs the server's rules.
 
 mod backup;
 mod call;
 mod devices;
 mod error;
+mod history;
 mod keys;
 mod link;
 mod log;
 mod machine;
 mod messages;
 mod outbox;
+mod retention;
+#[cfg(any(target_arch = "wasm32", test))]
+mod search;
 mod state;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -48,10 +60,13 @@ pub use backup::{Restored, SealedBackup, backup_kind};
 pub use call::call;
 pub use devices::{DeviceListView, DeviceSetup};
 pub use error::{Refusal, Result};
-pub use keys::{ChannelFacts, NewVersion, OutShare, SendPlan, ShareFacts, ShareOutcome, Skipped};
+pub use keys::{
+    Approved, ChannelFacts, NewVersion, OutShare, SendPlan, ShareFacts, ShareOutcome, Skipped,
+};
 pub use log::{LogView, MemberFact, RoomFacts};
 pub use machine::{Machine, Observed, SafetyInfo, fingerprint};
 pub use messages::{MessageFacts, SealAs, Shown};
+pub use retention::{DEFAULT_KEY_RETENTION_DAYS, MIN_KEY_RETENTION_DAYS};
 pub use state::{FORMAT, KeyRequest, LogPin, PendingLink, Pin, State, StoredKey, seen_key};
 
 /// Where a shell keeps the [`State`] document: a private file for the SDK

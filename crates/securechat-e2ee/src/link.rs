@@ -10,15 +10,16 @@
 //! channels the person chose to carry over. A server in the middle shows
 //! two different strings, and cannot open the payload.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use securechat_crypto::encoding::{from_wire, to_wire};
 use securechat_crypto::{DeviceKey, DeviceList, Identity, LinkEphemeral, LinkOffer, LinkSession};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Refusal, Result};
+use crate::history::History;
 use crate::machine::Machine;
-use crate::state::{LogPin, PendingLink, Pin, StoredKey};
+use crate::state::{LogPin, PendingLink, Pin};
 
 /// What the old device sends: everything a new device needs to act as the
 /// person, with the keys the person chose to carry over.
@@ -29,11 +30,7 @@ struct Transfer {
     pins: BTreeMap<i64, Pin>,
     log_pins: BTreeMap<i64, LogPin>,
     device_lists: BTreeMap<i64, String>,
-    channel_keys: BTreeMap<i64, BTreeMap<u32, StoredKey>>,
-    channel_rooms: BTreeMap<i64, i64>,
-    encrypted_channels: BTreeSet<i64>,
-    dm_rooms: BTreeSet<i64>,
-    private_rooms: BTreeSet<i64>,
+    history: History,
 }
 
 /// The answer of the approving device: what to relay to the new one.
@@ -207,40 +204,13 @@ impl Machine {
             &devices,
         )?;
         let identity: &Identity = self.identity()?;
-        let carried: BTreeMap<i64, BTreeMap<u32, StoredKey>> = channels
-            .iter()
-            .filter_map(|c| {
-                self.state.channel_keys.get(c).map(|keys| {
-                    let keys = keys
-                        .iter()
-                        .map(|(v, k)| {
-                            // The new device counts its own messages.
-                            let mut k = k.clone();
-                            k.next_counter = 0;
-                            (*v, k)
-                        })
-                        .collect();
-                    (*c, keys)
-                })
-            })
-            .collect();
         let transfer = Transfer {
             user_id: me,
             identity: identity.export().to_string(),
             pins: self.state.pins.clone(),
             log_pins: self.state.log_pins.clone(),
             device_lists: self.state.device_lists.clone(),
-            channel_rooms: self
-                .state
-                .channel_rooms
-                .iter()
-                .filter(|(c, _)| carried.contains_key(c))
-                .map(|(c, r)| (*c, *r))
-                .collect(),
-            channel_keys: carried,
-            encrypted_channels: self.state.encrypted_channels.clone(),
-            dm_rooms: self.state.dm_rooms.clone(),
-            private_rooms: self.state.private_rooms.clone(),
+            history: History::collect(&self.state, |c| channels.contains(&c)),
         };
         let plain = zeroize::Zeroizing::new(
             serde_json::to_vec(&transfer).map_err(|e| Refusal::BadInput(e.to_string()))?,
@@ -289,7 +259,6 @@ impl Machine {
             ));
         }
         let pins = transfer.pins.len();
-        let channels = transfer.channel_keys.len();
         let state = &mut self.state;
         state.identity = Some(identity.export().to_string());
         for (user, pin) in transfer.pins {
@@ -301,18 +270,7 @@ impl Machine {
         for (user, list) in transfer.device_lists {
             state.device_lists.entry(user).or_insert(list);
         }
-        for (channel, keys) in transfer.channel_keys {
-            let held = state.channel_keys.entry(channel).or_default();
-            for (version, key) in keys {
-                held.entry(version).or_insert(key);
-            }
-        }
-        for (channel, room) in transfer.channel_rooms {
-            state.channel_rooms.entry(channel).or_insert(room);
-        }
-        state.encrypted_channels.extend(transfer.encrypted_channels);
-        state.dm_rooms.extend(transfer.dm_rooms);
-        state.private_rooms.extend(transfer.private_rooms);
+        let channels = transfer.history.merge_into(state);
         state.link = None;
         self.identity = Some(identity);
         self.touch();

@@ -153,6 +153,21 @@ impl Machine {
         self.replace_identity(Identity::generate(self.user_id())?)
     }
 
+    /// Forgets every secret and trust decision this device holds: the
+    /// identity, the device key and prekeys, channel keys, pins and log
+    /// heads, requests, a link under way, the backup key and the outbox —
+    /// everything but whose state it is and on which server. A fresh
+    /// device tag is drawn, so a device linked again later never reuses a
+    /// counter it sent under before. The state is then dirty (save it).
+    pub(crate) fn forget_everything(&mut self) {
+        let mut fresh = State::new(&self.state.server, self.state.user_id);
+        fresh.device = random_device_tag().unwrap_or(self.state.device);
+        self.state = fresh;
+        self.identity = None;
+        self.made.clear();
+        self.touch();
+    }
+
     pub(crate) fn replace_identity(&mut self, identity: Identity) -> Result<String> {
         let bundle = identity.bundle().to_wire();
         self.state.identity = Some(identity.export().to_string());

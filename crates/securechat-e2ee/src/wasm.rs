@@ -67,3 +67,55 @@ impl WasmMachine {
         self.0.take_dirty()
     }
 }
+
+// The search rules (`securechat-search`), for the page's local search of
+// encrypted channels; see `search.rs`. Terms are passed as a JSON array of
+// strings, and structured answers come back as JSON text.
+
+/// Parses a search query: `{query, empty}` or `{error: {code, message, …}}`.
+#[wasm_bindgen(js_name = searchParse)]
+pub fn search_parse(q: &str) -> String {
+    crate::search::parse(q).to_string()
+}
+
+/// A query's tokens with their UTF-16 spans and filters (JSON).
+#[wasm_bindgen(js_name = searchTokens)]
+pub fn search_tokens(q: &str) -> String {
+    crate::search::tokens(q).to_string()
+}
+
+/// Whether `text` contains every term, in any case.
+#[wasm_bindgen(js_name = searchMatchesAll)]
+pub fn search_matches_all(text: &str, terms: &str) -> bool {
+    securechat_search::matches_all(text, &crate::search::terms_from_json(terms))
+}
+
+/// The relevance of `text` for the terms (an integer, exact in a double).
+#[wasm_bindgen(js_name = searchScore)]
+pub fn search_score(text: &str, terms: &str) -> f64 {
+    securechat_search::score(text, &crate::search::terms_from_json(terms)) as f64
+}
+
+/// Whether `text` links somewhere (`has:link`).
+#[wasm_bindgen(js_name = searchHasLink)]
+pub fn search_has_link(text: &str) -> bool {
+    securechat_search::has_link(text)
+}
+
+/// What a local index files `text` under (JSON array of strings).
+#[wasm_bindgen(js_name = searchIndexTokens)]
+pub fn search_index_tokens(text: &str) -> String {
+    crate::search::index_tokens(text).to_string()
+}
+
+/// What a local index looks the word `term` up by (JSON array of strings).
+#[wasm_bindgen(js_name = searchQueryTokens)]
+pub fn search_query_tokens(term: &str) -> String {
+    crate::search::query_tokens(term).to_string()
+}
+
+/// The snippet of `text` for the terms (JSON `[{text, match}]`).
+#[wasm_bindgen(js_name = searchSnippet)]
+pub fn search_snippet(text: &str, terms: &str) -> String {
+    crate::search::snippet(text, &crate::search::terms_from_json(terms)).to_string()
+}

@@ -40,13 +40,16 @@ function matches(expected, actual) {
 
 // `args` with every string `${name.field}` replaced by `field` of the answer
 // saved as `name` (sealed envelopes are random; a reader takes them from the
-// sealing step).
+// sealing step); a longer path goes deeper, a number indexing an array
+// (`${name.shares.0.encrypted_key}`).
 function substitute(args, saved) {
   if (typeof args === 'string') {
     const m = /^\$\{([^.}]+)\.([^}]+)\}$/.exec(args);
     if (!m) return args;
     assert.ok(m[1] in saved, `no answer saved as ${m[1]}`);
-    return saved[m[1]][m[2]];
+    return m[2]
+      .split('.')
+      .reduce((value, field) => (Array.isArray(value) ? value[Number(field)] : value?.[field]), saved[m[1]]);
   }
   if (Array.isArray(args)) return args.map((v) => substitute(v, saved));
   if (args !== null && typeof args === 'object') {
@@ -148,4 +151,33 @@ test('two fresh devices sealing under one version are not replays', () => {
   }
   laptop.free();
   phone.free();
+});
+
+// The key of a device's local search index (web/src/search/), through the
+// WASM build: 32 bytes, refused before the browser is a device, the same on
+// every call of one device and different on another device of the same
+// person. And `read_many` shows a page exactly as `read` shows each message.
+test('each device derives its own search index key; read_many reads as read does', () => {
+  const scenario = JSON.parse(readFileSync(join(scenariosDir, 'two_devices.json'), 'utf8'));
+  const fresh = (label) => machine({ ...scenario.machines[label].state, device: 0 }, 1);
+  const laptop = fresh('laptop');
+  const phone = fresh('phone');
+  assert.throws(() => laptop.call('search_index_key', '{}'), (e) => e.code === 'no_identity');
+  for (const m of [laptop, phone]) m.call('set_up_device', JSON.stringify({ now: 1_700_000_000 }));
+  const keyOf = (m) => JSON.parse(m.call('search_index_key', '{}')).key;
+  const key = keyOf(laptop);
+  assert.equal(Buffer.from(key, 'base64url').length, 32);
+  assert.equal(keyOf(laptop), key);
+  assert.notEqual(keyOf(phone), key);
+
+  const reader = machine(scenario.state, 2);
+  const messages = ['one', 'two'].map((text, i) => {
+    const sealed = JSON.parse(laptop.call('seal', JSON.stringify({ channel_id: 100, version: 1, text, now: 1_700_000_010 })));
+    return { id: i + 1, channel_id: 100, sender_id: 1, envelope: sealed.envelope, key_version: 1 };
+  });
+  const many = JSON.parse(reader.call('read_many', JSON.stringify({ messages, encrypted: true })));
+  assert.deepEqual(many.map((s) => s.text), ['one', 'two']);
+  const one = JSON.parse(reader.call('read', JSON.stringify({ message: messages[1], encrypted: true })));
+  assert.deepEqual(one, many[1]);
+  for (const m of [laptop, phone, reader]) m.free();
 });

@@ -85,16 +85,22 @@ fn matches(expected: &Value, actual: &Value) -> bool {
 }
 
 /// `args` with every string `${name.field}` replaced by `field` of the
-/// answer saved as `name`.
+/// answer saved as `name`; a longer path goes deeper, a number indexing an
+/// array (`${name.shares.0.encrypted_key}`).
 fn substitute(args: &Value, saved: &BTreeMap<String, Value>) -> Value {
     match args {
         Value::String(s) => {
             if let Some(path) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-                let (name, field) = path.split_once('.').unwrap();
+                let (name, fields) = path.split_once('.').unwrap();
                 let answer = saved
                     .get(name)
                     .unwrap_or_else(|| panic!("no answer saved as {name}"));
-                return answer[field].clone();
+                return fields.split('.').fold(answer.clone(), |value, field| {
+                    match (field.parse::<usize>(), &value) {
+                        (Ok(i), Value::Array(items)) => items.get(i).cloned().unwrap_or_default(),
+                        _ => value[field].clone(),
+                    }
+                });
             }
             args.clone()
         }
@@ -239,6 +245,8 @@ scenarios!(
     prekey_forward_secrecy,
     device_revocation,
     device_linking,
+    request_from_revoked_device,
+    revoked_device_stays_out,
 );
 
 #[test]

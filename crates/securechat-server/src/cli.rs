@@ -163,7 +163,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::User { db, action } => {
             let settings = config::load_settings(&env, &db)?;
             let database = open(&settings).await?;
-            let result = user_command(&database, action).await;
+            let result = user_command(&database, action, &settings.default_rooms).await;
             database.close().await;
             result
         }
@@ -174,10 +174,11 @@ async fn open(settings: &Settings) -> anyhow::Result<Db> {
     let db = Db::connect(&settings.database_url).await?;
     db.migrate().await?;
     crate::auth::store::fill_username_skeletons(&db).await?;
+    crate::search::store::catch_up_cjk(&db).await?;
     Ok(db)
 }
 
-async fn user_command(db: &Db, action: UserAction) -> anyhow::Result<()> {
+async fn user_command(db: &Db, action: UserAction, default_rooms: &[String]) -> anyhow::Result<()> {
     match action {
         UserAction::Add {
             username,
@@ -185,7 +186,8 @@ async fn user_command(db: &Db, action: UserAction) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let password = read_password(password_stdin, true)?;
-            let user = admin::add_user(db, &username, &password, is_admin).await?;
+            let rooms = crate::rooms::store::default_rooms(db, default_rooms).await?;
+            let user = admin::add_user(db, &username, &password, is_admin, &rooms).await?;
             println!("Created user {} (id {}).", user.username, user.id);
         }
         UserAction::List => {

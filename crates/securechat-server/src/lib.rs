@@ -11,6 +11,8 @@
 //! - `push`: every event pushed to sockets, typed, and its audience.
 //! - `notify`: the bus that carries pushes from code without a socket.
 //! - `messages`: message storage, history and the checks every write passes.
+//! - `timeline`: system events (joins, departures, renames, key rotations) between messages.
+//! - `search`: full-text search over the plaintext messages a person can read.
 //! - `files`: uploads streamed to a blob store (disk or S3), downloads.
 //! - `resources`: a room's shared links and documents.
 //! - `realtime`: Socket.IO events: handshake, handlers, pushes of room changes.
@@ -48,8 +50,10 @@ mod push;
 mod realtime;
 mod resources;
 mod rooms;
+mod search;
 mod server;
 mod state;
 mod storage;
 mod text;
+mod timeline;
 mod web;

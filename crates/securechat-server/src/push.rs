@@ -95,6 +95,9 @@ server_events! {
     ChannelDeleted(ChannelDeleted) = "channel_deleted",
     RoomUpdated(RoomUpdated) = "room_updated",
     RoomDeleted(RoomRef) = "room_deleted",
+    /// New system events of the room's timeline were stored (`timeline/`):
+    /// fetch `GET /api/channels/{id}/events` after the last one held.
+    TimelineUpdated(RoomRef) = "timeline_updated",
     ResourceAdded(ResourceChanged) = "resource_added",
     ResourceUpdated(ResourceChanged) = "resource_updated",
     ResourceRemoved(ResourceRemoved) = "resource_removed",
@@ -208,7 +211,7 @@ pub struct RoomUpdated {
     pub is_private: bool,
 }
 
-/// `room_deleted` and `membership_log_started`.
+/// `room_deleted`, `membership_log_started` and `timeline_updated`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RoomRef {
     pub room_id: i64,

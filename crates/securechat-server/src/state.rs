@@ -36,6 +36,9 @@ pub struct Inner {
     pub register_limit: Option<u32>,
     /// Socket.IO connections one account may hold open on this node.
     pub sockets_per_user: Option<usize>,
+    /// The rooms every new account joins (`DEFAULT_ROOMS`, resolved to ids
+    /// at start-up).
+    pub default_rooms: Vec<i64>,
     /// Group commit for new messages.
     pub writer: MessageWriter,
     /// Channels seen to be plaintext (their sends skip a query).
@@ -57,7 +60,12 @@ pub struct WebSettings {
 impl AppState {
     /// Fails when the file store cannot be opened or the message writer
     /// cannot start its thread.
-    pub fn new(db: Db, hasher: Hasher, config: &ServeConfig) -> anyhow::Result<Self> {
+    pub fn new(
+        db: Db,
+        hasher: Hasher,
+        config: &ServeConfig,
+        default_rooms: Vec<i64>,
+    ) -> anyhow::Result<Self> {
         let files = Files::open(&config.files)?;
         Ok(Self(Arc::new(Inner {
             writer: MessageWriter::start(db.clone())?,
@@ -75,6 +83,7 @@ impl AppState {
             send_rate: config.send_rate,
             register_limit: config.register_limit,
             sockets_per_user: config.sockets_per_user,
+            default_rooms,
             plaintext: PlaintextChannels::default(),
         })))
     }

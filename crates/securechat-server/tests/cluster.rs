@@ -865,6 +865,7 @@ async fn send_rate_and_login_lockout_hold_across_nodes() {
     // burst of 30, then 10 per second) refuses many.
     let mut accepted = 0;
     let mut limited = 0;
+    let started = std::time::Instant::now();
     for i in 0..60 {
         let socket = if i % 2 == 0 { &on_a } else { &on_b };
         let ack = ask(
@@ -880,9 +881,13 @@ async fn send_rate_and_login_lockout_hold_across_nodes() {
         }
     }
     assert!(accepted >= 30, "the burst passes: {accepted}");
+    // The shared bucket refills 10 a second while the sends go on; on a
+    // loaded machine they take longer, so its allowance is counted from
+    // the time they took (per-node buckets would take all 60).
+    let allowance = 30.0 + started.elapsed().as_secs_f64() * 10.0 + 2.0;
     assert!(
-        accepted < 45 && limited > 15,
-        "one bucket for both nodes: {accepted} accepted, {limited} limited"
+        limited > 0 && f64::from(accepted) <= allowance,
+        "one bucket for both nodes: {accepted} accepted, {limited} limited, {allowance:.0} allowed"
     );
 
     // Five wrong passwords on A lock the account on B too (the counters are

@@ -526,6 +526,79 @@ async fn a_revoked_device_loses_its_prekey_and_its_mailbox() {
 }
 
 #[tokio::test]
+async fn a_request_answer_sealed_to_a_device_reaches_its_mailbox_only() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = member(&server, "alice", "password123").await;
+        let bob = member(&server, "bob", "password456").await;
+        let ch = secrets(&server, &alice).await;
+        let bobs = with_devices(&server, &bob, 2).await;
+        // Bob revokes his second device.
+        let reply = put_list(&server, &bob, &sign_list(&bob, 2, &[&bobs[0].key])).await;
+        assert_eq!(reply.0, 200, "{}", reply.1);
+        // Alice makes version 1 with her own copy (to her identity).
+        let key = ChannelKey::generate().unwrap();
+        let own = SealedShare::seal(
+            &alice.identity,
+            &alice.identity.bundle(),
+            ch.room,
+            ch.id,
+            1,
+            0,
+            SharePurpose::Initial,
+            &key,
+        )
+        .unwrap();
+        let reply = post_share(&server, &alice, &alice, &ch, 1, &own).await;
+        assert_eq!(reply.0, 200, "{}", reply.1);
+
+        let ask = format!("/api/channels/{}/request_key", ch.id);
+        let (s, asked) = call(&server, Some(&bob.token), "POST", &ask, None).await;
+        assert_eq!(s, 200, "{asked}");
+        let request_id = asked["request_id"].as_i64().unwrap();
+        let purpose = SharePurpose::Request { request_id };
+        let answer = |to: &PrekeySecret| {
+            SealedShare::seal_to_prekey(
+                &alice.identity,
+                to.public(),
+                ch.room,
+                ch.id,
+                1,
+                0,
+                purpose,
+                &key,
+            )
+            .unwrap()
+        };
+        // To the revoked device: refused. To the listed one: its mailbox.
+        let reply = post_share(&server, &alice, &bob, &ch, 1, &answer(&bobs[1].prekey)).await;
+        assert_eq!(code(&reply), (422, Some("unknown_device")), "{backend:?}");
+        let reply = post_share(&server, &alice, &bob, &ch, 1, &answer(&bobs[0].prekey)).await;
+        assert_eq!(reply.0, 200, "{backend:?}: {}", reply.1);
+        let (s, page) = mailbox(&server, &bob, bobs[0].id(), "").await;
+        assert_eq!(s, 200, "{page}");
+        assert_eq!(ids_of(&page).len(), 1, "{backend:?}: {page}");
+        let share = &page["shares"][0];
+        assert_eq!(share["is_key_rotation"], false);
+        let sealed = SealedShare::parse(share["encrypted_key"].as_str().unwrap()).unwrap();
+        let expected = ShareContext {
+            purpose,
+            ..context(&ch, &alice, &bob, 1)
+        };
+        let opened = sealed
+            .open_with_prekey(&bobs[0].prekey, &alice.identity.bundle(), &expected)
+            .unwrap();
+        assert_eq!(opened.as_bytes(), key.as_bytes());
+        // Nothing for bob's identity, which the revoked device still holds.
+        assert_eq!(my_key(&server, &bob, &ch).await.0, 404, "{backend:?}");
+        assert_eq!(db_count(&server, SHARES_OF, bobs[1].id() as i64).await, 0);
+        // The answer closed the request.
+        let (_, again) = call(&server, Some(&bob.token), "POST", &ask, None).await;
+        assert_ne!(again["request_id"], request_id, "{backend:?}");
+    }
+}
+
+#[tokio::test]
 async fn unfetched_shares_are_deleted_after_the_retention_period() {
     for backend in backends() {
         let mut server = Server::start_with(backend, &[("DEVICE_SHARE_RETENTION_DAYS", "3")]).await;

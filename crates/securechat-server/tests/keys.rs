@@ -270,6 +270,27 @@ async fn encrypted_channel_end_to_end_with_rotation_on_kick() {
                 share(&server, &alice, to, secrets, 2, SharePurpose::Rotation, &v2).await;
             assert_eq!(s, 200, "{body}");
         }
+        // The version made current is a line of the channel's timeline,
+        // after the removal that called for it; version 1 was none.
+        let (s, page) = call(
+            &server,
+            Some(&bob.token),
+            "GET",
+            &format!("/api/channels/{secrets}/events?limit=200"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{page}");
+        let events = page["events"].as_array().unwrap();
+        assert_eq!(events[0]["kind"], "key_rotated", "{page}");
+        assert_eq!(events[0]["detail"], "2");
+        assert_eq!(events[0]["actor"]["id"], alice.id);
+        assert_eq!(events[1]["kind"], "removed");
+        assert_eq!(events[1]["target"]["id"], charlie.id);
+        assert_eq!(
+            events.iter().filter(|e| e["kind"] == "key_rotated").count(),
+            1
+        );
         let stale = send_sealed(&b_socket, &bob, &v1, secrets, 1, 1, "old key again").await;
         assert_eq!(stale["code"], "stale_key_version");
         assert_eq!(
@@ -600,7 +621,7 @@ async fn key_backup_is_stored_opaquely() {
             (422, Some("invalid_backup")),
             "{backend:?}"
         );
-        let (s, _) = call(
+        let (s, none) = call(
             &server,
             Some(&alice.token),
             "GET",
@@ -608,7 +629,11 @@ async fn key_backup_is_stored_opaquely() {
             None,
         )
         .await;
-        assert_eq!(s, 404);
+        assert_eq!(
+            (s, &none["backup"], &none["updated_at"]),
+            (200, &serde_json::Value::Null, &serde_json::Value::Null),
+            "{backend:?}: no backup yet is a state, not an error: {none}"
+        );
         let sealed = Backup::seal(&alice.identity, b"correct horse battery staple")
             .unwrap()
             .to_wire();

@@ -193,6 +193,32 @@ async fn serves_the_web_app_with_a_strict_csp() {
         // Client-side routes fall back to the app.
         let deep = reqwest::get(server.url("/login")).await.unwrap();
         assert_eq!(deep.status(), 200);
+        // The build's precompressed copies go to browsers that accept them.
+        let script = html
+            .split('"')
+            .find(|part| part.starts_with("/assets/") && part.ends_with(".js"))
+            .expect("index.html loads a script from /assets/");
+        let client = reqwest::Client::new();
+        let plain = client.get(server.url(script)).send().await.unwrap();
+        assert_eq!(plain.headers().get("content-encoding"), None);
+        let plain_len = plain.bytes().await.unwrap().len();
+        for coding in ["br", "gzip"] {
+            let compressed = client
+                .get(server.url(script))
+                .header("accept-encoding", coding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(compressed.status(), 200);
+            assert_eq!(compressed.headers()["content-encoding"], coding);
+            assert_eq!(compressed.headers()["vary"], "accept-encoding");
+            assert_eq!(
+                compressed.headers()["content-type"],
+                "text/javascript",
+                "{coding}"
+            );
+            assert!(compressed.bytes().await.unwrap().len() < plain_len / 2);
+        }
     } else {
         assert_eq!(response.status(), 503);
         assert!(response.text().await.unwrap().contains("make run"));

@@ -2,7 +2,7 @@
 
 import { chromium } from 'playwright-core';
 
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   // The machine has no network but loopback: keep Chromium from calling home.
@@ -13,16 +13,22 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export function launchBrowser() {
+export async function launchBrowser() {
   // A page served by `serveWebBuild` has no network address of its own, so
   // Chromium would treat its connections to the loopback server as a public
   // page reaching into the local network, and block the WebSocket.
   const otherBuild = process.env.WEB_DIST !== undefined;
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: otherBuild ? [...CHROMIUM_ARGS, '--disable-features=LocalNetworkAccessChecks'] : CHROMIUM_ARGS,
   });
+  // The UI follows the browser's languages, and the tests read its English
+  // texts: every context is en-US unless a test asks for another locale
+  // (i18n.test.mjs), whatever the machine's own language settings.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = (options = {}) => newContext({ locale: 'en-US', ...options });
+  return browser;
 }
 
 /**

@@ -2,7 +2,7 @@
 // contexts, and the recurring steps of the chat UI.
 
 import { collectPageProblems, serveWebBuild } from './browser.mjs';
-import { logInThroughForm } from './suite.mjs';
+import { ACTION_TIMEOUT_MS, logInThroughForm } from './suite.mjs';
 
 export const PASSWORDS = { alice: 'password123', bob: 'password456', charlie: 'password789' };
 
@@ -13,7 +13,7 @@ export const PASSWORDS = { alice: 'password123', bob: 'password456', charlie: 'p
  */
 export async function signIn(suite, username, { prepare } = {}) {
   const context = await suite.browser.newContext({ baseURL: suite.server.url });
-  context.setDefaultTimeout(10_000);
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   await prepare?.(context);
   if (process.env.WEB_DIST !== undefined) await serveWebBuild(context, process.env.WEB_DIST);
   const page = await context.newPage();
@@ -52,7 +52,7 @@ export function cast(suite, t) {
 
 /** Restores this browser's encryption keys from the recovery passphrase (the chat's restore panel). */
 export async function restoreKeys(page, passphrase) {
-  const panel = page.getByRole('heading', { name: 'Restore your encryption keys' });
+  const panel = page.getByRole('heading', { name: 'Read your encrypted messages here' });
   await panel.waitFor();
   await page.getByLabel('Recovery passphrase').fill(passphrase);
   await page.getByRole('button', { name: 'Restore' }).click();
@@ -118,4 +118,16 @@ export async function messageTexts(page) {
 /** Waits for a committed message with exactly this text. */
 export async function expectMessage(page, text) {
   await page.locator('.message[data-message-id] .message-text', { hasText: text }).first().waitFor();
+}
+
+/**
+ * Answers the app's in-app confirmation (components/ConfirmDialog.tsx) by
+ * clicking its action button, named for the action ("Delete message"), and
+ * waits until the dialog is gone. A native `confirm()` would not be
+ * answered here (Playwright dismisses it), so the action would not happen.
+ */
+export async function confirmInApp(page, action) {
+  const dialog = page.getByRole('dialog').filter({ has: page.getByRole('button', { name: action, exact: true }) });
+  await dialog.getByRole('button', { name: action, exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
 }

@@ -81,9 +81,10 @@ export async function waitForHealth(url, child, output) {
 
 /**
  * Runs `init-db --demo`, then `serve`, and waits until the server is healthy.
+ * `env` adds settings (e.g. `{ DEFAULT_ROOMS: 'Lobby' }`).
  * Returns `{ url, logs(), stop() }`; `stop` ends the server and deletes its data.
  */
-export async function startServer() {
+export async function startServer({ env: extra = {} } = {}) {
   const bin = serverBinary();
   try {
     await access(bin, constants.X_OK);
@@ -95,7 +96,8 @@ export async function startServer() {
   const port = await freePort();
   const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', APP_ENV: 'development' };
   // Settings from the caller's shell must not point the test server elsewhere.
-  for (const name of ['DATABASE_URL', 'SECRET_KEY', 'SSL_CERT_PATH', 'SSL_KEY_PATH', 'FLASK_ENV']) delete env[name];
+  for (const name of ['DATABASE_URL', 'SECRET_KEY', 'SSL_CERT_PATH', 'SSL_KEY_PATH', 'FLASK_ENV', 'DEFAULT_ROOMS']) delete env[name];
+  Object.assign(env, extra);
 
   let child;
   try {

@@ -1,7 +1,10 @@
 // Failures of API calls, and the sentences shown to people for them.
 //
 // Every failure of `apiRequest` is an `ApiError`, so a form only ever needs
-// `describeError(err)` to tell the user what went wrong.
+// `describeError(err)` to tell the user what went wrong, in the UI's language.
+
+import { language, t } from '../i18n/index.ts';
+import { isTranslatedCode } from './server-errors.ts';
 
 /** `code` of a request that never got an HTTP answer (offline, DNS, reset). */
 export const NETWORK_ERROR = 'network_error';
@@ -40,23 +43,30 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Math.max(1, Math.ceil((date - now) / 1000));
 }
 
-/** The message to show a person for a failed action. */
 /** An error raised in the browser whose message is written for people (e.g. a wrong recovery passphrase). */
 export class UserFacingError extends Error {}
 
+/**
+ * The message to show a person for a failed action. The server writes its
+ * messages in English; in another language a known `code` is shown from the
+ * catalogue, and an unknown one falls back to the server's words (in
+ * English the server's own sentence is kept: it can name details, like the
+ * role that was needed, that a per-code message cannot).
+ */
 export function describeError(err: unknown): string {
   if (err instanceof UserFacingError) return err.message;
   if (!(err instanceof ApiError)) {
-    return 'Something went wrong. Please try again.';
+    return t('errors.unexpected');
   }
   if (err.status === 429) {
     const seconds = err.retryAfterSeconds;
-    if (seconds === null) return 'Too many attempts, try again later.';
-    return `Too many attempts, try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`;
+    if (seconds === null) return t('errors.tooManyLater');
+    return t('errors.tooManyIn', { count: seconds });
   }
   if (err.code === NETWORK_ERROR) {
-    return 'Cannot reach the server. Check your connection and try again.';
+    return t('errors.network');
   }
+  if (language.value !== 'en' && isTranslatedCode(err.code)) return t(`serverErrors.${err.code}`);
   if (err.message !== '') return err.message;
-  return `The server could not complete the request (HTTP ${err.status}). Please try again.`;
+  return t('errors.status', { status: err.status });
 }

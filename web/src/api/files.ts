@@ -8,6 +8,7 @@
 import { ApiError, BAD_RESPONSE, NETWORK_ERROR, parseRetryAfter } from './errors.ts';
 import { apiRequest } from './http.ts';
 import type { Message } from './messages.ts';
+import { t } from '../i18n/index.ts';
 
 /** A stored file as the server describes it. */
 export interface FileInfo {
@@ -102,7 +103,7 @@ export async function downloadBytes(url: string): Promise<Uint8Array> {
   } catch {
     throw new ApiError(0, NETWORK_ERROR, 'The server could not be reached.');
   }
-  if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, 'The file could not be downloaded.');
+  if (!response.ok) throw new ApiError(response.status, `http_${response.status}`, t('files.downloadFailed'));
   return new Uint8Array(await response.arrayBuffer());
 }
 

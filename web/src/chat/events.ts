@@ -33,6 +33,7 @@ export interface ServerEvents {
   channel_deleted: (e: { room_id: number; channel_id: number }) => void;
   room_updated: (e: { room_id: number; name: string; description: string; is_private: boolean }) => void;
   room_deleted: (e: { room_id: number }) => void;
+  timeline_updated: (e: { room_id: number }) => void;
   resource_added: (e: { room_id: number; resource: Resource }) => void;
   resource_updated: (e: { room_id: number; resource: Resource }) => void;
   resource_removed: (e: { room_id: number; resource_id: number; channel_id: number | null }) => void;

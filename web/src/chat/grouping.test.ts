@@ -19,6 +19,28 @@ describe('groupByDayAndSender', () => {
     expect(days[1]?.groups.map((g) => g.sender)).toEqual(['bob']);
   });
 
+  it('starts a group at the first unread message, so the divider sits above a name, never under one', () => {
+    const days = groupByDayAndSender([
+      at('1', 'alice', '2026-03-02T10:00:00'),
+      { ...at('2', 'alice', '2026-03-02T10:01:00'), startsGroup: true },
+      at('3', 'alice', '2026-03-02T10:02:00'),
+    ]);
+    expect(days[0]?.groups.map((g) => g.items.map((i) => i.key))).toEqual([['1'], ['2', '3']]);
+    expect(days[0]?.groups.map((g) => g.sender)).toEqual(['alice', 'alice']);
+  });
+
+  it('keeps a system event out of every group, and a message after it starts a new one', () => {
+    const days = groupByDayAndSender([
+      at('1', 'alice', '2026-03-02T10:00:00'),
+      { ...at('e1', '', '2026-03-02T10:00:30'), standalone: true },
+      { ...at('e2', '', '2026-03-02T10:00:40'), standalone: true },
+      at('2', 'alice', '2026-03-02T10:01:00'),
+    ]);
+    const groups = days[0]?.groups ?? [];
+    expect(groups.map((g) => g.items.map((i) => i.key))).toEqual([['1'], ['e1'], ['e2'], ['2']]);
+    expect(groups.map((g) => g.standalone === true)).toEqual([false, true, true, false]);
+  });
+
   it('labels today and yesterday', () => {
     const now = new Date(2026, 2, 3, 12, 0, 0);
     expect(dayLabel('2026-03-03', now)).toBe('Today');

@@ -1,5 +1,11 @@
 // Groups a channel's messages for display: a heading per day, and runs of
 // messages by the same sender within a few minutes shown under one name.
+// A system event stands alone, never inside a sender's group; and the
+// message under the "New messages" divider starts a group of its own, so
+// the divider sits above a group, never between a name and its message.
+
+import { formatLongDate } from '../i18n/format.ts';
+import { t } from '../i18n/index.ts';
 
 /** What grouping needs to know about a message (committed or pending). */
 export interface Groupable {
@@ -7,11 +13,17 @@ export interface Groupable {
   sender: string;
   /** ISO 8601. */
   created_at: string;
+  /** Starts a new group even when its sender continues one (the first unread message, under the divider). */
+  startsGroup?: boolean;
+  /** Is a group by itself, which no message joins (a system event). */
+  standalone?: boolean;
 }
 
 export interface SenderGroup<T> {
   sender: string;
   items: T[];
+  /** A standalone item's group (a system event). */
+  standalone?: boolean;
 }
 
 export interface DayGroup<T> {
@@ -41,10 +53,12 @@ export function groupByDayAndSender<T extends Groupable>(items: readonly T[]): D
       days.push(dayGroup);
     }
     const group = dayGroup.groups.at(-1);
-    if (group !== undefined && group.sender === item.sender && time - lastTime <= GROUP_GAP_MS) {
+    const continues =
+      group !== undefined && group.standalone !== true && item.standalone !== true && item.startsGroup !== true && group.sender === item.sender && time - lastTime <= GROUP_GAP_MS;
+    if (continues) {
       group.items.push(item);
     } else {
-      dayGroup.groups.push({ sender: item.sender, items: [item] });
+      dayGroup.groups.push(item.standalone === true ? { sender: item.sender, items: [item], standalone: true } : { sender: item.sender, items: [item] });
     }
     lastTime = time;
   }
@@ -55,13 +69,8 @@ export function groupByDayAndSender<T extends Groupable>(items: readonly T[]): D
 export function dayLabel(day: string, now: Date = new Date()): string {
   const today = localDay(now.toISOString());
   const yesterday = localDay(new Date(now.getTime() - 86_400_000).toISOString());
-  if (day === today) return 'Today';
-  if (day === yesterday) return 'Yesterday';
+  if (day === today) return t('day.today');
+  if (day === yesterday) return t('day.yesterday');
   const [y, m, d] = day.split('-').map(Number);
-  return new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1).toLocaleDateString(undefined, {
-    weekday: 'long',
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-  });
+  return formatLongDate(new Date(y ?? 1970, (m ?? 1) - 1, d ?? 1));
 }

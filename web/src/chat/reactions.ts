@@ -6,21 +6,24 @@
 // message. Whether I reacted is known from history and from the events whose
 // `user_id` is mine; another person's toggle never changes it.
 
+import { t } from '../i18n/index.ts';
+
 /** The picker's emoji, in the order shown. */
 export const REACTION_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '👀'] as const;
 
-const EMOJI_NAMES: Readonly<Record<string, string>> = {
-  '👍': 'thumbs up',
-  '❤️': 'heart',
-  '😂': 'laughing',
-  '🎉': 'party',
-  '😮': 'surprised',
-  '👀': 'eyes',
+/** Short names of the reaction set, in the UI's language. */
+const EMOJI_NAMES: Readonly<Record<string, () => string>> = {
+  '👍': () => t('emoji.thumbsUp'),
+  '❤️': () => t('emoji.heart'),
+  '😂': () => t('emoji.laughing'),
+  '🎉': () => t('emoji.party'),
+  '😮': () => t('emoji.surprised'),
+  '👀': () => t('emoji.eyes'),
 };
 
 /** A readable name for an emoji, for labels read out by screen readers. */
 export function emojiName(emoji: string): string {
-  return EMOJI_NAMES[emoji] ?? emoji;
+  return EMOJI_NAMES[emoji]?.() ?? emoji;
 }
 
 export interface Reaction {

@@ -21,6 +21,7 @@ export const SERVER_EVENTS = [
   'channel_deleted',
   'room_updated',
   'room_deleted',
+  'timeline_updated',
   'resource_added',
   'resource_updated',
   'resource_removed',
@@ -53,6 +54,7 @@ export interface ServerEventFields {
   channel_deleted: 'channel_id' | 'room_id';
   room_updated: 'description' | 'is_private' | 'name' | 'room_id';
   room_deleted: 'room_id';
+  timeline_updated: 'room_id';
   resource_added: 'resource' | 'room_id';
   resource_updated: 'resource' | 'room_id';
   resource_removed: 'channel_id' | 'resource_id' | 'room_id';

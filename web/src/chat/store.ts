@@ -17,6 +17,7 @@ import * as e2ee from '../e2ee/engine.ts';
 import { parseFileNote } from '../files/attachment.ts';
 import { channelPath, navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
+import { searchHooks } from '../search/hooks.ts';
 import { callAttention } from './attention.ts';
 import { Outbox, type PendingMessage } from './outbox.ts';
 import { withSnapshot, type Presence } from './presence.ts';
@@ -26,6 +27,8 @@ import { mentions } from './text.ts';
 import { connect, NoAnswer, request, type Socket } from './socket.ts';
 import { addMessages, addOlder, EMPTY_TIMELINE, firstId, lastId, markDeleted, type Timeline } from './timeline.ts';
 import { afterArrival, setCount, type UnreadCounts } from './unread.ts';
+import { forgetEvents, resetEvents, syncEvents } from './eventsync.ts';
+import { t } from '../i18n/index.ts';
 
 export type Connection = 'connecting' | 'online' | 'offline';
 
@@ -44,6 +47,8 @@ export const pending = signal<readonly PendingMessage[]>([]);
 export const typists = signal<Readonly<Record<number, Readonly<Record<number, Typist>>>>>({});
 /** Presence seen since this page connected: true online, false offline, absent unknown. */
 export const presence = signal<Presence>({});
+/** Whether this page's presence snapshot came: then whoever of my rooms is not online is offline. */
+export const presenceSnapshotSeen = signal(false);
 export const activeChannelId = signal<number | null>(null);
 /** A one-off message for the chat screen ("You were removed from Lobby."). */
 export const chatNotice = signal<string | null>(null);
@@ -59,6 +64,8 @@ export const reactions = signal<ReactionsByMessage>({});
 export const replyingTo = signal<Readonly<Record<number, number>>>({});
 /** Per channel: the first message that was unread when the user opened it (the "New messages" divider). */
 export const newSince = signal<Readonly<Record<number, number | null>>>({});
+/** The message being edited in place, and whether Up in the composer started it (focus goes back there after). */
+export const editingMessage = signal<{ id: number; fromComposer: boolean } | null>(null);
 
 export const activeChannel = computed<{ room: RoomWithChannels; channel: Channel } | null>(() => {
   const id = activeChannelId.value;
@@ -218,8 +225,14 @@ export function start(user: User): void {
   });
   s.on('session_ended', () => void loadSession());
   s.on('new_message', (m: Message) => receive(m));
-  s.on('message_edited', (m: Message) => setTimeline(m.channel_id, addMessages(timelineOf(m.channel_id), [m])));
-  s.on('message_deleted', (e: { id: number; channel_id: number }) => setTimeline(e.channel_id, markDeleted(timelineOf(e.channel_id), e.id)));
+  s.on('message_edited', (m: Message) => {
+    setTimeline(m.channel_id, addMessages(timelineOf(m.channel_id), [m]));
+    searchHooks.edited(m);
+  });
+  s.on('message_deleted', (e: { id: number; channel_id: number }) => {
+    setTimeline(e.channel_id, markDeleted(timelineOf(e.channel_id), e.id));
+    searchHooks.deleted(e.id);
+  });
   s.on('typing', (e: { channel_id: number; user_id: number; username: string }) => {
     seenOnline(e.user_id);
     const forChannel = { ...(typists.value[e.channel_id] ?? {}), [e.user_id]: { username: e.username, until: Date.now() + TYPING_SHOWN_MS } };
@@ -237,6 +250,7 @@ export function start(user: User): void {
   });
   s.on('presence_snapshot', (e: { online: number[] }) => {
     presence.value = withSnapshot(presence.value, e.online, user.id);
+    presenceSnapshotSeen.value = true;
   });
   s.on('member_joined', (e: { room_id: number; user_id: number }) => {
     if (e.user_id === user.id) void refreshRooms().then(joinAll);
@@ -268,6 +282,10 @@ export function start(user: User): void {
     rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, name: e.name, description: e.description, is_private: e.is_private } : r));
   });
   s.on('room_deleted', (e: { room_id: number }) => removeRoom(e.room_id, 'deleted'));
+  s.on('timeline_updated', (e: { room_id: number }) => {
+    const open = activeChannelId.value;
+    if (open !== null && roomOfChannel(open)?.id === e.room_id) refreshEvents(open);
+  });
   for (const event of ['resource_added', 'resource_updated', 'resource_removed'] as const) {
     s.on(event, (e: { room_id: number }) => {
       resourcesVersion.value = { ...resourcesVersion.value, [e.room_id]: (resourcesVersion.value[e.room_id] ?? 0) + 1 };
@@ -277,7 +295,7 @@ export function start(user: User): void {
   s.on('channel_registered', () => keysChanged());
   s.on('channel_key_share', (e: e2ee.ShareEvent) => {
     e2ee.receiveShare(e).then(keysChanged, (err: unknown) => {
-      chatNotice.value = `A key share was refused: ${err instanceof Error ? err.message : String(err)}`;
+      chatNotice.value = t('notice.shareRefused', { error: err instanceof Error ? err.message : String(err) });
     });
   });
   s.on('key_rotation_needed', (e: e2ee.RotationEvent) => {
@@ -285,9 +303,10 @@ export function start(user: User): void {
     if (room === null) return;
     e2ee
       .onRotationNeeded(e, room)
-      .then(() => void pump())
+      // What waited for the new version goes now, whatever the retry timer had grown to.
+      .then(keysChanged)
       .catch((err: unknown) => {
-        chatNotice.value = `Could not rotate the channel key: ${err instanceof Error ? err.message : String(err)}`;
+        chatNotice.value = t('notice.rotateFailed', { error: err instanceof Error ? err.message : String(err) });
       });
   });
   s.on('channel_key_request', (e: e2ee.KeyRequest) => e2ee.receiveKeyRequest(e));
@@ -346,10 +365,13 @@ export function stop(): void {
     reactions.value = {};
     replyingTo.value = {};
     newSince.value = {};
+    resetEvents();
+    editingMessage.value = null;
     unread.value = {};
     pending.value = [];
     typists.value = {};
     presence.value = {};
+    presenceSnapshotSeen.value = false;
     chatNotice.value = null;
     connection.value = 'connecting';
   });
@@ -374,6 +396,7 @@ function forgetChannel(channelId: number): void {
   joined.delete(channelId);
   const { [channelId]: _gone, ...rest } = timelines.value;
   timelines.value = rest;
+  forgetEvents(channelId);
   outbox.dropChannel(channelId);
   saveOutbox();
   if (activeChannelId.value === channelId) navigate('/', { replace: true });
@@ -384,8 +407,9 @@ function removeRoom(roomId: number, reason: string): void {
   if (room === undefined) return;
   rooms.value = rooms.value.filter((r) => r.id !== roomId);
   for (const channel of room.channels) forgetChannel(channel.id);
-  const how = reason === 'kicked' ? 'You were removed from' : reason === 'banned' ? 'You were banned from' : reason === 'deleted' ? 'This room was deleted:' : 'You left';
-  if (reason !== 'left') chatNotice.value = `${how} ${room.name}.`;
+  if (reason === 'kicked') chatNotice.value = t('notice.kicked', { room: room.name });
+  else if (reason === 'banned') chatNotice.value = t('notice.banned', { room: room.name });
+  else if (reason === 'deleted') chatNotice.value = t('notice.deleted', { room: room.name });
 }
 
 /** Reloads my rooms (sidebar) and the server's unread counts. */
@@ -400,7 +424,7 @@ export async function refreshRooms(): Promise<void> {
       unread.value = counts;
     });
   } catch (err) {
-    chatNotice.value = `Could not load your rooms: ${describeError(err)}`;
+    chatNotice.value = t('notice.roomsFailed', { error: describeError(err) });
   }
 }
 
@@ -430,11 +454,12 @@ async function joinChannel(channelId: number): Promise<void> {
     else takeLoaded(channelId, addMessages(timeline, ack.messages), ack.messages);
     for (const m of ack.messages) if (outbox.settle(m.client_msg_id)) saveOutbox();
     if (after !== null && ack.has_more) await catchUp(channelId);
+    if (activeChannelId.value === channelId) refreshEvents(channelId);
     markReadIfWatching(channelId);
   } catch (err) {
     // Joined again on the next connect; a refusal other than a lost answer is worth saying.
     joined.delete(channelId);
-    if (!(err instanceof NoAnswer)) chatNotice.value = `Could not load new messages: ${describeError(err)}`;
+    if (!(err instanceof NoAnswer)) chatNotice.value = t('notice.messagesFailed', { error: describeError(err) });
   }
 }
 
@@ -464,6 +489,7 @@ function receive(message: Message): void {
     typists.value = { ...typists.value, [message.channel_id]: rest };
   }
   markReadIfWatching(message.channel_id);
+  if (!known) searchHooks.arrived(message);
 }
 
 /**
@@ -476,7 +502,7 @@ async function noticeArrival(message: Message): Promise<void> {
   const user = me.value;
   const room = roomOfChannel(message.channel_id);
   if (user === null || room === null) return;
-  const sender = message.sender_username ?? 'Someone';
+  const sender = message.sender_username ?? t('notify.someone');
   let text = message.content;
   if (channelById(message.channel_id)?.is_encrypted === true) {
     await e2ee.decryptMessages([message]);
@@ -485,11 +511,11 @@ async function noticeArrival(message: Message): Promise<void> {
     if (text !== null && message.file != null && result?.kind === 'text' && result.what !== 'message') {
       // A file message decrypts to its file note, which holds the file key: only its caption or name is shown.
       const note = parseFileNote(text, message.file.id);
-      text = note === null ? null : note.caption !== '' ? note.caption : `File: ${note.name}`;
+      text = note === null ? null : note.caption !== '' ? note.caption : t('composer.file', { name: note.name });
     }
   }
-  if (room.kind === 'dm') callAttention(`Message from ${sender}`, text ?? 'Encrypted message');
-  else if (text !== null && mentions(text, user.username)) callAttention(`${sender} mentioned you in ${room.name}`, text);
+  if (room.kind === 'dm') callAttention(t('notify.dmTitle', { name: sender }), text ?? t('notify.encrypted'));
+  else if (text !== null && mentions(text, user.username)) callAttention(t('notify.mention', { name: sender, room: room.name }), text);
 }
 
 /** Opens a channel (the route `/channels/:id`). */
@@ -498,8 +524,20 @@ export function openChannel(channelId: number | null): void {
   dividerPending = channelId;
   if (channelId !== null) {
     void joinChannel(channelId);
+    refreshEvents(channelId);
     markReadIfWatching(channelId);
   }
+}
+
+/**
+ * Brings the open channel's system events up to date (see `eventsync.ts`):
+ * on opening, after its history loaded or resumed, after older history,
+ * and when the server says its room's timeline grew.
+ */
+function refreshEvents(channelId: number): void {
+  syncEvents(channelId, () => timelines.value[channelId]).catch((err: unknown) => {
+    chatNotice.value = t('notice.eventsFailed', { error: describeError(err) });
+  });
 }
 
 /** Tells the server the user has seen the channel up to its newest message. */
@@ -619,7 +657,7 @@ async function pump(): Promise<void> {
           setTimeout(() => void pump(), RETRY_MS);
           return;
         }
-        outbox.fail(item.client_msg_id, 'This channel no longer exists, or you are no longer in its room.');
+        outbox.fail(item.client_msg_id, t('outbox.channelGone'));
         saveOutbox();
         continue;
       }
@@ -706,7 +744,7 @@ export async function editMessage(message: Message, content: string): Promise<vo
   const channel = channelById(message.channel_id);
   let body: Record<string, unknown> = { message_id: message.id, content };
   if (channel?.is_encrypted === true) {
-    if (message.key_version === null) throw new Error('This message has no key version, so it cannot be edited.');
+    if (message.key_version === null) throw new Error(t('edit.noKeyVersion'));
     body = { message_id: message.id, envelope: await e2ee.encryptEdit(channel, { id: message.id, key_version: message.key_version, reply_to: message.reply_to }, content) };
   }
   const ack = await request<{ message: Message }>(s, 'edit_message', body);
@@ -722,7 +760,7 @@ export async function deleteMessage(messageId: number): Promise<void> {
 }
 
 function requireSocket(): Socket {
-  if (socket === null || !socket.connected) throw new Error('You are offline. Try again when the connection is back.');
+  if (socket === null || !socket.connected) throw new Error(t('edit.offline'));
   return socket;
 }
 
@@ -743,6 +781,7 @@ export async function loadOlder(channelId: number): Promise<void> {
   try {
     const page = await authenticated(() => messagesApi.olderThan(channelId, before));
     takeLoaded(channelId, addOlder(timelineOf(channelId), page.messages, page.has_more), page.messages);
+    refreshEvents(channelId);
   } finally {
     const next = new Set(loadingOlder.value);
     next.delete(channelId);
@@ -766,3 +805,36 @@ document.addEventListener('visibilitychange', () => {
   const id = activeChannelId.value;
   if (id !== null) markReadIfWatching(id);
 });
+/** Most pages of 200 fetched to join a far-back message to the history held (search's "Jump to message"). */
+const JUMP_PAGES = 50;
+
+/**
+ * Loads the history around `messageId` (search's "Jump to message"): the page
+ * before it, with it, then the pages after it up to what the timeline holds,
+ * so the list stays one unbroken run of history and scrolls on from there.
+ */
+export async function loadAround(channelId: number, messageId: number): Promise<void> {
+  if (timelineOf(channelId).messages.some((m) => m.id === messageId)) return;
+  const fetched: Message[] = [];
+  if (timelineOf(channelId).messages.length === 0) {
+    const newest = await authenticated(() => messagesApi.olderThan(channelId, Number.MAX_SAFE_INTEGER));
+    takeLoaded(channelId, addOlder(timelineOf(channelId), newest.messages, newest.has_more), newest.messages);
+    if (newest.messages.some((m) => m.id === messageId)) return;
+  }
+  const before = await authenticated(() => messagesApi.olderThan(channelId, messageId + 1));
+  if (!before.messages.some((m) => m.id === messageId)) throw new Error(t('jump.gone'));
+  fetched.push(...before.messages);
+  const heldFirst = firstId(timelineOf(channelId)) ?? Number.MAX_SAFE_INTEGER;
+  let cursor = messageId;
+  for (let page = 0; cursor < heldFirst; page++) {
+    if (page === JUMP_PAGES) throw new Error(t('jump.tooFar'));
+    const after = await authenticated(() => messagesApi.newerThan(channelId, cursor));
+    fetched.push(...after.messages);
+    const last = after.messages.at(-1)?.id;
+    if (last === undefined || !after.has_more) break;
+    cursor = last;
+  }
+  const held = timelineOf(channelId);
+  takeLoaded(channelId, addOlder(held, fetched, before.has_more), fetched);
+}
+

@@ -2,9 +2,14 @@ import type { User } from '../api/auth.ts';
 import { start, stop } from '../chat/store.ts';
 import { ACCOUNT_PATH } from '../router.ts';
 import { logOut } from '../state/session.ts';
+import { wipeLocalIndex } from '../search/local.ts';
 import { Link } from './Link.tsx';
+import { RovingToolbar } from './RovingToolbar.tsx';
 import { Alert } from './Alert.tsx';
 import { useSubmit } from './useSubmit.ts';
+import { setTheme, theme, type Theme } from '../theme.ts';
+import { t } from '../i18n/index.ts';
+import { withParts } from '../i18n/rich.tsx';
 
 /** The bar at the top of every signed-in page: who is signed in, and the way out. */
 export function AppHeader({ user }: { user: User }) {
@@ -16,20 +21,31 @@ export function AppHeader({ user }: { user: User }) {
         <p class="brand">Securechat</p>
         <div class="topbar-user">
           <p class="signed-in-as">
-            Signed in as <strong>{user.username}</strong>
-            {user.is_admin && <span class="badge">Admin</span>}
+            {withParts(t('header.signedInAs', { skipInterpolation: true }), { name: <strong>{user.username}</strong> })}
+            {user.is_admin && <span class="badge">{t('header.admin')}</span>}
           </p>
-          <Link href={ACCOUNT_PATH} class="button button-secondary">
-            Account
-          </Link>
-          <button type="button" class="button button-secondary" disabled={submission.pending} aria-busy={submission.pending} onClick={() => void submission.run(() => logOutAndDisconnect(user))}>
-            {submission.pending ? 'Logging out…' : 'Log out'}
-          </button>
+          <label class="theme-choice">
+            <span class="muted">{t('header.theme')}</span>
+            <select value={theme.value} onChange={(e) => setTheme(e.currentTarget.value as Theme)}>
+              <option value="system">{t('header.themeSystem')}</option>
+              <option value="light">{t('header.themeLight')}</option>
+              <option value="dark">{t('header.themeDark')}</option>
+            </select>
+          </label>
+          {/* One tab stop for both (a toolbar): the composer stays a few Tab presses from the top. */}
+          <RovingToolbar label={t('header.account')}>
+            <Link href={ACCOUNT_PATH} class="button button-secondary">
+              {t('header.account')}
+            </Link>
+            <button type="button" class="button button-secondary" disabled={submission.pending} aria-busy={submission.pending} onClick={() => void submission.run(() => logOutAndDisconnect(user))}>
+              {submission.pending ? t('header.loggingOut') : t('header.logOut')}
+            </button>
+          </RovingToolbar>
         </div>
       </div>
       {submission.error !== null && (
         <div class="topbar-inner">
-          <Alert tone="error">Could not log out: {submission.error}</Alert>
+          <Alert tone="error">{t('header.logOutFailed', { error: submission.error })}</Alert>
         </div>
       )}
     </header>
@@ -48,4 +64,6 @@ async function logOutAndDisconnect(user: User): Promise<void> {
     start(user);
     throw err;
   }
+  // What this browser decrypted and indexed for search goes with the session.
+  await wipeLocalIndex(user.id).catch(() => undefined);
 }

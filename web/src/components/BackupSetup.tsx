@@ -19,6 +19,12 @@ import { Alert } from './Alert.tsx';
 import { SubmitButton } from './SubmitButton.tsx';
 import { TextField } from './TextField.tsx';
 import { useSubmit } from './useSubmit.ts';
+import { t } from '../i18n/index.ts';
+
+/** What a recovery key is, said where one is offered. */
+export function recoveryKeyAbout(): string {
+  return t('backup.about');
+}
 
 interface Props {
   /** Prefix of the element ids (the card and the reminder panel each have one). */
@@ -29,42 +35,58 @@ interface Props {
   onDone: (message: string) => void;
   /** Shown next to the first button, e.g. "Later" on the reminder. */
   extra?: preact.ComponentChildren;
+  /** On one line, without the explanation (the reminder above the chat shows it behind its own toggle). */
+  brief?: boolean;
 }
 
-export function BackupSetup({ prefix, replacing, onDone, extra }: Props) {
+export function BackupSetup({ prefix, replacing, onDone, extra, brief = false }: Props) {
   const [mode, setMode] = useState<'key' | 'passphrase'>('key');
   const pending = pendingKey.value;
   if (pending !== null) {
     return <ConfirmWords prefix={prefix} words={pending.words} positions={pending.positions} stored={pending.stored} cancellable={!replacing && !pending.stored} onDone={onDone} />;
   }
   return mode === 'key' ? (
-    <CreateKey prefix={prefix} replacing={replacing} onPassphrase={() => setMode('passphrase')} extra={extra} />
+    <CreateKey prefix={prefix} replacing={replacing} onPassphrase={() => setMode('passphrase')} extra={extra} brief={brief} />
   ) : (
     <PassphraseForm prefix={prefix} replacing={replacing} onDone={onDone} onKey={() => setMode('key')} extra={extra} />
   );
 }
 
-function CreateKey({ prefix, replacing, onPassphrase, extra }: { prefix: string; replacing: boolean; onPassphrase: () => void; extra: preact.ComponentChildren }) {
+function CreateKey({
+  prefix,
+  replacing,
+  onPassphrase,
+  extra,
+  brief,
+}: {
+  prefix: string;
+  replacing: boolean;
+  onPassphrase: () => void;
+  extra: preact.ComponentChildren;
+  brief: boolean;
+}) {
   const submission = useSubmit();
+  const other = (
+    <button type="button" class="link-button" onClick={onPassphrase}>
+      {t('backup.usePassphrase')}
+    </button>
+  );
   return (
-    <div class="backup-setup" id={`${prefix}-key`}>
-      <p>
-        {replacing
-          ? 'A new recovery key replaces the stored backup: from then on, only the new key opens it.'
-          : 'A recovery key is 12 words that open a backup of your keys, so you can restore them in another browser. Nobody can reset it for you.'}
-      </p>
-      {submission.error !== null && <Alert tone="error">The recovery key could not be made: {submission.error}</Alert>}
+    <div class={`backup-setup${brief ? ' backup-setup-brief' : ''}`} id={`${prefix}-key`}>
+      {!brief && (
+        <p>
+          {replacing ? t('backup.replaceKeyIntro') : recoveryKeyAbout()}
+        </p>
+      )}
+      {submission.error !== null && <Alert tone="error">{t('backup.keyFailed', { error: submission.error })}</Alert>}
       <div class="button-row">
         <button type="button" class="button button-primary" disabled={submission.pending} onClick={() => void submission.run(startRecoveryKey)}>
-          {replacing ? 'Create a new recovery key' : 'Create recovery key'}
+          {replacing ? t('backup.createNewKey') : t('backup.createKey')}
         </button>
         {extra}
+        {brief && other}
       </div>
-      <p class="muted">
-        <button type="button" class="link-button" onClick={onPassphrase}>
-          Use a passphrase instead
-        </button>
-      </p>
+      {!brief && <p class="muted">{other}</p>}
     </div>
   );
 }
@@ -96,14 +118,14 @@ function ConfirmWords({
     await submission.run(async () => {
       const wrong = await confirmRecoveryKey(typed);
       if (wrong !== null) setProblem(wrong);
-      else onDone('Your key backup is stored. Restore it in another browser with your recovery key.');
+      else onDone(t('backup.storedWithKey'));
     });
   }
 
   return (
     <div class="backup-setup">
-      <h3 id={`${prefix}-words-title`}>Your recovery key</h3>
-      <p>Write these 12 words down, in order, and keep them somewhere safe. They are shown only now: this browser does not keep them.</p>
+      <h3 id={`${prefix}-words-title`}>{t('backup.yourKey')}</h3>
+      <p>{t('backup.writeDown')}</p>
       <ol class="recovery-words" aria-labelledby={`${prefix}-words-title`}>
         {words.map((word, i) => (
           <li key={i}>
@@ -125,24 +147,20 @@ function ConfirmWords({
             );
           }}
         >
-          Copy the words
+          {t('backup.copy')}
         </button>
         <span role="status" class="muted">
-          {copied === true ? 'Copied.' : copied === false ? 'Could not copy: select the words and copy them yourself.' : ''}
+          {copied === true ? t('backup.copied') : copied === false ? t('backup.copyFailed') : ''}
         </span>
       </div>
       <form onSubmit={(e) => void onSubmit(e)} noValidate aria-labelledby={`${prefix}-confirm-title`}>
-        <h3 id={`${prefix}-confirm-title`}>Confirm you saved it</h3>
-        <p>
-          {stored
-            ? 'Your backup is now sealed under this key: the old secret no longer opens it. Type the words you saved at the positions asked.'
-            : 'Type the words you saved at the positions asked. The backup is stored once they match.'}
-        </p>
+        <h3 id={`${prefix}-confirm-title`}>{t('backup.confirmTitle')}</h3>
+        <p>{stored ? t('backup.confirmStored') : t('backup.confirmNew')}</p>
         {positions.map((position, i) => (
           <TextField
             key={position}
             id={`${prefix}-confirm-word-${i}`}
-            label={`Word ${position + 1}`}
+            label={t('backup.word', { n: position + 1 })}
             autoComplete="off"
             value={typed[i] ?? ''}
             onValue={(value) => setTyped((old) => old.map((w, j) => (j === i ? value : w)))}
@@ -150,12 +168,12 @@ function ConfirmWords({
           />
         ))}
         {problem !== null && <Alert tone="error">{problem}</Alert>}
-        {submission.error !== null && <Alert tone="error">The backup was not saved: {submission.error} Try again.</Alert>}
+        {submission.error !== null && <Alert tone="error">{t('backup.notSaved', { error: submission.error })}</Alert>}
         <div class="button-row">
-          <SubmitButton pending={submission.pending} label="Confirm and store backup" pendingLabel="Saving…" />
+          <SubmitButton pending={submission.pending} label={t('backup.confirmSubmit')} pendingLabel={t('backup.saving')} />
           {cancellable && (
             <button type="button" class="button button-secondary" disabled={submission.pending} onClick={abandonRecoveryKey}>
-              Cancel
+              {t('common.cancel')}
             </button>
           )}
         </div>
@@ -164,7 +182,10 @@ function ConfirmWords({
   );
 }
 
-const STRENGTH_WORDS = ['Very weak', 'Weak', 'Fair', 'Strong', 'Very strong'] as const;
+/** The meter's word for a zxcvbn score (0–4). */
+function strengthWord(score: Strength['score']): string {
+  return t(`backup.strength${score}`);
+}
 
 function PassphraseForm({
   prefix,
@@ -206,26 +227,20 @@ function PassphraseForm({
       await makeBackup(passphrase);
       setPassphrase('');
       setConfirm('');
-      onDone(
-        replacing ? 'Your key backup was replaced. From now on only the new passphrase opens it.' : 'Your key backup is stored. Restore it in another browser with this passphrase.',
-      );
+      onDone(replacing ? t('backup.replacedPassphrase') : t('backup.storedWithPassphrase'));
     });
   }
 
   return (
     <form onSubmit={(e) => void onSubmit(e)} noValidate aria-labelledby={`${prefix}-passphrase-title`}>
-      <h3 id={`${prefix}-passphrase-title`}>{replacing ? 'Change your recovery passphrase' : 'Use a recovery passphrase'}</h3>
-      <p>
-        {replacing
-          ? 'A new passphrase replaces the stored backup: from then on, only the new passphrase opens it.'
-          : 'Choose a recovery passphrase. It seals a backup of your keys, so you can restore them in another browser. Nobody can reset it for you: write it down somewhere safe.'}
-      </p>
+      <h3 id={`${prefix}-passphrase-title`}>{replacing ? t('backup.changePassphrase') : t('backup.usePassphraseTitle')}</h3>
+      <p>{replacing ? t('backup.replacePassphraseIntro') : t('backup.passphraseIntro')}</p>
       <TextField
         id={`${prefix}-passphrase`}
-        label={replacing ? 'New recovery passphrase' : 'Recovery passphrase'}
+        label={replacing ? t('backup.newPassphrase') : t('backup.passphrase')}
         type="password"
         autoComplete="new-password"
-        hint={`At least ${MIN_PASSPHRASE} characters, hard to guess, and not your login password. Several unrelated words work well.`}
+        hint={t('backup.passphraseHint', { min: MIN_PASSPHRASE })}
         value={passphrase}
         onValue={setPassphrase}
         error={undefined}
@@ -233,12 +248,12 @@ function PassphraseForm({
       <div class="strength">
         <meter id={`${prefix}-strength`} min={0} max={4} low={2} high={3} optimum={4} value={strength?.score ?? 0} aria-labelledby={`${prefix}-strength-label`} />
         <span id={`${prefix}-strength-label`} aria-live="polite">
-          Strength: {strength === null ? '—' : STRENGTH_WORDS[strength.score]}
+          {t('backup.strength', { strength: strength === null ? '—' : strengthWord(strength.score) })}
         </span>
       </div>
       <TextField
         id={`${prefix}-confirm`}
-        label={replacing ? 'Confirm new recovery passphrase' : 'Confirm recovery passphrase'}
+        label={replacing ? t('backup.confirmNewPassphrase') : t('backup.confirmPassphrase')}
         type="password"
         autoComplete="new-password"
         value={confirm}
@@ -246,14 +261,14 @@ function PassphraseForm({
         error={undefined}
       />
       {problem !== null && <Alert tone="error">{problem}</Alert>}
-      {submission.error !== null && <Alert tone="error">The backup was not saved: {submission.error} Try again.</Alert>}
+      {submission.error !== null && <Alert tone="error">{t('backup.notSaved', { error: submission.error })}</Alert>}
       <div class="button-row">
-        <SubmitButton pending={submission.pending} label={replacing ? 'Replace backup' : 'Save backup'} pendingLabel="Saving…" variant="secondary" />
+        <SubmitButton pending={submission.pending} label={replacing ? t('backup.replace') : t('backup.save')} pendingLabel={t('backup.saving')} variant="secondary" />
         {extra}
       </div>
       <p class="muted">
         <button type="button" class="link-button" onClick={onKey}>
-          Use a recovery key instead
+          {t('backup.useKey')}
         </button>
       </p>
     </form>

@@ -5,6 +5,7 @@ import { Alert } from './Alert.tsx';
 import { SubmitButton } from './SubmitButton.tsx';
 import { TextField } from './TextField.tsx';
 import { useForm } from './useForm.ts';
+import { t } from '../i18n/index.ts';
 
 const EMPTY = { currentPassword: '', newPassword: '', confirmPassword: '' };
 
@@ -23,12 +24,12 @@ export function ChangePasswordForm() {
 
   return (
     <form onSubmit={onSubmit} noValidate>
-      {changed && <Alert tone="success">Your password was changed. Your other sessions have been logged out.</Alert>}
+      {changed && <Alert tone="success">{t('password.changed')}</Alert>}
       {form.error !== null && <Alert tone="error">{form.error}</Alert>}
-      <TextField {...form.field('currentPassword')} label="Current password" type="password" autoComplete="current-password" />
-      <TextField {...form.field('newPassword')} label="New password" type="password" autoComplete="new-password" hint={`At least ${PASSWORD_MIN} characters and hard to guess: a few unrelated words work well.`} />
-      <TextField {...form.field('confirmPassword')} label="Confirm new password" type="password" autoComplete="new-password" />
-      <SubmitButton pending={form.pending} label="Change password" pendingLabel="Changing password…" variant="secondary" />
+      <TextField {...form.field('currentPassword')} label={t('password.current')} type="password" autoComplete="current-password" />
+      <TextField {...form.field('newPassword')} label={t('password.new')} type="password" autoComplete="new-password" hint={t('auth.register.passwordHint', { min: PASSWORD_MIN })} />
+      <TextField {...form.field('confirmPassword')} label={t('password.confirmNew')} type="password" autoComplete="new-password" />
+      <SubmitButton pending={form.pending} label={t('password.submit')} pendingLabel={t('password.pending')} variant="secondary" />
     </form>
   );
 }

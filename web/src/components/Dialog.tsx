@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { t } from '../i18n/index.ts';
 
 interface Props {
   title: string;
@@ -24,7 +25,7 @@ export function Dialog({ title, onClose, children }: Props) {
       <div class="dialog-head">
         <h2 id={titleId}>{title}</h2>
         <button type="button" class="button button-secondary" onClick={onClose}>
-          Close
+          {t('common.close')}
         </button>
       </div>
       {children}

@@ -8,9 +8,14 @@ import { backupProblem, backupState, backupUpdatedAt, pendingKey, restoreWith, s
 import { identityStatus, startOver } from '../e2ee/engine.ts';
 import { Alert } from './Alert.tsx';
 import { BackupSetup } from './BackupSetup.tsx';
+import { LinkThisDevice } from './LinkThisDevice.tsx';
+import { confirmAction } from './ConfirmDialog.tsx';
 import { SubmitButton } from './SubmitButton.tsx';
 import { TextField } from './TextField.tsx';
 import { useSubmit } from './useSubmit.ts';
+import { formatDateTime } from '../i18n/format.ts';
+import { t } from '../i18n/index.ts';
+import { withParts } from '../i18n/rich.tsx';
 
 type IdentityStatus = typeof identityStatus.value;
 
@@ -22,61 +27,62 @@ export function EncryptionCard() {
   const [done, setDone] = useState<string | null>(null);
   return (
     <section class="card encryption" id="encryption" aria-labelledby="encryption-title">
-      <h2 id="encryption-title">Encryption</h2>
-      <p class="muted">Encrypted channels and direct messages can be read only with your keys, which stay in your browsers. The server cannot read them.</p>
+      <h2 id="encryption-title">{t('encryption.title')}</h2>
+      <p class="muted">{t('encryption.intro')}</p>
       <dl class="facts">
         <div>
-          <dt>This browser</dt>
+          <dt>{t('encryption.thisBrowser')}</dt>
           <dd>
             <BrowserState status={status} />
           </dd>
         </div>
         {status.kind === 'ready' && (
           <div>
-            <dt>Your fingerprint</dt>
+            <dt>{t('encryption.fingerprint')}</dt>
             <dd class="fingerprint">{status.fingerprint}</dd>
           </div>
         )}
         <div>
-          <dt>Key backup</dt>
+          <dt>{t('encryption.keyBackup')}</dt>
           <dd>
             {backup === 'stored' ? (
-              <>
-                <strong>Stored</strong>
-                {backupUpdatedAt.value !== null && <> (saved {savedOn(backupUpdatedAt.value)})</>},{' '}
-                {storedKind.value === 'passphrase'
-                  ? 'sealed with your recovery passphrase'
+              withParts(
+                storedKind.value === 'passphrase'
+                  ? t('encryption.storedPassphrase', { skipInterpolation: true })
                   : storedKind.value === 'recovery_key'
-                    ? 'sealed with your recovery key'
-                    : 'sealed with your recovery key or passphrase'}
-                . The server cannot open it. It is kept up to date with the contacts and rooms you verified.
-              </>
+                    ? t('encryption.storedKey', { skipInterpolation: true })
+                    : t('encryption.storedEither', { skipInterpolation: true }),
+                {
+                  stored: <strong>{t('encryption.stored')}</strong>,
+                  saved: backupUpdatedAt.value !== null ? t('encryption.savedOn', { date: savedOn(backupUpdatedAt.value) }) : '',
+                },
+              )
             ) : backup === 'none' ? (
               <>
-                <strong>Not stored.</strong> Without a backup, no other browser can read your encrypted messages.
+                <strong>{t('encryption.notStored')}</strong> {t('encryption.notStoredNote')}
               </>
             ) : problem !== null ? (
-              <strong>Unknown</strong>
+              <strong>{t('encryption.unknown')}</strong>
             ) : status.kind === 'ready' || status.kind === 'needs-restore' ? (
-              'Checking…'
+              t('encryption.checking')
             ) : (
-              'Unknown until your keys are loaded.'
+              t('encryption.unknownUntilLoaded')
             )}
           </dd>
         </div>
       </dl>
-      {problem !== null && <Alert tone="error">Could not check for a key backup: {problem} Reload the page to try again.</Alert>}
+      {problem !== null && <Alert tone="error">{t('encryption.checkFailed', { problem })}</Alert>}
       {done !== null && <Alert tone="success">{done}</Alert>}
       {status.kind === 'ready' && backup === 'none' && (
         <>
-          <h3 id="backup-first-title">Make a backup</h3>
+          <h3 id="backup-first-title">{t('encryption.makeBackup')}</h3>
           <BackupSetup prefix="backup-first" replacing={false} onDone={setDone} />
         </>
       )}
       {status.kind === 'ready' && backup === 'stored' && (
         <>
           {pendingKey.value === null && <TestBackupForm kind={storedKind.value} onStart={() => setDone(null)} />}
-          <h3 id="backup-new-title">Replace your backup</h3>
+          <h3 id="backup-new-title">{t('encryption.replaceBackup')}</h3>
           <BackupSetup prefix="backup-new" replacing={true} onDone={setDone} />
         </>
       )}
@@ -90,35 +96,38 @@ function BrowserState({ status }: { status: IdentityStatus }) {
     case 'ready':
       return (
         <>
-          <strong>Keys ready.</strong> This browser can read and send encrypted messages.
+          <strong>{t('encryption.ready')}</strong> {t('encryption.readyNote')}
         </>
       );
     case 'needs-restore':
-      return (
+      return status.revoked === true ? (
         <>
-          <strong>Needs restore.</strong> Your keys were made in another browser; until you restore them here, encrypted messages stay locked in this one.
+          <strong>{t('encryption.revoked')}</strong> {t('encryption.revokedNote')}
+        </>
+      ) : (
+        <>
+          <strong>{t('encryption.needsRestore')}</strong> {t('encryption.needsRestoreNote')}
         </>
       );
     case 'loading':
-      return <>Loading your keys…</>;
+      return <>{t('encryption.loadingKeys')}</>;
     case 'error':
       return (
         <>
-          <strong>Not set up.</strong> Encryption is unavailable in this browser ({status.message}). Reload the page to try again; if it keeps failing, use another browser.
+          <strong>{t('encryption.notSetUp')}</strong> {t('encryption.unavailable', { message: status.message })}
         </>
       );
     case 'off':
       return (
         <>
-          <strong>Not set up.</strong>
+          <strong>{t('encryption.notSetUp')}</strong>
         </>
       );
   }
 }
 
 function savedOn(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? 'earlier' : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return formatDateTime(iso) ?? t('encryption.earlier');
 }
 
 /** Tries the recovery key or passphrase on the stored backup, here in the browser. */
@@ -137,14 +146,11 @@ function TestBackupForm({ kind, onStart }: { kind: 'recovery_key' | 'passphrase'
 
   return (
     <form onSubmit={(e) => void onSubmit(e)} noValidate aria-labelledby="backup-test-title">
-      <h3 id="backup-test-title">Test your backup</h3>
-      <p>
-        {words ? 'Check that you still have your recovery key.' : 'Check that you still know your recovery passphrase.'} It is tried on the stored backup here, in this browser, and
-        never sent.
-      </p>
+      <h3 id="backup-test-title">{t('backupTest.title')}</h3>
+      <p>{words ? t('backupTest.introKey') : t('backupTest.introPassphrase')}</p>
       <TextField
         id="backup-test-passphrase"
-        label={words ? 'Recovery key to test' : 'Passphrase to test'}
+        label={words ? t('backupTest.labelKey') : t('backupTest.labelPassphrase')}
         type={words ? 'text' : 'password'}
         autoComplete="off"
         value={passphrase}
@@ -154,15 +160,12 @@ function TestBackupForm({ kind, onStart }: { kind: 'recovery_key' | 'passphrase'
         }}
         error={undefined}
       />
-      {opens === true && <Alert tone="success">{words ? 'Yes: this recovery key opens your backup.' : 'Yes: this passphrase opens your backup.'}</Alert>}
+      {opens === true && <Alert tone="success">{words ? t('backupTest.opensKey') : t('backupTest.opensPassphrase')}</Alert>}
       {opens === false && (
-        <Alert tone="error">
-          {words ? 'No: this recovery key does not open your backup.' : 'No: this passphrase does not open your backup.'} Check it and try again, or replace the backup below while
-          this browser still has your keys.
-        </Alert>
+        <Alert tone="error">{words ? t('backupTest.failsKey') : t('backupTest.failsPassphrase')}</Alert>
       )}
-      {submission.error !== null && <Alert tone="error">The backup could not be tested: {submission.error}</Alert>}
-      <SubmitButton pending={submission.pending} label="Test backup" pendingLabel="Testing…" variant="secondary" />
+      {submission.error !== null && <Alert tone="error">{t('backupTest.failed', { error: submission.error })}</Alert>}
+      <SubmitButton pending={submission.pending} label={t('backupTest.submit')} pendingLabel={t('backupTest.pending')} variant="secondary" />
     </form>
   );
 }
@@ -181,51 +184,47 @@ function RestoreForms({ backup }: { backup: 'unknown' | 'none' | 'stored' }) {
 
   return (
     <>
+      <LinkThisDevice prefix="account" />
       {backup === 'stored' ? (
         <form onSubmit={(e) => void onRestore(e)} noValidate aria-labelledby="restore-backup-title">
-          <h3 id="restore-backup-title">Restore from backup</h3>
-          <p>
-            {kind === 'recovery_key'
-              ? 'Enter the 12 words of your recovery key to restore your keys in this browser (spacing and case do not matter).'
-              : 'Enter your recovery passphrase to restore your keys in this browser.'}{' '}
-            It opens the backup here; it is never sent.
-          </p>
+          <h3 id="restore-backup-title">{t('restore.title')}</h3>
+          <p>{kind === 'recovery_key' ? t('restore.introKey') : t('restore.introPassphrase')}</p>
           <TextField
             id="restore-backup-passphrase"
-            label={kind === 'recovery_key' ? 'Recovery key' : 'Recovery passphrase'}
+            label={kind === 'recovery_key' ? t('restore.labelKey') : t('restore.labelPassphrase')}
             type={kind === 'recovery_key' ? 'text' : 'password'}
             autoComplete="off"
             value={passphrase}
             onValue={setPassphrase}
             error={undefined}
           />
-          {restoring.error !== null && <Alert tone="error">{restoring.error} Check {kind === 'recovery_key' ? 'the words' : 'the passphrase'} and try again.</Alert>}
-          <SubmitButton pending={restoring.pending} label="Restore from backup" pendingLabel="Restoring…" />
+          {restoring.error !== null && (
+            <Alert tone="error">{kind === 'recovery_key' ? t('restore.failedKey', { error: restoring.error }) : t('restore.failedPassphrase', { error: restoring.error })}</Alert>
+          )}
+          <SubmitButton pending={restoring.pending} label={t('restore.submit')} pendingLabel={t('restore.pending')} />
         </form>
       ) : backup === 'none' ? (
-        <Alert tone="info">
-          No key backup is stored, so there is nothing to restore yet. In a browser that still has your keys, make a backup in Account → Encryption, then reload this page and
-          restore it here.
-        </Alert>
+        <Alert tone="info">{t('restore.nothing')}</Alert>
       ) : null}
       <div class="start-over" role="group" aria-labelledby="start-over-title">
-        <h3 id="start-over-title">Start over with new keys</h3>
-        <p>
-          Only if no browser has your keys any more and you cannot restore them. Starting over loses access to your earlier encrypted messages: they stay unreadable for you, in
-          every browser. Others are told that your key changed.
-        </p>
-        {starting.error !== null && <Alert tone="error">New keys could not be made: {starting.error} Try again.</Alert>}
+        <h3 id="start-over-title">{t('startOver.title')}</h3>
+        <p>{t('startOver.text')}</p>
+        {starting.error !== null && <Alert tone="error">{t('startOver.failed', { error: starting.error })}</Alert>}
         <button
           type="button"
           class="button button-secondary"
           disabled={starting.pending}
-          onClick={() => {
-            if (window.confirm('Start over with new keys? Your earlier encrypted messages stay unreadable for you, and others will see that your key changed.')) {
-              void starting.run(startOver);
-            }
-          }}
+          onClick={() =>
+            void confirmAction({
+              title: t('startOver.confirmTitle'),
+              message: t('startOver.confirmMessage'),
+              action: t('startOver.confirmAction'),
+            }).then((yes) => {
+              if (yes) void starting.run(startOver);
+            })
+          }
         >
-          {starting.pending ? 'Making new keys…' : 'Start over with new keys'}
+          {starting.pending ? t('startOver.pending') : t('startOver.button')}
         </button>
       </div>
     </>

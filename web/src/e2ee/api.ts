@@ -44,6 +44,7 @@ export async function putBackup(backup: string): Promise<void> {
   await apiRequest('PUT', '/api/users/me/key_backup', { backup });
 }
 
-export async function getBackup(): Promise<string> {
-  return (await apiRequest<{ backup: string }>('GET', '/api/users/me/key_backup')).backup;
+/** My stored backup; null when none is stored. */
+export async function getBackup(): Promise<string | null> {
+  return (await apiRequest<{ backup: string | null }>('GET', '/api/users/me/key_backup')).backup;
 }

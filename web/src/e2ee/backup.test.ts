@@ -37,8 +37,8 @@ describe('backupState', () => {
     expect(requestsMade(api)).toEqual([BACKUP]);
   });
 
-  it('is none when the server has no backup (404), so the reminder shows', async () => {
-    fakeApi({ [BACKUP]: [apiFailure(404, 'no_backup', 'You have not stored a key backup')] });
+  it('is none when the server has no backup, so the reminder shows', async () => {
+    fakeApi({ [BACKUP]: [jsonResponse(200, { success: true, backup: null, updated_at: null })] });
     identityStatus.value = { kind: 'ready', fingerprint: 'fp', fresh: false };
     await vi.waitFor(() => expect(backupState.value).toBe('none'));
     expect(backupProblem.value).toBeNull();
@@ -65,7 +65,7 @@ describe('backupState', () => {
   });
 
   it('forgets the state and the snoozed reminder on sign-out', async () => {
-    fakeApi({ [BACKUP]: [apiFailure(404, 'no_backup', 'none')] });
+    fakeApi({ [BACKUP]: [jsonResponse(200, { success: true, backup: null, updated_at: null })] });
     identityStatus.value = { kind: 'ready', fingerprint: 'fp', fresh: false };
     await vi.waitFor(() => expect(backupState.value).toBe('none'));
     reminderSnoozed.value = true;

@@ -8,10 +8,11 @@
 // browser: the passphrase is never sent anywhere.
 
 import { effect, signal } from '@preact/signals';
-import { ApiError, describeError, UserFacingError } from '../api/errors.ts';
+import { describeError, UserFacingError } from '../api/errors.ts';
 import { apiRequest } from '../api/http.ts';
 import { authenticated, loginPassword } from '../state/session.ts';
 import { debounce } from './debounce.ts';
+import { language, t } from '../i18n/index.ts';
 import { backupKind, backupOpens, E2eeError, identityStatus, newRecoveryKey, onStateChanged, restoreFromBackup, saveBackup, uploadBackupUpdate } from './engine.ts';
 
 /** `unknown` until the server answered (or when it could not be asked). */
@@ -38,18 +39,14 @@ export const backupProblem = signal<string | null>(null);
 export const reminderSnoozed = signal(false);
 
 interface StoredBackup {
-  backup: string;
-  updated_at?: string;
+  backup: string | null;
+  updated_at?: string | null;
 }
 
-/** The stored backup, or null when there is none (404). */
-async function fetchBackup(): Promise<StoredBackup | null> {
-  try {
-    return await authenticated(() => apiRequest<StoredBackup>('GET', '/api/users/me/key_backup'));
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return null;
-    throw err;
-  }
+/** The stored backup, or null when there is none. */
+async function fetchBackup(): Promise<{ backup: string; updated_at: string | null } | null> {
+  const stored = await authenticated(() => apiRequest<StoredBackup>('GET', '/api/users/me/key_backup'));
+  return stored.backup === null ? null : { backup: stored.backup, updated_at: stored.updated_at ?? null };
 }
 
 /** Answers to older loads are dropped: only the newest one decides. */
@@ -135,7 +132,7 @@ export async function startRecoveryKey(): Promise<void> {
  */
 export async function confirmRecoveryKey(typed: readonly string[]): Promise<string | null> {
   const pending = pendingKey.value;
-  if (pending === null) return 'No recovery key is waiting to be confirmed.';
+  if (pending === null) return t('backup.noPending');
   const wrong = confirmationProblem(pending.words, pending.positions, typed);
   if (wrong !== null) return wrong;
   if (!pending.stored) await pending.store();
@@ -185,8 +182,8 @@ function randomBelow(n: number): number {
 export function confirmationProblem(words: readonly string[], positions: readonly number[], typed: readonly string[]): string | null {
   for (const [i, position] of positions.entries()) {
     const given = normalizeWords(typed[i] ?? '');
-    if (given === '') return `Type word ${position + 1} of your recovery key.`;
-    if (given !== words[position]) return `Word ${position + 1} does not match. Check what you saved and type it again.`;
+    if (given === '') return t('backup.typeWord', { n: position + 1 });
+    if (given !== words[position]) return t('backup.wordMismatch', { n: position + 1 });
   }
   return null;
 }
@@ -224,11 +221,12 @@ export function loadEstimator(): Promise<Estimator> {
  */
 export function strengthProblem(passphrase: string, strength: Strength, password: string | null): string | null {
   if (password !== null && passphrase.normalize('NFC') === password.normalize('NFC')) {
-    return 'Do not use your login password: whoever learns it could then open your backup too. Choose a different passphrase, or use a recovery key.';
+    return t('backup.loginPassword');
   }
   if (strength.score < MIN_SCORE) {
-    const why = [strength.warning, ...strength.suggestions].filter((part): part is string => part !== null && part !== '');
-    return `This passphrase is too easy to guess.${why.length > 0 ? ` ${why.join(' ')}` : ''} Use several unrelated words, or a recovery key instead.`;
+    // The estimator's feedback exists in English only: other languages get the general advice.
+    const why = language.value === 'en' ? [strength.warning, ...strength.suggestions].filter((part): part is string => part !== null && part !== '') : [];
+    return why.length > 0 ? t('backup.tooEasyWhy', { why: why.join(' ') }) : t('backup.tooEasy');
   }
   return null;
 }
@@ -255,7 +253,7 @@ export async function testBackup(passphrase: string): Promise<boolean> {
   const stored = await fetchBackup();
   if (stored === null) {
     backupState.value = 'none';
-    throw new UserFacingError('No backup is stored for your account. Make one first.');
+    throw new UserFacingError(t('backup.noneStored'));
   }
   if (backupKind(stored.backup) === 'recovery_key') {
     // Mistyped words are refused with what to fix (which word), not a bare no.
@@ -282,13 +280,16 @@ async function keepUpToDate(): Promise<void> {
   if (await uploadBackupUpdate()) backupUpdatedAt.value = new Date().toISOString();
 }
 
-export const backupUpdater = debounce(keepUpToDate, UPDATE_DELAY_MS);
+/** A backup is never more than this behind while changes keep coming (a burst of messages, keys arriving). */
+const UPDATE_MAX_DELAY_MS = 5000;
+
+export const backupUpdater = debounce(keepUpToDate, UPDATE_DELAY_MS, UPDATE_MAX_DELAY_MS);
 onStateChanged(() => backupUpdater.schedule());
 
 /** A problem with a new passphrase typed twice, worded for people; null when it is fine. */
 export function passphraseProblem(passphrase: string, confirmation: string): string | null {
-  if (passphrase.length < MIN_PASSPHRASE) return `Use at least ${MIN_PASSPHRASE} characters for the passphrase.`;
-  if (passphrase !== confirmation) return 'The two passphrases do not match. Type the same passphrase in both fields.';
+  if (passphrase.length < MIN_PASSPHRASE) return t('backup.tooShort', { min: MIN_PASSPHRASE });
+  if (passphrase !== confirmation) return t('backup.passphraseMismatch');
   return null;
 }
 

@@ -23,6 +23,20 @@ describe('debounce', () => {
     expect(run).toHaveBeenCalledTimes(1);
   });
 
+  it('a steady stream of schedules still runs once maxWait has passed', async () => {
+    const run = vi.fn(() => Promise.resolve());
+    const d = debounce(run, 2000, 5000);
+    for (let t = 0; t < 4900; t += 500) {
+      d.schedule();
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    expect(run).toHaveBeenCalledTimes(1);
+    // The burst's first schedule came at 0: the run was at 5000, not 2000 after the last.
+    d.schedule();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(run).toHaveBeenCalledTimes(2);
+  });
+
   it('never overlaps a run: a schedule during one runs again after it', async () => {
     let finish: () => void = () => undefined;
     let active = 0;

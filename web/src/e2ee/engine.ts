@@ -12,24 +12,32 @@
 
 import { signal } from '@preact/signals';
 import type { User } from '../api/auth.ts';
-import { ApiError, UserFacingError } from '../api/errors.ts';
+import { ApiError } from '../api/errors.ts';
 import { apiRequest } from '../api/http.ts';
 import type { Message } from '../api/messages.ts';
 import type { Channel, Member, Room } from '../api/rooms.ts';
 import { authenticated } from '../state/session.ts';
 import * as keysApi from './api.ts';
-import { KeyValue } from './kv.ts';
+import { core, E2eeError, isRunning, keyStore, loadedWasm, loadWasm, now, openStore, saved, startMachine, stopMachine, writeState, type Wasm } from './core.ts';
+import * as devices from './devices.ts';
+import type { KeyValue } from './kv.ts';
+import * as link from './link.ts';
+import { t } from '../i18n/index.ts';
+import { searchHooks } from '../search/hooks.ts';
 
-type Wasm = typeof import('../../wasm/securechat_e2ee.js');
-type CoreMachine = import('../../wasm/securechat_e2ee.js').Machine;
+export { E2eeError, isRunning, onStateChanged } from './core.ts';
 
 export type IdentityStatus =
   | { kind: 'off' }
   | { kind: 'loading' }
   /** This browser holds the identity; `fresh` when it was just created (offer a backup). */
   | { kind: 'ready'; fingerprint: string; fresh: boolean }
-  /** The account has an identity published from another browser: restore it, or start over. */
-  | { kind: 'needs-restore' }
+  /**
+   * The account has an identity published from another browser: link this
+   * one from there, restore it, or start over. `revoked` when this browser
+   * was removed from the person's devices (it then forgot its keys).
+   */
+  | { kind: 'needs-restore'; revoked?: boolean }
   | { kind: 'error'; message: string };
 
 export type Decryption =
@@ -63,7 +71,7 @@ export interface ShareEvent {
   is_key_rotation: boolean;
   sender_id: number;
   /** The device whose prekey it is sealed to (share format 3); absent for a share sealed to the identity. */
-  device_id?: number;
+  device_id?: number | null;
 }
 
 /** A verified membership log, as the core describes it. */
@@ -108,16 +116,6 @@ export const requested = signal<ReadonlySet<number>>(new Set());
 /** Bumped whenever a channel key arrives, so undecryptable messages are tried again. */
 export const keysEpoch = signal(0);
 
-/** A refusal of the encryption layer, worded for the person using the page; `code` is the core's. */
-export class E2eeError extends UserFacingError {
-  constructor(
-    message: string,
-    readonly code: string = 'e2ee',
-  ) {
-    super(message);
-  }
-}
-
 /** Sending must wait for a key that another member is making or sharing; the outbox tries again. */
 export class KeyWait extends E2eeError {
   constructor(message: string) {
@@ -125,17 +123,12 @@ export class KeyWait extends E2eeError {
   }
 }
 
-const STATE_KEY = 'state';
 /** The backup blob this browser last uploaded or restored from: an update goes up only while the server still holds it. */
 const BACKUP_BLOB_KEY = 'backup_blob';
 /** Codes of the server that mean "another member is making this version": wait for their key. */
 const CLAIMED = new Set(['rotation_taken', 'share_exists', 'stale_key_version', 'key_rotation_pending']);
 
-let wasm: Wasm | null = null;
-let machine: CoreMachine | null = null;
-let kv: KeyValue | null = null;
 let me: User | null = null;
-let saving: Promise<void> = Promise.resolve();
 let roomOf: (channelId: number) => Room | null = () => null;
 /** Channels whose listed key version may be stale (the server refused a send): fetched again before the next plan. */
 const staleChannels = new Set<number>();
@@ -143,74 +136,13 @@ const inFlight = new Set<number>();
 /** The envelope each result in `decrypted` was computed from, by message id. */
 const checkedEnvelopes = new Map<number, string | null>();
 
-function now(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
-async function loadWasm(): Promise<Wasm> {
-  if (wasm !== null) return wasm;
-  const module = await import('../../wasm/securechat_e2ee.js');
-  await module.default();
-  wasm = module;
-  return module;
-}
-
-/** Runs one operation of the core (JSON in, JSON out); a refusal becomes an E2eeError with the core's code. */
-function core<T>(op: string, args: object = {}): T {
-  const m = machine;
-  if (m === null) throw new E2eeError('Encryption is not set up in this browser yet.', 'no_identity');
-  let answer: string;
-  try {
-    answer = m.call(op, JSON.stringify(args));
-  } catch (err) {
-    throw refusal(err);
-  } finally {
-    persist();
-  }
-  return JSON.parse(answer) as T;
-}
-
-function refusal(err: unknown): E2eeError {
-  if (err instanceof E2eeError) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'e2ee';
-  const message = err instanceof Error ? err.message : String(err);
-  return new E2eeError(message.charAt(0).toUpperCase() + message.slice(1), code);
-}
-
-/** Saves the core's state document when the last operation changed it (writes are queued in order). */
-function persist(): void {
-  const m = machine;
-  const store = kv;
-  if (m === null || store === null || !m.takeDirty()) return;
-  const doc = m.state();
-  saving = saving.then(() => store.put(STATE_KEY, doc)).catch(() => undefined);
-  for (const listener of stateListeners) listener();
-}
-
-const stateListeners = new Set<() => void>();
-
-/** Calls `listener` after each change of the core's state (pins and log heads among them); returns the unsubscribe. */
-export function onStateChanged(listener: () => void): () => void {
-  stateListeners.add(listener);
-  return () => stateListeners.delete(listener);
-}
-
-/** Resolves once every state change so far is on disk (a counter is saved before its envelope leaves). */
-function saved(): Promise<void> {
-  return saving;
-}
-
 /** The WASM module (the crypto crate's functions: files, backups) and the signed-in user. */
 export function requireReady(): { sc: Wasm; me: User } {
-  if (wasm === null || machine === null || me === null || identityStatus.value.kind !== 'ready') {
-    throw new E2eeError('Encryption is not set up in this browser yet.');
+  const wasm = loadedWasm();
+  if (wasm === null || !isRunning() || me === null || identityStatus.value.kind !== 'ready') {
+    throw new E2eeError(t('e2ee.notSetUp'));
   }
   return { sc: wasm, me };
-}
-
-/** Whether the core runs in this page (its rules then apply to every send, plaintext channels included). */
-export function isRunning(): boolean {
-  return machine !== null;
 }
 
 /** How the engine finds a channel's room (the chat store's rooms). */
@@ -225,14 +157,13 @@ export async function startE2ee(user: User): Promise<void> {
   me = user;
   identityStatus.value = { kind: 'loading' };
   try {
-    const module = await loadWasm();
-    const store = await KeyValue.open(`securechat-e2ee-${user.id}`);
-    kv = store;
-    const doc = (await store.get<string>(STATE_KEY)) ?? (await migrateV1(store, user.id));
-    machine = new module.Machine(doc, location.origin, user.id);
-    persist();
+    const module: Wasm = await loadWasm();
+    const { store, doc: savedDoc } = await openStore(user.id);
+    const doc = savedDoc ?? (await migrateV1(store, user.id));
+    startMachine(module, doc, user.id);
     if (hasIdentity()) {
       await publishIfDifferent();
+      if (!(await becomeDevice())) return;
       setReady(false);
       return;
     }
@@ -244,6 +175,7 @@ export async function startE2ee(user: User): Promise<void> {
     const { public_key } = core<{ public_key: string }>('create_identity', {});
     await saved();
     await authenticated(() => keysApi.publish(public_key));
+    await becomeDevice();
     setReady(true);
   } catch (err) {
     identityStatus.value = { kind: 'error', message: err instanceof Error ? err.message : String(err) };
@@ -275,16 +207,15 @@ async function migrateV1(store: KeyValue, userId: number): Promise<string> {
     }
   }
   const doc = JSON.stringify({ format: 1, server: location.origin, user_id: userId, identity, pins, channel_keys: keys });
-  await store.put(STATE_KEY, doc);
-  for (const name of old) if (name !== STATE_KEY) await store.delete(name);
+  await writeState(store, doc);
+  for (const name of old) if (name !== 'state') await store.delete(name);
   return doc;
 }
 
 export function stopE2ee(): void {
-  machine?.free();
-  machine = null;
-  kv?.close();
-  kv = null;
+  stopMachine();
+  if (syncTimer !== null) clearInterval(syncTimer);
+  syncTimer = null;
   me = null;
   staleChannels.clear();
   checkedEnvelopes.clear();
@@ -334,13 +265,14 @@ export function backupKind(blob: string): 'recovery_key' | 'passphrase' {
  */
 export async function restoreFromBackup(secret: string): Promise<void> {
   const blob = await authenticated(() => keysApi.getBackup());
+  if (blob === null) throw new E2eeError(t('serverErrors.no_backup'), 'no_backup');
   try {
     core('restore_backup', { backup: blob, passphrase: secret.normalize('NFC') });
-    await kv?.put(BACKUP_BLOB_KEY, blob);
+    await keyStore()?.put(BACKUP_BLOB_KEY, blob);
   } catch (err) {
     if (err instanceof E2eeError && err.code === 'decryption_failed') {
       throw new E2eeError(
-        backupKind(blob) === 'recovery_key' ? 'Those words do not open your key backup.' : 'That passphrase does not open your key backup.',
+        backupKind(blob) === 'recovery_key' ? t('e2ee.wordsWrong') : t('e2ee.passphraseWrong'),
         err.code,
       );
     }
@@ -348,6 +280,7 @@ export async function restoreFromBackup(secret: string): Promise<void> {
   }
   await saved();
   await publishIfDifferent();
+  await becomeDevice();
   setReady(false);
   decrypted.value = {};
   checkedEnvelopes.clear();
@@ -359,6 +292,7 @@ export async function startOver(): Promise<void> {
   const { public_key } = core<{ public_key: string }>('start_over');
   await saved();
   await authenticated(() => keysApi.publish(public_key));
+  await becomeDevice();
   setReady(true);
 }
 
@@ -385,7 +319,7 @@ async function upload(sealed: SealedBackup): Promise<void> {
   await authenticated(() => keysApi.putBackup(sealed.backup));
   core('backup_uploaded', { digest: sealed.digest });
   await saved();
-  await kv?.put(BACKUP_BLOB_KEY, sealed.backup);
+  await keyStore()?.put(BACKUP_BLOB_KEY, sealed.backup);
 }
 
 /**
@@ -395,14 +329,9 @@ async function upload(sealed: SealedBackup): Promise<void> {
  * under it would bring the old secret back, so none is sent.
  */
 async function serverHoldsMine(): Promise<boolean> {
-  const mine = await kv?.get<string>(BACKUP_BLOB_KEY);
+  const mine = await keyStore()?.get<string>(BACKUP_BLOB_KEY);
   if (mine === undefined) return false;
-  try {
-    return (await authenticated(() => keysApi.getBackup())) === mine;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return false;
-    throw err;
-  }
+  return (await authenticated(() => keysApi.getBackup())) === mine;
 }
 
 /** Seals the identity and trust state under a recovery passphrase and stores it on the server. */
@@ -418,7 +347,7 @@ export async function saveBackup(passphrase: string): Promise<void> {
  */
 export function newRecoveryKey(): { words: string; store: () => Promise<void> } {
   const sealed = core<SealedBackup>('create_recovery_key');
-  if (sealed.words === undefined) throw new E2eeError('The recovery key could not be made.', 'e2ee');
+  if (sealed.words === undefined) throw new E2eeError(t('e2ee.keyNotMade'), 'e2ee');
   return {
     words: sealed.words,
     store: async () => {
@@ -436,7 +365,7 @@ export function newRecoveryKey(): { words: string; store: () => Promise<void> } 
  */
 export function uploadBackupUpdate(): Promise<boolean> {
   return queued(async () => {
-    if (machine === null || identityStatus.value.kind !== 'ready') return false;
+    if (!isRunning() || identityStatus.value.kind !== 'ready') return false;
     const { update } = core<{ update: SealedBackup | null }>('backup_update');
     if (update === null || !(await serverHoldsMine())) return false;
     await upload(update);
@@ -456,14 +385,14 @@ export function backupOpens(blob: string, passphrase: string): boolean {
  * in memory only).
  */
 export function keepOutbox(items: string): boolean {
-  if (machine === null || identityStatus.value.kind !== 'ready') return false;
+  if (!isRunning() || identityStatus.value.kind !== 'ready') return false;
   core('keep_outbox', { items });
   return true;
 }
 
 /** The pending messages kept by `keepOutbox`, opened ('' for none). */
 export function keptOutbox(): string {
-  if (machine === null || identityStatus.value.kind !== 'ready') return '';
+  if (!isRunning() || identityStatus.value.kind !== 'ready') return '';
   return core<{ items: string }>('outbox').items;
 }
 
@@ -477,12 +406,171 @@ export function heldEncrypted(rooms: readonly (Room & { channels: readonly { id:
   // Read first, so an effect calling this runs again once the keys are ready,
   // even when the rooms arrived before them.
   const ready = identityStatus.value.kind === 'ready';
-  if (machine === null || !ready) return new Set();
+  if (!isRunning() || !ready) return new Set();
   // A room seen as a DM stays one here: its log must hold exactly its two people.
   core('observe_rooms', { rooms: rooms.map(roomFacts) });
   const channels = rooms.flatMap((room) => room.channels);
   const { downgraded } = core<{ downgraded: number[] }>('observe_channels', { channels: channels.map((c) => ({ id: c.id, is_encrypted: c.is_encrypted })) });
   return new Set(downgraded);
+}
+
+// ---- this browser as a device ----------------------------------------------
+
+/** When this browser last brought its prekey and mailbox up to date (ms); checked hourly. */
+const SYNC_EVERY_MS = 60 * 60 * 1000;
+let syncTimer: ReturnType<typeof setInterval> | null = null;
+let syncing: Promise<number> | null = null;
+let syncAgain = false;
+
+/**
+ * Makes this browser one of my devices (it holds the identity) and empties
+ * its mailbox; false when a newer device list signed by my identity left it
+ * out: the core has then forgotten its keys, and the person is asked to link
+ * it again or restore. Other failures leave it as it is until the next start
+ * (it then gets keys sealed to my identity, or asks for them).
+ */
+async function becomeDevice(): Promise<boolean> {
+  if (me === null) return false;
+  try {
+    await devices.setUpDevice(me.id);
+  } catch (err) {
+    if (err instanceof E2eeError && err.code === 'device_revoked') {
+      identityStatus.value = { kind: 'needs-restore', revoked: true };
+      return false;
+    }
+    return true;
+  }
+  void syncDevice().catch(() => undefined);
+  if (syncTimer === null) syncTimer = setInterval(() => void syncDevice().catch(() => undefined), SYNC_EVERY_MS);
+  return true;
+}
+
+/**
+ * Brings this device up to date: channel keys past the retention deleted,
+ * a new prekey when the current one is a week old, then every share waiting
+ * in its mailbox accepted (or refused by the core) and acknowledged, so the
+ * server deletes it. One run at a time;
+ * a call during a run makes it run once more. Returns how many keys arrived.
+ */
+export function syncDevice(): Promise<number> {
+  if (!isRunning() || identityStatus.value.kind === 'needs-restore') return Promise.resolve(0);
+  if (syncing !== null) {
+    syncAgain = true;
+    return syncing;
+  }
+  const run = async (): Promise<number> => {
+    let total = 0;
+    // Keys past the stated retention (the core's default, a year) are deleted; each channel's newest stays.
+    core('forget_old_keys', { now: now() });
+    do {
+      syncAgain = false;
+      await devices.rotatePrekey();
+      total += await devices.drainMailbox(acceptFromMailbox);
+    } while (syncAgain);
+    if (total > 0) {
+      keysEpoch.value += 1;
+      decryptAgain();
+    }
+    return total;
+  };
+  syncing = run().finally(() => {
+    syncing = null;
+  });
+  return syncing;
+}
+
+async function acceptFromMailbox(share: devices.MailboxShare): Promise<boolean> {
+  const room = roomOf(share.channel_id);
+  if (room === null) return false;
+  try {
+    await acceptShare(share, room);
+    return true;
+  } catch {
+    // Refused by the core (not from a proven member, not for this room...): dropped.
+    return false;
+  }
+}
+
+/** Messages that waited for a key are checked again. */
+function decryptAgain(): void {
+  const waiting = Object.entries(decrypted.value).filter(([, d]) => d.kind === 'no-key');
+  if (waiting.length === 0) return;
+  const next = { ...decrypted.value };
+  for (const [id] of waiting) delete next[Number(id)];
+  decrypted.value = next;
+}
+
+/** My devices, as Account → Devices lists them. */
+export function myDevices(): Promise<devices.MyDevice[]> {
+  if (me === null) return Promise.resolve([]);
+  return devices.myDevices(me.id);
+}
+
+/**
+ * Revokes another device of mine: my identity signs a list without it, and
+ * every channel whose keys it could hold gets a new version at once, sealed
+ * to everyone else. Returns how many channels were rotated.
+ */
+export async function revokeDevice(deviceId: number): Promise<number> {
+  if (me === null) throw new E2eeError(t('e2ee.notSetUp'), 'no_identity');
+  const channels = await devices.revokeDeviceList(me.id, deviceId);
+  let rotated = 0;
+  for (const channelId of channels) {
+    const room = roomOf(channelId);
+    const channel = (room as (Room & { channels?: Channel[] }) | null)?.channels?.find((c) => c.id === channelId);
+    if (room === null || channel === undefined) continue;
+    try {
+      const facts = await channelFacts(channel);
+      const plan = core<SendPlan>('plan_send', { channel: facts, now: now() });
+      if (plan.kind !== 'make_version') continue;
+      await makeVersion(channel, room, facts, plan.version, null);
+      rotated += 1;
+    } catch {
+      // Left marked: the next send in it makes the new version.
+    }
+  }
+  return rotated;
+}
+
+// ---- linking ----------------------------------------------------------------
+
+export { answerLink, linkUrl, normaliseCode, resumableLink, startLink } from './link.ts';
+
+/** The short string of a link this (new) browser started, once the other device answered. */
+export function linkSas(code: string): Promise<string | null> {
+  return link.linkSas(code);
+}
+
+/** Gives up on a link this browser started. */
+export function cancelLink(code: string): Promise<void> {
+  return link.closeLink(code);
+}
+
+/**
+ * On the new browser, after the person saw both strings match: takes the
+ * other device's payload (false while it has not come), then acts as the
+ * person: publishes this device's prekey and reads what it carried.
+ */
+export async function finishLink(code: string): Promise<{ pins: number; channels: number } | false> {
+  const linked = await link.takePayload(code);
+  if (linked === null) return false;
+  await becomeDevice();
+  setReady(false);
+  decrypted.value = {};
+  checkedEnvelopes.clear();
+  keysEpoch.value += 1;
+  return linked;
+}
+
+/** On the approving browser: the channels whose keys it holds, by room, for the person to choose from. */
+export function carriableChannels(): number[] {
+  return link.carriableChannels();
+}
+
+/** On the approving browser, after the person saw both strings match. */
+export async function approveLink(code: string, channels: readonly number[]): Promise<void> {
+  if (me === null) throw new E2eeError(t('e2ee.notSetUp'), 'no_identity');
+  await link.approveLink(me.id, code, channels);
 }
 
 // ---- whom I trust ---------------------------------------------------------
@@ -525,7 +613,7 @@ export function acceptNewKey(userId: number, shownFingerprint: string): void {
 
 /** A server event told us a user published a new bundle. */
 export function publicKeyChanged(userId: number): void {
-  if (machine === null) return;
+  if (!isRunning()) return;
   if (core<{ pinned: boolean }>('is_pinned', { user_id: userId }).pinned) void observe(userId).catch(() => undefined);
 }
 
@@ -587,7 +675,7 @@ export function signChange(roomId: number, entries: string[], op: string, subjec
  * can share keys there without waiting.
  */
 export async function prepareRooms(rooms: readonly (Room & { channels: Channel[] })[]): Promise<void> {
-  if (machine === null || identityStatus.value.kind !== 'ready') return;
+  if (!isRunning() || identityStatus.value.kind !== 'ready') return;
   for (const room of rooms) {
     const encrypted = room.channels.filter((c) => c.is_encrypted);
     if (room.kind !== 'dm' && encrypted.length === 0) continue;
@@ -657,7 +745,33 @@ async function postShare(share: OutShare): Promise<void> {
  * the version on the server), then every verified member's. When another
  * member claimed it first, my key is dropped and sending waits for theirs.
  */
-async function makeVersion(channel: Channel, room: Room, facts: object, version: number, hint: number[] | null): Promise<void> {
+/**
+ * The version being made in each channel by this browser. A send and a
+ * `key_rotation_needed` often arrive together (removing a member does both);
+ * making the version twice at once would give the core two keys for one
+ * version, the second replacing the first before either is confirmed, and
+ * the loser's `abandon_version` or `different_key` would fail the message.
+ */
+const making = new Map<number, Promise<void>>();
+
+/** Makes a version, one at a time per channel; nothing to do if it is held by the time its turn comes. */
+function makeVersion(channel: Channel, room: Room, facts: object, version: number, hint: number[] | null): Promise<void> {
+  const before = making.get(channel.id) ?? Promise.resolve();
+  const turn = before
+    .catch(() => undefined)
+    .then(async () => {
+      if (core<{ held: boolean }>('has_key', { channel_id: channel.id, version }).held) return;
+      await makeVersionNow(channel, room, facts, version, hint);
+    });
+  making.set(channel.id, turn);
+  const done = (): void => {
+    if (making.get(channel.id) === turn) making.delete(channel.id);
+  };
+  turn.then(done, done);
+  return turn;
+}
+
+async function makeVersionNow(channel: Channel, room: Room, facts: object, version: number, hint: number[] | null): Promise<void> {
   let entries = await entriesForKeys(room);
   let log: LogView;
   try {
@@ -665,27 +779,33 @@ async function makeVersion(channel: Channel, room: Room, facts: object, version:
     log = core<LogView>('verify_log', { room_id: room.id, entries });
   } catch (err) {
     if (err instanceof E2eeError && err.code === 'no_membership_log') {
-      throw new KeyWait(`Waiting for the owner of ${room.name} to start its membership log; keys are shared only with proven members. This message is sent by itself once it exists.`);
+      throw new KeyWait(t('e2ee.waitOwnerLog', { room: room.name }));
     }
     if (err instanceof E2eeError && err.code === 'channel_not_registered') {
-      throw new KeyWait(`Waiting for an owner or admin of ${room.name} to register #${channel.name} as encrypted in the room's signed log (their app does it when they are next online); no key is made before. This message is sent by itself once it is.`);
+      throw new KeyWait(t('e2ee.waitRegister', { room: room.name, channel: channel.name }));
     }
     throw err;
   }
   const bundles: Record<number, string> = {};
+  const recipients: number[] = [];
   for (const m of log.members) {
     if (m.user_id === me?.id || (hint !== null && !hint.includes(m.user_id))) continue;
     const bundle = await fetchPublished(m.user_id).catch(() => null);
-    if (bundle !== null) bundles[m.user_id] = bundle;
+    if (bundle === null) continue;
+    bundles[m.user_id] = bundle;
+    await ensurePinned(m.user_id);
+    recipients.push(m.user_id);
   }
-  const made = core<{ own: OutShare; shares: OutShare[] }>('make_version', { channel: facts, version, entries, bundles, hint });
+  // Each person's devices (mine too, for my other browsers): the core seals to their fresh prekeys.
+  const prekeys = await devices.servedPrekeys(me === null ? recipients : [...recipients, me.id]);
+  const made = core<{ own: OutShare; shares: OutShare[] }>('make_version', { channel: facts, version, entries, bundles, prekeys, hint, now: now() });
   try {
     await postShare(made.own);
   } catch (err) {
     core('abandon_version', { channel_id: channel.id, version });
     if (err instanceof ApiError && CLAIMED.has(err.code)) {
       forgetSendVersion(channel.id);
-      throw new KeyWait(`Another member is making key version ${version} of #${channel.name}; this message is sent by itself once their key arrives.`);
+      throw new KeyWait(t('e2ee.otherMaking', { version, channel: channel.name }));
     }
     throw err;
   }
@@ -701,8 +821,10 @@ async function fetchMyCopy(channelId: number, room: Room, version: number): Prom
   try {
     share = await authenticated(() => keysApi.myShare(channelId, version));
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return false;
-    throw err;
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+    // Sealed to this device's prekey, it waits in the mailbox instead.
+    await syncDevice();
+    return core<{ held: boolean }>('has_key', { channel_id: channelId, version }).held;
   }
   await acceptShare({ ...share, channel_id: channelId }, room);
   return true;
@@ -723,15 +845,21 @@ async function acceptShare(share: ShareEvent, room: Room): Promise<void> {
 
 /** `channel_key_share`: a key for me arrived. */
 export async function receiveShare(share: ShareEvent): Promise<void> {
-  if (machine === null || identityStatus.value.kind !== 'ready') return;
+  if (!isRunning() || identityStatus.value.kind !== 'ready') return;
+  if (share.device_id !== undefined && share.device_id !== null) {
+    // Sealed to a device's prekey: this browser's comes through its mailbox,
+    // which is then acknowledged; another device's is not for this one.
+    if (share.device_id === devices.deviceId()) await syncDevice();
+    return;
+  }
   const room = roomOf(share.channel_id);
-  if (room === null) throw new E2eeError('A key share arrived for a channel that is not in any of your rooms.');
+  if (room === null) throw new E2eeError(t('e2ee.noShareRoom'));
   await acceptShare(share, room);
 }
 
 /** `key_rotation_needed`: when I am the named rotator, make and share the new version. */
 export async function onRotationNeeded(event: RotationEvent, room: Room & { channels: Channel[] }): Promise<void> {
-  if (machine === null || me === null || event.rotator_id !== me.id) return;
+  if (!isRunning() || me === null || event.rotator_id !== me.id) return;
   const channel = room.channels.find((c) => c.id === event.channel_id);
   if (channel === undefined) return;
   if (core<{ held: boolean }>('has_key', { channel_id: channel.id, version: event.new_version }).held) return;
@@ -753,7 +881,7 @@ export async function onRotationNeeded(event: RotationEvent, room: Room & { chan
  */
 export async function sealForSend(channel: Channel, text: string, as: SealAs = {}): Promise<{ envelope: string; key_version: number } | null> {
   const room = roomOf(channel.id);
-  if (room === null) throw new E2eeError('This channel is not in any of your rooms.');
+  if (room === null) throw new E2eeError(t('e2ee.notYourChannel'));
   for (let attempt = 0; attempt < 6; attempt += 1) {
     const facts = await channelFacts(channel);
     const plan = core<SendPlan>('plan_send', { channel: facts, now: now() });
@@ -771,12 +899,12 @@ export async function sealForSend(channel: Channel, text: string, as: SealAs = {
       case 'fetch_key':
         if (!(await fetchMyCopy(channel.id, room, plan.version))) {
           forgetSendVersion(channel.id);
-          throw new KeyWait(`Waiting for key version ${plan.version} of #${channel.name}, which another member is sharing; ask for it with “Request key” if it does not come. This message is sent by itself once it arrives.`);
+          throw new KeyWait(t('e2ee.waitVersion', { version: plan.version, channel: channel.name }));
         }
         break;
     }
   }
-  throw new KeyWait(`The key of #${channel.name} keeps changing; this message is sent by itself once it settles.`);
+  throw new KeyWait(t('e2ee.keepsChanging', { channel: channel.name }));
 }
 
 /**
@@ -788,7 +916,7 @@ export async function sealForSend(channel: Channel, text: string, as: SealAs = {
 export async function encryptEdit(channel: Channel, message: { id: number; key_version: number; reply_to: number | null }, text: string): Promise<string> {
   const plan = core<SendPlan>('plan_send', { channel: await channelFacts(channel), now: now() });
   if (plan.kind !== 'seal' || plan.version !== message.key_version) {
-    throw new E2eeError('This message was sent under an earlier key of the channel, so it can no longer be edited. Delete it and send a new one instead.');
+    throw new E2eeError(t('e2ee.oldKeyEdit'));
   }
   const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, kind: 'edit', target_id: message.id, reply_to: message.reply_to, now: now() });
   await saved();
@@ -805,8 +933,10 @@ export interface SealAs {
 
 /** Checks and decrypts the messages of an encrypted channel that have no result yet. */
 export async function decryptMessages(messages: readonly Message[]): Promise<void> {
-  if (machine === null || identityStatus.value.kind !== 'ready') return;
+  if (!isRunning() || identityStatus.value.kind !== 'ready') return;
   const results: Record<number, Decryption> = {};
+  // Each missing key version is fetched once per pass, not once per message under it.
+  const fetched = new Set<string>();
   for (const m of messages) {
     const known = decrypted.value[m.id];
     // An edit brings a new envelope: it is checked again, exactly like a new message.
@@ -815,20 +945,74 @@ export async function decryptMessages(messages: readonly Message[]): Promise<voi
     inFlight.add(m.id);
     try {
       checkedEnvelopes.set(m.id, m.envelope);
-      const result = await check(m);
+      const result = await check(m, fetched);
       if (result !== null) results[m.id] = result;
     } catch (err) {
-      results[m.id] = { kind: 'warning', reason: `Could not check this message: ${err instanceof Error ? err.message : String(err)}` };
+      results[m.id] = { kind: 'warning', reason: t('e2ee.checkFailed', { error: err instanceof Error ? err.message : String(err) }) };
     } finally {
       inFlight.delete(m.id);
     }
   }
   if (Object.keys(results).length > 0) decrypted.value = { ...decrypted.value, ...results };
+  searchHooks.decrypted(messages, results);
 }
 
-async function check(m: Message): Promise<Decryption | null> {
+/** This device's search-index key (wire form), derived by the core from the device's secret key; throws until the browser is a device. */
+export function searchIndexKey(): string {
+  return core<{ key: string }>('search_index_key').key;
+}
+
+/**
+ * Reads a page of an encrypted channel's history for the search index's
+ * backfill, without showing it: one core call for the page (its state is
+ * saved once). What needs a key version or a sender's bundle first waits
+ * for them, each fetched once, and is read in one more call: never a core
+ * call per message, since each call that records a message as seen saves
+ * the core's whole state. Results go to the caller only.
+ */
+export async function readForIndex(messages: readonly Message[]): Promise<Record<number, Decryption>> {
+  if (!isRunning() || identityStatus.value.kind !== 'ready') return {};
+  const results: Record<number, Decryption> = {};
+  const fetchedKeys = new Set<string>();
+  const fetchedBundles = new Set<number>();
+  let pending = messages.filter((m) => !m.deleted);
+  while (pending.length > 0) {
+    const facts = pending.map((m) => ({ id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted, reply_to: m.reply_to, resource: false }));
+    const shown = core<Shown[]>('read_many', { messages: facts, encrypted: true });
+    const keys = new Map<string, { channelId: number; version: number }>();
+    const bundles = new Set<number>();
+    const again: Message[] = [];
+    for (const [i, m] of pending.entries()) {
+      const s = shown[i];
+      if (s === undefined) continue;
+      if (s.kind === 'verified') results[m.id] = { kind: 'text', text: s.text, what: s.what };
+      else if (s.kind === 'plain') results[m.id] = { kind: 'text', text: s.text, what: null };
+      else if (s.kind === 'need_key' && !fetchedKeys.has(`${m.channel_id}:${s.version}`)) {
+        keys.set(`${m.channel_id}:${s.version}`, { channelId: m.channel_id, version: s.version });
+        again.push(m);
+      } else if (s.kind === 'need_bundle' && !fetchedBundles.has(s.user_id)) {
+        bundles.add(s.user_id);
+        again.push(m);
+      }
+    }
+    // Whatever still needs something already fetched once stays unread (no key, no bundle).
+    if (keys.size === 0 && bundles.size === 0) break;
+    for (const [wanted, { channelId, version }] of keys) {
+      fetchedKeys.add(wanted);
+      const room = roomOf(channelId);
+      if (room !== null) await fetchMyCopy(channelId, room, version).catch(() => false);
+    }
+    for (const userId of bundles) {
+      fetchedBundles.add(userId);
+      await observe(userId).catch(() => false);
+    }
+    pending = again;
+  }
+  return results;
+}
+
+async function check(m: Message, fetched: Set<string>): Promise<Decryption | null> {
   const facts = { id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted, reply_to: m.reply_to, resource: false };
-  let fetchedKey = false;
   let fetchedBundle = false;
   for (;;) {
     const shown = core<Shown>('read', { message: facts, encrypted: true });
@@ -838,18 +1022,19 @@ async function check(m: Message): Promise<Decryption | null> {
       case 'plain':
         return { kind: 'text', text: shown.text, what: null };
       case 'injected':
-        return { kind: 'warning', reason: 'Sent without encryption in an encrypted channel: the server or a client injected it.', text: shown.content ?? '' };
+        return { kind: 'warning', reason: t('e2ee.injected'), text: shown.content ?? '' };
       case 'warning':
         return { kind: 'warning', reason: shown.reason };
       case 'need_key': {
         const room = roomOf(m.channel_id);
-        if (fetchedKey || room === null) return { kind: 'no-key', version: shown.version };
-        fetchedKey = true;
+        const wanted = `${m.channel_id}:${shown.version}`;
+        if (fetched.has(wanted) || room === null) return { kind: 'no-key', version: shown.version };
+        fetched.add(wanted);
         await fetchMyCopy(m.channel_id, room, shown.version).catch(() => false);
         break;
       }
       case 'need_bundle':
-        if (fetchedBundle) return { kind: 'warning', reason: 'The sender has no published key, so the message cannot be verified.' };
+        if (fetchedBundle) return { kind: 'warning', reason: t('e2ee.noSenderKey') };
         fetchedBundle = true;
         await observe(shown.user_id);
         break;
@@ -872,12 +1057,12 @@ export async function askForKey(channelId: number): Promise<void> {
 /** `channel_key_request`: someone asks me (an admin) for a key. */
 export function receiveKeyRequest(request: KeyRequest): void {
   if (keyRequests.value.some((r) => r.request_id === request.request_id)) return;
-  if (machine !== null) core('queue_request', request);
+  if (isRunning()) core('queue_request', request);
   keyRequests.value = [...keyRequests.value, request];
 }
 
 export function dismissKeyRequest(requestId: number): void {
-  if (machine !== null) core('dismiss_request', { request_id: requestId });
+  if (isRunning()) core('dismiss_request', { request_id: requestId });
   keyRequests.value = keyRequests.value.filter((r) => r.request_id !== requestId);
 }
 
@@ -886,8 +1071,10 @@ export async function approveKeyRequest(request: KeyRequest, room: Room): Promis
   await ensurePinned(request.requester_id);
   const entries = await logEntries(room.id);
   const bundle = await fetchPublished(request.requester_id);
-  if (bundle === null) throw new E2eeError(`${request.requester_username} has no published key yet.`);
-  const share = core<OutShare>('approve_request', { request_id: request.request_id, room_id: room.id, entries, public_key: bundle });
-  await postShare(share);
+  if (bundle === null) throw new E2eeError(t('e2ee.requesterNoKey', { name: request.requester_username }));
+  // Sealed to the requester's listed devices when they have a list: a device they revoked gets nothing.
+  const prekeys = (await devices.servedPrekeys([request.requester_id]))[request.requester_id] ?? [];
+  const { shares } = core<{ shares: OutShare[] }>('approve_request', { request_id: request.request_id, room_id: room.id, entries, public_key: bundle, prekeys, now: now() });
+  for (const share of shares) await postShare(share);
   dismissKeyRequest(request.request_id);
 }

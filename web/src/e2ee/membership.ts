@@ -10,6 +10,7 @@ import * as roomsApi from '../api/rooms.ts';
 import type { Room } from '../api/rooms.ts';
 import { authenticated } from '../state/session.ts';
 import { E2eeError, logEntries, signChange } from './engine.ts';
+import { t } from '../i18n/index.ts';
 
 type Op = 'add' | 'remove' | 'leave' | 'join_public' | 'set_role';
 
@@ -17,7 +18,7 @@ type Op = 'add' | 'remove' | 'leave' | 'join_public' | 'set_role';
 async function signedChange(room: Room, op: Op, subject: number | undefined, role: string | undefined, ban = false): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     const entries = await logEntries(room.id);
-    if (entries.length === 0) throw new E2eeError('This room has no membership log yet.');
+    if (entries.length === 0) throw new E2eeError(t('e2ee.noLog'));
     const entry = signChange(room.id, entries, op, subject, role);
     try {
       await authenticated(() => apiRequest('POST', `/api/rooms/${room.id}/membership_log`, { entries: [entry], ban, reason: '' }));
@@ -85,7 +86,7 @@ export function addByName(room: Room, username: string): Promise<void> {
     () => roomsApi.addMember(room.id, username),
     async () => {
       const found = (await authenticated(() => roomsApi.searchUsers(username))).find((u) => u.username.toLowerCase() === username.toLowerCase());
-      if (found === undefined) throw new E2eeError(`No user is called ${username}.`);
+      if (found === undefined) throw new E2eeError(t('e2ee.noUser', { name: username }));
       await signedChange(room, 'add', found.id, 'member');
     },
   );

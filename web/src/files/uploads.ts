@@ -16,6 +16,7 @@ import type { Channel } from '../api/rooms.ts';
 import { me, receivePosted, sendFileMessage } from '../chat/store.ts';
 import { E2eeError, requireReady } from '../e2ee/engine.ts';
 import { encodeFileNote, type FileNote, toHex, type Upload, updateUpload } from './attachment.ts';
+import { t } from '../i18n/index.ts';
 
 /** Uploads in progress or failed, shown above the composer. */
 export const uploads = signal<readonly Upload[]>([]);
@@ -93,6 +94,17 @@ export async function startUpload(channel: Channel, file: File, caption = ''): P
   }
 }
 
+/** Forgets a failed attempt to open an encrypted file and tries again. */
+export function retryEncrypted(file: Attachment, note: FileNote): Promise<void> {
+  const entry = opened.value[file.id];
+  if (entry !== undefined && 'error' in entry) {
+    const rest = { ...opened.value };
+    delete rest[file.id];
+    opened.value = rest;
+  }
+  return openEncrypted(file, note);
+}
+
 /**
  * Opens an encrypted file: downloads the ciphertext, decrypts it with the
  * note's key, checks the plaintext's SHA-256 and keeps a `blob:` URL for it.
@@ -108,9 +120,9 @@ export async function openEncrypted(file: Attachment, note: FileNote): Promise<v
     try {
       plain = sc.decryptFile(note.key, sealed);
     } catch {
-      throw new E2eeError('The file does not decrypt: it was altered or is not the one this message names.');
+      throw new E2eeError(t('files.notDecrypting'));
     }
-    if ((await sha256Hex(plain)) !== note.sha256) throw new E2eeError('The decrypted file does not match the hash in its message.');
+    if ((await sha256Hex(plain)) !== note.sha256) throw new E2eeError(t('files.hashMismatch'));
     result = { url: URL.createObjectURL(new Blob([plain as Uint8Array<ArrayBuffer>], { type: note.type === '' ? 'application/octet-stream' : note.type })) };
   } catch (err) {
     result = { error: err instanceof E2eeError ? err.message : describeError(err) };

@@ -7,6 +7,7 @@ import { useForm } from '../components/useForm.ts';
 import { REGISTER_PATH } from '../router.ts';
 import { logIn, notice } from '../state/session.ts';
 import { normalizeUsername, validateLogin } from '../validation.ts';
+import { t } from '../i18n/index.ts';
 
 export function LoginPage() {
   const form = useForm({ idPrefix: 'login', initial: { username: '', password: '' }, validate: validateLogin });
@@ -26,19 +27,19 @@ export function LoginPage() {
 
   return (
     <AuthLayout
-      title="Log in"
+      title={t('auth.login.title')}
       footer={
         <>
-          New here? <Link href={REGISTER_PATH}>Create an account</Link>
+          {t('auth.login.newHere')} <Link href={REGISTER_PATH}>{t('auth.login.createLink')}</Link>
         </>
       }
     >
-      {currentNotice !== null && <Alert tone={currentNotice.tone}>{currentNotice.text}</Alert>}
+      {currentNotice !== null && <Alert tone={currentNotice.tone}>{t(currentNotice.text)}</Alert>}
       {form.error !== null && <Alert tone="error">{form.error}</Alert>}
       <form onSubmit={onSubmit} noValidate>
-        <TextField {...form.field('username')} label="Username" autoComplete="username" autoFocus />
-        <TextField {...form.field('password')} label="Password" type="password" autoComplete="current-password" />
-        <SubmitButton pending={form.pending} label="Log in" pendingLabel="Logging in…" />
+        <TextField {...form.field('username')} label={t('auth.username')} autoComplete="username" autoFocus />
+        <TextField {...form.field('password')} label={t('auth.password')} type="password" autoComplete="current-password" />
+        <SubmitButton pending={form.pending} label={t('auth.login.submit')} pendingLabel={t('auth.login.pending')} />
       </form>
     </AuthLayout>
   );

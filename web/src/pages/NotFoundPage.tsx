@@ -1,13 +1,14 @@
 import { AuthLayout } from '../components/AuthLayout.tsx';
 import { Link } from '../components/Link.tsx';
 import { HOME_PATH } from '../router.ts';
+import { t } from '../i18n/index.ts';
 
 export function NotFoundPage() {
   return (
-    <AuthLayout title="Page not found">
-      <p>There is no page at this address.</p>
+    <AuthLayout title={t('routes.notFound')}>
+      <p>{t('notFound.text')}</p>
       <p>
-        <Link href={HOME_PATH}>Go to the start page</Link>
+        <Link href={HOME_PATH}>{t('notFound.home')}</Link>
       </p>
     </AuthLayout>
   );

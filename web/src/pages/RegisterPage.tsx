@@ -7,6 +7,7 @@ import { useForm } from '../components/useForm.ts';
 import { LOGIN_PATH, navigate } from '../router.ts';
 import { registerAndLogIn } from '../state/session.ts';
 import { PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN, normalizeUsername, validateRegistration } from '../validation.ts';
+import { t } from '../i18n/index.ts';
 
 export function RegisterPage() {
   const form = useForm({
@@ -25,10 +26,10 @@ export function RegisterPage() {
 
   return (
     <AuthLayout
-      title="Create an account"
+      title={t('auth.register.title')}
       footer={
         <>
-          Already have an account? <Link href={LOGIN_PATH}>Log in</Link>
+          {t('auth.register.haveAccount')} <Link href={LOGIN_PATH}>{t('auth.register.loginLink')}</Link>
         </>
       }
     >
@@ -36,14 +37,14 @@ export function RegisterPage() {
       <form onSubmit={onSubmit} noValidate>
         <TextField
           {...form.field('username')}
-          label="Username"
+          label={t('auth.username')}
           autoComplete="username"
-          hint={`${USERNAME_MIN} to ${USERNAME_MAX} characters: letters, digits, _ . -`}
+          hint={t('auth.register.usernameHint', { min: USERNAME_MIN, max: USERNAME_MAX })}
           autoFocus
         />
-        <TextField {...form.field('password')} label="Password" type="password" autoComplete="new-password" hint={`At least ${PASSWORD_MIN} characters and hard to guess: a few unrelated words work well.`} />
-        <TextField {...form.field('confirmPassword')} label="Confirm password" type="password" autoComplete="new-password" />
-        <SubmitButton pending={form.pending} label="Create account" pendingLabel="Creating account…" />
+        <TextField {...form.field('password')} label={t('auth.password')} type="password" autoComplete="new-password" hint={t('auth.register.passwordHint', { min: PASSWORD_MIN })} />
+        <TextField {...form.field('confirmPassword')} label={t('auth.register.confirm')} type="password" autoComplete="new-password" />
+        <SubmitButton pending={form.pending} label={t('auth.register.submit')} pendingLabel={t('auth.register.pending')} />
       </form>
     </AuthLayout>
   );

@@ -20,15 +20,17 @@ export type Session =
 /** A one-off message for the login page ("You have logged out."). */
 export interface Notice {
   tone: 'info' | 'success';
-  text: string;
+  /** Its catalogue key: the login page translates it when it shows it. */
+  text: NoticeText;
 }
 
 export const session = signal<Session>({ status: 'loading' });
 export const notice = signal<Notice | null>(null);
 
-export const SESSION_ENDED = 'Your session has ended. Please log in again.';
-export const LOGGED_OUT = 'You have logged out.';
-export const ACCOUNT_CREATED = 'Your account was created. Log in to continue.';
+export const SESSION_ENDED = 'session.ended';
+export const LOGGED_OUT = 'session.loggedOut';
+export const ACCOUNT_CREATED = 'session.accountCreated';
+export type NoticeText = typeof SESSION_ENDED | typeof LOGGED_OUT | typeof ACCOUNT_CREATED;
 
 function isUnauthorized(err: unknown): boolean {
   return err instanceof ApiError && err.status === 401;

@@ -4,10 +4,13 @@
 //! freshly restarted server process (same data), so memory and CPU figures
 //! belong to that scenario alone.
 
+mod browser_search;
 mod fanout;
 mod history;
 mod idle;
+mod index_cost;
 mod latency;
+mod search;
 mod startup;
 mod throughput;
 
@@ -39,19 +42,36 @@ pub enum ScenarioKind {
     Logins,
     Encrypted,
     History,
+    Search,
+    IndexCost,
+    BrowserSearch,
 }
 
 impl ScenarioKind {
-    pub const ALL: [Self; 8] = [
+    /// In the order they run.
+    pub const ALL: [Self; 11] = [
         Self::Startup,
         Self::Idle,
         Self::Throughput,
+        Self::IndexCost,
         Self::Fanout,
         Self::Latency,
         Self::Logins,
         Self::Encrypted,
         Self::History,
+        Self::Search,
+        Self::BrowserSearch,
     ];
+
+    /// Whether the scenario measures `target` (the peers have no search;
+    /// the browser's index does not depend on the server's database).
+    pub fn applies_to(self, target: TargetKind) -> bool {
+        match self {
+            Self::Search | Self::IndexCost => target.is_securechat(),
+            Self::BrowserSearch => target == TargetKind::SecurechatSqlite,
+            _ => true,
+        }
+    }
 
     pub fn slug(self) -> &'static str {
         match self {
@@ -63,6 +83,9 @@ impl ScenarioKind {
             Self::Logins => "logins",
             Self::Encrypted => "encrypted",
             Self::History => "history",
+            Self::Search => "search",
+            Self::IndexCost => "index-cost",
+            Self::BrowserSearch => "browser-search",
         }
     }
 }
@@ -96,6 +119,20 @@ pub struct Sizes {
     pub history_total_rows: i64,
     pub history_pages: usize,
     pub history_write_rate: u32,
+    /// Messages seeded in the searched channels.
+    pub search_messages: u64,
+    /// Searches timed per query (at most), at least `search_min_queries`,
+    /// and beyond that only while `search_seconds_per_query` lasts.
+    pub search_queries: usize,
+    pub search_min_queries: usize,
+    pub search_seconds_per_query: u64,
+    /// Encrypted messages the browser's local index backfills.
+    pub browser_search_messages: u64,
+    /// Searches timed per query in the browser (half as many of the common word).
+    pub browser_search_queries: usize,
+    /// Longest the browser scenario may run (it seeds through the SDK, one
+    /// message at a time, then waits for the browser).
+    pub browser_search_timeout_s: u64,
     /// Longest any one scenario may run before it is called failed.
     pub timeout_s: u64,
     /// Start-ups timed (the median is reported).
@@ -145,6 +182,13 @@ impl Scale {
                 history_total_rows: 5_000,
                 history_pages: 50,
                 history_write_rate: 20,
+                search_messages: 3_000,
+                search_queries: 20,
+                search_min_queries: 5,
+                search_seconds_per_query: 2,
+                browser_search_messages: 400,
+                browser_search_queries: 5,
+                browser_search_timeout_s: 300,
                 timeout_s: 300,
                 startup_runs: 2,
             },
@@ -173,6 +217,13 @@ impl Scale {
                 history_total_rows: 5_000_000,
                 history_pages: 2_000,
                 history_write_rate: 200,
+                search_messages: 1_000_000,
+                search_queries: 1_000,
+                search_min_queries: 50,
+                search_seconds_per_query: 30,
+                browser_search_messages: 20_000,
+                browser_search_queries: 100,
+                browser_search_timeout_s: 1_500,
                 timeout_s: 480,
                 startup_runs: 5,
             },
@@ -285,6 +336,8 @@ pub enum Slice {
     Latency,
     Encrypted,
     History,
+    Search,
+    BrowserSearch,
 }
 
 impl Sizes {
@@ -296,16 +349,20 @@ impl Sizes {
             Slice::Latency => self.latency_rooms * self.latency_members,
             Slice::Encrypted => self.encrypted_rooms * self.latency_members,
             Slice::History => 1,
+            Slice::Search => SEARCH_SENDERS,
+            Slice::BrowserSearch => 1 + BROWSER_SEARCH_SENDERS,
         }
     }
 
-    const ORDER: [Slice; 6] = [
+    const ORDER: [Slice; 8] = [
         Slice::Idle,
         Slice::Throughput,
         Slice::Fanout,
         Slice::Latency,
         Slice::Encrypted,
         Slice::History,
+        Slice::Search,
+        Slice::BrowserSearch,
     ];
 
     /// Accounts registered per target: every slice's.
@@ -325,6 +382,11 @@ impl Sizes {
         0..0
     }
 }
+
+/// Senders of the search scenario's messages (the first one searches).
+const SEARCH_SENDERS: usize = 4;
+/// Senders of the browser search scenario's messages (besides its reader).
+const BROWSER_SEARCH_SENDERS: usize = 3;
 
 /// Everything a scenario needs.
 pub struct Ctx<'a> {
@@ -358,6 +420,11 @@ pub async fn run_target(
     scenarios: &[ScenarioKind],
     sizes: &Sizes,
 ) -> Vec<Outcome> {
+    let scenarios: Vec<ScenarioKind> = scenarios
+        .iter()
+        .copied()
+        .filter(|s| s.applies_to(kind))
+        .collect();
     let failed_all = |e: anyhow::Error| {
         scenarios
             .iter()
@@ -384,7 +451,7 @@ pub async fn run_target(
         }
     };
     let mut outcomes = Vec::new();
-    for &scenario in scenarios {
+    for &scenario in &scenarios {
         eprintln!("-- {} on {}", scenario.slug(), kind.label());
         let started = target.restart().await;
         let mut ctx = Ctx {
@@ -397,7 +464,10 @@ pub async fn run_target(
         let result = match started {
             Err(e) => Err(e),
             Ok(_) => {
-                let limit = Duration::from_secs(sizes.timeout_s);
+                let limit = Duration::from_secs(match scenario {
+                    ScenarioKind::BrowserSearch => sizes.browser_search_timeout_s,
+                    _ => sizes.timeout_s,
+                });
                 match tokio::time::timeout(limit, run_one(scenario, &mut ctx)).await {
                     Ok(r) => r,
                     Err(_) => Err(anyhow::anyhow!("did not finish within {limit:?}")),
@@ -441,6 +511,9 @@ async fn run_one(scenario: ScenarioKind, ctx: &mut Ctx<'_>) -> anyhow::Result<Re
         ScenarioKind::Logins => latency::run(ctx, latency::Variant::LoginBurst).await,
         ScenarioKind::Encrypted => latency::run(ctx, latency::Variant::Encrypted).await,
         ScenarioKind::History => history::run(ctx).await,
+        ScenarioKind::Search => search::run(ctx).await,
+        ScenarioKind::IndexCost => index_cost::run(ctx).await,
+        ScenarioKind::BrowserSearch => browser_search::run(ctx).await,
     }
 }
 

@@ -11,6 +11,8 @@ use hdrhistogram::Histogram;
 use securechat_client::{OutgoingMessage, Socket};
 
 use super::{Better, Ctx, Report, Slice, drain, ms};
+use crate::procstat::Usage;
+use crate::world::Account;
 use crate::{db, world};
 
 pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
@@ -24,10 +26,65 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         sizes.throughput_channels,
     )
     .await?;
+    let run = measure(ctx, senders, &channels, "").await?;
+    report.usage = Some(run.usage);
+    report.headline("acked messages", run.rate(), "msg/s", Better::Higher);
+    report.figure(
+        "ack p50",
+        ms(run.latency.value_at_quantile(0.5)),
+        "ms",
+        Better::Lower,
+    );
+    report.figure(
+        "ack p99",
+        ms(run.latency.value_at_quantile(0.99)),
+        "ms",
+        Better::Lower,
+    );
+    report.note(format!(
+        "{} senders × {} in flight over {} channels for {:.1} s; {} acks = {} stored rows",
+        senders.len(),
+        sizes.throughput_window,
+        channels.len(),
+        run.elapsed.as_secs_f64(),
+        run.acks,
+        run.acks
+    ));
+    Ok(report)
+}
+
+/// What one timed run of senders measured.
+pub struct Measured {
+    pub acks: u64,
+    pub elapsed: Duration,
+    /// Ack latencies (µs).
+    pub latency: Histogram<u64>,
+    /// (server, generator) usage while sending.
+    pub usage: (Usage, Usage),
+}
+
+impl Measured {
+    /// Acked messages per second.
+    pub fn rate(&self) -> f64 {
+        self.acks as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Connects `senders`, joins them over `channels`, sends for the scale's
+/// throughput time with its window of messages in flight, and checks that
+/// the stored rows equal the acks. `label` starts every text (so a later
+/// check can find one run's rows).
+pub async fn measure(
+    ctx: &Ctx<'_>,
+    senders: &[Account],
+    channels: &[i64],
+    label: &str,
+) -> Result<Measured> {
+    let sizes = ctx.sizes;
     let tokens: Vec<&str> = senders.iter().map(|a| a.token.as_str()).collect();
     let conns = world::connect_all(&ctx.base(), &tokens).await?;
     world::join_all(&conns, |i| channels[i % channels.len()]).await?;
-    let before = db::count_messages(&ctx.target.database_url(), &channels).await?;
+    let before = db::count_messages(&ctx.target.database_url(), channels).await?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
@@ -39,7 +96,7 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
             workers.push(tokio::spawn(sender(
                 conn.socket.clone(),
                 channel,
-                format!("t{i}w{w}"),
+                format!("{label}t{i}w{w}"),
                 Arc::clone(&stop),
             )));
         }
@@ -58,41 +115,21 @@ pub async fn run(ctx: &mut Ctx<'_>) -> Result<Report> {
         latency.add(h)?;
     }
     let elapsed = started.elapsed();
-    report.usage = Some(meter.stop());
-    let stored = db::count_messages(&ctx.target.database_url(), &channels).await? - before;
+    let usage = meter.stop();
+    let stored = db::count_messages(&ctx.target.database_url(), channels).await? - before;
     if u64::try_from(stored).ok() != Some(acks) {
         bail!("{acks} messages were acked but {stored} rows were stored");
     }
-    report.headline(
-        "acked messages",
-        acks as f64 / elapsed.as_secs_f64(),
-        "msg/s",
-        Better::Higher,
-    );
-    report.figure(
-        "ack p50",
-        ms(latency.value_at_quantile(0.5)),
-        "ms",
-        Better::Lower,
-    );
-    report.figure(
-        "ack p99",
-        ms(latency.value_at_quantile(0.99)),
-        "ms",
-        Better::Lower,
-    );
-    report.note(format!(
-        "{} senders × {} in flight over {} channels for {:.1} s; {acks} acks = {stored} stored rows",
-        senders.len(),
-        sizes.throughput_window,
-        channels.len(),
-        elapsed.as_secs_f64()
-    ));
     world::close_all(sockets).await;
     for d in drains {
         d.abort();
     }
-    Ok(report)
+    Ok(Measured {
+        acks,
+        elapsed,
+        latency,
+        usage,
+    })
 }
 
 /// Sends one message at a time until told to stop; returns the acks and

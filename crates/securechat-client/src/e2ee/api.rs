@@ -49,7 +49,8 @@ struct RequestId {
 
 #[derive(Deserialize)]
 struct BackupBody {
-    backup: String,
+    #[serde(default)]
+    backup: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -118,8 +119,8 @@ impl Client {
         .map(|_| ())
     }
 
-    /// My passphrase-sealed identity.
-    pub async fn key_backup(&self) -> Result<String> {
+    /// My sealed key backup; `None` when I have stored none.
+    pub async fn key_backup(&self) -> Result<Option<String>> {
         let body: BackupBody = self.get("api/users/me/key_backup").await?;
         Ok(body.backup)
     }

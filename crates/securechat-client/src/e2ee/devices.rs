@@ -143,15 +143,41 @@ impl SecureClient {
         self.machine.device_id()
     }
 
-    /// Brings this device up to date: publishes a new prekey when the
-    /// current one is a week old, accepts every share waiting in the
-    /// mailbox and acknowledges it (the server then deletes it), and once
-    /// the mailbox is empty deletes the private halves of older prekeys.
-    /// Returns how many shares were accepted.
+    /// Brings this device up to date: checks that my device list still
+    /// names it, deletes channel keys past the retention (a year; each
+    /// channel's newest is kept), publishes a new prekey when the current
+    /// one is a week old,
+    /// accepts every share waiting in the mailbox and acknowledges it (the
+    /// server then deletes it), and once the mailbox is empty deletes the
+    /// private halves of older prekeys. Returns how many shares were
+    /// accepted.
+    ///
+    /// A device that was revoked from another one (my list, signed by my
+    /// identity and newer than the one it verified, no longer names it)
+    /// forgets every key it holds, saves that, and answers the core's
+    /// `device_revoked` refusal: link it again, or restore the keys from
+    /// the recovery key.
     pub async fn sync_device(&mut self) -> Result<usize> {
         let Some(device_id) = self.machine.device_id() else {
             return Ok(0);
         };
+        if let Some(list) = self.client.devices(self.user_id()).await?.device_list {
+            let observed = self.machine.observe_device_list(self.user_id(), &list);
+            self.save()?;
+            match observed {
+                Ok(_) => {}
+                Err(refusal @ securechat_e2ee::Refusal::DeviceRevoked { .. }) => {
+                    return Err(refusal.into());
+                }
+                Err(refusal) => tracing::warn!(%refusal, "my device list was refused"),
+            }
+        }
+        let forgotten = self
+            .machine
+            .forget_old_keys(now(), securechat_e2ee::DEFAULT_KEY_RETENTION_DAYS);
+        if forgotten > 0 {
+            tracing::info!(forgotten, "channel keys past the retention deleted");
+        }
         let rotated = self.machine.rotate_prekey(now());
         self.save()?;
         if let Some(prekey) = rotated? {
@@ -263,8 +289,14 @@ impl SecureClient {
             if user_id != self.user_id() {
                 self.ensure_pinned(user_id).await?;
             }
-            if let Err(refusal) = self.machine.observe_device_list(user_id, &list) {
-                tracing::warn!(user_id, %refusal, "device list refused");
+            match self.machine.observe_device_list(user_id, &list) {
+                Ok(_) => {}
+                // My own list no longer names this device: it forgot its keys.
+                Err(refusal @ securechat_e2ee::Refusal::DeviceRevoked { .. }) => {
+                    self.save()?;
+                    return Err(refusal.into());
+                }
+                Err(refusal) => tracing::warn!(user_id, %refusal, "device list refused"),
             }
             let prekeys: Vec<String> = page.devices.into_iter().filter_map(|d| d.prekey).collect();
             out.insert(user_id, prekeys);

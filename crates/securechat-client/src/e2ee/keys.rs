@@ -365,43 +365,83 @@ impl SecureClient {
     /// Approves a queued key request: the core checks the requester is a
     /// member of the verified log and their bundle matches the pin, and
     /// seals my newest version to them, bound to the request (never an older
-    /// one on the server's word).
+    /// one on the server's word). When the requester has a device list, it
+    /// is fetched and verified first, and the key goes to each listed
+    /// device's fresh prekey only — never to their identity, which a
+    /// revoked device still holds. The request stays queued if no share
+    /// could be posted.
     pub async fn approve(&mut self, request_id: i64) -> Result<Distribution> {
         let request = self
             .pending_requests()
             .into_iter()
             .find(|r| r.request_id == request_id)
             .ok_or(Error::UnknownRequest { request_id })?;
+        let requester = request.requester_id;
         let facts = self.channel_facts(request.channel_id, false).await?;
-        self.ensure_pinned(request.requester_id).await?;
+        self.ensure_pinned(requester).await?;
         let entries = self.log_entries(facts.room_id).await?;
-        let served = self.client.public_key(request.requester_id).await?;
+        let served = self.client.public_key(requester).await?;
+        let prekeys = self
+            .served_prekeys(&[requester])
+            .await?
+            .remove(&requester)
+            .unwrap_or_default();
         let approved = self.machine.approve_request(
             request_id,
             facts.room_id,
             &entries,
             &served.public_key,
+            &prekeys,
             None,
+            now(),
         );
         self.save()?;
-        let share = approved?;
-        self.client
-            .share_key(
-                share.channel_id,
-                share.user_id,
-                share.key_version,
-                false,
-                &share.encrypted_key,
-            )
-            .await?;
+        let approved = approved?;
+        let mut distribution = Distribution {
+            channel_id: facts.id,
+            version: approved.shares.first().map_or(0, |s| s.key_version),
+            shared_with: Vec::new(),
+            skipped: approved
+                .skipped
+                .iter()
+                .map(|s| (s.user_id, s.reason.clone()))
+                .collect(),
+        };
+        let mut failed = None;
+        for share in &approved.shares {
+            match self
+                .client
+                .share_key(
+                    share.channel_id,
+                    share.user_id,
+                    share.key_version,
+                    false,
+                    &share.encrypted_key,
+                )
+                .await
+            {
+                Ok(()) => {
+                    if !distribution.shared_with.contains(&share.user_id) {
+                        distribution.shared_with.push(share.user_id);
+                    }
+                }
+                Err(error @ (Error::Api(_) | Error::Rejected(_))) => {
+                    distribution
+                        .skipped
+                        .push((share.user_id, error.to_string()));
+                    failed.get_or_insert(error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        if distribution.shared_with.is_empty()
+            && let Some(error) = failed
+        {
+            return Err(error);
+        }
         self.machine.dismiss_request(request_id);
         self.save()?;
-        Ok(Distribution {
-            channel_id: share.channel_id,
-            version: share.key_version,
-            shared_with: vec![share.user_id],
-            skipped: Vec::new(),
-        })
+        Ok(distribution)
     }
 
     async fn on_key_changed(&mut self, user_id: i64) -> Result<Handled> {

@@ -11,7 +11,7 @@ use securechat_e2ee::{Machine, Observed, SafetyInfo, State, StateStore, fingerpr
 
 use super::SecureClient;
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::{ApiError, Error, Result};
 use crate::keystore::FileStore;
 
 impl SecureClient {
@@ -64,7 +64,14 @@ impl SecureClient {
         let store = FileStore::new(path);
         let me = client.me().await?;
         let mut machine = Machine::new(load_for(&store, &client, me.id)?)?;
-        let sealed = client.key_backup().await?;
+        let sealed = client.key_backup().await?.ok_or_else(|| {
+            Error::Api(ApiError {
+                status: 404,
+                code: "no_backup".into(),
+                message: "You have not stored a key backup: make one on a device that has your keys (Account → Encryption, or `securechat-cli keys backup`)".into(),
+                retry_after: None,
+            })
+        })?;
         let restored = machine.restore_backup(&sealed, secret)?;
         store.save(machine.state())?;
         machine.take_dirty();

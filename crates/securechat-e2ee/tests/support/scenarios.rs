@@ -32,7 +32,8 @@
 //! expected ones in any order; anything else must be equal. A string
 //! argument of the exact form `${name.field}` is replaced by `field` of the
 //! answer saved as `name` (sealed envelopes are random, so a reader step
-//! takes them from the sealing step).
+//! takes them from the sealing step); a longer path goes deeper, a number
+//! indexing an array (`${name.shares.0.encrypted_key}`).
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use rand_chacha::ChaCha20Rng;
@@ -492,6 +493,12 @@ fn verified(text: &str, sender_id: i64) -> Value {
     ok(json!({ "kind": "verified", "text": text, "sender_id": sender_id }))
 }
 
+/// An approved key request answered with one share to the requester's
+/// identity (they have no device list): `share` is a subset of it.
+fn approved(share: Value) -> Value {
+    ok(json!({ "shares": [share], "skipped": [] }))
+}
+
 fn warned(code: &str) -> Value {
     ok(json!({ "kind": "warning", "code": code }))
 }
@@ -555,6 +562,8 @@ pub fn all() -> Vec<(String, Value)> {
         prekey_forward_secrecy(),
         device_revocation(),
         device_linking(),
+        request_from_revoked_device(),
+        revoked_device_stays_out(),
     ]
 }
 
@@ -1894,7 +1903,7 @@ fn approve_request_checks() -> (String, Value) {
             step(
                 "approve_request",
                 approve(6, &c),
-                ok(
+                approved(
                     json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1, "is_key_rotation": false }),
                 ),
                 "control: carol's pinned key",
@@ -2043,7 +2052,7 @@ fn approve_releases_the_current_version() -> (String, Value) {
             step(
                 "approve_request",
                 json!({ "request_id": 7, "room_id": ROOM, "entries": entries, "public_key": bundle(&c) }),
-                ok(
+                approved(
                     json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 2, "is_key_rotation": false }),
                 ),
                 "alice approves: the current version is sealed, not the one the server named",
@@ -2051,7 +2060,7 @@ fn approve_releases_the_current_version() -> (String, Value) {
             step(
                 "approve_request",
                 json!({ "request_id": 7, "room_id": ROOM, "entries": entries, "public_key": bundle(&c), "version": 1 }),
-                ok(json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1 })),
+                approved(json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1 })),
                 "alice chooses to give carol the history of version 1",
             ),
             step(
@@ -2354,7 +2363,7 @@ fn approve_covers_requester() -> (String, Value) {
             step(
                 "approve_request",
                 json!({ "request_id": 9, "room_id": ROOM, "entries": entries, "public_key": bundle(&c) }),
-                ok(json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1 })),
+                approved(json!({ "user_id": CAROL, "channel_id": CHANNEL, "key_version": 1 })),
                 "control: version 1 was made for carol",
             ),
         ],
@@ -3249,6 +3258,220 @@ fn device_linking() -> (String, Value) {
         "phone": { "user_id": ALICE, "state": doc(&fresh) },
         "intruder": { "user_id": ALICE, "state": doc(&fresh) },
     });
+    value
+}
+
+fn request_from_revoked_device() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let mut state = state_of(&a, &[&b, &c]);
+    hold(&mut state, CHANNEL, 1, &channel_key("request v1"), T0, 0);
+    let entries = room_log();
+    let phone = device("bob phone", BOB);
+    let laptop = device("bob laptop", BOB);
+    let (phone_prekey, laptop_prekey) = (
+        prekey("bob phone", &phone, 1, T0),
+        prekey("bob laptop", &laptop, 1, T0),
+    );
+    let before = device_list(&b, 1, &[&phone, &laptop]);
+    let after = device_list(&b, 2, &[&phone]);
+    // Bob's two devices, as each holds its state: his identity, its own
+    // device key and prekey, and the list it verified last.
+    let bobs_device = |device: &DeviceKey, prekey: &PrekeySecret, list: &str| {
+        let mut state = state_of(&b, &[&a, &c]);
+        state.device_key = Some(device.export().to_string());
+        state.prekeys = vec![prekey.export().to_string()];
+        state.device_lists.insert(BOB, list.to_string());
+        doc(&state)
+    };
+    let now = T0 + 60;
+    let approve = |prekeys: &[&PrekeySecret]| {
+        json!({
+            "request_id": 12,
+            "room_id": ROOM,
+            "entries": entries,
+            "public_key": bundle(&b),
+            "prekeys": prekeys.iter().map(|p| p.public().to_wire()).collect::<Vec<_>>(),
+            "now": now,
+        })
+    };
+    let answer = share_event(
+        CHANNEL,
+        1,
+        ALICE,
+        false,
+        "${approved.shares.0.encrypted_key}",
+    );
+    let mut value = scenario(
+        "request_from_revoked_device",
+        "A key request is answered, for a person whose device list this client verified, only to the listed devices' prekeys — never to the identity, which a revoked device still holds: a revoked device that asks gets nothing it can open (§2a, §3 purposes, §10).",
+        &state,
+        vec![
+            step_on(
+                "laptop",
+                "record_request",
+                json!({ "channel_id": CHANNEL, "request_id": 12 }),
+                ok(json!({})),
+                "bob's revoked laptop, which still holds his identity, asks for channel 100's key",
+            ),
+            step(
+                "queue_request",
+                json!({ "request_id": 12, "channel_id": CHANNEL, "requester_id": BOB, "requester_username": "bob", "key_version": 1 }),
+                ok(json!({})),
+                "the request reaches alice, an admin, in bob's name",
+            ),
+            step(
+                "observe_device_list",
+                json!({ "user_id": BOB, "device_list": after }),
+                ok(json!({ "user_id": BOB, "version": 2, "devices": [phone.device_id()] })),
+                "alice's client verifies bob's list: his phone only, the laptop was revoked",
+            ),
+            step(
+                "approve_request",
+                approve(&[]),
+                refused("no_device_prekey"),
+                "the server serves no prekey for bob: alice does not fall back to his identity",
+            ),
+            step(
+                "approve_request",
+                approve(&[&laptop_prekey]),
+                refused("no_device_prekey"),
+                "the server serves only the revoked laptop's prekey",
+            ),
+            step(
+                "approve_request",
+                approve(&[&phone_prekey, &laptop_prekey]),
+                ok(json!({
+                    "shares": [
+                        { "user_id": BOB, "device_id": phone.device_id(), "key_version": 1, "is_key_rotation": false },
+                    ],
+                    "skipped": [ { "user_id": BOB, "device_id": laptop.device_id() } ],
+                })),
+                "alice approves: the key is sealed to bob's phone, the one listed device",
+            )
+            .with_save("approved"),
+            step_on(
+                "laptop",
+                "accept_share",
+                accept_share(answer.clone(), &entries, now),
+                refused("prekey_gone"),
+                "the server hands the answer to the laptop: it is sealed to a prekey the laptop never held",
+            ),
+            step_on(
+                "laptop",
+                "has_key",
+                json!({ "channel_id": CHANNEL, "version": 1 }),
+                ok(json!({ "held": false })),
+                "the revoked laptop holds no key",
+            ),
+            step_on(
+                "phone",
+                "record_request",
+                json!({ "channel_id": CHANNEL, "request_id": 12 }),
+                ok(json!({})),
+                "control: bob's phone asks too (the server reuses the open request)",
+            ),
+            step_on(
+                "phone",
+                "accept_share",
+                accept_share(answer, &entries, now),
+                ok(json!({ "kind": "accepted", "channel_id": CHANNEL, "version": 1 })),
+                "the listed phone opens the answer",
+            ),
+        ],
+    );
+    value.1["machines"] = json!({
+        "laptop": { "user_id": BOB, "state": bobs_device(&laptop, &laptop_prekey, &before) },
+        "phone": { "user_id": BOB, "state": bobs_device(&phone, &phone_prekey, &after) },
+    });
+    value
+}
+
+fn revoked_device_stays_out() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let phone = device("alice phone", ALICE);
+    let laptop = device("alice laptop", ALICE);
+    let first = device_list(&a, 1, &[&phone]);
+    let both = device_list(&a, 2, &[&phone, &laptop]);
+    let revoked = device_list(&a, 3, &[&phone]);
+    let forged = device_list(&identity("alice forged", ALICE), 4, &[&phone]);
+    state.device_key = Some(laptop.export().to_string());
+    state.prekeys = vec![prekey("alice laptop", &laptop, 1, T0).export().to_string()];
+    state.device_lists.insert(ALICE, both);
+    hold(&mut state, CHANNEL, 1, &channel_key("stays out v1"), T0, 2);
+    let now = T0 + 60;
+    let set_up = |list: Option<&str>| json!({ "device_list": list, "now": now });
+    let held = json!({ "channel_id": CHANNEL, "version": 1 });
+    let mut value = scenario(
+        "revoked_device_stays_out",
+        "A device that sees my list, signed by my identity and newer than the one it verified, no longer name it was revoked from another device: it forgets every key it holds rather than sign itself back in; a server that shows no list, an old one or a forged one wipes nothing (§2a).",
+        &state,
+        vec![
+            step(
+                "set_up_device",
+                set_up(None),
+                ok(json!({ "device_id": laptop.device_id(), "device_list": null, "prekey": null })),
+                "the server shows no list: the one the laptop verified stands, and names it",
+            ),
+            step(
+                "set_up_device",
+                set_up(Some(&first)),
+                refused("device_list_rollback"),
+                "the server serves the list from before the laptop, which does not name it",
+            ),
+            step(
+                "set_up_device",
+                set_up(Some(&forged)),
+                refused("device_list_invalid"),
+                "a newer list without the laptop, signed by another identity",
+            ),
+            step(
+                "has_key",
+                held.clone(),
+                ok(json!({ "held": true })),
+                "none of these made the laptop forget anything",
+            ),
+            step(
+                "set_up_device",
+                set_up(Some(&revoked)),
+                refused("device_revoked"),
+                "the phone revoked the laptop: alice's list, newer, no longer names it",
+            ),
+            step(
+                "has_key",
+                held.clone(),
+                ok(json!({ "held": false })),
+                "the laptop forgot its keys",
+            ),
+            step(
+                "set_up_device",
+                set_up(Some(&revoked)),
+                refused("no_identity"),
+                "on its next start it holds no identity to sign itself back in with",
+            ),
+            step(
+                "my_bundle",
+                json!({}),
+                refused("no_identity"),
+                "nor anything else of alice's",
+            ),
+            step_on(
+                "tablet",
+                "observe_device_list",
+                json!({ "user_id": ALICE, "device_list": revoked }),
+                refused("device_revoked"),
+                "another revoked device meets the list while sealing a key, not at start",
+            ),
+            step_on(
+                "tablet",
+                "has_key",
+                held,
+                ok(json!({ "held": false })),
+                "it forgot its keys too",
+            ),
+        ],
+    );
+    value.1["machines"] = json!({ "tablet": { "user_id": ALICE, "state": doc(&state) } });
     value
 }
 

@@ -46,6 +46,8 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::auth::directory::router())
         .merge(crate::rooms::http::router())
         .merge(crate::messages::http::router())
+        .merge(crate::timeline::http::router())
+        .merge(crate::search::http::router())
         .merge(crate::keys::http::router())
         .merge(crate::devices::http::router())
         .merge(crate::devices::link::router())
@@ -123,7 +125,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Unknown `/api/…` paths get a JSON 404; everything else is the web app.
-async fn fallback(method: Method, uri: axum::http::Uri) -> Response {
+async fn fallback(
+    method: Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") {
         return json_error(
@@ -133,7 +139,10 @@ async fn fallback(method: Method, uri: axum::http::Uri) -> Response {
         );
     }
     if method == Method::GET || method == Method::HEAD {
-        return crate::web::serve(path);
+        let accept_encoding = headers
+            .get(axum::http::header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok());
+        return crate::web::serve(path, accept_encoding);
     }
     json_error(StatusCode::NOT_FOUND, "not_found", "Not found")
 }

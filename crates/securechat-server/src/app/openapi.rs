@@ -26,6 +26,7 @@ use crate::http::MAX_JSON_BODY;
         (name = "members", description = "Membership, roles and bans"),
         (name = "channels", description = "Channels of a room"),
         (name = "messages", description = "Message history"),
+        (name = "search", description = "Full-text search over the plaintext messages the caller can read"),
         (name = "keys", description = "End-to-end encryption keys (stored, never usable by the server)"),
         (name = "devices", description = "A person's signed device list, device prekeys and each device's key-share mailbox"),
         (name = "files", description = "Uploads and downloads (ciphertext only in encrypted channels)"),

@@ -8,16 +8,19 @@ use super::store::{self, UserRow};
 use super::validate;
 use crate::storage::{Db, now_ms};
 
-/// Creates an account. Fails if the name is taken in any letter case, or
-/// looks like a taken one, or the password is easy to guess.
+/// Creates an account, a member of the site's default rooms
+/// (`default_rooms`, in the same transaction). Fails if the name is taken
+/// in any letter case, or looks like a taken one, or the password is easy
+/// to guess.
 pub async fn add_user(
     db: &Db,
     username: &str,
     password: &str,
     is_admin: bool,
+    default_rooms: &[i64],
 ) -> anyhow::Result<UserRow> {
     check(validate::new_password(password, username, None))?;
-    insert(db, username, password, is_admin).await
+    insert(db, username, password, is_admin, default_rooms).await
 }
 
 /// Creates a demo account, whose password is well known anyway: only its
@@ -29,7 +32,7 @@ pub async fn add_demo_user(
     is_admin: bool,
 ) -> anyhow::Result<UserRow> {
     check(validate::password_shape(password))?;
-    insert(db, username, password, is_admin).await
+    insert(db, username, password, is_admin, &[]).await
 }
 
 async fn insert(
@@ -37,11 +40,12 @@ async fn insert(
     username: &str,
     password: &str,
     is_admin: bool,
+    default_rooms: &[i64],
 ) -> anyhow::Result<UserRow> {
     check(validate::username(username))?;
     let hash = hash_password(password).await?;
-    match store::insert_user(db, username, &hash, is_admin, now_ms()).await {
-        Ok(user) => Ok(user),
+    match store::insert_user(db, username, &hash, is_admin, now_ms(), default_rooms).await {
+        Ok((user, _)) => Ok(user),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             match store::name_clash(db, username).await? {
                 store::NameClash::Taken => {

@@ -16,6 +16,8 @@ use super::throttle::{self, Scope};
 use super::validate;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, Success};
+use crate::rooms::events::RoomEvent;
+use crate::rooms::model::Role;
 use crate::state::AppState;
 use crate::storage::now_ms;
 
@@ -81,8 +83,17 @@ async fn register(
         .hasher
         .hash(Priority::Anonymous, Zeroizing::new(body.password))
         .await?;
-    let user = match store::insert_user(&state.db, &body.username, &hash, false, now_ms()).await {
-        Ok(user) => user,
+    let inserted = store::insert_user(
+        &state.db,
+        &body.username,
+        &hash,
+        false,
+        now_ms(),
+        &state.default_rooms,
+    )
+    .await;
+    let (user, joined) = match inserted {
+        Ok(inserted) => inserted,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(match store::name_clash(&state.db, &body.username).await? {
                 NameClash::Taken => {
@@ -99,6 +110,14 @@ async fn register(
         Err(e) => return Err(e.into()),
     };
     tracing::info!(user_id = user.id, "account registered");
+    for (room_id, rotations) in joined {
+        state.events.publish(RoomEvent::MemberJoined {
+            room_id,
+            user_id: user.id,
+            role: Role::Member,
+            rotations,
+        });
+    }
     Ok((
         StatusCode::CREATED,
         axum::Json(RegisterResponse {

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::validate;
+use crate::keys::store::PendingRotation;
 use crate::storage::{Db, rfc3339};
 use crate::with_db;
 
@@ -50,16 +51,21 @@ macro_rules! select_users {
 }
 
 /// Inserts a user. A taken username (in any case), or one that looks like
-/// a taken one (the same skeleton), is a unique violation.
+/// a taken one (the same skeleton), is a unique violation. In the same
+/// transaction the account joins `default_rooms` (the site's
+/// `DEFAULT_ROOMS`), so it exists with all of them or not at all; returns
+/// the rooms joined with the key rotations each join started.
 pub async fn insert_user(
     db: &Db,
     username: &str,
     password_hash: &str,
     is_admin: bool,
     now: i64,
-) -> Result<UserRow, sqlx::Error> {
+    default_rooms: &[i64],
+) -> Result<(UserRow, Vec<(i64, Vec<PendingRotation>)>), sqlx::Error> {
     with_db!(db, write, |pool| {
-        sqlx::query_as::<_, UserRow>(
+        let mut tx = pool.begin().await?;
+        let user = sqlx::query_as::<_, UserRow>(
             "INSERT INTO users (username, username_key, username_skeleton, password_hash, \
              is_admin, disabled, created_at, password_changed_at) \
              VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6) \
@@ -71,8 +77,11 @@ pub async fn insert_user(
         .bind(password_hash)
         .bind(is_admin)
         .bind(now)
-        .fetch_one(pool)
-        .await
+        .fetch_one(&mut *tx)
+        .await?;
+        let joined = crate::join_default_rooms!(tx, user.id, default_rooms, now);
+        tx.commit().await?;
+        Ok((user, joined))
     })
 }
 

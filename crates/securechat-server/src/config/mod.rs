@@ -70,6 +70,9 @@ pub struct Settings {
     pub app_env: AppEnv,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// `DEFAULT_ROOMS`: the names of the public rooms every new account
+    /// joins (registration and `securechat user add`), comma-separated.
+    pub default_rooms: Vec<String>,
 }
 
 /// Everything `securechat serve` needs.
@@ -258,7 +261,21 @@ pub fn load_settings(
         app_env,
         data_dir,
         database_url,
+        default_rooms: default_rooms(env("DEFAULT_ROOMS").as_deref()),
     })
+}
+
+/// `DEFAULT_ROOMS`: comma-separated room names, each trimmed; empty names
+/// are dropped, so an unset or blank variable means none.
+fn default_rooms(value: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = value
+        .unwrap_or_default()
+        .split(',')
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.dedup();
+    names
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {
@@ -623,6 +640,16 @@ mod tests {
             Some("https://chat.example.com")
         );
         assert!(cfg.https());
+    }
+
+    #[test]
+    fn default_rooms_are_trimmed_names() {
+        assert!(default_rooms(None).is_empty());
+        assert!(default_rooms(Some(" , ")).is_empty());
+        assert_eq!(
+            default_rooms(Some(" Lobby, Team news ,,")),
+            ["Lobby", "Team news"]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::auth::AuthUser;
 use crate::devices;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
-use crate::push::{self, ServerEvent};
+use crate::push::{self, Audience, ServerEvent};
 use crate::rooms::access::RoomAccess;
 use crate::rooms::model::{Action, Role};
 use crate::rooms::store as rooms;
@@ -303,6 +303,12 @@ async fn share_key(
             Created::Stored { promoted } => {
                 if promoted {
                     tracing::info!(channel_id = channel.id, version, "key version created");
+                    if version > 1 {
+                        let event = ServerEvent::TimelineUpdated(push::RoomRef {
+                            room_id: channel.room_id,
+                        });
+                        state.notify.push(event, Audience::Room(channel.room_id));
+                    }
                 }
             }
             Created::Taken => {
@@ -481,23 +487,25 @@ async fn put_backup(
 #[derive(Serialize, ToSchema)]
 pub struct BackupResponse {
     pub success: bool,
-    pub backup: String,
-    pub updated_at: String,
+    /// The sealed backup; null when none is stored yet. Having no backup
+    /// is a state every new account is in, not an error, so it is not a
+    /// 404 (which browsers report in their console as a failed load).
+    pub backup: Option<String>,
+    /// When it was stored; null when none is.
+    pub updated_at: Option<String>,
 }
 
 /// My sealed key backup, to restore on a new device.
 #[utoipa::path(get, path = "/api/users/me/key_backup", tag = "keys",
-    responses((status = 200, body = BackupResponse), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BackupResponse)))]
 async fn get_backup(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<axum::Json<BackupResponse>, Error> {
-    let (backup, updated_at) = store::backup(&state.db, user.id)
-        .await?
-        .ok_or_else(|| Error::not_found("no_backup", "You have not stored a key backup"))?;
+    let stored = store::backup(&state.db, user.id).await?;
     Ok(axum::Json(BackupResponse {
         success: true,
-        backup,
-        updated_at: rfc3339(updated_at),
+        updated_at: stored.as_ref().map(|(_, at)| rfc3339(*at)),
+        backup: stored.map(|(backup, _)| backup),
     }))
 }

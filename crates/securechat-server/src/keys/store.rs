@@ -352,6 +352,16 @@ pub async fn create_share(
             .await?
             .rows_affected()
                 > 0;
+        // Version 1 is the channel's first key, not a rotation.
+        if promoted && version > 1 {
+            sqlx::query(crate::timeline::store::INSERT_KEY_ROTATED)
+                .bind(channel)
+                .bind(version.to_string())
+                .bind(sender)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(Created::Stored { promoted })
     })

@@ -197,17 +197,58 @@ pub async fn edit(
     envelope: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query("UPDATE messages SET content = $1, envelope = $2, edited_at = $3 WHERE id = $4")
+    match db {
+        Db::Sqlite { writer, .. } => {
+            // The trigger removed the old text's CJK characters from the
+            // search index; the new text's go in with the edit (see
+            // `search::cjk`).
+            let mut tx = writer.begin().await?;
+            sqlx::query(EDIT)
+                .bind(content)
+                .bind(envelope)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            index_cjk(&mut tx, id, content).await?;
+            tx.commit().await
+        }
+        Db::Postgres(pool) => sqlx::query(EDIT)
             .bind(content)
             .bind(envelope)
             .bind(now)
             .bind(id)
             .execute(pool)
             .await
-            .map(|_| ())
-    })
+            .map(|_| ()),
+    }
 }
+
+/// Puts one message's CJK characters in SQLite's index of them, in the
+/// caller's transaction (an edit, the search module's start-up catch-up): its row, if any,
+/// is replaced whatever FTS5 does with a second row of one id (a message
+/// edited while above the high-water mark meets the catch-up again). False when the text has none.
+pub async fn index_cjk(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    content: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM messages_cjk WHERE rowid = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let Some(text) = content.and_then(crate::search::cjk::tokens) else {
+        return Ok(false);
+    };
+    sqlx::query("INSERT INTO messages_cjk (rowid, text) VALUES ($1, $2)")
+        .bind(id)
+        .bind(text)
+        .execute(&mut *tx)
+        .await?;
+    Ok(true)
+}
+
+const EDIT: &str = "UPDATE messages SET content = $1, envelope = $2, edited_at = $3 WHERE id = $4";
 
 /// Deletes a message's content, keeping a tombstone so history has no holes,
 /// and marks its file deleted in the same transaction. Returns the file's

@@ -177,7 +177,11 @@ mod sql {
     /// inserts the rows, leaving out those whose sender is not a member of
     /// the channel's room (membership is checked in the same transaction
     /// that stores the message, so a kick committed just before cannot be
-    /// raced), and answers with one row: the new rows as a JSON array.
+    /// raced), adds their CJK characters to the search index that the
+    /// server fills itself (`search::cjk`; the tenth value of a row, made
+    /// before the transaction) and moves its high-water mark when nothing
+    /// below is missing, and answers with one row: the new rows as a JSON
+    /// array.
     /// One row instead of `RETURNING` one row a message: sqlx hands each
     /// row over from its worker thread on its own, a wake-up of the writer
     /// task per row, which made a 500-row batch spend most of its time
@@ -192,6 +196,12 @@ mod sql {
          WHERE EXISTS (SELECT 1 FROM channels c JOIN room_members m ON m.room_id = c.room_id \
          WHERE c.id = value ->> 0 AND m.user_id = value ->> 1) \
          ON CONFLICT DO NOTHING; \
+         INSERT INTO messages_cjk (rowid, text) \
+         SELECT m.id, value ->> 9 FROM json_each($1) \
+         JOIN messages m ON m.sender_id = value ->> 1 AND m.client_msg_id = value ->> 5 \
+         WHERE value ->> 9 IS NOT NULL AND m.id > $2; \
+         UPDATE search_cjk_mark SET indexed_through = (SELECT MAX(id) FROM messages) \
+         WHERE indexed_through >= $2; \
          SELECT json_group_array(json_array(id, sender_id, client_msg_id)) FROM messages \
          WHERE id > $2; \
          COMMIT";
@@ -242,6 +252,7 @@ async fn commit_sqlite(
                 j.reply_to,
                 j.now,
                 j.file_id,
+                j.content.as_deref().and_then(crate::search::cjk::tokens),
             )
         })
         .collect();

@@ -1,6 +1,7 @@
 //! From committed room changes to sockets: pushes `member_joined`,
 //! `member_left`, `member_role_changed`, `channel_created`,
-//! `channel_updated`, `channel_deleted`, `room_updated`, `room_deleted`, and
+//! `channel_updated`, `channel_deleted`, `room_updated`, `room_deleted`
+//! (each change that wrote system events followed by `timeline_updated`), and
 //! moves sockets in and out of rooms so that a kicked, banned or departed
 //! member — on every socket — stops receiving a room's events at once.
 //! Membership changes also announce the key rotations of encrypted channels
@@ -118,6 +119,7 @@ async fn apply<A: Adapter>(
                 role,
             };
             to_room(io, room_id, ServerEvent::MemberJoined(body)).await;
+            timeline_updated(io, room_id).await;
             let why = RotationReason::MemberAdded;
             announce_rotations(io, state, realtime, room_id, &rotations, why).await?;
         }
@@ -150,6 +152,7 @@ async fn apply<A: Adapter>(
             deliver(Via::Server(io), &event, Audience::Room(room_id)).await;
             // They are out of the room's socket room already.
             deliver(Via::Server(io), &event, Audience::Users(vec![user_id])).await;
+            timeline_updated(io, room_id).await;
             let why = RotationReason::MemberRemoved;
             announce_rotations(io, state, realtime, room_id, &rotations, why).await?;
         }
@@ -184,6 +187,7 @@ async fn apply<A: Adapter>(
                     ServerEvent::ChannelUpdated(body)
                 };
                 to_room(io, room_id, pushed).await;
+                timeline_updated(io, room_id).await;
             }
         }
         RoomEvent::ChannelDeleted {
@@ -209,6 +213,7 @@ async fn apply<A: Adapter>(
                     is_private: room.is_private,
                 };
                 to_room(io, room_id, ServerEvent::RoomUpdated(body)).await;
+                timeline_updated(io, room_id).await;
             }
         }
         RoomEvent::RoomDeleted {
@@ -227,6 +232,13 @@ async fn apply<A: Adapter>(
         }
     }
     Ok(())
+}
+
+/// Tells the room's members that its timeline has new system events
+/// (written by the change just applied; see `timeline/`).
+async fn timeline_updated<A: Adapter>(io: &SocketIo<A>, room_id: i64) {
+    let event = ServerEvent::TimelineUpdated(push::RoomRef { room_id });
+    to_room(io, room_id, event).await;
 }
 
 /// Pushes `event` to every socket of the room's members.

@@ -39,9 +39,17 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let db = Db::connect_for_server(&config.settings.database_url).await?;
     db.migrate().await?;
     crate::auth::store::fill_username_skeletons(&db).await?;
+    crate::search::store::catch_up_cjk(&db).await?;
     // One crypto provider for the whole process (TLS listener, S3 client).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let state = AppState::new(db.clone(), Hasher::for_this_machine()?, &config)?;
+    let default_rooms =
+        crate::rooms::store::default_rooms(&db, &config.settings.default_rooms).await?;
+    let state = AppState::new(
+        db.clone(),
+        Hasher::for_this_machine()?,
+        &config,
+        default_rooms,
+    )?;
     let janitor = tokio::spawn(janitor(db.clone(), config.device_share_retention_days));
     let file_sweep = tokio::spawn(crate::files::cleanup::run(
         db.clone(),

@@ -1,6 +1,6 @@
 // One channel: history that pages back as you scroll up, live messages,
 // pending messages, replies, reactions, edit and delete, the "New messages"
-// divider, typing, and the composer.
+// divider, the "N new messages" pill, typing, and the composer (Composer.tsx).
 
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -18,30 +18,44 @@ import {
   editMessage,
   loadingOlder,
   loadOlder,
+  editingMessage,
   newSince,
   pending,
   reactions,
-  replyingTo,
-  sendMessage,
-  sendTyping,
   setReplyTarget,
   timelines,
   toggleReaction,
   typists,
 } from '../../chat/store.ts';
-import { emojiName, REACTION_EMOJI, type Reaction } from '../../chat/reactions.ts';
+import type { Reaction } from '../../chat/reactions.ts';
 import { resolveReply } from '../../chat/replies.ts';
-import { segments } from '../../chat/text.ts';
+import { markdown, mentionsIn } from '../../chat/markdown.ts';
 import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
-import { currentKeyVersion, sealedUnderCurrentKey } from '../../chat/keyversion.ts';
+import { interleave } from '../../chat/systemevents.ts';
+import { eventItems, SystemEventLine, type EventItem } from './SystemEvent.tsx';
+import { currentKeyVersion } from '../../chat/keyversion.ts';
+import { mayEdit as editable, newBelow, newBelowLabel } from '../../chat/composing.ts';
 import { askForKey, decrypted, decryptMessages, identityStatus, keysEpoch, requested } from '../../e2ee/engine.ts';
 import { startUpload } from '../../files/uploads.ts';
 import { ACCOUNT_PATH } from '../../router.ts';
 import { Alert } from '../Alert.tsx';
 import { Link } from '../Link.tsx';
+import { Composer, finishEditing, readableText, startEditing } from './Composer.tsx';
+import { MessageText } from './MessageText.tsx';
+import { EmojiPicker, emojiLabel } from './EmojiPicker.tsx';
+import { expandShortcodes } from '../../chat/emoji-load.ts';
 import { EncryptedFile, FilesPanel, noteOf, PlainFile, ResourcesPanel, UploadList } from './FilePanels.tsx';
 import { LockIcon } from '../LockIcon.tsx';
 import { maySeeSettings, RoomSettingsDialog } from './RoomSettings.tsx';
+import { confirmAction } from '../ConfirmDialog.tsx';
+import { useRovingFocus, type RovingOptions } from '../useRovingFocus.ts';
+import { RovingToolbar } from '../RovingToolbar.tsx';
+import { MessageActions, useLongPress, type MessageAction } from './MessageActions.tsx';
+import { Avatar } from './Avatar.tsx';
+import { useJumpHighlight } from '../../search/jump.ts';
+import { formatTime } from '../../i18n/format.ts';
+import { t } from '../../i18n/index.ts';
+import { withParts } from '../../i18n/rich.tsx';
 
 interface Props {
   room: RoomWithChannels;
@@ -52,13 +66,16 @@ interface Props {
 }
 
 type Item =
-  | { key: string; sender: string; created_at: string; kind: 'message'; message: Message }
-  | { key: string; sender: string; created_at: string; kind: 'pending'; pending: PendingMessage };
+  | { key: string; sender: string; created_at: string; kind: 'message'; message: Message; startsGroup: boolean }
+  | { key: string; sender: string; created_at: string; kind: 'pending'; pending: PendingMessage }
+  | EventItem;
 
 /** Within this many pixels of the bottom, new messages keep the view at the bottom. */
 const STICK_PX = 80;
 /** Within this many pixels of the top, older history is fetched. */
 const LOAD_OLDER_PX = 150;
+/** The message list's roving focus: each message, the newest first in the Tab order. */
+const MESSAGE_FOCUS: RovingOptions = { items: '.message', orientation: 'vertical', initial: (all) => all.at(-1), resetOnLeave: true, muteInside: true, pageStep: 10 };
 
 export function ChannelView({ room, channel, user, onShowMembers, onBack }: Props) {
   const timeline = timelines.value[channel.id] ?? EMPTY_TIMELINE;
@@ -71,10 +88,17 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
   const [panel, setPanel] = useState<'files' | 'resources' | null>(null);
   const [dragging, setDragging] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  // The newest message id held when the reader scrolled up from the bottom (null at the bottom).
+  const [mark, setMark] = useState<number | null>(null);
+  const below = newBelow(timeline.messages, mark, user.id);
   const title = room.kind === 'dm' ? (room.dm_peer?.username ?? room.name) : `${channel.name}`;
 
   const items: Item[] = [
-    ...timeline.messages.map((m): Item => ({ key: `m${m.id}`, sender: m.sender_username ?? 'unknown', created_at: m.created_at, kind: 'message', message: m })),
+    // System events go among the messages by time; the first unread message starts a group under the divider.
+    ...interleave(
+      timeline.messages.map((m): Item => ({ key: `m${m.id}`, sender: m.sender_username ?? 'unknown', created_at: m.created_at, kind: 'message', message: m, startsGroup: m.id === dividerAt })),
+      eventItems(channel.id, timeline),
+    ),
     ...mine.map((p): Item => ({ key: `p${p.client_msg_id}`, sender: user.username, created_at: p.created_at, kind: 'pending', pending: p })),
   ];
   const days = groupByDayAndSender(items);
@@ -92,9 +116,22 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
   useEffect(() => {
     atBottom.current = true;
     anchor.current = null;
+    setMark(null);
     setPanel(null);
     setSettingsOpen(false);
+    editingMessage.value = null;
   }, [channel.id]);
+
+  // The list gets shorter when the composer grows: the reader at the bottom stays there.
+  useEffect(() => {
+    const el = list.current;
+    if (el === null) return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current && anchor.current === null) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
 
   // Keep the view where the reader is: at the bottom when they were there,
   // and on the same message when older history was put in front of it.
@@ -117,12 +154,31 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
     });
   }
 
+  /** Goes to the newest message (my own send, the pill). */
+  function toBottom() {
+    atBottom.current = true;
+    setMark(null);
+    const el = list.current;
+    if (el !== null) el.scrollTop = el.scrollHeight;
+  }
+
   function onScroll() {
     const el = list.current;
     if (el === null) return;
-    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+    if (bottom !== atBottom.current) setMark(bottom ? null : (timeline.messages.at(-1)?.id ?? 0));
+    atBottom.current = bottom;
     if (el.scrollTop < LOAD_OLDER_PX && timeline.hasOlder && !loadingOlder.value.has(channel.id)) older();
   }
+
+  // A search result's "Jump to message": scrolled to and highlighted once its history is loaded.
+  useJumpHighlight(list, channel.id, () => {
+    atBottom.current = false;
+    anchor.current = null;
+  });
+
+  // The list is one tab stop (the newest message); the arrow keys move between messages.
+  useRovingFocus(list, MESSAGE_FOCUS);
 
   const typingNames = Object.entries(typists.value[channel.id] ?? {})
     .filter(([id]) => Number(id) !== user.id)
@@ -145,139 +201,149 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
         if (files === undefined || files.length === 0) return;
         e.preventDefault();
         setDragging(false);
+        toBottom();
         for (const file of Array.from(files)) void startUpload(channel, file);
       }}
     >
       <header class="channel-head">
         <button type="button" class="button button-secondary back-button" onClick={onBack}>
-          Rooms
+          {t('channel.back')}
         </button>
         <div class="channel-titles">
           <h1 id="channel-title">
             {channel.is_encrypted ? (
-              <span class="lock" title="End-to-end encrypted">
-                <LockIcon label="Encrypted channel" />
+              <span class="lock" title={t('channel.e2ee')}>
+                <LockIcon label={t('channel.encryptedLabel')} />
               </span>
             ) : (
               <span aria-hidden="true">{room.kind === 'dm' ? '@' : '#'}</span>
             )}
             {title}
           </h1>
-          <p class="muted channel-topic">{room.kind === 'dm' ? 'Direct message' : `${room.name}${channel.topic !== '' ? ` · ${channel.topic}` : ''}`}</p>
+          <p class="muted channel-topic">{room.kind === 'dm' ? t('channel.dm') : channel.topic !== '' ? t('channel.topic', { room: room.name, topic: channel.topic }) : room.name}</p>
         </div>
-        <button type="button" class="button button-secondary" aria-pressed={panel === 'files'} onClick={() => setPanel(panel === 'files' ? null : 'files')}>
-          Files
-        </button>
-        {room.kind !== 'dm' && (
-          <button type="button" class="button button-secondary" aria-pressed={panel === 'resources'} onClick={() => setPanel(panel === 'resources' ? null : 'resources')}>
-            Resources
+        <RovingToolbar label={t('channel.toolbar')}>
+          <button type="button" class="button button-secondary" aria-pressed={panel === 'files'} onClick={() => setPanel(panel === 'files' ? null : 'files')}>
+            {t('channel.files')}
           </button>
-        )}
-        <button type="button" class="button button-secondary" onClick={onShowMembers}>
-          Members
-        </button>
-        {maySeeSettings(room) && (
-          <button type="button" class="button button-secondary" onClick={() => setSettingsOpen(true)}>
-            Settings
+          {room.kind !== 'dm' && (
+            <button type="button" class="button button-secondary" aria-pressed={panel === 'resources'} onClick={() => setPanel(panel === 'resources' ? null : 'resources')}>
+              {t('channel.resources')}
+            </button>
+          )}
+          <button type="button" class="button button-secondary" onClick={onShowMembers}>
+            {t('channel.members')}
           </button>
-        )}
+          {maySeeSettings(room) && (
+            <button type="button" class="button button-secondary" onClick={() => setSettingsOpen(true)}>
+              {t('channel.settings')}
+            </button>
+          )}
+        </RovingToolbar>
       </header>
       {channel.downgraded === true && (
-        <Alert tone="error">
-          The server now says this channel is not encrypted. It stays encrypted in this browser: messages are still sealed before they leave, and
-          anything the server shows here without encryption is marked as such.
-        </Alert>
+        <Alert tone="error">{t('channel.downgraded')}</Alert>
       )}
       {settingsOpen && <RoomSettingsDialog room={room} onClose={() => setSettingsOpen(false)} />}
       {panel === 'files' && <FilesPanel channel={channel} messages={timeline.messages} onClose={() => setPanel(null)} />}
       {panel === 'resources' && <ResourcesPanel room={room} myId={user.id} onClose={() => setPanel(null)} />}
-      <div class="messages" ref={list} onScroll={onScroll} role="log" aria-label={`Messages in ${title}`} aria-live="polite" tabIndex={0}>
+      <div class="messages" ref={list} onScroll={onScroll} role="log" aria-label={t('channel.messagesIn', { title })} aria-live="polite">
         {timeline.hasOlder ? (
-          <button type="button" class="button button-secondary load-older" disabled={loadingOlder.value.has(channel.id)} onClick={older}>
-            {loadingOlder.value.has(channel.id) ? 'Loading…' : 'Load older messages'}
+          // Not a tab stop: the keyboard reaches older history by moving up to the first message, which scrolls the list to the top.
+          <button type="button" class="button button-secondary load-older" tabIndex={-1} disabled={loadingOlder.value.has(channel.id)} onClick={older}>
+            {loadingOlder.value.has(channel.id) ? t('channel.loading') : t('channel.loadOlder')}
           </button>
         ) : (
-          <p class="muted history-start">This is the beginning of {title}.</p>
+          <p class="muted history-start">{room.kind === 'dm' ? t('channel.startDm', { name: title }) : t('channel.startChannel', { channel: title })}</p>
         )}
         {days.map((day) => (
           <div key={day.day} class="day">
             <h2 class="day-label">
               <span>{dayLabel(day.day)}</span>
             </h2>
-            {day.groups.map((group) => (
-              <div key={group.items[0]?.key} class="group">
-                <p class="group-head">
-                  <strong class="sender">{group.sender}</strong> <time dateTime={group.items[0]?.created_at}>{clock(group.items[0]?.created_at ?? '')}</time>
-                </p>
-                {group.items.map((item) =>
-                  item.kind === 'message' ? (
-                    <Fragment key={item.key}>
-                      {item.message.id === dividerAt && (
-                        <div class="new-divider" role="separator" aria-label="New messages">
-                          <span>New messages</span>
-                        </div>
-                      )}
-                      <MessageRow
-                        message={item.message}
-                        messages={timeline.messages}
-                        user={user}
-                        encrypted={channel.is_encrypted}
-                        keyVersion={keyVersion}
-                        mayDelete={isAdmin || item.message.sender_id === user.id}
-                      />
-                    </Fragment>
-                  ) : (
-                    <PendingRow key={item.key} item={item.pending} />
-                  ),
-                )}
-              </div>
-            ))}
+            {day.groups.map((group) => {
+              const first = group.items[0];
+              if (first?.kind === 'event') return <SystemEventLine key={first.key} item={first} />;
+              return (
+                <Fragment key={first?.key}>
+                  {first?.kind === 'message' && first.message.id === dividerAt && (
+                    <div class="new-divider" role="separator" aria-label={t('channel.newMessages')}>
+                      <span>{t('channel.newMessages')}</span>
+                    </div>
+                  )}
+                  <div class="group">
+                    <p class="group-head">
+                      <Avatar userId={senderId(first, user.id)} username={group.sender} withPresence />
+                      <strong class="sender">{group.sender}</strong> <time dateTime={first?.created_at}>{clock(first?.created_at ?? '')}</time>
+                    </p>
+                    {group.items.map((item) =>
+                      item.kind === 'message' ? (
+                        <MessageRow
+                          key={item.key}
+                          message={item.message}
+                          messages={timeline.messages}
+                          user={user}
+                          encrypted={channel.is_encrypted}
+                          keyVersion={keyVersion}
+                          mayDelete={isAdmin || item.message.sender_id === user.id}
+                        />
+                      ) : item.kind === 'pending' ? (
+                        <PendingRow key={item.key} item={item.pending} />
+                      ) : null,
+                    )}
+                  </div>
+                </Fragment>
+              );
+            })}
           </div>
         ))}
       </div>
+      <div class="new-below" aria-live="polite">
+        {below > 0 && (
+          <button
+            type="button"
+            class="new-below-pill"
+            onClick={() => {
+              toBottom();
+              Array.from(list.current?.querySelectorAll<HTMLElement>('.message') ?? [])
+                .at(-1)
+                ?.focus({ preventScroll: true });
+            }}
+          >
+            <span aria-hidden="true">↓ </span>
+            {newBelowLabel(below)}
+          </button>
+        )}
+      </div>
       <p class="typing" aria-live="polite">
-        {typingNames.length === 1 ? `${typingNames[0]} is typing…` : typingNames.length > 1 ? `${typingNames.join(', ')} are typing…` : ''}
+        {typingNames.length === 1 ? t('channel.typingOne', { name: typingNames[0] }) : typingNames.length > 1 ? t('channel.typingMany', { names: typingNames.join(', ') }) : ''}
       </p>
       <UploadList channelId={channel.id} />
-      <Composer channel={channel} messages={timeline.messages} label={room.kind === 'dm' ? `Message ${title}` : `Message #${channel.name}`} />
+      <Composer
+        channel={channel}
+        messages={timeline.messages}
+        label={room.kind === 'dm' ? t('channel.composerDm', { name: title }) : t('channel.composerChannel', { channel: channel.name })}
+        myId={user.id}
+        keyVersion={keyVersion}
+        onSend={toBottom}
+      />
     </section>
   );
 }
 
+/** Who wrote a group's first message (a pending one is mine). */
+function senderId(item: Item | undefined, myId: number): number | null {
+  if (item?.kind === 'pending') return myId;
+  return item?.kind === 'message' ? item.message.sender_id : null;
+}
+
 function clock(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return formatTime(iso);
 }
 
-/** Message text as text nodes, links and mentions; never as HTML. */
-export function MessageText({ text, username }: { text: string; username: string }) {
-  return (
-    <>
-      {segments(text, username).map((s, i) =>
-        s.kind === 'text' ? (
-          s.text
-        ) : s.kind === 'link' ? (
-          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer nofollow">
-            {s.text}
-          </a>
-        ) : (
-          <span key={i} class={`mention${s.me ? ' mention-me' : ''}`}>
-            {s.text}
-          </span>
-        ),
-      )}
-    </>
-  );
-}
-
-/** The readable text of a loaded message: decrypted in encrypted channels, null when there is none. */
-function readableText(message: Message, encrypted: boolean): string | null {
-  if (message.deleted) return null;
-  if (!encrypted) return message.content ?? (message.file?.name != null ? `File: ${message.file.name}` : null);
-  const note = noteOf(message);
-  if (note !== null) return note.caption !== '' ? note.caption : `File: ${note.name}`;
-  const result = decrypted.value[message.id];
-  return result?.kind === 'text' ? result.text : null;
+/** A message's name for screen readers: who wrote it, and when. */
+function messageLabel(message: Message): string {
+  return t('message.label', { sender: message.sender_username ?? t('message.unknown'), time: clock(message.created_at) });
 }
 
 interface RowProps {
@@ -292,27 +358,28 @@ interface RowProps {
 }
 
 function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion }: RowProps) {
-  const [editing, setEditing] = useState(false);
+  const editing = editingMessage.value?.id === message.id;
   const [picking, setPicking] = useState(false);
+  const [actionsOpen, setActionsOpen] = useState(false);
+  const longPress = useLongPress(() => setActionsOpen(true));
   const [error, setError] = useState<string | null>(null);
-  const own = message.sender_id === user.id;
   const result = encrypted ? decrypted.value[message.id] : undefined;
   const note = encrypted ? noteOf(message) : null;
   const text = note !== null ? note.caption : encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
-  const mentioned = text !== null && segments(text, user.username).some((s) => s.kind === 'mention' && s.me);
+  const mentioned = text !== null && mentionsIn(markdown(text), user.username);
   // An encrypted message sent under an earlier key can no longer be edited (the edit would be refused).
-  const mayEdit = own && text !== null && message.file == null && (!encrypted || sealedUnderCurrentKey(message, keyVersion));
+  const mayEdit = editable(message, user.id, text, encrypted, keyVersion);
 
   if (message.deleted) {
     return (
-      <div class="message deleted" data-message-id={message.id}>
-        <p class="muted">This message was deleted.</p>
+      <div class="message deleted" data-message-id={message.id} role="article" aria-label={messageLabel(message)}>
+        <p class="muted">{t('message.deleted')}</p>
       </div>
     );
   }
 
   async function remove() {
-    if (!window.confirm('Delete this message?')) return;
+    if (!(await confirmAction({ title: t('message.deleteTitle'), message: t('message.deleteMessage'), action: t('message.deleteAction') }))) return;
     try {
       await deleteMessage(message.id);
     } catch (err) {
@@ -330,44 +397,59 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
     }
   }
 
+  const reactAction: MessageAction = { label: t('message.react'), run: () => setPicking(!picking) };
+  const actions: MessageAction[] = [
+    { label: t('message.reply'), run: () => setReplyTarget(message.channel_id, message.id) },
+    reactAction,
+    { label: t('message.edit'), run: () => startEditing(message.id), shown: mayEdit },
+    { label: t('message.delete'), run: () => void remove(), shown: mayDelete },
+  ];
+
   return (
-    <div class={`message${mentioned ? ' mentioned' : ''}`} data-message-id={message.id}>
+    <div
+      class={`message${mentioned ? ' mentioned' : ''}${actionsOpen ? ' actions-open' : ''}`}
+      data-message-id={message.id}
+      role="article"
+      aria-label={messageLabel(message)}
+      aria-keyshortcuts="Enter"
+      onKeyDown={(e) => {
+        // The focused message opens its actions (the list's arrow keys move between messages).
+        if (e.target !== e.currentTarget || editing) return;
+        if (e.key === 'Enter' || e.key === ' ' || e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) {
+          e.preventDefault();
+          setActionsOpen(true);
+        }
+      }}
+      {...longPress}
+    >
       {message.reply_to !== null && <ReplyQuote replyTo={message.reply_to} messages={messages} encrypted={encrypted} />}
       {editing && text !== null ? (
-        <EditForm message={message} initial={text} onDone={() => setEditing(false)} />
+        <EditForm message={message} initial={text} onDone={finishEditing} />
       ) : encrypted && result?.kind !== 'text' ? (
         <EncryptedStatus message={message} result={result} />
       ) : note !== null && message.file != null ? (
         <EncryptedFile file={message.file} note={note} />
       ) : (
-        <p class="message-text">
-          {text !== null && <MessageText text={text} username={user.username} />}
-          {message.edited_at !== null && <span class="muted edited"> (edited)</span>}
-        </p>
+        <div class="message-text">
+          <MessageText text={text ?? ''} username={user.username} after={message.edited_at !== null && <span class="muted edited">{t('message.edited')}</span>} />
+        </div>
       )}
       {!encrypted && message.file != null && <PlainFile file={message.file} />}
       <ReactionChips list={reactions.value[message.id] ?? []} onToggle={(emoji) => void react(emoji)} />
-      {picking && <ReactionPicker onPick={(emoji) => void react(emoji)} onClose={() => setPicking(false)} />}
+      {picking && <EmojiPicker label={t('message.addReaction')} action={t('message.reactWith')} onPick={(emoji) => void react(emoji)} onClose={() => setPicking(false)} />}
       {!editing && (
+        // The pointer's shortcuts, shown on hover; the keyboard and touch use the "⋯" menu, which has them all.
         <div class="message-actions">
-          <button type="button" class="link-button" onClick={() => setReplyTarget(message.channel_id, message.id)}>
-            Reply
-          </button>
-          <button type="button" class="link-button" aria-expanded={picking} onClick={() => setPicking(!picking)}>
-            React
-          </button>
-          {mayEdit && (
-            <button type="button" class="link-button" onClick={() => setEditing(true)}>
-              Edit
-            </button>
-          )}
-          {mayDelete && (
-            <button type="button" class="link-button" onClick={() => void remove()}>
-              Delete
-            </button>
-          )}
+          {actions
+            .filter((a) => a.shown !== false)
+            .map((a) => (
+              <button key={a.label} type="button" class="link-button" tabIndex={-1} aria-expanded={a === reactAction ? picking : undefined} onClick={a.run}>
+                {a.label}
+              </button>
+            ))}
         </div>
       )}
+      {!editing && <MessageActions messageId={message.id} actions={actions} open={actionsOpen} onOpenChange={setActionsOpen} />}
       {error !== null && <Alert tone="error">{error}</Alert>}
     </div>
   );
@@ -377,7 +459,7 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
 function ReplyQuote({ replyTo, messages, encrypted }: { replyTo: number; messages: readonly Message[]; encrypted: boolean }) {
   const quote = resolveReply(replyTo, messages, (m) => readableText(m, encrypted));
   if (quote.kind === 'unavailable') {
-    return <p class="reply-quote unavailable muted">Original message unavailable</p>;
+    return <p class="reply-quote unavailable muted">{t('message.originalUnavailable')}</p>;
   }
   function jump() {
     const target = document.querySelector<HTMLElement>(`.message[data-message-id="${quote.id}"]`);
@@ -389,7 +471,7 @@ function ReplyQuote({ replyTo, messages, encrypted }: { replyTo: number; message
     target.classList.add('highlighted');
   }
   return (
-    <button type="button" class="reply-quote" onClick={jump} aria-label={`Reply to ${quote.sender}: ${quote.snippet}. Show the original.`}>
+    <button type="button" class="reply-quote" onClick={jump} aria-label={t('message.replyTo', { sender: quote.sender, snippet: quote.snippet })}>
       <strong>{quote.sender}</strong> <span class="reply-snippet">{quote.snippet}</span>
     </button>
   );
@@ -399,43 +481,18 @@ function ReplyQuote({ replyTo, messages, encrypted }: { replyTo: number; message
 function ReactionChips({ list, onToggle }: { list: readonly Reaction[]; onToggle: (emoji: string) => void }) {
   if (list.length === 0) return null;
   return (
-    <div class="reactions" role="group" aria-label="Reactions">
+    <div class="reactions" role="group" aria-label={t('message.reactions')}>
       {list.map((r) => (
         <button
           key={r.emoji}
           type="button"
           class={`reaction-chip${r.me ? ' mine' : ''}`}
           aria-pressed={r.me}
-          aria-label={`${emojiName(r.emoji)}: ${r.count}${r.me ? ', including you' : ''}`}
-          title={emojiName(r.emoji)}
+          aria-label={r.me ? t('message.reactionCountMine', { name: emojiLabel(r.emoji), count: r.count }) : t('message.reactionCount', { name: emojiLabel(r.emoji), count: r.count })}
+          title={emojiLabel(r.emoji)}
           onClick={() => onToggle(r.emoji)}
         >
           <span aria-hidden="true">{r.emoji}</span> <span class="reaction-count">{r.count}</span>
-        </button>
-      ))}
-    </div>
-  );
-}
-
-/** The fixed emoji set; the first gets the focus, Escape closes it. */
-function ReactionPicker({ onPick, onClose }: { onPick: (emoji: string) => void; onClose: () => void }) {
-  const first = useRef<HTMLButtonElement>(null);
-  useEffect(() => first.current?.focus(), []);
-  return (
-    <div
-      class="reaction-picker"
-      role="group"
-      aria-label="Add a reaction"
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.preventDefault();
-          onClose();
-        }
-      }}
-    >
-      {REACTION_EMOJI.map((emoji, i) => (
-        <button key={emoji} ref={i === 0 ? first : null} type="button" class="reaction-option" aria-label={`React with ${emojiName(emoji)}`} title={emojiName(emoji)} onClick={() => onPick(emoji)}>
-          {emoji}
         </button>
       ))}
     </div>
@@ -449,31 +506,31 @@ function EncryptedStatus({ message, result }: { message: Message; result: Decryp
   if (result === undefined && identity === 'needs-restore') {
     return (
       <p class="message-text undecryptable locked">
-        <LockIcon /> <span>Locked in this browser: your encryption keys are not here yet.</span> To read it, restore your keys from your backup in{' '}
-        <Link href={ACCOUNT_PATH}>Account → Encryption</Link>.
+        <LockIcon /> <span>{t('message.locked')}</span>{' '}
+        {withParts(t('message.lockedHelp', { skipInterpolation: true }), { place: <Link href={ACCOUNT_PATH}>{t('panels.accountEncryption')}</Link> })}
       </p>
     );
   }
   if (result === undefined && identity === 'error') {
     return (
       <p class="message-text undecryptable">
-        <LockIcon /> <span>Cannot be decrypted: encryption is unavailable in this browser.</span> Reload the page to try again.
+        <LockIcon /> <span>{t('message.cannotDecrypt')}</span> {t('message.reload')}
       </p>
     );
   }
   if (result === undefined) {
-    return <p class="message-text muted">Decrypting…</p>;
+    return <p class="message-text muted">{t('message.decrypting')}</p>;
   }
   if (result.kind === 'no-key') {
     const asked = requested.value.has(message.channel_id);
     return (
       <div class="message-text undecryptable">
-        <LockIcon /> <span>Cannot decrypt yet: you do not have key version {result.version} of this channel.</span>{' '}
+        <LockIcon /> <span>{t('message.noKey', { version: result.version })}</span>{' '}
         {asked ? (
-          <span class="muted">Key requested; an admin must approve.</span>
+          <span class="muted">{t('message.keyRequested')}</span>
         ) : (
           <button type="button" class="link-button" onClick={() => askForKey(message.channel_id).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)))}>
-            Request key
+            {t('message.requestKey')}
           </button>
         )}
         {error !== null && <Alert tone="error">{error}</Alert>}
@@ -483,7 +540,7 @@ function EncryptedStatus({ message, result }: { message: Message; result: Decryp
   if (result.kind === 'warning') {
     return (
       <div class="message-warning" role="note">
-        <strong>Warning:</strong> {result.reason}
+        <strong>{t('message.warning')}</strong> {result.reason}
         {result.text !== undefined && <q class="injected">{result.text}</q>}
       </div>
     );
@@ -501,7 +558,7 @@ function EditForm({ message, initial, onDone }: { message: Message; initial: str
     const content = text.trim();
     if (content === '' || content === initial) return onDone();
     try {
-      await editMessage(message, content);
+      await editMessage(message, await expandShortcodes(content));
       onDone();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -511,7 +568,7 @@ function EditForm({ message, initial, onDone }: { message: Message; initial: str
   return (
     <div class="edit-form">
       <label class="visually-hidden" for={`edit-${message.id}`}>
-        Edit message
+        {t('message.editLabel')}
       </label>
       <textarea
         id={`edit-${message.id}`}
@@ -531,10 +588,10 @@ function EditForm({ message, initial, onDone }: { message: Message; initial: str
       />
       <div class="message-actions">
         <button type="button" class="button button-primary" onClick={() => void save()}>
-          Save
+          {t('message.save')}
         </button>
         <button type="button" class="button button-secondary" onClick={onDone}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </div>
       {error !== null && <Alert tone="error">{error}</Alert>}
@@ -545,127 +602,24 @@ function EditForm({ message, initial, onDone }: { message: Message; initial: str
 function PendingRow({ item }: { item: PendingMessage }) {
   const offline = connection.value !== 'online';
   const status =
-    item.status === 'failed' ? `Not sent: ${item.error ?? 'refused'}` : offline ? 'Waiting for the connection…' : (item.waiting ?? 'Sending…');
+    item.status === 'failed' ? t('message.notSent', { error: item.error ?? t('message.refused') }) : offline ? t('message.waitingConnection') : (item.waiting ?? t('message.sending'));
   return (
-    <div class={`message pending${item.status === 'failed' ? ' failed' : ''}`} data-pending={item.status}>
-      <p class="message-text">{item.label ?? item.content}</p>
+    <div class={`message pending${item.status === 'failed' ? ' failed' : ''}`} data-pending={item.status} role="article">
+      <div class="message-text">{item.label ?? <MessageText text={item.content} username="" />}</div>
       <p class="pending-status">
         {status}
         {item.status === 'failed' && (
           <>
             {' '}
             <button type="button" class="link-button" onClick={() => retryPending(item.client_msg_id)}>
-              Retry
+              {t('message.retry')}
             </button>{' '}
             <button type="button" class="link-button" onClick={() => discardPending(item.client_msg_id)}>
-              Discard
+              {t('message.discard')}
             </button>
           </>
         )}
       </p>
     </div>
-  );
-}
-
-function Composer({ channel, messages, label }: { channel: Channel; messages: readonly Message[]; label: string }) {
-  const [text, setText] = useState('');
-  const replyTo = replyingTo.value[channel.id];
-  const input = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => {
-    setText('');
-    input.current?.focus();
-  }, [channel.id]);
-  // Starting a reply puts the cursor in the composer.
-  useLayoutEffect(() => {
-    if (replyTo !== undefined) input.current?.focus();
-  }, [replyTo]);
-
-  const identity = identityStatus.value.kind;
-  if (channel.is_encrypted && identity !== 'ready') {
-    return (
-      <div class="composer composer-disabled">
-        <Alert tone="info">
-          {identity === 'loading' ? 'Loading your encryption keys…' : 'This channel is end-to-end encrypted. Restore or create your encryption keys (above) to write here.'}
-        </Alert>
-      </div>
-    );
-  }
-
-  function attach(files: FileList | null) {
-    if (files === null) return;
-    for (const file of Array.from(files)) void startUpload(channel, file);
-  }
-
-  function send() {
-    if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
-    const content = text.trim();
-    if (content === '') return;
-    sendMessage(channel.id, content, replyTo);
-    setReplyTarget(channel.id, null);
-    setText('');
-  }
-
-  const quote = replyTo === undefined ? null : resolveReply(replyTo, messages, (m) => readableText(m, channel.is_encrypted));
-
-  return (
-    <form
-      class="composer"
-      onSubmit={(e) => {
-        e.preventDefault();
-        send();
-      }}
-    >
-      {quote !== null && (
-        <div class="composer-reply" role="status">
-          <span>
-            Replying to {quote.kind === 'loaded' ? <strong>{quote.sender}</strong> : 'a message'}
-            {quote.kind === 'loaded' && <span class="reply-snippet">: {quote.snippet}</span>}
-          </span>
-          <button type="button" class="link-button" aria-label="Cancel reply" onClick={() => setReplyTarget(channel.id, null)}>
-            Cancel
-          </button>
-        </div>
-      )}
-      <label class="button button-secondary attach-button" title="Attach files (or drop them on the channel)">
-        Attach
-        <input
-          type="file"
-          multiple
-          class="visually-hidden"
-          aria-label="Attach files"
-          onChange={(e) => {
-            attach(e.currentTarget.files);
-            e.currentTarget.value = '';
-          }}
-        />
-      </label>
-      <label class="visually-hidden" for="composer-input">
-        {label}
-      </label>
-      <textarea
-        id="composer-input"
-        ref={input}
-        value={text}
-        rows={1}
-        placeholder={label}
-        maxLength={4000}
-        onInput={(e) => {
-          setText(e.currentTarget.value);
-          sendTyping(channel.id);
-        }}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            send();
-          } else if (e.key === 'Escape' && replyTo !== undefined) {
-            e.preventDefault();
-            setReplyTarget(channel.id, null);
-          }
-        }}
-      />
-      <button type="submit" class="button button-primary">
-        Send
-      </button>
-    </form>
   );
 }

@@ -1,4 +1,5 @@
 import { connection, pending } from '../../chat/store.ts';
+import { t } from '../../i18n/index.ts';
 
 /** Says when the live connection is down, and that what is written meanwhile waits. */
 export function ConnectionBanner() {
@@ -7,8 +8,8 @@ export function ConnectionBanner() {
   const waiting = pending.value.filter((p) => p.status !== 'failed').length;
   return (
     <div class={`connection-banner connection-${state}`} role="status">
-      {state === 'connecting' ? 'Connecting…' : 'You are offline. Reconnecting…'}
-      {waiting > 0 && ` ${waiting} message${waiting === 1 ? '' : 's'} will be sent when the connection is back.`}
+      {state === 'connecting' ? t('connection.connecting') : t('connection.offline')}
+      {waiting > 0 && t('connection.waiting', { count: waiting })}
     </div>
   );
 }

@@ -2,6 +2,7 @@
 // identity, the key backup (recovery key or passphrase), key changes of others, and key
 // requests to approve.
 
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { rooms, timelines } from '../../chat/store.ts';
 import {
@@ -14,23 +15,41 @@ import {
   safetyNumber,
   startOver,
 } from '../../e2ee/engine.ts';
-import { backupState, reminderSnoozed, restoreWith, storedKind } from '../../e2ee/backup.ts';
-import { BackupSetup } from '../BackupSetup.tsx';
+import { backupState, pendingKey, reminderSnoozed, restoreWith, storedKind } from '../../e2ee/backup.ts';
+import { RovingToolbar } from '../RovingToolbar.tsx';
+import { BackupSetup, recoveryKeyAbout } from '../BackupSetup.tsx';
+import { LinkThisDevice } from '../LinkThisDevice.tsx';
 import { ACCOUNT_PATH } from '../../router.ts';
 import { Alert } from '../Alert.tsx';
+import { confirmAction } from '../ConfirmDialog.tsx';
 import { Dialog } from '../Dialog.tsx';
 import { Link } from '../Link.tsx';
 import { useSubmit } from '../useSubmit.ts';
+import './e2ee-panels.css';
+import { t } from '../../i18n/index.ts';
+import { withParts } from '../../i18n/rich.tsx';
 
+/**
+ * The encryption panels above the chat. On a phone they fold into one line
+ * (a button with aria-expanded; the stylesheet hides the panels while it is
+ * folded), so the messages keep the screen; on a wider screen the button is
+ * hidden and the panels always show.
+ */
 export function E2eePanels() {
   const status = identityStatus.value;
+  const [open, setOpen] = useState(false);
   return (
-    <div class="e2ee-panels">
-      {status.kind === 'error' && <Alert tone="error">Encryption is unavailable in this browser: {status.message}</Alert>}
-      {status.kind === 'needs-restore' && <RestorePanel />}
-      {status.kind === 'ready' && backupState.value === 'none' && !reminderSnoozed.value && <BackupPanel />}
-      <KeyChanges />
-      <KeyRequests />
+    <div class={`e2ee-panels${open ? ' unfolded' : ''}`}>
+      <button type="button" class="e2ee-fold" aria-expanded={open} aria-controls="e2ee-panels-body" onClick={() => setOpen(!open)}>
+        {open ? t('panels.hide') : t('panels.attention')}
+      </button>
+      <div class="e2ee-body" id="e2ee-panels-body">
+        {status.kind === 'error' && <Alert tone="error">{t('panels.unavailable', { message: status.message })}</Alert>}
+        {status.kind === 'needs-restore' && <RestorePanel />}
+        {status.kind === 'ready' && backupState.value === 'none' && !reminderSnoozed.value && <BackupPanel />}
+        <KeyChanges />
+        <KeyRequests />
+      </div>
     </div>
   );
 }
@@ -40,20 +59,19 @@ function RestorePanel() {
   const kind = storedKind.value;
   const words = kind === 'recovery_key';
   const submission = useSubmit();
+  const status = identityStatus.value;
+  const revoked = status.kind === 'needs-restore' && status.revoked === true;
   return (
     <section class="panel" aria-labelledby="restore-title">
-      <h2 id="restore-title">Restore your encryption keys</h2>
+      <h2 id="restore-title">{revoked ? t('panels.removedTitle') : t('panels.readHere')}</h2>
+      {revoked && <p>{t('panels.revokedText')}</p>}
+      <LinkThisDevice prefix="chat" />
+      <h3>{t('panels.orRestore')}</h3>
       {backupState.value === 'none' ? (
-        <p>
-          Your account already has encryption keys from another browser, but no key backup is stored, so encrypted messages stay locked here. In the browser that has your keys,
-          make a backup in <Link href={ACCOUNT_PATH}>Account → Encryption</Link>, then reload this page and restore it.
-        </p>
+        <p>{withParts(t('panels.noBackup', { skipInterpolation: true }), { place: <Link href={ACCOUNT_PATH}>{t('panels.accountEncryption')}</Link> })}</p>
       ) : (
         <>
-          <p>
-            Your account already has encryption keys from another browser.{' '}
-            {words ? 'Enter the 12 words of your recovery key to read your encrypted messages here.' : 'Enter your recovery passphrase to read your encrypted messages here.'}
-          </p>
+          <p>{words ? t('panels.enterWords') : t('panels.enterPassphrase')}</p>
           <form
             class="inline-form"
             onSubmit={(e) => {
@@ -62,7 +80,7 @@ function RestorePanel() {
             }}
           >
             <label class="visually-hidden" for="restore-passphrase">
-              {words ? 'Recovery key' : 'Recovery passphrase'}
+              {words ? t('restore.labelKey') : t('restore.labelPassphrase')}
             </label>
             {words ? (
               <input
@@ -73,54 +91,80 @@ function RestorePanel() {
                 spellcheck={false}
                 value={passphrase}
                 onInput={(e) => setPassphrase(e.currentTarget.value)}
-                placeholder="The 12 words of your recovery key"
+                placeholder={t('panels.wordsPlaceholder')}
               />
             ) : (
-              <input id="restore-passphrase" type="password" autocomplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} placeholder="Recovery passphrase" />
+              <input id="restore-passphrase" type="password" autocomplete="off" value={passphrase} onInput={(e) => setPassphrase(e.currentTarget.value)} placeholder={t('restore.labelPassphrase')} />
             )}
             <button type="submit" class="button button-primary" disabled={submission.pending}>
-              {submission.pending ? 'Restoring…' : 'Restore'}
+              {submission.pending ? t('panels.restoring') : t('panels.restore')}
             </button>
           </form>
         </>
       )}
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
       <p class="muted">
-        {backupState.value === 'none' ? 'No other browser has your keys any more?' : words ? 'Lost the recovery key?' : 'Lost the passphrase?'}{' '}
+        {backupState.value === 'none' ? t('panels.noOtherBrowser') : words ? t('panels.lostKey') : t('panels.lostPassphrase')}{' '}
         <button
           type="button"
           class="link-button"
-          onClick={() => {
-            if (window.confirm('Create new keys? Old encrypted messages stay unreadable here, and your contacts will see that your key changed.')) void submission.run(startOver);
-          }}
+          onClick={() =>
+            void confirmAction({
+              title: t('panels.newKeysTitle'),
+              message: t('panels.newKeysMessage'),
+              action: t('panels.newKeysAction'),
+            }).then((yes) => {
+              if (yes) void submission.run(startOver);
+            })
+          }
         >
-          Create new keys instead
+          {t('panels.newKeysInstead')}
         </button>
       </p>
     </section>
   );
 }
 
+/**
+ * The reminder to back up the keys, on one line: what it is and its
+ * buttons; the explanation is behind "Details", so that it does not push
+ * the chat down every time.
+ */
 function BackupPanel() {
+  const [details, setDetails] = useState(false);
+  // While it is one line of buttons, they are one tab stop (a toolbar), so
+  // the reminder costs the keyboard one Tab on the way to the composer; the
+  // recovery key's words and fields, once started, are a form as usual.
+  const Group = pendingKey.value === null ? ReminderActions : Fragment;
   return (
-    <section class="panel" aria-labelledby="backup-title">
-      <h2 id="backup-title">Back up your encryption keys</h2>
-      <p>
-        Your encryption keys are only in this browser: without a backup, another browser cannot read your encrypted messages. A recovery key seals a backup of them that the server
-        stores but cannot open. You can also do this in <Link href={ACCOUNT_PATH}>Account → Encryption</Link>.
-      </p>
-      <BackupSetup
-        prefix="backup"
-        replacing={false}
-        onDone={() => undefined}
-        extra={
-          <button type="button" class="button button-secondary" onClick={() => (reminderSnoozed.value = true)}>
-            Later
-          </button>
-        }
-      />
+    <section class="panel panel-compact" aria-labelledby="backup-title">
+      <h2 id="backup-title">{t('panels.backupTitle')}</h2>
+      <Group>
+        <BackupSetup
+          prefix="backup"
+          replacing={false}
+          brief
+          onDone={() => undefined}
+          extra={
+            <button type="button" class="button button-secondary" onClick={() => (reminderSnoozed.value = true)}>
+              {t('panels.later')}
+            </button>
+          }
+        />
+        <button type="button" class="link-button" aria-expanded={details} aria-controls="backup-details" onClick={() => setDetails(!details)}>
+          {details ? t('panels.hideDetails') : t('panels.details')}
+        </button>
+      </Group>
+      <div class="panel-details" id="backup-details" hidden={!details}>
+        <p>{withParts(t('panels.backupDetails', { skipInterpolation: true }), { place: <Link href={ACCOUNT_PATH}>{t('panels.accountEncryption')}</Link> })}</p>
+        <p>{recoveryKeyAbout()}</p>
+      </div>
     </section>
   );
+}
+
+function ReminderActions({ children }: { children: ComponentChildren }) {
+  return <RovingToolbar label={t('panels.backupTitle')}>{children}</RovingToolbar>;
 }
 
 function KeyChanges() {
@@ -132,17 +176,16 @@ function KeyChanges() {
     <>
       {ids.map((id) => (
         <div key={id} class="alert alert-error key-change" role="alert">
-          The encryption key of <strong>{names.get(id) ?? `user ${id}`}</strong> changed. Messages signed with the new key are shown as warnings until you accept it. Compare safety numbers
-          first if you can.{' '}
+          {withParts(t('panels.keyChanged', { skipInterpolation: true }), { name: <strong>{names.get(id) ?? t('panels.userFallback', { id })}</strong> })}{' '}
           <button type="button" class="link-button" onClick={() => setVerifying(id)}>
-            Verify
+            {t('panels.verify')}
           </button>{' '}
           <button type="button" class="link-button" onClick={() => setVerifying(id)}>
-            Accept new key
+            {t('panels.acceptNewKey')}
           </button>
         </div>
       ))}
-      {verifying !== null && <VerifyDialog userId={verifying} username={names.get(verifying) ?? `user ${verifying}`} onClose={() => setVerifying(null)} />}
+      {verifying !== null && <VerifyDialog userId={verifying} username={names.get(verifying) ?? t('panels.userFallback', { id: verifying })} onClose={() => setVerifying(null)} />}
     </>
   );
 }
@@ -164,25 +207,25 @@ function KeyRequests() {
   const channelName = (id: number) => {
     for (const room of rooms.value) {
       const channel = room.channels.find((c) => c.id === id);
-      if (channel !== undefined) return `#${channel.name} in ${room.name}`;
+      if (channel !== undefined) return t('panels.channelIn', { channel: channel.name, room: room.name });
     }
-    return `channel ${id}`;
+    return t('panels.channelFallback', { id });
   };
   return (
     <section class="panel" aria-labelledby="requests-title">
-      <h2 id="requests-title">Key requests</h2>
+      <h2 id="requests-title">{t('panels.requestsTitle')}</h2>
       {error !== null && <Alert tone="error">{error}</Alert>}
       <ul class="member-list">
         {requests.map((r) => (
           <li key={r.request_id} class="member">
             <span>
-              <strong>{r.requester_username}</strong> asks for the key of {channelName(r.channel_id)}
+              {withParts(t('panels.asksFor', { skipInterpolation: true }), { name: <strong>{r.requester_username}</strong>, channel: channelName(r.channel_id) })}
             </span>
             <span class="member-actions">
               <button
                 type="button"
                 class="button button-primary"
-                aria-label={`Approve ${r.requester_username}`}
+                aria-label={t('panels.approveLabel', { name: r.requester_username })}
                 onClick={() => {
                   setError(null);
                   const room = rooms.value.find((candidate) => candidate.id === r.room_id);
@@ -190,10 +233,10 @@ function KeyRequests() {
                   approveKeyRequest(r, room).catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
                 }}
               >
-                Approve
+                {t('panels.approve')}
               </button>
               <button type="button" class="button button-secondary" onClick={() => dismissKeyRequest(r.request_id)}>
-                Dismiss
+                {t('panels.dismiss')}
               </button>
             </span>
           </li>
@@ -213,28 +256,25 @@ export function VerifyDialog({ userId, username, onClose }: { userId: number; us
       .catch(() => setInfo('error'));
   }, [userId]);
   return (
-    <Dialog title={`Verify ${username}`} onClose={onClose}>
-      {info === 'loading' && <p>Computing…</p>}
-      {info === 'error' && <Alert tone="error">The safety number could not be computed.</Alert>}
-      {info === null && <p>{username} has not published an encryption key yet.</p>}
+    <Dialog title={t('verify.title', { name: username })} onClose={onClose}>
+      {info === 'loading' && <p>{t('verify.computing')}</p>}
+      {info === 'error' && <Alert tone="error">{t('verify.failed')}</Alert>}
+      {info === null && <p>{t('verify.noKey', { name: username })}</p>}
       {info !== null && typeof info === 'object' && (
         <>
-          <p>Compare this number with the one {username} sees (in person or on a call). If they match, nobody is in the middle.</p>
-          <p class="safety-number" aria-label="Safety number">
+          <p>{t('verify.compare', { name: username })}</p>
+          <p class="safety-number" aria-label={t('verify.safetyNumber')}>
             {info.number}
           </p>
           <dl class="fingerprints">
-            <dt>Your key</dt>
+            <dt>{t('verify.yourKey')}</dt>
             <dd>{info.mine}</dd>
-            <dt>{info.offered ? `${username}’s new key` : `${username}’s key`}</dt>
+            <dt>{info.offered ? t('verify.theirNewKey', { name: username }) : t('verify.theirKey', { name: username })}</dt>
             <dd>{info.theirs}</dd>
           </dl>
           {info.offered && (
             <>
-              <p>
-                {username}’s key changed. Accept it only if the numbers match: exactly the key shown here is trusted, and messages signed with it are shown
-                normally.
-              </p>
+              <p>{t('verify.changed', { name: username })}</p>
               <button
                 type="button"
                 class="button button-primary"
@@ -247,7 +287,7 @@ export function VerifyDialog({ userId, username, onClose }: { userId: number; us
                   }
                 }}
               >
-                Accept this key
+                {t('verify.accept')}
               </button>
               {acceptError !== null && <Alert tone="error">{acceptError}</Alert>}
             </>

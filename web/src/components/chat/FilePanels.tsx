@@ -11,15 +11,43 @@ import type { Channel, RoomWithChannels } from '../../api/rooms.ts';
 import { resourcesVersion } from '../../chat/store.ts';
 import { decrypted } from '../../e2ee/engine.ts';
 import { type FileNote, formatSize, isInlineImage, isWebLink, parseFileNote, percent } from '../../files/attachment.ts';
-import { cancelUpload, dismissUpload, openEncrypted, opened, uploads } from '../../files/uploads.ts';
+import { cancelUpload, dismissUpload, openEncrypted, opened, retryEncrypted, uploads } from '../../files/uploads.ts';
 import { Alert } from '../Alert.tsx';
+import { confirmAction } from '../ConfirmDialog.tsx';
+import { BrokenImage, ImageThumb } from './ImageThumb.tsx';
+import { t } from '../../i18n/index.ts';
 
-/** A plaintext channel's file: a thumbnail for raster images, and a download link. */
+/** A plaintext channel's file: a thumbnail for raster images (it opens the viewer), and a download link. */
 export function PlainFile({ file }: { file: Attachment }) {
-  const name = file.name ?? 'file';
+  const name = file.name ?? t('files.defaultName');
+  const image = isInlineImage(file.content_type);
+  const [broken, setBroken] = useState(false);
+  // Each retry asks again past any cached failure.
+  const [attempt, setAttempt] = useState(0);
+  if (image && broken) {
+    return (
+      <div class="file-chip" data-file-id={file.id}>
+        <BrokenImage
+          name={name}
+          download={{ href: file.url, name }}
+          onRetry={() => {
+            setBroken(false);
+            setAttempt(attempt + 1);
+          }}
+        />
+      </div>
+    );
+  }
   return (
     <div class="file-chip" data-file-id={file.id}>
-      {isInlineImage(file.content_type) && <img class="file-thumb" src={`${file.url}?inline=true`} alt={name} loading="lazy" />}
+      {image && (
+        <ImageThumb
+          key={attempt}
+          image={{ file, note: null, name, sender: null, createdAt: null }}
+          src={`${file.url}?inline=true${attempt > 0 ? `&attempt=${attempt}` : ''}`}
+          onBroken={() => setBroken(true)}
+        />
+      )}
       <a class="file-link" href={file.url} download={name}>
         {name}
       </a>{' '}
@@ -28,19 +56,34 @@ export function PlainFile({ file }: { file: Attachment }) {
   );
 }
 
-/** An encrypted channel's file, opened in the browser with the key from its message. */
+/** An encrypted channel's file, opened in the browser with the key from its message; an image opens the viewer. */
 export function EncryptedFile({ file, note }: { file: Attachment; note: FileNote }) {
   const state = opened.value[file.id];
   const image = isInlineImage(note.type);
+  const [undecodable, setUndecodable] = useState(false);
   useEffect(() => {
     if (image) void openEncrypted(file, note);
   }, [file.id, image]);
+  const url = state !== undefined && 'url' in state ? state.url : null;
+  if (image && (undecodable || (state !== undefined && 'error' in state))) {
+    return (
+      <div class="file-chip" data-file-id={file.id}>
+        <BrokenImage
+          name={note.name}
+          reason={state !== undefined && 'error' in state ? state.error : undefined}
+          download={url !== null ? { href: url, name: note.name } : undefined}
+          onRetry={url === null ? () => void retryEncrypted(file, note) : undefined}
+        />
+        {note.caption !== '' && <p class="message-text">{note.caption}</p>}
+      </div>
+    );
+  }
   return (
     <div class="file-chip" data-file-id={file.id}>
-      {image && state !== undefined && 'url' in state && <img class="file-thumb" src={state.url} alt={note.name} />}
-      {image && state === undefined && <p class="muted">Decrypting image…</p>}
-      {state !== undefined && 'url' in state ? (
-        <a class="file-link" href={state.url} download={note.name}>
+      {image && url !== null && <ImageThumb image={{ file, note, name: note.name, sender: null, createdAt: null }} src={url} onBroken={() => setUndecodable(true)} />}
+      {image && state === undefined && <p class="muted">{t('files.decryptingImage')}</p>}
+      {url !== null ? (
+        <a class="file-link" href={url} download={note.name}>
           {note.name}
         </a>
       ) : (
@@ -69,23 +112,23 @@ export function UploadList({ channelId }: { channelId: number }) {
   const mine = uploads.value.filter((u) => u.channel_id === channelId);
   if (mine.length === 0) return null;
   return (
-    <ul class="uploads" aria-label="Uploads">
+    <ul class="uploads" aria-label={t('files.uploads')}>
       {mine.map((u) => (
         <li key={u.id} class="upload" data-phase={u.phase}>
           <span class="upload-name">{u.name}</span>
           {u.phase === 'failed' ? (
             <>
-              <Alert tone="error">Upload failed: {u.error}</Alert>
+              <Alert tone="error">{t('files.uploadFailed', { error: u.error })}</Alert>
               <button type="button" class="link-button" onClick={() => dismissUpload(u.id)}>
-                Dismiss
+                {t('files.dismiss')}
               </button>
             </>
           ) : (
             <>
-              <progress class="upload-progress" max={100} value={u.phase === 'encrypting' ? undefined : percent(u)} aria-label={`Uploading ${u.name}`} />
-              <span class="muted upload-status">{u.phase === 'encrypting' ? 'Encrypting…' : u.phase === 'sending' ? 'Sending…' : `${percent(u)}%`}</span>
+              <progress class="upload-progress" max={100} value={u.phase === 'encrypting' ? undefined : percent(u)} aria-label={t('files.uploading', { name: u.name })} />
+              <span class="muted upload-status">{u.phase === 'encrypting' ? t('files.encrypting') : u.phase === 'sending' ? t('files.sending') : t('files.percent', { percent: percent(u) })}</span>
               <button type="button" class="link-button" onClick={() => cancelUpload(u.id)}>
-                Cancel
+                {t('common.cancel')}
               </button>
             </>
           )}
@@ -114,21 +157,21 @@ export function FilesPanel({ channel, messages, onClose }: { channel: Channel; m
   return (
     <aside class="side-panel files-panel" aria-labelledby="files-title">
       <div class="members-head">
-        <h2 id="files-title">Files</h2>
+        <h2 id="files-title">{t('files.title')}</h2>
         <button type="button" class="button button-secondary" onClick={onClose}>
-          Close
+          {t('common.close')}
         </button>
       </div>
       {error !== null && <Alert tone="error">{error}</Alert>}
-      {files === null && error === null && <p class="muted">Loading…</p>}
-      {files !== null && files.length === 0 && <p class="muted">No files in this channel yet.</p>}
+      {files === null && error === null && <p class="muted">{t('files.loading')}</p>}
+      {files !== null && files.length === 0 && <p class="muted">{t('files.none')}</p>}
       <ul class="file-list">
         {files?.map((f) => {
           const note = notes.get(f.id);
           const attachment: Attachment = { id: f.id, name: f.name, content_type: f.content_type, size: f.size, sha256: f.sha256, encrypted: f.encrypted, url: f.url };
           return (
             <li key={f.id}>
-              {f.encrypted ? note !== undefined ? <EncryptedFile file={attachment} note={note} /> : <span class="muted">Encrypted file ({formatSize(f.size)}); its message is not loaded or not readable here.</span> : <PlainFile file={attachment} />}
+              {f.encrypted ? note !== undefined ? <EncryptedFile file={attachment} note={note} /> : <span class="muted">{t('files.encryptedUnreadable', { size: formatSize(f.size) })}</span> : <PlainFile file={attachment} />}
             </li>
           );
         })}
@@ -179,24 +222,24 @@ export function ResourcesPanel({ room, myId, onClose }: { room: RoomWithChannels
   return (
     <aside class="side-panel resources-panel" aria-labelledby="resources-title">
       <div class="members-head">
-        <h2 id="resources-title">Resources</h2>
+        <h2 id="resources-title">{t('resources.title')}</h2>
         <button type="button" class="button button-secondary" onClick={onClose}>
-          Close
+          {t('common.close')}
         </button>
       </div>
       <label class="visually-hidden" for="resource-search">
-        Search resources
+        {t('resources.search')}
       </label>
-      <input id="resource-search" type="search" placeholder="Search resources" value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
+      <input id="resource-search" type="search" placeholder={t('resources.search')} value={query} onInput={(e) => setQuery(e.currentTarget.value)} />
       {error !== null && <Alert tone="error">{error}</Alert>}
       {editing === 'new' ? (
         <ResourceForm initial={EMPTY_FIELDS} onCancel={() => setEditing(null)} onSave={(f) => act(() => filesApi.addResource(room.id, f))} />
       ) : (
         <button type="button" class="button button-primary" onClick={() => setEditing('new')}>
-          Add link
+          {t('resources.add')}
         </button>
       )}
-      {list !== null && shown.length === 0 && <p class="muted">No resources{query !== '' ? ' match' : ' yet'}.</p>}
+      {list !== null && shown.length === 0 && <p class="muted">{query !== '' ? t('resources.noneMatch') : t('resources.noneYet')}</p>}
       <ul class="resource-list">
         {shown.map((r) => {
           const mayChange = isAdmin || r.created_by === myId;
@@ -210,9 +253,9 @@ export function ResourcesPanel({ room, myId, onClose }: { room: RoomWithChannels
           }
           return (
             <li key={r.id} class="resource" data-resource-id={r.id}>
-              {r.pinned && <span class="pin" title="Pinned">📌 </span>}
+              {r.pinned && <span class="pin" title={t('resources.pinned')}>📌 </span>}
               {r.envelope !== null ? (
-                <span class="muted">Encrypted resource</span>
+                <span class="muted">{t('resources.encrypted')}</span>
               ) : r.url !== null && isWebLink(r.url) ? (
                 <a href={r.url} target="_blank" rel="noopener noreferrer">
                   {r.title !== null && r.title !== '' ? r.title : r.url}
@@ -221,17 +264,25 @@ export function ResourcesPanel({ room, myId, onClose }: { room: RoomWithChannels
                 <strong>{r.title}</strong>
               )}
               {r.description !== null && r.description !== '' && <p class="muted">{r.description}</p>}
-              <p class="muted resource-meta">Added by {r.created_by_username ?? 'someone'}</p>
+              <p class="muted resource-meta">{t('resources.addedBy', { name: r.created_by_username ?? t('resources.someone') })}</p>
               {mayChange && r.envelope === null && (
                 <div class="message-actions">
                   <button type="button" class="link-button" onClick={() => setEditing(r.id)}>
-                    Edit
+                    {t('resources.edit')}
                   </button>
                   <button type="button" class="link-button" onClick={() => void act(() => filesApi.updateResource(room.id, r.id, { title: r.title ?? '', url: r.url ?? '', description: r.description ?? '', pinned: !r.pinned }))}>
-                    {r.pinned ? 'Unpin' : 'Pin'}
+                    {r.pinned ? t('resources.unpin') : t('resources.pin')}
                   </button>
-                  <button type="button" class="link-button" onClick={() => window.confirm('Remove this resource?') && void act(() => filesApi.removeResource(room.id, r.id))}>
-                    Remove
+                  <button
+                    type="button"
+                    class="link-button"
+                    onClick={() =>
+                      void confirmAction({ title: t('resources.removeTitle'), message: t('resources.removeMessage'), action: t('resources.removeAction') }).then((yes) => {
+                        if (yes) void act(() => filesApi.removeResource(room.id, r.id));
+                      })
+                    }
+                  >
+                    {t('resources.remove')}
                   </button>
                 </div>
               )}
@@ -252,34 +303,34 @@ function ResourceForm({ initial, onSave, onCancel }: { initial: ResourceFields; 
       onSubmit={(e) => {
         e.preventDefault();
         if (!isWebLink(fields.url.trim())) {
-          setError('Only http:// and https:// links can be shared.');
+          setError(t('resources.onlyWeb'));
           return;
         }
         void onSave({ ...fields, title: fields.title.trim(), url: fields.url.trim(), description: fields.description.trim() });
       }}
     >
       <label>
-        Title
+        {t('resources.fieldTitle')}
         <input name="title" value={fields.title} required maxLength={200} onInput={(e) => setFields({ ...fields, title: e.currentTarget.value })} />
       </label>
       <label>
-        Link
+        {t('resources.fieldLink')}
         <input name="url" type="url" value={fields.url} required placeholder="https://" onInput={(e) => setFields({ ...fields, url: e.currentTarget.value })} />
       </label>
       <label>
-        Description
+        {t('resources.fieldDescription')}
         <input name="description" value={fields.description} maxLength={1000} onInput={(e) => setFields({ ...fields, description: e.currentTarget.value })} />
       </label>
       <label class="checkbox">
-        <input type="checkbox" checked={fields.pinned} onChange={(e) => setFields({ ...fields, pinned: e.currentTarget.checked })} /> Pinned
+        <input type="checkbox" checked={fields.pinned} onChange={(e) => setFields({ ...fields, pinned: e.currentTarget.checked })} /> {t('resources.fieldPinned')}
       </label>
       {error !== null && <Alert tone="error">{error}</Alert>}
       <div class="message-actions">
         <button type="submit" class="button button-primary">
-          Save
+          {t('resources.save')}
         </button>
         <button type="button" class="button button-secondary" onClick={onCancel}>
-          Cancel
+          {t('common.cancel')}
         </button>
       </div>
     </form>

@@ -10,8 +10,10 @@ import { membersVersion } from '../../chat/store.ts';
 import * as membership from '../../e2ee/membership.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
+import { confirmAction, type Question } from '../ConfirmDialog.tsx';
 import { VerifyDialog } from './E2eePanels.tsx';
-import { PresenceDot } from './Sidebar.tsx';
+import { Avatar } from './Avatar.tsx';
+import { t } from '../../i18n/index.ts';
 
 const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
 
@@ -53,15 +55,20 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
     }
   }
 
+  /** Asks first (in-app), then acts. */
+  async function ask(question: Question, action: () => Promise<void>) {
+    if (await confirmAction(question)) await act(action);
+  }
+
   /** Whether I outrank the member enough to remove them (admins cannot remove admins). */
   const mayRemove = (m: Member) => isAdmin && m.user_id !== myId && RANK[m.role] < RANK[myRole];
 
   return (
     <aside class="members" aria-labelledby="members-title">
       <div class="members-head">
-        <h2 id="members-title">Members of {room.kind === 'dm' ? 'this conversation' : room.name}</h2>
+        <h2 id="members-title">{room.kind === 'dm' ? t('members.titleDm') : t('members.titleRoom', { room: room.name })}</h2>
         <button type="button" class="button button-secondary" onClick={onClose}>
-          Close
+          {t('common.close')}
         </button>
       </div>
       {error !== null && <Alert tone="error">{error}</Alert>}
@@ -74,29 +81,29 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
             if (name !== '') void act(() => membership.addByName(room, name)).then(() => setUsername(''));
           }}
         >
-          <label for="add-member-name">Add a member by username</label>
+          <label for="add-member-name">{t('members.add')}</label>
           <div class="inline-form">
             <input id="add-member-name" value={username} onInput={(e) => setUsername(e.currentTarget.value)} autocomplete="off" />
             <button type="submit" class="button button-primary" disabled={busy}>
-              Add
+              {t('members.addButton')}
             </button>
           </div>
         </form>
       )}
       {members === null ? (
-        <p class="muted">Loading…</p>
+        <p class="muted">{t('members.loading')}</p>
       ) : (
         <ul class="member-list">
           {members.map((m) => (
             <li key={m.user_id} class="member">
               <div class="member-name">
-                <PresenceDot userId={m.user_id} />
+                <Avatar userId={m.user_id} username={m.username} withPresence />
                 <span>{m.username}</span>
-                {m.user_id === myId && <span class="muted"> (you)</span>}
-                {m.role !== 'member' && <span class="tag">{m.role}</span>}
+                {m.user_id === myId && <span class="muted">{t('members.you')}</span>}
+                {m.role !== 'member' && <span class="tag">{t(`members.role.${m.role}`)}</span>}
                 {m.user_id !== myId && (
-                  <button type="button" class="link-button" aria-label={`Verify ${m.username}`} onClick={() => setVerifying(m)}>
-                    Verify
+                  <button type="button" class="link-button" aria-label={t('members.verifyLabel', { name: m.username })} onClick={() => setVerifying(m)}>
+                    {t('members.verify')}
                   </button>
                 )}
               </div>
@@ -107,10 +114,10 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                       type="button"
                       class="link-button"
                       disabled={busy}
-                      aria-label={`${m.role === 'admin' ? 'Make member' : 'Make admin'}: ${m.username}`}
+                      aria-label={m.role === 'admin' ? t('members.makeMemberLabel', { name: m.username }) : t('members.makeAdminLabel', { name: m.username })}
                       onClick={() => void act(() => membership.setRole(room, m.user_id, m.role === 'admin' ? 'member' : 'admin'))}
                     >
-                      {m.role === 'admin' ? 'Make member' : 'Make admin'}
+                      {m.role === 'admin' ? t('members.makeMember') : t('members.makeAdmin')}
                     </button>
                   )}
                   {myRole === 'owner' && m.role !== 'owner' && (
@@ -118,10 +125,10 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                       type="button"
                       class="link-button"
                       disabled={busy}
-                      aria-label={`Make ${m.username} the owner`}
-                      onClick={() => window.confirm(`Make ${m.username} the owner of ${room.name}? You become an admin.`) && void act(() => membership.transfer(room, m.user_id))}
+                      aria-label={t('members.makeOwnerLabel', { name: m.username })}
+                      onClick={() => void ask({ title: t('members.makeOwnerTitle', { name: m.username, room: room.name }), message: t('members.makeOwnerMessage'), action: t('members.transfer') }, () => membership.transfer(room, m.user_id))}
                     >
-                      Make owner
+                      {t('members.makeOwner')}
                     </button>
                   )}
                   {mayRemove(m) && (
@@ -130,19 +137,19 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                         type="button"
                         class="link-button"
                         disabled={busy}
-                        aria-label={`Kick ${m.username}`}
-                        onClick={() => window.confirm(`Remove ${m.username} from ${room.name}?`) && void act(() => membership.kick(room, m.user_id))}
+                        aria-label={t('members.kickLabel', { name: m.username })}
+                        onClick={() => void ask({ title: t('members.kickTitle', { name: m.username, room: room.name }), message: t('members.kickMessage'), action: t('members.kick') }, () => membership.kick(room, m.user_id))}
                       >
-                        Kick
+                        {t('members.kick')}
                       </button>
                       <button
                         type="button"
                         class="link-button danger"
                         disabled={busy}
-                        aria-label={`Ban ${m.username}`}
-                        onClick={() => window.confirm(`Ban ${m.username} from ${room.name}?`) && void act(() => membership.ban(room, m.user_id))}
+                        aria-label={t('members.banLabel', { name: m.username })}
+                        onClick={() => void ask({ title: t('members.banTitle', { name: m.username, room: room.name }), message: t('members.banMessage'), action: t('members.ban') }, () => membership.ban(room, m.user_id))}
                       >
-                        Ban
+                        {t('members.ban')}
                       </button>
                     </>
                   )}
@@ -158,22 +165,22 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
             type="button"
             class="button button-secondary"
             disabled={busy}
-            onClick={() => window.confirm(`Leave ${room.name}?`) && void act(() => membership.leave(room))}
+            onClick={() => void ask({ title: t('members.leaveTitle', { room: room.name }), action: t('members.leave') }, () => membership.leave(room))}
           >
-            Leave room
+            {t('members.leave')}
           </button>
         </p>
       )}
       {verifying !== null && <VerifyDialog userId={verifying.user_id} username={verifying.username} onClose={() => setVerifying(null)} />}
       {isAdmin && bans.length > 0 && (
         <>
-          <h3>Banned</h3>
+          <h3>{t('members.banned')}</h3>
           <ul class="member-list">
             {bans.map((b) => (
               <li key={b.user_id} class="member">
                 <span>{b.username}</span>
-                <button type="button" class="link-button" disabled={busy} aria-label={`Unban ${b.username}`} onClick={() => void act(() => roomsApi.unban(room.id, b.user_id))}>
-                  Unban
+                <button type="button" class="link-button" disabled={busy} aria-label={t('members.unbanLabel', { name: b.username })} onClick={() => void act(() => roomsApi.unban(room.id, b.user_id))}>
+                  {t('members.unban')}
                 </button>
               </li>
             ))}

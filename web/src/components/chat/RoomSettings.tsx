@@ -10,9 +10,11 @@ import { refreshRooms } from '../../chat/store.ts';
 import { HOME_PATH, navigate } from '../../router.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
+import { confirmAction } from '../ConfirmDialog.tsx';
 import { Dialog } from '../Dialog.tsx';
 import { LockIcon } from '../LockIcon.tsx';
 import { useSubmit } from '../useSubmit.ts';
+import { t } from '../../i18n/index.ts';
 
 /** Whether a role sees the settings at all (owners and admins of a room, not a DM). */
 export function maySeeSettings(room: RoomWithChannels): boolean {
@@ -22,10 +24,10 @@ export function maySeeSettings(room: RoomWithChannels): boolean {
 export function RoomSettingsDialog({ room, onClose }: { room: RoomWithChannels; onClose: () => void }) {
   const isOwner = room.my_role === 'owner';
   return (
-    <Dialog title="Room settings" onClose={onClose}>
+    <Dialog title={t('settings.title')} onClose={onClose}>
       <p class="muted">{room.name}</p>
-      {isOwner ? <RoomForm room={room} /> : <p class="muted">Only the owner can rename or delete the room.</p>}
-      <h3 class="settings-title">Channels</h3>
+      {isOwner ? <RoomForm room={room} /> : <p class="muted">{t('settings.ownerOnly')}</p>}
+      <h3 class="settings-title">{t('settings.channels')}</h3>
       <ul class="settings-channels">
         {room.channels.map((channel) => (
           <li key={channel.id}>
@@ -55,19 +57,19 @@ function RoomForm({ room }: { room: RoomWithChannels }) {
   }
 
   return (
-    <form onSubmit={(e) => void save(e)} aria-label="Room">
+    <form onSubmit={(e) => void save(e)} aria-label={t('settings.roomForm')}>
       <div class="field">
-        <label for="settings-room-name">Room name</label>
+        <label for="settings-room-name">{t('settings.roomName')}</label>
         <input id="settings-room-name" value={name} required maxLength={64} onInput={(e) => setName(e.currentTarget.value)} />
       </div>
       <div class="field">
-        <label for="settings-room-description">Description</label>
+        <label for="settings-room-description">{t('settings.description')}</label>
         <input id="settings-room-description" value={description} maxLength={500} onInput={(e) => setDescription(e.currentTarget.value)} />
       </div>
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
-      {saved && <Alert tone="success">Room saved.</Alert>}
+      {saved && <Alert tone="success">{t('settings.roomSaved')}</Alert>}
       <button type="submit" class="button button-primary" disabled={submission.pending}>
-        Save room
+        {t('settings.saveRoom')}
       </button>
     </form>
   );
@@ -91,7 +93,7 @@ function ChannelForm({ channel, lastOne }: { channel: Channel; lastOne: boolean 
   }
 
   async function remove() {
-    if (!window.confirm(`Delete #${channel.name} and all its messages? This cannot be undone.`)) return;
+    if (!(await confirmAction({ title: t('settings.deleteChannelTitle', { name: channel.name }), message: t('settings.deleteChannelMessage'), action: t('settings.deleteChannel') }))) return;
     await submission.run(async () => {
       await authenticated(() => roomsApi.deleteChannel(channel.id));
       await refreshRooms();
@@ -99,36 +101,36 @@ function ChannelForm({ channel, lastOne }: { channel: Channel; lastOne: boolean 
   }
 
   return (
-    <form class="settings-channel" onSubmit={(e) => void save(e)} aria-label={`Channel ${channel.name}`}>
+    <form class="settings-channel" onSubmit={(e) => void save(e)} aria-label={t('settings.channelForm', { name: channel.name })}>
       <p class="settings-channel-name">
         <strong>
           {channel.is_encrypted ? <LockIcon /> : '#'}
           {channel.name}
         </strong>
-        {channel.is_encrypted && <span class="visually-hidden"> (encrypted)</span>}
+        {channel.is_encrypted && <span class="visually-hidden">{t('settings.encrypted')}</span>}
       </p>
       <div class="field">
-        <label for={`${id}-name`}>Channel name</label>
+        <label for={`${id}-name`}>{t('settings.channelName')}</label>
         <input id={`${id}-name`} value={name} required maxLength={64} onInput={(e) => setName(e.currentTarget.value)} />
       </div>
       <div class="field">
-        <label for={`${id}-topic`}>Topic</label>
+        <label for={`${id}-topic`}>{t('settings.topic')}</label>
         <input id={`${id}-topic`} value={topic} maxLength={250} onInput={(e) => setTopic(e.currentTarget.value)} />
       </div>
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
-      {saved && <Alert tone="success">Channel saved.</Alert>}
+      {saved && <Alert tone="success">{t('settings.channelSaved')}</Alert>}
       <div class="form-actions">
         <button type="submit" class="button button-primary" disabled={submission.pending}>
-          Save channel
+          {t('settings.saveChannel')}
         </button>
         <button
           type="button"
           class="button button-secondary danger"
           disabled={submission.pending || lastOne}
-          title={lastOne ? 'A room needs at least one channel; delete the room instead.' : undefined}
+          title={lastOne ? t('settings.lastChannel') : undefined}
           onClick={() => void remove()}
         >
-          Delete channel
+          {t('settings.deleteChannel')}
         </button>
       </div>
     </form>
@@ -153,16 +155,16 @@ function DeleteRoom({ room, onDeleted }: { room: RoomWithChannels; onDeleted: ()
   }
 
   return (
-    <form class="danger-zone" onSubmit={(e) => void remove(e)} aria-label="Delete room">
-      <h3 class="settings-title">Delete room</h3>
-      <p class="muted">This deletes every channel and message of {room.name} for everyone. It cannot be undone.</p>
+    <form class="danger-zone" onSubmit={(e) => void remove(e)} aria-label={t('settings.deleteRoom')}>
+      <h3 class="settings-title">{t('settings.deleteRoom')}</h3>
+      <p class="muted">{t('settings.deleteRoomText', { room: room.name })}</p>
       <div class="field">
-        <label for="settings-delete-confirm">Type the room name to confirm</label>
+        <label for="settings-delete-confirm">{t('settings.typeName')}</label>
         <input id="settings-delete-confirm" value={typed} autoComplete="off" onInput={(e) => setTyped(e.currentTarget.value)} />
       </div>
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
       <button type="submit" class="button button-secondary danger" disabled={submission.pending || typed !== room.name}>
-        Delete room
+        {t('settings.deleteRoom')}
       </button>
     </form>
   );

@@ -10,6 +10,7 @@ import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
 import { Dialog } from '../Dialog.tsx';
 import { useSubmit } from '../useSubmit.ts';
+import { t } from '../../i18n/index.ts';
 
 interface CloseProps {
   onClose: () => void;
@@ -46,27 +47,27 @@ export function DirectoryDialog({ onClose }: CloseProps) {
   }
 
   return (
-    <Dialog title="Browse rooms" onClose={onClose}>
+    <Dialog title={t('directory.title')} onClose={onClose}>
       <div class="field">
-        <label for="directory-search">Search public rooms</label>
+        <label for="directory-search">{t('directory.search')}</label>
         <input id="directory-search" type="search" value={query} autoFocus onInput={(e) => setQuery(e.currentTarget.value)} />
       </div>
       {error !== null && <Alert tone="error">{error}</Alert>}
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
-      {found !== null && found.length === 0 && <p class="muted">No public room matches.</p>}
-      <ul class="directory" aria-label="Public rooms">
+      {found !== null && found.length === 0 && <p class="muted">{t('directory.none')}</p>}
+      <ul class="directory" aria-label={t('directory.list')}>
         {found?.map((room) => (
           <li key={room.id}>
             <div>
               <strong>{room.name}</strong>
-              <span class="muted"> · {room.member_count} members</span>
+              <span class="muted">{t('directory.members', { count: room.member_count })}</span>
               {room.description !== '' && <p class="muted">{room.description}</p>}
             </div>
             {mine.has(room.id) ? (
-              <span class="muted">Joined</span>
+              <span class="muted">{t('directory.joined')}</span>
             ) : (
-              <button type="button" class="button button-primary" disabled={submission.pending} onClick={() => void join(room)} aria-label={`Join ${room.name}`}>
-                Join
+              <button type="button" class="button button-primary" disabled={submission.pending} onClick={() => void join(room)} aria-label={t('directory.joinLabel', { name: room.name })}>
+                {t('directory.join')}
               </button>
             )}
           </li>
@@ -93,22 +94,22 @@ export function NewRoomDialog({ onClose }: CloseProps) {
   }
 
   return (
-    <Dialog title="New room" onClose={onClose}>
+    <Dialog title={t('newRoom.title')} onClose={onClose}>
       <form onSubmit={(e) => void create(e)}>
         <div class="field">
-          <label for="room-name">Room name</label>
+          <label for="room-name">{t('newRoom.name')}</label>
           <input id="room-name" value={name} required maxLength={64} autoFocus onInput={(e) => setName(e.currentTarget.value)} />
         </div>
         <div class="field">
-          <label for="room-description">Description</label>
+          <label for="room-description">{t('newRoom.description')}</label>
           <input id="room-description" value={description} maxLength={500} onInput={(e) => setDescription(e.currentTarget.value)} />
         </div>
         <label class="check">
-          <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.currentTarget.checked)} /> Private (invitation only, not listed)
+          <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.currentTarget.checked)} /> {t('newRoom.private')}
         </label>
         {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
         <button type="submit" class="button button-primary" disabled={submission.pending}>
-          Create room
+          {t('newRoom.create')}
         </button>
       </form>
     </Dialog>
@@ -132,22 +133,22 @@ export function NewChannelDialog({ room, onClose }: CloseProps & { room: RoomWit
   }
 
   return (
-    <Dialog title={`New channel in ${room.name}`} onClose={onClose}>
+    <Dialog title={t('newChannel.title', { room: room.name })} onClose={onClose}>
       <form onSubmit={(e) => void create(e)}>
         <div class="field">
-          <label for="channel-name">Channel name</label>
+          <label for="channel-name">{t('newChannel.name')}</label>
           <input id="channel-name" value={name} required maxLength={64} autoFocus onInput={(e) => setName(e.currentTarget.value)} />
         </div>
         <div class="field">
-          <label for="channel-topic">Topic</label>
+          <label for="channel-topic">{t('newChannel.topic')}</label>
           <input id="channel-topic" value={topic} maxLength={250} onInput={(e) => setTopic(e.currentTarget.value)} />
         </div>
         <label class="check">
-          <input type="checkbox" checked={encrypted} onChange={(e) => setEncrypted(e.currentTarget.checked)} /> End-to-end encrypted
+          <input type="checkbox" checked={encrypted} onChange={(e) => setEncrypted(e.currentTarget.checked)} /> {t('newChannel.encrypted')}
         </label>
         {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
         <button type="submit" class="button button-primary" disabled={submission.pending}>
-          Create channel
+          {t('newChannel.create')}
         </button>
       </form>
     </Dialog>
@@ -186,18 +187,18 @@ export function NewDmDialog({ onClose, myId }: CloseProps & { myId: number }) {
   }
 
   return (
-    <Dialog title="New direct message" onClose={onClose}>
+    <Dialog title={t('newDm.title')} onClose={onClose}>
       <div class="field">
-        <label for="dm-search">Find a person</label>
+        <label for="dm-search">{t('newDm.find')}</label>
         <input id="dm-search" type="search" value={query} autoFocus onInput={(e) => setQuery(e.currentTarget.value)} />
       </div>
       {submission.error !== null && <Alert tone="error">{submission.error}</Alert>}
-      <ul class="directory" aria-label="People">
+      <ul class="directory" aria-label={t('newDm.people')}>
         {found.map((user) => (
           <li key={user.id}>
             <strong>{user.username}</strong>
-            <button type="button" class="button button-primary" disabled={submission.pending} onClick={() => void open(user)} aria-label={`Message ${user.username}`}>
-              Message
+            <button type="button" class="button button-primary" disabled={submission.pending} onClick={() => void open(user)} aria-label={t('newDm.messageLabel', { name: user.username })}>
+              {t('newDm.message')}
             </button>
           </li>
         ))}

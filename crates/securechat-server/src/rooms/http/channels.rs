@@ -16,6 +16,7 @@ use crate::rooms::validate;
 use crate::rooms::view::ChannelView;
 use crate::state::AppState;
 use crate::storage::now_ms;
+use crate::timeline::store::Kind;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewChannel {
@@ -105,16 +106,24 @@ pub async fn update(
         ));
     }
     let mut changed = Vec::new();
+    let mut audit = Audit::new(channel.room_id, user.id, "channel_updated", now_ms());
     if let Some(name) = body.name {
-        channel.name = validate::channel_name(&name)?;
+        let name = validate::channel_name(&name)?;
+        if name != channel.name {
+            audit = audit.timeline(Some(channel.id), Kind::ChannelRenamed, &name);
+        }
+        channel.name = name;
         changed.push(format!("name: {}", channel.name));
     }
     if let Some(topic) = body.topic {
-        channel.topic = validate::text("Topic", &topic, validate::TOPIC_MAX)?;
+        let topic = validate::text("Topic", &topic, validate::TOPIC_MAX)?;
+        if topic != channel.topic {
+            audit = audit.timeline(Some(channel.id), Kind::TopicChanged, &topic);
+        }
+        channel.topic = topic;
         changed.push("topic".to_owned());
     }
-    let audit = Audit::new(channel.room_id, user.id, "channel_updated", now_ms())
-        .detail(changed.join(", "));
+    let audit = audit.detail(changed.join(", "));
     store::update_channel(&state.db, &channel, audit)
         .await
         .on_unique_violation(name_taken)?;

@@ -94,7 +94,8 @@ mod tests {
         };
         let config =
             crate::config::load_serve(&env, &Default::default(), &Default::default()).unwrap();
-        let state = AppState::new(db.clone(), Hasher::new(1).unwrap(), &config).unwrap();
+        let state =
+            AppState::new(db.clone(), Hasher::new(1).unwrap(), &config, Vec::new()).unwrap();
         let token = session::create(&db, &state.keys, alice.id).await.unwrap();
         let mut events = state.events.subscribe();
         let app = crate::app::router(state);

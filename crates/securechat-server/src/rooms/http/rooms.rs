@@ -20,6 +20,7 @@ use crate::rooms::validate;
 use crate::rooms::view::{ChannelView, Peer, RoomView, RoomWithChannels};
 use crate::state::AppState;
 use crate::storage::now_ms;
+use crate::timeline::store::Kind;
 
 #[derive(Serialize, ToSchema)]
 pub struct RoomList {
@@ -220,8 +221,13 @@ pub async fn update(
     access.require(Action::EditRoom)?;
     access.require_not_dm()?;
     let mut changed = Vec::new();
+    let mut audit = Audit::new(id, user.id, "room_updated", now_ms());
     if let Some(name) = body.name {
-        access.room.name = validate::room_name(&name)?;
+        let name = validate::room_name(&name)?;
+        if name != access.room.name {
+            audit = audit.timeline(None, Kind::RoomRenamed, &name);
+        }
+        access.room.name = name;
         changed.push("name");
     }
     if let Some(description) = body.description {
@@ -237,7 +243,7 @@ pub async fn update(
             "made public"
         });
     }
-    let audit = Audit::new(id, user.id, "room_updated", now_ms()).detail(changed.join(", "));
+    let audit = audit.detail(changed.join(", "));
     store::update_room(&state.db, &access.room, audit).await?;
     state.events.publish(RoomEvent::RoomUpdated { room_id: id });
     Ok(axum::Json(room_response(&state, &access).await?))

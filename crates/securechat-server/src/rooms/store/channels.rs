@@ -61,6 +61,7 @@ pub async fn create_channel(
         .bind(audit.at)
         .fetch_one(&mut *tx)
         .await?;
+        let audit = audit.timeline(Some(channel.id), timeline::Kind::ChannelCreated, name);
         write_audit!(tx, audit);
         tx.commit().await?;
         Ok(channel)

@@ -210,3 +210,77 @@ pub async fn co_members(db: &Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> 
         .await
     })
 }
+
+/// Makes the account `$user_id`, inserted in the open transaction `$tx`, a
+/// member of each of the site's default rooms (`$room_ids`, from
+/// `DEFAULT_ROOMS`) in that same transaction, with each join's audit entry
+/// and the rotations it starts: an account is never left half-joined. Only
+/// public rooms without a membership log are joined (a log needs an entry
+/// the member signs); the condition is part of the insert. Evaluates to the
+/// rooms joined with their rotations, or returns the `sqlx::Error`.
+#[macro_export]
+macro_rules! join_default_rooms {
+    ($tx:expr, $user_id:expr, $room_ids:expr, $at:expr) => {{
+        let mut joined: Vec<(i64, Vec<$crate::keys::store::PendingRotation>)> = Vec::new();
+        for &room_id in $room_ids {
+            let added = sqlx::query(
+                "INSERT INTO room_members (room_id, user_id, role, joined_at) \
+                 SELECT r.id, $2, 'member', $3 FROM rooms r \
+                 WHERE r.id = $1 AND r.kind = 'room' AND NOT r.is_private \
+                 AND NOT EXISTS (SELECT 1 FROM membership_log l WHERE l.room_id = r.id)",
+            )
+            .bind(room_id)
+            .bind($user_id)
+            .bind($at)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if added == 1 {
+                sqlx::query(
+                    "INSERT INTO room_audit (room_id, actor_id, action, target_user_id, detail, created_at) \
+                     VALUES ($1, $2, 'member_joined', $2, 'default room', $3)",
+                )
+                .bind(room_id)
+                .bind($user_id)
+                .bind($at)
+                .execute(&mut *$tx)
+                .await?;
+                sqlx::query($crate::timeline::store::INSERT)
+                    .bind(room_id)
+                    .bind(None::<i64>)
+                    .bind($crate::timeline::store::Kind::Joined.as_str())
+                    .bind($user_id)
+                    .bind($user_id)
+                    .bind("")
+                    .bind($at)
+                    .execute(&mut *$tx)
+                    .await?;
+                let rotations = $crate::keys::store::begin_rotations(&mut *$tx, room_id).await?;
+                joined.push((room_id, rotations));
+            }
+        }
+        joined
+    }};
+}
+
+/// The ids of the rooms `DEFAULT_ROOMS` names, for [`join_default_rooms!`]:
+/// each name is looked up as a public room; a name that is no public room
+/// is left out with a warning (once, at start-up).
+pub async fn default_rooms(db: &Db, names: &[String]) -> Result<Vec<i64>, sqlx::Error> {
+    let mut ids = Vec::new();
+    for name in names {
+        match super::room_named(db, name).await? {
+            Some(room) if !room.is_private => ids.push(room.id),
+            Some(_) => tracing::warn!(
+                room = %name,
+                "DEFAULT_ROOMS names a private room; new accounts do not join it"
+            ),
+            None => tracing::warn!(
+                room = %name,
+                "DEFAULT_ROOMS names no existing room; ignored"
+            ),
+        }
+    }
+    ids.dedup();
+    Ok(ids)
+}

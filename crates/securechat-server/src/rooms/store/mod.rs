@@ -12,6 +12,7 @@ use sqlx::FromRow;
 use super::model::Role;
 use crate::keys::store::{self as keys, PendingRotation};
 use crate::storage::Db;
+use crate::timeline::store as timeline;
 use crate::with_db;
 
 /// A room as stored.
@@ -97,6 +98,9 @@ pub struct Audit {
     /// The signed membership log entry describing this change, if the room
     /// has a log: stored in the same transaction.
     pub log: Option<super::log::LogAppend>,
+    /// Timeline events of this change besides the membership one its
+    /// action implies ([`timeline::Kind::of_membership_action`]).
+    pub timeline: Vec<timeline::Entry>,
 }
 
 impl Audit {
@@ -109,7 +113,39 @@ impl Audit {
             detail: String::new(),
             at,
             log: None,
+            timeline: Vec::new(),
         }
+    }
+
+    /// Also shows `kind` in the timeline of `channel_id` (`None`: of every
+    /// channel of the room), with `detail` (a new name or topic).
+    pub fn timeline(
+        mut self,
+        channel_id: Option<i64>,
+        kind: timeline::Kind,
+        detail: impl Into<String>,
+    ) -> Self {
+        self.timeline.push(timeline::Entry {
+            channel_id,
+            kind,
+            detail: detail.into(),
+        });
+        self
+    }
+
+    /// Every timeline event to write with this change: the membership
+    /// event its action implies, then those added by [`Audit::timeline`].
+    pub fn timeline_entries(&self) -> Vec<timeline::Entry> {
+        let membership =
+            timeline::Kind::of_membership_action(self.action).map(|kind| timeline::Entry {
+                channel_id: None,
+                kind,
+                detail: String::new(),
+            });
+        membership
+            .into_iter()
+            .chain(self.timeline.iter().cloned())
+            .collect()
     }
 
     /// Records `entry` in the room's membership log with the change.
@@ -144,6 +180,18 @@ macro_rules! write_audit {
         .bind($audit.at)
         .execute(&mut *$tx)
         .await?;
+        for event in $audit.timeline_entries() {
+            sqlx::query(crate::timeline::store::INSERT)
+                .bind($audit.room_id)
+                .bind(event.channel_id)
+                .bind(event.kind.as_str())
+                .bind($audit.actor_id)
+                .bind($audit.target_user_id)
+                .bind(&event.detail)
+                .bind($audit.at)
+                .execute(&mut *$tx)
+                .await?;
+        }
         if let Some(entry) = &$audit.log {
             sqlx::query(crate::rooms::log::INSERT)
                 .bind($audit.room_id)
@@ -333,6 +381,55 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(circle_of(&db, nobody.id).await.unwrap(), Circle::default());
+    }
+
+    /// A change's timeline line is written in its transaction: when a
+    /// later statement of it fails (here the membership log entry's seq is
+    /// taken), neither the member nor the line is stored.
+    #[tokio::test]
+    async fn a_failed_change_leaves_no_timeline_line() {
+        let (_dir, db, ids) = db_with(&["alice", "bob"]).await;
+        let [alice, bob] = ids[..] else {
+            unreachable!()
+        };
+        let (room, _) = create_room(&db, "R", "", false, alice, 1).await.unwrap();
+        let Db::Sqlite { writer, .. } = &db else {
+            unreachable!()
+        };
+        sqlx::query(crate::rooms::log::INSERT)
+            .bind(room.id)
+            .bind(1_i64)
+            .bind(alice)
+            .bind("x")
+            .bind(1_i64)
+            .execute(writer)
+            .await
+            .unwrap();
+        let lines = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM timeline_events")
+                .fetch_one(writer)
+                .await
+                .unwrap()
+        };
+        let taken = crate::rooms::log::LogAppend {
+            seq: 1,
+            actor_id: alice,
+            entry: "y".into(),
+        };
+        let audit = Audit::new(room.id, alice, "member_added", 2)
+            .target(bob)
+            .log(Some(taken));
+        assert!(
+            add_member(&db, room.id, bob, Role::Member, audit)
+                .await
+                .is_err()
+        );
+        assert_eq!(lines().await, 0);
+        let audit = Audit::new(room.id, alice, "member_added", 3).target(bob);
+        add_member(&db, room.id, bob, Role::Member, audit)
+            .await
+            .unwrap();
+        assert_eq!(lines().await, 1);
     }
 
     /// Every change of members starts, in its own transaction, the

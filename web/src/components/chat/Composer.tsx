@@ -1,0 +1,200 @@
+// The composer of a channel: the text box (it grows with its content up to
+// about 40% of the window, then scrolls inside), the reply being written,
+// files attached by the button or pasted, and Up in an empty box to edit my
+// last message.
+
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Message } from '../../api/messages.ts';
+import type { Channel } from '../../api/rooms.ts';
+import { lastEditable } from '../../chat/composing.ts';
+import { preloadForText, withShortcodes } from '../../chat/emoji-load.ts';
+import { resolveReply } from '../../chat/replies.ts';
+import { editingMessage, replyingTo, sendMessage, sendTyping, setReplyTarget } from '../../chat/store.ts';
+import { decrypted, identityStatus } from '../../e2ee/engine.ts';
+import { startUpload } from '../../files/uploads.ts';
+import { Alert } from '../Alert.tsx';
+import { ComposerEmoji } from './EmojiPicker.tsx';
+import { noteOf } from './FilePanels.tsx';
+import { t } from '../../i18n/index.ts';
+import { withParts } from '../../i18n/rich.tsx';
+
+const INPUT_ID = 'composer-input';
+
+/** The readable text of a loaded message: decrypted in encrypted channels, null when there is none. */
+export function readableText(message: Message, encrypted: boolean): string | null {
+  if (message.deleted) return null;
+  if (!encrypted) return message.content ?? (message.file?.name != null ? t('composer.file', { name: message.file.name }) : null);
+  const note = noteOf(message);
+  if (note !== null) return note.caption !== '' ? note.caption : t('composer.file', { name: note.name });
+  const result = decrypted.value[message.id];
+  return result?.kind === 'text' ? result.text : null;
+}
+
+/** Starts editing a message in place (the Edit button, or Up in the composer). */
+/** Whether a channel's composer is shown: an encrypted channel needs this browser's keys first. */
+export function composerShown(channel: Channel): boolean {
+  return !channel.is_encrypted || identityStatus.value.kind === 'ready';
+}
+
+export function startEditing(messageId: number, fromComposer = false): void {
+  editingMessage.value = { id: messageId, fromComposer };
+}
+
+/** Ends the edit in place; an edit started from the composer gives the focus back to it. */
+export function finishEditing(): void {
+  const was = editingMessage.value;
+  editingMessage.value = null;
+  if (was?.fromComposer === true) document.getElementById(INPUT_ID)?.focus();
+}
+
+interface Props {
+  channel: Channel;
+  /** The channel's loaded messages (the quote of a reply; the message Up edits). */
+  messages: readonly Message[];
+  label: string;
+  myId: number;
+  /** The channel's current key version (encrypted channels), else null. */
+  keyVersion: number | null;
+  /** Called when I send a message or a file (the message list then goes to the bottom). */
+  onSend: () => void;
+}
+
+export function Composer({ channel, messages, label, myId, keyVersion, onSend }: Props) {
+  const [text, setText] = useState('');
+  const replyTo = replyingTo.value[channel.id];
+  const input = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    setText('');
+    input.current?.focus();
+  }, [channel.id]);
+  // Starting a reply puts the cursor in the composer.
+  useLayoutEffect(() => {
+    if (replyTo !== undefined) input.current?.focus();
+  }, [replyTo]);
+
+  // The box is as tall as its text (the stylesheet caps it at 40% of the window, then it scrolls inside).
+  function fit() {
+    const el = input.current;
+    if (el === null) return;
+    el.style.height = 'auto';
+    el.style.height = `${el.scrollHeight + el.offsetHeight - el.clientHeight}px`;
+  }
+  useLayoutEffect(fit, [text]);
+  useEffect(() => {
+    window.addEventListener('resize', fit);
+    return () => window.removeEventListener('resize', fit);
+  }, []);
+
+  const identity = identityStatus.value.kind;
+  if (!composerShown(channel)) {
+    return (
+      <div class="composer composer-disabled">
+        <Alert tone="info">
+          {identity === 'loading' ? t('composer.loadingKeys') : t('composer.needsKeys')}
+        </Alert>
+      </div>
+    );
+  }
+
+  /** Uploads files: the Attach button, a drop on the channel and a paste all come here. */
+  function attach(files: readonly File[]) {
+    if (files.length === 0) return;
+    onSend();
+    for (const file of files) void startUpload(channel, file);
+  }
+
+  function send() {
+    if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
+    const content = text.trim();
+    if (content === '') return;
+    // `:shortcode:` emoji are sent as the emoji (waiting for the catalogue only if it is not loaded yet).
+    withShortcodes(content, (final) => sendMessage(channel.id, final, replyTo));
+    setReplyTarget(channel.id, null);
+    setText('');
+    onSend();
+  }
+
+  /** Up in an empty composer edits my newest message that "Edit" is offered for. */
+  function editLast(): boolean {
+    const target = lastEditable(messages, myId, (m) => readableText(m, channel.is_encrypted), channel.is_encrypted, keyVersion);
+    if (target === null) return false;
+    startEditing(target.id, true);
+    return true;
+  }
+
+  const quote = replyTo === undefined ? null : resolveReply(replyTo, messages, (m) => readableText(m, channel.is_encrypted));
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      {quote !== null && (
+        <div class="composer-reply" role="status">
+          <span>
+            {quote.kind === 'loaded' ? withParts(t('composer.replyingTo', { skipInterpolation: true }), { name: <strong>{quote.sender}</strong> }) : t('composer.replyingToMessage')}
+            {quote.kind === 'loaded' && <span class="reply-snippet">{t('composer.snippet', { snippet: quote.snippet })}</span>}
+          </span>
+          <button type="button" class="link-button" aria-label={t('composer.cancelReply')} onClick={() => setReplyTarget(channel.id, null)}>
+            {t('common.cancel')}
+          </button>
+        </div>
+      )}
+      <label class="button button-secondary attach-button" title={t('composer.attachTitle')}>
+        {t('composer.attach')}
+        <input
+          type="file"
+          multiple
+          class="visually-hidden"
+          aria-label={t('composer.attachLabel')}
+          onChange={(e) => {
+            attach(Array.from(e.currentTarget.files ?? []));
+            e.currentTarget.value = '';
+          }}
+        />
+      </label>
+      <ComposerEmoji input={input} onText={setText} />
+      <label class="visually-hidden" for={INPUT_ID}>
+        {label}
+      </label>
+      <textarea
+        id={INPUT_ID}
+        ref={input}
+        value={text}
+        rows={1}
+        placeholder={label}
+        maxLength={4000}
+        onInput={(e) => {
+          setText(e.currentTarget.value);
+          preloadForText(e.currentTarget.value);
+          sendTyping(channel.id);
+        }}
+        onPaste={(e) => {
+          // A pasted image (a screenshot, "Copy image") is attached; pasted text stays text.
+          const data = e.clipboardData;
+          if (data === null || data.files.length === 0 || data.types.includes('text/plain')) return;
+          e.preventDefault();
+          attach(Array.from(data.files));
+        }}
+        onKeyDown={(e) => {
+          if (e.isComposing) return;
+          if (e.key === 'Enter' && !e.shiftKey) {
+            e.preventDefault();
+            send();
+          } else if (e.key === 'Escape' && replyTo !== undefined) {
+            e.preventDefault();
+            setReplyTarget(channel.id, null);
+          } else if (e.key === 'ArrowUp' && text === '' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+            if (editLast()) e.preventDefault();
+          }
+        }}
+      />
+      <button type="submit" class="button button-primary">
+        {t('composer.send')}
+      </button>
+    </form>
+  );
+}
