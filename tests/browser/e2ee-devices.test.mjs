@@ -5,14 +5,17 @@
 // conversations get a new key at once: the first browser reads nothing new,
 // not even through a key request an admin approves, and after a reload it
 // says it was removed and holds no keys. Screens visited are checked with
-// axe-core.
+// axe-core. And a key sealed to a browser while it was closed waits in its
+// mailbox until the page knows its rooms: it is not dropped when the page
+// drains the mailbox before the room list has arrived.
 // Project X / secrets (demo data): alice owner, bob admin, charlie member.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
+import { collectPageProblems, serveWebBuild } from './lib/browser.mjs';
 import { cast, expectMessage, openChannel, send } from './lib/chat.mjs';
-import { browserSuite } from './lib/suite.mjs';
+import { ACTION_TIMEOUT_MS, browserSuite, logInThroughForm } from './lib/suite.mjs';
 
 const suite = browserSuite();
 
@@ -156,4 +159,84 @@ test('linking a second browser by code, reading carried history, revoking the fi
   });
 
   for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');
+});
+
+test('a key sealed to a closed browser is not lost when its rooms load after its keys', async (t) => {
+  const url = suite.server.url;
+  const password = 'mailbox-password-1';
+  for (const username of ['mira', 'milo']) {
+    const made = await fetch(`${url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: url },
+      body: JSON.stringify({ username, password }),
+    });
+    assert.ok(made.ok, await made.text());
+  }
+  const contexts = [];
+  t.after(async () => {
+    for (const context of contexts) await context.close();
+  });
+  const person = async (username) => {
+    const context = await suite.browser.newContext({ baseURL: url });
+    contexts.push(context);
+    context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+    if (process.env.WEB_DIST !== undefined) await serveWebBuild(context, process.env.WEB_DIST);
+    const page = await context.newPage();
+    const problems = collectPageProblems(page);
+    await logInThroughForm(page, username, password);
+    await page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
+    return { context, page, problems };
+  };
+  const SECRET = 'sealed while you were away';
+
+  // mira's browser becomes one of her devices (its prekey published), then closes.
+  const mira = await person('mira');
+  await mira.page.waitForFunction(
+    async () => {
+      const me = await (await fetch('/api/auth/me')).json();
+      const listed = await (await fetch(`/api/users/${me.user.id}/devices`)).json();
+      return listed.devices.some((d) => d.prekey !== null);
+    },
+    null,
+    { polling: 200 },
+  );
+  assert.deepEqual(mira.problems, []);
+  await mira.page.close();
+
+  // milo writes to her; the DM's key is sealed to her device and waits in its mailbox.
+  const milo = await person('milo');
+  await milo.page.getByRole('button', { name: 'New direct message' }).click();
+  await milo.page.getByLabel('Find a person').fill('mira');
+  await milo.page.getByRole('button', { name: 'Message mira' }).click();
+  await milo.page.getByRole('heading', { level: 1, name: 'mira' }).waitFor();
+  await send(milo.page, SECRET);
+  await expectMessage(milo.page, SECRET);
+  const dm = new URL(milo.page.url()).pathname;
+  assert.deepEqual(milo.problems, []);
+  // Nobody is left online who could answer a key request.
+  await milo.page.close();
+
+  // Her browser opens again; its room list comes 3 s after its keys are loaded.
+  const page = await mira.context.newPage();
+  const problems = collectPageProblems(page);
+  let held = 0;
+  await page.route('**/api/rooms', async (route) => {
+    if (route.request().method() === 'GET' && held === 0) {
+      held += 1;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+    await route.continue();
+  });
+  await page.goto(dm);
+  await expectMessage(page, SECRET);
+  assert.equal(held, 1, 'the room list was held back');
+  assert.equal(await page.locator('.undecryptable').count(), 0, 'nothing locked');
+  const waiting = await page.evaluate(async () => {
+    const me = await (await fetch('/api/auth/me')).json();
+    const mine = await (await fetch(`/api/users/${me.user.id}/devices`)).json();
+    const id = mine.devices[0].device_id;
+    return (await (await fetch(`/api/users/me/devices/${id}/shares`)).json()).shares.length;
+  });
+  assert.equal(waiting, 0, 'the mailbox is empty once the key was accepted');
+  assert.deepEqual(problems, []);
 });

@@ -201,7 +201,7 @@ export function start(user: User): void {
   outbox = loadOutbox(user.id);
   pending.value = outbox.all();
   presence.value = { [user.id]: true };
-  e2ee.setRoomLookup(roomOfChannel);
+  e2ee.setRoomLookup(roomOfChannel, () => roomsLoaded.peek(), refreshRooms);
   void e2ee.startE2ee(user);
   const s = connect();
   socket = s;
@@ -423,6 +423,7 @@ export async function refreshRooms(): Promise<void> {
       for (const channel of list.flatMap((r) => r.channels)) counts = setCount(counts, channel.id, channel.unread ?? 0);
       unread.value = counts;
     });
+    e2ee.roomsArrived();
   } catch (err) {
     chatNotice.value = t('notice.roomsFailed', { error: describeError(err) });
   }

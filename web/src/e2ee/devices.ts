@@ -99,32 +99,50 @@ export async function rotatePrekey(): Promise<void> {
 }
 
 /**
- * Empties this device's mailbox: each share goes to `accept` (the core
- * checks it), then is acknowledged, and the server deletes it. Once the
- * mailbox is empty the private halves of older prekeys are deleted, so keys
- * stolen later open nothing sealed before. Returns how many were accepted.
+ * What became of a share from the mailbox: accepted, refused for good (the
+ * core's checks failed, or the share is for a room I am not in), or to be
+ * tried again later (the page does not know its rooms yet, the network
+ * failed): such a share is not acknowledged, so the server keeps it.
  */
-export async function drainMailbox(accept: (share: MailboxShare) => Promise<boolean>): Promise<number> {
+export type MailboxOutcome = 'accepted' | 'refused' | 'later';
+
+/**
+ * Empties this device's mailbox: each share goes to `accept` (the core
+ * checks it), then is acknowledged, and the server deletes it. A share that
+ * must wait stops the drain there, unacknowledged with every share after
+ * it; the next drain starts from it. Once the mailbox is empty the private
+ * halves of older prekeys are deleted, so keys stolen later open nothing
+ * sealed before. Returns how many were accepted, and whether some wait.
+ */
+export async function drainMailbox(accept: (share: MailboxShare) => Promise<MailboxOutcome>): Promise<{ accepted: number; waiting: boolean }> {
   const id = deviceId();
-  if (id === null) return 0;
+  if (id === null) return { accepted: 0, waiting: false };
   let accepted = 0;
+  let waiting = false;
   let after: number | null = null;
-  for (;;) {
+  while (!waiting) {
     const query: string = after === null ? '' : `&after=${after}`;
     const page: { shares: MailboxShare[]; next: number | null } = await authenticated(() =>
       apiRequest<{ shares: MailboxShare[]; next: number | null }>('GET', `/api/users/me/devices/${id}/shares?limit=${MAILBOX_PAGE}${query}`),
     );
     const done: number[] = [];
     for (const share of page.shares) {
-      if (await accept(share)) accepted += 1;
+      const outcome = await accept(share);
+      if (outcome === 'later') {
+        waiting = true;
+        break;
+      }
+      if (outcome === 'accepted') accepted += 1;
       done.push(share.id);
     }
     if (done.length > 0) await authenticated(() => apiRequest('POST', `/api/users/me/devices/${id}/shares/ack`, { ids: done }));
     if (page.next === null || page.shares.length === 0) break;
     after = page.next;
   }
+  // Older prekeys go only once nothing sealed to them waits.
+  if (waiting) return { accepted, waiting };
   if (core<{ retired: number }>('retire_prekeys').retired > 0) await saved();
-  return accepted;
+  return { accepted, waiting };
 }
 
 /**

@@ -130,6 +130,14 @@ const CLAIMED = new Set(['rotation_taken', 'share_exists', 'stale_key_version', 
 
 let me: User | null = null;
 let roomOf: (channelId: number) => Room | null = () => null;
+/** Whether the chat store has loaded my rooms (before that, `roomOf` knows none). */
+let roomsKnown: () => boolean = () => false;
+/** Loads my rooms again (a share may name a room I joined since they were loaded). */
+let reloadRooms: () => Promise<void> = () => Promise.resolve();
+/** Whether this drain of the mailbox has reloaded my rooms already (once per drain is enough). */
+let reloadedForDrain = false;
+/** Shares wait in the mailbox (unacknowledged) until this page knows their rooms. */
+let mailboxWaiting = false;
 /** Channels whose listed key version may be stale (the server refused a send): fetched again before the next plan. */
 const staleChannels = new Set<number>();
 const inFlight = new Set<number>();
@@ -145,9 +153,20 @@ export function requireReady(): { sc: Wasm; me: User } {
   return { sc: wasm, me };
 }
 
-/** How the engine finds a channel's room (the chat store's rooms). */
-export function setRoomLookup(lookup: (channelId: number) => Room | null): void {
+/** How the engine finds a channel's room (the chat store's rooms), and whether those rooms are loaded yet. */
+export function setRoomLookup(lookup: (channelId: number) => Room | null, loaded: () => boolean, reload: () => Promise<void>): void {
   roomOf = lookup;
+  roomsKnown = loaded;
+  reloadRooms = reload;
+}
+
+/**
+ * The chat store loaded or reloaded my rooms: shares that waited in the
+ * mailbox for them are accepted now.
+ */
+export function roomsArrived(): void {
+  // A drain under way may have stopped before they came: it runs once more.
+  if (mailboxWaiting || syncing !== null) void syncDevice().catch(() => undefined);
 }
 
 /** Loads (or creates and publishes) this browser's identity for `user`. */
@@ -465,7 +484,10 @@ export function syncDevice(): Promise<number> {
     do {
       syncAgain = false;
       await devices.rotatePrekey();
-      total += await devices.drainMailbox(acceptFromMailbox);
+      reloadedForDrain = false;
+      const drained = await devices.drainMailbox(acceptFromMailbox);
+      total += drained.accepted;
+      mailboxWaiting = drained.waiting;
     } while (syncAgain);
     if (total > 0) {
       keysEpoch.value += 1;
@@ -479,15 +501,27 @@ export function syncDevice(): Promise<number> {
   return syncing;
 }
 
-async function acceptFromMailbox(share: devices.MailboxShare): Promise<boolean> {
-  const room = roomOf(share.channel_id);
-  if (room === null) return false;
+/**
+ * A share from this device's mailbox. The server deletes what is
+ * acknowledged, so a share is dropped only when it is refused for good: by
+ * the core (not from a proven member, not for this room...) or because it
+ * names a room that my rooms, loaded again, do not hold. Before my rooms are loaded,
+ * or when the network or storage failed, it waits for the next drain.
+ */
+async function acceptFromMailbox(share: devices.MailboxShare): Promise<devices.MailboxOutcome> {
+  if (!roomsKnown()) return 'later';
+  let room = roomOf(share.channel_id);
+  if (room === null && !reloadedForDrain) {
+    reloadedForDrain = true;
+    await reloadRooms();
+    room = roomOf(share.channel_id);
+  }
+  if (room === null) return 'refused';
   try {
     await acceptShare(share, room);
-    return true;
-  } catch {
-    // Refused by the core (not from a proven member, not for this room...): dropped.
-    return false;
+    return 'accepted';
+  } catch (err) {
+    return err instanceof E2eeError ? 'refused' : 'later';
   }
 }
 
@@ -962,6 +996,12 @@ export function searchIndexKey(): string {
   return core<{ key: string }>('search_index_key').key;
 }
 
+/** Whether this browser holds key `version` of a channel (the search backfill reads its locked messages again once it does). */
+export function holdsKey(channelId: number, version: number): boolean {
+  if (!isRunning() || identityStatus.value.kind !== 'ready') return false;
+  return core<{ held: boolean }>('has_key', { channel_id: channelId, version }).held;
+}
+
 /**
  * Reads a page of an encrypted channel's history for the search index's
  * backfill, without showing it: one core call for the page (its state is
@@ -993,9 +1033,9 @@ export async function readForIndex(messages: readonly Message[]): Promise<Record
       } else if (s.kind === 'need_bundle' && !fetchedBundles.has(s.user_id)) {
         bundles.add(s.user_id);
         again.push(m);
-      }
+      } else if (s.kind === 'need_key') results[m.id] = { kind: 'no-key', version: s.version };
     }
-    // Whatever still needs something already fetched once stays unread (no key, no bundle).
+    // Whatever still needs something already fetched once stays unread (no key: said so; no bundle).
     if (keys.size === 0 && bundles.size === 0) break;
     for (const [wanted, { channelId, version }] of keys) {
       fetchedKeys.add(wanted);

@@ -5,11 +5,16 @@
 // on from there; on each start it also catches up on what was written since
 // the newest message it indexed. It can be paused (remembered in
 // localStorage, which learns nothing but that flag) and resumed.
+//
+// A message whose key this browser does not hold yet (its share still on
+// the way, or never sent to this device) is not indexed and not forgotten:
+// its id is kept by key version, and once the key arrives those messages are
+// fetched and read again. Without their key they stay counted as locked.
 
 import { signal } from '@preact/signals';
 import { type Message, newerThan, olderThan } from '../api/messages.ts';
 import type { Channel } from '../api/rooms.ts';
-import { readForIndex } from '../e2ee/engine.ts';
+import { holdsKey, readForIndex } from '../e2ee/engine.ts';
 import { authenticated } from '../state/session.ts';
 import type { LocalIndex } from './index.ts';
 import { toIndexed } from './indexed.ts';
@@ -24,6 +29,8 @@ interface ChannelProgress {
   count: number;
   /** Nothing older is left. */
   done: boolean;
+  /** Ids of messages read without their key, by key version (at most LOCKED_KEPT per version). */
+  locked?: Record<number, number[]>;
 }
 
 type Progresses = Record<number, ChannelProgress>;
@@ -32,8 +39,10 @@ type Progresses = Record<number, ChannelProgress>;
 type Step = 'fetch' | 'read' | 'index' | 'progress';
 
 export interface BackfillView {
-  /** Messages read so far, over every encrypted channel. */
+  /** Messages read so far, over every encrypted channel (without the locked ones). */
   indexed: number;
+  /** Messages read without their key: indexed once it arrives. */
+  locked: number;
   /** About how many there are in all (grows as pages reveal each channel's density). */
   estimate: number;
   state: 'idle' | 'running' | 'paused' | 'done' | 'error';
@@ -47,9 +56,11 @@ export interface BackfillView {
   spent: Record<string, number>;
 }
 
-export const backfillView = signal<BackfillView>({ indexed: 0, estimate: 0, state: 'idle', error: null, spent: {} });
+export const backfillView = signal<BackfillView>({ indexed: 0, estimate: 0, locked: 0, state: 'idle', error: null, spent: {} });
 
 const PAGE = 200;
+/** Locked ids kept per key version; beyond that a version's older locked messages are found again only by a new backfill. */
+const LOCKED_KEPT = 10_000;
 const STATE = 'backfill';
 
 /**
@@ -62,10 +73,16 @@ function estimateOf(p: ChannelProgress): number {
   return p.count + Math.round(density * Math.max(p.oldest - 1, 0));
 }
 
+function lockedCount(p: ChannelProgress): number {
+  return Object.values(p.locked ?? {}).reduce((n, ids) => n + ids.length, 0);
+}
+
 export class Backfill {
   private progress: Progresses = {};
   private running = false;
   private stopped = false;
+  /** Keys arrived since locked messages were last read again. */
+  private keysArrivedSince = false;
   private readonly spent: Record<Step, number> = { fetch: 0, read: 0, index: 0, progress: 0 };
 
   constructor(
@@ -111,6 +128,13 @@ export class Backfill {
     if (!this.isPaused()) void this.run();
   }
 
+  /** Keys arrived (the E2EE engine's key epoch moved): locked messages whose key is now held are read again. */
+  keysArrived(): void {
+    if (!this.hasLocked()) return;
+    this.keysArrivedSince = true;
+    if (!this.isPaused()) void this.run();
+  }
+
   /** Goes through every encrypted channel until done, paused or stopped; a second call while running does nothing. */
   async run(): Promise<void> {
     if (this.running) return;
@@ -119,7 +143,12 @@ export class Backfill {
       for (;;) {
         if (this.stopped || this.isPaused()) return;
         const next = this.channels().find((c) => c.is_encrypted && this.needsWork(c.id));
-        if (next === undefined) break;
+        if (next === undefined) {
+          if (!this.keysArrivedSince) break;
+          this.keysArrivedSince = false;
+          await this.readUnlocked();
+          continue;
+        }
         this.show('running');
         await this.step(next.id);
         // Let the page breathe between pages.
@@ -169,6 +198,13 @@ export class Backfill {
     if (this.stopped) return;
     const read = await readForIndex(messages);
     lap('read');
+    for (const m of messages) {
+      const r = read[m.id];
+      if (r?.kind !== 'no-key') continue;
+      p.locked ??= {};
+      const ids = (p.locked[r.version] ??= []);
+      if (ids.length < LOCKED_KEPT && !ids.includes(m.id)) ids.push(m.id);
+    }
     const indexed = messages.flatMap((m) => toIndexed(m, read[m.id]) ?? []);
     await this.index.add(indexed);
     const gone = messages.filter((m) => m.deleted).map((m) => m.id);
@@ -185,10 +221,64 @@ export class Backfill {
     this.show('running');
   }
 
+  private hasLocked(): boolean {
+    return Object.values(this.progress).some((p) => lockedCount(p) > 0);
+  }
+
+  /**
+   * Reads again the locked messages whose key this browser now holds: the
+   * pages of history from the newest such message back to the oldest, of
+   * which only those messages are read. What is still unreadable stays
+   * locked; an id the history no longer holds (deleted) is dropped.
+   */
+  private async readUnlocked(): Promise<void> {
+    for (const [key, p] of Object.entries(this.progress)) {
+      const channelId = Number(key);
+      const versions = Object.entries(p.locked ?? {})
+        .filter(([version, ids]) => ids.length > 0 && holdsKey(channelId, Number(version)))
+        .map(([version]) => Number(version));
+      if (versions.length === 0) continue;
+      const wanted = new Set(versions.flatMap((v) => p.locked?.[v] ?? []));
+      const oldest = Math.min(...wanted);
+      let before = Math.max(...wanted) + 1;
+      const seen = new Set<number>();
+      const stillLocked = new Map<number, number>();
+      for (;;) {
+        if (this.stopped) return;
+        this.show('running');
+        const page = await authenticated(() => olderThan(channelId, before, PAGE));
+        const mine = page.messages.filter((m) => wanted.has(m.id));
+        for (const m of mine) seen.add(m.id);
+        if (mine.length > 0) {
+          const read = await readForIndex(mine);
+          await this.index.add(mine.flatMap((m) => toIndexed(m, read[m.id]) ?? []));
+          for (const m of mine) {
+            const r = read[m.id];
+            if (r?.kind === 'no-key') stillLocked.set(m.id, r.version);
+          }
+        }
+        const ids = page.messages.map((m) => m.id);
+        if (!page.has_more || ids.length === 0 || Math.min(...ids) <= oldest) break;
+        before = Math.min(...ids);
+      }
+      const locked: Record<number, number[]> = {};
+      for (const [version, ids] of Object.entries(p.locked ?? {})) {
+        const v = Number(version);
+        const left = versions.includes(v) ? ids.filter((id) => seen.has(id) && stillLocked.has(id)) : ids;
+        if (left.length > 0) locked[v] = left;
+      }
+      this.progress = { ...this.progress, [channelId]: { ...p, locked } };
+      await this.index.setState(STATE, this.progress);
+    }
+    this.show('running');
+  }
+
   private show(state: BackfillView['state'], error: string | null = null): void {
     const all = Object.values(this.progress);
+    const locked = all.reduce((n, p) => n + lockedCount(p), 0);
     backfillView.value = {
-      indexed: all.reduce((n, p) => n + p.count, 0),
+      locked,
+      indexed: all.reduce((n, p) => n + p.count, 0) - locked,
       estimate: all.reduce((n, p) => n + estimateOf(p), 0),
       state,
       error,

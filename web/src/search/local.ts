@@ -7,7 +7,7 @@
 
 import { effect, signal } from '@preact/signals';
 import type { Message } from '../api/messages.ts';
-import { identityStatus, readForIndex, searchIndexKey } from '../e2ee/engine.ts';
+import { identityStatus, keysEpoch, readForIndex, searchIndexKey } from '../e2ee/engine.ts';
 import { me, rooms } from '../chat/store.ts';
 import { Backfill } from './backfill.ts';
 import { IndexDb } from './db.ts';
@@ -132,4 +132,9 @@ effect(() => {
 effect(() => {
   const list = rooms.value;
   if (list.length > 0) backfill?.catchUp();
+});
+
+// Keys arrived: messages the backfill read without them are read again.
+effect(() => {
+  if (keysEpoch.value > 0) backfill?.keysArrived();
 });

@@ -31,6 +31,7 @@ export function IndexProgress() {
       ) : (
         <p class="muted">{t('search.indexing', counts)}</p>
       )}
+      {view.locked > 0 && <p class="muted search-locked">{t('search.locked', { locked: formatNumber(view.locked) })}</p>}
       {backfill !== null && view.state !== 'done' && (
         <button type="button" class="link-button" onClick={() => (view.state === 'paused' || view.state === 'error' ? backfill.resume() : backfill.pause())}>
           {view.state === 'paused' || view.state === 'error' ? t('search.resume') : t('search.pause')}
