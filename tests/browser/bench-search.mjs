@@ -27,7 +27,7 @@
 // browser tests do); CHROMIUM_PATH another Chromium.
 
 import { createInterface } from 'node:readline';
-import { launchBrowser, collectPageProblems, serveWebBuild } from './lib/browser.mjs';
+import { launchBrowser, collectPageProblems, serveWebBuild, waitInPage } from './lib/browser.mjs';
 
 const url = process.env.BENCH_URL;
 const username = process.env.BENCH_USER;
@@ -53,6 +53,40 @@ async function openApp(context) {
   return { page, problems };
 }
 
+/**
+ * Why a browser may not read the channel: the reader's devices as the server
+ * lists them, what waits in each one's mailbox, and the keys the page's E2EE
+ * core holds (key versions by channel, never the keys themselves).
+ */
+async function diagnose(page) {
+  return page.evaluate(async () => {
+    const me = (await (await fetch('/api/auth/me')).json()).user.id;
+    const listed = await (await fetch(`/api/users/${me}/devices`)).json();
+    const waiting = {};
+    for (const d of listed.devices ?? []) {
+      const r = await fetch(`/api/users/me/devices/${d.device_id}/shares`);
+      waiting[d.device_id] = r.ok ? (await r.json()).shares.length : r.status;
+    }
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(`securechat-e2ee-${me}`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const doc = await new Promise((resolve) => {
+      const get = db.transaction('kv').objectStore('kv').get('state');
+      get.onsuccess = () => resolve(get.result);
+    });
+    const state = typeof doc === 'string' ? JSON.parse(doc) : (doc ?? {});
+    const keys = Object.fromEntries(Object.entries(state.channel_keys ?? {}).map(([c, v]) => [c, Object.keys(v ?? {}).length]));
+    return JSON.stringify({
+      devices: (listed.devices ?? []).map((d) => ({ id: d.device_id, prekey: d.prekey !== null })),
+      mailbox: waiting,
+      state: Object.keys(state),
+      keys,
+    });
+  });
+}
+
 async function main() {
   const browser = await launchBrowser();
   try {
@@ -69,11 +103,18 @@ async function main() {
     await first.page.getByText(`Signed in as ${username}`, { exact: true }).waitFor();
     const userId = (await (await first.page.request.get('/api/auth/me')).json()).user.id;
     await first.page.evaluate((key) => localStorage.setItem(key, '1'), `securechat-search-paused-${userId}`);
-    // The index opens once the E2EE core made this browser a device.
-    await first.page.waitForFunction(async (name) => (await indexedDB.databases()).some((d) => d.name === name), `securechat-search-${userId}`, {
-      polling: 200,
-      timeout: ACTION_TIMEOUT_MS,
-    });
+    // Ready once the server lists this browser as a device with its prekey
+    // (what senders seal keys to) and the index is open.
+    await waitInPage(
+      first.page,
+      async (id) => {
+        const listed = await (await fetch(`/api/users/${id}/devices`)).json();
+        const indexed = (await indexedDB.databases()).some((d) => d.name === `securechat-search-${id}`);
+        return indexed && (listed.devices ?? []).some((d) => d.prekey !== null);
+      },
+      userId,
+      { timeout: ACTION_TIMEOUT_MS },
+    );
     await first.page.close();
     if (first.problems.length > 0) throw new Error(`the page logged errors: ${first.problems.join('; ')}`);
     say({ event: 'ready', user_id: userId });
@@ -83,6 +124,7 @@ async function main() {
 
     // 2. The backfill, from Resume to done.
     const { page, problems } = await openApp(context);
+    if (process.env.BENCH_CONSOLE === '1') page.on('console', (m) => log(`console ${m.type()}: ${m.text()}`));
     await page.goto('/');
     await page.getByText(`Signed in as ${username}`, { exact: true }).waitFor();
     await page.evaluate(() => document.activeElement?.blur());
@@ -145,6 +187,7 @@ async function main() {
         const want = [...query.expect_ids].sort((a, b) => a - b);
         if (JSON.stringify(ids) !== JSON.stringify(want)) {
           const panel = await page.locator('.search-panel').textContent();
+          log(`what this browser holds: ${await diagnose(page)}`);
           throw new Error(`"${query.q}" found ${JSON.stringify(ids)}, the planted messages are ${JSON.stringify(want)}; the panel said: ${panel}`);
         }
       }

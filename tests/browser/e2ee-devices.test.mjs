@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
-import { collectPageProblems, serveWebBuild } from './lib/browser.mjs';
+import { collectPageProblems, serveWebBuild, waitInPage } from './lib/browser.mjs';
 import { cast, expectMessage, openChannel, send } from './lib/chat.mjs';
 import { ACTION_TIMEOUT_MS, browserSuite, logInThroughForm } from './lib/suite.mjs';
 
@@ -191,15 +191,11 @@ test('a key sealed to a closed browser is not lost when its rooms load after its
 
   // mira's browser becomes one of her devices (its prekey published), then closes.
   const mira = await person('mira');
-  await mira.page.waitForFunction(
-    async () => {
-      const me = await (await fetch('/api/auth/me')).json();
-      const listed = await (await fetch(`/api/users/${me.user.id}/devices`)).json();
-      return listed.devices.some((d) => d.prekey !== null);
-    },
-    null,
-    { polling: 200 },
-  );
+  await waitInPage(mira.page, async () => {
+    const me = await (await fetch('/api/auth/me')).json();
+    const listed = await (await fetch(`/api/users/${me.user.id}/devices`)).json();
+    return listed.devices.some((d) => d.prekey !== null);
+  });
   assert.deepEqual(mira.problems, []);
   await mira.page.close();
 

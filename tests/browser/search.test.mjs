@@ -16,6 +16,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
+import { waitInPage } from './lib/browser.mjs';
 import { cast, confirmInApp, expectMessage, openChannel, send } from './lib/chat.mjs';
 import { browserSuite, expectLoginPage } from './lib/suite.mjs';
 
@@ -347,7 +348,7 @@ test('search: plaintext found and jumped to 250 messages back; encrypted found f
     assert.ok((await page.evaluate(() => indexedDB.databases())).some((d) => d.name === name));
     await page.getByRole('button', { name: 'Log out' }).click();
     await expectLoginPage(page);
-    await page.waitForFunction(async (n) => !(await indexedDB.databases()).some((d) => d.name === n), name);
+    await waitInPage(page, async (n) => !(await indexedDB.databases()).some((d) => d.name === n), name);
   });
 
   for (const person of people) assert.deepEqual(person.problems, [], 'no page logged errors');

@@ -637,7 +637,12 @@ async fn sigterm_shuts_down_gracefully() {
     let mut server = Server::start(testkit::Backend::Sqlite).await;
     let status = server.terminate();
     assert!(status.success(), "{status:?}\n{}", server.log());
-    assert!(server.log().contains("shutdown signal received"));
+    assert!(
+        server
+            .log_containing(&["shutdown signal received"])
+            .await
+            .contains("shutdown signal received")
+    );
 }
 
 /// The directory finds people one shares a room with by part of their name,

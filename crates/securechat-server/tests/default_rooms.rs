@@ -31,7 +31,12 @@ async fn new_accounts_join_the_default_rooms() {
             &[("DEFAULT_ROOMS", " Lobby, Project X ,Nowhere,Lobby")],
         )
         .await;
-        let log = server.log();
+        let log = server
+            .log_containing(&[
+                "DEFAULT_ROOMS names no existing room",
+                "DEFAULT_ROOMS names a private room",
+            ])
+            .await;
         assert!(
             log.contains("DEFAULT_ROOMS names no existing room") && log.contains("Nowhere"),
             "{backend:?}: an unknown name is warned about at start-up: {log}"

@@ -221,6 +221,21 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// The log once it contains every one of `needles`, or as it is after
+    /// 10 s. The server's stderr is read by a thread of its own, so a line
+    /// written before the server said it listens (a start-up warning) or
+    /// before it exited may not have reached [`Server::log`] yet.
+    pub async fn log_containing(&self, needles: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if needles.iter().all(|n| log.contains(n)) || std::time::Instant::now() > deadline {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Runs a CLI command against this server's database.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
         run_binary(&self.env, args, stdin)

@@ -70,3 +70,19 @@ export async function serveWebBuild(context, dir) {
     },
   );
 }
+
+/**
+ * Waits until `fn`, run in the page (it may be async), returns a truthy
+ * value, polling every `interval` ms, and returns that value. Playwright's
+ * waitForFunction cannot wait on an async check: it takes the Promise such a
+ * function returns as a truthy answer at once.
+ */
+export async function waitInPage(page, fn, arg, { timeout = 20_000, interval = 200 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waited ${timeout} ms in the page for ${fn.toString().slice(0, 300)}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
