@@ -64,7 +64,7 @@ web-deps: web/node_modules/.package-lock.json
 ## rewritten web/dist would make cargo embed it again and relink the server.
 WEB_OUT := web/dist/index.html
 WEB_SRC := $(shell find web/src web/public -type f) web/index.html web/package.json \
-           web/vite.config.ts web/tsconfig.json web/tsconfig.node.json
+           web/vite.config.ts web/tsconfig.json web/tsconfig.node.json web/tsconfig.sw.json
 
 $(WEB_OUT): $(WEB_SRC) $(WASM_OUT) web/node_modules/.package-lock.json
 	$(call phase_start,web)

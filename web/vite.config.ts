@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
 
 /** Files worth compressing: text, and the WebAssembly module (about a third of its size). */
@@ -44,8 +45,43 @@ function precompress(): Plugin {
 // During `npm run dev`, API and Socket.IO requests go to a running server.
 const backend = process.env.SECURECHAT_URL ?? 'http://127.0.0.1:5000';
 
+/**
+ * The installable app: its manifest, and the service worker (src/sw/sw.ts)
+ * with the shell files it precaches. The lazy chunks (emoji data, password
+ * dictionaries, highlighting) are left to the worker's runtime cache: they
+ * are large and many people never load them.
+ */
+function installable() {
+  return VitePWA({
+    strategies: 'injectManifest',
+    srcDir: 'src/sw',
+    filename: 'sw.ts',
+    injectRegister: false,
+    manifest: {
+      name: 'Securechat',
+      short_name: 'Securechat',
+      description: 'End-to-end encrypted team chat',
+      start_url: '/',
+      scope: '/',
+      display: 'standalone',
+      background_color: '#ffffff',
+      theme_color: '#1f6f5c',
+      icons: [
+        { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+        { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+        { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        { src: '/favicon.svg', sizes: 'any', type: 'image/svg+xml' },
+      ],
+    },
+    injectManifest: {
+      globPatterns: ['index.html', 'favicon.svg', 'icons/*.png', 'assets/index-*.{js,css}', 'assets/securechat_e2ee*.{js,wasm}', 'assets/decompress-*.js', 'assets/zh-CN-*.js'],
+      maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
+    },
+  });
+}
+
 export default defineConfig({
-  plugins: [precompress()],
+  plugins: [precompress(), installable()],
   oxc: {
     // Preact's automatic JSX runtime; no framework plugin is needed.
     jsx: { runtime: 'automatic', importSource: 'preact' },

@@ -24,6 +24,15 @@ pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-e
     style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; \
     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// The policy of the service worker (web/src/sw/sw.ts), which a worker
+/// takes from its own script's response: it fetches the app's files to
+/// cache them (`connect-src`) and may run the E2EE core's WebAssembly.
+pub const WORKER_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'";
+
+/// The service worker's file in the build.
+const SERVICE_WORKER: &str = "sw.js";
+
 /// The precompressed copies the build writes, best first: (suffix, encoding).
 const ENCODINGS: [(&str, &str); 2] = [(".br", "br"), (".gz", "gzip")];
 
@@ -104,6 +113,11 @@ fn asset_response(
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(PAGE_CSP),
+        );
+    } else if name == SERVICE_WORKER {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(WORKER_CSP),
         );
     }
     response

@@ -82,7 +82,8 @@ export async function waitForHealth(url, child, output) {
 /**
  * Runs `init-db --demo`, then `serve`, and waits until the server is healthy.
  * `env` adds settings (e.g. `{ DEFAULT_ROOMS: 'Lobby' }`).
- * Returns `{ url, logs(), stop() }`; `stop` ends the server and deletes its data.
+ * Returns `{ url, logs(), stop(), pause(), resume() }`; `stop` ends the
+ * server and deletes its data, `pause` ends it and keeps them for `resume`.
  */
 export async function startServer({ env: extra = {} } = {}) {
   const bin = serverBinary();
@@ -107,12 +108,24 @@ export async function startServer({ env: extra = {} } = {}) {
     const url = `http://127.0.0.1:${port}`;
     await waitForHealth(url, child, logs);
 
+    let output = logs;
     return {
       url,
-      logs,
+      logs: () => output(),
       async stop() {
         await stopProcess(child);
         await rm(dataDir, { recursive: true, force: true });
+      },
+      /** Stops the server and keeps its data: the page then finds nothing at `url`. */
+      async pause() {
+        await stopProcess(child);
+      },
+      /** Starts it again on the same port and data, and waits until it is healthy. */
+      async resume() {
+        if (child.exitCode === null && child.signalCode === null) return;
+        child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        output = captureOutput(child);
+        await waitForHealth(url, child, output);
       },
     };
   } catch (err) {

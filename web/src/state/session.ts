@@ -57,13 +57,53 @@ function becomeAnonymous(message: Notice | null): void {
 
 /** Asks the server whether the cookie still holds a session. */
 export async function loadSession(): Promise<void> {
+  stopRetrying();
   session.value = { status: 'loading' };
+  await askServer();
+}
+
+/** The first wait before asking an unreachable server again, doubled each time up to the second. */
+const RETRY_FIRST_MS = 2000;
+const RETRY_MAX_MS = 30_000;
+let retryTimer: ReturnType<typeof setTimeout> | null = null;
+let retryDelay = RETRY_FIRST_MS;
+
+function stopRetrying(): void {
+  if (retryTimer !== null) clearTimeout(retryTimer);
+  retryTimer = null;
+}
+
+/**
+ * Asks the server who is signed in. While it cannot be reached (or answers
+ * 5xx), the page says so and asks again by itself, less and less often, and
+ * at once when the browser comes back online: the "unavailable" screen stays
+ * up in between instead of flickering.
+ */
+async function askServer(): Promise<void> {
   try {
     session.value = { status: 'signed-in', user: await auth.me() };
+    retryDelay = RETRY_FIRST_MS;
   } catch (err) {
-    if (isUnauthorized(err)) becomeAnonymous(null);
-    else session.value = { status: 'unavailable', message: describeError(err) };
+    if (isUnauthorized(err)) {
+      becomeAnonymous(null);
+      return;
+    }
+    session.value = { status: 'unavailable', message: describeError(err) };
+    stopRetrying();
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      void askServer();
+    }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
   }
+}
+
+if (typeof window !== 'undefined') {
+  window.addEventListener('online', () => {
+    if (session.value.status !== 'unavailable') return;
+    stopRetrying();
+    void askServer();
+  });
 }
 
 /** Signs in; throws `ApiError` (wrong credentials, throttled...) for the form to show. */
