@@ -285,11 +285,15 @@ test('search: plaintext found and jumped to 250 messages back; encrypted found f
     t.diagnostic(`found by the local index ${Date.now() - started} ms after Resume`);
     assert.equal(await found.locator('mark').first().textContent(), SECRET);
     assert.match(await page.locator('.search-group-title', { hasText: 'secrets' }).textContent(), /#secrets · Project X/);
-    // Chinese: a trigram query, and a two-character one (looked up by its characters).
+    // Chinese: a trigram query, and a two-character one (its own token).
     for (const q of ['加密聊天', '聊天']) {
       await page.locator('#search-input').fill(q);
       await page.locator('.search-hit mark', { hasText: q }).first().waitFor();
     }
+    // from: is looked up by the sender's own token: bob's message, and nothing of alice's.
+    await page.locator('#search-input').fill(`from:bob ${SECRET}`);
+    await found.first().waitFor();
+    await searchUntil(page, `from:alice ${SECRET}`, noMatch(page));
     await page.getByText(/Encrypted messages indexed on this device: \d+|Indexing encrypted messages/).waitFor();
     await expectNoAxeViolations(page, '.search-panel');
 
@@ -304,6 +308,8 @@ test('search: plaintext found and jumped to 250 messages back; encrypted found f
     const raw = await rawIndexedDb(page);
     assert.ok(raw.names.some((n) => n.startsWith('securechat-search-')), `the index database is there: ${raw.names.join(', ')}`);
     const encoder = new TextEncoder();
+    // The sender token is blinded like every other.
+    assert.ok(!raw.text.includes('from:bob') && !raw.blobs.some((b) => containsBytes(b, Array.from(new TextEncoder().encode('from:bob')))), 'a sender token in the clear');
     for (const word of [SECRET, CJK]) {
       for (const piece of [word, ...trigramsOf(word)]) {
         assert.ok(!raw.text.includes(piece), `"${piece}" appears in IndexedDB text`);

@@ -24,34 +24,41 @@ pub fn trigrams(text: &str) -> Vec<String> {
 }
 
 /// What a local index files `text` under: its trigrams, then each distinct
-/// CJK character on its own (one character, so never equal to a trigram).
-/// A word of one or two such characters has no trigram; it is looked up by
-/// its characters instead (see [`query_tokens`]).
+/// CJK character on its own and each distinct pair of adjacent CJK
+/// characters (one and two characters, so never equal to a trigram). Most
+/// Chinese words are two characters, below a trigram: a pair is their own
+/// posting list, so looking one up reads the messages that hold it rather
+/// than every message holding either of its characters (see
+/// [`query_tokens`]).
 pub fn index_tokens(text: &str) -> Vec<String> {
     let mut tokens = trigrams(text);
+    let folded: Vec<char> = fold(text).chars().collect();
     let mut seen = HashSet::new();
-    for c in fold(text).chars().filter(|&c| is_cjk(c)) {
-        if seen.insert(c) {
+    for c in folded.iter().filter(|&&c| is_cjk(c)) {
+        if seen.insert(c.to_string()) {
             tokens.push(c.to_string());
+        }
+    }
+    for pair in folded.windows(2).filter(|w| w.iter().all(|&c| is_cjk(c))) {
+        let pair: String = pair.iter().collect();
+        if seen.insert(pair.clone()) {
+            tokens.push(pair);
         }
     }
     tokens
 }
 
 /// What a local index looks the (folded) query word `term` up by: its
-/// trigrams; for a word of CJK characters too short for one, its
-/// characters; nothing for any other short word (the index cannot narrow
-/// it down, and the newest messages are checked instead).
+/// trigrams; for a word of CJK characters too short for one, the word
+/// itself (a character, or a pair of them: both are posted); nothing for
+/// any other short word (the index cannot narrow it down, and the newest
+/// messages are checked instead).
 pub fn query_tokens(term: &str) -> Vec<String> {
     let tokens = trigrams(term);
     if !tokens.is_empty() || !is_cjk_word(term) {
         return tokens;
     }
-    let mut seen = HashSet::new();
-    term.chars()
-        .filter(|c| seen.insert(*c))
-        .map(String::from)
-        .collect()
+    vec![term.to_owned()]
 }
 
 #[cfg(test)]
@@ -77,11 +84,25 @@ mod tests {
     fn cjk_characters_are_tokens_so_short_cjk_words_can_be_looked_up() {
         assert_eq!(
             index_tokens("部署了 ok"),
-            ["部署了", "署了 ", "了 o", " ok", "部", "署", "了"]
+            [
+                "部署了",
+                "署了 ",
+                "了 o",
+                " ok",
+                "部",
+                "署",
+                "了",
+                "部署",
+                "署了"
+            ]
         );
         assert_eq!(index_tokens("deploy"), ["dep", "epl", "plo", "loy"]);
-        assert_eq!(query_tokens("部署"), ["部", "署"]);
-        assert_eq!(query_tokens("的的"), ["的"]);
+        // Characters apart (a space, a Latin letter between) make no pair.
+        assert_eq!(index_tokens("部 署"), ["部 署", "部", "署"]);
+        assert_eq!(index_tokens("的的的"), ["的的的", "的", "的的"]);
+        assert_eq!(query_tokens("部署"), ["部署"]);
+        assert_eq!(query_tokens("部"), ["部"]);
+        assert_eq!(query_tokens("的的"), ["的的"]);
         assert_eq!(query_tokens("部署了"), ["部署了"]);
         assert!(query_tokens("ok").is_empty());
         assert!(query_tokens("部a").is_empty());

@@ -11,7 +11,7 @@ const RECORDS = 'records';
 const POSTINGS = 'postings';
 const META = 'meta';
 /** The index's format: 1 trigrams only, 2 also each CJK character. */
-const VERSION = 2;
+const VERSION = 3;
 
 /** The database's name for `userId`. */
 export function indexDbName(userId: number): string {
@@ -47,8 +47,9 @@ export class IndexDb {
       const request = indexedDB.open(indexDbName(userId), VERSION);
       request.onupgradeneeded = () => {
         // An index of an earlier version lacks tokens this one looks up
-        // (version 2 posts CJK characters): it starts again, empty, and the
-        // backfill rebuilds it.
+        // (version 2 posts CJK characters; version 3 pairs of them and each
+        // message's sender): it starts again, empty, and the backfill
+        // rebuilds it.
         const db = request.result;
         for (const name of [...db.objectStoreNames]) db.deleteObjectStore(name);
         db.createObjectStore(RECORDS);

@@ -10,11 +10,13 @@
 // (the server ranks its newest 1000 too) and confirms each word as a
 // substring (which also drops stale postings of edited or deleted messages:
 // records are the truth).
-// Chinese, Japanese and Korean characters are also posted one by one, so a
-// word of one or two of them (most Chinese words), which has no trigram, is
-// looked up by its characters. Other words shorter than three characters
-// have no token: such a query scans the newest records instead, a bounded
-// number of them.
+// Chinese, Japanese and Korean characters are also posted one by one and
+// as pairs of adjacent ones, so a word of one or two of them (most Chinese
+// words), which has no trigram, is one posting list. Each message is also
+// posted under its sender (`senderToken`), so `from:` narrows the
+// candidates before any record is opened. Other words shorter than three
+// characters have no token: such a query scans the newest records instead,
+// a bounded number of them.
 
 import { IndexDb, type PostingChunk } from './db.ts';
 import { blind, type IndexKeys, open, seal, type Sealed } from './keys.ts';
@@ -131,7 +133,7 @@ export class LocalIndex {
     // issued at once, not awaited one after the other.
     const records = await Promise.all(messages.map(async (m) => ({ id: m.id, sealed: await seal(this.keys.seal, recordAt(m.id), m) })));
     lap('sealRecords');
-    const perMessage = messages.map((m) => indexTokens(m.text));
+    const perMessage = messages.map((m) => [...indexTokens(m.text), ...(m.sender_username === null ? [] : [senderToken(m.sender_username)])]);
     const fresh = new Set<string>();
     for (const set of perMessage) for (const trigram of set) if (!this.tokens.has(trigram)) fresh.add(trigram);
     await Promise.all([...fresh].map((trigram) => this.token(trigram)));
@@ -159,10 +161,15 @@ export class LocalIndex {
     return run;
   }
 
-  /** Every indexed message whose text holds the tokens of all the query's words that have some. */
-  private async candidates(terms: readonly string[]): Promise<number[] | null> {
+  /**
+   * Every indexed message whose text holds the tokens of all the query's
+   * words that have some, and that the `from:` sender wrote; null when the
+   * query has no token to narrow it down.
+   */
+  private async candidates(query: Query): Promise<number[] | null> {
     const wanted = new Set<string>();
-    for (const term of terms) for (const t of queryTokens(term)) wanted.add(t);
+    for (const term of query.terms) for (const t of queryTokens(term)) wanted.add(t);
+    if (query.from !== null) wanted.add(senderToken(query.from));
     if (wanted.size === 0) return null;
     const tokens = await Promise.all([...wanted].map((t) => this.token(t)));
     const lists = await this.db.postings(tokens);
@@ -185,7 +192,7 @@ export class LocalIndex {
    * first; `channelName` reads `in:` (null: not a channel of mine).
    */
   async search(query: Query, options: { sort: 'relevance' | 'newest'; channelId?: number | null; channelName: (id: number) => string | null }): Promise<LocalHit[]> {
-    const ids = await this.candidates(query.terms);
+    const ids = await this.candidates(query);
     const hits: LocalHit[] = [];
     const take = async (sealed: readonly { id: number; sealed: Sealed }[]) => {
       const opened = await Promise.all(sealed.map(({ id, sealed: record }) => open<IndexedMessage>(this.keys.seal, recordAt(id), record).catch(() => null)));
@@ -215,6 +222,17 @@ export class LocalIndex {
   async setState(name: string, value: unknown): Promise<void> {
     await this.db.setMeta(`state:${name}`, await seal(this.keys.seal, `state:${name}`, value));
   }
+}
+
+/**
+ * The token a message is filed under for its sender, so that `from:` is one
+ * posting list. It starts with a character no text token holds (text tokens
+ * are trigrams and CJK characters or pairs of them, cut from folded text),
+ * and is longer than any of them; like every token it is blinded before it
+ * is stored.
+ */
+function senderToken(username: string): string {
+  return `\u0000from:${username.toLowerCase()}`;
 }
 
 function matches(m: IndexedMessage, q: Query, options: { channelId?: number | null; channelName: (id: number) => string | null }): boolean {

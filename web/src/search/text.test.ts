@@ -11,12 +11,13 @@ describe('index and query tokens', () => {
     expect([...indexTokens('Hello hello')]).toEqual(['hel', 'ell', 'llo', 'lo ', 'o h', ' he']);
     expect([...indexTokens('İSTAN')]).toEqual(['İst', 'sta', 'tan']);
   });
-  it('file Chinese, Japanese and Korean text by trigram and by character', () => {
-    expect([...indexTokens('加密聊天')]).toEqual(['加密聊', '密聊天', '加', '密', '聊', '天']);
+  it('file Chinese, Japanese and Korean text by trigram, by character and by pair of characters', () => {
+    expect([...indexTokens('加密聊天')]).toEqual(['加密聊', '密聊天', '加', '密', '聊', '天', '加密', '密聊', '聊天']);
     expect([...indexTokens('안녕하세요')]).toContain('녕하세');
   });
-  it('look a short CJK word up by its characters, and give nothing for another short word', () => {
-    expect(queryTokens('聊天')).toEqual(['聊', '天']);
+  it('look a short CJK word up as one token, and give nothing for another short word', () => {
+    expect(queryTokens('聊天')).toEqual(['聊天']);
+    expect(queryTokens('聊')).toEqual(['聊']);
     expect(queryTokens('ab')).toEqual([]);
     expect(queryTokens('加密聊天')).toEqual(['加密聊', '密聊天']);
   });
