@@ -57,3 +57,4 @@ mod storage;
 mod text;
 mod timeline;
 mod web;
+mod webpush;

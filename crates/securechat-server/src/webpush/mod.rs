@@ -1,0 +1,4 @@
+//! Web Push.
+
+pub mod ece;
+pub mod vapid;
