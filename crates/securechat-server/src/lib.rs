@@ -24,6 +24,8 @@
 //!   OpenAPI document; the only module that imports every domain.
 //! - `text`: what people may name things (Unicode rules for names and texts).
 //! - `web`: the embedded single-page web UI.
+//! - `webpush`: Web Push to browsers' push services (RFC 8030/8291/8292):
+//!   subscriptions, notification settings, the queue and its sender.
 //! - `config`: settings from flags and environment variables.
 //! - `server`: binding, TLS and graceful shutdown.
 //! - [`cli`]: the `securechat` command line (serve, init-db, user admin).

@@ -13,6 +13,8 @@ use crate::messages::writer::MessageWriter;
 use crate::notify::Notifier;
 use crate::rooms::events::RoomEvents;
 use crate::storage::Db;
+use crate::webpush::WebPush;
+use crate::webpush::vapid::VapidKey;
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -43,6 +45,8 @@ pub struct Inner {
     pub writer: MessageWriter,
     /// Channels seen to be plaintext (their sends skip a query).
     pub plaintext: PlaintextChannels,
+    /// Web Push: the VAPID key, its settings, the fan-out of new messages.
+    pub webpush: WebPush,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -59,12 +63,14 @@ pub struct WebSettings {
 
 impl AppState {
     /// Fails when the file store cannot be opened or the message writer
-    /// cannot start its thread.
+    /// cannot start its thread. `vapid` is the node's checked VAPID key
+    /// (`webpush::keys::load`).
     pub fn new(
         db: Db,
         hasher: Hasher,
         config: &ServeConfig,
         default_rooms: Vec<i64>,
+        vapid: VapidKey,
     ) -> anyhow::Result<Self> {
         let files = Files::open(&config.files)?;
         Ok(Self(Arc::new(Inner {
@@ -85,6 +91,7 @@ impl AppState {
             sockets_per_user: config.sockets_per_user,
             default_rooms,
             plaintext: PlaintextChannels::default(),
+            webpush: WebPush::new(vapid, &config.push),
         })))
     }
 }

@@ -53,6 +53,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::devices::link::router())
         .merge(crate::files::http::router())
         .merge(crate::resources::http::router())
+        .merge(crate::webpush::http::router())
         .split_for_parts();
     let mut openapi = openapi;
     openapi::complete(&mut openapi);

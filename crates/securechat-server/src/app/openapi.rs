@@ -31,6 +31,7 @@ use crate::http::MAX_JSON_BODY;
         (name = "devices", description = "A person's signed device list, device prekeys and each device's key-share mailbox"),
         (name = "files", description = "Uploads and downloads (ciphertext only in encrypted channels)"),
         (name = "resources", description = "Shared links and documents of a room"),
+        (name = "push", description = "Web Push: subscriptions, the VAPID key and notification settings"),
     )
 )]
 pub struct ApiDoc;

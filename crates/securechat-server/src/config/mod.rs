@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub mod error;
+pub mod push;
 pub mod retention;
 
 pub use error::ConfigError;
@@ -108,6 +109,8 @@ pub struct ServeConfig {
     /// `DEVICE_SHARE_RETENTION_DAYS`: how long an unfetched key share stays
     /// in a device's mailbox.
     pub device_share_retention_days: u32,
+    /// `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT`, `PUSH_ALLOW_HOSTS`.
+    pub push: push::PushConfig,
 }
 
 /// How many TCP connections the server holds, and for how long an idle one.
@@ -414,7 +417,9 @@ pub fn load_serve(
         retention::device_share_days(non_empty(env("DEVICE_SHARE_RETENTION_DAYS")).as_deref())?;
     let secret = load_secret(env, &settings)?;
     let files = crate::files::config::load(env, &settings.data_dir)?;
+    let push = push::load(env, &settings.data_dir, public_origin.as_deref())?;
     Ok(ServeConfig {
+        push,
         connections,
         device_share_retention_days,
         send_rate,

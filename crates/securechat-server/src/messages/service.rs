@@ -180,7 +180,18 @@ async fn insert(
     new: &NewMessage<'_>,
 ) -> Result<(MessageRow, bool), Error> {
     match store::insert(&state.db, &state.writer, new, &user.username).await? {
-        store::Stored::New(row) => Ok((row, true)),
+        store::Stored::New(row) => {
+            // Every new message passes here, whatever carried it; the
+            // hand-over to web push never waits.
+            state.webpush.message_stored(crate::webpush::NewMessage {
+                message_id: row.id,
+                channel_id: row.channel_id,
+                sender_id: user.id,
+                sender: user.username.clone(),
+                text: row.content.clone(),
+            });
+            Ok((row, true))
+        }
         store::Stored::Existing(row) => Ok((row, false)),
         store::Stored::FileTaken => Err(Error::conflict(
             "file_already_posted",

@@ -9,7 +9,7 @@ use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 
 use super::deliver::{Via, deliver};
 use super::node::Realtime;
-use super::{ack, names};
+use super::{ack, names, viewing};
 use crate::auth::AuthUser;
 use crate::messages::history::{self, From};
 use crate::messages::service::{self, SendRequest};
@@ -35,6 +35,7 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     socket.on("typing", typing::<A>);
     socket.on("mark_read", mark_read::<A>);
     socket.on("react", react::<A>);
+    socket.on("viewing", viewing::viewing::<A>);
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,6 +15,8 @@
 //!
 //! - [`presence`]: who is online, announced to whoever shares a room; in a
 //!   cluster, the heartbeat that takes a stopped node's users offline.
+//! - [`viewing`]: which channel each tab shows, so that nobody gets a web
+//!   push about a channel they are looking at.
 //!
 //! Every handler is generic over the socketioxide [`Adapter`]: standalone
 //! ([`local_layer`]) they use the local adapter; with `REDIS_URL`
@@ -46,6 +48,7 @@ pub mod names;
 pub mod node;
 pub mod presence;
 pub mod sessions;
+pub mod viewing;
 
 /// Largest Socket.IO packet accepted (a 64 KiB envelope plus framing), on
 /// every transport: a polling body, and a WebSocket frame or message, whose
@@ -163,9 +166,22 @@ fn builder(state: &AppState, realtime: &Realtime) -> socketioxide::SocketIoBuild
         .with_state(realtime.clone())
 }
 
-/// Starts the node's background work: the session sweep and the bridge.
+/// Starts the node's background work: the session sweep, the web push
+/// fan-out (which asks the adapter who views a channel) and the bridge.
 fn start<A: Adapter>(io: SocketIo<A>, state: &AppState, realtime: Realtime) {
     tokio::spawn(sessions::sweep(io.clone(), state.clone()));
+    if let Some(messages) = state.webpush.take_fanout() {
+        let adapter = io.clone();
+        let viewers: crate::webpush::fanout::Viewers = std::sync::Arc::new(move |channel_id| {
+            let io = adapter.clone();
+            Box::pin(async move { viewing::viewers(&io, channel_id).await })
+        });
+        tokio::spawn(crate::webpush::fanout::run(
+            state.clone(),
+            messages,
+            viewers,
+        ));
+    }
     tokio::spawn(bridge::run(io, state.clone(), realtime));
 }
 

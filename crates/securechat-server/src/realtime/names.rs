@@ -22,6 +22,17 @@ pub fn channel(id: i64) -> Room {
     Cow::Owned(format!("channel:{id}"))
 }
 
+/// Sockets whose tab shows a channel and is visible (the `viewing`
+/// event): their user gets no web push about its messages.
+pub fn viewing(channel_id: i64) -> Room {
+    Cow::Owned(format!("viewing:{channel_id}"))
+}
+
+/// The user id named by a [`user`] room, if `room` is one.
+pub fn user_id(room: &str) -> Option<i64> {
+    room.strip_prefix("user:")?.parse().ok()
+}
+
 /// Every socket of one session (named by the session's stored hash, in
 /// hex): lets any node find, through the adapter, the sockets on every node
 /// whose session ended.
@@ -47,7 +58,7 @@ pub fn session_hash(room: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{session, session_hash};
+    use super::{session, session_hash, user, user_id, viewing};
 
     #[test]
     fn session_rooms_name_their_hash() {
@@ -57,5 +68,12 @@ mod tests {
         assert_eq!(session_hash("user:1"), None);
         assert_eq!(session_hash("session:abc"), None);
         assert_eq!(session_hash("session:zz"), None);
+    }
+
+    #[test]
+    fn user_rooms_name_their_user() {
+        assert_eq!(user_id(&user(42)), Some(42));
+        assert_eq!(user_id(&viewing(42)), None);
+        assert_eq!(user_id("user:x"), None);
     }
 }

@@ -44,12 +44,19 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let default_rooms =
         crate::rooms::store::default_rooms(&db, &config.settings.default_rooms).await?;
+    let vapid = crate::webpush::keys::load(&db, &config.push).await?;
     let state = AppState::new(
         db.clone(),
         Hasher::for_this_machine()?,
         &config,
         default_rooms,
+        vapid,
     )?;
+    let stop_push = std::sync::Arc::new(tokio::sync::Notify::new());
+    let push_sender = tokio::spawn(crate::webpush::sender::run(
+        state.clone(),
+        std::sync::Arc::clone(&stop_push),
+    ));
     let janitor = tokio::spawn(janitor(db.clone(), config.device_share_retention_days));
     let file_sweep = tokio::spawn(crate::files::cleanup::run(
         db.clone(),
@@ -110,6 +117,14 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     }
     janitor.abort();
     file_sweep.abort();
+    // Hands the pushes in flight back to the queue for the next start.
+    stop_push.notify_one();
+    if tokio::time::timeout(Duration::from_secs(5), push_sender)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the web push sender did not stop in time");
+    }
     if let Some(cluster) = cluster
         && let Err(e) = cluster.leave().await
     {

@@ -91,6 +91,7 @@ pub struct Ephemeral {
 
 impl Ephemeral {
     /// Fixed values (the RFC examples).
+    #[cfg(test)]
     pub fn new(scalar: &[u8; 32], salt: [u8; 16]) -> Result<Self, EceError> {
         let secret = SecretKey::from_slice(scalar).map_err(|_| EceError::InvalidScalar)?;
         Ok(Self { secret, salt })

@@ -19,6 +19,7 @@ use super::ece::EceError;
 pub const TOKEN_LIFETIME_SECS: i64 = 12 * 3600;
 
 /// The server's VAPID key pair. Never printed.
+#[derive(Clone)]
 pub struct VapidKey {
     signing: SigningKey,
     /// The public key, base64url of the uncompressed point: what browsers

@@ -94,8 +94,15 @@ mod tests {
         };
         let config =
             crate::config::load_serve(&env, &Default::default(), &Default::default()).unwrap();
-        let state =
-            AppState::new(db.clone(), Hasher::new(1).unwrap(), &config, Vec::new()).unwrap();
+        let vapid = crate::webpush::vapid::VapidKey::from_scalar(&[7; 32]).unwrap();
+        let state = AppState::new(
+            db.clone(),
+            Hasher::new(1).unwrap(),
+            &config,
+            Vec::new(),
+            vapid,
+        )
+        .unwrap();
         let token = session::create(&db, &state.keys, alice.id).await.unwrap();
         let mut events = state.events.subscribe();
         let app = crate::app::router(state);

@@ -1,0 +1,48 @@
+//! SQL for who may get a push about a new message: the members of the
+//! channel's room (not the sender, not disabled accounts) who have at least
+//! one push subscription, with the settings that decide it.
+
+use sqlx::FromRow;
+
+use crate::storage::Db;
+use crate::with_db;
+
+/// A member with a subscription, and their settings (`None`: never set).
+#[derive(Debug, Clone, FromRow)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub username: String,
+    pub dnd_start: Option<i64>,
+    pub dnd_end: Option<i64>,
+    pub utc_offset: Option<i64>,
+    pub no_content: Option<bool>,
+    pub level: Option<String>,
+    pub mute_until: Option<i64>,
+}
+
+/// The members of `room_id` other than `sender_id` who have a push
+/// subscription, with their account settings and their setting for
+/// `channel_id`: one query.
+pub async fn of_channel(
+    db: &Db,
+    room_id: i64,
+    channel_id: i64,
+    sender_id: i64,
+) -> Result<Vec<Recipient>, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_as::<_, Recipient>(
+            "SELECT m.user_id, u.username, ps.dnd_start, ps.dnd_end, ps.utc_offset, ps.no_content, \
+             cn.level, cn.mute_until \
+             FROM room_members m JOIN users u ON u.id = m.user_id \
+             LEFT JOIN push_settings ps ON ps.user_id = m.user_id \
+             LEFT JOIN channel_notifications cn ON cn.user_id = m.user_id AND cn.channel_id = $2 \
+             WHERE m.room_id = $1 AND m.user_id <> $3 AND NOT u.disabled \
+             AND EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = m.user_id)",
+        )
+        .bind(room_id)
+        .bind(channel_id)
+        .bind(sender_id)
+        .fetch_all(pool)
+        .await
+    })
+}
