@@ -23,7 +23,7 @@ phase_time    = $$(( $$(date +%s) - $$(cat $(PHASES)/$(1).start) ))
 phase_end     = @s=$(phase_time); echo "$(1) $$s" >> $(PHASES)/times; echo "<== $(1): $$s s"
 phase_failed  = { s=$(phase_time); echo "$(1) $$s FAILED" >> $(PHASES)/times; echo "<== $(1): FAILED after $$s s"; exit 1; }
 
-.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps chromium-deps nginx-deps system-deps screenshots clean
+.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer push-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps chromium-deps nginx-deps system-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000;
 ## new accounts join Lobby unless DEFAULT_ROOMS says otherwise.
@@ -106,7 +106,7 @@ test:
 test-prepare: lint test-build-idempotent test-build test-deps
 
 ## The npm packages, Python environments and Debian packages of the suites.
-test-deps: web-deps api-check s3-peer bench-peers tests/compat/node_modules/.package-lock.json \
+test-deps: web-deps api-check s3-peer push-peer bench-peers tests/compat/node_modules/.package-lock.json \
            tests/browser/node_modules/.package-lock.json system-deps
 
 ## Each phase's wall-clock time, in the order they ended.
@@ -178,6 +178,21 @@ $(S3_PEER): tests/s3/requirements.txt
 
 s3-peer: $(S3_PEER)
 
+PUSH_PEER       := target/push-peer/bin/python
+PUSH_PEER_STAMP := target/push-peer/installed
+
+## A local Web Push service for the push test (tests/push/push_service.py):
+## PyPI's http_ece decrypts the server's pushes and py_vapid checks its
+## VAPID tokens, implementations independent of the server's.
+$(PUSH_PEER_STAMP): tests/push/requirements.txt
+	$(call phase_start,pip-push-peer)
+	python3 -m venv target/push-peer
+	target/push-peer/bin/pip install -q --disable-pip-version-check -r tests/push/requirements.txt
+	touch $@
+	$(call phase_end,pip-push-peer)
+
+push-peer: $(PUSH_PEER_STAMP)
+
 ## The benchmark's reference servers (bench/peers): the Node peer's npm
 ## packages (better-sqlite3 compiles from source when no prebuilt binary can
 ## be fetched) and a venv with the Python peer's pinned packages.
@@ -214,9 +229,10 @@ test-build:
 ## doctests. Without it, `cargo test`, one binary after the other.
 RUST_TEST_JOBS ?= 2
 RUST_TEST_ENV   = SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) \
+                  PUSH_PEER=$(CURDIR)/$(PUSH_PEER) \
                   OPENAPI_SPEC_VALIDATOR=$(CURDIR)/$(OPENAPI_SPEC_VALIDATOR)
 
-test-rust: web s3-peer api-check nginx-deps bench-peers
+test-rust: web s3-peer push-peer api-check nginx-deps bench-peers
 	$(call phase_start,test-rust)
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  set -x; $(RUST_TEST_ENV) $(CARGO) nextest run --workspace --no-fail-fast --test-threads $(RUST_TEST_JOBS) \
