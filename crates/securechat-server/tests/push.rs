@@ -575,6 +575,54 @@ async fn queued_pushes_survive_a_restart() {
     }
 }
 
+/// Per person: at most 30 pushes a minute are queued (later ones are
+/// dropped), and at most 50 rows wait (the oldest go): with two
+/// subscriptions and the push service down, 35 mentions queue 30 pushes,
+/// 60 rows, of which the newest 50 — mentions 6 to 30 — are delivered to
+/// each subscription once it is back.
+#[tokio::test]
+async fn each_persons_pushes_are_rate_capped_and_their_queue_bounded() {
+    for backend in backends() {
+        let mut push = PushService::start();
+        let server = start(backend, &push).await;
+        let alice = token(&server, "alice", "password123").await;
+        let bob = token(&server, "bob", "password456").await;
+        let (_, me) = call(&server, Some(&bob), "GET", "/api/auth/me", None).await;
+        let bob_id = me["user"]["id"].as_i64().unwrap();
+        let subs = [
+            subscribe(&server, &push, &bob).await,
+            subscribe(&server, &push, &bob).await,
+        ];
+        let (_, general) = room_and_channel(&server, &bob, "Lobby", "general").await;
+        push.stop();
+        let (socket, _events) = connect(&server, &alice).await;
+        for i in 1..=35 {
+            let ack = ask(
+                &socket,
+                "send_message",
+                json!({"channel_id": general, "content": format!("@bob {i:02}"), "client_msg_id": format!("cap-{i}")}),
+            )
+            .await;
+            assert_eq!(ack["success"], true, "{ack}");
+        }
+        let queued = "SELECT COUNT(*) FROM push_queue WHERE user_id = $1";
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while db_count(&server, queued, bob_id).await != 50 {
+            assert!(
+                Instant::now() < deadline,
+                "the queue was not cut to 50 rows"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        push.run();
+        let newest: Vec<String> = (6..=30).map(|i| format!("@bob {i:02}")).collect();
+        for sub in &subs {
+            assert_eq!(texts(&push.received(sub, 25).await), sorted(&newest));
+        }
+        assert_eq!(db_count(&server, queued, bob_id).await, 0);
+    }
+}
+
 /// Subscribes with `body`; returns the status and error code.
 async fn try_subscribe(server: &Server, token: &str, body: Value) -> (u16, String) {
     let (s, got) = call(

@@ -8,13 +8,13 @@
 //! of mutating the process environment.
 
 use std::fmt;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
 pub mod error;
+mod private_file;
 pub mod push;
 pub mod retention;
 
@@ -495,40 +495,26 @@ fn load_secret(
 /// Development convenience: a random key generated on first start and kept
 /// next to the database, readable only by its owner.
 fn load_or_create_secret_file(path: &Path) -> Result<SecretKey, ConfigError> {
-    let fail = |problem: String| ConfigError::new("SECRET_KEY", problem);
-    match std::fs::read_to_string(path) {
-        Ok(text) if text.trim().len() >= MIN_SECRET_LEN => {
+    match private_file::read(path, "SECRET_KEY")? {
+        Some(text) if text.trim().len() >= MIN_SECRET_LEN => {
             return Ok(SecretKey(Zeroizing::new(text.trim().as_bytes().to_vec())));
         }
-        Ok(_) => {
-            return Err(fail(format!(
-                "{} is too short; delete it to generate a new one",
-                path.display()
-            )));
+        Some(_) => {
+            return Err(ConfigError::new(
+                "SECRET_KEY",
+                format!(
+                    "{} is too short; delete it to generate a new one",
+                    path.display()
+                ),
+            ));
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(format!("cannot read {}: {e}", path.display()))),
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        None => {}
     }
     let mut bytes = Zeroizing::new([0u8; 32]);
     rand::fill(&mut bytes[..]);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let hex = Zeroizing::new(hex);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
-    file.write_all(hex.as_bytes())
-        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    private_file::create(path, &hex, "SECRET_KEY")?;
     Ok(SecretKey(Zeroizing::new(hex.as_bytes().to_vec())))
 }
 

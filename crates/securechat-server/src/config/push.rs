@@ -8,7 +8,6 @@
 //! they all sign with the same key (`webpush::keys`).
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -191,40 +190,23 @@ fn scalar(text: &str) -> Option<Zeroizing<[u8; 32]>> {
 
 /// The key kept in `path`, or a new one written there (mode 0600).
 fn load_or_create(path: &Path) -> Result<Zeroizing<[u8; 32]>, ConfigError> {
-    let fail = |problem: String| ConfigError::new("VAPID_PRIVATE_KEY", problem);
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let text = Zeroizing::new(text);
-            return scalar(&text).ok_or_else(|| {
-                fail(format!(
+    const VAR: &str = "VAPID_PRIVATE_KEY";
+    if let Some(text) = super::private_file::read(path, VAR)? {
+        return scalar(&text).ok_or_else(|| {
+            ConfigError::new(
+                VAR,
+                format!(
                     "{} does not hold a base64url P-256 private key; restore it, or delete it \
                      to generate a new one (browsers then subscribe again)",
                     path.display()
-                ))
-            });
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(format!("cannot read {}: {e}", path.display()))),
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+                ),
+            )
+        });
     }
     let secret = crate::webpush::ece::random_secret();
     let scalar = Zeroizing::new(<[u8; 32]>::from(secret.to_bytes()));
     let text = Zeroizing::new(format!("{}\n", URL_SAFE_NO_PAD.encode(&scalar[..])));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
-    file.write_all(text.as_bytes())
-        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    super::private_file::create(path, &text, VAR)?;
     Ok(scalar)
 }
 

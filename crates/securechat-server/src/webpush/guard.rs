@@ -203,10 +203,13 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     }
     // Only global unicast (2000::/3) remains, less its special blocks.
     let global_unicast = (s[0] & 0xe000) == 0x2000;
-    let special = (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments, Teredo, ORCHID
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || s[0] == 0x2002 // 6to4
-        || (s[0] == 0x3fff && s[1] < 0x1000); // documentation
+    let special = match s[0] {
+        // IETF protocol assignments (Teredo, ORCHID, …), documentation.
+        0x2001 => s[1] < 0x0200 || s[1] == 0x0db8,
+        0x2002 => true,          // 6to4
+        0x3fff => s[1] < 0x1000, // documentation
+        _ => false,
+    };
     global_unicast && !special
 }
 
