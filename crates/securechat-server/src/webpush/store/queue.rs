@@ -134,42 +134,6 @@ macro_rules! claimed_columns {
     };
 }
 
-/// Claims up to `limit` due rows for `lease_ms`, oldest due first.
-pub async fn claim(
-    db: &Db,
-    now: i64,
-    lease_ms: i64,
-    limit: i64,
-) -> Result<Vec<Claimed>, sqlx::Error> {
-    match db {
-        Db::Sqlite { writer, .. } => {
-            sqlx::query_as::<_, Claimed>(concat!(
-                "UPDATE push_queue SET due_at = $2, attempts = attempts + 1 WHERE id IN \
-                 (SELECT id FROM push_queue WHERE due_at <= $1 ORDER BY due_at LIMIT $3) ",
-                claimed_columns!()
-            ))
-            .bind(now)
-            .bind(now + lease_ms)
-            .bind(limit)
-            .fetch_all(writer)
-            .await
-        }
-        Db::Postgres(pool) => {
-            sqlx::query_as::<_, Claimed>(concat!(
-                "UPDATE push_queue SET due_at = $2, attempts = attempts + 1 WHERE id IN \
-                 (SELECT id FROM push_queue WHERE due_at <= $1 ORDER BY due_at LIMIT $3 \
-                 FOR UPDATE SKIP LOCKED) ",
-                claimed_columns!()
-            ))
-            .bind(now)
-            .bind(now + lease_ms)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-        }
-    }
-}
-
 /// What became of a claimed row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -182,11 +146,43 @@ pub enum Outcome {
     Gone { subscription_id: i64 },
 }
 
-/// Applies the outcomes of a round of sends in one transaction.
-pub async fn finish(db: &Db, outcomes: &[Outcome]) -> Result<(), sqlx::Error> {
-    if outcomes.is_empty() {
-        return Ok(());
+/// A claim: up to `limit` rows due at `now`, leased for `lease_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    pub now: i64,
+    pub lease_ms: i64,
+    pub limit: i64,
+}
+
+const CLAIM_SQLITE: &str = concat!(
+    "UPDATE push_queue SET due_at = $2, attempts = attempts + 1 WHERE id IN \
+     (SELECT id FROM push_queue WHERE due_at <= $1 ORDER BY due_at LIMIT $3) ",
+    claimed_columns!()
+);
+
+/// PostgreSQL skips the rows another node's claim has locked.
+const CLAIM_POSTGRES: &str = concat!(
+    "UPDATE push_queue SET due_at = $2, attempts = attempts + 1 WHERE id IN \
+     (SELECT id FROM push_queue WHERE due_at <= $1 ORDER BY due_at LIMIT $3 \
+     FOR UPDATE SKIP LOCKED) ",
+    claimed_columns!()
+);
+
+/// In one transaction (one commit, whatever the batch's size): applies
+/// the outcomes of finished sends, then makes `claim`, oldest due first,
+/// and returns the rows claimed.
+pub async fn settle(
+    db: &Db,
+    outcomes: &[Outcome],
+    claim: Option<Claim>,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    if outcomes.is_empty() && claim.is_none() {
+        return Ok(Vec::new());
     }
+    let claim_sql = match db {
+        Db::Sqlite { .. } => CLAIM_SQLITE,
+        Db::Postgres(_) => CLAIM_POSTGRES,
+    };
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
         for outcome in outcomes {
@@ -206,6 +202,18 @@ pub async fn finish(db: &Db, outcomes: &[Outcome]) -> Result<(), sqlx::Error> {
             };
             statement.execute(&mut *tx).await?;
         }
-        tx.commit().await
+        let claimed = match claim {
+            Some(c) => {
+                sqlx::query_as::<_, Claimed>(claim_sql)
+                    .bind(c.now)
+                    .bind(c.now + c.lease_ms)
+                    .bind(c.limit)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        tx.commit().await?;
+        Ok(claimed)
     })
 }
