@@ -320,9 +320,15 @@ fn spawn_serve(
 impl Server {
     /// Starts another node of `first`'s cluster: same database and
     /// environment (so `SECRET_KEY` and `REDIS_URL` must be in it), its own
-    /// data directory and port. The database stays owned by `first`.
+    /// data directory and port, with a copy of `first`'s VAPID key file
+    /// (every node must sign pushes with the same key). The database stays
+    /// owned by `first`.
     pub async fn start_node(first: &Server) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let key = first.data_dir.join("vapid_private_key");
+        if key.is_file() {
+            std::fs::copy(&key, dir.path().join("vapid_private_key")).unwrap();
+        }
         let mut env = first.env.clone();
         env.retain(|(k, _)| k != "DATA_DIR");
         env.push(("DATA_DIR".into(), dir.path().display().to_string()));

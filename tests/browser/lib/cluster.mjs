@@ -8,7 +8,7 @@
 // places them by the parity of each page's earlier requests).
 
 import { spawn, execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,8 @@ export async function startCluster(nodes = 2) {
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
       SECRET_KEY: randomBytes(32).toString('hex'),
+      // Every node signs Web Pushes with the same VAPID key.
+      VAPID_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }).d,
       RUST_LOG: 'securechat_server=debug,warn',
     };
     for (const n of ['SSL_CERT_PATH', 'SSL_KEY_PATH', 'FLASK_ENV', 'PUBLIC_URL']) delete base[n];
