@@ -23,7 +23,7 @@ phase_time    = $$(( $$(date +%s) - $$(cat $(PHASES)/$(1).start) ))
 phase_end     = @s=$(phase_time); echo "$(1) $$s" >> $(PHASES)/times; echo "<== $(1): $$s s"
 phase_failed  = { s=$(phase_time); echo "$(1) $$s FAILED" >> $(PHASES)/times; echo "<== $(1): FAILED after $$s s"; exit 1; }
 
-.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer push-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps chromium-deps nginx-deps system-deps screenshots clean
+.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer push-peer smtp-peer totp-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps chromium-deps nginx-deps system-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000;
 ## new accounts join Lobby unless DEFAULT_ROOMS says otherwise.
@@ -106,7 +106,7 @@ test:
 test-prepare: lint test-build-idempotent test-build test-deps
 
 ## The npm packages, Python environments and Debian packages of the suites.
-test-deps: web-deps api-check s3-peer push-peer bench-peers tests/compat/node_modules/.package-lock.json \
+test-deps: web-deps api-check s3-peer push-peer smtp-peer totp-peer bench-peers tests/compat/node_modules/.package-lock.json \
            tests/browser/node_modules/.package-lock.json system-deps
 
 ## Each phase's wall-clock time, in the order they ended.
@@ -132,9 +132,12 @@ lint-web: web-deps wasm
 
 ## Debian packages: nginx for the cluster tests' load balancer (run as a
 ## child process with its own configuration and port), Chromium for the
-## browser tests. $(call apt_install,COMMAND:PACKAGE ...) installs, in one
-## apt-get run, the packages whose command is missing; apt-get waits for
-## another one's lock instead of failing.
+## browser tests, and dbus-daemon for the session bus on which the push
+## test's notification server answers Chromium
+## (tests/browser/lib/notification-daemon.mjs).
+## $(call apt_install,COMMAND:PACKAGE ...) installs, in one apt-get run,
+## the packages whose command is missing; apt-get waits for another one's
+## lock instead of failing.
 apt_install = missing=; for p in $(1); do c=$${p%%:*}; command -v $$c >/dev/null || test -x /usr/sbin/$$c || missing="$$missing $${p\#*:}"; done; \
   [ -z "$$missing" ] || { echo "Installing$$missing (Debian packages)…"; \
   (apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -144,11 +147,11 @@ nginx-deps:
 	@$(call apt_install,nginx:nginx-light)
 
 chromium-deps:
-	@$(call apt_install,chromium:chromium)
+	@$(call apt_install,chromium:chromium dbus-daemon:dbus-daemon)
 
 system-deps:
 	$(call phase_start,apt)
-	@$(call apt_install,nginx:nginx-light chromium:chromium)
+	@$(call apt_install,nginx:nginx-light chromium:chromium dbus-daemon:dbus-daemon)
 	$(call phase_end,apt)
 
 
@@ -193,6 +196,33 @@ $(PUSH_PEER_STAMP): tests/push/requirements.txt
 
 push-peer: $(PUSH_PEER_STAMP)
 
+SMTP_PEER       := target/smtp-peer/bin/python
+SMTP_PEER_STAMP := target/smtp-peer/installed
+
+## A local SMTP server for the email digest test (tests/email/smtp_service.py):
+## PyPI's aiosmtpd receives the server's mail and records each message.
+$(SMTP_PEER_STAMP): tests/email/requirements.txt
+	$(call phase_start,pip-smtp-peer)
+	python3 -m venv target/smtp-peer
+	target/smtp-peer/bin/pip install -q --disable-pip-version-check -r tests/email/requirements.txt
+	touch $@
+	$(call phase_end,pip-smtp-peer)
+
+smtp-peer: $(SMTP_PEER_STAMP)
+
+TOTP_PEER_STAMP := target/totp-peer/installed
+
+## TOTP codes for the two-factor tests (tests/totp/totp_code.py): PyPI's
+## pyotp, an RFC 6238 implementation independent of the server's.
+$(TOTP_PEER_STAMP): tests/totp/requirements.txt
+	$(call phase_start,pip-totp-peer)
+	python3 -m venv target/totp-peer
+	target/totp-peer/bin/pip install -q --disable-pip-version-check -r tests/totp/requirements.txt
+	touch $@
+	$(call phase_end,pip-totp-peer)
+
+totp-peer: $(TOTP_PEER_STAMP)
+
 ## The benchmark's reference servers (bench/peers): the Node peer's npm
 ## packages (better-sqlite3 compiles from source when no prebuilt binary can
 ## be fetched) and a venv with the Python peer's pinned packages.
@@ -229,10 +259,10 @@ test-build:
 ## doctests. Without it, `cargo test`, one binary after the other.
 RUST_TEST_JOBS ?= 2
 RUST_TEST_ENV   = SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(S3_PEER) \
-                  PUSH_PEER=$(CURDIR)/$(PUSH_PEER) \
+                  PUSH_PEER=$(CURDIR)/$(PUSH_PEER) SMTP_PEER=$(CURDIR)/$(SMTP_PEER) \
                   OPENAPI_SPEC_VALIDATOR=$(CURDIR)/$(OPENAPI_SPEC_VALIDATOR)
 
-test-rust: web s3-peer push-peer api-check nginx-deps bench-peers
+test-rust: web s3-peer push-peer smtp-peer totp-peer api-check nginx-deps bench-peers
 	$(call phase_start,test-rust)
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  set -x; $(RUST_TEST_ENV) $(CARGO) nextest run --workspace --no-fail-fast --test-threads $(RUST_TEST_JOBS) \
@@ -286,7 +316,7 @@ browser-deps: tests/browser/node_modules/.package-lock.json chromium-deps
 ## and its own Chromium.
 BROWSER_TEST_JOBS ?= 2
 
-test-browser: web browser-deps nginx-deps test-build
+test-browser: web browser-deps nginx-deps smtp-peer test-build
 	$(call phase_start,test-browser)
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) BROWSER_TEST_JOBS=$(BROWSER_TEST_JOBS) npm test \
 	  || $(call phase_failed,test-browser)

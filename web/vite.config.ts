@@ -74,6 +74,10 @@ function installable() {
       ],
     },
     injectManifest: {
+      // A module worker (src/pwa.ts registers it with `type: 'module'`):
+      // it imports the WebAssembly core's glue to decrypt pushes
+      // (src/sw/read.ts), which finds its .wasm file by `import.meta.url`.
+      rollupFormat: 'es',
       globPatterns: ['index.html', 'favicon.svg', 'icons/*.png', 'assets/index-*.{js,css}', 'assets/securechat_e2ee*.{js,wasm}', 'assets/decompress-*.js', 'assets/zh-CN-*.js'],
       maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
     },

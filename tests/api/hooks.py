@@ -8,10 +8,27 @@ login throttle counts alice's own logins apart from the fuzzer's failed
 ones (which lock the address after twenty).
 """
 
+import ast
 import os
+import threading
 
 import requests
 import schemathesis
+
+# CPython 3.11's parser is not safe to run from two threads at once: with
+# `--workers 2`, Hypothesis describing two filter lambdas at the same time
+# (it parses their source) failed a run with "SystemError: AST constructor
+# recursion depth mismatch". One parse at a time; nothing else changes.
+_parse = ast.parse
+_parse_lock = threading.Lock()
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 BASE = os.environ["SECURECHAT_URL"]
 USERNAME = os.environ.get("SECURECHAT_USER", "alice")

@@ -52,10 +52,14 @@ test('a reload keeps alice signed in through the HttpOnly cookie alone', async (
   assert.ok(cookies.every((cookie) => cookie.httpOnly), 'every cookie is HttpOnly');
   const stored = await page.evaluate(() => ({
     cookie: document.cookie,
-    local: localStorage.length,
+    local: Object.keys(localStorage),
     session: sessionStorage.length,
   }));
-  assert.deepEqual(stored, { cookie: '', local: 0, session: 0 }, 'no session secret is visible to scripts');
+  assert.deepEqual(stored, { cookie: '', local: ['securechat.lastUser'], session: 0 }, 'no session secret is visible to scripts');
+  // Only who signed in last, for the offline chat (offline.test.mjs): no token, no secret.
+  const last = JSON.parse(await page.evaluate(() => localStorage.getItem('securechat.lastUser')));
+  assert.deepEqual(Object.keys(last).sort(), ['id', 'is_admin', 'username']);
+  assert.equal(last.username, 'alice');
 });
 
 test('logging out returns to the login page and ends the session', async () => {

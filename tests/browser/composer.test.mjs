@@ -2,15 +2,16 @@
 // an image pasted into the composer is uploaded (encrypted in an encrypted
 // channel, as Attach does); Up in an empty composer edits my last message and
 // Escape cancels; my own send scrolls to the bottom while others' messages
-// that arrive while I am scrolled up show an "N new messages" pill; the
-// composer grows with its text up to about 40% of the window, at desktop and
+// that arrive while I am scrolled up show an "N new messages" pill; `@` and
+// the start of a name suggests the room's members, picked with the keyboard
+// or the mouse, in plaintext and encrypted channels; the composer grows with its text up to about 40% of the window, at desktop and
 // phone widths, without anything scrolling sideways.
 // Demo data: Lobby (plaintext) and Project X / secrets (encrypted); alice and bob belong to both.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
-import { cast, expectMessage, openChannel, send, signIn, waitOnline } from './lib/chat.mjs';
+import { captureOutgoing, cast, expectMessage, openChannel, send, signIn, waitOnline } from './lib/chat.mjs';
 import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
@@ -61,8 +62,24 @@ async function expectNoSidewaysScroll(page, what) {
   assert.deepEqual(overflow, [], `sideways scrolling ${what}`);
 }
 
+/** The usernames the mention suggestions offer, in their order. */
+function mentionOptions(page) {
+  return page.getByRole('listbox', { name: 'People to mention' }).getByRole('option').locator('.mention-name').allTextContents();
+}
+
+/** The name of the highlighted suggestion, as the composer points at it (aria-activedescendant). */
+function activeMention(page) {
+  return page.locator('#composer-input').evaluate((input) => {
+    const id = input.getAttribute('aria-activedescendant');
+    const option = id === null ? null : document.getElementById(id);
+    return option !== null && option.getAttribute('aria-selected') === 'true' && input.getAttribute('aria-controls') === option.closest('[role="listbox"]')?.id
+      ? option.querySelector('.mention-name')?.textContent
+      : null;
+  });
+}
+
 // First, while alice's and bob's browsers are the first to hold their keys.
-test('paste an image, and Up edits the last message, in plaintext and encrypted channels', async (t) => {
+test('paste an image, Up edits the last message, @ suggests people, in plaintext and encrypted channels', async (t) => {
   const { open } = cast(suite, t);
   const bob = await open('bob');
   await bob.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
@@ -139,6 +156,138 @@ test('paste an image, and Up edits the last message, in plaintext and encrypted 
     await editor.fill('sealed words, edited');
     await editor.press('Enter');
     await bob.page.locator('.message', { hasText: 'sealed words, edited' }).getByText('(edited)').waitFor();
+  });
+
+  await t.test('@ and the start of a name suggests members; the keyboard picks; Enter does not send meanwhile', async () => {
+    await openChannel(alice.page, 'Lobby', 'general');
+    await openChannel(bob.page, 'Lobby', 'general');
+    const composer = alice.page.locator('#composer-input');
+    const list = alice.page.getByRole('listbox', { name: 'People to mention' });
+    const sentBefore = await alice.page.locator('.message[data-message-id]').count();
+
+    // Lobby: admin, alice, bob and charlie. Names starting with "a" first, then containing it; alice herself last.
+    await composer.fill('');
+    await composer.pressSequentially('hi @a');
+    await list.waitFor();
+    assert.deepEqual(await mentionOptions(alice.page), ['admin', 'charlie', 'alice'], 'ranked');
+    assert.equal(await activeMention(alice.page), 'admin');
+    assert.equal(await composer.getAttribute('aria-autocomplete'), 'list');
+    await alice.page.locator('.composer [aria-live="polite"]', { hasText: '3 people to mention' }).waitFor({ state: 'attached' });
+    await expectNoAxeViolations(alice.page, '.channel');
+
+    // Down and Up move (wrapping); typing filters.
+    await composer.press('ArrowDown');
+    assert.equal(await activeMention(alice.page), 'charlie');
+    await composer.press('ArrowUp');
+    await composer.press('ArrowUp');
+    assert.equal(await activeMention(alice.page), 'alice');
+    await composer.press('Backspace');
+    await composer.pressSequentially('b');
+    assert.deepEqual(await mentionOptions(alice.page), ['bob']);
+    await list.getByRole('option', { name: 'bob online', exact: true }).waitFor();
+    assert.equal(await activeMention(alice.page), 'bob', 'the first match is highlighted again');
+
+    // Enter puts the name in; nothing is sent.
+    await composer.press('Enter');
+    await list.waitFor({ state: 'detached' });
+    assert.equal(await composer.inputValue(), 'hi @bob ');
+    assert.equal(await composer.getAttribute('aria-activedescendant'), null);
+    await composer.pressSequentially('lunch?');
+    await composer.press('Enter');
+    await bob.page.locator('.message.mentioned .mention-me', { hasText: '@bob' }).waitFor();
+    await expectMessage(alice.page, 'hi @bob lunch?');
+    assert.equal(await alice.page.locator('.message[data-message-id]').count(), sentBefore + 1, 'one message: Enter on the list sent nothing');
+
+    // A name not in the room: nothing to pick, and Enter sends as usual.
+    await composer.pressSequentially('@zed');
+    await alice.page.locator('.mention-none', { hasText: 'No one matches' }).waitFor();
+    await alice.page.locator('.composer [aria-live="polite"]', { hasText: 'No one matches' }).waitFor({ state: 'attached' });
+    assert.equal(await list.count(), 0);
+    await composer.press('Enter');
+    await expectMessage(bob.page, '@zed');
+  });
+
+  await t.test('Escape closes the suggestions, and the next Escape cancels the reply; a click picks too', async () => {
+    const composer = alice.page.locator('#composer-input');
+    const list = alice.page.getByRole('listbox', { name: 'People to mention' });
+    await composer.fill('');
+    await send(alice.page, 'a message to answer');
+    const original = alice.page.locator('.message[data-message-id]', { hasText: 'a message to answer' });
+    await original.hover();
+    await original.getByRole('button', { name: 'Reply', exact: true }).click();
+    const banner = alice.page.locator('.composer-reply');
+    await banner.waitFor();
+    await composer.fill('');
+    await composer.pressSequentially('@ch');
+    await list.waitFor();
+    await composer.press('Escape');
+    await list.waitFor({ state: 'detached' });
+    assert.equal(await composer.inputValue(), '@ch', 'the text stays');
+    assert.equal(await banner.count(), 1, 'the first Escape only closed the list');
+    await composer.pressSequentially('a');
+    assert.equal(await list.count(), 0, 'closed for this name until another is begun');
+    await composer.press('Escape');
+    await banner.waitFor({ state: 'detached' });
+
+    // Another name opens it again; the pointer picks without taking the focus from the text box.
+    await composer.fill('');
+    await composer.pressSequentially('thanks @CH and ');
+    assert.equal(await list.count(), 0, 'no list once the caret left the name');
+    await composer.press('Backspace');
+    await composer.press('Backspace');
+    await composer.press('Backspace');
+    await composer.press('Backspace');
+    await composer.press('Backspace');
+    await list.waitFor();
+    await list.getByRole('option', { name: /^charlie / }).click();
+    await list.waitFor({ state: 'detached' });
+    assert.equal(await composer.inputValue(), 'thanks @charlie ');
+    assert.ok(await composer.evaluate((el) => el === document.activeElement && el.selectionStart === el.value.length), 'the caret is after the name');
+    await composer.fill('');
+  });
+
+  await t.test('in an encrypted channel, Tab picks and the mention is sealed with the rest of the text', async () => {
+    await openChannel(alice.page, 'Project X', 'secrets');
+    await openChannel(bob.page, 'Project X', 'secrets');
+    const outgoing = await captureOutgoing(alice.page);
+    const composer = alice.page.locator('#composer-input');
+    await composer.pressSequentially('secret plan for @bo');
+    const list = alice.page.getByRole('listbox', { name: 'People to mention' });
+    await list.waitFor();
+    assert.equal(await activeMention(alice.page), 'bob');
+    const whileTyping = outgoing.requests.map((r) => `${r.method} ${r.path}`);
+    assert.ok(
+      whileTyping.every((r) => /^GET \/api\/rooms\/\d+\/members$/.test(r)),
+      `while typing, no request but the room's members list: ${whileTyping.join(', ')}`,
+    );
+    await composer.press('Tab');
+    assert.equal(await composer.inputValue(), 'secret plan for @bob ');
+    assert.ok(await composer.evaluate((el) => el === document.activeElement), 'Tab stayed in the composer');
+    await composer.press('Enter');
+    await bob.page.locator('.message.mentioned .mention-me', { hasText: '@bob' }).waitFor();
+    await expectMessage(alice.page, 'secret plan for @bob');
+    assert.ok(!outgoing.all().includes('secret plan'), 'the text left encrypted');
+  });
+
+  await t.test('in a direct message, the two of us are suggested', async () => {
+    await alice.page.getByRole('button', { name: 'New direct message' }).click();
+    await alice.page.getByLabel('Find a person').fill('bob');
+    await alice.page.getByRole('button', { name: 'Message bob' }).click();
+    await alice.page.getByRole('heading', { level: 1, name: 'bob' }).waitFor();
+    const composer = alice.page.locator('#composer-input');
+    await composer.pressSequentially('@');
+    await composer.pressSequentially('i');
+    await alice.page.getByRole('listbox', { name: 'People to mention' }).waitFor();
+    assert.deepEqual(await mentionOptions(alice.page), ['alice'], 'only the two of us: "i" is in alice alone');
+    await composer.press('Backspace');
+    await composer.pressSequentially('b');
+    assert.deepEqual(await mentionOptions(alice.page), ['bob']);
+    await composer.press('Enter');
+    assert.equal(await composer.inputValue(), '@bob ');
+    await composer.pressSequentially('are you there?');
+    await composer.press('Enter');
+    await bob.page.getByRole('navigation', { name: 'Rooms and direct messages' }).getByRole('link', { name: /alice/ }).click();
+    await bob.page.locator('.message.mentioned .mention-me', { hasText: '@bob' }).waitFor();
   });
 });
 

@@ -28,14 +28,14 @@ test('alice replies to bob; bob sees the quote live and it leads to the original
     // A reply can be started and cancelled.
     const original = row(alice.page, 'what is for lunch?');
     await original.hover();
-    await original.getByRole('button', { name: 'Reply' }).click();
+    await original.getByRole('button', { name: 'Reply', exact: true }).click();
     const banner = alice.page.locator('.composer-reply');
     await banner.getByText('what is for lunch?').waitFor();
     await alice.page.getByRole('button', { name: 'Cancel reply' }).click();
     await banner.waitFor({ state: 'detached' });
 
     await original.hover();
-    await original.getByRole('button', { name: 'Reply' }).click();
+    await original.getByRole('button', { name: 'Reply', exact: true }).click();
     await banner.getByText('Replying to').waitFor();
     await alice.page.locator('#composer-input:focus').waitFor();
     // The composer has the focus: typing and Enter send the reply.

@@ -13,9 +13,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
-import { collectPageProblems, serveWebBuild, waitInPage } from './lib/browser.mjs';
+import { collectPageProblems, waitInPage } from './lib/browser.mjs';
 import { cast, expectMessage, openChannel, send } from './lib/chat.mjs';
-import { ACTION_TIMEOUT_MS, browserSuite, logInThroughForm } from './lib/suite.mjs';
+import { browserSuite } from './lib/suite.mjs';
 
 const suite = browserSuite();
 
@@ -172,20 +172,11 @@ test('a key sealed to a closed browser is not lost when its rooms load after its
     });
     assert.ok(made.ok, await made.text());
   }
-  const contexts = [];
-  t.after(async () => {
-    for (const context of contexts) await context.close();
-  });
+  const { open } = cast(suite, t);
   const person = async (username) => {
-    const context = await suite.browser.newContext({ baseURL: url });
-    contexts.push(context);
-    context.setDefaultTimeout(ACTION_TIMEOUT_MS);
-    if (process.env.WEB_DIST !== undefined) await serveWebBuild(context, process.env.WEB_DIST);
-    const page = await context.newPage();
-    const problems = collectPageProblems(page);
-    await logInThroughForm(page, username, password);
-    await page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
-    return { context, page, problems };
+    const signedIn = await open(username, { password });
+    await signedIn.page.getByRole('heading', { name: 'Back up your encryption keys' }).waitFor();
+    return signedIn;
   };
   const SECRET = 'sealed while you were away';
 

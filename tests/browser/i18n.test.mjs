@@ -45,6 +45,8 @@ async function englishOnPage(page, allowed = [], content = []) {
       const look = (text, where, removePhrases) => {
         let rest = text;
         if (removePhrases) for (const phrase of phrases) rest = rest.split(phrase).join(' ');
+        // Mention keywords (@channel, @here…) are typed as they are in every language.
+        rest = rest.replace(/@[A-Za-z]+/g, ' ');
         for (const [word] of rest.matchAll(/[A-Za-z]{2,}/g)) {
           if (!names.includes(word.toLowerCase())) found.push(`${word} — in ${where}: "${text.trim().slice(0, 80)}"`);
         }

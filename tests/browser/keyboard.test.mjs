@@ -155,11 +155,11 @@ test('the "⋯" menu button: ARIA, arrows, Home/End, type-ahead, Escape and Tab 
   assert.equal(await menu.getAttribute('aria-labelledby'), await more.getAttribute('id'));
   assert.equal(await more.getAttribute('aria-controls'), await menu.getAttribute('id'));
   const items = await menu.getByRole('menuitem').allTextContents();
-  assert.deepEqual(items, ['Reply', 'React', 'Edit', 'Delete']);
+  assert.deepEqual(items, ['Reply', 'Reply in thread', 'React', 'Edit', 'Save', 'Delete']);
   const focused = () => page.evaluate(() => (document.activeElement?.getAttribute('role') === 'menuitem' ? document.activeElement.textContent : null));
   assert.equal(await focused(), 'Reply', 'the first item has the focus');
   await page.keyboard.press('ArrowDown');
-  assert.equal(await focused(), 'React');
+  assert.equal(await focused(), 'Reply in thread');
   await page.keyboard.press('End');
   assert.equal(await focused(), 'Delete');
   await page.keyboard.press('ArrowDown');
@@ -190,7 +190,7 @@ test('the "⋯" menu button: ARIA, arrows, Home/End, type-ahead, Escape and Tab 
   await page.locator('#channel-title').click();
   await menu.waitFor({ state: 'detached' });
   await more.click();
-  await menu.getByRole('menuitem', { name: 'Reply' }).click();
+  await menu.getByRole('menuitem', { name: 'Reply', exact: true }).click();
   await menu.waitFor({ state: 'detached' });
   await page.locator('.composer').getByText('menu me').waitFor();
 });
@@ -240,7 +240,7 @@ test('a long press opens the menu on a touch screen; a tap or a scroll does not'
     await touch('touchEnd');
     await menu.waitFor();
     assert.equal(await message.getByRole('button', { name: 'Message actions' }).getAttribute('aria-expanded'), 'true');
-    assert.deepEqual(await menu.getByRole('menuitem').allTextContents(), ['Reply', 'React', 'Edit', 'Delete']);
+    assert.deepEqual(await menu.getByRole('menuitem').allTextContents(), ['Reply', 'Reply in thread', 'React', 'Edit', 'Save', 'Delete']);
     // No hover shortcuts on a touch screen: the menu is the way.
     assert.equal(await message.locator('.message-actions').isVisible(), false);
     await expectNoAxeViolations(page);

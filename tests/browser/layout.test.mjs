@@ -107,7 +107,10 @@ test('phone: alice in Project X / secrets with the backup reminder up', async (t
   await openChannel(page, 'Project X', 'secrets');
   await page.getByRole('button', { name: 'Encryption needs your attention' }).waitFor();
   await send(page, 'a secret from a phone');
-  await page.locator('.message[data-message-id]', { hasText: 'a secret from a phone' }).waitFor();
+  // The channel's first encrypted message also sets up its key for every
+  // member: on a CI machine running three suites on two cores that has
+  // taken longer than the default wait.
+  await page.locator('.message[data-message-id]', { hasText: 'a secret from a phone' }).waitFor({ timeout: 60_000 });
   expectPhoneLayout(await measure(page), 'alice in secrets');
   await expectFoldedBanner(page, 'Back up your encryption keys');
   await expectActionsMenu(page, 'a secret from a phone');

@@ -1,8 +1,8 @@
 // The installable app: the manifest and its icons, the service worker that
-// keeps the app shell, the app opening (and saying why it cannot sign in)
-// while the server is stopped, then coming back by itself; and the app's
-// badge following the unread count. The offline screen is checked with
-// axe-core.
+// keeps the app shell, the app opening (offline with the chat this browser
+// kept, or saying why it cannot sign in) while the server is stopped, then
+// coming back; and the app's badge following the unread count. The offline
+// screens are checked with axe-core.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -78,8 +78,15 @@ test('with the server stopped the app still opens, says so, and signs in again o
     await openChannel(page, 'Lobby', 'general');
     await waitInPage(page, (n) => (window.badges.at(-1) ?? 0) === n, before);
 
-    // The server stops: a reload still opens the app, which says it cannot reach the server.
+    // The server stops: a reload still opens the app, with alice's chat as this browser kept it (offline.test.mjs).
     await suite.server.pause();
+    await page.reload();
+    await page.getByText('Offline — messages will be sent when the server is back.').waitFor();
+    await page.getByRole('heading', { level: 1, name: 'general' }).waitFor();
+    await expectNoAxeViolations(page);
+
+    // A browser that keeps nobody's chat says it cannot reach the server.
+    await page.evaluate(() => localStorage.removeItem('securechat.lastUser'));
     await page.reload();
     await page.getByRole('heading', { name: 'Securechat is unavailable' }).waitFor();
     await page.getByText('Check your connection').waitFor();

@@ -55,7 +55,7 @@ try {
   await expectMessage(alice.page, 'One question');
   const question = alice.page.locator('.message[data-message-id]', { hasText: 'One question' });
   await question.hover();
-  await question.getByRole('button', { name: 'Reply' }).click();
+  await question.getByRole('button', { name: 'Reply', exact: true }).click();
   await send(alice.page, 'Sure, go ahead.');
   const notes = bob.page.locator('.message[data-message-id]', { hasText: 'release notes draft' });
   await notes.hover();

@@ -3,9 +3,10 @@
 
 import { useEffect } from 'preact/hooks';
 import { AuthLayout } from './components/AuthLayout.tsx';
-import { start, stop } from './chat/store.ts';
+import { start, startOffline, stop } from './chat/store.ts';
 import { AccountPage } from './pages/AccountPage.tsx';
 import { ChatPage } from './pages/ChatPage.tsx';
+import { EnrolmentPage } from './pages/EnrolmentPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { RegisterPage } from './pages/RegisterPage.tsx';
@@ -22,12 +23,17 @@ export function App() {
     if (redirect !== null) navigate(redirect, { replace: true });
   }, [redirect]);
 
-  // The live connection exists exactly while someone is signed in.
-  const userId = current.status === 'signed-in' ? current.user.id : null;
+  // The live connection exists exactly while someone is signed in; offline,
+  // the chat of the person signed in last opens from what this browser kept.
+  // A person held at two-factor enrolment gets no chat (the server would
+  // refuse it) until TOTP is on.
+  const enrolling = current.status === 'signed-in' && current.enrolmentRequired;
+  const userId = current.status === 'signed-in' || current.status === 'offline' ? current.user.id : null;
   useEffect(() => {
-    if (current.status === 'signed-in') start(current.user);
+    if (current.status === 'signed-in' && !current.enrolmentRequired) start(current.user);
+    else if (current.status === 'offline') startOffline(current.user);
     else if (current.status === 'anonymous') stop();
-  }, [userId, current.status]);
+  }, [userId, current.status, enrolling]);
 
   const pageTitle = t('app.documentTitle', { page: route.title() });
   useEffect(() => {
@@ -52,6 +58,7 @@ export function App() {
     );
   }
   if (redirect !== null) return null;
+  if (enrolling) return <EnrolmentPage user={current.user} />;
 
   switch (route.name) {
     case 'login':
@@ -60,7 +67,7 @@ export function App() {
       return <RegisterPage />;
     case 'home':
     case 'channel':
-      return current.status === 'signed-in' ? <ChatPage user={current.user} channelId={route.channelId ?? null} /> : null;
+      return current.status === 'signed-in' || current.status === 'offline' ? <ChatPage user={current.user} channelId={route.channelId ?? null} /> : null;
     case 'account':
       return current.status === 'signed-in' ? <AccountPage user={current.user} /> : null;
     case 'not-found':

@@ -11,7 +11,8 @@ type Badging = Navigator & { setAppBadge?: (count?: number) => Promise<void>; cl
 
 export function startPwa(): void {
   if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-    const register = () => void navigator.serviceWorker.register('/sw.js').catch(() => undefined);
+    // A module worker: it imports the E2EE core's glue to decrypt pushes.
+    const register = () => void navigator.serviceWorker.register('/sw.js', { type: 'module' }).catch(() => undefined);
     if (document.readyState === 'complete') register();
     else window.addEventListener('load', register, { once: true });
   }

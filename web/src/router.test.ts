@@ -27,6 +27,11 @@ describe('redirectFor', () => {
     expect(redirectFor(matchRoute('/'), 'anonymous')).toBe(LOGIN_PATH);
   });
 
+  it('offline, opens only the chat: the account and guest pages send to the start page', () => {
+    expect(redirectFor(matchRoute('/account'), 'offline')).toBe(HOME_PATH);
+    expect(redirectFor(matchRoute('/login'), 'offline')).toBe(HOME_PATH);
+  });
+
   it('sends signed-in users away from the login and register pages', () => {
     expect(redirectFor(matchRoute('/login'), 'signed-in')).toBe(HOME_PATH);
     expect(redirectFor(matchRoute('/register'), 'signed-in')).toBe(HOME_PATH);
@@ -37,6 +42,8 @@ describe('redirectFor', () => {
     expect(redirectFor(matchRoute('/login'), 'anonymous')).toBeNull();
     expect(redirectFor(matchRoute('/'), 'loading')).toBeNull();
     expect(redirectFor(matchRoute('/'), 'unavailable')).toBeNull();
+    expect(redirectFor(matchRoute('/'), 'offline')).toBeNull();
+    expect(redirectFor(matchRoute('/channels/3'), 'offline')).toBeNull();
     expect(redirectFor(matchRoute('/nope'), 'anonymous')).toBeNull();
   });
 });

@@ -52,6 +52,8 @@ export function matchRoute(pathname: string): Route {
 export function redirectFor(route: Route, status: Session['status']): string | null {
   if (route.access === 'member' && status === 'anonymous') return LOGIN_PATH;
   if (route.access === 'guest' && status === 'signed-in') return HOME_PATH;
+  // Offline, only the chat opens (from what this browser kept): the account page needs the server.
+  if (status === 'offline' && (route.access === 'guest' || route.name === 'account')) return HOME_PATH;
   return null;
 }
 

@@ -57,3 +57,18 @@ export function message(id: number, extra: Partial<Message> = {}): Message {
     ...extra,
   };
 }
+
+/** A `localStorage` in memory (node has none), for `vi.stubGlobal('localStorage', memoryStorage())`. */
+export function memoryStorage(): Storage {
+  const map = new Map<string, string>();
+  return {
+    get length() {
+      return map.size;
+    },
+    clear: () => map.clear(),
+    getItem: (key) => map.get(key) ?? null,
+    key: (i) => [...map.keys()][i] ?? null,
+    removeItem: (key) => void map.delete(key),
+    setItem: (key, value) => void map.set(key, String(value)),
+  };
+}

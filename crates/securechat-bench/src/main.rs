@@ -14,11 +14,13 @@
 //! - `scenarios/`: one file per scenario;
 //! - `corpus`: the search scenario's chat text;
 //! - `db`: seeding history and counting rows, straight in the database;
+//! - `pushsink`: the push scenario's stand-in push service;
 //! - `report`: the Markdown report and its latency chart.
 
 mod corpus;
 mod db;
 mod procstat;
+mod pushsink;
 mod report;
 mod scenarios;
 mod suite;

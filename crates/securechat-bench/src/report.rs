@@ -358,12 +358,14 @@ fn title(s: ScenarioKind) -> &'static str {
         ScenarioKind::Throughput => "2. Throughput",
         ScenarioKind::Fanout => "3. Fan-out",
         ScenarioKind::Latency => "4. Latency",
+        ScenarioKind::Push => "4b. Latency with Web Push",
         ScenarioKind::Logins => "6. Logins during load",
         ScenarioKind::Encrypted => "7. Encrypted channels",
         ScenarioKind::History => "5. History",
         ScenarioKind::Search => "9. Search",
         ScenarioKind::IndexCost => "10. Cost of the search index",
         ScenarioKind::BrowserSearch => "11. Search in the browser",
+        ScenarioKind::Purge => "12. Retention purge under load",
     }
 }
 
@@ -393,6 +395,15 @@ fn describe(s: ScenarioKind) -> &'static str {
              senders fire on a fixed schedule, and latency runs from when a message was due to \
              its delivery to every other member (HDR histogram, corrected for coordinated \
              omission). Every delivery is checked to arrive."
+        }
+        ScenarioKind::Push => {
+            "The latency scenario's rooms and load run twice on one server process: first with \
+             nobody subscribed to Web Push, then with every receiver subscribed and asking for \
+             every message of their channels, so each message is also decided, queued and sent \
+             (RFC 8291 encrypted, RFC 8292 signed) to a stand-in push service in the generator, \
+             within the server's per-person cap of 30 pushes a minute. Goal (issue 26): message \
+             p99 with push within 10% of the figure without. Pushes per second run from the \
+             first push received to the last. The peers have no Web Push."
         }
         ScenarioKind::Logins => {
             "The latency scenario with a burst of simultaneous logins (Argon2id) halfway \
@@ -439,6 +450,14 @@ fn describe(s: ScenarioKind) -> &'static str {
              `make build browser-deps`, then `target/release/securechat-bench --targets \
              securechat-sqlite --scenarios browser-search --report docs/BENCHMARKS.md \
              --update-report`."
+        }
+        ScenarioKind::Purge => {
+            "A channel seeded straight into the database with old messages (a million at \
+             full scale); the throughput scenario's load runs in another room once before \
+             and once right after the channel's room is given a one-day retention, while the \
+             server's purge job deletes the seeded rows in the background (200 a transaction, \
+             paced). Budget (issue 27): throughput during the purge at most 20% lower. \
+             Reports the dip and how long the purge took. The peers have no retention."
         }
     }
 }

@@ -94,6 +94,9 @@ pub struct Target {
     /// The PostgreSQL database of a `securechat-postgres` run.
     pub database_url: Option<String>,
     pub port: u16,
+    /// Where the push scenario's stand-in push service listens: the only
+    /// host the server may send pushes to (`PUSH_ALLOW_HOSTS`).
+    pub push_port: u16,
     child: Option<Child>,
 }
 
@@ -114,6 +117,7 @@ impl Target {
             dir: dir.to_owned(),
             database_url,
             port: free_port()?,
+            push_port: free_port()?,
             child: None,
         };
         target.start().await?;
@@ -209,7 +213,10 @@ impl Target {
                     .env("REGISTER_LIMIT", "off")
                     // The idle scenario holds ~190 sockets per account.
                     .env("SOCKETS_PER_USER", "off")
+                    // The purge scenario's policy is acted on within a second.
+                    .env("RETENTION_PURGE_SECS", "1")
                     .env("RUST_LOG", "warn")
+                    .env("PUSH_ALLOW_HOSTS", format!("127.0.0.1:{}", self.push_port))
                     .env_remove("REDIS_URL");
                 match &self.database_url {
                     Some(url) => c.env("DATABASE_URL", url),

@@ -70,15 +70,15 @@ fn every_scenario_runs_and_checks_out_at_smoke_scale() {
     let results: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.path().join("results.json")).unwrap()).unwrap();
     let outcomes = results["outcomes"].as_array().unwrap();
-    // Search and the index's cost run on Securechat only, search in the
-    // browser on Securechat with SQLite only.
+    // Search, the index's cost, Web Push and the retention purge run on
+    // Securechat only, search in the browser on Securechat with SQLite only.
     let securechat = targets
         .iter()
         .filter(|t| t.starts_with("securechat"))
         .count();
     assert_eq!(
         outcomes.len(),
-        8 * targets.len() + 2 * securechat + 1,
+        8 * targets.len() + 4 * securechat + 1,
         "{stderr}"
     );
     // The browser scenario measures nothing only where there is no Chromium
@@ -97,6 +97,43 @@ fn every_scenario_runs_and_checks_out_at_smoke_scale() {
             "{outcome}"
         );
     }
+    // Every Securechat target sent pushes to the stand-in push service.
+    let pushed: Vec<f64> = outcomes
+        .iter()
+        .filter(|o| o["scenario"] == "push")
+        .filter_map(|o| {
+            o["metrics"]
+                .as_array()?
+                .iter()
+                .find(|m| m["name"] == "pushes")?["value"]
+                .as_f64()
+        })
+        .collect();
+    assert_eq!(pushed.len(), securechat, "{stderr}");
+    assert!(pushed.iter().all(|&n| n > 0.0), "{pushed:?}");
+    // Every Securechat target purged its seeded channel and timed the load
+    // without and during the purge.
+    let purged: Vec<&serde_json::Value> = outcomes
+        .iter()
+        .filter(|o| o["scenario"] == "purge")
+        .collect();
+    assert_eq!(purged.len(), securechat, "{stderr}");
+    for outcome in purged {
+        let names: Vec<&str> = outcome["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["name"].as_str())
+            .collect();
+        for name in [
+            "without a purge",
+            "during the purge",
+            "throughput dip",
+            "purge time",
+        ] {
+            assert!(names.contains(&name), "{outcome}");
+        }
+    }
     let report = std::fs::read_to_string(out.path().join("BENCHMARKS.md")).unwrap();
     for heading in [
         "Idle connections",
@@ -110,6 +147,8 @@ fn every_scenario_runs_and_checks_out_at_smoke_scale() {
         "Search",
         "Cost of the search index",
         "Search in the browser",
+        "Latency with Web Push",
+        "Retention purge under load",
     ] {
         assert!(report.contains(heading), "report lacks {heading}");
     }

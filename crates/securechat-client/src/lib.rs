@@ -6,7 +6,8 @@
 //!   its calls (`auth.rs`: register, login, logout, me, change password;
 //!   `rooms.rs`: rooms, channels, members, DMs, users; `messages.rs`:
 //!   history, and the socket requests `join_channel`, `send_message`,
-//!   `leave_channel` as [`Socket`] methods; `search.rs`: full-text search).
+//!   `leave_channel` as [`Socket`] methods; `search.rs`: full-text search;
+//!   `push.rs`: Web Push subscriptions and per-channel notification levels).
 //! - [`socketio`]: a small websocket-only Socket.IO v5 client on
 //!   tokio-tungstenite, built to hold thousands of connections per process
 //!   (one task each, small buffers). [`Client::socket`] connects it as the
@@ -35,9 +36,11 @@ mod e2ee;
 mod error;
 pub mod keystore;
 mod messages;
+mod push;
 mod rooms;
 mod search;
 pub mod socketio;
+mod threads;
 mod token;
 
 pub use auth::{NewUser, User};
@@ -53,10 +56,14 @@ pub use messages::{
     DEFAULT_ACK_TIMEOUT, HistoryPage, HistoryQuery, JoinedChannel, MAX_HISTORY_PAGE, Message,
     MessageDeleted, OutgoingMessage, SendOptions, new_client_msg_id,
 };
+pub use push::{ChannelNotifications, NotifyLevel, PushKeys, PushSubscription};
 pub use rooms::{Channel, Member, NewRoom, Peer, PublicUser, Role, Room, RoomKind};
 pub use search::{
     MAX_SEARCH_PAGE, SearchPage, SearchPlace, SearchQuery, SearchResult, SearchRoom, SnippetRun,
 };
 pub use securechat_e2ee::{Refusal, State as KeyStore};
 pub use socketio::{DisconnectReason, Event, EventStream, Socket, SocketOptions};
+pub use threads::{
+    FollowedThread, FollowedThreads, JoinedThread, ThreadPage, ThreadState, ThreadSummary,
+};
 pub use token::SessionToken;

@@ -53,6 +53,15 @@ pub struct Message {
     pub edited_at: Option<String>,
     #[serde(default)]
     pub deleted: bool,
+    /// The root of the thread it replies in; `None` in the channel itself.
+    #[serde(default)]
+    pub thread_root_id: Option<i64>,
+    /// A thread reply also shown in the channel.
+    #[serde(default)]
+    pub also_send_to_channel: bool,
+    /// On a thread's root: its summary (`None` while it has no reply).
+    #[serde(default)]
+    pub thread: Option<crate::threads::ThreadSummary>,
 }
 
 /// `message_deleted`.
@@ -102,10 +111,15 @@ impl HistoryQuery {
     }
 
     fn path(&self, channel_id: i64) -> String {
+        self.path_of(&format!("api/channels/{channel_id}/messages"))
+    }
+
+    /// `base` with this page's query (a channel's or a thread's history).
+    pub(crate) fn path_of(&self, base: &str) -> String {
         let text = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
         let limit = self.limit.map(|n| n.to_string()).unwrap_or_default();
         with_query(
-            &format!("api/channels/{channel_id}/messages"),
+            base,
             &[
                 ("before", &text(self.before)),
                 ("after", &text(self.after)),
@@ -148,6 +162,12 @@ pub struct OutgoingMessage {
     pub client_msg_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<i64>,
+    /// Reply in the thread of this top-level message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_root_id: Option<i64>,
+    /// With `thread_root_id`: also show the reply in the channel.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub also_send_to_channel: bool,
 }
 
 impl OutgoingMessage {
@@ -158,7 +178,18 @@ impl OutgoingMessage {
             content: content.into(),
             client_msg_id: new_client_msg_id(),
             reply_to: None,
+            thread_root_id: None,
+            also_send_to_channel: false,
         }
+    }
+
+    /// Sends it as a reply in the thread of `root_id` (a top-level message
+    /// of the channel), also shown in the channel if `also_send_to_channel`.
+    #[must_use]
+    pub fn in_thread(mut self, root_id: i64, also_send_to_channel: bool) -> Self {
+        self.thread_root_id = Some(root_id);
+        self.also_send_to_channel = also_send_to_channel;
+        self
     }
 
     #[must_use]
@@ -239,7 +270,7 @@ struct AckRefusal {
 }
 
 /// An ack as `T` (the fields next to `success: true`) or the refusal it is.
-fn parse_ack<T: DeserializeOwned>(event: &str, ack: Value) -> Result<T> {
+pub(crate) fn parse_ack<T: DeserializeOwned>(event: &str, ack: Value) -> Result<T> {
     let unexpected = |detail: String| Error::UnexpectedAck {
         event: event.to_owned(),
         detail,

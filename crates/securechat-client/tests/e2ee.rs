@@ -541,6 +541,83 @@ async fn a_lying_server_is_caught() {
 }
 
 /// The version of each message of a channel, newest page, oldest first.
+/// A thread reply in an encrypted channel binds its root: bob reads it in
+/// its thread, verified; a server that moves it to another thread, into the
+/// channel, or a channel message into a thread, is caught by every reader.
+#[tokio::test]
+async fn thread_replies_are_bound_to_their_thread() {
+    let server = Server::start(Backend::Sqlite).await;
+    let mut alice = Device::open(login(&server, "alice").await).await;
+    let mut bob = Device::open(login(&server, "bob").await).await;
+    let (_, vault) = encrypted_room(&mut alice, &[bob.id()]).await;
+    let root = alice.send(vault, "shall we rotate the tyres?").await;
+    let other = alice.send(vault, "another topic").await;
+    let reply = bob
+        .sc
+        .send_in_thread(&bob.socket, vault, root.id, false, "yes, on monday")
+        .await
+        .unwrap();
+    assert_eq!(reply.thread_root_id, Some(root.id));
+    let thread = alice
+        .sc
+        .thread_history(vault, root.id, HistoryQuery::latest())
+        .await
+        .unwrap();
+    let bodies: Vec<Body> = thread.into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies, [verified("yes, on monday", bob.id())]);
+    // Kept out of the channel.
+    let channel: Vec<i64> = alice.read(vault).await.iter().map(|(m, _)| m.id).collect();
+    assert_eq!(channel, [root.id, other.id]);
+    let summary = alice.read(vault).await[0].0.thread.clone().unwrap();
+    assert_eq!(summary.reply_count, 1);
+
+    let wrong_thread = |body: &Body| matches!(body, Body::Undecryptable { reason } if reason.contains("wrong_thread"));
+    // The server moves the reply to the other thread.
+    server_edits(
+        &server,
+        format!(
+            "UPDATE messages SET thread_root_id = {} WHERE id = {}",
+            other.id, reply.id
+        ),
+    )
+    .await;
+    let moved = bob
+        .sc
+        .thread_history(vault, other.id, HistoryQuery::latest())
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert!(wrong_thread(&moved[0].body), "{:?}", moved[0].body);
+    // Out of its thread, into the channel.
+    server_edits(
+        &server,
+        format!(
+            "UPDATE messages SET thread_root_id = NULL WHERE id = {}",
+            reply.id
+        ),
+    )
+    .await;
+    let read = alice.read(vault).await;
+    let shown = read.iter().find(|(m, _)| m.id == reply.id).unwrap();
+    assert!(wrong_thread(&shown.1), "{:?}", shown.1);
+    // A channel message moved into a thread.
+    server_edits(
+        &server,
+        format!(
+            "UPDATE messages SET thread_root_id = {} WHERE id = {}",
+            root.id, other.id
+        ),
+    )
+    .await;
+    let thread = bob
+        .sc
+        .thread_history(vault, root.id, HistoryQuery::latest())
+        .await
+        .unwrap();
+    let shown = thread.iter().find(|r| r.message.id == other.id).unwrap();
+    assert!(wrong_thread(&shown.body), "{:?}", shown.body);
+}
+
 async fn versions(reader: &mut Device, channel: i64) -> Vec<i64> {
     let mut page = reader
         .sc

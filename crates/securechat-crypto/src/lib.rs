@@ -56,8 +56,8 @@ pub use error::{ContextField, Error, ObjectKind, Result};
 pub use identity::Identity;
 pub use link::{LinkEphemeral, LinkOffer, LinkSession};
 pub use membership::{
-    Action, EntryFields, KeyRing, MembershipEntry, MembershipError, MembershipLog, Op, Role,
-    RoomState,
+    Action, DISAPPEARING_MAX_SECONDS, DISAPPEARING_MIN_SECONDS, EntryFields, KeyRing,
+    MembershipEntry, MembershipError, MembershipLog, Op, Role, RoomState, TimerChange,
 };
 pub use message::{Envelope, MessageBinding, MessageHeader, MessageKind};
 pub use policy::{

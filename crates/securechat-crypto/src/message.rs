@@ -13,7 +13,10 @@
 //! key version.
 //!
 //! Format 2 also binds the room, what the message is (a new message, an
-//! edit of `target_id`, a file note, a channel resource), the message it
+//! edit of `target_id`, a file note, a channel resource, a reply in the
+//! thread whose root is `target_id`, shown in the channel too or not — kinds
+//! 5 and 6, added without a new format: older clients refuse them as an
+//! unknown kind rather than show them out of their thread), the message it
 //! replies to, and a commitment to the channel key (AES-GCM does not commit
 //! to its key; with the commitment under the signature an envelope opens
 //! under one key only, so a rotator cannot give members different keys that
@@ -71,6 +74,12 @@ pub enum MessageKind {
     File,
     /// A resource of the channel (title, link, description).
     Resource,
+    /// A reply in the thread whose root is `target_id`, not shown in the
+    /// channel itself.
+    ThreadReply,
+    /// A reply in the thread whose root is `target_id`, also shown in the
+    /// channel.
+    ThreadReplyInChannel,
 }
 
 impl MessageKind {
@@ -80,6 +89,26 @@ impl MessageKind {
             MessageKind::Edit => 2,
             MessageKind::File => 3,
             MessageKind::Resource => 4,
+            MessageKind::ThreadReply => 5,
+            MessageKind::ThreadReplyInChannel => 6,
+        }
+    }
+
+    /// Whether `target_id` names a message for this kind: the edited
+    /// message, or a thread's root. Every other kind has target 0.
+    pub fn has_target(self) -> bool {
+        matches!(
+            self,
+            MessageKind::Edit | MessageKind::ThreadReply | MessageKind::ThreadReplyInChannel
+        )
+    }
+
+    /// For a thread reply: whether it is also shown in the channel.
+    pub fn thread(self) -> Option<bool> {
+        match self {
+            MessageKind::ThreadReply => Some(false),
+            MessageKind::ThreadReplyInChannel => Some(true),
+            _ => None,
         }
     }
 
@@ -89,6 +118,8 @@ impl MessageKind {
             2 => MessageKind::Edit,
             3 => MessageKind::File,
             4 => MessageKind::Resource,
+            5 => MessageKind::ThreadReply,
+            6 => MessageKind::ThreadReplyInChannel,
             _ => return None,
         })
     }
@@ -100,6 +131,8 @@ impl MessageKind {
             MessageKind::Edit => "edit",
             MessageKind::File => "file",
             MessageKind::Resource => "resource",
+            MessageKind::ThreadReply => "thread_reply",
+            MessageKind::ThreadReplyInChannel => "thread_reply_in_channel",
         }
     }
 
@@ -110,6 +143,8 @@ impl MessageKind {
             MessageKind::Edit,
             MessageKind::File,
             MessageKind::Resource,
+            MessageKind::ThreadReply,
+            MessageKind::ThreadReplyInChannel,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -124,7 +159,8 @@ pub struct MessageBinding {
     pub room_id: i64,
     /// What the message is.
     pub kind: MessageKind,
-    /// The message an edit replaces (0 for any other kind).
+    /// The message an edit replaces, or the root of a thread reply's
+    /// thread (0 for any other kind).
     pub target_id: i64,
     /// The message this one replies to (0: none).
     pub reply_to: i64,
@@ -177,10 +213,16 @@ impl Envelope {
         plaintext: &[u8],
         rng: &mut impl CryptoRngCore,
     ) -> Result<Self> {
-        if binding.kind != MessageKind::Edit && binding.target_id != 0 {
+        if !binding.kind.has_target() && binding.target_id != 0 {
             return Err(Error::InvalidField {
                 object: KIND,
-                reason: "only an edit has a target",
+                reason: "only an edit or a thread reply has a target",
+            });
+        }
+        if binding.kind.thread().is_some() && binding.target_id <= 0 {
+            return Err(Error::InvalidField {
+                object: KIND,
+                reason: "a thread reply names its thread's root",
             });
         }
         let commitment = key.commitment(binding.room_id, channel_id, key_version);
@@ -289,8 +331,11 @@ impl Envelope {
         let bound = if format == FORMAT_V2 {
             let kind = MessageKind::from_tag(r.u8()?).ok_or(r.invalid("unknown message kind"))?;
             let target_id = r.i64()?;
-            if kind != MessageKind::Edit && target_id != 0 {
-                return Err(r.invalid("only an edit has a target"));
+            if !kind.has_target() && target_id != 0 {
+                return Err(r.invalid("only an edit or a thread reply has a target"));
+            }
+            if kind.thread().is_some() && target_id <= 0 {
+                return Err(r.invalid("a thread reply names its thread's root"));
             }
             let reply_to = r.i64()?;
             let commitment = r.array()?;

@@ -474,8 +474,9 @@ impl WasmMembershipLog {
     }
 
     /// Signs and appends an action by `actor`: `op` is `add`, `remove`,
-    /// `leave`, `join_public`, `set_role` or `channel` (the subject is then
-    /// a channel id); `role` for `add`/`set_role`.
+    /// `leave`, `join_public`, `set_role`, `channel` or `disappearing` (the
+    /// subject is then a channel id); `role` for `add`/`set_role`; `seconds`
+    /// for `disappearing` (0: off).
     /// Returns the entry to send to the server.
     pub fn append(
         &mut self,
@@ -484,6 +485,7 @@ impl WasmMembershipLog {
         subject_id: Option<f64>,
         role_name: Option<String>,
         timestamp: f64,
+        seconds: Option<f64>,
     ) -> Result<String, JsValue> {
         let subject = |s: Option<f64>| {
             s.ok_or_else(|| js_error("invalid_argument", "this operation needs a subject"))
@@ -510,6 +512,16 @@ impl WasmMembershipLog {
             "channel" => Action::RegisterChannel {
                 channel: subject(subject_id)?,
             },
+            "disappearing" => Action::SetDisappearing {
+                channel: subject(subject_id)?,
+                seconds: seconds
+                    .ok_or_else(|| js_error("invalid_argument", "disappearing needs seconds"))
+                    .and_then(unsigned)
+                    .and_then(|s| {
+                        u32::try_from(s)
+                            .map_err(|_| js_error("invalid_argument", "seconds out of range"))
+                    })?,
+            },
             _ => return Err(js_error("invalid_argument", "unknown operation")),
         };
         self.keys.insert(actor.0.bundle());
@@ -535,6 +547,11 @@ impl WasmMembershipLog {
     /// The channels the log registers as encrypted channels of the room.
     pub fn channels(&self) -> Vec<f64> {
         self.log.channels().iter().map(|&c| c as f64).collect()
+    }
+
+    /// The disappearing timer the log sets for `channelId`, in seconds (0: off).
+    pub fn timer(&self, channel_id: f64) -> Result<f64, JsValue> {
+        Ok(f64::from(self.log.state().timer(id(channel_id)?)))
     }
 
     /// The role of `userId`, or `undefined` if not a member.

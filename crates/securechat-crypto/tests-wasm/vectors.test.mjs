@@ -121,10 +121,13 @@ test('membership: logs verify to the recorded member sets, are rebuilt byte for 
       assert.deepEqual(got, expected, `${c.name} after ${seq}`);
     });
     assert.deepEqual([...log.channels()], c.channels, `${c.name}: registered channels`);
+    for (const t of c.timers ?? []) {
+      assert.equal(log.timer(t.channel_id), t.seconds, `${c.name}: timer of ${t.channel_id}`);
+    }
     if (c.actions.some((a) => a.op === 'server_remove')) continue; // server-only operation
     const rebuilt = sc.MembershipLog.create(identity(1), c.room_id, c.public, c.created_at);
     for (const a of c.actions) {
-      rebuilt.append(identity(a.actor_id), a.op, a.subject_id ?? undefined, a.role ?? undefined, a.timestamp);
+      rebuilt.append(identity(a.actor_id), a.op, a.subject_id ?? undefined, a.role ?? undefined, a.timestamp, a.seconds ?? undefined);
     }
     assert.deepEqual(rebuilt.entries(), c.entries, c.name);
   }

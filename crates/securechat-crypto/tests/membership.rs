@@ -297,6 +297,7 @@ fn unauthorized_signed_entries_are_rejected_by_verify() {
         subject_id,
         role,
         public: false,
+        seconds: if op == Op::Disappearing { 300 } else { 0 },
     };
     let cases = [
         (
@@ -328,6 +329,16 @@ fn unauthorized_signed_entries_are_rejected_by_verify() {
             MEMBER,
             fields(Op::Channel, 7, None),
             "members cannot register channels",
+        ),
+        (
+            MEMBER,
+            fields(Op::Disappearing, 7, None),
+            "members cannot set the disappearing timer",
+        ),
+        (
+            OUTSIDER,
+            fields(Op::Disappearing, 7, None),
+            "actor is not a member",
         ),
     ];
     for (actor, f, reason) in cases {
@@ -430,6 +441,75 @@ fn channels_are_registered_once_by_the_owner_or_an_admin() {
     // The state before the registration does not have it.
     assert!(verified.state_at(4).unwrap().channels.is_empty());
     assert!(verified.state_at(5).unwrap().channels.contains(&7));
+}
+
+#[test]
+fn disappearing_timers_are_set_by_the_owner_or_an_admin_on_registered_channels() {
+    let mut log = sample_log();
+    let timer = |channel, seconds| Action::SetDisappearing { channel, seconds };
+    assert_eq!(
+        try_append(&log, OWNER, timer(7, 300)),
+        MembershipError::InvalidTransition {
+            seq: 5,
+            reason: "the channel is not registered in this log"
+        }
+    );
+    log.append(&identity(ADMIN), Action::RegisterChannel { channel: 7 }, 9)
+        .unwrap();
+    assert_eq!(
+        try_append(&log, MEMBER, timer(7, 300)),
+        MembershipError::Unauthorized {
+            seq: 6,
+            actor_id: MEMBER,
+            reason: "members cannot set the disappearing timer"
+        }
+    );
+    assert_eq!(
+        try_append(&log, OWNER, timer(7, 0)),
+        MembershipError::InvalidTransition {
+            seq: 6,
+            reason: "timer unchanged"
+        }
+    );
+    // Outside 5 minutes..4 weeks the entry does not even parse.
+    let mut copy = log.clone();
+    assert!(matches!(
+        copy.append(&identity(OWNER), timer(7, 60), 10),
+        Err(Error::InvalidField { .. })
+    ));
+    log.append(&identity(ADMIN), timer(7, 300), 100).unwrap();
+    log.append(&identity(OWNER), timer(7, 86_400), 200).unwrap();
+    log.append(&identity(OWNER), timer(7, 0), 300).unwrap();
+
+    let verified = MembershipLog::verify(log.entries(), &keys()).unwrap();
+    let state = verified.state();
+    assert_eq!(state.timer(7), 0);
+    assert_eq!(verified.state_at(7).unwrap().timer(7), 86_400);
+    // Each message keeps the timer in force when it was sent.
+    assert_eq!(state.timer_at(7, 99), 0);
+    assert_eq!(state.timer_at(7, 100), 300);
+    assert_eq!(state.timer_at(7, 250), 86_400);
+    assert_eq!(state.timer_at(7, 300), 0);
+    assert_eq!(state.timer_at(8, 250), 0);
+    let entry = &verified.entries()[6];
+    assert_eq!(
+        (entry.op(), entry.subject_id(), entry.seconds()),
+        (Op::Disappearing, 7, 300)
+    );
+    // A timer changes no membership and registers nothing.
+    assert_eq!(verified.members(), sample_log().members());
+    assert_eq!(verified.channels().len(), 1);
+    // The signature covers the seconds: a server rewriting them is caught.
+    let mut bytes = entry.to_bytes();
+    let at = bytes.len() - 65;
+    bytes[at] ^= 0x01;
+    let mut entries = verified.entries().to_vec();
+    entries.truncate(6);
+    entries.push(MembershipEntry::from_bytes(&bytes).unwrap());
+    assert_eq!(
+        membership_err(MembershipLog::verify(&entries, &keys())),
+        MembershipError::BadSignature { seq: 6 }
+    );
 }
 
 #[test]

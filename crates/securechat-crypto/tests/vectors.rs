@@ -240,6 +240,14 @@ fn membership() {
                 .collect();
             assert_eq!(got, want, "{} after {seq}", case["name"]);
         }
+        for timer in case["timers"].as_array().into_iter().flatten() {
+            assert_eq!(
+                i64::from(log.state().timer(i(&timer["channel_id"]))),
+                i(&timer["seconds"]),
+                "{}",
+                case["name"]
+            );
+        }
     }
     for case in v["invalid"].as_array().unwrap() {
         let entries: Vec<&str> = case["entries"].as_array().unwrap().iter().map(s).collect();

@@ -37,6 +37,20 @@ struct Entries {
 }
 
 #[derive(Deserialize)]
+struct MentionArgs {
+    room_id: i64,
+    /// The sender as the core verified them (`read`'s `sender_id`).
+    sender_id: i64,
+    text: String,
+    /// My username; empty for the sender's own check.
+    #[serde(default)]
+    username: String,
+    /// The room's `everyone_mention_max_members` (null: anyone may).
+    #[serde(default)]
+    max_members: Option<u64>,
+}
+
+#[derive(Deserialize)]
 struct StartLog {
     room: RoomFacts,
     members: Vec<MemberFact>,
@@ -275,6 +289,38 @@ struct ChannelId {
     channel_id: i64,
 }
 
+#[derive(Deserialize)]
+struct SetDisappearing {
+    room_id: i64,
+    entries: Vec<String>,
+    channel_id: i64,
+    /// 0 turns the timer off.
+    seconds: u32,
+    now: u64,
+}
+
+#[derive(Deserialize)]
+struct ChannelTimer {
+    channel_id: i64,
+    /// The server's `disappearing_seconds` (null: off).
+    #[serde(default)]
+    server_seconds: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct Expiring {
+    id: i64,
+    created_at: i64,
+    #[serde(default)]
+    expires_at: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Expiry {
+    channel_id: i64,
+    messages: Vec<Expiring>,
+}
+
 fn action(op: &str, subject: Option<i64>, role: Option<&str>) -> Result<Action> {
     let subject = || subject.ok_or_else(|| Refusal::BadInput(format!("{op} needs a subject")));
     let role = || {
@@ -395,6 +441,29 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
             out(
                 json!({"entry": machine.register_channel(a.room_id, &a.entries, a.channel_id, a.now)?}),
             )
+        }
+        "set_disappearing" => {
+            let a: SetDisappearing = input(args)?;
+            out(
+                json!({"entry": machine.set_disappearing(a.room_id, &a.entries, a.channel_id, a.seconds, a.now)?}),
+            )
+        }
+        "channel_timer" => {
+            let a: ChannelTimer = input(args)?;
+            out(machine.channel_timer(a.channel_id, a.server_seconds))
+        }
+        "message_expiry" => {
+            // Many messages of one channel at once (a page of history).
+            let a: Expiry = input(args)?;
+            let list: Vec<Value> = a
+                .messages
+                .iter()
+                .map(|m| {
+                    let at = machine.message_expiry(a.channel_id, m.created_at, m.expires_at);
+                    json!({"id": m.id, "expires_at": at})
+                })
+                .collect();
+            out(list)
         }
         "plan_send" => {
             let a: PlanSend = input(args)?;
@@ -534,6 +603,10 @@ pub fn call(machine: &mut Machine, op: &str, args: &Value) -> Result<Value> {
                 a.version,
                 a.now.unwrap_or(0),
             )?)
+        }
+        "mention" => {
+            let a: MentionArgs = input(args)?;
+            out(machine.mention(a.room_id, a.sender_id, &a.text, &a.username, a.max_members))
         }
         "seal" => {
             let a: Seal = input(args)?;

@@ -21,6 +21,9 @@
 //!   merging restore;
 //! - `history.rs`: the channel keys a link or a backup carries to another
 //!   device, and how they merge;
+//! - `disappearing.rs`: disappearing messages — each encrypted channel's
+//!   timer from the signed log, and when a message disappears (the server
+//!   may only make it sooner);
 //! - `log.rs`: verifying, starting and extending the membership log;
 //! - `devices.rs`: this device's keys and prekeys, and verifying other
 //!   people's device lists and prekeys;
@@ -29,6 +32,8 @@
 //! - `keys.rs`: send planning (rotation when a version is used up), making
 //!   versions, accepting shares, key requests;
 //! - `messages.rs`: sealing and reading messages;
+//! - `mention.rs`: whether a message mentions me, a channel-wide mention
+//!   counted only from someone the verified log lets use one;
 //! - `outbox.rs`: the outbox of encrypted channels, sealed in the state;
 //! - `retention.rs`: deleting channel keys past the retention a client
 //!   states;
@@ -41,12 +46,14 @@
 mod backup;
 mod call;
 mod devices;
+mod disappearing;
 mod error;
 mod history;
 mod keys;
 mod link;
 mod log;
 mod machine;
+mod mention;
 mod messages;
 mod outbox;
 mod retention;
@@ -59,15 +66,19 @@ mod wasm;
 pub use backup::{Restored, SealedBackup, backup_kind};
 pub use call::call;
 pub use devices::{DeviceListView, DeviceSetup};
+pub use disappearing::TimerView;
 pub use error::{Refusal, Result};
 pub use keys::{
     Approved, ChannelFacts, NewVersion, OutShare, SendPlan, ShareFacts, ShareOutcome, Skipped,
 };
 pub use log::{LogView, MemberFact, RoomFacts};
 pub use machine::{Machine, Observed, SafetyInfo, fingerprint};
+pub use mention::Mention;
 pub use messages::{MessageFacts, SealAs, Shown};
 pub use retention::{DEFAULT_KEY_RETENTION_DAYS, MIN_KEY_RETENTION_DAYS};
-pub use state::{FORMAT, KeyRequest, LogPin, PendingLink, Pin, State, StoredKey, seen_key};
+pub use state::{
+    FORMAT, KeyRequest, LogPin, LogRoles, PendingLink, Pin, State, StoredKey, seen_key,
+};
 
 /// Where a shell keeps the [`State`] document: a private file for the SDK
 /// and the CLI, IndexedDB in the browser (the TypeScript glue implements

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Refusal, Result};
 use crate::machine::Machine;
-use crate::state::LogPin;
+use crate::state::{LogPin, LogRoles};
 
 /// What the server says about a room (its listing), as facts to check.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -50,6 +50,9 @@ pub struct LogView {
     pub length: u64,
     /// The channels the log registers as encrypted channels of the room.
     pub channels: Vec<i64>,
+    /// The disappearing timer the log sets for each channel whose timer was
+    /// ever set, in seconds (0: off now).
+    pub disappearing: BTreeMap<i64, u32>,
 }
 
 impl LogView {
@@ -67,6 +70,12 @@ impl LogView {
             public: log.entries().first().is_some_and(MembershipEntry::public),
             length: log.len() as u64,
             channels: log.channels().iter().copied().collect(),
+            disappearing: log
+                .state()
+                .timers
+                .keys()
+                .map(|&c| (c, log.state().timer(c)))
+                .collect(),
         }
     }
 }
@@ -139,6 +148,7 @@ impl Machine {
             });
         }
         self.take_channels(room_id, &log)?;
+        self.take_timers(&log);
         self.pin_log(room_id, &log);
         Ok(log)
     }
@@ -308,6 +318,19 @@ impl Machine {
         };
         if self.state.log_pins.get(&room_id) != Some(&pin) {
             self.state.log_pins.insert(room_id, pin);
+            self.touch();
+        }
+        let roles = LogRoles {
+            admins: log
+                .members()
+                .iter()
+                .filter(|(_, role)| matches!(role, Role::Owner | Role::Admin))
+                .map(|(id, _)| *id)
+                .collect(),
+            members: log.members().len() as u64,
+        };
+        if self.state.log_roles.get(&room_id) != Some(&roles) {
+            self.state.log_roles.insert(room_id, roles);
             self.touch();
         }
     }

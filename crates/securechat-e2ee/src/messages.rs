@@ -38,15 +38,22 @@ pub struct MessageFacts {
     /// The server shows it as a resource of the channel, not a message.
     #[serde(default)]
     pub resource: bool,
+    /// The thread the server shows it replying in.
+    #[serde(default)]
+    pub thread_root_id: Option<i64>,
+    /// The server shows the thread reply in the channel too.
+    #[serde(default)]
+    pub also_send_to_channel: bool,
 }
 
 /// What the sender says a sealed message is, beyond its text.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SealAs {
-    /// `message` (default), `edit`, `file` or `resource`.
+    /// `message` (default), `edit`, `file`, `resource`, `thread_reply` or
+    /// `thread_reply_in_channel`.
     #[serde(default)]
     pub kind: Option<String>,
-    /// The message an edit replaces.
+    /// The message an edit replaces, or a thread reply's root.
     #[serde(default)]
     pub target_id: Option<i64>,
     /// The message this one replies to.
@@ -117,9 +124,13 @@ impl Machine {
         let binding = MessageBinding {
             room_id,
             kind,
-            target_id: if kind == MessageKind::Edit {
-                what.target_id
-                    .ok_or_else(|| Refusal::BadInput("an edit names the message it edits".into()))?
+            target_id: if kind.has_target() {
+                what.target_id.ok_or_else(|| {
+                    Refusal::BadInput(
+                        "an edit names the message it edits, a thread reply its thread's root"
+                            .into(),
+                    )
+                })?
             } else {
                 0
             },
@@ -346,6 +357,9 @@ impl Machine {
                 "The server shows the edit of another message here.",
             ));
         }
+        if let Some(shown) = check_thread(message, b) {
+            return Some(shown);
+        }
         if b.reply_to != message.reply_to.unwrap_or(0) {
             return Some(warning(
                 "reply_mismatch",
@@ -354,4 +368,26 @@ impl Machine {
         }
         None
     }
+}
+
+/// The thread rule: a thread reply is shown in the thread its sender
+/// chose, in the channel too exactly when its sender said so, and a message
+/// or file note is never shown inside a thread. An edit carries no thread
+/// of its own (its target's first envelope bound it). `None` when the
+/// server's placement agrees.
+fn check_thread(message: &MessageFacts, b: &MessageBinding) -> Option<Shown> {
+    let agrees = match b.kind.thread() {
+        Some(in_channel) => {
+            message.thread_root_id == Some(b.target_id)
+                && message.also_send_to_channel == in_channel
+        }
+        None if b.kind == MessageKind::Edit => true,
+        None => message.thread_root_id.is_none() && !message.also_send_to_channel,
+    };
+    (!agrees).then(|| {
+        warning(
+            "wrong_thread",
+            "The server shows this message in another place than its sender wrote it: in another thread, out of its thread, or in the channel when it was a thread reply (or the reverse).",
+        )
+    })
 }

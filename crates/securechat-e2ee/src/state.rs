@@ -46,6 +46,11 @@ pub struct State {
     /// The last verified membership-log head of each room.
     #[serde(default)]
     pub log_pins: BTreeMap<i64, LogPin>,
+    /// Who the last verified log of each room makes owner or admin, and how
+    /// many members it has: what the channel-wide mention rule
+    /// (`mention.rs`) reads, never the server's word.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub log_roles: BTreeMap<i64, LogRoles>,
     /// My outstanding key requests: channel → request ids.
     #[serde(default)]
     pub my_requests: BTreeMap<i64, BTreeSet<i64>>,
@@ -79,6 +84,11 @@ pub struct State {
     /// later.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub private_rooms: BTreeSet<i64>,
+    /// The disappearing-message timers of encrypted channels, as the
+    /// verified logs of their rooms set them: channel → `[set_at (unix
+    /// seconds), seconds]` per change, in log order (0 seconds: off).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channel_timers: BTreeMap<i64, Vec<[u64; 2]>>,
     /// The key the outbox is sealed with (`FileKey::export`), made on first use.
     #[serde(default)]
     pub vault_key: Option<String>,
@@ -166,6 +176,15 @@ pub struct StoredKey {
     /// for a key an older client stored: nothing is checked then.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<i64>,
+}
+
+/// A room's owner and admins and its size, by its last verified log.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LogRoles {
+    /// The owner and the admins.
+    pub admins: BTreeSet<i64>,
+    /// How many members the log has.
+    pub members: u64,
 }
 
 /// The `(seq, head hash)` of the last membership log I verified.

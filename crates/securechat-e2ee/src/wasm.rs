@@ -119,3 +119,33 @@ pub fn search_query_tokens(term: &str) -> String {
 pub fn search_snippet(text: &str, terms: &str) -> String {
     crate::search::snippet(text, &crate::search::terms_from_json(terms)).to_string()
 }
+
+// The mention rule (`securechat_search::mention`), the one the server's
+// pushes and digests follow: the page highlights and the service worker
+// notifies by it. A channel-wide mention in an encrypted channel is
+// counted through the machine's `mention` operation instead, which checks
+// the sender against the verified log.
+
+/// Whether `text` mentions `username` or everyone, outside code.
+#[wasm_bindgen(js_name = mentions)]
+pub fn mentions(text: &str, username: &str) -> bool {
+    securechat_search::mentions(text, username)
+}
+
+/// Whether `text` holds a channel-wide mention outside code.
+#[wasm_bindgen(js_name = mentionsChannel)]
+pub fn mentions_channel(text: &str) -> bool {
+    securechat_search::mentions_channel(text)
+}
+
+/// The channel-wide names, without their `@` (JSON array of strings).
+#[wasm_bindgen(js_name = channelWideNames)]
+pub fn channel_wide_names() -> String {
+    serde_json::json!(securechat_search::CHANNEL_WIDE).to_string()
+}
+
+/// Whether `text` mentions `username` by name, outside code.
+#[wasm_bindgen(js_name = mentionsByName)]
+pub fn mentions_by_name(text: &str, username: &str) -> bool {
+    securechat_search::mentions_by_name(text, username)
+}

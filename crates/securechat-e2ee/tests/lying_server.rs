@@ -237,9 +237,11 @@ scenarios!(
     channel_stays_in_room,
     format1_history,
     envelope_metadata,
+    thread_placement,
     key_commitment,
     forged_key_history,
     channel_registered_in_log,
+    disappearing_timer_from_log,
     device_list_signed_by_identity,
     prekey_replay,
     prekey_forward_secrecy,
@@ -247,6 +249,7 @@ scenarios!(
     device_linking,
     request_from_revoked_device,
     revoked_device_stays_out,
+    channel_mention_by_log,
 );
 
 #[test]

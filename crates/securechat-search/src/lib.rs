@@ -19,11 +19,14 @@
 //! - [`score`]: whether a message matches, and its relevance.
 //! - [`link`]: what `has:link` means.
 //! - [`snippet`]: the part of a message a result shows.
+//! - [`mention`]: what counts as a mention, channel-wide ones included
+//!   (the one rule the server's pushes and the browser's highlights share).
 
 pub mod cjk;
 pub mod error;
 pub mod fold;
 pub mod link;
+pub mod mention;
 pub mod query;
 pub mod score;
 pub mod snippet;
@@ -34,6 +37,7 @@ pub use cjk::{is_cjk, is_cjk_word};
 pub use error::QueryError;
 pub use fold::{fold, fold_char};
 pub use link::has_link;
+pub use mention::{CHANNEL_WIDE, is_channel_wide, mentions, mentions_by_name, mentions_channel};
 pub use query::{MAX_QUERY_CHARS, MAX_TERMS, Query};
 pub use score::{matches_all, score};
 pub use snippet::{Segment, snippet};

@@ -5,12 +5,15 @@
 //! securechat init-db [--demo]      create or upgrade the database, optionally with demo users
 //! securechat user add|list|disable|enable|set-password|set-admin
 //! securechat migrate-to-postgres --to postgres://…   copy an SQLite deployment to PostgreSQL
+//! securechat backup --to FILE      an online snapshot of the database, files and keys
+//! securechat restore --from FILE   bring one back into a stopped, empty deployment
 //! ```
 //!
 //! Configuration comes from environment variables (see the README) with
 //! flags taking precedence. Failures print one line and exit non-zero.
 
 use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -58,6 +61,28 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// Write a consistent backup (database snapshot, uploaded files, key
+    /// files, manifest) to a new file while the server keeps running
+    Backup {
+        #[command(flatten)]
+        db: Overrides,
+        /// The archive to create (.tar.gz); an existing file is never overwritten
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Restore a backup into a stopped, empty deployment, checking every
+    /// hash and row count against its manifest first
+    Restore {
+        #[command(flatten)]
+        db: Overrides,
+        /// The archive `securechat backup` wrote
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace a deployment that is not empty (its database, keys and
+        /// same-named files); stop its server first
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage user accounts
     User {
         #[command(flatten)]
@@ -92,6 +117,10 @@ enum UserAction {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Turn two-factor sign-in off for someone locked out of it (they can
+    /// then sign in with their password and set it up again)
+    #[command(name = "reset-2fa")]
+    Reset2fa { username: String },
     /// Grant (or with --revoke, remove) site administration
     SetAdmin {
         username: String,
@@ -103,7 +132,13 @@ enum UserAction {
 /// Parses the command line, runs the command, and maps failure to exit code 1.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    match config::observability::log_format(env("LOG_FORMAT").as_deref()) {
+        Ok(json) => init_tracing(json),
+        Err(e) => {
+            eprintln!("securechat: configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -160,6 +195,34 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("Copied and verified row by row. Set DATABASE_URL to the PostgreSQL URL.");
             Ok(())
         }
+        Command::Backup { db, to } => {
+            let deployment = deployment(&db)?;
+            let done = crate::backup::write::backup(&deployment, &to).await?;
+            let m = &done.manifest;
+            println!(
+                "Backup written to {} ({} bytes): schema {}, {} tables, {} messages, {} files.",
+                done.path.display(),
+                done.bytes,
+                m.schema_version,
+                m.tables.len(),
+                m.tables.get("messages").copied().unwrap_or(0),
+                m.entries.keys().filter(|p| p.starts_with("files/")).count()
+            );
+            Ok(())
+        }
+        Command::Restore { db, from, force } => {
+            let deployment = deployment(&db)?;
+            let done = crate::backup::restore::restore(&deployment, &from, force).await?;
+            println!(
+                "Restored the backup of {} (schema {}, {} tables, {} files); every hash and row \
+                 count matched its manifest. Start the server as usual.",
+                done.manifest.created_at,
+                done.manifest.schema_version,
+                done.manifest.tables.len(),
+                done.files
+            );
+            Ok(())
+        }
         Command::User { db, action } => {
             let settings = config::load_settings(&env, &db)?;
             let database = open(&settings).await?;
@@ -168,6 +231,17 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             result
         }
     }
+}
+
+/// Where the deployment's database, files and key files are.
+fn deployment(flags: &Overrides) -> anyhow::Result<crate::backup::Deployment> {
+    let settings = config::load_settings(&env, flags)?;
+    let files = crate::files::config::load(&env, &settings.data_dir)?;
+    Ok(crate::backup::Deployment {
+        data_dir: settings.data_dir,
+        database_url: settings.database_url,
+        files: files.store,
+    })
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<Db> {
@@ -230,6 +304,15 @@ async fn user_command(db: &Db, action: UserAction, default_rooms: &[String]) -> 
             admin::set_password(db, &username, &password).await?;
             println!("Password of {username} changed; their sessions have ended.");
         }
+        UserAction::Reset2fa { username } => {
+            if admin::reset_two_factor(db, &username).await? {
+                println!(
+                    "Two-factor sign-in of {username} is off; they sign in with their password."
+                );
+            } else {
+                println!("{username} had no two-factor sign-in.");
+            }
+        }
         UserAction::SetAdmin { username, revoke } => {
             admin::set_admin(db, &username, !revoke).await?;
             if revoke {
@@ -267,15 +350,29 @@ fn read_password(from_stdin: bool, confirm: bool) -> anyhow::Result<Zeroizing<St
     Ok(first)
 }
 
-/// Logs to stderr; `RUST_LOG` overrides the default level.
-fn init_tracing() {
+/// Logs to stderr, as text or (`LOG_FORMAT=json`) one JSON object per
+/// line with the event's fields and its spans' (request id, method, path);
+/// `RUST_LOG` overrides the default level.
+fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
+    let mut filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("securechat_server=info,tower_http=info,warn"));
-    let _ = tracing_subscriber::fmt()
+    // Whatever `RUST_LOG` asks for: the Socket.IO and Engine.IO layers log
+    // every packet received at debug level, the handshake's session token
+    // included, so they never go below info.
+    for cap in ["socketioxide=info", "engineioxide=info"] {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().with_current_span(false).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! its SQL and its tests:
 //!
 //! - `auth`: accounts, passwords, sessions, login throttling, the user directory.
+//! - `twofactor`: TOTP second factor, recovery codes, the site's two-factor policy.
 //! - `rooms`: rooms, channels, DMs, roles and permissions, bans, audit log.
 //! - `keys`: public keys, sealed channel keys, key requests, rotation, key backup.
 //! - `devices`: each person's signed device list, device prekeys, per-device share mailboxes.
@@ -12,6 +13,9 @@
 //! - `notify`: the bus that carries pushes from code without a socket.
 //! - `messages`: message storage, history and the checks every write passes.
 //! - `timeline`: system events (joins, departures, renames, key rotations) between messages.
+//! - `mentions`: who may use channel-wide mentions (`@channel`…) in a room.
+//! - `pins`: pinned messages per channel, and each person's saved messages.
+//! - `threads`: thread replies' summaries, follows, per-thread read markers.
 //! - `search`: full-text search over the plaintext messages a person can read.
 //! - `files`: uploads streamed to a blob store (disk or S3), downloads.
 //! - `resources`: a room's shared links and documents.
@@ -26,6 +30,16 @@
 //! - `web`: the embedded single-page web UI.
 //! - `webpush`: Web Push to browsers' push services (RFC 8030/8291/8292):
 //!   subscriptions, notification settings, the queue and its sender.
+//! - `webhooks`: incoming webhooks — a URL per plaintext channel that posts
+//!   Slack-compatible JSON bodies as messages shown as an integration.
+//! - `email`: email digests of missed mentions and DMs (with `SMTP_URL`):
+//!   the address and its verification, the digest queue and its sender.
+//! - `backup`: `securechat backup` and `restore`: an online snapshot of the
+//!   database, the uploaded files and the key files in one checked archive.
+//! - `metrics`: Prometheus metrics at `/metrics`, behind `METRICS_TOKEN`.
+//! - `outbound`: requests to URLs people give the server (Web Push,
+//!   outgoing webhooks): the SSRF guard, its HTTP clients, retry delays.
+//! - `profiles`: display names, statuses, availability and avatars.
 //! - `config`: settings from flags and environment variables.
 //! - `server`: binding, TLS and graceful shutdown.
 //! - [`cli`]: the `securechat` command line (serve, init-db, user admin).
@@ -36,27 +50,39 @@
 
 mod app;
 mod auth;
+mod background;
+mod backup;
 pub mod cli;
 mod cluster;
 mod config;
 mod demo;
 mod devices;
+mod email;
 mod error;
 mod files;
 mod http;
 mod keys;
+mod mentions;
 mod messages;
+mod metrics;
 mod migrate;
 mod notify;
+mod outbound;
+mod pins;
+mod profiles;
 mod push;
 mod realtime;
 mod resources;
+mod retention;
 mod rooms;
 mod search;
 mod server;
 mod state;
 mod storage;
 mod text;
+mod threads;
 mod timeline;
+mod twofactor;
 mod web;
+mod webhooks;
 mod webpush;

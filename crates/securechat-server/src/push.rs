@@ -13,7 +13,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::messages::view::MessageView;
+use crate::messages::view::{MessageView, ThreadSummary};
+use crate::profiles::view::ProfileView;
 use crate::resources::view::ResourceView;
 use crate::rooms::model::Role;
 use crate::rooms::view::ChannelView;
@@ -78,6 +79,9 @@ server_events! {
     NewMessage(MessageView) = "new_message",
     MessageEdited(MessageView) = "message_edited",
     MessageDeleted(MessageDeleted) = "message_deleted",
+    /// Messages removed by retention or their disappearing time, a batch
+    /// of one channel (`retention/`): drop them, no tombstone.
+    MessagesDeleted(MessagesDeleted) = "messages_deleted",
     Typing(Typing) = "typing",
     ReactionUpdated(ReactionUpdated) = "reaction_updated",
     /// A user's unread count changed (their other sockets).
@@ -108,6 +112,23 @@ server_events! {
     PublicKeyChanged(PublicKeyChanged) = "public_key_changed",
     MembershipLogStarted(RoomRef) = "membership_log_started",
     ChannelRegistered(ChannelRef) = "channel_registered",
+    // Pins and saved messages (`pins/`).
+    /// A message was pinned or unpinned (the room's members).
+    PinsUpdated(PinsUpdated) = "pins_updated",
+    /// A room setting changed (members may pin, channel-wide mentions):
+    /// read the room again (the room's members).
+    RoomSettingsUpdated(RoomRef) = "room_settings_updated",
+    /// The person saved or unsaved a message (their own sockets).
+    SavedUpdated(SavedUpdated) = "saved_updated",
+    // Threads (`threads/`).
+    /// A thread got or lost a reply: its root's new summary (the room's members).
+    ThreadUpdated(ThreadUpdated) = "thread_updated",
+    /// The person's unread count or follow state in a thread changed (their own sockets).
+    ThreadUnread(ThreadUnread) = "thread_unread",
+    // Profiles (`profiles/`).
+    /// A person's display name, status, availability or avatar changed
+    /// (their sockets and everyone who shares a room with them).
+    ProfileUpdated(ProfileView) = "profile_updated",
 }
 
 /// `message_deleted`, also the ack of `delete_message`.
@@ -116,6 +137,14 @@ pub struct MessageDeleted {
     pub id: i64,
     pub channel_id: i64,
     pub deleted_by: i64,
+}
+
+/// `messages_deleted`: the purge job deleted these messages of one channel.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessagesDeleted {
+    pub room_id: i64,
+    pub channel_id: i64,
+    pub ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -209,9 +238,12 @@ pub struct RoomUpdated {
     pub name: String,
     pub description: String,
     pub is_private: bool,
+    /// The room's retention in days; null keeps messages forever.
+    pub retention_days: Option<i64>,
 }
 
-/// `room_deleted`, `membership_log_started` and `timeline_updated`.
+/// `room_deleted`, `membership_log_started`, `timeline_updated` and
+/// `room_settings_updated`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RoomRef {
     pub room_id: i64,
@@ -285,6 +317,46 @@ pub struct PublicKeyChanged {
     pub user_id: i64,
     pub username: String,
     pub fingerprint: String,
+}
+
+/// `pins_updated`: fetch `GET /api/channels/{id}/pins` for the list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PinsUpdated {
+    pub room_id: i64,
+    pub channel_id: i64,
+    pub message_id: i64,
+    /// Pinned now (else unpinned).
+    pub pinned: bool,
+    /// Who pinned or unpinned it.
+    pub user_id: i64,
+}
+
+/// `saved_updated`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SavedUpdated {
+    pub message_id: i64,
+    /// Saved now (else removed).
+    pub saved: bool,
+}
+
+/// `thread_updated`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ThreadUpdated {
+    pub room_id: i64,
+    pub channel_id: i64,
+    pub root_id: i64,
+    pub thread: ThreadSummary,
+}
+
+/// `thread_unread`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ThreadUnread {
+    pub room_id: i64,
+    pub channel_id: i64,
+    pub root_id: i64,
+    pub following: bool,
+    /// Replies by others after the person's read marker in the thread.
+    pub unread: i64,
 }
 
 #[cfg(test)]

@@ -4,15 +4,21 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use crate::auth::password::Hasher;
 use crate::auth::token::Keys;
+use crate::config::observability::MetricsToken;
 use crate::config::{SendRate, ServeConfig};
+use crate::email::Email;
 use crate::files::Files;
 use crate::messages::plaintext::PlaintextChannels;
 use crate::messages::writer::MessageWriter;
 use crate::notify::Notifier;
 use crate::rooms::events::RoomEvents;
 use crate::storage::Db;
+use crate::twofactor::policy::Policy as TwoFactorPolicy;
+use crate::webhooks::Webhooks;
 use crate::webpush::WebPush;
 use crate::webpush::vapid::VapidKey;
 
@@ -47,6 +53,17 @@ pub struct Inner {
     pub plaintext: PlaintextChannels,
     /// Web Push: the VAPID key, its settings, the fan-out of new messages.
     pub webpush: WebPush,
+    /// Email digests: the SMTP relay and their settings (`None`: no
+    /// `SMTP_URL`, no email).
+    pub email: Option<Email>,
+    /// `TWO_FACTOR_REQUIRED`: who must have a second factor to get past
+    /// enrolment.
+    pub two_factor: TwoFactorPolicy,
+    /// `METRICS_TOKEN`, which `GET /metrics` requires (`None`: no metrics).
+    pub metrics_token: Option<MetricsToken>,
+    /// Webhooks: the incoming rate limit, the outgoing settings and the
+    /// bells of their background tasks.
+    pub webhooks: Webhooks,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -73,6 +90,7 @@ impl AppState {
         vapid: VapidKey,
     ) -> anyhow::Result<Self> {
         let files = Files::open(&config.files)?;
+        let email = config.email.as_ref().map(Email::new).transpose()?;
         Ok(Self(Arc::new(Inner {
             writer: MessageWriter::start(db.clone())?,
             db,
@@ -91,7 +109,13 @@ impl AppState {
             sockets_per_user: config.sockets_per_user,
             default_rooms,
             plaintext: PlaintextChannels::default(),
-            webpush: WebPush::new(vapid, &config.push),
+            webpush: WebPush::new(vapid, &config.push)
+                .context("cannot start the Web Push background thread")?,
+            email,
+            two_factor: config.two_factor,
+            metrics_token: config.metrics_token.clone(),
+            webhooks: Webhooks::new(config.webhook_allow_hosts.clone())
+                .context("cannot start the webhooks' background thread")?,
         })))
     }
 }

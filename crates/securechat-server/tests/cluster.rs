@@ -559,6 +559,50 @@ async fn migrate_to_postgres_copies_a_populated_demo_database_row_by_row() {
         None,
     )
     .await;
+    // Webhooks: an incoming one that posted (a message carrying its name)
+    // and an outgoing one with a queued delivery.
+    let (_, general) = channel(&server, &alice.token, "Project X", "general").await;
+    let (s, made) = call(
+        &server,
+        Some(&alice.token),
+        "POST",
+        &format!("/api/channels/{general}/webhooks"),
+        Some(json!({"name": "CI"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{made}");
+    let (s, outgoing) = call(
+        &server,
+        Some(&alice.token),
+        "POST",
+        &format!("/api/channels/{general}/outgoing_webhooks"),
+        Some(json!({"url": "https://192.0.1.1/hook"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{outgoing}");
+    let posted = testkit::api_client()
+        .post(made["webhook"]["url"].as_str().unwrap())
+        .json(&json!({"text": "from the webhook", "username": "Jenkins"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 200);
+    let ack = ask(
+        &socket,
+        "send_message",
+        json!({"channel_id": general, "content": "for the outgoing webhook",
+            "client_msg_id": "m-outgoing"}),
+    )
+    .await;
+    assert_eq!(ack["success"], true);
+    testkit::db_count_becomes(
+        &server,
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE webhook_id = $1",
+        outgoing["webhook"]["id"].as_i64().unwrap(),
+        1,
+        "a queued delivery",
+    )
+    .await;
     socket.close().await;
     server.terminate();
 
@@ -664,11 +708,7 @@ impl Nginx {
             .find(|p| std::path::Path::new(p).exists());
         let binary = binary.expect("nginx is not installed: `make nginx-deps` installs it");
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = testkit::free_port();
         let d = dir.path().display();
         let upstreams: String = nodes
             .iter()

@@ -897,11 +897,7 @@ impl Drop for Moto {
 
 #[tokio::test]
 async fn an_s3_bucket_holds_the_files_when_configured() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = testkit::free_port();
     let _moto = Moto(
         std::process::Command::new(moto_server())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

@@ -243,6 +243,7 @@ async fn signed_changes_are_performed_exactly_as_signed() {
             subject_id: dave.id,
             role: Some(Role::Member),
             public: false,
+            seconds: 0,
         };
         let sneaky = MembershipEntry::sign_unchecked(&charlie.identity, fields).unwrap();
         let (s, body) = submit(&server, &charlie, room, wire(&[sneaky])).await;
@@ -557,6 +558,7 @@ async fn encrypted_channels_are_registered_in_the_log_by_owners_and_admins() {
             subject_id: vault,
             role: None,
             public: false,
+            seconds: 0,
         };
         let sneaky = MembershipEntry::sign_unchecked(&bob.identity, fields).unwrap();
         let (s, body) = submit(&server, &bob, room, wire(&[sneaky])).await;
@@ -636,6 +638,7 @@ async fn encrypted_channels_are_registered_in_the_log_by_owners_and_admins() {
                 subject_id: winner,
                 role: None,
                 public: false,
+                seconds: 0,
             },
         )
         .unwrap();

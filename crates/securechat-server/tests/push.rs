@@ -11,89 +11,51 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use securechat_client::{MembershipChange, NewRoom, SecureClient};
 use securechat_testkit as testkit;
 use serde_json::{Value, json};
-use testkit::{Backend, Server, ask, backends, call, connect, db_count, room_and_channel, token};
-
-/// The Python the Makefile installs the push service's packages into.
-fn push_python() -> PathBuf {
-    let path = std::env::var_os("PUSH_PEER").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/push-peer/bin/python"),
-        PathBuf::from,
-    );
-    assert!(
-        path.is_file(),
-        "the Web Push test peer is missing at {}: run `make push-peer` (or set PUSH_PEER to a \
-         Python with tests/push/requirements.txt installed)",
-        path.display()
-    );
-    path
-}
+use testkit::{
+    Backend, PeerSpec, PythonPeer, Server, ask, backends, call, connect, db_count,
+    db_count_becomes, room_and_channel, token,
+};
 
 /// The local push service, on a port of its own.
-struct PushService {
-    child: Option<Child>,
-    port: u16,
-    state: PathBuf,
-    _dir: tempfile::TempDir,
-}
+struct PushService(PythonPeer);
 
 impl PushService {
     fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut service = Self {
-            child: None,
-            port,
-            state: dir.path().join("state.json"),
-            _dir: dir,
-        };
-        service.run();
-        service
+        Self(PythonPeer::start(
+            PeerSpec {
+                what: "the Web Push test peer",
+                venv: "push-peer",
+                python_var: "PUSH_PEER",
+                script: "tests/push/push_service.py",
+                requirements: "tests/push/requirements.txt",
+            },
+            |dir| vec!["--state".into(), dir.join("state.json").into()],
+        ))
     }
 
-    /// Starts the process (again) on the same port and state file.
+    /// Starts the process again on the same port and state file.
     fn run(&mut self) {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/push/push_service.py");
-        let mut child = Command::new(push_python())
-            .arg(script)
-            .args(["--port", &self.port.to_string(), "--state"])
-            .arg(&self.state)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.contains("listening"), "push service: {line:?}");
-        self.child = Some(child);
+        self.0.run();
     }
 
     fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.0.stop();
     }
 
     /// `PUSH_ALLOW_HOSTS` for this service.
     fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("127.0.0.1:{}", self.0.port())
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://127.0.0.1:{}{path}", self.0.port())
     }
 
     /// A browser's new subscription for the server whose key is `server_key`.
@@ -133,7 +95,7 @@ impl PushService {
 
     /// Waits until `id` has received `n` pushes; returns their payloads.
     async fn received(&self, id: &str, n: usize) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let seen = self.seen(id).await;
             assert_eq!(
@@ -153,12 +115,6 @@ impl PushService {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-}
-
-impl Drop for PushService {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
@@ -471,7 +427,35 @@ async fn settings_mutes_hours_and_a_visible_tab_decide_who_is_pushed() {
         assert_eq!(ack["success"], false, "{ack}");
         let ack = ask(&bob_socket, "viewing", json!({"channel": "general"})).await;
         assert_eq!(ack["success"], false, "{ack}");
+
+        // Threads (bob hears all of #random): a reply kept in its thread
+        // reaches its followers, and others only if it names them.
+        let root = say(&server, &alice, random, "release plan").await;
+        let n = expect(&mut expected, "release plan");
+        assert_eq!(texts(&push.received(&bob_sub, n).await), sorted(&expected));
+        reply(&server, &alice, random, root, "first detail").await;
+        reply(&server, &alice, random, root, "@bob your part").await;
+        let n = expect(&mut expected, "@bob your part");
+        assert_eq!(texts(&push.received(&bob_sub, n).await), sorted(&expected));
+        reply(&server, &bob, random, root, "on it").await;
+        reply(&server, &alice, random, root, "thanks").await;
+        let n = expect(&mut expected, "thanks");
+        assert_eq!(texts(&push.received(&bob_sub, n).await), sorted(&expected));
     }
+}
+
+/// Replies to `root` in its thread, kept there; returns the reply's id.
+async fn reply(server: &Server, token: &str, channel: i64, root: i64, text: &str) -> i64 {
+    let (socket, _events) = connect(server, token).await;
+    let ack = ask(
+        &socket,
+        "send_message",
+        json!({"channel_id": channel, "content": text, "thread_root_id": root,
+               "client_msg_id": format!("r-{}", rand::random::<u64>())}),
+    )
+    .await;
+    assert_eq!(ack["success"], true, "{ack}");
+    ack["message"]["id"].as_i64().unwrap()
 }
 
 #[tokio::test]
@@ -511,14 +495,14 @@ async fn failures_are_retried_and_gone_subscriptions_removed() {
         assert!(at(2) - at(1) >= 0.9, "Retry-After was not honoured");
 
         // The 410: the subscription is gone, and no second push tries it.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while db_count(&server, count, bob_id).await != 1 {
-            assert!(
-                Instant::now() < deadline,
-                "the 410 subscription was not removed"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        db_count_becomes(
+            &server,
+            count,
+            bob_id,
+            1,
+            "the 410 subscription was not removed",
+        )
+        .await;
         say(&server, &alice, general, "@bob again").await;
         assert_eq!(
             texts(&push.received(&laptop, 2).await),
@@ -532,7 +516,7 @@ async fn failures_are_retried_and_gone_subscriptions_removed() {
             1
         );
         let queued = "SELECT COUNT(*) FROM push_queue WHERE user_id = $1";
-        assert_eq!(db_count(&server, queued, bob_id).await, 0);
+        db_count_becomes(&server, queued, bob_id, 0, "delivered rows stay queued").await;
     }
 }
 
@@ -605,21 +589,32 @@ async fn each_persons_pushes_are_rate_capped_and_their_queue_bounded() {
             .await;
             assert_eq!(ack["success"], true, "{ack}");
         }
+        // The fan-out gathers messages for a moment before it queues them:
+        // the queue holds all it will hold once the budget shows the 30
+        // pushes within the cap (the rest are dropped before any write).
+        db_count_becomes(
+            &server,
+            "SELECT COALESCE(MAX(used), 0) FROM push_budget WHERE user_id = $1",
+            bob_id,
+            30,
+            "the 30 pushes within the cap were not all queued",
+        )
+        .await;
         let queued = "SELECT COUNT(*) FROM push_queue WHERE user_id = $1";
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while db_count(&server, queued, bob_id).await != 50 {
-            assert!(
-                Instant::now() < deadline,
-                "the queue was not cut to 50 rows"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        db_count_becomes(
+            &server,
+            queued,
+            bob_id,
+            50,
+            "the queue was not cut to 50 rows",
+        )
+        .await;
         push.run();
         let newest: Vec<String> = (6..=30).map(|i| format!("@bob {i:02}")).collect();
         for sub in &subs {
             assert_eq!(texts(&push.received(sub, 25).await), sorted(&newest));
         }
-        assert_eq!(db_count(&server, queued, bob_id).await, 0);
+        db_count_becomes(&server, queued, bob_id, 0, "delivered rows stay queued").await;
     }
 }
 
@@ -645,7 +640,7 @@ async fn endpoints_pass_the_ssrf_guard_and_inputs_are_checked() {
         let bob = token(&server, "bob", "password456").await;
         let sub = push.subscription(&vapid_key(&server, &alice).await).await;
         let keys = sub["keys"].clone();
-        let other_port = push.port.wrapping_add(1).max(1024);
+        let other_port = push.0.port().wrapping_add(1).max(1024);
 
         for (endpoint, status, code) in [
             (

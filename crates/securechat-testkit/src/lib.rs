@@ -16,11 +16,13 @@
 
 mod db;
 mod http;
+mod peer;
 pub mod sdk;
 mod server;
 mod socket;
 
 pub use db::*;
 pub use http::*;
+pub use peer::*;
 pub use server::*;
 pub use socket::*;

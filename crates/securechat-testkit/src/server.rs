@@ -150,21 +150,7 @@ impl Server {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = TestDb::create(backend, dir.path()).await;
-        let mut env: Vec<(String, String)> = vec![
-            ("DATA_DIR".into(), dir.path().display().to_string()),
-            ("DATABASE_URL".into(), db.url.clone()),
-            ("APP_ENV".into(), "development".into()),
-            ("HOST".into(), "127.0.0.1".into()),
-            ("PORT".into(), "0".into()),
-            (
-                "RUST_LOG".into(),
-                "debug,sqlx=warn,hyper=info,h2=info,rustls=info".into(),
-            ),
-        ];
-        for (k, v) in extra {
-            env.retain(|(key, _)| key != k);
-            env.push(((*k).into(), (*v).into()));
-        }
+        let env = environment(dir.path(), &db.url, extra);
         let init = run_binary(&env, &["init-db", "--demo"], None);
         assert!(
             init.status.success(),
@@ -173,6 +159,23 @@ impl Server {
         );
 
         Self::serve(env, open_files, dir, backend, db)
+    }
+
+    /// Starts `serve` on a data directory that already holds an SQLite
+    /// deployment (one `securechat restore` filled), without `init-db`.
+    pub fn start_on(dir: tempfile::TempDir, extra: &[(&str, &str)]) -> Self {
+        let db = TestDb {
+            url: format!("sqlite://{}", dir.path().join("securechat.db").display()),
+            postgres: None,
+        };
+        let env = environment(dir.path(), &db.url, extra);
+        Self::serve(env, None, dir, Backend::Sqlite, db)
+    }
+
+    /// The environment the server runs with (for CLI commands run on
+    /// another deployment, change `DATA_DIR` and `DATABASE_URL`).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
     }
 
     /// Starts `serve` with `env` on the data directory `dir` and database
@@ -261,6 +264,27 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A test server's environment: `dir`, `db_url`, development, a free
+/// port, debug logs, then `extra` (replacing any of those).
+fn environment(dir: &Path, db_url: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("DATA_DIR".into(), dir.display().to_string()),
+        ("DATABASE_URL".into(), db_url.to_owned()),
+        ("APP_ENV".into(), "development".into()),
+        ("HOST".into(), "127.0.0.1".into()),
+        ("PORT".into(), "0".into()),
+        (
+            "RUST_LOG".into(),
+            "debug,sqlx=warn,hyper=info,h2=info,rustls=info".into(),
+        ),
+    ];
+    for (k, v) in extra {
+        env.retain(|(key, _)| key != k);
+        env.push(((*k).into(), (*v).into()));
+    }
+    env
 }
 
 /// Starts `securechat serve` with `env` only and waits for its "listening
@@ -405,6 +429,16 @@ pub fn rss_kib(pid: u32) -> u64 {
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// The peak resident memory of a process so far (`VmHWM`), in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap()
 }

@@ -8,17 +8,18 @@ export const PASSWORDS = { alice: 'password123', bob: 'password456', charlie: 'p
 
 /**
  * Opens a fresh browser context (its own cookies, storage and socket) and
- * signs `username` in (`prepare(context)` runs first, before any request).
+ * signs `username` in (`prepare(context)` runs first, before any request;
+ * `password` for an account other than the demo users).
  * `close()` closes it and returns the page's problems.
  */
-export async function signIn(suite, username, { prepare } = {}) {
+export async function signIn(suite, username, { prepare, password = PASSWORDS[username] } = {}) {
   const context = await suite.browser.newContext({ baseURL: suite.server.url });
   context.setDefaultTimeout(ACTION_TIMEOUT_MS);
   await prepare?.(context);
   if (process.env.WEB_DIST !== undefined) await serveWebBuild(context, process.env.WEB_DIST);
   const page = await context.newPage();
   const problems = collectPageProblems(page);
-  await logInThroughForm(page, username, PASSWORDS[username]);
+  await logInThroughForm(page, username, password);
   await page.getByText(`Signed in as ${username}`, { exact: true }).waitFor();
   return {
     context,
@@ -42,8 +43,8 @@ export function cast(suite, t) {
   });
   return {
     people,
-    async open(name) {
-      const person = await signIn(suite, name);
+    async open(name, options) {
+      const person = await signIn(suite, name, options);
       people.push(person);
       return person;
     },

@@ -1,6 +1,7 @@
 // Account and session endpoints (`/api/auth/*`).
 
 import { apiRequest } from './http.ts';
+import type { SecondFactor } from './twofactor.ts';
 
 /** A user as the auth endpoints describe them. */
 export interface User {
@@ -23,12 +24,31 @@ export async function register(credentials: Credentials): Promise<Pick<User, 'id
 }
 
 /**
+ * Who is signed in, and whether the site's two-factor policy holds them at
+ * enrolment (only the two-factor setup is open until TOTP is on).
+ */
+export interface SignedIn {
+  user: User;
+  enrolmentRequired: boolean;
+}
+
+interface SignedInAnswer {
+  user: User;
+  second_factor_enrolment_required?: boolean;
+}
+
+function signedIn(answer: SignedInAnswer): SignedIn {
+  return { user: answer.user, enrolmentRequired: answer.second_factor_enrolment_required === true };
+}
+
+/**
  * Signs in; the server sets the session cookie. The answer also carries a
  * bearer token for API clients, which the browser deliberately ignores.
+ * With two-factor on, the password alone fails with `second_factor_required`
+ * and the same call goes again with a code.
  */
-export async function login(credentials: Credentials): Promise<User> {
-  const answer = await apiRequest<{ user: User }>('POST', '/api/auth/login', credentials);
-  return answer.user;
+export async function login(credentials: Credentials & SecondFactor): Promise<SignedIn> {
+  return signedIn(await apiRequest<SignedInAnswer>('POST', '/api/auth/login', credentials));
 }
 
 /** Ends this session; the server clears the cookie. */
@@ -37,9 +57,8 @@ export async function logout(): Promise<void> {
 }
 
 /** The signed-in user; fails with status 401 when there is no session. */
-export async function me(): Promise<User> {
-  const answer = await apiRequest<{ user: User }>('GET', '/api/auth/me');
-  return answer.user;
+export async function me(): Promise<SignedIn> {
+  return signedIn(await apiRequest<SignedInAnswer>('GET', '/api/auth/me'));
 }
 
 /** Changes the password; the server ends every other session of the user. */

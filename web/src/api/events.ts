@@ -15,7 +15,9 @@ export type SystemEventKind =
   | 'channel_renamed'
   | 'topic_changed'
   | 'room_renamed'
-  | 'key_rotated';
+  | 'key_rotated'
+  | 'disappearing_changed'
+  | 'retention_changed';
 
 export interface EventPerson {
   id: number;
@@ -31,7 +33,7 @@ export interface SystemEvent {
   kind: SystemEventKind;
   actor: EventPerson | null;
   target: EventPerson | null;
-  /** The new name or topic, or the new key version; empty otherwise. */
+  /** The new name or topic, the new key version, the timer's seconds or the retention's days (`0`: off); empty otherwise. */
   detail: string;
   /** ISO 8601. */
   created_at: string;

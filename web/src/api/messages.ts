@@ -3,25 +3,32 @@
 
 import type { Reaction } from '../chat/reactions.ts';
 import { apiRequest } from './http.ts';
+import type { ThreadSummary } from './threads.ts';
+import type { MessageFields } from './message-fields.ts';
 
 /** A committed message as the server describes it. */
-export interface Message {
-  id: number;
-  channel_id: number;
-  sender_id: number | null;
-  sender_username: string | null;
-  content: string | null;
-  envelope: string | null;
-  key_version: number | null;
+export interface Message extends MessageFields {
   client_msg_id: string;
-  reply_to: number | null;
   created_at: string;
   edited_at: string | null;
-  deleted: boolean;
+  /** When it disappears (ms since the epoch), if its channel had a timer when it was sent. */
+  expires_at?: number | null;
   /** The attached file, if any (its name is null in encrypted channels). */
   file?: Attachment | null;
   /** In history and `join_channel` answers: reactions with whether I am among them (absent when none). */
   reactions?: Reaction[] | null;
+  /** On a thread's root: its summary (null while it has no reply). */
+  thread?: ThreadSummary | null;
+  /** Posted through an incoming webhook: shown as this integration, not as `sender_username` (its maker). */
+  webhook?: WebhookSender | null;
+}
+
+/** The integration a webhook's message shows as its sender. */
+export interface WebhookSender {
+  id: number;
+  name: string;
+  /** An https image URL the poster named; not loaded by the page (its CSP allows no remote images). */
+  icon_url: string | null;
 }
 
 /** A file as a message carries it. */

@@ -20,6 +20,12 @@ export interface Room {
   my_role: Role | null;
   member_count: number;
   dm_peer: Peer | null;
+  /** Messages older than this many days are deleted; null keeps them forever. */
+  retention_days?: number | null;
+  /** Members (not only admins and the owner) may pin. */
+  members_may_pin: boolean;
+  /** Above this many members only the owner and admins may use @channel, @here, @everyone, @room; null: anyone may. */
+  everyone_mention_max_members: number | null;
 }
 
 export interface Channel {
@@ -32,6 +38,12 @@ export interface Channel {
   /** The version a key rotation is moving to, while its maker shares it. */
   pending_version?: number | null;
   created_at: string;
+  /**
+   * Messages sent now disappear this many seconds later; null: off. In an
+   * encrypted channel only the server's word: the room's signed log decides
+   * (`disappearing/glue.ts`).
+   */
+  disappearing_seconds?: number | null;
   /** Only on `/api/rooms` (my rooms). */
   unread?: number;
   /**
@@ -150,6 +162,16 @@ export async function updateRoom(roomId: number, changes: { name?: string; descr
   await apiRequest('PATCH', `/api/rooms/${roomId}`, changes);
 }
 
+/** Sets the room's permissions: whether members may pin (admins), who may use channel-wide mentions (owner). */
+export async function setMembersMayPin(roomId: number, allowed: boolean): Promise<void> {
+  await apiRequest('PUT', `/api/rooms/${roomId}/pin_settings`, { members_may_pin: allowed });
+}
+
+/** Above `max` members only the owner and admins may use @channel and the like; null lets anyone (owner). */
+export async function setMentionLimit(roomId: number, max: number | null): Promise<void> {
+  await apiRequest('PUT', `/api/rooms/${roomId}/mention_settings`, { everyone_mention_max_members: max });
+}
+
 /** Deletes a room with its channels and messages (owner). */
 export async function deleteRoom(roomId: number): Promise<void> {
   await apiRequest('DELETE', `/api/rooms/${roomId}`);
@@ -158,6 +180,16 @@ export async function deleteRoom(roomId: number): Promise<void> {
 /** Renames a channel or changes its topic (admins). */
 export async function updateChannel(channelId: number, changes: { name?: string; topic?: string }): Promise<Channel> {
   return (await apiRequest<{ channel: Channel }>('PATCH', `/api/channels/${channelId}`, changes)).channel;
+}
+
+/** Sets a channel's disappearing-messages timer (owner and admins); null turns it off. */
+export async function setDisappearing(channelId: number, seconds: number | null): Promise<void> {
+  await apiRequest('PUT', `/api/channels/${channelId}/disappearing`, { seconds });
+}
+
+/** Sets the room's retention (the owner): null keeps messages forever, else 1 to 3650 days. */
+export async function setRetention(roomId: number, days: number | null): Promise<void> {
+  await apiRequest('PUT', `/api/rooms/${roomId}/retention`, { days });
 }
 
 /** Deletes a channel and its messages (admins); a room keeps at least one. */

@@ -1,6 +1,9 @@
 // Getting the person's attention while the tab is hidden: a count in the
 // page title and, when they allowed it, a browser notification — for DMs
-// and mentions only, so a busy channel does not nag.
+// and mentions only, so a busy channel does not nag. The permission is
+// asked for by the Account page's Notifications card (components/PushCard.tsx).
+
+import { pushState } from '../push/client.ts';
 
 const BADGE = /^\(\d+\) /;
 
@@ -20,16 +23,11 @@ export function callAttention(title: string, body: string): void {
   if (document.visibilityState === 'visible') return;
   hiddenCount += 1;
   showCount();
-  if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+  // With Web Push on, the service worker notifies (src/sw/push.ts): not twice.
+  if (typeof Notification !== 'undefined' && Notification.permission === 'granted' && pushState.value !== 'on') {
     // The body is text: notifications never render markup.
     new Notification(title, { body, tag: 'securechat' });
   }
-}
-
-/** Asks for permission to show notifications (from a click, as browsers require). */
-export async function enableNotifications(): Promise<NotificationPermission> {
-  if (typeof Notification === 'undefined') return 'denied';
-  return Notification.requestPermission();
 }
 
 document.addEventListener('visibilitychange', () => {

@@ -9,7 +9,10 @@
 // server's top-level fields.
 
 import type { Message } from '../api/messages.ts';
+import type { ThreadSummary } from '../api/threads.ts';
+import type { ThreadUnread } from '../threads/state.ts';
 import type { Resource } from '../api/files.ts';
+import type { Profile } from '../api/profiles.ts';
 import type { Channel, Role } from '../api/rooms.ts';
 import type { KeyRequest, RotationEvent, ShareEvent } from '../e2ee/engine.ts';
 import type { ReactionEvent } from './reactions.ts';
@@ -19,6 +22,8 @@ export interface ServerEvents {
   new_message: (m: Message) => void;
   message_edited: (m: Message) => void;
   message_deleted: (e: { id: number; channel_id: number; deleted_by: number }) => void;
+  /** The server's retention purge deleted these messages of one channel. */
+  messages_deleted: (e: { room_id: number; channel_id: number; ids: number[] }) => void;
   typing: (e: { channel_id: number; user_id: number; username: string }) => void;
   reaction_updated: (e: ReactionEvent) => void;
   unread: (e: { channel_id: number; unread: number }) => void;
@@ -31,7 +36,13 @@ export interface ServerEvents {
   channel_created: (e: { room_id: number; channel: Channel }) => void;
   channel_updated: (e: { room_id: number; channel: Channel }) => void;
   channel_deleted: (e: { room_id: number; channel_id: number }) => void;
-  room_updated: (e: { room_id: number; name: string; description: string; is_private: boolean }) => void;
+  room_updated: (e: {
+    room_id: number;
+    name: string;
+    description: string;
+    is_private: boolean;
+    retention_days: number | null;
+  }) => void;
   room_deleted: (e: { room_id: number }) => void;
   timeline_updated: (e: { room_id: number }) => void;
   resource_added: (e: { room_id: number; resource: Resource }) => void;
@@ -43,6 +54,19 @@ export interface ServerEvents {
   public_key_changed: (e: { user_id: number; username: string; fingerprint: string }) => void;
   membership_log_started: (e: { room_id: number }) => void;
   channel_registered: (e: { room_id: number; channel_id: number }) => void;
+  pins_updated: (e: {
+    room_id: number;
+    channel_id: number;
+    message_id: number;
+    pinned: boolean;
+    user_id: number;
+  }) => void;
+  room_settings_updated: (e: { room_id: number }) => void;
+  saved_updated: (e: { message_id: number; saved: boolean }) => void;
+  thread_updated: (e: { room_id: number; channel_id: number; root_id: number; thread: ThreadSummary }) => void;
+  thread_unread: (e: ThreadUnread) => void;
+  /** Someone who shares a room with me (or I) changed their profile. */
+  profile_updated: (e: Profile) => void;
 }
 
 /** The payload of event `K`. */

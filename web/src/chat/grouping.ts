@@ -17,11 +17,15 @@ export interface Groupable {
   startsGroup?: boolean;
   /** Is a group by itself, which no message joins (a system event). */
   standalone?: boolean;
+  /** Posted by an integration (a webhook): never grouped with a person of the same name. */
+  bot?: boolean;
 }
 
 export interface SenderGroup<T> {
   sender: string;
   items: T[];
+  /** An integration's group: its head shows a "bot" badge. */
+  bot?: boolean;
   /** A standalone item's group (a system event). */
   standalone?: boolean;
 }
@@ -54,11 +58,13 @@ export function groupByDayAndSender<T extends Groupable>(items: readonly T[]): D
     }
     const group = dayGroup.groups.at(-1);
     const continues =
-      group !== undefined && group.standalone !== true && item.standalone !== true && item.startsGroup !== true && group.sender === item.sender && time - lastTime <= GROUP_GAP_MS;
+      group !== undefined && group.standalone !== true && item.standalone !== true && item.startsGroup !== true && group.sender === item.sender && (group.bot === true) === (item.bot === true) && time - lastTime <= GROUP_GAP_MS;
     if (continues) {
       group.items.push(item);
     } else {
-      dayGroup.groups.push(item.standalone === true ? { sender: item.sender, items: [item], standalone: true } : { sender: item.sender, items: [item] });
+      dayGroup.groups.push(
+        item.standalone === true ? { sender: item.sender, items: [item], standalone: true } : { sender: item.sender, items: [item], ...(item.bot === true ? { bot: true } : {}) },
+      );
     }
     lastTime = time;
   }

@@ -181,13 +181,3 @@ function plain(text: string): Inline[] {
     s.kind === 'text' ? { kind: 'text', text: s.text } : s.kind === 'link' ? { kind: 'link', href: s.href, children: [{ kind: 'text', text: s.text }] } : { kind: 'mention', text: s.text, username: s.username },
   );
 }
-
-/** Whether the parsed text mentions `username` (outside code). */
-export function mentionsIn(tree: readonly Block[], username: string): boolean {
-  const name = username.toLowerCase();
-  const inInline = (nodes: readonly Inline[]): boolean =>
-    nodes.some((n) => (n.kind === 'mention' ? n.username.toLowerCase() === name : 'children' in n ? inInline(n.children) : false));
-  const inBlocks = (list: readonly Block[]): boolean =>
-    list.some((b) => (b.kind === 'paragraph' ? inInline(b.children) : b.kind === 'quote' ? inBlocks(b.children) : b.kind === 'list' ? b.items.some(inBlocks) : false));
-  return inBlocks(tree);
-}

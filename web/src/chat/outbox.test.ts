@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox } from './outbox.ts';
+import { Outbox, OUTBOX_MAX_BYTES, OUTBOX_MAX_MESSAGES, OutboxFull } from './outbox.ts';
 
 function item(id: string, channel = 1) {
   return { client_msg_id: id, channel_id: channel, content: id, created_at: '2026-01-01T10:00:00Z' };
@@ -67,5 +67,37 @@ describe('Outbox', () => {
     expect(box.forChannel(2).map((p) => p.client_msg_id)).toEqual(['b']);
     box.dropChannel(1);
     expect(box.all().map((p) => p.client_msg_id)).toEqual(['b']);
+  });
+});
+
+describe('Outbox bounds and restoring', () => {
+  it('refuses a message past the count or the byte bound, saying which', () => {
+    const box = new Outbox();
+    for (let i = 0; i < OUTBOX_MAX_MESSAGES; i++) box.add(item(`m${i}`));
+    expect(box.wouldOverflow('x')).toBe('count');
+    expect(() => box.add(item('one more'))).toThrow(OutboxFull);
+
+    const big = new Outbox();
+    big.add({ ...item('a'), content: 'é'.repeat(OUTBOX_MAX_BYTES / 2 - 1) });
+    // Counted in UTF-8 bytes: two bytes per "é".
+    expect(big.wouldOverflow('ab')).toBeNull();
+    expect(big.wouldOverflow('abc')).toBe('bytes');
+    expect(() => big.add({ ...item('b'), content: 'abc' })).toThrow(OutboxFull);
+  });
+
+  it('takes back kept messages once, in the order written, and sends again what was in flight', () => {
+    const box = new Outbox();
+    box.add({ ...item('written after the reload'), created_at: '2026-01-01T10:00:05Z' });
+    const kept = [
+      { ...item('first'), created_at: '2026-01-01T10:00:01Z', status: 'sending' as const },
+      { ...item('second'), created_at: '2026-01-01T10:00:02Z', status: 'queued' as const },
+    ];
+    box.restore(kept);
+    box.restore(kept);
+    expect(box.all().map((i) => [i.client_msg_id, i.status])).toEqual([
+      ['first', 'queued'],
+      ['second', 'queued'],
+      ['written after the reload', 'queued'],
+    ]);
   });
 });

@@ -19,6 +19,9 @@ export interface PendingMessage {
   status: PendingStatus;
   /** The message this one replies to. */
   reply_to?: number;
+  /** The thread it replies in, and whether it also goes to the channel. */
+  thread_root_id?: number;
+  also_send_to_channel?: boolean;
   /** The uploaded file this message announces (encrypted channels; the server posts plaintext ones itself). */
   file_id?: number;
   /** What to show while it waits, instead of `content` (a file note is not for reading). */
@@ -29,12 +32,38 @@ export interface PendingMessage {
   waiting?: string;
 }
 
+/**
+ * Most messages the outbox holds. It is kept in this browser (see
+ * `../offline/`) and sent one by one when the server is back: the bounds
+ * keep a long offline spell from filling the browser's storage or flooding
+ * the channel, and say so at once instead of failing later.
+ */
+export const OUTBOX_MAX_MESSAGES = 200;
+/** Most bytes (UTF-8) of content the outbox holds, all messages together. */
+export const OUTBOX_MAX_BYTES = 512 * 1024;
+
+/** Why a message cannot join the outbox: too many messages, or too many bytes. */
+export type OutboxLimit = 'count' | 'bytes';
+
+/** Thrown by `Outbox.add` when the message would go past a bound. */
+export class OutboxFull extends Error {
+  constructor(readonly limit: OutboxLimit) {
+    super(`the outbox is full (${limit})`);
+    this.name = 'OutboxFull';
+  }
+}
+
+const encoder = new TextEncoder();
+
+function bytesOf(content: string): number {
+  return encoder.encode(content).byteLength;
+}
+
 export class Outbox {
-  private items: PendingMessage[];
+  private items: PendingMessage[] = [];
 
   constructor(items: readonly PendingMessage[] = []) {
-    // Anything that was in flight when the page went away is sent again.
-    this.items = items.map((item) => (item.status === 'sending' ? { ...item, status: 'queued' } : item));
+    this.restore(items);
   }
 
   all(): readonly PendingMessage[] {
@@ -45,8 +74,31 @@ export class Outbox {
     return this.items.filter((item) => item.channel_id === channelId);
   }
 
+  /** Which bound `content` would go past if it joined the outbox, or null when it fits. */
+  wouldOverflow(content: string): OutboxLimit | null {
+    if (this.items.length >= OUTBOX_MAX_MESSAGES) return 'count';
+    const used = this.items.reduce((sum, item) => sum + bytesOf(item.content), 0);
+    return used + bytesOf(content) > OUTBOX_MAX_BYTES ? 'bytes' : null;
+  }
+
+  /** Queues a message; throws `OutboxFull` when it would go past a bound. */
   add(item: Omit<PendingMessage, 'status'>): void {
+    const limit = this.wouldOverflow(item.content);
+    if (limit !== null) throw new OutboxFull(limit);
     this.items = [...this.items, { ...item, status: 'queued' }];
+  }
+
+  /**
+   * Takes in messages kept in storage (after a reload), in the order they
+   * were written among those held: one already held (same `client_msg_id`)
+   * is not taken twice, anything that was in flight when the page went away
+   * is sent again, and the bounds are not applied (they were when each was
+   * written).
+   */
+  restore(kept: readonly PendingMessage[]): void {
+    const known = new Set(this.items.map((item) => item.client_msg_id));
+    const fresh = kept.filter((item) => !known.has(item.client_msg_id)).map((item) => (item.status === 'sending' ? { ...item, status: 'queued' as const } : item));
+    this.items = [...this.items, ...fresh].sort((a, b) => a.created_at.localeCompare(b.created_at));
   }
 
   /**

@@ -7,6 +7,7 @@ export const SERVER_EVENTS = [
   'new_message',
   'message_edited',
   'message_deleted',
+  'messages_deleted',
   'typing',
   'reaction_updated',
   'unread',
@@ -31,15 +32,22 @@ export const SERVER_EVENTS = [
   'public_key_changed',
   'membership_log_started',
   'channel_registered',
+  'pins_updated',
+  'room_settings_updated',
+  'saved_updated',
+  'thread_updated',
+  'thread_unread',
+  'profile_updated',
 ] as const;
 
 export type ServerEventName = (typeof SERVER_EVENTS)[number];
 
 /** The top-level fields of each event's payload. */
 export interface ServerEventFields {
-  new_message: 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_username';
-  message_edited: 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_username';
+  new_message: 'also_send_to_channel' | 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'expires_at' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_username' | 'thread' | 'thread_root_id' | 'webhook';
+  message_edited: 'also_send_to_channel' | 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'expires_at' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_username' | 'thread' | 'thread_root_id' | 'webhook';
   message_deleted: 'channel_id' | 'deleted_by' | 'id';
+  messages_deleted: 'channel_id' | 'ids' | 'room_id';
   typing: 'channel_id' | 'user_id' | 'username';
   reaction_updated: 'channel_id' | 'emoji' | 'message_id' | 'on' | 'reactions' | 'user_id';
   unread: 'channel_id' | 'unread';
@@ -52,7 +60,7 @@ export interface ServerEventFields {
   channel_created: 'channel' | 'room_id';
   channel_updated: 'channel' | 'room_id';
   channel_deleted: 'channel_id' | 'room_id';
-  room_updated: 'description' | 'is_private' | 'name' | 'room_id';
+  room_updated: 'description' | 'is_private' | 'name' | 'retention_days' | 'room_id';
   room_deleted: 'room_id';
   timeline_updated: 'room_id';
   resource_added: 'resource' | 'room_id';
@@ -64,4 +72,10 @@ export interface ServerEventFields {
   public_key_changed: 'fingerprint' | 'user_id' | 'username';
   membership_log_started: 'room_id';
   channel_registered: 'channel_id' | 'room_id';
+  pins_updated: 'channel_id' | 'message_id' | 'pinned' | 'room_id' | 'user_id';
+  room_settings_updated: 'room_id';
+  saved_updated: 'message_id' | 'saved';
+  thread_updated: 'channel_id' | 'room_id' | 'root_id' | 'thread';
+  thread_unread: 'channel_id' | 'following' | 'room_id' | 'root_id' | 'unread';
+  profile_updated: 'availability' | 'avatar_url' | 'display_name' | 'status' | 'user_id';
 }

@@ -6,7 +6,7 @@
 // pure modules next to this one (timeline, outbox, unread), which are unit
 // tested; this module wires them to the network.
 
-import { batch, computed, effect, signal } from '@preact/signals';
+import { batch, computed, effect, signal, untracked } from '@preact/signals';
 import type { User } from '../api/auth.ts';
 import { describeError } from '../api/errors.ts';
 import * as messagesApi from '../api/messages.ts';
@@ -14,12 +14,13 @@ import type { Message } from '../api/messages.ts';
 import * as roomsApi from '../api/rooms.ts';
 import type { Channel, Role, RoomWithChannels } from '../api/rooms.ts';
 import * as e2ee from '../e2ee/engine.ts';
-import { parseFileNote } from '../files/attachment.ts';
+import { shownText } from '../push/content.ts';
 import { channelPath, navigate } from '../router.ts';
 import { authenticated, loadSession } from '../state/session.ts';
 import { searchHooks } from '../search/hooks.ts';
 import { callAttention } from './attention.ts';
-import { Outbox, type PendingMessage } from './outbox.ts';
+import { Outbox, OUTBOX_MAX_BYTES, OUTBOX_MAX_MESSAGES, type OutboxLimit, type PendingMessage } from './outbox.ts';
+import { isPending, OfflineCache, splitOutbox } from '../offline/cache.ts';
 import { withSnapshot, type Presence } from './presence.ts';
 import { withLoaded, withReactionEvent, type ReactionEvent, type ReactionsByMessage } from './reactions.ts';
 import { firstUnreadId } from './readmarker.ts';
@@ -29,6 +30,11 @@ import { addMessages, addOlder, EMPTY_TIMELINE, firstId, lastId, markDeleted, ty
 import { afterArrival, setCount, type UnreadCounts } from './unread.ts';
 import { forgetEvents, resetEvents, syncEvents } from './eventsync.ts';
 import { t } from '../i18n/index.ts';
+import { onPinsUpdated, onRoomSettingsUpdated, onSavedUpdated } from '../pins/state.ts';
+import { expiriesOf, timersEpoch } from '../disappearing/glue.ts';
+import { ExpiryScheduler } from '../disappearing/timer.ts';
+import type { ThreadSummary } from '../api/threads.ts';
+import * as threads from '../threads/state.ts';
 
 export type Connection = 'connecting' | 'online' | 'offline';
 
@@ -50,6 +56,11 @@ export const presence = signal<Presence>({});
 /** Whether this page's presence snapshot came: then whoever of my rooms is not online is offline. */
 export const presenceSnapshotSeen = signal(false);
 export const activeChannelId = signal<number | null>(null);
+/**
+ * The chat opened without the server (see `startOffline`): rooms and the
+ * outbox come from what this browser kept, nothing is sent until it is back.
+ */
+export const offlineMode = signal(false);
 /** A one-off message for the chat screen ("You were removed from Lobby."). */
 export const chatNotice = signal<string | null>(null);
 /** Bumped for a room whenever its member list changes, so an open members panel reloads. */
@@ -78,7 +89,19 @@ export const activeChannel = computed<{ room: RoomWithChannels; channel: Channel
 });
 
 let socket: Socket | null = null;
+
+/** The page's socket while the chat runs (push/viewing.ts reports on it), else null. */
+export function currentSocket(): Socket | null {
+  return socket;
+}
+
 let outbox = new Outbox();
+/** This person's offline database (rooms, plaintext channels' outbox), once open. */
+let cache: OfflineCache | null = null;
+/** Whether the kept outbox was read back: before that, writing it would lose what it holds. */
+let cacheRead = false;
+/** Bumped by `stop`: a cache opened for an earlier start is closed, not used. */
+let generation = 0;
 let pumping = false;
 /** Channels joined on the current connection. */
 let joined = new Set<number>();
@@ -98,37 +121,27 @@ const KEY_WAIT_MS = 1_000;
 const MAX_KEY_WAITS = 10;
 const keyWaits = new Map<string, number>();
 
-function outboxKey(userId: number): string {
-  return `securechat.outbox.${userId}`;
-}
-
 /**
- * Mirrors the outbox into the signal and into storage, so a reload loses
- * nothing: plaintext channels' messages in localStorage (removed when
- * empty), encrypted channels' sealed by the E2EE core in its state in
- * IndexedDB — their plaintext is never stored as it is.
+ * Mirrors the outbox into the signal and into storage, so a reload or a
+ * closed browser loses nothing: plaintext channels' messages in the offline
+ * database (`../offline/cache.ts`), the others — encrypted channels', and
+ * any whose channel is not known yet — sealed by the E2EE core in its state,
+ * so their plaintext is never stored as it is. The plaintext part is written
+ * only once the kept one was read back and the channels are known.
  */
 function saveOutbox(): void {
   pending.value = outbox.all();
-  const user = me.value;
-  if (user === null) return;
-  const encrypted = new Set(allChannels().filter((c) => c.is_encrypted).map((c) => c.id));
-  const durable = outbox.all().filter((item) => !encrypted.has(item.channel_id));
-  const sealed = outbox.all().filter((item) => encrypted.has(item.channel_id));
+  if (me.value === null) return;
+  const { plain, sealed } = splitOutbox(outbox.all(), allChannels());
   try {
     e2ee.keepOutbox(sealed.length === 0 ? '' : JSON.stringify(sealed));
   } catch {
     // The keys are not usable here: those messages wait in memory only.
   }
-  try {
-    if (durable.length === 0) localStorage.removeItem(outboxKey(user.id));
-    else localStorage.setItem(outboxKey(user.id), JSON.stringify(durable));
-  } catch {
-    // Storage full or disabled: the queue still lives in memory.
-  }
+  if (cache !== null && cacheRead && roomsLoaded.peek()) void cache.keepOutbox(plain).catch(() => undefined);
 }
 
-/** Takes back the encrypted channels' messages the E2EE core kept sealed (after a reload). */
+/** Takes back the messages the E2EE core kept sealed (after a reload). */
 function restoreSealedOutbox(): void {
   let kept: unknown;
   try {
@@ -138,32 +151,60 @@ function restoreSealedOutbox(): void {
     return;
   }
   if (!Array.isArray(kept)) return;
-  const known = new Set(outbox.all().map((item) => item.client_msg_id));
-  for (const item of kept.filter(isPending)) {
-    if (known.has(item.client_msg_id)) continue;
-    const { status: _status, ...rest } = item;
-    outbox.add(rest);
-  }
+  outbox.restore(kept.filter(isPending));
   saveOutbox();
   void pump();
 }
 
-function loadOutbox(userId: number): Outbox {
+/**
+ * Opens `user`'s offline database and takes back the outbox it kept (and,
+ * offline, the rooms as last listed); online, the rooms already listed are
+ * kept in it from now on.
+ */
+async function openCache(user: User, offline: boolean): Promise<void> {
+  const started = generation;
+  let opened: OfflineCache;
   try {
-    const raw = localStorage.getItem(outboxKey(userId));
-    if (raw === null) return new Outbox();
-    const parsed: unknown = JSON.parse(raw);
-    return Array.isArray(parsed) ? new Outbox(parsed.filter(isPending)) : new Outbox();
+    opened = await OfflineCache.open(user.id);
   } catch {
-    return new Outbox();
+    // IndexedDB unavailable (private mode in some browsers): the outbox lives in memory.
+    return;
   }
+  if (started !== generation) {
+    opened.close();
+    return;
+  }
+  try {
+    const keptRooms = offline ? await opened.rooms() : null;
+    const keptOutbox = await opened.outbox();
+    if (started !== generation) {
+      opened.close();
+      return;
+    }
+    cache = opened;
+    if (keptRooms !== null && !roomsLoaded.peek()) {
+      batch(() => {
+        rooms.value = keptRooms;
+        roomsLoaded.value = true;
+      });
+    }
+    outbox.restore(keptOutbox);
+    cacheRead = true;
+  } catch {
+    opened.close();
+    return;
+  }
+  if (!offline && roomsLoaded.peek()) void opened.keepRooms(rooms.peek()).catch(() => undefined);
+  saveOutbox();
+  void pump();
 }
 
-function isPending(value: unknown): value is PendingMessage {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v['client_msg_id'] === 'string' && typeof v['channel_id'] === 'number' && typeof v['content'] === 'string' && typeof v['created_at'] === 'string';
-}
+// The rooms as listed online are kept for the next offline start.
+effect(() => {
+  const list = rooms.value;
+  if (!roomsLoaded.value || offlineMode.peek() || cache === null) return;
+  void cache.keepRooms(list).catch(() => undefined);
+});
 
 function allChannels(): Channel[] {
   return rooms.value.flatMap((room) => room.channels);
@@ -174,8 +215,70 @@ function timelineOf(channelId: number): Timeline {
 }
 
 function setTimeline(channelId: number, timeline: Timeline): void {
-  timelines.value = { ...timelines.value, [channelId]: timeline };
+  timelines.value = { ...timelines.value, [channelId]: withoutExpired(channelId, timeline) };
 }
+
+// ---- disappearing messages --------------------------------------------------
+
+/** Messages that disappeared in this page: a late copy (history, a resume) never brings one back. */
+const gone = new Set<number>();
+/** The `expires_at` each tracked message's expiry was computed from, by id. */
+const expiryInputs = new Map<number, number | null>();
+/** One timer for the next expiry among all loaded messages. */
+const expiries = new ExpiryScheduler((ids) => removeExpired(ids));
+
+/** Tracks the expiry of messages new to `timeline` (or whose `expires_at` changed) and drops those already gone. */
+function withoutExpired(channelId: number, timeline: Timeline): Timeline {
+  const fresh = timeline.messages.filter((m) => !m.deleted && !gone.has(m.id) && expiryInputs.get(m.id) !== (m.expires_at ?? null));
+  if (fresh.length > 0) {
+    const times = expiriesOf(channelId, fresh);
+    for (const m of fresh) expiryInputs.set(m.id, m.expires_at ?? null);
+    expiries.track(times);
+  }
+  if (!timeline.messages.some((m) => gone.has(m.id))) return timeline;
+  return { ...timeline, messages: timeline.messages.filter((m) => !gone.has(m.id)) };
+}
+
+/**
+ * Messages whose time came: they leave the view, their decrypted text and
+ * the local search index. The server deletes its copy too (its purge, or
+ * earlier by the log's timer in an encrypted channel).
+ */
+function removeExpired(ids: readonly number[]): void {
+  for (const id of ids) {
+    gone.add(id);
+    expiryInputs.delete(id);
+  }
+  batch(() => {
+    const next: Record<number, Timeline> = { ...timelines.value };
+    let changed = false;
+    for (const [key, timeline] of Object.entries(next)) {
+      if (!timeline.messages.some((m) => gone.has(m.id))) continue;
+      next[Number(key)] = { ...timeline, messages: timeline.messages.filter((m) => !gone.has(m.id)) };
+      changed = true;
+    }
+    if (changed) timelines.value = next;
+    e2ee.forgetDecrypted(ids);
+  });
+  for (const id of ids) searchHooks.deleted(id);
+}
+
+/** Whether a message disappeared in this page (the search index leaves it out). */
+export function hasDisappeared(id: number): boolean {
+  return gone.has(id);
+}
+
+// A room's log was verified again, or encryption became ready: every expiry is computed anew.
+effect(() => {
+  void timersEpoch.value;
+  if (e2ee.identityStatus.value.kind !== 'ready') return;
+  // Only the two signals above are this effect's: the timelines it rewrites are not.
+  untracked(() => {
+    const held = timelines.peek();
+    expiryInputs.clear();
+    for (const [key, timeline] of Object.entries(held)) setTimeline(Number(key), timeline);
+  });
+});
 
 /** Takes in loaded messages (history or a join answer): the timeline and the reactions they carry. */
 function takeLoaded(channelId: number, timeline: Timeline, messages: readonly Message[]): void {
@@ -198,8 +301,7 @@ export function start(user: User): void {
   if (me.value?.id === user.id && socket !== null) return;
   stop();
   me.value = user;
-  outbox = loadOutbox(user.id);
-  pending.value = outbox.all();
+  void openCache(user, false);
   presence.value = { [user.id]: true };
   e2ee.setRoomLookup(roomOfChannel, () => roomsLoaded.peek(), refreshRooms);
   void e2ee.startE2ee(user);
@@ -213,6 +315,9 @@ export function start(user: User): void {
     void refreshRooms()
       .then(joinAll)
       .then(() => e2ee.prepareRooms(rooms.value));
+    // The open thread catches up from its last reply; the Threads badge is read again.
+    void threads.resumeOpenThread().catch(() => undefined);
+    void threads.loadThreadCounts().catch(() => undefined);
   });
   s.on('disconnect', (reason) => {
     connection.value = 'offline';
@@ -226,13 +331,21 @@ export function start(user: User): void {
   s.on('session_ended', () => void loadSession());
   s.on('new_message', (m: Message) => receive(m));
   s.on('message_edited', (m: Message) => {
-    setTimeline(m.channel_id, addMessages(timelineOf(m.channel_id), [m]));
+    takeEdited(m);
     searchHooks.edited(m);
   });
+  // The server's purge (retention, or a disappearing timer): the messages leave like expired ones.
+  s.on('messages_deleted', (e: { ids: number[] }) => removeExpired(e.ids));
   s.on('message_deleted', (e: { id: number; channel_id: number }) => {
     setTimeline(e.channel_id, markDeleted(timelineOf(e.channel_id), e.id));
+    threads.onReplyChanged(e.id, (m) => ({ ...m, deleted: true, content: null, envelope: null }));
     searchHooks.deleted(e.id);
   });
+  s.on('thread_updated', (e: { root_id: number; channel_id: number; thread: ThreadSummary }) => {
+    setTimeline(e.channel_id, { ...timelineOf(e.channel_id), messages: threads.withSummary(timelineOf(e.channel_id).messages, e.root_id, e.thread) });
+    threads.onThreadUpdated(e.root_id, e.thread);
+  });
+  s.on('thread_unread', (e: threads.ThreadUnread) => threads.onThreadUnread(e));
   s.on('typing', (e: { channel_id: number; user_id: number; username: string }) => {
     seenOnline(e.user_id);
     const forChannel = { ...(typists.value[e.channel_id] ?? {}), [e.user_id]: { username: e.username, until: Date.now() + TYPING_SHOWN_MS } };
@@ -278,8 +391,9 @@ export function start(user: User): void {
     rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, channels: r.channels.filter((c) => c.id !== e.channel_id) } : r));
     forgetChannel(e.channel_id);
   });
-  s.on('room_updated', (e: { room_id: number; name: string; description: string; is_private: boolean }) => {
-    rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, name: e.name, description: e.description, is_private: e.is_private } : r));
+  s.on('room_updated', (e: { room_id: number; name: string; description: string; is_private: boolean; retention_days?: number | null }) => {
+    const retention = e.retention_days === undefined ? {} : { retention_days: e.retention_days };
+    rooms.value = rooms.value.map((r) => (r.id === e.room_id ? { ...r, name: e.name, description: e.description, is_private: e.is_private, ...retention } : r));
   });
   s.on('room_deleted', (e: { room_id: number }) => removeRoom(e.room_id, 'deleted'));
   s.on('timeline_updated', (e: { room_id: number }) => {
@@ -291,6 +405,13 @@ export function start(user: User): void {
       resourcesVersion.value = { ...resourcesVersion.value, [e.room_id]: (resourcesVersion.value[e.room_id] ?? 0) + 1 };
     });
   }
+  s.on('pins_updated', (e: { channel_id: number }) => onPinsUpdated(e.channel_id));
+  s.on('saved_updated', () => onSavedUpdated());
+  // Members may pin, channel-wide mentions: the room listing carries the settings.
+  s.on('room_settings_updated', (e: { room_id: number }) => {
+    onRoomSettingsUpdated(rooms.value.find((r) => r.id === e.room_id)?.channels.map((c) => c.id) ?? []);
+    void refreshRooms();
+  });
   s.on('membership_log_started', () => keysChanged());
   s.on('channel_registered', () => keysChanged());
   s.on('channel_key_share', (e: e2ee.ShareEvent) => {
@@ -313,11 +434,12 @@ export function start(user: User): void {
   s.on('public_key_changed', (e: { user_id: number }) => e2ee.publicKeyChanged(e.user_id));
 }
 
-function roomOfChannel(channelId: number): RoomWithChannels | null {
+/** The room of one of my channels, or null. */
+export function roomOfChannel(channelId: number): RoomWithChannels | null {
   return rooms.value.find((r) => r.channels.some((c) => c.id === channelId)) ?? null;
 }
 
-function channelById(channelId: number): Channel | null {
+export function channelById(channelId: number): Channel | null {
   return allChannels().find((c) => c.id === channelId) ?? null;
 }
 
@@ -348,15 +470,41 @@ effect(() => {
   }));
 });
 
+/**
+ * Opens the chat of `user` without the server (it cannot be reached, and
+ * they signed in last on this browser): their rooms as last listed, their
+ * outbox, and their keys from this browser so encrypted channels' pending
+ * messages open. Writing works and fills the outbox; nothing connects. Once
+ * the server answers, the session becomes signed-in and `start` takes over.
+ */
+export function startOffline(user: User): void {
+  if (me.value?.id === user.id && offlineMode.peek()) return;
+  stop();
+  me.value = user;
+  offlineMode.value = true;
+  connection.value = 'offline';
+  // The rooms first: they say which pending messages may be kept readable.
+  void openCache(user, true).then(() => e2ee.openE2eeOffline(user));
+}
+
 /** Disconnects and forgets everything (logout). */
 export function stop(): void {
+  generation++;
+  cache?.close();
+  cache = null;
+  cacheRead = false;
+  outbox = new Outbox();
   socket?.removeAllListeners();
   socket?.disconnect();
   socket = null;
   joined = new Set();
   markedRead.clear();
   dividerPending = null;
+  expiries.clear();
+  expiryInputs.clear();
+  gone.clear();
   e2ee.stopE2ee();
+  threads.resetThreads();
   batch(() => {
     me.value = null;
     rooms.value = [];
@@ -374,6 +522,7 @@ export function stop(): void {
     presenceSnapshotSeen.value = false;
     chatNotice.value = null;
     connection.value = 'connecting';
+    offlineMode.value = false;
   });
 }
 
@@ -475,7 +624,25 @@ async function catchUp(channelId: number): Promise<void> {
   }
 }
 
+/** Whether a message is a thread reply kept out of the channel's timeline. */
+export function threadOnly(message: { thread_root_id?: number | null; also_send_to_channel?: boolean }): boolean {
+  return message.thread_root_id !== null && message.thread_root_id !== undefined && message.also_send_to_channel !== true;
+}
+
+/** An edited message goes where it is shown: its thread, the channel, or both. */
+function takeEdited(m: Message): void {
+  threads.onReplyChanged(m.id, () => m);
+  if (!threadOnly(m)) setTimeline(m.channel_id, addMessages(timelineOf(m.channel_id), [m]));
+}
+
 function receive(message: Message): void {
+  threads.onReply(message);
+  if (threadOnly(message)) {
+    // A reply in a thread only: its thread and the follow counts (`thread_unread`) tell of it.
+    if (outbox.settle(message.client_msg_id)) saveOutbox();
+    if (!message.deleted) searchHooks.arrived(message);
+    return;
+  }
   const timeline = timelineOf(message.channel_id);
   const known = timeline.messages.some((m) => m.id === message.id);
   setTimeline(message.channel_id, addMessages(timeline, [message]));
@@ -508,12 +675,8 @@ async function noticeArrival(message: Message): Promise<void> {
   if (channelById(message.channel_id)?.is_encrypted === true) {
     await e2ee.decryptMessages([message]);
     const result = e2ee.decrypted.value[message.id];
-    text = result?.kind === 'text' ? result.text : null;
-    if (text !== null && message.file != null && result?.kind === 'text' && result.what !== 'message') {
-      // A file message decrypts to its file note, which holds the file key: only its caption or name is shown.
-      const note = parseFileNote(text, message.file.id);
-      text = note === null ? null : note.caption !== '' ? note.caption : t('composer.file', { name: note.name });
-    }
+    // A file message decrypts to its file note, which holds the file key: only its caption or name is shown.
+    text = result?.kind === 'text' ? shownText(result.text, result.what, message.file?.id ?? null, (name) => t('composer.file', { name })) : null;
   }
   if (room.kind === 'dm') callAttention(t('notify.dmTitle', { name: sender }), text ?? t('notify.encrypted'));
   else if (text !== null && mentions(text, user.username)) callAttention(t('notify.mention', { name: sender, room: room.name }), text);
@@ -523,7 +686,8 @@ async function noticeArrival(message: Message): Promise<void> {
 export function openChannel(channelId: number | null): void {
   activeChannelId.value = channelId;
   dividerPending = channelId;
-  if (channelId !== null) {
+  // Offline there is no history to fetch: the channel shows its pending messages.
+  if (channelId !== null && !offlineMode.peek()) {
     void joinChannel(channelId);
     refreshEvents(channelId);
     markReadIfWatching(channelId);
@@ -564,10 +728,45 @@ export function markReadIfWatching(channelId: number): void {
     .catch(() => markedRead.delete(channelId));
 }
 
-/** Queues a message (a reply when `replyTo` is given); it is sent at once when connected, or when the connection comes back. */
-export function sendMessage(channelId: number, content: string, replyTo?: number): void {
-  const item: Omit<PendingMessage, 'status'> = { client_msg_id: crypto.randomUUID(), channel_id: channelId, content, created_at: new Date().toISOString() };
+/** Queues a message (a reply when `replyTo` is given, a thread reply with `thread`); it is sent at once when connected, or when the connection comes back. */
+export function sendMessage(channelId: number, content: string, replyTo?: number, thread?: { rootId: number; alsoToChannel: boolean }): void {
+  const placed = thread === undefined ? {} : { thread_root_id: thread.rootId, also_send_to_channel: thread.alsoToChannel };
+  const item: Omit<PendingMessage, 'status'> = { client_msg_id: crypto.randomUUID(), channel_id: channelId, content, created_at: new Date().toISOString(), ...placed };
+  const limit = outbox.wouldOverflow(content);
+  if (limit !== null) {
+    // The composer checks first (`outboxLimitFor`) and keeps the text; this is the last word.
+    chatNotice.value = outboxFullText(limit);
+    return;
+  }
   outbox.add(replyTo === undefined ? item : { ...item, reply_to: replyTo });
+  saveOutbox();
+  void pump();
+}
+
+/** Which bound of the outbox `content` would go past, or null when it fits. */
+export function outboxLimitFor(content: string): OutboxLimit | null {
+  return outbox.wouldOverflow(content);
+}
+
+/** What to tell someone whose message does not fit in the outbox. */
+export function outboxFullText(limit: OutboxLimit): string {
+  return limit === 'count' ? t('offline.fullCount', { count: OUTBOX_MAX_MESSAGES }) : t('offline.fullBytes', { size: OUTBOX_MAX_BYTES / 1024 });
+}
+
+/**
+ * Empties the outbox and its storage (signing out, after the person
+ * confirmed); returns what it held, for `restoreOutbox` if signing out fails.
+ */
+export function discardOutbox(): PendingMessage[] {
+  const held = [...outbox.all()];
+  outbox = new Outbox();
+  saveOutbox();
+  return held;
+}
+
+/** Puts back what `discardOutbox` took (signing out failed). */
+export function restoreOutbox(held: readonly PendingMessage[]): void {
+  outbox.restore(held);
   saveOutbox();
   void pump();
 }
@@ -635,6 +834,14 @@ export function retryPending(clientMsgId: string): void {
   keysChanged();
 }
 
+/** What an envelope binds of a queued message: a file note, a thread reply (with its root), or a message. */
+function sealAs(item: PendingMessage): e2ee.SealAs {
+  const reply_to = item.reply_to ?? null;
+  if (item.file_id !== undefined) return { kind: 'file', reply_to };
+  if (item.thread_root_id !== undefined) return { kind: item.also_send_to_channel === true ? 'thread_reply_in_channel' : 'thread_reply', target_id: item.thread_root_id, reply_to };
+  return { kind: 'message', reply_to };
+}
+
 /** Sends queued messages one by one, in order, while connected. */
 async function pump(): Promise<void> {
   if (pumping) return;
@@ -663,7 +870,10 @@ async function pump(): Promise<void> {
         continue;
       }
       let body: Record<string, unknown> = { channel_id: item.channel_id, content: item.content, client_msg_id: item.client_msg_id };
-      const reply = item.reply_to === undefined ? {} : { reply_to: item.reply_to };
+      const reply = {
+        ...(item.reply_to === undefined ? {} : { reply_to: item.reply_to }),
+        ...(item.thread_root_id === undefined ? {} : { thread_root_id: item.thread_root_id, also_send_to_channel: item.also_send_to_channel === true }),
+      };
       if (e2ee.identityStatus.value.kind === 'loading') {
         // The keys are still being loaded: wait for them rather than fail, and
         // before they are, nobody knows which channels this browser saw encrypted.
@@ -676,7 +886,7 @@ async function pump(): Promise<void> {
         // Every send goes through the E2EE core when it runs: it seals for
         // encrypted channels, and refuses plaintext in a channel it saw encrypted.
         try {
-          const sealed = await e2ee.sealForSend(channel, item.content, { kind: item.file_id === undefined ? 'message' : 'file', reply_to: item.reply_to ?? null });
+          const sealed = await e2ee.sealForSend(channel, item.content, sealAs(item));
           if (sealed !== null) {
             body = { channel_id: item.channel_id, envelope: sealed.envelope, key_version: sealed.key_version, client_msg_id: item.client_msg_id };
             if (item.file_id !== undefined) body['file_id'] = item.file_id;
@@ -750,7 +960,7 @@ export async function editMessage(message: Message, content: string): Promise<vo
   }
   const ack = await request<{ message: Message }>(s, 'edit_message', body);
   if (!ack.success) throw new Error(ack.message);
-  setTimeline(ack.message.channel_id, addMessages(timelineOf(ack.message.channel_id), [ack.message]));
+  takeEdited(ack.message);
 }
 
 export async function deleteMessage(messageId: number): Promise<void> {
@@ -758,6 +968,7 @@ export async function deleteMessage(messageId: number): Promise<void> {
   const ack = await request<{ id: number; channel_id: number }>(s, 'delete_message', { message_id: messageId });
   if (!ack.success) throw new Error(ack.message);
   setTimeline(ack.channel_id, markDeleted(timelineOf(ack.channel_id), ack.id));
+  threads.onReplyChanged(ack.id, (m) => ({ ...m, deleted: true, content: null, envelope: null }));
 }
 
 function requireSocket(): Socket {

@@ -11,6 +11,7 @@
 
 import type { SystemEvent } from '../api/events.ts';
 import { t } from '../i18n/index.ts';
+import { durationLabel } from '../disappearing/timer.ts';
 
 export interface ChannelEvents {
   /** Oldest first, unique by id. */
@@ -122,5 +123,13 @@ export function describeEvent(event: SystemEvent, before: readonly SystemEvent[]
       return t('events.roomRenamed', { actor, room: event.detail });
     case 'key_rotated':
       return rotatedBecause(before);
+    case 'disappearing_changed': {
+      const seconds = Number(event.detail);
+      return seconds > 0 ? t('disappearing.changed', { actor, duration: durationLabel(seconds) }) : t('disappearing.turnedOff', { actor });
+    }
+    case 'retention_changed': {
+      const days = Number(event.detail);
+      return days > 0 ? t('retention.changed', { actor, days }) : t('retention.turnedOff', { actor });
+    }
   }
 }

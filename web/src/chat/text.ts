@@ -8,8 +8,23 @@ export type Segment =
   | { kind: 'link'; text: string; href: string }
   | { kind: 'mention'; text: string; username: string; me: boolean };
 
+// The characters a username is made of (the server's rule).
+const NAME_CHAR = '[A-Za-z0-9_.-]';
+// What may stand right before a mention's `@`: the start, or anything but a
+// word character or another `@` (so `bob@example.org` mentions nobody).
+const LEAD = '(^|[^\\w@])';
 // http(s) URLs, and @mentions of usernames (3-32 of the allowed characters).
-const PATTERN = /(https?:\/\/[^\s<>"]+)|(^|[^\w@])@([A-Za-z0-9_.-]{3,32})/g;
+const PATTERN = new RegExp(`(https?:\\/\\/[^\\s<>"]+)|${LEAD}@(${NAME_CHAR}{3,32})`, 'g');
+
+/**
+ * A mention being typed, for the composer's suggestions: `@` where a mention
+ * may start, then 1-32 username characters, at the end of the text before
+ * the caret. Group 2 is the typed part of the name. The same pieces as the
+ * rule above, so that what is suggested is what gets highlighted.
+ */
+export const MENTION_TYPED = new RegExp(`${LEAD}@(${NAME_CHAR}{1,32})$`);
+/** The rest of a username right after the caret (the suggestion replaces it too). */
+export const NAME_REST = new RegExp(`^${NAME_CHAR}*`);
 // Punctuation that usually ends a sentence rather than a URL.
 const TRAILING = /[.,;:!?)\]}'"]+$/;
 

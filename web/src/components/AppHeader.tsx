@@ -1,7 +1,10 @@
 import type { User } from '../api/auth.ts';
-import { start, stop } from '../chat/store.ts';
+import { discardOutbox, pending, restoreOutbox, start, startOffline, stop } from '../chat/store.ts';
+import { OfflineCache } from '../offline/cache.ts';
+import { confirmAction } from './ConfirmDialog.tsx';
 import { ACCOUNT_PATH } from '../router.ts';
-import { logOut } from '../state/session.ts';
+import { logOut, session } from '../state/session.ts';
+import { disablePush } from '../push/client.ts';
 import { wipeLocalIndex } from '../search/local.ts';
 import { Link } from './Link.tsx';
 import { RovingToolbar } from './RovingToolbar.tsx';
@@ -57,13 +60,24 @@ export function AppHeader({ user }: { user: User }) {
  * session ends, and the chat must not take that for an expired session.
  */
 async function logOutAndDisconnect(user: User): Promise<void> {
+  // Unsent messages go with the session: only once the person agrees.
+  const unsent = pending.value.length;
+  if (unsent > 0 && !(await confirmAction({ title: t('offline.signOutTitle'), message: t('offline.signOutMessage', { count: unsent }), action: t('offline.signOutAction') }))) return;
+  // Emptied while the keys are open (the encrypted part is sealed in their state); put back if logging out fails.
+  const held = discardOutbox();
   stop();
+  // Pushes for this account stop reaching this browser (the server keeps a
+  // subscription until it is deleted, and only the session can delete it).
+  await disablePush().catch(() => undefined);
   try {
     await logOut();
   } catch (err) {
-    start(user);
+    if (session.value.status === 'offline') startOffline(user);
+    else start(user);
+    restoreOutbox(held);
     throw err;
   }
-  // What this browser decrypted and indexed for search goes with the session.
+  // What this browser decrypted and indexed for search, and what it kept to open offline, go with the session.
   await wipeLocalIndex(user.id).catch(() => undefined);
+  await OfflineCache.remove(user.id).catch(() => undefined);
 }

@@ -231,7 +231,42 @@ async function migrateV1(store: KeyValue, userId: number): Promise<string> {
   return doc;
 }
 
+/**
+ * Opens this browser's keys without the server (the app opened offline):
+ * the core's state is loaded from IndexedDB and, when it holds an identity,
+ * counts as ready, so the sealed outbox opens and encrypted channels' pending
+ * messages show and can be written. Nothing is sealed for sending here: the
+ * chat has no connection in this mode, and once the server answers the chat
+ * starts again through `startE2ee`, which checks the published key and the
+ * device first.
+ */
+export async function openE2eeOffline(user: User): Promise<void> {
+  stopE2ee();
+  me = user;
+  const opening = ++offlineOpenings;
+  identityStatus.value = { kind: 'loading' };
+  try {
+    const module: Wasm = await loadWasm();
+    const { doc } = await openStore(user.id);
+    // Stopped meanwhile (the server answered and the chat started again): that start owns the keys.
+    if (opening !== offlineOpenings) return;
+    if (doc === undefined || doc === '') {
+      stopE2ee();
+      return;
+    }
+    startMachine(module, doc, user.id);
+    if (hasIdentity()) setReady(false);
+    else stopE2ee();
+  } catch (err) {
+    identityStatus.value = { kind: 'error', message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Bumped by every stop: an offline opening that finishes after one is dropped. */
+let offlineOpenings = 0;
+
 export function stopE2ee(): void {
+  offlineOpenings++;
   stopMachine();
   if (syncTimer !== null) clearInterval(syncTimer);
   syncTimer = null;
@@ -923,7 +958,7 @@ export async function sealForSend(channel: Channel, text: string, as: SealAs = {
       case 'plain':
         return null;
       case 'seal': {
-        const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, kind: as.kind ?? 'message', reply_to: as.reply_to ?? null, now: now() });
+        const { envelope } = core<{ envelope: string }>('seal', { channel_id: channel.id, version: plan.version, text, kind: as.kind ?? 'message', target_id: as.target_id ?? null, reply_to: as.reply_to ?? null, now: now() });
         await saved();
         return { envelope, key_version: plan.version };
       }
@@ -959,7 +994,9 @@ export async function encryptEdit(channel: Channel, message: { id: number; key_v
 
 /** What a sealed message is, bound into its envelope: the server cannot show it as anything else. */
 export interface SealAs {
-  kind?: 'message' | 'file';
+  kind?: 'message' | 'file' | 'thread_reply' | 'thread_reply_in_channel';
+  /** A thread reply's root (bound in the envelope, so the server cannot move the reply). */
+  target_id?: number | null;
   reply_to?: number | null;
 }
 
@@ -991,6 +1028,18 @@ export async function decryptMessages(messages: readonly Message[]): Promise<voi
   searchHooks.decrypted(messages, results);
 }
 
+/** Forgets what this page decrypted of messages that disappeared. */
+export function forgetDecrypted(ids: readonly number[]): void {
+  const held = decrypted.peek();
+  if (!ids.some((id) => held[id] !== undefined)) return;
+  const next = { ...held };
+  for (const id of ids) {
+    delete next[id];
+    checkedEnvelopes.delete(id);
+  }
+  decrypted.value = next;
+}
+
 /** This device's search-index key (wire form), derived by the core from the device's secret key; throws until the browser is a device. */
 export function searchIndexKey(): string {
   return core<{ key: string }>('search_index_key').key;
@@ -1017,7 +1066,7 @@ export async function readForIndex(messages: readonly Message[]): Promise<Record
   const fetchedBundles = new Set<number>();
   let pending = messages.filter((m) => !m.deleted);
   while (pending.length > 0) {
-    const facts = pending.map((m) => ({ id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted, reply_to: m.reply_to, resource: false }));
+    const facts = pending.map((m) => ({ id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted, reply_to: m.reply_to, resource: false, thread_root_id: m.thread_root_id ?? null, also_send_to_channel: m.also_send_to_channel === true }));
     const shown = core<Shown[]>('read_many', { messages: facts, encrypted: true });
     const keys = new Map<string, { channelId: number; version: number }>();
     const bundles = new Set<number>();
@@ -1052,7 +1101,7 @@ export async function readForIndex(messages: readonly Message[]): Promise<Record
 }
 
 async function check(m: Message, fetched: Set<string>): Promise<Decryption | null> {
-  const facts = { id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted, reply_to: m.reply_to, resource: false };
+  const facts = { id: m.id, channel_id: m.channel_id, sender_id: m.sender_id, content: m.content, envelope: m.envelope, key_version: m.key_version, deleted: m.deleted, reply_to: m.reply_to, resource: false, thread_root_id: m.thread_root_id ?? null, also_send_to_channel: m.also_send_to_channel === true };
   let fetchedBundle = false;
   for (;;) {
     const shown = core<Shown>('read', { message: facts, encrypted: true });

@@ -18,6 +18,30 @@ export class KeyValue {
     return new KeyValue(db);
   }
 
+  /**
+   * Opens `name` only if it exists, for reading: never creates a database
+   * or a store (the service worker reads the core's state this way; only
+   * the page writes it). Null when there is no such database.
+   */
+  static async openExisting(name: string): Promise<KeyValue | null> {
+    const db = await new Promise<IDBDatabase | null>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      let created = false;
+      request.onupgradeneeded = () => {
+        // No such database: opening it would create it; abort instead.
+        created = true;
+        request.transaction?.abort();
+      };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => (created ? resolve(null) : reject(request.error ?? new Error('IndexedDB is not available')));
+    });
+    if (db !== null && !db.objectStoreNames.contains(STORE)) {
+      db.close();
+      return null;
+    }
+    return db === null ? null : new KeyValue(db);
+  }
+
   private run<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const tx = this.db.transaction(STORE, mode);

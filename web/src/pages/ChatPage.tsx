@@ -10,6 +10,8 @@ import { ImageViewer } from '../components/chat/ImageViewer.tsx';
 import { MembersPanel } from '../components/chat/MembersPanel.tsx';
 import { QuickSwitcher, ShortcutsDialog } from '../components/chat/QuickSwitcher.tsx';
 import { Sidebar } from '../components/chat/Sidebar.tsx';
+import { ThreadPanel, ThreadsList } from '../components/chat/ThreadPanel.tsx';
+import { openThread, threadsListOpen } from '../threads/state.ts';
 import { SearchPanel } from '../components/search/SearchPanel.tsx';
 import { openSearch, searchPanel } from '../search/panel.ts';
 import { activeChannel, activeChannelId, chatNotice, openChannel, rooms, roomsLoaded } from '../chat/store.ts';
@@ -84,6 +86,7 @@ export function ChatPage({ user, channelId }: { user: User; channelId: number | 
   }, [active?.channel.id, active?.channel.name, language.value]);
 
   const notice = chatNotice.value;
+  const threadShown = openThread.value !== null || threadsListOpen.value;
   return (
     <div class="app-shell">
       {active !== null && composerShown(active.channel) && (
@@ -104,7 +107,7 @@ export function ChatPage({ user, channelId }: { user: User; channelId: number | 
         </div>
       )}
       <E2eePanels />
-      <div class={`chat${channelId !== null ? ' has-channel' : ''}${membersOpen ? ' has-members' : ''}${searchPanel.value !== null ? ' has-search' : ''}`}>
+      <div class={`chat${channelId !== null ? ' has-channel' : ''}${membersOpen ? ' has-members' : ''}${searchPanel.value !== null ? ' has-search' : ''}${threadShown ? ' has-thread' : ''}`}>
         <Sidebar myId={user.id} onJump={() => setOverlay('switcher')} />
         <main class="chat-main">
           {active !== null ? (
@@ -123,6 +126,7 @@ export function ChatPage({ user, channelId }: { user: User; channelId: number | 
         </main>
         {membersOpen && active !== null && <MembersPanel room={active.room} myId={user.id} onClose={() => setMembersOpen(false)} />}
         {searchPanel.value !== null && <SearchPanel />}
+        {openThread.value !== null ? <ThreadPanel user={user} /> : threadsListOpen.value && <ThreadsList />}
       </div>
       {overlay === 'switcher' && <QuickSwitcher myId={user.id} onClose={() => setOverlay(null)} />}
       {overlay === 'shortcuts' && <ShortcutsDialog onClose={() => setOverlay(null)} />}

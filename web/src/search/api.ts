@@ -26,5 +26,8 @@ export async function searchServer(q: string, options: { sort: Sort; before?: st
   if (options.before != null) params.set('before', options.before);
   if (options.channelId != null) params.set('channel_id', String(options.channelId));
   const page = await apiRequest<{ results: ServerResult[]; next: string | null }>('GET', `/api/search?${params.toString()}`);
-  return { results: page.results, next: page.next };
+  // A message past its disappearing time is not shown, even in the moment before the server purges it.
+  const now = Date.now();
+  const results = page.results.filter((r) => r.message.expires_at == null || r.message.expires_at > now);
+  return { results, next: page.next };
 }

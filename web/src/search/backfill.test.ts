@@ -9,6 +9,8 @@ import type { Message } from '../api/messages.ts';
 const world = vi.hoisted(() => ({
   /** The channel's history, oldest first. */
   history: [] as { id: number; version: number; deleted: boolean }[],
+  /** History pages served (`olderThan` calls). */
+  olderPages: 0,
   /** Key versions this browser holds. */
   held: new Set<number>(),
 }));
@@ -32,6 +34,7 @@ vi.mock('../api/messages.ts', () => {
     ({ id: m.id, channel_id: 1, sender_id: 2, sender_username: 'bob', created_at: '2026-12-01T00:00:00Z', content: null, envelope: 'sealed', key_version: m.version, deleted: m.deleted, file: null }) as unknown as Message;
   return {
     olderThan: (_channel: number, before: number, limit: number) => {
+      world.olderPages += 1;
       const older = world.history.filter((m) => m.id < before).reverse();
       return Promise.resolve({ messages: older.slice(0, limit).map(message), has_more: older.length > limit });
     },
@@ -119,6 +122,24 @@ describe('locked messages', () => {
     await vi.waitFor(() => expect(backfillView.value.locked).toBe(0));
     await vi.waitFor(() => expect(backfillView.value.state).toBe('done'));
     expect(records.size).toBe(450);
+  });
+
+  it('are read again without paging through the history between them', async () => {
+    // 5,000 messages; three far apart were sealed under a key this browser lacks.
+    world.history = Array.from({ length: 5000 }, (_, i) => ({ id: i + 1, version: [100, 2500, 4900].includes(i + 1) ? 2 : 1, deleted: false }));
+    const { records, index } = fakeIndex();
+    const backfill = new Backfill(index, 7, channels);
+    await backfill.run();
+    expect(backfillView.value.locked).toBe(3);
+
+    world.held.add(2);
+    world.olderPages = 0;
+    backfill.keysArrived();
+    await vi.waitFor(() => expect(backfillView.value.locked).toBe(0));
+    await vi.waitFor(() => expect(backfillView.value.state).toBe('done'));
+    expect(records.size).toBe(5000);
+    // One page per locked message, not the two dozen pages between the first and the last.
+    expect(world.olderPages).toBeLessThanOrEqual(3);
   });
 
   it('stay locked while their key is missing', async () => {

@@ -239,13 +239,17 @@ export class Backfill {
         .map(([version]) => Number(version));
       if (versions.length === 0) continue;
       const wanted = new Set(versions.flatMap((v) => p.locked?.[v] ?? []));
-      const oldest = Math.min(...wanted);
-      let before = Math.max(...wanted) + 1;
+      // Newest first, as history pages come; each page starts just above
+      // the next message still wanted, so long stretches of history with
+      // nothing locked in them are skipped rather than read.
+      const queue = [...wanted].sort((a, b) => b - a);
+      let next = 0;
       const seen = new Set<number>();
       const stillLocked = new Map<number, number>();
-      for (;;) {
+      for (let top = queue[0]; top !== undefined; top = queue[next]) {
         if (this.stopped) return;
         this.show('running');
+        const before = top + 1;
         const page = await authenticated(() => olderThan(channelId, before, PAGE));
         const mine = page.messages.filter((m) => wanted.has(m.id));
         for (const m of mine) seen.add(m.id);
@@ -257,9 +261,13 @@ export class Backfill {
             if (r?.kind === 'no-key') stillLocked.set(m.id, r.version);
           }
         }
-        const ids = page.messages.map((m) => m.id);
-        if (!page.has_more || ids.length === 0 || Math.min(...ids) <= oldest) break;
-        before = Math.min(...ids);
+        if (page.messages.length === 0) break;
+        // Every wanted id at or above the page's oldest is now settled:
+        // read, or gone from the history.
+        let pageOldest = Number.MAX_SAFE_INTEGER;
+        for (const m of page.messages) pageOldest = Math.min(pageOldest, m.id);
+        while ((queue[next] ?? 0) >= pageOldest) next += 1;
+        if (!page.has_more) break;
       }
       const locked: Record<number, number[]> = {};
       for (const [version, ids] of Object.entries(p.locked ?? {})) {

@@ -8,7 +8,8 @@
 import { effect, signal } from '@preact/signals';
 import type { Message } from '../api/messages.ts';
 import { identityStatus, keysEpoch, readForIndex, searchIndexKey } from '../e2ee/engine.ts';
-import { me, rooms } from '../chat/store.ts';
+import { hasDisappeared, me, rooms } from '../chat/store.ts';
+import { expiriesOf } from '../disappearing/glue.ts';
 import { Backfill } from './backfill.ts';
 import { IndexDb } from './db.ts';
 import { type Readable, setSearchHooks } from './hooks.ts';
@@ -41,11 +42,28 @@ function encryptedChannel(channelId: number): boolean {
   return rooms.value.some((r) => r.channels.some((c) => c.id === channelId && c.is_encrypted));
 }
 
+/** The messages among `messages` whose disappearing time has come (or that disappeared in this page). */
+function disappeared(messages: readonly Message[]): Set<number> {
+  const out = new Set<number>();
+  const at = Date.now();
+  for (const channelId of new Set(messages.map((m) => m.channel_id))) {
+    const times = expiriesOf(
+      channelId,
+      messages.filter((m) => m.channel_id === channelId),
+    );
+    for (const [id, expiry] of times) if (hasDisappeared(id) || (expiry !== null && expiry <= at)) out.add(id);
+  }
+  return out;
+}
+
 function take(messages: readonly Message[], results: Readonly<Record<number, Readable>>): void {
   const target = index;
   if (target === null) return;
-  const records = messages.flatMap((m) => (encryptedChannel(m.channel_id) ? (toIndexed(m, results[m.id]) ?? []) : []));
+  // A message past its disappearing time is never indexed (and leaves the index if it was).
+  const expired = disappeared(messages);
+  const records = messages.flatMap((m) => (encryptedChannel(m.channel_id) && !expired.has(m.id) ? (toIndexed(m, results[m.id]) ?? []) : []));
   void target.add(records).catch(() => undefined);
+  if (expired.size > 0) void target.remove([...expired]).catch(() => undefined);
 }
 
 /** Reads a message that arrived or changed while its channel may not be on screen, and indexes it. */

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/errors.ts';
-import { apiFailure, fakeApi, jsonResponse, requestsMade } from '../test-support.ts';
+import { lastUser } from '../offline/cache.ts';
+import { apiFailure, fakeApi, jsonResponse, memoryStorage, requestsMade } from '../test-support.ts';
 import {
   ACCOUNT_CREATED,
   LOGGED_OUT,
@@ -32,7 +33,7 @@ describe('loadSession', () => {
   it('is signed in when the cookie holds a session', async () => {
     fakeApi({ 'GET /api/auth/me': [jsonResponse(200, { success: true, user: { ...alice, created_at: '2026-11-27T00:00:00Z' } })] });
     await loadSession();
-    expect(session.value).toEqual({ status: 'signed-in', user: { ...alice, created_at: '2026-11-27T00:00:00Z' } });
+    expect(session.value).toEqual({ status: 'signed-in', user: { ...alice, created_at: '2026-11-27T00:00:00Z' }, enrolmentRequired: false });
   });
 
   it('is anonymous on 401', async () => {
@@ -48,12 +49,36 @@ describe('loadSession', () => {
   });
 });
 
+describe('offline', () => {
+  it('opens the chat offline for the person signed in last while the server cannot answer; a 401 then forgets them', async () => {
+    vi.stubGlobal('localStorage', memoryStorage());
+    fakeApi({ 'POST /api/auth/login': [signedIn()], 'GET /api/auth/me': [new TypeError('Failed to fetch'), noSession(), new TypeError('Failed to fetch')] });
+    await logIn({ username: 'alice', password: 'password123' });
+    expect(lastUser()).toEqual(alice);
+    await loadSession();
+    expect(session.value).toEqual({ status: 'offline', user: alice, message: 'Cannot reach the server. Check your connection and try again.' });
+    // The server answers: the session is over, and the app no longer opens offline for alice.
+    await loadSession();
+    expect(session.value).toEqual({ status: 'anonymous' });
+    expect(lastUser()).toBeNull();
+    await loadSession();
+    expect(session.value.status).toBe('unavailable');
+  });
+});
+
 describe('logIn', () => {
+  it('knows when the site holds the person at two-factor enrolment', async () => {
+    const fetch = fakeApi({ 'POST /api/auth/login': [jsonResponse(200, { success: true, user: alice, second_factor_enrolment_required: true })] });
+    await logIn({ username: 'alice', password: 'password123', totp_code: '123456' });
+    expect(session.value).toEqual({ status: 'signed-in', user: alice, enrolmentRequired: true });
+    expect(fetch.mock.calls[0]?.[1]?.body).toBe('{"username":"alice","password":"password123","totp_code":"123456"}');
+  });
+
   it('keeps the user, not the token, and clears the notice', async () => {
     fakeApi({ 'POST /api/auth/login': [signedIn()] });
     notice.value = { tone: 'info', text: LOGGED_OUT };
     await logIn({ username: 'alice', password: 'password123' });
-    expect(session.value).toEqual({ status: 'signed-in', user: alice });
+    expect(session.value).toEqual({ status: 'signed-in', user: alice, enrolmentRequired: false });
     expect(JSON.stringify(session.value)).not.toContain('not-for-the-browser');
     expect(notice.value).toBeNull();
   });
@@ -75,7 +100,7 @@ describe('registerAndLogIn', () => {
     await expect(registerAndLogIn({ username: 'dave', password: 'password123' })).resolves.toBe('signed-in');
     expect(requestsMade(fetch)).toEqual(['POST /api/auth/register', 'POST /api/auth/login']);
     expect(fetch.mock.calls[1]?.[1]?.body).toBe('{"username":"dave","password":"password123"}');
-    expect(session.value).toEqual({ status: 'signed-in', user: { id: 9, username: 'dave', is_admin: false } });
+    expect(session.value).toEqual({ status: 'signed-in', user: { id: 9, username: 'dave', is_admin: false }, enrolmentRequired: false });
   });
 
   it('sends the user to the login page when the account exists but signing in failed', async () => {
@@ -97,7 +122,7 @@ describe('registerAndLogIn', () => {
 
 describe('logOut', () => {
   it('becomes anonymous with a notice', async () => {
-    session.value = { status: 'signed-in', user: alice };
+    session.value = { status: 'signed-in', user: alice, enrolmentRequired: false };
     fakeApi({ 'POST /api/auth/logout': [jsonResponse(200, { success: true })] });
     await logOut();
     expect(session.value).toEqual({ status: 'anonymous' });
@@ -105,23 +130,23 @@ describe('logOut', () => {
   });
 
   it('treats a session the server already ended as logged out', async () => {
-    session.value = { status: 'signed-in', user: alice };
+    session.value = { status: 'signed-in', user: alice, enrolmentRequired: false };
     fakeApi({ 'POST /api/auth/logout': [noSession()] });
     await logOut();
     expect(session.value).toEqual({ status: 'anonymous' });
   });
 
   it('stays signed in when the server could not be reached', async () => {
-    session.value = { status: 'signed-in', user: alice };
+    session.value = { status: 'signed-in', user: alice, enrolmentRequired: false };
     fakeApi({ 'POST /api/auth/logout': [new TypeError('Failed to fetch')] });
     await expect(logOut()).rejects.toBeInstanceOf(ApiError);
-    expect(session.value).toEqual({ status: 'signed-in', user: alice });
+    expect(session.value).toEqual({ status: 'signed-in', user: alice, enrolmentRequired: false });
   });
 });
 
 describe('changePassword', () => {
   beforeEach(() => {
-    session.value = { status: 'signed-in', user: alice };
+    session.value = { status: 'signed-in', user: alice, enrolmentRequired: false };
   });
 
   it('sends both passwords under the API names', async () => {
@@ -137,7 +162,7 @@ describe('changePassword', () => {
       'GET /api/auth/me': [signedIn()],
     });
     await expect(changePassword('nope', 'new password')).rejects.toThrow('Current password is wrong');
-    expect(session.value).toEqual({ status: 'signed-in', user: alice });
+    expect(session.value).toEqual({ status: 'signed-in', user: alice, enrolmentRequired: false });
     expect(notice.value).toBeNull();
   });
 

@@ -8,14 +8,27 @@
 import { signal } from '@preact/signals';
 import * as auth from '../api/auth.ts';
 import type { Credentials, User } from '../api/auth.ts';
+import type { SecondFactor } from '../api/twofactor.ts';
 import { ApiError, describeError } from '../api/errors.ts';
+import { forgetLastUser, lastUser, rememberUser } from '../offline/cache.ts';
 
 export type Session =
   | { status: 'loading' }
   /** The server could not tell us (unreachable, 5xx): `message` says why. */
   | { status: 'unavailable'; message: string }
+  /**
+   * The server could not tell us, but someone signed in on this browser and
+   * did not sign out: their chat opens from what this browser kept (rooms,
+   * outbox) while the server is asked again. Not a proof of a session: the
+   * server decides once it answers.
+   */
+  | { status: 'offline'; user: User; message: string }
   | { status: 'anonymous' }
-  | { status: 'signed-in'; user: User };
+  /**
+   * `enrolmentRequired`: the site requires a second factor of this person
+   * and they have none yet; the app shows only the two-factor setup.
+   */
+  | { status: 'signed-in'; user: User; enrolmentRequired: boolean };
 
 /** A one-off message for the login page ("You have logged out."). */
 export interface Notice {
@@ -49,8 +62,16 @@ export function loginPassword(): string | null {
   return typedPassword;
 }
 
+function becomeSignedIn({ user, enrolmentRequired }: auth.SignedIn): void {
+  rememberUser(user);
+  session.value = { status: 'signed-in', user, enrolmentRequired };
+}
+
 function becomeAnonymous(message: Notice | null): void {
   typedPassword = null;
+  // The session is over: the app no longer opens offline for this person
+  // (what they kept stays for their next sign-in here, until they sign out).
+  forgetLastUser();
   session.value = { status: 'anonymous' };
   notice.value = message;
 }
@@ -76,19 +97,21 @@ function stopRetrying(): void {
 /**
  * Asks the server who is signed in. While it cannot be reached (or answers
  * 5xx), the page says so and asks again by itself, less and less often, and
- * at once when the browser comes back online: the "unavailable" screen stays
- * up in between instead of flickering.
+ * at once when the browser comes back online: the "unavailable" screen (or,
+ * for the person who signed in last here, the offline chat) stays up in
+ * between instead of flickering.
  */
 async function askServer(): Promise<void> {
   try {
-    session.value = { status: 'signed-in', user: await auth.me() };
+    becomeSignedIn(await auth.me());
     retryDelay = RETRY_FIRST_MS;
   } catch (err) {
     if (isUnauthorized(err)) {
       becomeAnonymous(null);
       return;
     }
-    session.value = { status: 'unavailable', message: describeError(err) };
+    const last = lastUser();
+    session.value = last === null ? { status: 'unavailable', message: describeError(err) } : { status: 'offline', user: last, message: describeError(err) };
     stopRetrying();
     retryTimer = setTimeout(() => {
       retryTimer = null;
@@ -98,20 +121,35 @@ async function askServer(): Promise<void> {
   }
 }
 
+/** Asks the server again now (the offline chat's "Try now"), without leaving the screen shown. */
+export function retryNow(): void {
+  if (session.value.status !== 'unavailable' && session.value.status !== 'offline') return;
+  stopRetrying();
+  void askServer();
+}
+
 if (typeof window !== 'undefined') {
   window.addEventListener('online', () => {
-    if (session.value.status !== 'unavailable') return;
+    if (session.value.status !== 'unavailable' && session.value.status !== 'offline') return;
     stopRetrying();
     void askServer();
   });
 }
 
-/** Signs in; throws `ApiError` (wrong credentials, throttled...) for the form to show. */
-export async function logIn(credentials: Credentials): Promise<void> {
-  const user = await auth.login(credentials);
+/**
+ * Signs in; throws `ApiError` (wrong credentials, a second factor needed or
+ * wrong, throttled...) for the form to show.
+ */
+export async function logIn(credentials: Credentials & SecondFactor): Promise<void> {
+  const signedIn = await auth.login(credentials);
   typedPassword = credentials.password;
   notice.value = null;
-  session.value = { status: 'signed-in', user };
+  becomeSignedIn(signedIn);
+}
+
+/** Asks the server again who is signed in (after two-factor enrolment lifts the hold). */
+export async function refreshSession(): Promise<void> {
+  await recheckSession();
 }
 
 /**
@@ -158,8 +196,7 @@ export async function authenticated<T>(call: () => Promise<T>): Promise<T> {
 
 async function recheckSession(): Promise<void> {
   try {
-    const user = await auth.me();
-    session.value = { status: 'signed-in', user };
+    becomeSignedIn(await auth.me());
   } catch (err) {
     if (isUnauthorized(err)) becomeAnonymous({ tone: 'info', text: SESSION_ENDED });
   }

@@ -11,18 +11,21 @@
 //   password strength dictionaries, syntax highlighting) is cached the first
 //   time it is used, since its name changes with its content.
 // - The API and Socket.IO are never answered from a cache.
+// - Web Push: push.ts shows the notifications and opens the app on a click.
 
 /// <reference lib="webworker" />
 
 import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst } from 'workbox-strategies';
+import { startPush } from './push.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
 /** How long a navigation waits for the network before the cached shell answers. */
 const NAVIGATION_TIMEOUT_MS = 4000;
 
+startPush();
 cleanupOutdatedCaches();
 precacheAndRoute(self.__WB_MANIFEST);
 

@@ -9,7 +9,12 @@
 //! Variants: plaintext; with a login burst halfway through (message
 //! latency before vs during the burst); end-to-end encrypted with real
 //! client-side encryption (sealed and signed per send, verified and opened
-//! per delivery with the crypto crate).
+//! per delivery with the crypto crate); plaintext twice on one server
+//! process, without Web Push and then with every receiver subscribed for
+//! every message of their channels, the pushes going to a stand-in push
+//! service ([`crate::pushsink`]): message latency with the push fan-out and
+//! sender at work against the same load without them, and the rate at
+//! which the server sends pushes.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,9 +23,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use futures_util::{StreamExt, TryStreamExt};
 use hdrhistogram::Histogram;
 use securechat_client::{
-    Client, EventStream, MembershipChange, NewRoom, SecureClient, Socket, new_client_msg_id,
+    Client, EventStream, MembershipChange, NewRoom, NotifyLevel, SecureClient, Socket,
+    new_client_msg_id,
 };
 use securechat_crypto::{
     ChannelKey, Envelope, Identity, MessageBinding, MessageKind, PublicBundle,
@@ -28,6 +35,8 @@ use securechat_crypto::{
 use serde_json::{Value, json};
 
 use super::{Better, Ctx, Report, ms};
+use crate::procstat::Usage;
+use crate::pushsink::{self, PushSink};
 use crate::world::{self, Account};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +44,7 @@ pub enum Variant {
     Plain,
     LoginBurst,
     Encrypted,
+    Push,
 }
 
 /// Latencies of messages due in the first stretch are not counted.
@@ -43,6 +53,13 @@ const WARM_UP_SHARE: f64 = 0.15;
 const GRACE: Duration = Duration::from_secs(10);
 /// Once every send is acked, how long a quiet receiver still waits.
 const SETTLE: Duration = Duration::from_millis(500);
+/// After the run, the push queue counts as drained once the stand-in push
+/// service has heard nothing for this long…
+const PUSH_QUIET: Duration = Duration::from_secs(3);
+/// …or after this long at most.
+const PUSH_DRAIN_LIMIT: Duration = Duration::from_secs(120);
+/// Subscription and settings requests in flight while setting up.
+const SETUP_CONCURRENCY: usize = 32;
 
 /// The keys of an encrypted run: who signs and what each channel is sealed with.
 struct Crypto {
@@ -118,7 +135,175 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
         }
     }
     let crypto = crypto.map(Arc::new);
+    let crypto_used = crypto.is_some();
+    let mut report = Report::default();
+    let measured = if variant == Variant::Push {
+        // The same rooms and load twice on one server process: first with
+        // nobody subscribed, then with every receiver subscribed to push.
+        let without = measure(ctx, variant, accounts, &channels, rate, None).await?;
+        let sink = PushSink::start(ctx.target.push_port).await?;
+        subscribe_all(&ctx.http, &base, accounts, &channels, &sink).await?;
+        let with = measure(ctx, variant, accounts, &channels, rate, None).await?;
+        let pushes = sink.settle(PUSH_QUIET, PUSH_DRAIN_LIMIT).await;
+        let before = percentiles(&without, sizes.latency_seconds as f64)?;
+        let after = percentiles(&with, sizes.latency_seconds as f64)?;
+        report.headline("p99 without push", ms(before.p99), "ms", Better::Lower);
+        report.headline("p99 with push", ms(after.p99), "ms", Better::Lower);
+        report.figure("p50 without push", ms(before.p50), "ms", Better::Lower);
+        report.figure("p50 with push", ms(after.p50), "ms", Better::Lower);
+        report.figure("p99.9 with push", ms(after.p999), "ms", Better::Lower);
+        report.figure(
+            "p99 change with push",
+            (after.p99 as f64 / before.p99.max(1) as f64 - 1.0) * 100.0,
+            "%",
+            Better::Lower,
+        );
+        push_figures(&mut report, &pushes, with.last_due)?;
+        with
+    } else {
+        measure(ctx, variant, accounts, &channels, rate, crypto).await?
+    };
+    let seconds = sizes.latency_seconds as f64;
+    report.usage = Some((measured.server, measured.generator));
+    let warm_up = (seconds * WARM_UP_SHARE * 1e6) as u64;
+    let mut all = Histogram::<u64>::new(3)?;
+    let mut quiet = Histogram::<u64>::new(3)?;
+    let mut loud = Histogram::<u64>::new(3)?;
+    for &(due, latency) in &measured.samples {
+        if due < warm_up {
+            continue;
+        }
+        all.record(latency)?;
+        if let Some(b) = &measured.burst {
+            if due >= b.start_us && due <= b.end_us {
+                loud.record(latency)?;
+            } else if due < b.start_us {
+                quiet.record(latency)?;
+            }
+        }
+    }
+    let label = match variant {
+        Variant::Encrypted => "encrypted ",
+        _ => "",
+    };
+    if let Some(b) = &measured.burst {
+        report.headline(
+            "p99 before the burst",
+            ms(quiet.value_at_quantile(0.99)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline(
+            "p99 during the burst",
+            ms(loud.value_at_quantile(0.99)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline("logins", b.rate, "logins/s", Better::Higher);
+        report.figure("login p99", b.p99_ms, "ms", Better::Lower);
+        report.note(format!(
+            "{} logins at once, halfway through; they took {:.2} s",
+            b.count,
+            (b.end_us - b.start_us) as f64 / 1e6
+        ));
+    } else if variant != Variant::Push {
+        report.headline(
+            &format!("{label}p50"),
+            ms(all.value_at_quantile(0.5)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline(
+            &format!("{label}p99"),
+            ms(all.value_at_quantile(0.99)),
+            "ms",
+            Better::Lower,
+        );
+        report.headline(
+            &format!("{label}p99.9"),
+            ms(all.value_at_quantile(0.999)),
+            "ms",
+            Better::Lower,
+        );
+        report.figure(&format!("{label}max"), ms(all.max()), "ms", Better::Lower);
+    }
+    report.figure(
+        "rate achieved",
+        measured.sent as f64 / seconds,
+        "msg/s",
+        Better::Higher,
+    );
+    report.figure("server CPU", measured.server.cores, "cores", Better::Lower);
+    report.note(format!(
+        "{} clients in {} channels of {members}, {rate} msg/s for {seconds:.0} s: {} sent, \
+         {} deliveries, all arrived{}{}",
+        measured.clients,
+        channels.len(),
+        measured.sent,
+        measured.samples.len(),
+        if crypto_used {
+            ", each decrypted and verified"
+        } else {
+            ""
+        },
+        if variant == Variant::Push {
+            " (the run with push; the run without it had the same load, all arrived too)"
+        } else {
+            ""
+        }
+    ));
+    Ok(report)
+}
 
+/// What one measured stretch of the schedule found.
+struct Measured {
+    /// (due µs after its t0, latency µs) per delivery.
+    samples: Vec<(u64, u64)>,
+    sent: u64,
+    clients: usize,
+    burst: Option<Burst>,
+    server: Usage,
+    generator: Usage,
+    /// When the last message of the schedule was due.
+    last_due: Instant,
+}
+
+/// p50, p99 and p99.9 after the warm-up, in µs.
+struct Percentiles {
+    p50: u64,
+    p99: u64,
+    p999: u64,
+}
+
+fn percentiles(measured: &Measured, seconds: f64) -> Result<Percentiles> {
+    let warm_up = (seconds * WARM_UP_SHARE * 1e6) as u64;
+    let mut all = Histogram::<u64>::new(3)?;
+    for &(due, latency) in &measured.samples {
+        if due >= warm_up {
+            all.record(latency)?;
+        }
+    }
+    Ok(Percentiles {
+        p50: all.value_at_quantile(0.5),
+        p99: all.value_at_quantile(0.99),
+        p999: all.value_at_quantile(0.999),
+    })
+}
+
+/// Connects every member's socket to each of their channels, runs the
+/// schedule at `rate` for the scenario's seconds, and checks that every
+/// message was acked and delivered to every other member.
+async fn measure(
+    ctx: &Ctx<'_>,
+    variant: Variant,
+    accounts: &[Account],
+    channels: &[Channel],
+    rate: u32,
+    crypto: Option<Arc<Crypto>>,
+) -> Result<Measured> {
+    let sizes = ctx.sizes;
+    let members = sizes.latency_members;
+    let base = ctx.base();
     // One socket per (channel, member).
     let tokens_by_user: HashMap<i64, &str> = accounts
         .iter()
@@ -126,7 +311,7 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
         .collect();
     let mut tokens = Vec::new();
     let mut channel_of = Vec::new();
-    for channel in &channels {
+    for channel in channels {
         for user in &channel.members {
             tokens.push(tokens_by_user[user]);
             channel_of.push(channel.id);
@@ -206,6 +391,7 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
         undecryptable += got.undecryptable;
     }
     let (server, generator) = meter.stop();
+    let last_due = t0 + Duration::from_secs_f64(seconds);
     world::close_all(sockets).await;
 
     let sent = sent.load(Ordering::Relaxed);
@@ -220,87 +406,15 @@ pub async fn run(ctx: &mut Ctx<'_>, variant: Variant) -> Result<Report> {
     if samples.len() as u64 != expected {
         bail!("{} deliveries arrived, {expected} expected", samples.len());
     }
-    let warm_up = (seconds * WARM_UP_SHARE * 1e6) as u64;
-    let mut report = Report {
-        usage: Some((server, generator)),
-        ..Report::default()
-    };
-    let mut all = Histogram::<u64>::new(3)?;
-    let mut quiet = Histogram::<u64>::new(3)?;
-    let mut loud = Histogram::<u64>::new(3)?;
-    for &(due, latency) in &samples {
-        if due < warm_up {
-            continue;
-        }
-        all.record(latency)?;
-        if let Some(b) = &burst {
-            if due >= b.start_us && due <= b.end_us {
-                loud.record(latency)?;
-            } else if due < b.start_us {
-                quiet.record(latency)?;
-            }
-        }
-    }
-    let label = match variant {
-        Variant::Encrypted => "encrypted ",
-        _ => "",
-    };
-    if let Some(b) = &burst {
-        report.headline(
-            "p99 before the burst",
-            ms(quiet.value_at_quantile(0.99)),
-            "ms",
-            Better::Lower,
-        );
-        report.headline(
-            "p99 during the burst",
-            ms(loud.value_at_quantile(0.99)),
-            "ms",
-            Better::Lower,
-        );
-        report.headline("logins", b.rate, "logins/s", Better::Higher);
-        report.figure("login p99", b.p99_ms, "ms", Better::Lower);
-        report.note(format!(
-            "{} logins at once, halfway through; they took {:.2} s",
-            b.count,
-            (b.end_us - b.start_us) as f64 / 1e6
-        ));
-    } else {
-        report.headline(
-            &format!("{label}p50"),
-            ms(all.value_at_quantile(0.5)),
-            "ms",
-            Better::Lower,
-        );
-        report.headline(
-            &format!("{label}p99"),
-            ms(all.value_at_quantile(0.99)),
-            "ms",
-            Better::Lower,
-        );
-        report.headline(
-            &format!("{label}p99.9"),
-            ms(all.value_at_quantile(0.999)),
-            "ms",
-            Better::Lower,
-        );
-        report.figure(&format!("{label}max"), ms(all.max()), "ms", Better::Lower);
-    }
-    report.figure(
-        "rate achieved",
-        sent as f64 / seconds,
-        "msg/s",
-        Better::Higher,
-    );
-    report.figure("server CPU", server.cores, "cores", Better::Lower);
-    report.note(format!(
-        "{clients} clients in {} channels of {members}, {rate} msg/s for {seconds:.0} s: {sent} sent, \
-         {} deliveries, all arrived{}",
-        channels.len(),
-        samples.len(),
-        if crypto.is_some() { ", each decrypted and verified" } else { "" }
-    ));
-    Ok(report)
+    Ok(Measured {
+        samples,
+        sent,
+        clients,
+        burst,
+        server,
+        generator,
+        last_due,
+    })
 }
 
 /// Which accounts a variant uses (encrypted rooms get their own people).
@@ -309,6 +423,102 @@ fn variant_slice(variant: Variant) -> super::Slice {
         Variant::Encrypted => super::Slice::Encrypted,
         _ => super::Slice::Latency,
     }
+}
+
+/// Every account subscribes to the stand-in push service, and every member
+/// asks for a push about every message of their channels (the default
+/// would be mentions only).
+async fn subscribe_all(
+    http: &reqwest::Client,
+    base: &str,
+    accounts: &[Account],
+    channels: &[Channel],
+    sink: &PushSink,
+) -> Result<()> {
+    let by_user: HashMap<i64, &Account> = accounts.iter().map(|a| (a.user_id, a)).collect();
+    let mut calls = Vec::new();
+    for account in accounts {
+        let client = world::client(base, http, account)?;
+        let subscription = pushsink::subscription(sink.endpoint(account.user_id));
+        calls.push(Box::pin(async move {
+            client.subscribe_push(&subscription).await?;
+            anyhow::Ok(())
+        })
+            as futures_util::future::BoxFuture<'_, Result<()>>);
+    }
+    for channel in channels {
+        for user in &channel.members {
+            let client = world::client(base, http, by_user[user])?;
+            let id = channel.id;
+            calls.push(Box::pin(async move {
+                client
+                    .set_channel_notifications(id, Some(NotifyLevel::All), None)
+                    .await?;
+                anyhow::Ok(())
+            }));
+        }
+    }
+    futures_util::stream::iter(calls)
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await
+        .context("subscribing the receivers to push")?;
+    Ok(())
+}
+
+/// Removes the push scenario's subscriptions, so that later scenarios on
+/// the same accounts send no pushes (run whether the scenario succeeded or not).
+pub async fn unsubscribe_all(ctx: &Ctx<'_>) -> Result<()> {
+    let base = ctx.base();
+    let port = ctx.target.push_port;
+    let mut calls = Vec::new();
+    for account in ctx.accounts_for(super::Slice::Latency) {
+        let client = world::client(&base, &ctx.http, account)?;
+        let endpoint = pushsink::endpoint(port, account.user_id);
+        calls.push(async move { client.unsubscribe_push(&endpoint).await });
+    }
+    futures_util::stream::iter(calls)
+        .buffer_unordered(SETUP_CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await
+        .context("removing the push subscriptions")?;
+    Ok(())
+}
+
+/// The push figures: how many arrived, at what rate the server sent them
+/// (first to last arrival), and how long after the last message was due
+/// the queue was empty.
+fn push_figures(report: &mut Report, pushes: &pushsink::Received, last_due: Instant) -> Result<()> {
+    if pushes.malformed > 0 {
+        bail!(
+            "{} pushes were not encrypted and signed as RFC 8291/8292 require",
+            pushes.malformed
+        );
+    }
+    let Some((first, last)) = pushes.span else {
+        bail!("no push arrived");
+    };
+    let span = last.saturating_duration_since(first).as_secs_f64();
+    let rate = if span > 0.0 {
+        pushes.pushes as f64 / span
+    } else {
+        pushes.pushes as f64
+    };
+    report.headline("pushes sent", rate, "pushes/s", Better::Higher);
+    report.figure("pushes", pushes.pushes as f64, "pushes", Better::Higher);
+    report.figure(
+        "queue drained",
+        last.saturating_duration_since(last_due).as_secs_f64(),
+        "s after the last message",
+        Better::Lower,
+    );
+    report.note(format!(
+        "{} pushes (encrypted, VAPID-signed) reached the stand-in push service over {span:.1} s; \
+         every receiver was subscribed and asked for every message, within the per-person cap \
+         of 30 a minute",
+        pushes.pushes
+    ));
+    Ok(())
 }
 
 /// A public room of `group` with `channels` channels (flagged encrypted for
@@ -324,10 +534,10 @@ async fn plain_room(
     let owner = world::client(base, http, &group[0])?;
     let name = format!(
         "{}-{r}",
-        if variant == Variant::Encrypted {
-            "enc"
-        } else {
-            "lat"
+        match variant {
+            Variant::Encrypted => "enc",
+            Variant::Push => "push",
+            _ => "lat",
         }
     );
     let room = owner.create_room(&NewRoom::public(&name)).await?;

@@ -10,6 +10,7 @@ mod history;
 mod idle;
 mod index_cost;
 mod latency;
+mod purge;
 mod search;
 mod startup;
 mod throughput;
@@ -39,23 +40,27 @@ pub enum ScenarioKind {
     Throughput,
     Fanout,
     Latency,
+    Push,
     Logins,
     Encrypted,
     History,
     Search,
     IndexCost,
     BrowserSearch,
+    Purge,
 }
 
 impl ScenarioKind {
     /// In the order they run.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::Startup,
         Self::Idle,
         Self::Throughput,
         Self::IndexCost,
+        Self::Purge,
         Self::Fanout,
         Self::Latency,
+        Self::Push,
         Self::Logins,
         Self::Encrypted,
         Self::History,
@@ -67,7 +72,7 @@ impl ScenarioKind {
     /// the browser's index does not depend on the server's database).
     pub fn applies_to(self, target: TargetKind) -> bool {
         match self {
-            Self::Search | Self::IndexCost => target.is_securechat(),
+            Self::Search | Self::IndexCost | Self::Push | Self::Purge => target.is_securechat(),
             Self::BrowserSearch => target == TargetKind::SecurechatSqlite,
             _ => true,
         }
@@ -80,12 +85,14 @@ impl ScenarioKind {
             Self::Throughput => "throughput",
             Self::Fanout => "fanout",
             Self::Latency => "latency",
+            Self::Push => "push",
             Self::Logins => "logins",
             Self::Encrypted => "encrypted",
             Self::History => "history",
             Self::Search => "search",
             Self::IndexCost => "index-cost",
             Self::BrowserSearch => "browser-search",
+            Self::Purge => "purge",
         }
     }
 }
@@ -133,6 +140,11 @@ pub struct Sizes {
     /// Longest the browser scenario may run (it seeds through the SDK, one
     /// message at a time, then waits for the browser).
     pub browser_search_timeout_s: u64,
+    /// Old messages seeded in the channel the retention purge empties.
+    pub purge_messages: u64,
+    /// Longest the purge scenario may run (its purge is paced to leave the
+    /// database to the message path, so a million rows take minutes).
+    pub purge_timeout_s: u64,
     /// Longest any one scenario may run before it is called failed.
     pub timeout_s: u64,
     /// Start-ups timed (the median is reported).
@@ -189,6 +201,8 @@ impl Scale {
                 browser_search_messages: 400,
                 browser_search_queries: 5,
                 browser_search_timeout_s: 300,
+                purge_messages: 5_000,
+                purge_timeout_s: 300,
                 timeout_s: 300,
                 startup_runs: 2,
             },
@@ -224,6 +238,8 @@ impl Scale {
                 browser_search_messages: 20_000,
                 browser_search_queries: 100,
                 browser_search_timeout_s: 1_500,
+                purge_messages: 1_000_000,
+                purge_timeout_s: 1_800,
                 timeout_s: 480,
                 startup_runs: 5,
             },
@@ -466,6 +482,7 @@ pub async fn run_target(
             Ok(_) => {
                 let limit = Duration::from_secs(match scenario {
                     ScenarioKind::BrowserSearch => sizes.browser_search_timeout_s,
+                    ScenarioKind::Purge => sizes.purge_timeout_s,
                     _ => sizes.timeout_s,
                 });
                 match tokio::time::timeout(limit, run_one(scenario, &mut ctx)).await {
@@ -508,12 +525,18 @@ async fn run_one(scenario: ScenarioKind, ctx: &mut Ctx<'_>) -> anyhow::Result<Re
         ScenarioKind::Throughput => throughput::run(ctx).await,
         ScenarioKind::Fanout => fanout::run(ctx).await,
         ScenarioKind::Latency => latency::run(ctx, latency::Variant::Plain).await,
+        ScenarioKind::Push => {
+            let run = latency::run(ctx, latency::Variant::Push).await;
+            let cleaned = latency::unsubscribe_all(ctx).await;
+            run.and_then(|report| cleaned.map(|()| report))
+        }
         ScenarioKind::Logins => latency::run(ctx, latency::Variant::LoginBurst).await,
         ScenarioKind::Encrypted => latency::run(ctx, latency::Variant::Encrypted).await,
         ScenarioKind::History => history::run(ctx).await,
         ScenarioKind::Search => search::run(ctx).await,
         ScenarioKind::IndexCost => index_cost::run(ctx).await,
         ScenarioKind::BrowserSearch => browser_search::run(ctx).await,
+        ScenarioKind::Purge => purge::run(ctx).await,
     }
 }
 

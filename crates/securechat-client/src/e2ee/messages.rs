@@ -51,6 +51,10 @@ struct EnvelopeMessage<'a> {
     envelope: &'a str,
     key_version: u32,
     client_msg_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_root_id: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    also_send_to_channel: bool,
 }
 
 /// How many times [`SecureClient::send`] plans again (a key to make, fetch
@@ -66,7 +70,48 @@ impl SecureClient {
     /// up (100 messages or 7 days) or a rotation waits, fetching my copy of
     /// a newer version; another member's claim on a version is waited for.
     pub async fn send(&mut self, socket: &Socket, channel_id: i64, text: &str) -> Result<Message> {
+        self.send_placed(socket, channel_id, None, text).await
+    }
+
+    /// Sends `text` as a reply in the thread of `root_id`, as
+    /// [`SecureClient::send`] does; in an encrypted channel the envelope
+    /// binds the root and whether the reply is also shown in the channel,
+    /// so the server cannot move it (readers warn `wrong_thread`).
+    pub async fn send_in_thread(
+        &mut self,
+        socket: &Socket,
+        channel_id: i64,
+        root_id: i64,
+        also_send_to_channel: bool,
+        text: &str,
+    ) -> Result<Message> {
+        let place = Some((root_id, also_send_to_channel));
+        self.send_placed(socket, channel_id, place, text).await
+    }
+
+    async fn send_placed(
+        &mut self,
+        socket: &Socket,
+        channel_id: i64,
+        thread: Option<(i64, bool)>,
+        text: &str,
+    ) -> Result<Message> {
         let client_msg_id = new_client_msg_id();
+        let seal_as = match thread {
+            Some((root, also)) => SealAs {
+                kind: Some(
+                    if also {
+                        "thread_reply_in_channel"
+                    } else {
+                        "thread_reply"
+                    }
+                    .into(),
+                ),
+                target_id: Some(root),
+                reply_to: None,
+            },
+            None => SealAs::default(),
+        };
         let mut refresh = false;
         let mut last_error = None;
         for _ in 0..SEND_ATTEMPTS {
@@ -76,9 +121,11 @@ impl SecureClient {
             self.save()?;
             match plan? {
                 SendPlan::Plain => {
-                    return socket
-                        .send_message(&OutgoingMessage::new(channel_id, text))
-                        .await;
+                    let mut message = OutgoingMessage::new(channel_id, text);
+                    if let Some((root, also)) = thread {
+                        message = message.in_thread(root, also);
+                    }
+                    return socket.send_message(&message).await;
                 }
                 SendPlan::MakeVersion { version, .. } => {
                     match self.make_version(channel_id, version, None).await {
@@ -109,9 +156,9 @@ impl SecureClient {
                     Err(error) => return Err(error),
                 },
                 SendPlan::Seal { version } => {
-                    let envelope =
-                        self.machine
-                            .seal(channel_id, version, text, &SealAs::default(), now());
+                    let envelope = self
+                        .machine
+                        .seal(channel_id, version, text, &seal_as, now());
                     self.save()?;
                     let envelope = envelope?;
                     let body = EnvelopeMessage {
@@ -119,6 +166,8 @@ impl SecureClient {
                         envelope: &envelope,
                         key_version: version,
                         client_msg_id: &client_msg_id,
+                        thread_root_id: thread.map(|(root, _)| root),
+                        also_send_to_channel: thread.is_some_and(|(_, also)| also),
                     };
                     match socket.send_body(&body, &SendOptions::default()).await {
                         Ok(message) => return Ok(message),
@@ -157,6 +206,25 @@ impl SecureClient {
         Ok(out)
     }
 
+    /// A page of a thread's replies, each read as [`SecureClient::read`]
+    /// does (the root is in [`crate::ThreadPage::root`], read it too).
+    pub async fn thread_history(
+        &mut self,
+        channel_id: i64,
+        root_id: i64,
+        query: HistoryQuery,
+    ) -> Result<Vec<ReadMessage>> {
+        let page = self
+            .client
+            .thread_history(channel_id, root_id, query)
+            .await?;
+        let mut out = Vec::with_capacity(page.messages.len());
+        for message in page.messages {
+            out.push(self.read(message).await?);
+        }
+        Ok(out)
+    }
+
     /// Decrypts and verifies one message (history, `new_message`, acks).
     pub async fn read(&mut self, message: Message) -> Result<ReadMessage> {
         let body = self.read_body(&message).await?;
@@ -181,6 +249,8 @@ impl SecureClient {
             deleted: message.deleted,
             reply_to: message.reply_to,
             resource: false,
+            thread_root_id: message.thread_root_id,
+            also_send_to_channel: message.also_send_to_channel,
         };
         let mut fetched_key = false;
         let mut fetched_bundle = false;

@@ -11,6 +11,11 @@
 //! `flags` bit 0 marks a public room and is only allowed on `create`.
 //! For op 8 (`channel`) `subject_id` is a channel id, not a user: the entry
 //! registers that channel as an encrypted channel of this room.
+//! Op 9 (`disappearing`) also names a channel in `subject_id`, and a
+//! `seconds u32` follows `flags` (145 bytes signed): the channel's
+//! disappearing-message timer from this entry on, 0 for off. Only op 9
+//! carries that field, so every entry of the other operations keeps its
+//! bytes, its hash and its signature.
 
 use sha2::{Digest, Sha256};
 
@@ -22,6 +27,11 @@ use crate::membership::MembershipError;
 
 const KIND: ObjectKind = ObjectKind::MembershipEntry;
 const FLAG_PUBLIC: u8 = 0x01;
+
+/// The shortest disappearing-message timer, in seconds (5 minutes).
+pub const DISAPPEARING_MIN_SECONDS: u32 = 300;
+/// The longest disappearing-message timer, in seconds (4 weeks).
+pub const DISAPPEARING_MAX_SECONDS: u32 = 28 * 24 * 60 * 60;
 
 /// A member's role in a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -95,6 +105,11 @@ pub enum Op {
     /// channel of this room: clients bind the channel to the room and keep
     /// it encrypted, whatever the server lists later.
     Channel,
+    /// An owner or admin sets the disappearing-message timer of channel
+    /// `subject_id` (a registered encrypted channel of this room): messages
+    /// sent from then on disappear that many seconds after they were sent;
+    /// 0 turns it off. Being signed, the server cannot lengthen or drop it.
+    Disappearing,
 }
 
 impl Op {
@@ -108,6 +123,7 @@ impl Op {
             Op::SetRole => 6,
             Op::ServerRemove => 7,
             Op::Channel => 8,
+            Op::Disappearing => 9,
         }
     }
 
@@ -121,6 +137,7 @@ impl Op {
             6 => Op::SetRole,
             7 => Op::ServerRemove,
             8 => Op::Channel,
+            9 => Op::Disappearing,
             _ => return None,
         })
     }
@@ -136,6 +153,7 @@ impl Op {
             Op::SetRole => "set_role",
             Op::ServerRemove => "server_remove",
             Op::Channel => "channel",
+            Op::Disappearing => "disappearing",
         }
     }
 }
@@ -152,6 +170,8 @@ pub(crate) struct Body {
     pub(crate) subject_id: i64,
     pub(crate) role: Option<Role>,
     pub(crate) public: bool,
+    /// The timer of a `disappearing` entry; 0 (and not encoded) otherwise.
+    pub(crate) seconds: u32,
 }
 
 impl Body {
@@ -166,6 +186,9 @@ impl Body {
             .i64(self.subject_id)
             .u8(self.role.map_or(0, Role::tag))
             .u8(if self.public { FLAG_PUBLIC } else { 0 });
+        if self.op == Op::Disappearing {
+            w.u32(self.seconds);
+        }
         w.finish()
     }
 }
@@ -189,6 +212,9 @@ pub struct EntryFields {
     pub role: Option<Role>,
     /// Public-room flag (only on `create`).
     pub public: bool,
+    /// The timer of a `disappearing` entry, in seconds (0: off); must be 0
+    /// for every other operation.
+    pub seconds: u32,
 }
 
 /// A membership log entry, parsed but not yet verified against a log.
@@ -222,7 +248,14 @@ impl MembershipEntry {
             subject_id: fields.subject_id,
             role: fields.role,
             public: fields.public,
+            seconds: fields.seconds,
         };
+        if fields.op != Op::Disappearing && fields.seconds != 0 {
+            return Err(crate::error::Error::InvalidField {
+                object: KIND,
+                reason: "only a disappearing entry carries seconds",
+            });
+        }
         Self::from_bytes(&Self::sign(actor, body).to_bytes())
     }
 
@@ -245,6 +278,7 @@ impl MembershipEntry {
         let subject_id = r.i64()?;
         let role = Role::from_tag(r.u8()?).ok_or_else(|| r.invalid("unknown role"))?;
         let flags = r.u8()?;
+        let seconds = if op == Op::Disappearing { r.u32()? } else { 0 };
         let signature = if op == Op::ServerRemove {
             None
         } else if r.remaining() == 0 {
@@ -262,6 +296,7 @@ impl MembershipEntry {
             subject_id,
             role,
             public: flags & FLAG_PUBLIC != 0,
+            seconds,
         };
         check_shape(&body, flags).map_err(|reason| r.invalid(reason))?;
         r.finish()?;
@@ -324,6 +359,11 @@ impl MembershipEntry {
     pub fn public(&self) -> bool {
         self.body.public
     }
+    /// The timer a `disappearing` entry sets, in seconds (0: off; 0 for
+    /// every other operation).
+    pub fn seconds(&self) -> u32 {
+        self.body.seconds
+    }
 
     pub(crate) fn signed_bytes(&self) -> Vec<u8> {
         self.body.to_bytes()
@@ -356,8 +396,14 @@ fn check_shape(b: &Body, flags: u8) -> core::result::Result<(), &'static str> {
         Op::ServerRemove if b.actor_id != 0 || b.role.is_some() => {
             Err("server_remove has actor 0 and no role")
         }
-        Op::Channel if b.role.is_some() || b.subject_id <= 0 => {
-            Err("channel names a channel id and carries no role")
+        Op::Channel | Op::Disappearing if b.role.is_some() || b.subject_id <= 0 => {
+            Err("channel and disappearing name a channel id and carry no role")
+        }
+        Op::Disappearing
+            if b.seconds != 0
+                && !(DISAPPEARING_MIN_SECONDS..=DISAPPEARING_MAX_SECONDS).contains(&b.seconds) =>
+        {
+            Err("a disappearing timer is 0 (off) or from 5 minutes to 4 weeks")
         }
         _ => Ok(()),
     }
@@ -375,6 +421,7 @@ pub(crate) fn body_for_tests(op: Op, actor_id: i64, subject_id: i64, role: Optio
         subject_id,
         role,
         public: false,
+        seconds: 0,
     }
 }
 
@@ -395,6 +442,16 @@ mod tests {
             body_for_tests(Op::Create, 1, 2, Some(Role::Owner)),
             body_for_tests(Op::Channel, 1, 7, Some(Role::Member)),
             body_for_tests(Op::Channel, 1, 0, None),
+            body_for_tests(Op::Disappearing, 1, 0, None),
+            body_for_tests(Op::Disappearing, 1, 7, Some(Role::Admin)),
+            Body {
+                seconds: 299,
+                ..body_for_tests(Op::Disappearing, 1, 7, None)
+            },
+            Body {
+                seconds: DISAPPEARING_MAX_SECONDS + 1,
+                ..body_for_tests(Op::Disappearing, 1, 7, None)
+            },
         ];
         for body in bad {
             let bytes = MembershipEntry::sign(&id, body).to_bytes();
@@ -406,6 +463,37 @@ mod tests {
                 "{body:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_disappearing_entry_carries_its_seconds() {
+        let id = Identity::generate(1).unwrap();
+        let timer = Body {
+            seconds: 300,
+            ..body_for_tests(Op::Disappearing, 1, 7, None)
+        };
+        let entry = MembershipEntry::sign(&id, timer);
+        assert_eq!(entry.to_bytes().len(), 145);
+        let back = MembershipEntry::parse(&entry.to_wire()).unwrap();
+        assert_eq!(
+            (back.op(), back.subject_id(), back.seconds()),
+            (Op::Disappearing, 7, 300)
+        );
+        let off = Body {
+            seconds: 0,
+            ..timer
+        };
+        assert_eq!(MembershipEntry::sign(&id, off).to_bytes().len(), 145);
+        // Other operations keep their layout: seconds are neither written
+        // nor read, so an older entry parses unchanged.
+        let channel = MembershipEntry::sign(&id, body_for_tests(Op::Channel, 1, 7, None));
+        assert_eq!(channel.to_bytes().len(), 141);
+        assert_eq!(
+            MembershipEntry::parse(&channel.to_wire())
+                .unwrap()
+                .seconds(),
+            0
+        );
     }
 
     #[test]

@@ -90,9 +90,44 @@ pub struct RoomState {
     /// Channels registered as encrypted channels of this room (`channel`
     /// entries). A channel, once registered, stays.
     pub channels: BTreeSet<i64>,
+    /// Each channel's disappearing-timer changes (`disappearing` entries),
+    /// in log order; a channel without any has no timer.
+    pub timers: BTreeMap<i64, Vec<TimerChange>>,
+}
+
+/// One `disappearing` entry: a channel's timer from `set_at` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerChange {
+    /// The entry's position in the log.
+    pub seq: u64,
+    /// Who set it (an owner or admin at the time).
+    pub actor_id: i64,
+    /// The entry's timestamp, unix seconds: the setter's clock, signed.
+    pub set_at: u64,
+    /// The timer in seconds; 0 is off.
+    pub seconds: u32,
 }
 
 impl RoomState {
+    /// The current disappearing timer of `channel` in seconds (0: off).
+    pub fn timer(&self, channel: i64) -> u32 {
+        self.timers
+            .get(&channel)
+            .and_then(|changes| changes.last())
+            .map_or(0, |c| c.seconds)
+    }
+
+    /// The timer that applies to a message of `channel` sent at `sent_at`
+    /// (unix seconds): that of the last change in log order set at or
+    /// before it, 0 when none was. A timer applies to messages sent after
+    /// it was set, never to older history.
+    pub fn timer_at(&self, channel: i64, sent_at: u64) -> u32 {
+        self.timers
+            .get(&channel)
+            .and_then(|changes| changes.iter().rev().find(|c| c.set_at <= sent_at))
+            .map_or(0, |c| c.seconds)
+    }
+
     /// Whether `user_id` is a member.
     pub fn is_member(&self, user_id: i64) -> bool {
         self.members.contains_key(&user_id)
@@ -125,6 +160,7 @@ impl MembershipLog {
             subject_id: owner.user_id(),
             role: Some(Role::Owner),
             public,
+            seconds: 0,
         };
         let entry = MembershipEntry::sign(owner, body);
         let mut members = BTreeMap::new();
@@ -137,6 +173,7 @@ impl MembershipLog {
                 public,
                 members,
                 channels: BTreeSet::new(),
+                timers: BTreeMap::new(),
             },
         }
     }
@@ -177,6 +214,7 @@ impl MembershipLog {
                 public: b.public,
                 members,
                 channels: BTreeSet::new(),
+                timers: BTreeMap::new(),
             },
         })
     }
@@ -232,8 +270,9 @@ impl MembershipLog {
         action: Action,
         timestamp: u64,
     ) -> Result<MembershipEntry> {
-        let (op, subject_id, role) = action.fields(actor.user_id());
-        let body = self.next_body(actor.user_id(), op, subject_id, role, timestamp);
+        let (op, subject_id, role, seconds) = action.fields(actor.user_id());
+        let mut body = self.next_body(actor.user_id(), op, subject_id, role, timestamp);
+        body.seconds = seconds;
         let entry = MembershipEntry::sign(actor, body);
         self.apply_trusted(entry)
     }
@@ -267,6 +306,7 @@ impl MembershipLog {
             subject_id,
             role,
             public: false,
+            seconds: 0,
         }
     }
 
@@ -323,6 +363,7 @@ impl MembershipLog {
             public: first.body.public,
             members: BTreeMap::from([(first.body.actor_id, Role::Owner)]),
             channels: BTreeSet::new(),
+            timers: BTreeMap::new(),
         };
         for e in rest.iter().take(end.saturating_sub(1)) {
             rules::apply(&mut state, &e.body)?;

@@ -16,8 +16,10 @@ pub mod entry;
 pub mod log;
 pub mod rules;
 
-pub use entry::{EntryFields, MembershipEntry, Op, Role};
-pub use log::{KeyRing, MembershipLog, RoomState};
+pub use entry::{
+    DISAPPEARING_MAX_SECONDS, DISAPPEARING_MIN_SECONDS, EntryFields, MembershipEntry, Op, Role,
+};
+pub use log::{KeyRing, MembershipLog, RoomState, TimerChange};
 pub use rules::Action;
 
 /// Why a membership log (or one entry of it) was rejected. Every variant

@@ -8,6 +8,8 @@
 //! - `member`: may only leave.
 //! - owner and admins: register a channel as an encrypted channel of the
 //!   room (`channel`), once per channel; it stays so for good.
+//! - owner and admins: set the disappearing-message timer of a registered
+//!   channel (`disappearing`); a change must change it.
 //! - anyone: may join a room whose `create` entry marked it public.
 //! - the server: may only remove (`server_remove`, unsigned). Removal never
 //!   gives anyone a key, so the worst a lying server achieves with it is
@@ -16,7 +18,7 @@
 use std::collections::BTreeMap;
 
 use crate::membership::entry::{Body, Op, Role};
-use crate::membership::{MembershipError, RoomState};
+use crate::membership::{MembershipError, RoomState, TimerChange};
 
 /// A membership change a client asks to sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,18 +52,30 @@ pub enum Action {
         /// The channel id.
         channel: i64,
     },
+    /// Set the disappearing-message timer of `channel`, a registered
+    /// encrypted channel of the room (owner and admins); 0 turns it off.
+    SetDisappearing {
+        /// The channel id.
+        channel: i64,
+        /// Seconds from a message's sending to its disappearing.
+        seconds: u32,
+    },
 }
 
 impl Action {
-    /// The operation, subject and role this action writes for `actor`.
-    pub(crate) fn fields(self, actor: i64) -> (Op, i64, Option<Role>) {
+    /// The operation, subject, role and timer seconds this action writes
+    /// for `actor`.
+    pub(crate) fn fields(self, actor: i64) -> (Op, i64, Option<Role>, u32) {
         match self {
-            Action::Add { subject, role } => (Op::Add, subject, Some(role)),
-            Action::Remove { subject } => (Op::Remove, subject, None),
-            Action::Leave => (Op::Leave, actor, None),
-            Action::JoinPublic => (Op::JoinPublic, actor, Some(Role::Member)),
-            Action::SetRole { subject, role } => (Op::SetRole, subject, Some(role)),
-            Action::RegisterChannel { channel } => (Op::Channel, channel, None),
+            Action::Add { subject, role } => (Op::Add, subject, Some(role), 0),
+            Action::Remove { subject } => (Op::Remove, subject, None, 0),
+            Action::Leave => (Op::Leave, actor, None, 0),
+            Action::JoinPublic => (Op::JoinPublic, actor, Some(Role::Member), 0),
+            Action::SetRole { subject, role } => (Op::SetRole, subject, Some(role), 0),
+            Action::RegisterChannel { channel } => (Op::Channel, channel, None, 0),
+            Action::SetDisappearing { channel, seconds } => {
+                (Op::Disappearing, channel, None, seconds)
+            }
         }
     }
 }
@@ -168,6 +182,31 @@ pub(crate) fn apply(state: &mut RoomState, b: &Body) -> Result<(), MembershipErr
             if !state.channels.insert(b.subject_id) {
                 return Err(invalid("channel already registered"));
             }
+        }
+        Op::Disappearing => {
+            match actor_role {
+                None => return Err(unauthorized("actor is not a member")),
+                Some(Role::Member) => {
+                    return Err(unauthorized("members cannot set the disappearing timer"));
+                }
+                Some(_) => {}
+            }
+            if !state.channels.contains(&b.subject_id) {
+                return Err(invalid("the channel is not registered in this log"));
+            }
+            if state.timer(b.subject_id) == b.seconds {
+                return Err(invalid("timer unchanged"));
+            }
+            state
+                .timers
+                .entry(b.subject_id)
+                .or_default()
+                .push(TimerChange {
+                    seq: b.seq,
+                    actor_id: b.actor_id,
+                    set_at: b.timestamp,
+                    seconds: b.seconds,
+                });
         }
     }
     Ok(())

@@ -367,6 +367,10 @@ fn action_json(actor: i64, action: Action, ts: u64) -> Value {
         Action::JoinPublic => ("join_public", None, None),
         Action::SetRole { subject, role } => ("set_role", Some(subject), Some(role.as_str())),
         Action::RegisterChannel { channel } => ("channel", Some(channel), None),
+        Action::SetDisappearing { channel, seconds } => {
+            return json!({"actor_id": actor, "op": "disappearing", "subject_id": channel,
+                "role": null, "seconds": seconds, "timestamp": ts});
+        }
     };
     json!({"actor_id": actor, "op": op, "subject_id": subject, "role": role, "timestamp": ts})
 }
@@ -402,7 +406,7 @@ fn log_json(
     for seq in 0..log.len() as u64 {
         members_after.push(members_json(&log, seq)?);
     }
-    let value = json!({
+    let mut value = json!({
         "name": name,
         "room_id": room_id,
         "public": public,
@@ -413,6 +417,14 @@ fn log_json(
         "channels": log.channels().iter().copied().collect::<Vec<_>>(),
         "head_hash": to_wire(&log.head_hash()),
     });
+    // Only logs that set timers say so, so the older vectors stay as they were.
+    if !log.state().timers.is_empty() {
+        value["timers"] = log
+            .channels()
+            .iter()
+            .map(|&c| json!({"channel_id": c, "seconds": log.state().timer(c)}))
+            .collect();
+    }
     Ok((value, log))
 }
 
@@ -442,6 +454,41 @@ fn membership() -> Result<Value, Error> {
         &private_steps,
         None,
     )?;
+    let (timers, _) = log_json(
+        "encrypted channels with disappearing-message timers",
+        300,
+        false,
+        &[
+            (1, add(2, Role::Admin), t + 1),
+            (1, Action::RegisterChannel { channel: 60 }, t + 2),
+            (2, Action::RegisterChannel { channel: 61 }, t + 3),
+            (
+                2,
+                Action::SetDisappearing {
+                    channel: 60,
+                    seconds: 300,
+                },
+                t + 4,
+            ),
+            (
+                1,
+                Action::SetDisappearing {
+                    channel: 61,
+                    seconds: 2_419_200,
+                },
+                t + 5,
+            ),
+            (
+                1,
+                Action::SetDisappearing {
+                    channel: 61,
+                    seconds: 0,
+                },
+                t + 6,
+            ),
+        ],
+        None,
+    )?;
     let (public, _) = log_json(
         "public room: join, server removal",
         200,
@@ -464,6 +511,7 @@ fn membership() -> Result<Value, Error> {
             subject_id,
             role,
             public: false,
+            seconds: 0,
         };
     // Forged: "alice" adds dave with a key that is not alice's.
     let fake_alice = Identity::from_secrets(1, &secret("fake sign", 1), &secret("fake dh", 1));
@@ -524,7 +572,7 @@ fn membership() -> Result<Value, Error> {
     ];
     Ok(json!({
         "description": "Membership logs. Verify with the bundles of identities.json; members_after[i] is the member set after entry i.",
-        "valid": [private, public],
+        "valid": [private, public, timers],
         "invalid": invalid,
     }))
 }

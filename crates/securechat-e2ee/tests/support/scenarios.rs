@@ -42,9 +42,9 @@ use serde_json::{Value, json};
 
 use securechat_crypto::encoding::{from_wire, to_wire};
 use securechat_crypto::{
-    Action, ChannelKey, DeviceKey, DeviceList, Envelope, Identity, MembershipEntry, MembershipLog,
-    MessageBinding, MessageKind, PrekeySecret, Role, SafetyNumber, SealedShare, SharePurpose,
-    device_counter,
+    Action, ChannelKey, DeviceKey, DeviceList, EntryFields, Envelope, Identity, MembershipEntry,
+    MembershipLog, MessageBinding, MessageKind, Op, PrekeySecret, Role, SafetyNumber, SealedShare,
+    SharePurpose, device_counter,
 };
 use securechat_e2ee::{Pin, State, StoredKey};
 
@@ -554,9 +554,11 @@ pub fn all() -> Vec<(String, Value)> {
         channel_stays_in_room(),
         format1_history(),
         envelope_metadata(),
+        thread_placement(),
         key_commitment(),
         forged_key_history(),
         channel_registered_in_log(),
+        disappearing_timer_from_log(),
         device_list_signed_by_identity(),
         prekey_replay(),
         prekey_forward_secrecy(),
@@ -564,6 +566,7 @@ pub fn all() -> Vec<(String, Value)> {
         device_linking(),
         request_from_revoked_device(),
         revoked_device_stays_out(),
+        channel_mention_by_log(),
     ]
 }
 
@@ -2610,6 +2613,112 @@ fn envelope_metadata() -> (String, Value) {
     )
 }
 
+fn thread_placement() -> (String, Value) {
+    let (a, b) = (alice(), bob());
+    let mut state = state_of(&a, &[&b]);
+    let k = channel_key("ch100 v1");
+    hold(&mut state, CHANNEL, 1, &k, T0, 0);
+    let bound = |kind: MessageKind, target_id: i64| MessageBinding {
+        room_id: ROOM,
+        kind,
+        target_id,
+        reply_to: 0,
+    };
+    let c = |n: u32| device_counter(BOB_DEVICE, n);
+    let in_thread = envelope_as(
+        &b,
+        &k,
+        CHANNEL,
+        1,
+        c(1),
+        &bound(MessageKind::ThreadReply, 900),
+        "in the thread only",
+    );
+    let in_both = envelope_as(
+        &b,
+        &k,
+        CHANNEL,
+        1,
+        c(2),
+        &bound(MessageKind::ThreadReplyInChannel, 900),
+        "in the thread and the channel",
+    );
+    let in_channel = envelope_as(
+        &b,
+        &k,
+        CHANNEL,
+        1,
+        c(3),
+        &bound(MessageKind::Message, 0),
+        "in the channel",
+    );
+    let shown = |id: i64, env: &str, root: Option<i64>, also: bool| {
+        json!({
+            "message": { "id": id, "channel_id": CHANNEL, "sender_id": BOB, "envelope": env,
+                         "key_version": 1, "thread_root_id": root,
+                         "also_send_to_channel": also },
+            "encrypted": true,
+        })
+    };
+    scenario(
+        "thread_placement",
+        "Threads: a thread reply binds its thread's root and whether it is also sent to the channel; the server moving it to another thread, out of its thread or into the channel, or moving a channel message into a thread, is a warning (§4).",
+        &state,
+        vec![
+            step(
+                "read",
+                shown(910, &in_thread, Some(901), false),
+                warned("wrong_thread"),
+                "bob replied in thread 900; the server shows the reply in thread 901",
+            ),
+            step(
+                "read",
+                shown(910, &in_thread, None, false),
+                warned("wrong_thread"),
+                "the server takes the reply out of its thread into the channel",
+            ),
+            step(
+                "read",
+                shown(910, &in_thread, Some(900), true),
+                warned("wrong_thread"),
+                "the server also shows a thread-only reply in the channel",
+            ),
+            step(
+                "read",
+                shown(910, &in_thread, Some(900), false),
+                ok(
+                    json!({ "kind": "verified", "text": "in the thread only", "what": "thread_reply" }),
+                ),
+                "control: in thread 900 only",
+            ),
+            step(
+                "read",
+                shown(911, &in_both, Some(900), false),
+                warned("wrong_thread"),
+                "a reply also sent to the channel is hidden from the channel",
+            ),
+            step(
+                "read",
+                shown(911, &in_both, Some(900), true),
+                ok(json!({ "kind": "verified", "what": "thread_reply_in_channel" })),
+                "control: in thread 900 and the channel",
+            ),
+            step(
+                "read",
+                shown(912, &in_channel, Some(900), false),
+                warned("wrong_thread"),
+                "a channel message is moved into thread 900",
+            ),
+            step(
+                "read",
+                shown(912, &in_channel, None, false),
+                ok(json!({ "kind": "verified", "what": "message" })),
+                "control: in the channel",
+            ),
+        ],
+    )
+}
+
 fn key_commitment() -> (String, Value) {
     let (a, b) = (alice(), bob());
     let mut state = state_of(&a, &[&b]);
@@ -2854,6 +2963,189 @@ fn channel_registered_in_log() -> (String, Value) {
     value["machines"] = json!({
         "alice": { "user_id": ALICE, "state": doc(&alice_state) },
         "carol": { "user_id": CAROL, "state": doc(&carol_state) },
+    });
+    (name, value)
+}
+
+fn disappearing_timer_from_log() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let bob_state = state_of(&b, &[&a, &c]);
+    let alice_state = state_of(&a, &[&b, &c]);
+    let registered = registered_room_log();
+    let keys = securechat_crypto::KeyRing::from_bundles([a.bundle()]);
+    // Alice sets 5 minutes at T0 + 100, then turns it off at T0 + 300.
+    let mut signed = MembershipLog::verify_wire(&registered, &keys).unwrap();
+    let timer = |seconds| Action::SetDisappearing {
+        channel: CHANNEL,
+        seconds,
+    };
+    let five = signed.append(&a, timer(300), T0 + 100).unwrap().to_wire();
+    let with_timer: Vec<String> = signed
+        .entries()
+        .iter()
+        .map(MembershipEntry::to_wire)
+        .collect();
+    let off = signed.append(&a, timer(0), T0 + 300).unwrap().to_wire();
+    let turned_off: Vec<String> = signed
+        .entries()
+        .iter()
+        .map(MembershipEntry::to_wire)
+        .collect();
+    let set = |entries: &[String], seconds: u32, now: u64| json!({ "room_id": ROOM, "entries": entries, "channel_id": CHANNEL, "seconds": seconds, "now": now });
+    let timer_of = |channel_id: i64, server: Value| json!({ "channel_id": channel_id, "server_seconds": server });
+    let ms = |t: u64| t * 1000;
+    // A message sent at T0 + 200 (under the timer) and one at T0 + 50 (before it).
+    let expiry = |expires_at: Value| {
+        json!({ "channel_id": CHANNEL, "messages": [
+            { "id": 1, "created_at": ms(T0 + 200), "expires_at": expires_at },
+            { "id": 2, "created_at": ms(T0 + 50), "expires_at": null },
+        ] })
+    };
+    let signed_expiry = ms(T0 + 200) + 300_000;
+    let expired =
+        |first: u64| ok(json!([{ "id": 1, "expires_at": first }, { "id": 2, "expires_at": null }]));
+    let (name, mut value) = scenario(
+        "disappearing_timer_from_log",
+        "Disappearing messages: an encrypted channel's timer is the one its room's signed log sets (a `disappearing` entry by an owner or admin). The server's setting is shown only where it agrees, and a disagreement is reported; a message disappears at the earlier of the log's expiry and the server's `expires_at`, so a server that drops, lengthens or omits the timer cannot keep a message longer (§6).",
+        &bob_state,
+        vec![
+            step(
+                "set_disappearing",
+                set(&registered, 300, T0 + 100),
+                refused("log_unauthorized"),
+                "bob, a plain member, may not set the timer",
+            ),
+            step_on(
+                "alice",
+                "set_disappearing",
+                set(&registered, 300, T0 + 100),
+                ok(json!({ "entry": five })),
+                "alice, the owner, signs 5 minutes",
+            ),
+            step_on(
+                "alice",
+                "set_disappearing",
+                set(&with_timer, 300, T0 + 110),
+                ok(json!({ "entry": null })),
+                "the log already says 5 minutes: nothing more is signed",
+            ),
+            step_on(
+                "alice",
+                "set_disappearing",
+                set(&with_timer, 60, T0 + 110),
+                refused("invalid_field"),
+                "one minute is below the shortest timer",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": with_timer }),
+                ok(json!({ "disappearing": { "100": 300 } })),
+                "bob verifies the log with the timer",
+            ),
+            step(
+                "channel_timer",
+                timer_of(CHANNEL, json!(300)),
+                ok(
+                    json!({ "seconds": 300, "server_seconds": 300, "signed": true, "mismatch": false }),
+                ),
+                "the server agrees",
+            ),
+            step(
+                "channel_timer",
+                timer_of(CHANNEL, Value::Null),
+                ok(json!({ "seconds": 300, "server_seconds": null, "mismatch": true })),
+                "the server drops the timer: the log's is shown, and the disagreement reported",
+            ),
+            step(
+                "channel_timer",
+                timer_of(CHANNEL, json!(2_419_200)),
+                ok(json!({ "seconds": 300, "mismatch": true })),
+                "the server lengthens it to 4 weeks",
+            ),
+            step(
+                "message_expiry",
+                expiry(json!(signed_expiry)),
+                expired(signed_expiry),
+                "the server's expires_at agrees; the older message keeps its life",
+            ),
+            step(
+                "message_expiry",
+                expiry(Value::Null),
+                expired(signed_expiry),
+                "the server omits expires_at",
+            ),
+            step(
+                "message_expiry",
+                expiry(json!(ms(T0 + 200) + 2_419_200_000)),
+                expired(signed_expiry),
+                "the server stamps a 4-week expiry",
+            ),
+            step(
+                "message_expiry",
+                expiry(json!(ms(T0 + 200) + 60_000)),
+                expired(ms(T0 + 200) + 60_000),
+                "the server removes it sooner: that it may",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": registered }),
+                refused("log_invalid"),
+                "the server serves the log without the timer entry",
+            ),
+            step(
+                "message_expiry",
+                expiry(Value::Null),
+                expired(signed_expiry),
+                "the timer bob verified still applies",
+            ),
+            step(
+                "note_encrypted",
+                json!({ "channel_id": 200 }),
+                ok(json!({})),
+                "bob sees channel 200 encrypted",
+            ),
+            step(
+                "channel_timer",
+                timer_of(200, json!(300)),
+                ok(
+                    json!({ "seconds": null, "server_seconds": 300, "signed": true, "mismatch": true }),
+                ),
+                "the server claims a timer for channel 200 that no log sets",
+            ),
+            step_on(
+                "alice",
+                "set_disappearing",
+                set(&with_timer, 0, T0 + 300),
+                ok(json!({ "entry": off })),
+                "alice turns the timer off",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": turned_off }),
+                ok(json!({ "disappearing": { "100": 0 } })),
+                "bob verifies the log with the timer off",
+            ),
+            step(
+                "channel_timer",
+                timer_of(CHANNEL, json!(300)),
+                ok(json!({ "seconds": null, "mismatch": true })),
+                "the server still claims 5 minutes",
+            ),
+            step(
+                "message_expiry",
+                json!({ "channel_id": CHANNEL, "messages": [
+                    { "id": 1, "created_at": ms(T0 + 200), "expires_at": null },
+                    { "id": 3, "created_at": ms(T0 + 400), "expires_at": null },
+                ] }),
+                ok(
+                    json!([{ "id": 1, "expires_at": signed_expiry }, { "id": 3, "expires_at": null }]),
+                ),
+                "a message sent under the timer still disappears; one sent after it was turned off does not",
+            ),
+        ],
+    );
+    value["machines"] = json!({
+        "alice": { "user_id": ALICE, "state": doc(&alice_state) },
     });
     (name, value)
 }
@@ -3484,4 +3776,103 @@ impl WithSave for Value {
         self["save"] = json!(name);
         self
     }
+}
+
+/// Channel-wide mentions in encrypted channels: the size rule applied from
+/// the verified log, whatever the server says of roles and size.
+fn channel_mention_by_log() -> (String, Value) {
+    let (a, b, c) = (alice(), bob(), carol());
+    let state = state_of(&c, &[&a, &b]);
+    // alice owns room 10, bob is a member, carol (me) a member: 3 people.
+    let real = room_log();
+    // The server makes bob an admin with an entry bob signed himself.
+    let mut promoted = real.clone();
+    let head = MembershipEntry::parse(&real[2]).unwrap();
+    let fields = EntryFields {
+        room_id: ROOM,
+        seq: head.seq() + 1,
+        prev_hash: head.hash(),
+        timestamp: T0 + 10,
+        op: Op::SetRole,
+        subject_id: BOB,
+        role: Some(Role::Admin),
+        public: false,
+        seconds: 0,
+    };
+    promoted.push(
+        MembershipEntry::sign_unchecked(&b, fields)
+            .unwrap()
+            .to_wire(),
+    );
+    // The server shows a smaller room: the log without carol's add.
+    let shrunk = real[..2].to_vec();
+    let mention = |sender: i64, text: &str, max: Option<u64>| json!({ "room_id": ROOM, "sender_id": sender, "text": text, "username": "carol", "max_members": max });
+    let counted = |me: bool| ok(json!({ "mentions_me": me, "channel_wide": true }));
+    scenario(
+        "channel_mention_by_log",
+        "Above the owner's size, a channel-wide mention counts only from an owner or admin of the verified membership log; a server that makes a member admin or shrinks the room changes nothing.",
+        &state,
+        vec![
+            step(
+                "mention",
+                mention(BOB, "@channel deploy", Some(2)),
+                ok(json!({ "mentions_me": false, "channel_wide": true, "allowed": false })),
+                "no verified log yet: the mention is not counted",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": real }),
+                ok(json!({ "length": 3 })),
+                "the room's log: alice owner, bob and carol members",
+            ),
+            step(
+                "mention",
+                mention(BOB, "@channel deploy", Some(2)),
+                ok(json!({ "mentions_me": false, "channel_wide": true, "allowed": false })),
+                "a member's @channel in a room of 3 above the size 2",
+            ),
+            step(
+                "mention",
+                mention(ALICE, "@here deploy", Some(2)),
+                counted(true),
+                "the owner's",
+            ),
+            step(
+                "mention",
+                mention(BOB, "@room deploy", Some(3)),
+                counted(true),
+                "a member's at the size",
+            ),
+            step(
+                "mention",
+                mention(BOB, "@everyone deploy", None),
+                counted(true),
+                "no size set",
+            ),
+            step(
+                "mention",
+                mention(BOB, "`@channel` and @carol", Some(2)),
+                ok(json!({ "mentions_me": true, "channel_wide": false })),
+                "code does not count; a mention by name always does",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": promoted }),
+                refused("log_invalid"),
+                "the server adds an entry in which bob, a member, makes himself admin",
+            ),
+            step(
+                "verify_log",
+                json!({ "room_id": ROOM, "entries": shrunk }),
+                refused("log_invalid"),
+                "the server serves the log without carol's add: 2 members",
+            ),
+            step(
+                "mention",
+                mention(BOB, "@channel deploy", Some(2)),
+                ok(json!({ "mentions_me": false, "channel_wide": true, "allowed": false })),
+                "still not counted: the roles and size of the verified log stand",
+            ),
+        ],
+    )
 }

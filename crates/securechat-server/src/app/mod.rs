@@ -44,16 +44,26 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
     let (api, openapi) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(crate::auth::http::router())
         .merge(crate::auth::directory::router())
+        .merge(crate::twofactor::http::router())
         .merge(crate::rooms::http::router())
         .merge(crate::messages::http::router())
         .merge(crate::timeline::http::router())
         .merge(crate::search::http::router())
+        .merge(crate::mentions::http::router())
+        .merge(crate::pins::http::router())
+        .merge(crate::pins::saved::router())
+        .merge(crate::retention::http::router())
+        .merge(crate::threads::http::router())
         .merge(crate::keys::http::router())
         .merge(crate::devices::http::router())
         .merge(crate::devices::link::router())
         .merge(crate::files::http::router())
         .merge(crate::resources::http::router())
         .merge(crate::webpush::http::router())
+        .merge(crate::email::http::router())
+        .merge(crate::webhooks::http::router())
+        .merge(crate::webhooks::outgoing::http::router())
+        .merge(crate::profiles::http::router())
         .split_for_parts();
     let mut openapi = openapi;
     openapi::complete(&mut openapi);
@@ -70,6 +80,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
             }),
         )
         .route("/healthz", get(healthz))
+        .merge(crate::metrics::http::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed);
     realtime
@@ -81,6 +92,9 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn(
+            crate::metrics::http::count_responses,
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

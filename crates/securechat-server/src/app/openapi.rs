@@ -26,12 +26,17 @@ use crate::http::MAX_JSON_BODY;
         (name = "members", description = "Membership, roles and bans"),
         (name = "channels", description = "Channels of a room"),
         (name = "messages", description = "Message history"),
+        (name = "threads", description = "Thread replies' history, follows, per-thread read markers and the list of followed threads (ids only: encrypted channels too)"),
+        (name = "pins", description = "Pinned messages of a channel and each person's saved messages (ids only: encrypted channels too)"),
+        (name = "retention", description = "How long a room keeps messages, and disappearing messages per channel"),
         (name = "search", description = "Full-text search over the plaintext messages the caller can read"),
         (name = "keys", description = "End-to-end encryption keys (stored, never usable by the server)"),
         (name = "devices", description = "A person's signed device list, device prekeys and each device's key-share mailbox"),
         (name = "files", description = "Uploads and downloads (ciphertext only in encrypted channels)"),
         (name = "resources", description = "Shared links and documents of a room"),
         (name = "push", description = "Web Push: subscriptions, the VAPID key and notification settings"),
+        (name = "email", description = "Email digests of missed messages: the address, its verification, unsubscribing"),
+        (name = "profiles", description = "Display names, statuses, availability and avatars"),
     )
 )]
 pub struct ApiDoc;
@@ -56,7 +61,28 @@ impl Modify for SessionAuth {
 }
 
 /// The operations anyone may call; every other one needs a session.
-const PUBLIC: [&str; 2] = ["register", "login"];
+/// (An incoming webhook's URL is its own credential.)
+const PUBLIC: [&str; 5] = [
+    "register",
+    "login",
+    "unsubscribe_page",
+    "unsubscribe",
+    "post_webhook_message",
+];
+
+/// The operations open to a signed-in person whom `TWO_FACTOR_REQUIRED`
+/// holds at enrolment (they take `EnrollingUser`); every other one that
+/// needs a session may answer 403 `second_factor_enrolment_required`.
+const ENROLMENT_OPEN: [&str; 8] = [
+    "me",
+    "logout",
+    "logout_all",
+    "two_factor_status",
+    "totp_setup",
+    "totp_enable",
+    "totp_disable",
+    "new_recovery_codes",
+];
 
 /// Completes the merged document with what every operation shares rather
 /// than what its handler declares: the session requirement (cookie or
@@ -98,6 +124,17 @@ fn complete_operation(op: &mut Operation, safe: bool) {
             "401",
             "not signed in, or the session has ended (`unauthenticated`)",
         );
+        let enrolment_open = op
+            .operation_id
+            .as_deref()
+            .is_some_and(|id| ENROLMENT_OPEN.contains(&id));
+        if !enrolment_open {
+            add(
+                op,
+                "403",
+                "the site requires a second factor of the caller, who has not turned TOTP on yet (`second_factor_enrolment_required`)",
+            );
+        }
     }
     let has_param = |op: &Operation, place: ParameterIn| {
         op.parameters

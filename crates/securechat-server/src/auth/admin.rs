@@ -93,6 +93,13 @@ pub async fn set_password(db: &Db, username: &str, password: &str) -> anyhow::Re
     Ok(())
 }
 
+/// Turns two-factor sign-in off for someone locked out of it (lost
+/// authenticator and recovery codes). Returns whether it was on or set up.
+pub async fn reset_two_factor(db: &Db, username: &str) -> anyhow::Result<bool> {
+    let user = find(db, username).await?;
+    Ok(crate::twofactor::store::remove(db, user.id).await?)
+}
+
 async fn hash_password(password: &str) -> anyhow::Result<String> {
     let password = zeroize::Zeroizing::new(password.to_owned());
     tokio::task::spawn_blocking(move || hash_blocking(&password))

@@ -10,16 +10,19 @@ use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
 use super::password::Priority;
-use super::session::{self, AuthUser, ClientAddress};
+use super::reauth::Reauth;
+use super::session::{self, AuthUser, ClientAddress, EnrollingUser};
 use super::store::{self, NameClash, User};
 use super::throttle::{self, Scope};
 use super::validate;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, Success};
+use crate::profiles::view::ProfileView;
 use crate::rooms::events::RoomEvent;
 use crate::rooms::model::Role;
 use crate::state::AppState;
 use crate::storage::now_ms;
+use crate::twofactor::verify::{self, Offered, Outcome};
 
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -130,21 +133,40 @@ async fn register(
     ))
 }
 
+/// Username and password, and once two-factor is on for the account, a
+/// TOTP code or a recovery code.
+#[derive(Deserialize, ToSchema)]
+pub struct LoginCredentials {
+    #[schema(max_length = 256)]
+    pub username: String,
+    #[schema(max_length = 1024)]
+    pub password: String,
+    #[serde(flatten)]
+    pub second_factor: Offered,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     pub success: bool,
     pub user: User,
+    /// The site requires a second factor of this person and they have none
+    /// yet: until TOTP is on, only enrolment is open to them (other calls
+    /// answer 403 `second_factor_enrolment_required`).
+    pub second_factor_enrolment_required: bool,
     /// The session token, for API clients (`Authorization: Bearer`).
     /// Browsers use the HttpOnly cookie set alongside and can ignore it.
     pub token: String,
 }
 
-/// Logs in: sets the session cookie and returns the same token for API clients.
+/// Logs in: sets the session cookie and returns the same token for API
+/// clients. With two-factor on, a right password alone answers 401
+/// `second_factor_required` and starts no session; send it again with
+/// `totp_code` or `recovery_code`.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
-    request_body = Credentials,
+    request_body = LoginCredentials,
     responses(
         (status = 200, body = LoginResponse, description = "Signed in; `Set-Cookie` carries the session"),
-        (status = 401, body = ErrorBody, description = "Wrong username or password"),
+        (status = 401, body = ErrorBody, description = "Wrong username or password (`invalid_credentials`), a second factor needed (`second_factor_required`) or a wrong or used one (`invalid_second_factor`)"),
         (status = 403, body = ErrorBody, description = "Account disabled"),
         (status = 429, body = ErrorBody, description = "Too many failures; see `Retry-After`"),
         (status = 503, body = ErrorBody, description = "Too busy checking passwords; see `Retry-After`"),
@@ -153,7 +175,7 @@ async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     headers: axum::http::HeaderMap,
-    ApiJson(body): ApiJson<Credentials>,
+    ApiJson(body): ApiJson<LoginCredentials>,
 ) -> Result<impl IntoResponse, Error> {
     if body.password.len() > validate::PASSWORD_MAX || body.username.len() > 256 {
         return Err(Error::unprocessable(
@@ -196,9 +218,7 @@ async fn login(
         Ok(ok) => ok,
         Err(e) => {
             // The password was never checked: not a guess.
-            for scope in &scopes {
-                throttle::succeed(&state.db, scope).await?;
-            }
+            throttle::succeed_all(&state.db, &scopes).await?;
             return Err(e.into());
         }
     };
@@ -215,12 +235,32 @@ async fn login(
             "This account is disabled; ask an administrator",
         ));
     }
+    let outcome = match verify::check(&state, row.id, &body.second_factor).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // No code was judged: not a guess.
+            throttle::succeed_all(&state.db, &scopes).await?;
+            return Err(e);
+        }
+    };
+    match outcome {
+        Outcome::NotEnrolled | Outcome::Passed => {}
+        Outcome::Missing => {
+            // Not a guess, but not a sign-in either: the attempt is given
+            // back and earlier failures stay counted, so a known password
+            // does not buy fresh guesses at the code.
+            throttle::succeed_all(&state.db, &scopes).await?;
+            return Err(verify::required());
+        }
+        Outcome::Wrong => {
+            throttle::fail(&state.db, &scopes, &attempts, now).await?;
+            return Err(verify::wrong());
+        }
+    }
     // The account's (or device's) failures are forgiven; the address's
     // count only loses this attempt.
     throttle::clear(&state.db, scopes[0]).await?;
-    for scope in &scopes[1..] {
-        throttle::succeed(&state.db, scope).await?;
-    }
+    throttle::succeed_all(&state.db, &scopes[1..]).await?;
     let token = session::create(&state.db, &state.keys, row.id).await?;
     tracing::info!(user_id = row.id, "logged in");
     let cookie = session::session_cookie(&state.web, &token);
@@ -232,6 +272,8 @@ async fn login(
         ]),
         axum::Json(LoginResponse {
             success: true,
+            second_factor_enrolment_required: outcome == Outcome::NotEnrolled
+                && state.two_factor.covers(row.is_admin),
             user: User::from(&row),
             token: token.to_string(),
         }),
@@ -244,7 +286,10 @@ async fn login(
         (status = 200, body = Success),
         (status = 401, body = ErrorBody),
     ))]
-async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<impl IntoResponse, Error> {
+async fn logout(
+    State(state): State<AppState>,
+    EnrollingUser(user): EnrollingUser,
+) -> Result<impl IntoResponse, Error> {
     store::delete_session(&state.db, &user.session_hash).await?;
     state.notify.sessions_ended(user.id);
     Ok((
@@ -261,7 +306,7 @@ async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<impl In
     ))]
 async fn logout_all(
     State(state): State<AppState>,
-    user: AuthUser,
+    EnrollingUser(user): EnrollingUser,
 ) -> Result<impl IntoResponse, Error> {
     let ended = store::delete_user_sessions(&state.db, user.id).await?;
     state.notify.sessions_ended(user.id);
@@ -276,6 +321,10 @@ async fn logout_all(
 pub struct MeResponse {
     pub success: bool,
     pub user: User,
+    /// As at login: until TOTP is on, only enrolment is open.
+    pub second_factor_enrolment_required: bool,
+    /// Display name, status, availability and avatar.
+    pub profile: ProfileView,
 }
 
 /// The signed-in user.
@@ -284,11 +333,17 @@ pub struct MeResponse {
         (status = 200, body = MeResponse),
         (status = 401, body = ErrorBody),
     ))]
-async fn me(user: AuthUser) -> axum::Json<MeResponse> {
-    axum::Json(MeResponse {
+async fn me(
+    State(state): State<AppState>,
+    EnrollingUser(user): EnrollingUser,
+) -> Result<axum::Json<MeResponse>, Error> {
+    let profile = crate::profiles::store::get(&state.db, user.id).await?;
+    Ok(axum::Json(MeResponse {
         success: true,
+        second_factor_enrolment_required: user.must_enrol(state.two_factor),
         user: user.to_user(),
-    })
+        profile: ProfileView::of(&profile, now_ms()),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -318,34 +373,13 @@ async fn change_password(
         &user.username,
         Some(&body.current_password),
     )?;
-    let scope = Scope::user(&state.keys, &validate::username_key(&user.username));
+    Reauth::start(&state, &user.username)
+        .await?
+        .password(&state, user.id, body.current_password)
+        .await?
+        .passed(&state)
+        .await?;
     let now = now_ms();
-    let attempts = throttle::reserve(&state.db, &[&scope], now).await?;
-    let stored = store::user_by_id(&state.db, user.id).await?;
-    let verified = state
-        .hasher
-        .verify(
-            Priority::Session,
-            Zeroizing::new(body.current_password),
-            stored.map(|r| r.password_hash),
-        )
-        .await;
-    let ok = match verified {
-        Ok(ok) => ok,
-        Err(e) => {
-            // The password was never checked: not a guess.
-            throttle::succeed(&state.db, &scope).await?;
-            return Err(e.into());
-        }
-    };
-    if !ok {
-        throttle::fail(&state.db, &[&scope], &attempts, now).await?;
-        return Err(Error::unauthorized(
-            "invalid_credentials",
-            "The current password is wrong",
-        ));
-    }
-    throttle::succeed(&state.db, &scope).await?;
     let hash = state
         .hasher
         .hash(Priority::Session, Zeroizing::new(body.new_password))

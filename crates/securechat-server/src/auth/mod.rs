@@ -6,6 +6,7 @@
 //! - [`token`]: random tokens and the keyed hashes they are stored as.
 //! - [`password`]: Argon2id on a bounded blocking pool.
 //! - [`throttle`]: login failure counters and lockout.
+//! - [`reauth`]: a signed-in person proving it is them again, throttled.
 //! - [`validate`]: username and password rules.
 //! - [`store`]: the SQL for users and sessions.
 //! - [`admin`]: account administration used by the CLI.
@@ -14,6 +15,7 @@ pub mod admin;
 pub mod directory;
 pub mod http;
 pub mod password;
+pub mod reauth;
 pub mod session;
 pub mod store;
 pub mod throttle;

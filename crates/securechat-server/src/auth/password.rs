@@ -106,6 +106,14 @@ pub struct Hasher {
 }
 
 impl Hasher {
+    /// Jobs waiting for a hashing thread, for the metrics.
+    pub fn queued(&self) -> usize {
+        self.pool
+            .queues
+            .lock()
+            .map_or(0, |q| q.session.len() + q.anonymous.len())
+    }
+
     /// A hasher with `threads` hashing threads (at least one); they stop
     /// once every clone of the hasher is dropped.
     pub fn new(threads: usize) -> anyhow::Result<Self> {
@@ -125,7 +133,7 @@ impl Hasher {
                 .name(format!("argon2-{index}"))
                 .spawn(move || {
                     if index > 0 {
-                        lower_priority();
+                        crate::background::lower_priority("password hashing");
                     }
                     work(&pool);
                 })
@@ -233,19 +241,6 @@ fn work(pool: &Pool) {
         // A panicking job drops its reply (its caller gets an error); the
         // thread lives on for the next one.
         drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)));
-    }
-}
-
-/// Gives the calling thread the lowest priority of the normal scheduling
-/// policy (nice 19 on Linux, where niceness is per thread): it then runs
-/// only on CPU time no normal-priority thread wants. Failure (a sandbox
-/// forbidding it) leaves the thread at normal priority, which is still
-/// correct, only less polite.
-fn lower_priority() {
-    if let Err(e) =
-        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
-    {
-        tracing::debug!("password hashing thread keeps normal priority: {e:?}");
     }
 }
 

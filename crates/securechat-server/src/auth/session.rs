@@ -14,6 +14,7 @@ use super::token::{self, Keys};
 use crate::error::Error;
 use crate::state::{AppState, WebSettings};
 use crate::storage::{Db, now_ms, rfc3339};
+use crate::twofactor::policy::Policy as TwoFactorPolicy;
 
 /// How long a session lives after login.
 pub const SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -141,6 +142,8 @@ pub struct AuthUser {
     pub created_at: i64,
     /// The stored hash of the session used, so it can be ended or kept.
     pub session_hash: Vec<u8>,
+    /// TOTP is on for the account.
+    pub two_factor: bool,
 }
 
 impl AuthUser {
@@ -154,9 +157,32 @@ impl AuthUser {
         }
     }
 
+    /// Whether the site's two-factor policy (`TWO_FACTOR_REQUIRED`) holds
+    /// this person at enrolment: it covers them and TOTP is not on yet.
+    pub fn must_enrol(&self, policy: TwoFactorPolicy) -> bool {
+        policy.covers(self.is_admin) && !self.two_factor
+    }
+
     /// Resolves a token to its user, or `None` when it is unknown, expired,
-    /// or its user is disabled.
+    /// or its user is disabled; a person the two-factor policy holds at
+    /// enrolment is refused with 403 `second_factor_enrolment_required`.
+    /// This is where the policy is enforced, for HTTP (the extractor) and
+    /// Socket.IO (the handshake) alike; only [`EnrollingUser`] skips it.
     pub async fn from_token(state: &AppState, token: &str) -> Result<Option<Self>, Error> {
+        let user = Self::resolve(state, token).await?;
+        if let Some(user) = &user
+            && user.must_enrol(state.two_factor)
+        {
+            return Err(Error::forbidden(
+                "second_factor_enrolment_required",
+                "This site requires two-factor sign-in: turn it on in your account settings first",
+            ));
+        }
+        Ok(user)
+    }
+
+    /// [`AuthUser::from_token`] without the two-factor policy.
+    async fn resolve(state: &AppState, token: &str) -> Result<Option<Self>, Error> {
         if !token::looks_like_token(token) {
             return Ok(None);
         }
@@ -174,6 +200,7 @@ impl AuthUser {
             is_admin: row.is_admin,
             created_at: row.created_at,
             session_hash: hash,
+            two_factor: row.two_factor,
         }))
     }
 }
@@ -182,15 +209,34 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let unauthenticated = || {
-            Error::unauthorized(
-                "unauthenticated",
-                "You are not signed in, or your session has ended; log in again",
-            )
-        };
         let token = presented_token(&parts.headers, &state.web).ok_or_else(unauthenticated)?;
         Self::from_token(state, token)
             .await?
+            .ok_or_else(unauthenticated)
+    }
+}
+
+fn unauthenticated() -> Error {
+    Error::unauthorized(
+        "unauthenticated",
+        "You are not signed in, or your session has ended; log in again",
+    )
+}
+
+/// A signed-in user whom the two-factor policy may still hold at
+/// enrolment: the extractor of the few routes open to them (who am I, log
+/// out, two-factor enrolment).
+#[derive(Debug, Clone)]
+pub struct EnrollingUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for EnrollingUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let token = presented_token(&parts.headers, &state.web).ok_or_else(unauthenticated)?;
+        AuthUser::resolve(state, token)
+            .await?
+            .map(Self)
             .ok_or_else(unauthenticated)
     }
 }

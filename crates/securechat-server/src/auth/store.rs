@@ -270,6 +270,8 @@ pub struct SessionRow {
     pub is_admin: bool,
     pub created_at: i64,
     pub last_seen_at: i64,
+    /// TOTP is on for the account.
+    pub two_factor: bool,
 }
 
 /// Finds the enabled user of an unexpired session.
@@ -280,7 +282,9 @@ pub async fn session_user(
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_as::<_, SessionRow>(
-            "SELECT u.id, u.username, u.is_admin, u.created_at, s.last_seen_at \
+            "SELECT u.id, u.username, u.is_admin, u.created_at, s.last_seen_at, \
+                    EXISTS (SELECT 1 FROM totp_credentials t \
+                            WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL) AS two_factor \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE",
         )

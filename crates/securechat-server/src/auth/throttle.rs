@@ -192,6 +192,14 @@ pub async fn succeed(db: &Db, scope: &Scope) -> Result<(), sqlx::Error> {
     })
 }
 
+/// [`succeed`] for each of `scopes`: none of them counts this attempt.
+pub async fn succeed_all(db: &Db, scopes: &[&Scope]) -> Result<(), sqlx::Error> {
+    for scope in scopes {
+        succeed(db, scope).await?;
+    }
+    Ok(())
+}
+
 /// Forgets the failures of `scope` (after a successful login).
 pub async fn clear(db: &Db, scope: &Scope) -> Result<(), sqlx::Error> {
     with_db!(db, write, |pool| {

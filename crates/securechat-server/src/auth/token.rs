@@ -24,6 +24,10 @@ pub struct Keys {
     session: Zeroizing<[u8; 32]>,
     throttle: Zeroizing<[u8; 32]>,
     device: Zeroizing<[u8; 32]>,
+    email: Zeroizing<[u8; 32]>,
+    totp_seal: Zeroizing<[u8; 32]>,
+    recovery: Zeroizing<[u8; 32]>,
+    webhook: Zeroizing<[u8; 32]>,
 }
 
 impl Keys {
@@ -33,6 +37,10 @@ impl Keys {
             session: derive(secret.as_bytes(), b"securechat/v1/session-token"),
             throttle: derive(secret.as_bytes(), b"securechat/v1/login-throttle"),
             device: derive(secret.as_bytes(), b"securechat/v1/device-cookie"),
+            email: derive(secret.as_bytes(), b"securechat/v1/email"),
+            totp_seal: derive(secret.as_bytes(), b"securechat/v1/totp-seal"),
+            recovery: derive(secret.as_bytes(), b"securechat/v1/recovery-code"),
+            webhook: derive(secret.as_bytes(), b"securechat/v1/webhook-secret"),
         }
     }
 
@@ -68,6 +76,39 @@ impl Keys {
     /// What a session token is stored as.
     pub fn session_hash(&self, token: &str) -> Vec<u8> {
         mac(&self.session[..], token.as_bytes())
+    }
+
+    /// A MAC for email's single-purpose values (verification codes as
+    /// stored, unsubscribe links): `purpose` keeps one kind from passing
+    /// for another.
+    pub fn email_mac(&self, purpose: &str, data: &str) -> Vec<u8> {
+        mac(&self.email[..], format!("{purpose}:{data}").as_bytes())
+    }
+
+    /// The AES-256-GCM key TOTP secrets are sealed with in the database
+    /// (`twofactor/secret.rs`).
+    pub fn totp_seal(&self) -> &[u8; 32] {
+        &self.totp_seal
+    }
+
+    /// What a (normalized) recovery code of `user_id` is stored as: a
+    /// keyed hash, so a copy of the table cannot be tried offline.
+    pub fn recovery_code_hash(&self, user_id: i64, code: &str) -> Vec<u8> {
+        mac(&self.recovery[..], format!("{user_id}:{code}").as_bytes())
+    }
+
+    /// What an incoming webhook's secret (the last part of its URL) is
+    /// stored as.
+    pub fn webhook_hash(&self, secret: &str) -> Vec<u8> {
+        mac(&self.webhook[..], secret.as_bytes())
+    }
+
+    /// The signing secret of outgoing webhook `id`, made from its stored
+    /// `salt` under `SECRET_KEY`: the database alone does not hold it.
+    pub fn outgoing_secret(&self, id: i64, salt: &[u8]) -> String {
+        let mut data = format!("outgoing:{id}:").into_bytes();
+        data.extend_from_slice(salt);
+        URL_SAFE_NO_PAD.encode(mac(&self.webhook[..], &data))
     }
 
     /// What a login-throttle scope (`user:alice`, `ip:10.0.0.1`) is stored as.

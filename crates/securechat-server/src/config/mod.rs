@@ -13,12 +13,21 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+pub mod allow_hosts;
+pub mod email;
 pub mod error;
+mod limits;
+pub mod observability;
 mod private_file;
 pub mod push;
 pub mod retention;
 
 pub use error::ConfigError;
+pub use limits::{
+    ConnectionLimits, DEFAULT_HEADER_TIMEOUT_SECS, DEFAULT_REGISTER_LIMIT,
+    DEFAULT_SOCKETS_PER_USER, SendRate,
+};
+use limits::{parse_limit, parse_send_rate};
 
 /// Shortest `SECRET_KEY` accepted, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
@@ -109,91 +118,21 @@ pub struct ServeConfig {
     /// `DEVICE_SHARE_RETENTION_DAYS`: how long an unfetched key share stays
     /// in a device's mailbox.
     pub device_share_retention_days: u32,
+    /// `RETENTION_PURGE_SECS`: the pause between passes of the job that
+    /// deletes messages past their room's retention or disappearing time.
+    pub retention_purge_secs: u64,
     /// `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT`, `PUSH_ALLOW_HOSTS`.
     pub push: push::PushConfig,
-}
-
-/// How many TCP connections the server holds, and for how long an idle one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    /// `HEADER_TIMEOUT_SECS`: how long a request head may take to arrive,
-    /// which is also how long an HTTP/1 connection may sit idle between
-    /// requests.
-    pub header_timeout: std::time::Duration,
-    /// `MAX_CONNECTIONS`: a lower cap than the one the open-file limit
-    /// allows (`None`: that one).
-    pub max: Option<usize>,
-}
-
-/// `HEADER_TIMEOUT_SECS` when unset.
-pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 20;
-
-/// Connections one account may hold open on a node, by default: many tabs
-/// and devices, far from what would crowd everyone else out.
-pub const DEFAULT_SOCKETS_PER_USER: usize = 50;
-
-/// A positive number, or `off`, for the limit named `var`.
-fn parse_limit(var: &'static str, value: &str) -> Result<Option<u32>, ConfigError> {
-    let value = value.trim();
-    if value.eq_ignore_ascii_case("off") {
-        return Ok(None);
-    }
-    match value.parse::<u32>() {
-        Ok(n) if n > 0 => Ok(Some(n)),
-        _ => Err(ConfigError::new(
-            var,
-            format!("{value:?} is neither a positive number nor off"),
-        )),
-    }
-}
-
-/// Registrations per client address per quarter hour, by default: a team
-/// signing up together fits, a script creating accounts does not.
-pub const DEFAULT_REGISTER_LIMIT: u32 = 10;
-
-/// The per-user message rate: a token bucket, or none at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendRate {
-    /// `per_second` messages a second after a burst of `burst`.
-    Limited { per_second: u32, burst: u32 },
-    /// No limit (load tests, trusted bots on a private network).
-    Off,
-}
-
-impl Default for SendRate {
-    /// Generous for a person, tight for a script flooding a channel.
-    fn default() -> Self {
-        Self::Limited {
-            per_second: 10,
-            burst: 30,
-        }
-    }
-}
-
-/// `10/30` (per second / burst) or `off`.
-fn parse_send_rate(value: &str) -> Result<SendRate, ConfigError> {
-    let value = value.trim();
-    if value.eq_ignore_ascii_case("off") {
-        return Ok(SendRate::Off);
-    }
-    let invalid = || {
-        ConfigError::new(
-            "SEND_RATE_LIMIT",
-            format!("{value:?} must be PER_SECOND/BURST with both 1-1000000 (e.g. 10/30), or off"),
-        )
-    };
-    let (rate, burst) = value.split_once('/').ok_or_else(invalid)?;
-    let parse = |v: &str| {
-        v.trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(invalid)
-    };
-    Ok(SendRate::Limited {
-        per_second: parse(rate)?,
-        burst: parse(burst)?,
-    })
+    /// `WEBHOOK_ALLOW_HOSTS`: outgoing webhooks' exceptions to the SSRF
+    /// guard, as `PUSH_ALLOW_HOSTS` is Web Push's.
+    pub webhook_allow_hosts: allow_hosts::AllowHosts,
+    /// `SMTP_URL`, `SMTP_FROM`, `EMAIL_DIGEST_DELAY_SECS`, `EMAIL_DRAIN_SECS`
+    /// (`None`: no email).
+    pub email: Option<email::EmailConfig>,
+    /// `TWO_FACTOR_REQUIRED`: who must sign in with a second factor.
+    pub two_factor: crate::twofactor::policy::Policy,
+    /// `METRICS_TOKEN`: the bearer token of `GET /metrics` (`None`: off).
+    pub metrics_token: Option<observability::MetricsToken>,
 }
 
 impl ServeConfig {
@@ -415,13 +354,25 @@ pub fn load_serve(
     };
     let device_share_retention_days =
         retention::device_share_days(non_empty(env("DEVICE_SHARE_RETENTION_DAYS")).as_deref())?;
+    let retention_purge_secs =
+        retention::purge_secs(non_empty(env("RETENTION_PURGE_SECS")).as_deref())?;
     let secret = load_secret(env, &settings)?;
     let files = crate::files::config::load(env, &settings.data_dir)?;
     let push = push::load(env, &settings.data_dir, public_origin.as_deref())?;
+    let email = email::load(env, public_origin.as_deref())?;
+    let two_factor =
+        crate::twofactor::policy::Policy::parse(non_empty(env("TWO_FACTOR_REQUIRED")).as_deref())?;
+    let metrics_token = observability::metrics_token(env("METRICS_TOKEN"))?;
+    let webhook_allow_hosts = allow_hosts::AllowHosts::load(env, "WEBHOOK_ALLOW_HOSTS")?;
     Ok(ServeConfig {
+        two_factor,
+        metrics_token,
         push,
+        webhook_allow_hosts,
+        email,
         connections,
         device_share_retention_days,
+        retention_purge_secs,
         send_rate,
         register_limit,
         sockets_per_user,

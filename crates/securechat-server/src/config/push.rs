@@ -7,13 +7,13 @@
 //! its public half is stored, so that nodes of a cluster can check that
 //! they all sign with the same key (`webpush::keys`).
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroizing;
 
+pub use super::allow_hosts::AllowHosts;
 use super::error::ConfigError;
 
 /// The file a generated VAPID key is kept in, inside `DATA_DIR`.
@@ -74,49 +74,6 @@ pub struct PushConfig {
     pub allow_hosts: AllowHosts,
 }
 
-/// `PUSH_ALLOW_HOSTS`: `host:port` pairs whose push endpoints may be on
-/// private or loopback addresses and use plain `http` (tests, private
-/// deployments with their own push service). Hosts are lower-cased, IPv6
-/// addresses bracketed, as a URL writes them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AllowHosts(HashSet<String>);
-
-impl AllowHosts {
-    /// Whether `host` (as `url::Url::host_str` gives it) and `port` are listed.
-    pub fn contains(&self, host: &str, port: u16) -> bool {
-        self.0
-            .contains(&format!("{}:{port}", host.to_ascii_lowercase()))
-    }
-
-    fn parse(value: &str) -> Result<Self, ConfigError> {
-        let mut hosts = HashSet::new();
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let invalid = || {
-                ConfigError::new(
-                    "PUSH_ALLOW_HOSTS",
-                    format!(
-                        "{entry:?} is not host:port (e.g. push.internal:8080, 127.0.0.1:9000 or [::1]:9000)"
-                    ),
-                )
-            };
-            let has_port = entry
-                .rsplit_once(':')
-                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-            let url = url::Url::parse(&format!("http://{entry}/")).map_err(|_| invalid())?;
-            let clean = url.path() == "/" && url.username().is_empty() && url.query().is_none();
-            match (
-                has_port && clean,
-                url.host_str(),
-                url.port_or_known_default(),
-            ) {
-                (true, Some(host), Some(port)) => hosts.insert(format!("{host}:{port}")),
-                _ => return Err(invalid()),
-            };
-        }
-        Ok(Self(hosts))
-    }
-}
-
 /// Reads `VAPID_PRIVATE_KEY` (else the key is the file in `data_dir`; it
 /// is read or created when the server starts), `VAPID_SUBJECT` (default `mailto:admin@` the host
 /// of `public_origin`, else of `localhost`) and `PUSH_ALLOW_HOSTS`.
@@ -125,10 +82,7 @@ pub fn load(
     data_dir: &Path,
     public_origin: Option<&str>,
 ) -> Result<PushConfig, ConfigError> {
-    let allow_hosts = match env("PUSH_ALLOW_HOSTS") {
-        Some(value) => AllowHosts::parse(&value)?,
-        None => AllowHosts::default(),
-    };
+    let allow_hosts = AllowHosts::load(env, "PUSH_ALLOW_HOSTS")?;
     let subject = match env("VAPID_SUBJECT").filter(|v| !v.trim().is_empty()) {
         Some(value) => subject(value.trim())?,
         None => {
@@ -326,7 +280,7 @@ mod tests {
         assert!(!hosts.contains("push.internal", 443));
         assert_eq!(config.subject, "https://chat.example.com/contact");
         let none = load(&|_| None, dir.path(), None).unwrap();
-        assert_eq!(none.allow_hosts, AllowHosts::default());
+        assert!(!none.allow_hosts.contains("127.0.0.1", 9000));
         assert_eq!(none.subject, "mailto:admin@localhost");
     }
 }

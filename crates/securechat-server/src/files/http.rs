@@ -47,6 +47,12 @@ pub struct UploadQuery {
     pub caption: Option<String>,
     /// Idempotency key of that message, as for `send_message`.
     pub client_msg_id: Option<String>,
+    /// Post the file as a reply in this message's thread (plaintext
+    /// channels; as for `send_message`).
+    pub thread_root_id: Option<i64>,
+    /// With `thread_root_id`: show the reply in the channel too.
+    #[serde(default)]
+    pub also_send_to_channel: bool,
 }
 
 /// The file's bytes, as they are (ciphertext in an encrypted channel).
@@ -130,10 +136,7 @@ async fn upload(
         (config.max_upload, false)
     };
     let refuse = || too_large(config.max_upload, by_quota.then_some(quota_left));
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = crate::http::declared_length(&headers);
     if declared.is_some_and(|n| n > limit) || limit == 0 {
         return Err(refuse());
     }
@@ -208,12 +211,17 @@ async fn upload(
             file_id,
             query.caption.as_deref(),
             &client_msg_id,
+            service::ThreadTarget {
+                root_id: query.thread_root_id,
+                also_send_to_channel: query.also_send_to_channel,
+            },
         )
         .await;
         match posted {
             Ok((row, true)) => {
                 let view = MessageView::from(&row);
                 announce(&state, &view);
+                crate::threads::replied(&state, &row).await;
                 (Some(view), file_id)
             }
             // A retry of an upload that was posted: the first try's message

@@ -34,12 +34,12 @@ where
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                // Most routes take MAX_JSON_BODY; some less (incoming
+                // webhooks: 16 KiB), as their description says.
                 Error::PayloadTooLarge {
-                    message: format!(
-                        "The request body is larger than {} KiB",
-                        MAX_JSON_BODY / 1024
-                    )
-                    .into(),
+                    message: "The request body is larger than this endpoint accepts \
+                              (see /api/openapi.json)"
+                        .into(),
                 }
             } else {
                 Error::bad_request("bad_body", "The request body could not be read")

@@ -15,6 +15,15 @@ pub use extract::{ApiPath, ApiQuery};
 pub use json::{ApiJson, MAX_JSON_BODY};
 pub use middleware::{is_same_origin, panic_response, refuse_cross_site, security_headers};
 
+/// The body length a request announces (`Content-Length`), if it does:
+/// streamed uploads refuse one over their limit before reading a byte.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
 /// `{"success": true}`: the body of a request that has nothing else to say.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Success {

@@ -7,6 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::history::{self, From};
+use super::store::Scope;
 use super::view::MessageView;
 use crate::auth::AuthUser;
 use crate::error::{Error, ErrorBody};
@@ -59,7 +60,7 @@ async fn history(
         Some(after) => From::After(after),
         None => From::Before(query.before.unwrap_or(i64::MAX)),
     };
-    let page = history::page(&state.db, user.id, id, from, limit).await?;
+    let page = history::page(&state.db, user.id, id, Scope::Channel(id), from, limit).await?;
     Ok(axum::Json(HistoryPage {
         success: true,
         messages: page.messages,

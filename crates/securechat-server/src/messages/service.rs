@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::envelope;
 use super::store::{self, MessageRow};
-use super::writer::NewMessage;
+use super::writer::{Integration, NewMessage};
 use crate::auth::AuthUser;
 use crate::error::Error;
 use crate::rooms::access::{RoomAccess, channel_not_found};
@@ -32,6 +32,11 @@ pub struct SendRequest {
     /// A file uploaded to this channel by the sender and not yet posted
     /// (encrypted channels: the envelope holds its key and name).
     pub file_id: Option<i64>,
+    /// Reply in the thread of this top-level message of the channel.
+    pub thread_root_id: Option<i64>,
+    /// With `thread_root_id`: show the reply in the channel too.
+    #[serde(default)]
+    pub also_send_to_channel: bool,
 }
 
 /// What goes into a channel: text for plaintext channels, an envelope for
@@ -96,7 +101,7 @@ pub async fn send(
     let id = &req.client_msg_id;
     check_client_msg_id(id)?;
     if let Some(new) = plain_send(state, user, req) {
-        return insert(state, user, &new).await;
+        return insert(state, &user.username, &new).await;
     }
     // An envelope is checked against the sender's published key: read it
     // alongside the channel rather than after it (two reads in parallel
@@ -114,11 +119,14 @@ pub async fn send(
             None,
         )
     };
-    let (_, channel) = found?;
+    let (access, channel) = found?;
     if !channel.is_encrypted {
         state.plaintext.remember(channel.id);
     }
     let (content, envelope) = body_for(&channel, req.content.as_deref(), req.envelope.as_deref())?;
+    if let Some(text) = content {
+        crate::mentions::check(state, &access, text).await?;
+    }
     if let (Some(envelope), Some(key)) = (envelope, sender_key) {
         envelope::check_key_version(&channel, req.key_version)?;
         envelope::verify(user.id, &channel, req.key_version, envelope, key?.as_ref())?;
@@ -135,6 +143,13 @@ pub async fn send(
     if let Some(file_id) = req.file_id {
         check_file(state, user, &channel, file_id).await?;
     }
+    check_thread(
+        state,
+        &channel,
+        req.thread_root_id,
+        req.also_send_to_channel,
+    )
+    .await?;
     let new = NewMessage {
         channel_id: channel.id,
         sender_id: user.id,
@@ -144,9 +159,54 @@ pub async fn send(
         client_msg_id: id,
         reply_to: req.reply_to,
         file_id: req.file_id,
+        thread_root_id: req.thread_root_id,
+        also_send_to_channel: req.also_send_to_channel,
+        webhook: None,
         now: now_ms(),
     };
-    insert(state, user, &new).await
+    insert(state, &user.username, &new).await
+}
+
+/// A thread a message may reply in: a live top-level message of the same
+/// channel. The insert checks the same again in its transaction (a root
+/// deleted in between); this says precisely what is wrong.
+pub async fn check_thread(
+    state: &AppState,
+    channel: &ChannelRow,
+    thread_root_id: Option<i64>,
+    also_send_to_channel: bool,
+) -> Result<(), Error> {
+    let Some(root_id) = thread_root_id else {
+        if also_send_to_channel {
+            return Err(Error::unprocessable(
+                "invalid_thread",
+                "also_send_to_channel needs a thread_root_id",
+            ));
+        }
+        return Ok(());
+    };
+    let root = store::by_id(&state.db, root_id)
+        .await?
+        .filter(|m| m.channel_id == channel.id);
+    match root {
+        None => Err(Error::unprocessable(
+            "invalid_thread",
+            "thread_root_id must be a message of the same channel",
+        )),
+        Some(m) if m.thread_root_id.is_some() => Err(Error::unprocessable(
+            "thread_reply_to_reply",
+            "A thread reply cannot start a thread; reply in its root's thread instead",
+        )),
+        Some(m) if m.deleted_at.is_some() => Err(thread_root_deleted()),
+        Some(_) => Ok(()),
+    }
+}
+
+fn thread_root_deleted() -> Error {
+    Error::unprocessable(
+        "thread_root_deleted",
+        "That thread's first message was deleted; it takes no more replies",
+    )
 }
 
 /// The short way for the common send: text to a channel this node knows
@@ -159,7 +219,13 @@ fn plain_send<'a>(
     req: &'a SendRequest,
 ) -> Option<NewMessage<'a>> {
     let content = plain_content(req.content.as_deref(), req.envelope.as_deref()).ok()?;
-    let simple = req.key_version.is_none() && req.reply_to.is_none() && req.file_id.is_none();
+    // A channel-wide mention needs the sender's role: the long way.
+    let simple = req.key_version.is_none()
+        && req.reply_to.is_none()
+        && req.file_id.is_none()
+        && req.thread_root_id.is_none()
+        && !req.also_send_to_channel
+        && !securechat_search::mentions_channel(content);
     (simple && state.plaintext.contains(req.channel_id)).then(|| NewMessage {
         channel_id: req.channel_id,
         sender_id: user.id,
@@ -169,26 +235,32 @@ fn plain_send<'a>(
         client_msg_id: &req.client_msg_id,
         reply_to: None,
         file_id: None,
+        thread_root_id: None,
+        also_send_to_channel: false,
+        webhook: None,
         now: now_ms(),
     })
 }
 
-/// Stores a message; a file already carried by another message is a 409.
+/// Stores a message sent by `sender` (the username of `new.sender_id`);
+/// a file already carried by another message is a 409.
 async fn insert(
     state: &AppState,
-    user: &AuthUser,
+    sender: &str,
     new: &NewMessage<'_>,
 ) -> Result<(MessageRow, bool), Error> {
-    match store::insert(&state.db, &state.writer, new, &user.username).await? {
+    match store::insert(&state.db, &state.writer, new, sender).await? {
         store::Stored::New(row) => {
             // Every new message passes here, whatever carried it; the
-            // hand-over to web push never waits.
+            // hand-overs to web push and outgoing webhooks never wait.
+            state.webhooks.message_stored();
             state.webpush.message_stored(crate::webpush::NewMessage {
                 message_id: row.id,
                 channel_id: row.channel_id,
-                sender_id: user.id,
-                sender: user.username.clone(),
+                sender_id: new.sender_id,
+                sender: new.webhook.map_or(sender, |w| w.name.as_str()).to_owned(),
                 text: row.content.clone(),
+                thread_root_id: row.thread_root_id.filter(|_| !row.also_send_to_channel),
             });
             Ok((row, true))
         }
@@ -203,6 +275,7 @@ async fn insert(
              send with a new one",
         )),
         store::Stored::NotMember => Err(channel_not_found()),
+        store::Stored::ThreadGone => Err(thread_root_deleted()),
     }
 }
 
@@ -231,6 +304,13 @@ async fn check_file(
     }
 }
 
+/// Where a message posted over HTTP goes: the channel, or a thread of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadTarget {
+    pub root_id: Option<i64>,
+    pub also_send_to_channel: bool,
+}
+
 /// Posts the message that carries a file just uploaded to a plaintext
 /// channel, with an optional caption. A retry with the same `client_msg_id`
 /// returns the original (`false`), which carries the file of the first try.
@@ -241,11 +321,17 @@ pub async fn post_file(
     file_id: i64,
     caption: Option<&str>,
     client_msg_id: &str,
+    thread: ThreadTarget,
 ) -> Result<(MessageRow, bool), Error> {
     check_client_msg_id(client_msg_id)?;
+    check_thread(state, channel, thread.root_id, thread.also_send_to_channel).await?;
     let caption = caption.filter(|c| !c.trim().is_empty());
     if let Some(caption) = caption {
         check_text(caption)?;
+        if securechat_search::mentions_channel(caption) {
+            let (access, _) = RoomAccess::member_channel(&state.db, user, channel.id).await?;
+            crate::mentions::check(state, &access, caption).await?;
+        }
     }
     let new = NewMessage {
         channel_id: channel.id,
@@ -256,9 +342,45 @@ pub async fn post_file(
         client_msg_id,
         reply_to: None,
         file_id: Some(file_id),
+        thread_root_id: thread.root_id,
+        also_send_to_channel: thread.also_send_to_channel,
+        webhook: None,
         now: now_ms(),
     };
-    insert(state, user, &new).await
+    insert(state, &user.username, &new).await
+}
+
+/// Posts the text an incoming webhook received (`webhooks/`) to its
+/// plaintext channel, as the webhook's maker (`access`: their access to the
+/// channel's room) shown as `webhook`: the same checks as a person's send
+/// (text rules, channel-wide mentions by the maker's role) and the same
+/// insert, so the message is searchable and pushed like any other.
+pub async fn post_from_webhook(
+    state: &AppState,
+    access: &RoomAccess,
+    maker: &str,
+    channel: &ChannelRow,
+    text: &str,
+    webhook: &Integration,
+) -> Result<MessageRow, Error> {
+    let content = plain_content(Some(text), None)?;
+    crate::mentions::check(state, access, content).await?;
+    let client_msg_id = format!("webhook-{}-{:016x}", webhook.id, rand::random::<u64>());
+    let new = NewMessage {
+        channel_id: channel.id,
+        sender_id: access.user_id,
+        content: Some(content),
+        envelope: None,
+        key_version: None,
+        client_msg_id: &client_msg_id,
+        reply_to: None,
+        file_id: None,
+        thread_root_id: None,
+        also_send_to_channel: false,
+        webhook: Some(webhook),
+        now: now_ms(),
+    };
+    insert(state, maker, &new).await.map(|(row, _)| row)
 }
 
 fn message_not_found() -> Error {
@@ -290,14 +412,17 @@ pub async fn edit(
     envelope: Option<&str>,
 ) -> Result<MessageRow, Error> {
     let (message, access, channel) = visible_message(state, user, message_id).await?;
-    if message.sender_id != Some(user.id) {
+    if message.sender_id != Some(user.id) || message.webhook_id.is_some() {
         return Err(Error::forbidden(
             "not_your_message",
-            "You can edit only your own messages",
+            "You can edit only your own messages (not those a webhook posted)",
         ));
     }
     access.require(Action::EditOwnMessages)?;
     let (content, envelope) = body_for(&channel, content, envelope)?;
+    if let Some(text) = content {
+        crate::mentions::check(state, &access, text).await?;
+    }
     if let Some(envelope) = envelope {
         envelope::check(state, user.id, &channel, message.key_version, envelope).await?;
     }

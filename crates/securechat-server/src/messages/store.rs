@@ -27,6 +27,9 @@ pub struct MessageRow {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// When it disappears (ms since the epoch), if its channel had a timer
+    /// when it was stored. Reads leave it out from then on.
+    pub expires_at: Option<i64>,
     /// The attached file, while it exists.
     pub file_id: Option<i64>,
     pub file_name: Option<String>,
@@ -37,22 +40,47 @@ pub struct MessageRow {
     /// Whether anyone reacted to it: a page of history fetches reactions
     /// only when one of its messages has some, saving a query on most pages.
     pub has_reactions: bool,
+    /// The root of the thread it replies in.
+    pub thread_root_id: Option<i64>,
+    /// A thread reply also shown in the channel.
+    pub also_send_to_channel: bool,
+    /// A root's live replies (0 without a thread) and the newest one's time.
+    pub reply_count: i64,
+    pub last_reply_at: Option<i64>,
+    /// The incoming webhook that posted it (`webhooks/`), and the name
+    /// and icon it showed.
+    pub webhook_id: Option<i64>,
+    pub webhook_name: Option<String>,
+    pub webhook_icon: Option<String>,
 }
 
+/// The columns of a [`MessageRow`], from `messages m`; `$extra` columns
+/// (each followed by a comma) come first, for rows that flatten one (pins
+/// and saved messages).
 macro_rules! select_messages {
-    ($tail:literal) => {
+    ($tail:expr) => {
+        select_messages!("", $tail)
+    };
+    ($extra:expr, $tail:expr) => {
         concat!(
-            "SELECT m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
+            "SELECT ",
+            $extra,
+            "m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
              m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
-             m.deleted_at, f.id AS file_id, f.name AS file_name, f.content_type AS file_type, \
+             m.deleted_at, m.expires_at, f.id AS file_id, f.name AS file_name, f.content_type AS file_type, \
              f.size AS file_size, f.sha256 AS file_sha256, f.is_encrypted AS file_encrypted, \
-             EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) AS has_reactions \
+             EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) AS has_reactions, \
+             m.thread_root_id, m.also_send_to_channel, \
+             COALESCE(ts.reply_count, 0) AS reply_count, ts.last_reply_at, \
+             m.webhook_id, m.webhook_name, m.webhook_icon \
              FROM messages m LEFT JOIN users u ON u.id = m.sender_id \
-             LEFT JOIN files f ON f.id = m.file_id AND f.deleted_at IS NULL ",
+             LEFT JOIN files f ON f.id = m.file_id AND f.deleted_at IS NULL \
+             LEFT JOIN thread_summaries ts ON ts.root_id = m.id ",
             $tail
         )
     };
 }
+pub(crate) use select_messages;
 
 /// What [`insert`] did.
 pub enum Stored {
@@ -69,6 +97,9 @@ pub enum Stored {
     /// The sender is not a member of the channel's room (any more), or the
     /// channel is gone.
     NotMember,
+    /// The thread's root was deleted (or turned out not to be a root)
+    /// before the reply was stored.
+    ThreadGone,
 }
 
 /// Stores a message through the group-commit writer, or returns the one
@@ -82,7 +113,7 @@ pub async fn insert(
     match writer.insert(new).await? {
         // Built from what was written: no read after the write (a file's
         // details come from the files table, so those are read).
-        Inserted::New(id) if new.file_id.is_none() => Ok(Stored::New(MessageRow {
+        Inserted::New(id, expires_at) if new.file_id.is_none() => Ok(Stored::New(MessageRow {
             id,
             channel_id: new.channel_id,
             sender_id: Some(new.sender_id),
@@ -95,6 +126,7 @@ pub async fn insert(
             created_at: new.now,
             edited_at: None,
             deleted_at: None,
+            expires_at,
             file_id: None,
             file_name: None,
             file_type: None,
@@ -102,8 +134,15 @@ pub async fn insert(
             file_sha256: None,
             file_encrypted: None,
             has_reactions: false,
+            thread_root_id: new.thread_root_id,
+            also_send_to_channel: new.also_send_to_channel,
+            reply_count: 0,
+            last_reply_at: None,
+            webhook_id: new.webhook.map(|w| w.id),
+            webhook_name: new.webhook.map(|w| w.name.clone()),
+            webhook_icon: new.webhook.and_then(|w| w.icon_url.clone()),
         })),
-        Inserted::New(id) => Ok(Stored::New(
+        Inserted::New(id, _) => Ok(Stored::New(
             by_id(db, id).await?.ok_or(sqlx::Error::RowNotFound)?,
         )),
         Inserted::Missing => Ok(
@@ -113,6 +152,9 @@ pub async fn insert(
                 }
                 Some(_) => Stored::IdUsedElsewhere,
                 None if new.file_id.is_some() && is_member(db, new).await? => Stored::FileTaken,
+                None if new.thread_root_id.is_some() && is_member(db, new).await? => {
+                    Stored::ThreadGone
+                }
                 None => Stored::NotMember,
             },
         ),
@@ -151,41 +193,89 @@ pub async fn by_id(db: &Db, id: i64) -> Result<Option<MessageRow>, sqlx::Error> 
     })
 }
 
-/// The newest `limit` messages before `before`, newest first.
+/// Whose messages a page holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    /// A channel's timeline: its top-level messages and the thread
+    /// replies also sent to it.
+    Channel(i64),
+    /// One thread's replies (the root excluded), by the root's id.
+    Thread(i64),
+}
+
+/// The statement of a page of `scope` and the key it is bound to:
+/// `older` pages go back from a cursor, newest first; the others forward,
+/// oldest first.
+fn page_sql(scope: Scope, older: bool) -> (&'static str, i64) {
+    macro_rules! page {
+        ($filter:literal) => {
+            (
+                select_messages!(concat!(
+                    $filter,
+                    " AND m.id < $2 AND (m.expires_at IS NULL OR m.expires_at > $4) \
+                     ORDER BY m.id DESC LIMIT $3"
+                )),
+                select_messages!(concat!(
+                    $filter,
+                    " AND m.id > $2 AND (m.expires_at IS NULL OR m.expires_at > $4) \
+                     ORDER BY m.id ASC LIMIT $3"
+                )),
+            )
+        };
+    }
+    let ((back, forth), key) = match scope {
+        Scope::Channel(id) => (
+            page!(
+                "WHERE m.channel_id = $1 \
+                 AND (m.thread_root_id IS NULL OR m.also_send_to_channel)"
+            ),
+            id,
+        ),
+        Scope::Thread(root) => (page!("WHERE m.thread_root_id = $1"), root),
+    };
+    (if older { back } else { forth }, key)
+}
+
+/// The newest `limit` messages of `scope` before `before`, newest first,
+/// leaving out those that disappeared by `now`.
 pub async fn page_before(
     db: &Db,
-    channel_id: i64,
+    scope: Scope,
     before: i64,
     limit: i64,
+    now: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let (sql, key) = page_sql(scope, true);
     with_db!(db, read, |pool| {
-        sqlx::query_as::<_, MessageRow>(select_messages!(
-            "WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
-        ))
-        .bind(channel_id)
-        .bind(before)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+        sqlx::query_as::<_, MessageRow>(sql)
+            .bind(key)
+            .bind(before)
+            .bind(limit)
+            .bind(now)
+            .fetch_all(pool)
+            .await
     })
 }
 
-/// The oldest `limit` messages after `after`, oldest first.
+/// The oldest `limit` messages of `scope` after `after`, oldest first,
+/// leaving out those that disappeared by `now`.
+/// Read on the writer: a resume sees every message committed before it.
 pub async fn page_after(
     db: &Db,
-    channel_id: i64,
+    scope: Scope,
     after: i64,
     limit: i64,
+    now: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let (sql, key) = page_sql(scope, false);
     with_db!(db, write, |pool| {
-        sqlx::query_as::<_, MessageRow>(select_messages!(
-            "WHERE m.channel_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3"
-        ))
-        .bind(channel_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(pool)
-        .await
+        sqlx::query_as::<_, MessageRow>(sql)
+            .bind(key)
+            .bind(after)
+            .bind(limit)
+            .bind(now)
+            .fetch_all(pool)
+            .await
     })
 }
 
@@ -253,9 +343,26 @@ const EDIT: &str = "UPDATE messages SET content = $1, envelope = $2, edited_at =
 /// Deletes a message's content, keeping a tombstone so history has no holes,
 /// and marks its file deleted in the same transaction. Returns the file's
 /// id and blob key, for the caller to remove the blob.
+///
+/// A thread reply leaves its thread's summary in the same transaction, and
+/// only the delete that tombstoned it does so (the `UPDATE` is conditional
+/// and locks the row), so two deletes at once count it off once.
 pub async fn delete(db: &Db, id: i64, now: i64) -> Result<Option<(i64, String)>, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
+        let tombstoned = sqlx::query(
+            "UPDATE messages SET content = NULL, envelope = NULL, deleted_at = $1 \
+             WHERE id = $2 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if tombstoned == 0 {
+            tx.commit().await?;
+            return Ok(None);
+        }
         let file: Option<(i64, String)> = sqlx::query_as(
             "UPDATE files SET deleted_at = $1 \
              WHERE id = (SELECT file_id FROM messages WHERE id = $2) AND deleted_at IS NULL \
@@ -266,9 +373,14 @@ pub async fn delete(db: &Db, id: i64, now: i64) -> Result<Option<(i64, String)>,
         .fetch_optional(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE messages SET content = NULL, envelope = NULL, deleted_at = $1 WHERE id = $2",
+            "UPDATE thread_summaries SET reply_count = reply_count - 1, \
+             last_reply_id = COALESCE((SELECT MAX(r.id) FROM messages r \
+               WHERE r.thread_root_id = thread_summaries.root_id AND r.deleted_at IS NULL), \
+               thread_summaries.root_id), \
+             last_reply_at = (SELECT MAX(r.created_at) FROM messages r \
+               WHERE r.thread_root_id = thread_summaries.root_id AND r.deleted_at IS NULL) \
+             WHERE root_id = (SELECT thread_root_id FROM messages WHERE id = $1)",
         )
-        .bind(now)
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -413,6 +525,7 @@ pub async fn unread_counts(db: &Db, user_id: i64) -> Result<Vec<Unread>, sqlx::E
              LEFT JOIN read_markers r ON r.user_id = rm.user_id AND r.channel_id = c.id \
              JOIN messages m ON m.channel_id = c.id AND m.id > COALESCE(r.message_id, 0) \
                AND m.deleted_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> rm.user_id) \
+               AND (m.thread_root_id IS NULL OR m.also_send_to_channel) \
              WHERE rm.user_id = $1 GROUP BY c.id",
         )
         .bind(user_id)
@@ -428,7 +541,8 @@ pub async fn unread_in(db: &Db, user_id: i64, channel_id: i64) -> Result<i64, sq
             "SELECT COUNT(m.id) FROM messages m \
              LEFT JOIN read_markers r ON r.user_id = $1 AND r.channel_id = m.channel_id \
              WHERE m.channel_id = $2 AND m.id > COALESCE(r.message_id, 0) \
-               AND m.deleted_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> $1)",
+               AND m.deleted_at IS NULL AND (m.sender_id IS NULL OR m.sender_id <> $1) \
+               AND (m.thread_root_id IS NULL OR m.also_send_to_channel)",
         )
         .bind(user_id)
         .bind(channel_id)

@@ -42,14 +42,31 @@ pub struct NewMessage<'a> {
     pub reply_to: Option<i64>,
     /// An uploaded file this message carries.
     pub file_id: Option<i64>,
+    /// The root of the thread this message replies in (checked by the
+    /// insert: a live top-level message of the same channel).
+    pub thread_root_id: Option<i64>,
+    /// A thread reply also shown in the channel.
+    pub also_send_to_channel: bool,
+    /// Posted through an incoming webhook (`webhooks/`), shown as it.
+    pub webhook: Option<&'a Integration>,
     pub now: i64,
+}
+
+/// The integration a message is shown as from: the incoming webhook that
+/// posted it, with the name and icon it showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integration {
+    pub id: i64,
+    pub name: String,
+    pub icon_url: Option<String>,
 }
 
 /// What became of one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
-    /// Stored under this id.
-    New(i64),
+    /// Stored under this id, disappearing at this time (ms since the
+    /// epoch) if its channel had a timer when it was stored.
+    New(i64, Option<i64>),
     /// Not stored: a unique constraint holds (a retry of a stored
     /// `client_msg_id`, or a file already in a message), or the sender is
     /// not (or no longer) a member of the channel's room.
@@ -66,6 +83,9 @@ struct Job {
     client_msg_id: String,
     reply_to: Option<i64>,
     file_id: Option<i64>,
+    thread_root_id: Option<i64>,
+    also_send_to_channel: bool,
+    webhook: Option<Integration>,
     now: i64,
     reply: oneshot::Sender<Result<Inserted, sqlx::Error>>,
 }
@@ -105,6 +125,11 @@ impl MessageWriter {
         Ok(Self { queue })
     }
 
+    /// Messages waiting for a commit, for the metrics.
+    pub fn queued(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     /// Stores `new` in the next group commit; returns once it is durable.
     pub async fn insert(&self, new: &NewMessage<'_>) -> Result<Inserted, sqlx::Error> {
         let (reply, outcome) = oneshot::channel();
@@ -117,6 +142,9 @@ impl MessageWriter {
             client_msg_id: new.client_msg_id.to_owned(),
             reply_to: new.reply_to,
             file_id: new.file_id,
+            thread_root_id: new.thread_root_id,
+            also_send_to_channel: new.also_send_to_channel,
+            webhook: new.webhook.cloned(),
             now: new.now,
             reply,
         };
@@ -139,8 +167,10 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
             }
         }
         batch.sort_by_key(|job| job.channel_id);
+        let metrics = crate::metrics::get();
         match commit(&db, &batch).await {
             Ok(outcomes) => {
+                metrics.commit(batch.len(), stored(&outcomes));
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
                 }
@@ -151,15 +181,27 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
                 }
             }
             Err(_) => {
+                metrics.commit_failures.inc();
                 for job in batch.drain(..) {
                     let outcome = commit(&db, std::slice::from_ref(&job))
                         .await
                         .map(|mut o| o.pop().unwrap_or(Inserted::Missing));
+                    if let Ok(inserted) = &outcome {
+                        metrics.commit(1, stored(std::slice::from_ref(inserted)));
+                    }
                     let _ = job.reply.send(outcome);
                 }
             }
         }
     }
+}
+
+/// How many of a commit's outcomes are new rows.
+fn stored(outcomes: &[Inserted]) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, Inserted::New(..)))
+        .count()
 }
 
 /// The batch's statements, the same text for every batch so each is
@@ -190,31 +232,97 @@ mod sql {
          UPDATE channels SET last_message_at = $1 WHERE id IN (SELECT value FROM json_each($2)); \
          SELECT COALESCE(MAX(id), 0) FROM messages";
     pub const SQLITE_INSERT: &str = "INSERT INTO messages (channel_id, sender_id, content, \
-         envelope, key_version, client_msg_id, reply_to, created_at, file_id) \
+         envelope, key_version, client_msg_id, reply_to, created_at, file_id, thread_root_id, \
+         also_send_to_channel, webhook_id, webhook_name, webhook_icon, expires_at) \
          SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-         value ->> 6, value ->> 7, value ->> 8 FROM json_each($1) \
+         value ->> 6, value ->> 7, value ->> 8, value ->> 10, COALESCE(value ->> 11, 0), \
+         value ->> 12, value ->> 13, value ->> 14, value ->> 7 + 1000 * \
+         (SELECT c.disappearing_seconds FROM channels c WHERE c.id = value ->> 0) \
+         FROM json_each($1) \
          WHERE EXISTS (SELECT 1 FROM channels c JOIN room_members m ON m.room_id = c.room_id \
          WHERE c.id = value ->> 0 AND m.user_id = value ->> 1) \
+         AND (value ->> 10 IS NULL OR EXISTS (SELECT 1 FROM messages r WHERE r.id = value ->> 10 \
+         AND r.channel_id = value ->> 0 AND r.thread_root_id IS NULL AND r.deleted_at IS NULL)) \
          ON CONFLICT DO NOTHING; \
+         INSERT INTO thread_summaries (root_id, channel_id, reply_count, last_reply_id, \
+         last_reply_at) \
+         SELECT thread_root_id, MIN(channel_id), COUNT(*), MAX(id), MAX(created_at) FROM messages \
+         WHERE id > $2 AND thread_root_id IS NOT NULL GROUP BY thread_root_id \
+         ON CONFLICT (root_id) DO UPDATE SET \
+         reply_count = thread_summaries.reply_count + excluded.reply_count, \
+         last_reply_id = MAX(thread_summaries.last_reply_id, excluded.last_reply_id), \
+         last_reply_at = MAX(COALESCE(thread_summaries.last_reply_at, 0), excluded.last_reply_at); \
+         INSERT INTO thread_follows (user_id, root_id, following, first_reply_id, last_read_id, \
+         updated_at) \
+         SELECT sender_id, thread_root_id, TRUE, MIN(id), MAX(id), MAX(created_at) FROM messages \
+         WHERE id > $2 AND thread_root_id IS NOT NULL AND sender_id IS NOT NULL \
+         GROUP BY sender_id, thread_root_id \
+         ON CONFLICT (user_id, root_id) DO UPDATE SET following = TRUE, \
+         first_reply_id = COALESCE(thread_follows.first_reply_id, excluded.first_reply_id), \
+         last_read_id = MAX(thread_follows.last_read_id, excluded.last_read_id), \
+         updated_at = excluded.updated_at; \
+         INSERT INTO thread_follows (user_id, root_id, following, first_reply_id, last_read_id, \
+         updated_at) \
+         SELECT r.sender_id, r.id, TRUE, NULL, 0, r.created_at FROM messages r \
+         WHERE r.id IN (SELECT thread_root_id FROM messages WHERE id > $2) \
+         AND r.sender_id IS NOT NULL \
+         ON CONFLICT (user_id, root_id) DO NOTHING; \
          INSERT INTO messages_cjk (rowid, text) \
          SELECT m.id, value ->> 9 FROM json_each($1) \
          JOIN messages m ON m.sender_id = value ->> 1 AND m.client_msg_id = value ->> 5 \
          WHERE value ->> 9 IS NOT NULL AND m.id > $2; \
          UPDATE search_cjk_mark SET indexed_through = (SELECT MAX(id) FROM messages) \
          WHERE indexed_through >= $2; \
-         SELECT json_group_array(json_array(id, sender_id, client_msg_id)) FROM messages \
+         SELECT json_group_array(json_array(id, sender_id, client_msg_id, expires_at)) \
+         FROM messages \
          WHERE id > $2; \
          COMMIT";
     pub const POSTGRES_TOUCH: &str = "UPDATE channels SET last_message_at = $1 WHERE id = ANY($2)";
     pub const POSTGRES_INSERT: &str = "INSERT INTO messages (channel_id, sender_id, content, \
-         envelope, key_version, client_msg_id, reply_to, created_at, file_id) \
-         SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], \
-         $6::text[], $7::bigint[], $8::bigint[], $9::bigint[]) \
+         envelope, key_version, client_msg_id, reply_to, created_at, file_id, thread_root_id, \
+         also_send_to_channel, webhook_id, webhook_name, webhook_icon, expires_at) \
+         SELECT j.*, j.created_at + 1000 * \
+         (SELECT c.disappearing_seconds FROM channels c WHERE c.id = j.channel_id) \
+         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], \
+         $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::boolean[], \
+         $12::bigint[], $13::text[], $14::text[]) \
          AS j (channel_id, sender_id, content, envelope, key_version, client_msg_id, reply_to, \
-         created_at, file_id) \
+         created_at, file_id, thread_root_id, also_send_to_channel, webhook_id, webhook_name, \
+         webhook_icon) \
          WHERE EXISTS (SELECT 1 FROM channels c JOIN room_members m ON m.room_id = c.room_id \
          WHERE c.id = j.channel_id AND m.user_id = j.sender_id) \
-         ON CONFLICT DO NOTHING RETURNING id, sender_id, client_msg_id";
+         AND (j.thread_root_id IS NULL OR EXISTS (SELECT 1 FROM messages r \
+         WHERE r.id = j.thread_root_id AND r.channel_id = j.channel_id \
+         AND r.thread_root_id IS NULL AND r.deleted_at IS NULL)) \
+         ON CONFLICT DO NOTHING RETURNING id, sender_id, client_msg_id, expires_at";
+    /// The thread statements, run only for a batch that stored replies
+    /// (`$1`: the new ids): the summary row of each root, counted up in
+    /// the write (`reply_count + n`, never a value read before), then the
+    /// repliers' follow rows (following again, their read marker past
+    /// their reply) and the roots' authors' (kept as they are if present).
+    pub const POSTGRES_SUMMARIES: &str = "INSERT INTO thread_summaries (root_id, channel_id, \
+         reply_count, last_reply_id, last_reply_at) \
+         SELECT thread_root_id, MIN(channel_id), COUNT(*), MAX(id), MAX(created_at) FROM messages \
+         WHERE id = ANY($1) AND thread_root_id IS NOT NULL GROUP BY thread_root_id \
+         ON CONFLICT (root_id) DO UPDATE SET \
+         reply_count = thread_summaries.reply_count + excluded.reply_count, \
+         last_reply_id = GREATEST(thread_summaries.last_reply_id, excluded.last_reply_id), \
+         last_reply_at = GREATEST(thread_summaries.last_reply_at, excluded.last_reply_at)";
+    pub const POSTGRES_REPLIERS: &str = "INSERT INTO thread_follows (user_id, root_id, following, \
+         first_reply_id, last_read_id, updated_at) \
+         SELECT sender_id, thread_root_id, TRUE, MIN(id), MAX(id), MAX(created_at) FROM messages \
+         WHERE id = ANY($1) AND thread_root_id IS NOT NULL AND sender_id IS NOT NULL \
+         GROUP BY sender_id, thread_root_id \
+         ON CONFLICT (user_id, root_id) DO UPDATE SET following = TRUE, \
+         first_reply_id = COALESCE(thread_follows.first_reply_id, excluded.first_reply_id), \
+         last_read_id = GREATEST(thread_follows.last_read_id, excluded.last_read_id), \
+         updated_at = excluded.updated_at";
+    pub const POSTGRES_ROOT_AUTHORS: &str = "INSERT INTO thread_follows (user_id, root_id, \
+         following, first_reply_id, last_read_id, updated_at) \
+         SELECT r.sender_id, r.id, TRUE, NULL, 0, r.created_at FROM messages r \
+         WHERE r.id IN (SELECT thread_root_id FROM messages WHERE id = ANY($1)) \
+         AND r.sender_id IS NOT NULL \
+         ON CONFLICT (user_id, root_id) DO NOTHING";
 }
 
 /// Inserts `jobs` in one transaction: one `UPDATE` of their channels and
@@ -230,7 +338,7 @@ async fn commit(db: &Db, jobs: &[Job]) -> Result<Vec<Inserted>, sqlx::Error> {
     Ok(match_ids(jobs, rows))
 }
 
-type Returned = Vec<(i64, i64, String)>;
+type Returned = Vec<(i64, i64, String, Option<i64>)>;
 
 async fn commit_sqlite(
     pool: &sqlx::SqlitePool,
@@ -253,6 +361,11 @@ async fn commit_sqlite(
                 j.now,
                 j.file_id,
                 j.content.as_deref().and_then(crate::search::cjk::tokens),
+                j.thread_root_id,
+                j.also_send_to_channel,
+                j.webhook.as_ref().map(|w| w.id),
+                j.webhook.as_ref().map(|w| w.name.as_str()),
+                j.webhook.as_ref().and_then(|w| w.icon_url.as_deref()),
             )
         })
         .collect();
@@ -305,7 +418,7 @@ async fn commit_postgres(
         .bind(channels)
         .execute(&mut *tx)
         .await?;
-    let returned = sqlx::query_as(sql::POSTGRES_INSERT)
+    let returned: Returned = sqlx::query_as(sql::POSTGRES_INSERT)
         .bind(column(|j| Some(j.channel_id)))
         .bind(column(|j| Some(j.sender_id)))
         .bind(text(|j| j.content.as_deref()))
@@ -315,8 +428,32 @@ async fn commit_postgres(
         .bind(column(|j| j.reply_to))
         .bind(column(|j| Some(j.now)))
         .bind(column(|j| j.file_id))
+        .bind(column(|j| j.thread_root_id))
+        .bind(
+            jobs.iter()
+                .map(|j| j.also_send_to_channel)
+                .collect::<Vec<_>>(),
+        )
+        .bind(column(|j| j.webhook.as_ref().map(|w| w.id)))
+        .bind(text(|j| j.webhook.as_ref().map(|w| w.name.as_str())))
+        .bind(text(|j| {
+            j.webhook.as_ref().and_then(|w| w.icon_url.as_deref())
+        }))
         .fetch_all(&mut *tx)
         .await?;
+    if jobs.iter().any(|j| j.thread_root_id.is_some()) {
+        let ids: Vec<i64> = returned.iter().map(|(id, _, _, _)| *id).collect();
+        for statement in [
+            sql::POSTGRES_SUMMARIES,
+            sql::POSTGRES_REPLIERS,
+            sql::POSTGRES_ROOT_AUTHORS,
+        ] {
+            sqlx::query(statement)
+                .bind(ids.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     tx.commit().await?;
     Ok(returned)
 }
@@ -326,14 +463,16 @@ async fn commit_postgres(
 /// a second job with the same pair in one batch was the conflict, and a
 /// job with no row was a conflict or a sender outside the room.
 fn match_ids(jobs: &[Job], rows: Returned) -> Vec<Inserted> {
-    let mut ids: std::collections::HashMap<(i64, String), i64> = rows
+    let mut ids: std::collections::HashMap<(i64, String), (i64, Option<i64>)> = rows
         .into_iter()
-        .map(|(id, sender, client_id)| ((sender, client_id), id))
+        .map(|(id, sender, client_id, expires)| ((sender, client_id), (id, expires)))
         .collect();
     jobs.iter()
         .map(|job| {
             ids.remove(&(job.sender_id, job.client_msg_id.clone()))
-                .map_or(Inserted::Missing, Inserted::New)
+                .map_or(Inserted::Missing, |(id, expires)| {
+                    Inserted::New(id, expires)
+                })
         })
         .collect()
 }
@@ -353,6 +492,9 @@ mod tests {
             client_msg_id: id,
             reply_to: None,
             file_id: None,
+            thread_root_id: None,
+            also_send_to_channel: false,
+            webhook: None,
             now: 1_700_000_000_000,
         }
     }
@@ -411,7 +553,7 @@ mod tests {
         let mut ids = Vec::new();
         for outcome in &firsts {
             match outcome {
-                Ok(Inserted::New(id)) => ids.push(*id),
+                Ok(Inserted::New(id, _)) => ids.push(*id),
                 other => panic!("not stored: {other:?}"),
             }
         }
@@ -460,11 +602,11 @@ mod tests {
         let writer = MessageWriter::start(db.clone()).unwrap();
         let texts = ["one", "boom", "three"];
         let outcomes = send_all(&writer, channel.id, user.id, &texts, "b").await;
-        assert!(matches!(outcomes[0], Ok(Inserted::New(_))));
+        assert!(matches!(outcomes[0], Ok(Inserted::New(..))));
         assert!(outcomes[1].is_err());
-        assert!(matches!(outcomes[2], Ok(Inserted::New(_))));
+        assert!(matches!(outcomes[2], Ok(Inserted::New(..))));
         let later = message(channel.id, user.id, "later", "b3");
-        assert!(matches!(writer.insert(&later).await, Ok(Inserted::New(_))));
+        assert!(matches!(writer.insert(&later).await, Ok(Inserted::New(..))));
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
             .fetch_one(pool)
             .await
@@ -510,6 +652,6 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
         };
-        assert!(matches!(outcome, Ok(Inserted::New(_))), "{outcome:?}");
+        assert!(matches!(outcome, Ok(Inserted::New(..))), "{outcome:?}");
     }
 }

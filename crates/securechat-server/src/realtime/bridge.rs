@@ -211,6 +211,7 @@ async fn apply<A: Adapter>(
                     name: room.name,
                     description: room.description,
                     is_private: room.is_private,
+                    retention_days: room.retention_days,
                 };
                 to_room(io, room_id, ServerEvent::RoomUpdated(body)).await;
                 timeline_updated(io, room_id).await;

@@ -11,6 +11,7 @@ use super::node::Realtime;
 use super::{handlers, names, presence};
 use crate::auth::AuthUser;
 use crate::auth::session::presented_token;
+use crate::error::Error;
 use crate::http::is_same_origin;
 use crate::push::{self, Audience, ServerEvent};
 use crate::rooms::store as rooms;
@@ -35,6 +36,8 @@ pub enum HandshakeError {
         "this account already has {0} connections open here: close some tabs or devices and try again"
     )]
     TooManySockets(usize),
+    #[error("this site requires two-factor sign-in: turn it on in your account settings first")]
+    EnrolmentRequired,
 }
 
 /// Connect middleware: refuses cross-site handshakes and anonymous ones,
@@ -68,7 +71,10 @@ pub async fn authenticate<A: Adapter>(
         .ok_or(HandshakeError::Unauthenticated)?;
     let user = AuthUser::from_token(&state, token)
         .await
-        .map_err(|_| HandshakeError::Unavailable)?
+        .map_err(|e| match e {
+            Error::Forbidden { .. } => HandshakeError::EnrolmentRequired,
+            _ => HandshakeError::Unavailable,
+        })?
         .ok_or(HandshakeError::Unauthenticated)?;
     // Counted here, before the CONNECT answer (and before the socket joins
     // anything), so that a client that opens a second socket and then
@@ -96,6 +102,7 @@ pub async fn authenticate<A: Adapter>(
     });
     socket.extensions.insert(user);
     handlers::register(&socket);
+    crate::metrics::get().sockets.inc();
     socket.on_disconnect(on_disconnect::<A>);
     Ok(())
 }
@@ -144,6 +151,7 @@ async fn on_disconnect<A: Adapter>(
     State(realtime): State<Realtime>,
     Extension(user): Extension<AuthUser>,
 ) {
+    crate::metrics::get().sockets.dec();
     if realtime.socket_closed(user.id).await {
         let rooms = presence::rooms_to_tell(&state, user.id).await;
         announce_presence(&socket, rooms, user.id, false).await;

@@ -18,6 +18,7 @@ use crate::messages::view::MessageView;
 use crate::push::{self, Audience, ServerEvent};
 use crate::rooms::access::RoomAccess;
 use crate::state::AppState;
+use crate::threads;
 
 /// Newest messages returned by `join_channel` without `after`.
 const JOIN_PAGE: i64 = 50;
@@ -28,6 +29,7 @@ const RESUME_LIMIT: i64 = 1000;
 /// Registers every client event on a new socket.
 pub fn register<A: Adapter>(socket: &SocketRef<A>) {
     socket.on("join_channel", join_channel::<A>);
+    socket.on("join_thread", join_thread::<A>);
     socket.on("leave_channel", leave_channel::<A>);
     socket.on("send_message", send_message::<A>);
     socket.on("edit_message", edit_message::<A>);
@@ -65,7 +67,8 @@ async fn join_channel<A: Adapter>(
         Some(after) => (From::After(after), RESUME_LIMIT),
         None => (From::Before(i64::MAX), JOIN_PAGE),
     };
-    match history::page(&state.db, user.id, req.channel_id, from, limit).await {
+    let scope = store::Scope::Channel(req.channel_id);
+    match history::page(&state.db, user.id, req.channel_id, scope, from, limit).await {
         Ok(mut page) => {
             if req.after.is_none() {
                 // The first page is shown oldest first.
@@ -80,6 +83,65 @@ async fn join_channel<A: Adapter>(
         }
         Err(e) => ack::err(ack, &e),
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JoinThread {
+    pub channel_id: i64,
+    pub root_id: i64,
+    /// The last reply id the client has; it gets every reply after it.
+    pub after: Option<i64>,
+}
+
+/// Joins the thread's channel (its replies arrive as `new_message` with
+/// `thread_root_id`) and answers with the newest replies, or, with
+/// `after`, every reply after it: a thread resumes as a channel does.
+async fn join_thread<A: Adapter>(
+    socket: SocketRef<A>,
+    State(state): State<AppState>,
+    Extension(user): Extension<AuthUser>,
+    TryData(data): TryData<JoinThread>,
+    ack: AckSender<A>,
+) {
+    let Some((req, ack)) = ack::parsed(data, ack) else {
+        return;
+    };
+    let root = match threads::http::visible_root(&state, &user, req.root_id).await {
+        Ok((root, _)) if root.channel_id == req.channel_id => root,
+        Ok(_) => return ack::err(ack, &threads::http::thread_not_found()),
+        Err(e) => return ack::err(ack, &e),
+    };
+    // Join before reading, as `join_channel` does.
+    socket.join(names::channel(root.channel_id));
+    let (from, limit) = match req.after {
+        Some(after) => (From::After(after), RESUME_LIMIT),
+        None => (From::Before(i64::MAX), JOIN_PAGE),
+    };
+    let scope = store::Scope::Thread(root.id);
+    match history::page(&state.db, user.id, root.channel_id, scope, from, limit).await {
+        Ok(mut page) => {
+            if req.after.is_none() {
+                page.messages.reverse();
+            }
+            let reply = ThreadPageReply {
+                channel_id: root.channel_id,
+                root_id: root.id,
+                messages: &page.messages,
+                has_more: page.has_more,
+            };
+            ack::ok_with(ack, &reply);
+        }
+        Err(e) => ack::err(ack, &e),
+    }
+}
+
+/// The ack of `join_thread`: a page of the thread's replies.
+#[derive(Serialize)]
+struct ThreadPageReply<'a> {
+    channel_id: i64,
+    root_id: i64,
+    messages: &'a [MessageView],
+    has_more: bool,
 }
 
 /// The ack of `join_channel`: a page of the channel's messages.
@@ -137,6 +199,7 @@ async fn send_message<A: Adapter>(
             if created {
                 let to = Audience::Channel(row.channel_id);
                 deliver(Via::Socket(&socket), &ServerEvent::NewMessage(message), to).await;
+                threads::replied(&state, &row).await;
             }
         }
         Err(e) => {
@@ -215,6 +278,7 @@ async fn delete_message<A: Adapter>(
             ack::ok_with(ack, &body);
             let to = Audience::Channel(row.channel_id);
             deliver(Via::Socket(&socket), &ServerEvent::MessageDeleted(body), to).await;
+            threads::replied(&state, &row).await;
         }
         Err(e) => ack::err(ack, &e),
     }

@@ -176,11 +176,11 @@ fn start<A: Adapter>(io: SocketIo<A>, state: &AppState, realtime: Realtime) {
             let io = adapter.clone();
             Box::pin(async move { viewing::viewers(&io, channel_id).await })
         });
-        tokio::spawn(crate::webpush::fanout::run(
-            state.clone(),
-            messages,
-            viewers,
-        ));
+        let state = state.clone();
+        state.clone().webpush.spawn(async move {
+            let db = state.db.for_background(crate::webpush::DB_CONNECTIONS);
+            crate::webpush::fanout::run(state, db, messages, viewers).await;
+        });
     }
     tokio::spawn(bridge::run(io, state.clone(), realtime));
 }

@@ -137,6 +137,16 @@ impl RoomAccess {
         Ok(())
     }
 
+    /// Setting a channel's disappearing-message timer: admins and the
+    /// owner of a room, either person of a DM (a DM has no admin, and the
+    /// timer is the kind of setting both people of a conversation own).
+    pub fn require_disappearing(&self) -> Result<(), Error> {
+        if self.kind() == RoomKind::Dm && self.role.is_some() {
+            return Ok(());
+        }
+        self.require(Action::SetDisappearing).map(|_| ())
+    }
+
     /// Starting a room's membership log: its owner, or either person of a DM.
     pub fn require_log_start(&self) -> Result<(), Error> {
         let allowed = match self.role {

@@ -178,10 +178,10 @@ pub async fn verify_new(db: &Db, room_id: i64, wire: &[String]) -> Result<Member
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotEncrypted(pub i64);
 
-/// Inserts one entry; a `channel` entry (`$6`, its channel, else NULL) only
-/// when that channel is an encrypted channel of the room, as a condition of
-/// the insert itself, so a channel moved or deleted meanwhile is never
-/// registered.
+/// Inserts one entry; a `channel` or `disappearing` entry (`$6`, its
+/// channel, else NULL) only when that channel is an encrypted channel of the
+/// room, as a condition of the insert itself, so a channel moved or deleted
+/// meanwhile is never registered or given a timer.
 const INSERT_CHECKED: &str = "INSERT INTO membership_log (room_id, seq, actor_id, entry, created_at) \
      SELECT $1, $2, $3, $4, $5 WHERE $6 IS NULL OR EXISTS \
      (SELECT 1 FROM channels c WHERE c.id = $6 AND c.room_id = $1 AND c.is_encrypted)";
@@ -191,7 +191,8 @@ macro_rules! insert_checked {
     ($tx:expr, $room_id:expr, $entry:expr, $now:expr) => {{
         let entry: &MembershipEntry = $entry;
         let row = LogAppend::new(entry);
-        let channel = (entry.op() == Op::Channel).then(|| entry.subject_id());
+        let channel =
+            matches!(entry.op(), Op::Channel | Op::Disappearing).then(|| entry.subject_id());
         let stored = sqlx::query(INSERT_CHECKED)
             .bind($room_id)
             .bind(row.seq)
@@ -242,7 +243,8 @@ pub async fn insert_all(
 }
 
 /// Stores a `channel` entry (an owner or admin registering an encrypted
-/// channel of the room), with its audit entry, in one transaction.
+/// channel of the room) or a `disappearing` entry (one setting its timer),
+/// with its audit entry, in one transaction.
 pub async fn insert_channel(
     db: &Db,
     room_id: i64,
@@ -254,13 +256,25 @@ pub async fn insert_channel(
         if let Err(refused) = insert_checked!(tx, room_id, entry, now) {
             return Ok(Err(refused));
         }
+        let (action, detail) = if entry.op() == Op::Disappearing {
+            (
+                "channel_timer_signed",
+                format!("channel {} timer {} s", entry.subject_id(), entry.seconds()),
+            )
+        } else {
+            (
+                "channel_registered",
+                format!("channel {}", entry.subject_id()),
+            )
+        };
         sqlx::query(
             "INSERT INTO room_audit (room_id, actor_id, action, target_user_id, detail, created_at) \
-             VALUES ($1, $2, 'channel_registered', NULL, $3, $4)",
+             VALUES ($1, $2, $3, NULL, $4, $5)",
         )
         .bind(room_id)
         .bind(entry.actor_id())
-        .bind(format!("channel {}", entry.subject_id()))
+        .bind(action)
+        .bind(detail)
         .bind(now)
         .execute(&mut *tx)
         .await?;

@@ -102,6 +102,7 @@ pub async fn add(
         username: target.username,
         role,
         joined_at: crate::storage::rfc3339(now),
+        profile: None,
     })
 }
 

@@ -63,8 +63,21 @@ pub enum Action {
     ManageResources,
     /// Read the room's audit log.
     ReadAudit,
+    /// Pin and unpin messages, and say whether members may too (then
+    /// members pin as well: `pins::http`).
+    ManagePins,
+    /// Set a channel's disappearing-message timer (in a DM either person
+    /// may: `RoomAccess::require_disappearing`).
+    SetDisappearing,
+    /// Make, list and delete a channel's webhooks (`webhooks/`).
+    ManageIntegrations,
+    /// Use `@channel`, `@here`, `@everyone` or `@room` in a room of more
+    /// members than its owner's setting (`mentions`).
+    MentionChannel,
     /// Promote members to admin and demote admins.
     ChangeRoles,
+    /// Set how long the room keeps its messages.
+    SetRetention,
     /// Rename, describe, change visibility, delete the room.
     EditRoom,
     /// Hand ownership to another member.
@@ -83,8 +96,14 @@ impl Action {
             | Self::DeleteAnyMessage
             | Self::ApproveKeyRequests
             | Self::ManageResources
-            | Self::ReadAudit => Role::Admin,
-            Self::ChangeRoles | Self::EditRoom | Self::TransferOwnership => Role::Owner,
+            | Self::ReadAudit
+            | Self::ManagePins
+            | Self::SetDisappearing
+            | Self::ManageIntegrations
+            | Self::MentionChannel => Role::Admin,
+            Self::ChangeRoles | Self::EditRoom | Self::TransferOwnership | Self::SetRetention => {
+                Role::Owner
+            }
         }
     }
 }
@@ -115,6 +134,12 @@ mod tests {
         assert!(Role::Admin.may(Action::ApproveKeyRequests));
         assert!(!Role::Admin.may(Action::ChangeRoles));
         assert!(!Role::Admin.may(Action::EditRoom));
+        assert!(!Role::Admin.may(Action::SetRetention));
+        assert!(Role::Owner.may(Action::SetRetention));
+        assert!(!Role::Member.may(Action::SetDisappearing));
+        assert!(Role::Admin.may(Action::SetDisappearing));
+        assert!(!Role::Member.may(Action::ManageIntegrations));
+        assert!(Role::Admin.may(Action::ManageIntegrations));
         assert!(Role::Owner.may(Action::TransferOwnership));
         assert!(Role::Owner.may(Action::ReadAndPost));
     }

@@ -12,11 +12,17 @@ pub const TOPIC_MAX: usize = 250;
 /// A room name: 1-64 characters after normalising and trimming, with the
 /// rules of [`text::name`].
 pub fn room_name(name: &str) -> Result<String, Error> {
-    let name = text::name(name).map_err(|r| refused("invalid_name", "Room name", r))?;
-    if name.is_empty() || name.chars().count() > ROOM_NAME_MAX {
+    display_name("Room name", name, ROOM_NAME_MAX)
+}
+
+/// A name shown to people (a room's, a webhook's): 1 to `max` characters
+/// after normalising and trimming, with the rules of [`text::name`].
+pub fn display_name(field: &str, name: &str, max: usize) -> Result<String, Error> {
+    let name = text::name(name).map_err(|r| refused("invalid_name", field, r))?;
+    if name.is_empty() || name.chars().count() > max {
         return Err(Error::unprocessable(
             "invalid_name",
-            format!("Room name must be 1 to {ROOM_NAME_MAX} characters long"),
+            format!("{field} must be 1 to {max} characters long"),
         ));
     }
     Ok(name)

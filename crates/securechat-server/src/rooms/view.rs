@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use super::model::{Role, RoomKind};
 use super::store::{AuditRow, BanRow, ChannelRow, ListedRoom, MemberRow, RoomRow};
+use crate::profiles::view::ProfileView;
 use crate::storage::rfc3339;
 
 /// The other person of a DM.
@@ -28,6 +29,14 @@ pub struct RoomView {
     pub my_role: Option<Role>,
     pub member_count: i64,
     pub dm_peer: Option<Peer>,
+    /// Messages older than this many days are deleted; null keeps them
+    /// forever (`PUT /api/rooms/{id}/retention`).
+    pub retention_days: Option<i64>,
+    /// Members (not only admins and the owner) may pin.
+    pub members_may_pin: bool,
+    /// In a room of more members than this, only the owner and admins may
+    /// use `@channel`, `@here`, `@everyone` or `@room`; null: anyone may.
+    pub everyone_mention_max_members: Option<i64>,
 }
 
 impl RoomView {
@@ -42,6 +51,9 @@ impl RoomView {
             my_role,
             member_count,
             dm_peer: None,
+            retention_days: room.retention_days,
+            members_may_pin: false,
+            everyone_mention_max_members: None,
         }
     }
 
@@ -51,6 +63,8 @@ impl RoomView {
             row.my_role.as_deref().and_then(Role::parse),
             row.member_count,
         );
+        view.members_may_pin = row.members_may_pin;
+        view.everyone_mention_max_members = row.everyone_mention_max_members;
         if let (Some(id), Some(username)) = (row.peer_id, &row.peer_username) {
             view.dm_peer = Some(Peer {
                 id,
@@ -76,6 +90,10 @@ pub struct ChannelView {
     /// (messages wait until then).
     pub pending_version: Option<i64>,
     pub created_at: String,
+    /// Messages sent now disappear this many seconds later; null: off
+    /// (`PUT /api/channels/{id}/disappearing`). In an encrypted channel the
+    /// members' authoritative timer is the signed membership log's.
+    pub disappearing_seconds: Option<i64>,
     /// In `GET /api/rooms`: others' messages after my read marker.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread: Option<i64>,
@@ -92,6 +110,7 @@ impl From<&ChannelRow> for ChannelView {
             key_version: c.key_version,
             pending_version: c.pending_version,
             created_at: rfc3339(c.created_at),
+            disappearing_seconds: c.disappearing_seconds,
             unread: None,
         }
     }
@@ -112,6 +131,10 @@ pub struct MemberView {
     pub username: String,
     pub role: Role,
     pub joined_at: String,
+    /// In member lists: the person's display name, status, availability
+    /// and avatar, when they set any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileView>,
 }
 
 impl From<&MemberRow> for MemberView {
@@ -121,6 +144,7 @@ impl From<&MemberRow> for MemberView {
             username: m.username.clone(),
             role: Role::parse(&m.role).unwrap_or(Role::Member),
             joined_at: rfc3339(m.joined_at),
+            profile: None,
         }
     }
 }

@@ -193,6 +193,9 @@ fn build(engine: Engine, s: &Search<'_>, span: Span) -> Statement {
         let pattern = st.bind(Bind::Text(format!("%{}%", escape_like(term))));
         conditions.push(format!("m.content {like} {pattern} ESCAPE '\\'"));
     }
+    // A disappeared message is never a result, even before it is purged.
+    let now = st.bind(Bind::Int(crate::storage::now_ms()));
+    conditions.push(format!("(m.expires_at IS NULL OR m.expires_at > {now})"));
     if let Some(channel_id) = s.channel_id {
         let c = st.bind(Bind::Int(channel_id));
         conditions.push(format!("m.channel_id = {c}"));
@@ -277,9 +280,13 @@ fn build(engine: Engine, s: &Search<'_>, span: Span) -> Statement {
         "WITH hits AS (\
          SELECT m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
          m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
-         m.deleted_at, f.id AS file_id, f.name AS file_name, f.content_type AS file_type, \
-         f.size AS file_size, f.sha256 AS file_sha256, f.is_encrypted AS file_encrypted, \
-         FALSE AS has_reactions, c.name AS channel_name, r.id AS room_id, r.name AS room_name, \
+         m.deleted_at, m.expires_at, f.id AS file_id, f.name AS file_name, \
+         f.content_type AS file_type, f.size AS file_size, f.sha256 AS file_sha256, \
+         f.is_encrypted AS file_encrypted, FALSE AS has_reactions, \
+         m.thread_root_id, m.also_send_to_channel, \
+         COALESCE(ts.reply_count, 0) AS reply_count, ts.last_reply_at, \
+         m.webhook_id, m.webhook_name, m.webhook_icon, \
+         c.name AS channel_name, r.id AS room_id, r.name AS room_name, \
          r.kind AS room_kind, {score} AS score \
          FROM {source} \
          JOIN channels c ON c.id = m.channel_id \
@@ -287,6 +294,7 @@ fn build(engine: Engine, s: &Search<'_>, span: Span) -> Statement {
          JOIN rooms r ON r.id = c.room_id \
          LEFT JOIN users u ON u.id = m.sender_id \
          LEFT JOIN files f ON f.id = m.file_id AND f.deleted_at IS NULL \
+         LEFT JOIN thread_summaries ts ON ts.root_id = m.id \
          WHERE {conditions} ORDER BY {newest} LIMIT {candidates}) \
          SELECT hits.*{counted} FROM hits {page} ORDER BY {order} LIMIT {limit}",
         conditions = conditions.join(" AND "),

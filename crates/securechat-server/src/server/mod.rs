@@ -53,15 +53,32 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         vapid,
     )?;
     let stop_push = std::sync::Arc::new(tokio::sync::Notify::new());
-    let push_sender = tokio::spawn(crate::webpush::sender::run(
-        state.clone(),
-        std::sync::Arc::clone(&stop_push),
-    ));
+    let push_sender = {
+        let (state, stop) = (state.clone(), std::sync::Arc::clone(&stop_push));
+        state.clone().webpush.spawn(async move {
+            let db = state.db.for_background(crate::webpush::DB_CONNECTIONS);
+            crate::webpush::sender::run(state, db, stop).await;
+        })
+    };
+    let stop_webhooks = std::sync::Arc::new(tokio::sync::Notify::new());
+    let webhook_sender = {
+        let (state, stop) = (state.clone(), std::sync::Arc::clone(&stop_webhooks));
+        state.clone().webhooks.spawn(async move {
+            let db = state.db.for_background(crate::webhooks::DB_CONNECTIONS);
+            crate::webhooks::outgoing::run(state, db, stop).await;
+        })
+    };
+    let email_digests = tokio::spawn(crate::email::digest::run(state.clone()));
     let janitor = tokio::spawn(janitor(db.clone(), config.device_share_retention_days));
     let file_sweep = tokio::spawn(crate::files::cleanup::run(
         db.clone(),
         state.files.blobs.clone(),
         FILE_SWEEP_INTERVAL,
+    ));
+    let retention_purge = tokio::spawn(crate::retention::purge::run(
+        db.clone(),
+        state.notify.clone(),
+        Duration::from_secs(config.retention_purge_secs),
     ));
     let (realtime, cluster) = match &config.redis_url {
         None => (crate::realtime::local_layer(&state), None),
@@ -116,7 +133,11 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         }
     }
     janitor.abort();
+    // A digest being mailed stays leased and is mailed after the next start.
+    email_digests.abort();
     file_sweep.abort();
+    // A batch cut off is rolled back whole; the next start deletes it.
+    retention_purge.abort();
     // Hands the pushes in flight back to the queue for the next start.
     stop_push.notify_one();
     if tokio::time::timeout(Duration::from_secs(5), push_sender)
@@ -124,6 +145,14 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         .is_err()
     {
         tracing::warn!("the web push sender did not stop in time");
+    }
+    // Hands the webhook deliveries in flight back for the next start.
+    stop_webhooks.notify_one();
+    if tokio::time::timeout(Duration::from_secs(5), webhook_sender)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the outgoing webhook sender did not stop in time");
     }
     if let Some(cluster) = cluster
         && let Err(e) = cluster.leave().await

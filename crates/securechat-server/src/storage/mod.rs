@@ -96,6 +96,16 @@ pub fn escape_like(s: &str) -> String {
     out
 }
 
+/// The newest migration this build carries (both engines have the same
+/// numbers), so a backup from a newer schema is recognised.
+pub fn latest_migration() -> i64 {
+    SQLITE_MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
 impl Db {
     /// Connects to `url` (`sqlite:…` or `postgres://…`), creating a SQLite
     /// file and its directory if needed.
@@ -179,6 +189,25 @@ impl Db {
             .await
             .context("cannot open the SQLite database for reading")?;
         Ok(Self::Sqlite { writer, reader })
+    }
+
+    /// This database for tasks on the background runtime
+    /// (`crate::background`). PostgreSQL gets a small pool of its own,
+    /// whose connections are opened on first use, so from that runtime: a
+    /// socket belongs to the runtime that opened it, and one of the main
+    /// pool's opened there would leave request handlers waiting on a
+    /// low-priority thread. SQLite's connections run on threads of their
+    /// own and are shared (there is one writer either way).
+    pub fn for_background(&self, connections: u32) -> Self {
+        match self {
+            Self::Sqlite { .. } => self.clone(),
+            Self::Postgres(pool) => Self::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(connections.max(1))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with((*pool.connect_options()).clone()),
+            ),
+        }
     }
 
     /// Applies pending migrations. Safe to run on every start.

@@ -32,6 +32,11 @@ pub enum Kind {
     TopicChanged,
     RoomRenamed,
     KeyRotated,
+    /// A channel's disappearing timer changed; the detail is the seconds
+    /// (`0`: off).
+    DisappearingChanged,
+    /// The room's retention changed; the detail is the days (`0`: forever).
+    RetentionChanged,
 }
 
 impl Kind {
@@ -47,6 +52,8 @@ impl Kind {
             Self::TopicChanged => "topic_changed",
             Self::RoomRenamed => "room_renamed",
             Self::KeyRotated => "key_rotated",
+            Self::DisappearingChanged => "disappearing_changed",
+            Self::RetentionChanged => "retention_changed",
         }
     }
 
@@ -55,7 +62,7 @@ impl Kind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 12] = [
         Self::Joined,
         Self::Added,
         Self::Left,
@@ -66,6 +73,8 @@ impl Kind {
         Self::TopicChanged,
         Self::RoomRenamed,
         Self::KeyRotated,
+        Self::DisappearingChanged,
+        Self::RetentionChanged,
     ];
 
     /// The membership event a room audit action stands for, if any: every

@@ -9,7 +9,9 @@
 //! an encrypted channel the server cannot see a mention, so `mentions`
 //! there still sends the push (which carries ids only) and the service
 //! worker decides after decrypting; the push itself reveals nothing about
-//! who was mentioned.
+//! who was mentioned. What a mention is — code excluded, the channel-wide
+//! names included — is `securechat_search::mention`'s rule, the one the
+//! browser runs too.
 
 /// How much of a channel a person wants to hear about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +79,8 @@ pub struct Message<'a> {
     /// The text of a plaintext message (`None` in encrypted channels, and
     /// for a file without a caption).
     pub text: Option<&'a str>,
+    /// A thread reply kept in its thread (not also sent to the channel).
+    pub in_thread: bool,
 }
 
 /// One member, as far as the decision needs them.
@@ -90,6 +94,8 @@ pub struct Person<'a> {
     pub dnd: Option<Dnd>,
     /// A tab of theirs shows this channel and is visible.
     pub viewing: bool,
+    /// They follow the thread of a reply kept in its thread.
+    pub follows_thread: bool,
 }
 
 /// Why no push is sent.
@@ -101,6 +107,9 @@ pub enum Skip {
     DoNotDisturb,
     LevelNone,
     NotMentioned,
+    /// A reply kept in a thread the person does not follow, without their
+    /// name in it.
+    NotFollowing,
 }
 
 /// Whether `person` gets a push about `message` at `now`.
@@ -117,45 +126,35 @@ pub fn decide(message: &Message<'_>, person: &Person<'_>, now: i64) -> Result<()
     if person.dnd.is_some_and(|dnd| dnd.covers(now)) {
         return Err(Skip::DoNotDisturb);
     }
-    match person.level.unwrap_or(Level::default_for(message.is_dm)) {
+    let level = person.level.unwrap_or(Level::default_for(message.is_dm));
+    if message.in_thread && !person.follows_thread && level != Level::None {
+        // A thread's replies are for its followers; anyone else hears only
+        // of a reply that names them, which only a plaintext text shows
+        // (an id-only push would make the device show a thread it left).
+        return match message.text {
+            Some(text) if securechat_search::mentions(text, person.username) => Ok(()),
+            _ => Err(Skip::NotFollowing),
+        };
+    }
+    match level {
         Level::None => Err(Skip::LevelNone),
         Level::All => Ok(()),
         Level::Mentions if message.encrypted => Ok(()),
         Level::Mentions => match message.text {
-            Some(text) if mentions(text, person.username) => Ok(()),
+            Some(text) if securechat_search::mentions(text, person.username) => Ok(()),
             _ => Err(Skip::NotMentioned),
         },
     }
 }
 
-/// Whether `text` mentions `username`: `@username` (any case), or
-/// `@channel` / `@here` / `@everyone`, which mention every member. The
-/// `@` starts the text or follows a character that cannot be in a
-/// username (so `me@alice.example` is no mention), and the name ends the
-/// text or is followed by such a character (so `@alice2` is not `@alice`;
-/// a full stop ends a sentence unless a name character follows it).
-pub fn mentions(text: &str, username: &str) -> bool {
-    let name_char = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
-    let bytes = text.as_bytes();
-    bytes.iter().enumerate().any(|(at, &b)| {
-        if b != b'@' || (at > 0 && name_char(bytes[at - 1])) {
-            return false;
-        }
-        let rest = &bytes[at + 1..];
-        ["channel", "here", "everyone", username]
-            .iter()
-            .any(|name| {
-                let n = name.len();
-                if n == 0 || rest.len() < n || !rest[..n].eq_ignore_ascii_case(name.as_bytes()) {
-                    return false;
-                }
-                match rest.get(n) {
-                    None => true,
-                    Some(b'.') => rest.get(n + 1).is_none_or(|&next| !name_char(next)),
-                    Some(&next) => !name_char(next),
-                }
-            })
-    })
+/// Whether the server itself knows that `person` wants to hear about
+/// `message`, once [`decide`] said yes: not in an encrypted channel on
+/// `mentions`, where a push goes out with ids only and the person's device
+/// decides after decrypting. Email digests, which no device filters, skip
+/// those messages.
+pub fn server_can_tell(message: &Message<'_>, person: &Person<'_>) -> bool {
+    !(message.encrypted
+        && person.level.unwrap_or(Level::default_for(message.is_dm)) == Level::Mentions)
 }
 
 #[cfg(test)]
@@ -170,6 +169,7 @@ mod tests {
             is_dm: false,
             encrypted: false,
             text,
+            in_thread: false,
         }
     }
 
@@ -181,6 +181,7 @@ mod tests {
             mute_until: None,
             dnd: None,
             viewing: false,
+            follows_thread: false,
         }
     }
 
@@ -244,6 +245,20 @@ mod tests {
             ..bob()
         };
         assert_eq!(decide(&sealed, &none, NOW), Err(Skip::LevelNone));
+        // Only the device can tell a mention there; a DM (all, by
+        // default) or a channel set to all the server can tell itself.
+        assert!(!server_can_tell(&sealed, &bob()));
+        let all = Person {
+            level: Some(Level::All),
+            ..bob()
+        };
+        assert!(server_can_tell(&sealed, &all));
+        let sealed_dm = Message {
+            is_dm: true,
+            ..sealed
+        };
+        assert!(server_can_tell(&sealed_dm, &bob()));
+        assert!(server_can_tell(&message(Some("@bob")), &bob()));
     }
 
     #[test]
@@ -326,37 +341,54 @@ mod tests {
     }
 
     #[test]
-    fn mentions_are_whole_names_after_an_at_sign() {
-        for yes in [
-            "@bob",
-            "@bob hi",
-            "hi @BOB",
-            "(@bob)",
-            "hey @bob.",
-            "@bob, @ann",
-            "@bob: look",
-            "@here",
-            "@channel please",
-            "all of you @everyone!",
-        ] {
-            assert!(mentions(yes, "bob"), "{yes}");
-        }
-        for no in [
-            "bob",
-            "@bobby",
-            "@bob2",
-            "@bob.smith",
-            "@bob-x",
-            "mail me@bob",
-            "x@bob.example",
-            "@",
-            "@ bob",
-            "@heres",
-            "",
-        ] {
-            assert!(!mentions(no, "bob"), "{no}");
-        }
-        assert!(mentions("cc @bob.smith", "bob.smith"));
-        assert!(mentions("héllo @bob ✓", "bob"));
+    fn thread_replies_reach_followers_and_the_people_they_name() {
+        let reply = Message {
+            in_thread: true,
+            ..message(Some("done, see the doc"))
+        };
+        let all = Person {
+            level: Some(Level::All),
+            ..bob()
+        };
+        assert_eq!(decide(&reply, &all, NOW), Err(Skip::NotFollowing));
+        let follower = Person {
+            follows_thread: true,
+            ..all
+        };
+        assert_eq!(decide(&reply, &follower, NOW), Ok(()));
+        // A follower on mentions still needs their name.
+        let quiet_follower = Person {
+            level: Some(Level::Mentions),
+            follows_thread: true,
+            ..bob()
+        };
+        assert_eq!(
+            decide(&reply, &quiet_follower, NOW),
+            Err(Skip::NotMentioned)
+        );
+        let naming = Message {
+            text: Some("@bob can you check?"),
+            ..reply
+        };
+        assert_eq!(decide(&naming, &bob(), NOW), Ok(()));
+        let none = Person {
+            level: Some(Level::None),
+            ..bob()
+        };
+        assert_eq!(decide(&naming, &none, NOW), Err(Skip::LevelNone));
+        // Sealed: only followers, the device deciding as in the channel.
+        let sealed = Message {
+            encrypted: true,
+            text: None,
+            ..reply
+        };
+        assert_eq!(decide(&sealed, &all, NOW), Err(Skip::NotFollowing));
+        assert_eq!(decide(&sealed, &follower, NOW), Ok(()));
+        // Also sent to the channel: an ordinary channel message.
+        let in_channel = Message {
+            in_thread: false,
+            ..reply
+        };
+        assert_eq!(decide(&in_channel, &all, NOW), Ok(()));
     }
 }

@@ -3,7 +3,7 @@
 //! `Authorization`, POSTed to the endpoint through a client that follows
 //! no redirect, uses no proxy, gives up on slow connects and slow answers,
 //! reads no response body and, for endpoints that are not allowed hosts,
-//! connects only to public addresses ([`guard::PublicOnly`]). Then what
+//! connects only to public addresses (`outbound::guard::PublicOnly`). Then what
 //! the answer means for the queued row ([`outcome`], pure).
 
 use std::collections::HashMap;
@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use http_client::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use http_client::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 
 use super::ece::{self, Ephemeral, UaKeys};
-use super::guard::{self, Target};
 use super::store::queue::{Claimed, Outcome};
 use super::vapid::{self, TOKEN_LIFETIME_SECS, VapidKey};
+use crate::outbound::Clients;
+use crate::outbound::guard::Target;
 
 /// How long a push service may keep an undelivered push (the `TTL`
 /// header), and how long a queued push is worth trying: a day-old chat
@@ -28,34 +29,8 @@ pub const MAX_ATTEMPTS: i64 = 8;
 /// The first retry's delay; each further one doubles, up to [`MAX_BACKOFF_MS`].
 const BACKOFF_MS: i64 = 1000;
 const MAX_BACKOFF_MS: i64 = 3600 * 1000;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// The two HTTP clients: one for endpoints that must be public (its
-/// resolver drops every other address), one for `PUSH_ALLOW_HOSTS`.
-pub struct Clients {
-    public: http_client::Client,
-    allowed: http_client::Client,
-}
-
-impl Clients {
-    /// Fails only if TLS cannot be set up (no crypto provider installed).
-    pub fn new() -> Result<Self, http_client::Error> {
-        let builder = || {
-            http_client::Client::builder()
-                .no_proxy()
-                .redirect(http_client::redirect::Policy::none())
-                .connect_timeout(CONNECT_TIMEOUT)
-                .timeout(REQUEST_TIMEOUT)
-                .pool_idle_timeout(Duration::from_secs(60))
-                .user_agent(concat!("Securechat/", env!("CARGO_PKG_VERSION")))
-        };
-        Ok(Self {
-            public: builder().dns_resolver(guard::PublicOnly).build()?,
-            allowed: builder().build()?,
-        })
-    }
-}
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Signed VAPID headers per audience, reused until an hour before they
 /// expire: one signature per push service per 11 hours instead of per push.
@@ -110,15 +85,13 @@ pub fn outcome(row: &Claimed, answer: Answer, now: i64, jitter: f64) -> Outcome 
     if row.attempts >= MAX_ATTEMPTS {
         return done;
     }
-    let backoff = BACKOFF_MS
-        .saturating_mul(1 << (row.attempts - 1).clamp(0, 30))
-        .min(MAX_BACKOFF_MS);
-    let delay = match retry_after {
-        Some(secs) => i64::try_from(secs.saturating_mul(1000))
-            .unwrap_or(MAX_BACKOFF_MS)
-            .clamp(BACKOFF_MS, MAX_BACKOFF_MS),
-        None => backoff + (backoff as f64 * 0.2 * jitter.clamp(0.0, 1.0)) as i64,
-    };
+    let delay = crate::outbound::retry_delay_ms(
+        row.attempts,
+        retry_after,
+        jitter,
+        BACKOFF_MS,
+        MAX_BACKOFF_MS,
+    );
     Outcome::Retry {
         id: row.id,
         due_at: now + delay,
@@ -131,7 +104,7 @@ pub struct Context {
     pub tokens: Tokens,
     pub vapid: VapidKey,
     pub subject: String,
-    pub allow_hosts: crate::config::push::AllowHosts,
+    pub allow_hosts: crate::config::allow_hosts::AllowHosts,
 }
 
 /// Sends one claimed row and says what became of it. Logs name the
@@ -156,11 +129,14 @@ pub async fn send(ctx: &Context, row: &Claimed, now: i64) -> Outcome {
             return done;
         }
     };
-    let keys = match (URL_SAFE_NO_PAD.decode(p256dh), URL_SAFE_NO_PAD.decode(auth)) {
-        (Ok(p), Ok(a)) => UaKeys::parse(&p, &a).ok(),
+    // On the background runtime (see `crate::background`), so the two
+    // scalar multiplications cost the message path nothing.
+    let body = match (URL_SAFE_NO_PAD.decode(p256dh), URL_SAFE_NO_PAD.decode(auth)) {
+        (Ok(p), Ok(a)) => UaKeys::parse(&p, &a)
+            .ok()
+            .map(|k| ece::encrypt(&k, &Ephemeral::random(), row.payload.as_bytes())),
         _ => None,
     };
-    let body = keys.map(|k| ece::encrypt(&k, &Ephemeral::random(), row.payload.as_bytes()));
     let Some(Ok(body)) = body else {
         tracing::warn!(
             push = row.id,
@@ -175,7 +151,10 @@ pub async fn send(ctx: &Context, row: &Claimed, now: i64) -> Outcome {
         now / 1000,
     );
     let answer = post(ctx, &target, body, authorization).await;
-    let result = outcome(row, answer, now, rand::random::<f64>());
+    // Retries count from the answer: `Retry-After` means after it, and a
+    // request that waited for CPU or a slow service must not shorten the
+    // backoff.
+    let result = outcome(row, answer, crate::storage::now_ms(), rand::random::<f64>());
     if !matches!(result, Outcome::Done { .. }) || !matches!(answer, Answer::Status(200..=299, _)) {
         let status = match answer {
             Answer::Status(code, _) => code.to_string(),
@@ -188,12 +167,9 @@ pub async fn send(ctx: &Context, row: &Claimed, now: i64) -> Outcome {
 }
 
 async fn post(ctx: &Context, target: &Target, body: Vec<u8>, authorization: String) -> Answer {
-    let client = if target.allowed {
-        &ctx.clients.allowed
-    } else {
-        &ctx.clients.public
-    };
-    let sent = client
+    let sent = ctx
+        .clients
+        .for_target(target)
         .post(target.url.clone())
         .header("TTL", TTL_SECS.to_string())
         .header(CONTENT_ENCODING, "aes128gcm")
@@ -203,15 +179,10 @@ async fn post(ctx: &Context, target: &Target, body: Vec<u8>, authorization: Stri
         .send()
         .await;
     match sent {
-        // The body is not read: it says nothing the status does not.
-        Ok(response) => Answer::Status(
-            response.status().as_u16(),
-            response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok()),
-        ),
+        Ok(response) => {
+            let (status, retry_after) = crate::outbound::status_and_retry_after(&response);
+            Answer::Status(status, retry_after)
+        }
         Err(e) => {
             tracing::debug!(host = %target.host(), error = %e, "push service unreachable");
             Answer::Unreachable

@@ -22,6 +22,7 @@ import {
   newSince,
   pending,
   reactions,
+  roomOfChannel,
   setReplyTarget,
   timelines,
   toggleReaction,
@@ -29,7 +30,7 @@ import {
 } from '../../chat/store.ts';
 import type { Reaction } from '../../chat/reactions.ts';
 import { resolveReply } from '../../chat/replies.ts';
-import { markdown, mentionsIn } from '../../chat/markdown.ts';
+import { mentionsMe } from '../../chat/mentions.ts';
 import { EMPTY_TIMELINE } from '../../chat/timeline.ts';
 import { interleave } from '../../chat/systemevents.ts';
 import { eventItems, SystemEventLine, type EventItem } from './SystemEvent.tsx';
@@ -46,13 +47,19 @@ import { EmojiPicker, emojiLabel } from './EmojiPicker.tsx';
 import { expandShortcodes } from '../../chat/emoji-load.ts';
 import { EncryptedFile, FilesPanel, noteOf, PlainFile, ResourcesPanel, UploadList } from './FilePanels.tsx';
 import { LockIcon } from '../LockIcon.tsx';
-import { maySeeSettings, RoomSettingsDialog } from './RoomSettings.tsx';
+import { GearIcon, maySeeSettings, RoomSettingsDialog } from './RoomSettings.tsx';
+import { PolicyBadge, TimerMismatch, useChannelTimer } from './Disappearing.tsx';
+import { BellIcon, ChannelNotificationsDialog } from './ChannelNotifications.tsx';
 import { confirmAction } from '../ConfirmDialog.tsx';
 import { useRovingFocus, type RovingOptions } from '../useRovingFocus.ts';
 import { RovingToolbar } from '../RovingToolbar.tsx';
 import { MessageActions, useLongPress, type MessageAction } from './MessageActions.tsx';
 import { Avatar } from './Avatar.tsx';
 import { useJumpHighlight } from '../../search/jump.ts';
+import { PinIcon, PinsPanel, SavedPanel } from './PinsPanel.tsx';
+import { ThreadSummaryLine } from './ThreadPanel.tsx';
+import { showThread } from '../../threads/state.ts';
+import { pinActions, usePins } from '../../pins/actions.ts';
 import { formatTime } from '../../i18n/format.ts';
 import { t } from '../../i18n/index.ts';
 import { withParts } from '../../i18n/rich.tsx';
@@ -66,7 +73,7 @@ interface Props {
 }
 
 type Item =
-  | { key: string; sender: string; created_at: string; kind: 'message'; message: Message; startsGroup: boolean }
+  | { key: string; sender: string; created_at: string; kind: 'message'; message: Message; startsGroup: boolean; bot: boolean }
   | { key: string; sender: string; created_at: string; kind: 'pending'; pending: PendingMessage }
   | EventItem;
 
@@ -79,24 +86,38 @@ const MESSAGE_FOCUS: RovingOptions = { items: '.message', orientation: 'vertical
 
 export function ChannelView({ room, channel, user, onShowMembers, onBack }: Props) {
   const timeline = timelines.value[channel.id] ?? EMPTY_TIMELINE;
-  const mine = pending.value.filter((p) => p.channel_id === channel.id);
+  // A reply kept in its thread waits in the thread's panel, not here.
+  const mine = pending.value.filter((p) => p.channel_id === channel.id && (p.thread_root_id === undefined || p.also_send_to_channel === true));
   const list = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<{ height: number; top: number } | null>(null);
   const isAdmin = room.my_role === 'owner' || room.my_role === 'admin';
   const dividerAt = newSince.value[channel.id] ?? null;
-  const [panel, setPanel] = useState<'files' | 'resources' | null>(null);
+  const [panel, setPanel] = useState<'files' | 'resources' | 'pins' | 'saved' | null>(null);
   const [dragging, setDragging] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [notificationsOpen, setNotificationsOpen] = useState(false);
   // The newest message id held when the reader scrolled up from the bottom (null at the bottom).
   const [mark, setMark] = useState<number | null>(null);
   const below = newBelow(timeline.messages, mark, user.id);
   const title = room.kind === 'dm' ? (room.dm_peer?.username ?? room.name) : `${channel.name}`;
+  const timer = useChannelTimer(room, channel);
 
   const items: Item[] = [
     // System events go among the messages by time; the first unread message starts a group under the divider.
     ...interleave(
-      timeline.messages.map((m): Item => ({ key: `m${m.id}`, sender: m.sender_username ?? 'unknown', created_at: m.created_at, kind: 'message', message: m, startsGroup: m.id === dividerAt })),
+      timeline.messages.map(
+        (m): Item => ({
+          key: `m${m.id}`,
+          // A webhook's message shows as the integration, not as the person who made the webhook.
+          sender: m.webhook?.name ?? m.sender_username ?? 'unknown',
+          created_at: m.created_at,
+          kind: 'message',
+          message: m,
+          startsGroup: m.id === dividerAt,
+          bot: m.webhook !== null && m.webhook !== undefined,
+        }),
+      ),
       eventItems(channel.id, timeline),
     ),
     ...mine.map((p): Item => ({ key: `p${p.client_msg_id}`, sender: user.username, created_at: p.created_at, kind: 'pending', pending: p })),
@@ -171,6 +192,8 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
     if (el.scrollTop < LOAD_OLDER_PX && timeline.hasOlder && !loadingOlder.value.has(channel.id)) older();
   }
 
+  usePins(channel.id);
+
   // A search result's "Jump to message": scrolled to and highlighted once its history is loaded.
   useJumpHighlight(list, channel.id, () => {
     atBottom.current = false;
@@ -220,7 +243,10 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
             )}
             {title}
           </h1>
-          <p class="muted channel-topic">{room.kind === 'dm' ? t('channel.dm') : channel.topic !== '' ? t('channel.topic', { room: room.name, topic: channel.topic }) : room.name}</p>
+          <p class="muted channel-topic">
+            {/* The policy sits on the topic's line, so the title keeps its width beside a crowded toolbar. */}
+            <PolicyBadge seconds={timer.seconds} retentionDays={room.retention_days ?? null} />
+            {room.kind === 'dm' ? t('channel.dm') : channel.topic !== '' ? t('channel.topic', { room: room.name, topic: channel.topic }) : room.name}</p>
         </div>
         <RovingToolbar label={t('channel.toolbar')}>
           <button type="button" class="button button-secondary" aria-pressed={panel === 'files'} onClick={() => setPanel(panel === 'files' ? null : 'files')}>
@@ -234,19 +260,33 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
           <button type="button" class="button button-secondary" onClick={onShowMembers}>
             {t('channel.members')}
           </button>
+          <button type="button" class="button button-secondary bell-button" aria-haspopup="dialog" title={t('push.bell')} onClick={() => setNotificationsOpen(true)}>
+            <BellIcon />
+            <span class="visually-hidden">{t('push.bell')}</span>
+          </button>
           {maySeeSettings(room) && (
-            <button type="button" class="button button-secondary" onClick={() => setSettingsOpen(true)}>
-              {t('channel.settings')}
+            <button type="button" class="button button-secondary bell-button" aria-haspopup="dialog" title={t('channel.settings')} onClick={() => setSettingsOpen(true)}>
+              <GearIcon />
+              <span class="visually-hidden">{t('channel.settings')}</span>
             </button>
           )}
+          {/* Last and small (an icon; the panel leads on to the saved messages), so the room's own buttons keep their places and the title its room. */}
+          <button type="button" class="button button-secondary bell-button" title={t('pins.button')} aria-pressed={panel === 'pins' || panel === 'saved'} onClick={() => setPanel(panel === null || panel === 'files' || panel === 'resources' ? 'pins' : null)}>
+            <PinIcon />
+            <span class="visually-hidden">{t('pins.button')}</span>
+          </button>
         </RovingToolbar>
       </header>
       {channel.downgraded === true && (
         <Alert tone="error">{t('channel.downgraded')}</Alert>
       )}
+      {timer.mismatch && <TimerMismatch signed={timer.seconds} server={timer.server_seconds} />}
       {settingsOpen && <RoomSettingsDialog room={room} onClose={() => setSettingsOpen(false)} />}
+      {notificationsOpen && <ChannelNotificationsDialog channel={channel} title={title} dm={room.kind === 'dm'} onClose={() => setNotificationsOpen(false)} />}
       {panel === 'files' && <FilesPanel channel={channel} messages={timeline.messages} onClose={() => setPanel(null)} />}
       {panel === 'resources' && <ResourcesPanel room={room} myId={user.id} onClose={() => setPanel(null)} />}
+      {panel === 'pins' && <PinsPanel channelId={channel.id} onClose={() => setPanel(null)} onShowSaved={() => setPanel('saved')} />}
+      {panel === 'saved' && <SavedPanel onClose={() => setPanel(null)} onShowPins={() => setPanel('pins')} />}
       <div class="messages" ref={list} onScroll={onScroll} role="log" aria-label={t('channel.messagesIn', { title })} aria-live="polite">
         {timeline.hasOlder ? (
           // Not a tab stop: the keyboard reaches older history by moving up to the first message, which scrolls the list to the top.
@@ -273,8 +313,9 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
                   )}
                   <div class="group">
                     <p class="group-head">
-                      <Avatar userId={senderId(first, user.id)} username={group.sender} withPresence />
-                      <strong class="sender">{group.sender}</strong> <time dateTime={first?.created_at}>{clock(first?.created_at ?? '')}</time>
+                      <Avatar userId={group.bot === true ? null : senderId(first, user.id)} username={group.sender} withPresence={group.bot !== true} />
+                      <strong class="sender">{group.sender}</strong>
+                      {group.bot === true && <span class="tag">{t('webhooks.bot')}</span>} <time dateTime={first?.created_at}>{clock(first?.created_at ?? '')}</time>
                     </p>
                     {group.items.map((item) =>
                       item.kind === 'message' ? (
@@ -343,7 +384,7 @@ function clock(iso: string): string {
 
 /** A message's name for screen readers: who wrote it, and when. */
 function messageLabel(message: Message): string {
-  return t('message.label', { sender: message.sender_username ?? t('message.unknown'), time: clock(message.created_at) });
+  return t('message.label', { sender: message.webhook?.name ?? message.sender_username ?? t('message.unknown'), time: clock(message.created_at) });
 }
 
 interface RowProps {
@@ -366,7 +407,7 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
   const result = encrypted ? decrypted.value[message.id] : undefined;
   const note = encrypted ? noteOf(message) : null;
   const text = note !== null ? note.caption : encrypted ? (result?.kind === 'text' ? result.text : null) : message.content;
-  const mentioned = text !== null && mentionsIn(markdown(text), user.username);
+  const mentioned = text !== null && mentionsMe(text, user.username, message.sender_id, roomOfChannel(message.channel_id), encrypted);
   // An encrypted message sent under an earlier key can no longer be edited (the edit would be refused).
   const mayEdit = editable(message, user.id, text, encrypted, keyVersion);
 
@@ -400,10 +441,14 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
   const reactAction: MessageAction = { label: t('message.react'), run: () => setPicking(!picking) };
   const actions: MessageAction[] = [
     { label: t('message.reply'), run: () => setReplyTarget(message.channel_id, message.id) },
+    // A thread starts at a message of the channel; a reply's thread is its root's.
+    { label: t('threads.reply'), run: () => showThread(message.channel_id, message.thread_root_id ?? message.id) },
     reactAction,
     { label: t('message.edit'), run: () => startEditing(message.id), shown: mayEdit },
     { label: t('message.delete'), run: () => void remove(), shown: mayDelete },
   ];
+  // The menu also pins and saves (before Delete, which stays last); the hover bar keeps the four.
+  const menuActions: MessageAction[] = [...actions.slice(0, -1), ...pinActions(message, setError), ...actions.slice(-1)];
 
   return (
     <div
@@ -435,6 +480,12 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
         </div>
       )}
       {!encrypted && message.file != null && <PlainFile file={message.file} />}
+      {message.thread_root_id != null && (
+        <button type="button" class="link-button muted thread-of" onClick={() => showThread(message.channel_id, message.thread_root_id ?? message.id)}>
+          {t('threads.inThread')}
+        </button>
+      )}
+      {message.thread != null && <ThreadSummaryLine channelId={message.channel_id} rootId={message.id} thread={message.thread} />}
       <ReactionChips list={reactions.value[message.id] ?? []} onToggle={(emoji) => void react(emoji)} />
       {picking && <EmojiPicker label={t('message.addReaction')} action={t('message.reactWith')} onPick={(emoji) => void react(emoji)} onClose={() => setPicking(false)} />}
       {!editing && (
@@ -449,7 +500,7 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
             ))}
         </div>
       )}
-      {!editing && <MessageActions messageId={message.id} actions={actions} open={actionsOpen} onOpenChange={setActionsOpen} />}
+      {!editing && <MessageActions messageId={message.id} actions={menuActions} open={actionsOpen} onOpenChange={setActionsOpen} />}
       {error !== null && <Alert tone="error">{error}</Alert>}
     </div>
   );

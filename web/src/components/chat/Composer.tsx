@@ -1,7 +1,8 @@
 // The composer of a channel: the text box (it grows with its content up to
 // about 40% of the window, then scrolls inside), the reply being written,
-// files attached by the button or pasted, and Up in an empty box to edit my
-// last message.
+// files attached by the button or pasted, Up in an empty box to edit my
+// last message, and suggestions of people while an `@name` is typed
+// (MentionSuggestions.tsx).
 
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../../api/messages.ts';
@@ -9,11 +10,13 @@ import type { Channel } from '../../api/rooms.ts';
 import { lastEditable } from '../../chat/composing.ts';
 import { preloadForText, withShortcodes } from '../../chat/emoji-load.ts';
 import { resolveReply } from '../../chat/replies.ts';
-import { editingMessage, replyingTo, sendMessage, sendTyping, setReplyTarget } from '../../chat/store.ts';
+import { chatNotice, editingMessage, outboxFullText, outboxLimitFor, replyingTo, roomOfChannel, sendMessage, sendTyping, setReplyTarget } from '../../chat/store.ts';
 import { decrypted, identityStatus } from '../../e2ee/engine.ts';
 import { startUpload } from '../../files/uploads.ts';
 import { Alert } from '../Alert.tsx';
 import { ComposerEmoji } from './EmojiPicker.tsx';
+import { useMentionSuggestions } from './MentionSuggestions.tsx';
+import { mayMentionChannel, mentionsChannel } from '../../chat/mentions.ts';
 import { noteOf } from './FilePanels.tsx';
 import { t } from '../../i18n/index.ts';
 import { withParts } from '../../i18n/rich.tsx';
@@ -63,6 +66,11 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
   const [text, setText] = useState('');
   const replyTo = replyingTo.value[channel.id];
   const input = useRef<HTMLTextAreaElement>(null);
+  const room = roomOfChannel(channel.id);
+  // Whether I may use @channel and the like here (the room's size setting; the core's log in encrypted channels).
+  const mayMentionAll = room === null || mayMentionChannel(room, channel.is_encrypted, myId);
+  const channelMentionRefused = !mayMentionAll && mentionsChannel(text);
+  const mentions = useMentionSuggestions({ roomId: channel.room_id, myId, text, setText, input, channelWide: mayMentionAll });
   useEffect(() => {
     setText('');
     input.current?.focus();
@@ -107,6 +115,14 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
     if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
     const content = text.trim();
     if (content === '') return;
+    // The server would refuse it (plaintext) and the others' clients ignore it (encrypted): the text stays to be changed.
+    if (channelMentionRefused) return;
+    const full = outboxLimitFor(content);
+    if (full !== null) {
+      // The text stays in the composer until there is room.
+      chatNotice.value = outboxFullText(full);
+      return;
+    }
     // `:shortcode:` emoji are sent as the emoji (waiting for the catalogue only if it is not loaded yet).
     withShortcodes(content, (final) => sendMessage(channel.id, final, replyTo));
     setReplyTarget(channel.id, null);
@@ -160,6 +176,10 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
       <label class="visually-hidden" for={INPUT_ID}>
         {label}
       </label>
+      {mentions.view}
+      {channelMentionRefused && (
+        <Alert tone="error">{t('composer.channelMentionRefused', { max: room?.everyone_mention_max_members ?? 0 })}</Alert>
+      )}
       <textarea
         id={INPUT_ID}
         ref={input}
@@ -167,11 +187,17 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
         rows={1}
         placeholder={label}
         maxLength={4000}
+        {...mentions.inputProps}
         onInput={(e) => {
           setText(e.currentTarget.value);
+          mentions.track(e);
           preloadForText(e.currentTarget.value);
           sendTyping(channel.id);
         }}
+        onKeyUp={mentions.track}
+        onClick={mentions.track}
+        onFocus={mentions.track}
+        onBlur={mentions.track}
         onPaste={(e) => {
           // A pasted image (a screenshot, "Copy image") is attached; pasted text stays text.
           const data = e.clipboardData;
@@ -180,7 +206,7 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
           attach(Array.from(data.files));
         }}
         onKeyDown={(e) => {
-          if (e.isComposing) return;
+          if (e.isComposing || mentions.onKeyDown(e)) return;
           if (e.key === 'Enter' && !e.shiftKey) {
             e.preventDefault();
             send();

@@ -19,6 +19,7 @@ import { IS_MAC } from './QuickSwitcher.tsx';
 import { DirectoryDialog, NewChannelDialog, NewDmDialog, NewRoomDialog } from './dialogs.tsx';
 import { useRovingFocus, type RovingOptions } from '../useRovingFocus.ts';
 import { t } from '../../i18n/index.ts';
+import { showThreadsList, threadsListOpen, unreadThreads } from '../../threads/state.ts';
 
 /**
  * The sidebar is one tab stop, landing on the open channel; Up/Down (and
@@ -57,6 +58,14 @@ export function Sidebar({ myId, onJump }: { myId: number; onJump: () => void }) 
         </button>
         <button type="button" class="button button-secondary" onClick={() => setOpen({ kind: 'room' })}>
           {t('sidebar.newRoom')}
+        </button>
+        <button type="button" class="button button-secondary threads-button" aria-pressed={threadsListOpen.value} onClick={() => showThreadsList(!threadsListOpen.value)}>
+          {t('threads.list')}
+          {unreadThreads.value > 0 && (
+            <span class="badge" aria-label={t('threads.unreadThreads', { count: unreadThreads.value })}>
+              {unreadThreads.value}
+            </span>
+          )}
         </button>
       </div>
       <h2 class="sidebar-title">{t('sidebar.rooms')}</h2>

@@ -322,7 +322,7 @@ async fn change(
                 membership::set_role(state, access, subject, role, append).await?;
             }
         },
-        Op::Channel => {
+        Op::Channel | Op::Disappearing => {
             log::insert_channel(&state.db, access.room.id, &entry, now_ms())
                 .await
                 .map_err(|e| {
@@ -333,12 +333,17 @@ async fn change(
                     }
                 })?
                 .map_err(not_an_encrypted_channel)?;
-            // Members whose clients wait for the registration go on now.
-            let event = ServerEvent::ChannelRegistered(ChannelRef {
-                room_id: access.room.id,
-                channel_id: subject,
-            });
-            tell_members(state, access.room.id, event).await;
+            // Members whose clients wait for the registration go on now. A
+            // signed timer needs no event of its own: the channel's setting
+            // is changed next by `PUT /api/channels/{id}/disappearing`, whose
+            // channel event makes members verify the log again.
+            if op == Op::Channel {
+                let event = ServerEvent::ChannelRegistered(ChannelRef {
+                    room_id: access.room.id,
+                    channel_id: subject,
+                });
+                tell_members(state, access.room.id, event).await;
+            }
         }
         Op::Create | Op::ServerRemove => unreachable_op()?,
     }

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::auth::{AuthUser, store as users};
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, Success};
+use crate::profiles::view::ProfileView;
 use crate::rooms::access::RoomAccess;
 use crate::rooms::membership;
 use crate::rooms::model::{Action, Role};
@@ -51,9 +52,22 @@ pub async fn list(
     } else {
         None
     };
+    let now = now_ms();
+    let mut profiles: std::collections::HashMap<i64, ProfileView> =
+        crate::profiles::store::of_room(&state.db, id)
+            .await?
+            .iter()
+            .map(|p| (p.user_id, ProfileView::of(p, now)))
+            .collect();
     Ok(axum::Json(MemberList {
         success: true,
-        members: members.iter().map(MemberView::from).collect(),
+        members: members
+            .iter()
+            .map(|m| MemberView {
+                profile: profiles.remove(&m.user_id),
+                ..MemberView::from(m)
+            })
+            .collect(),
         bans,
     }))
 }

@@ -161,6 +161,9 @@ pub async fn room_response(state: &AppState, access: &RoomAccess) -> Result<Room
     let count = store::member_count(&state.db, access.room.id).await?;
     let channels = store::channels_of_room(&state.db, access.room.id).await?;
     let mut room = RoomView::new(&access.room, access.role, count);
+    room.members_may_pin = crate::pins::store::members_may_pin(&state.db, access.room.id).await?;
+    room.everyone_mention_max_members =
+        crate::mentions::store::limit(&state.db, access.room.id).await?;
     if let Some(peer) = peer(state, access).await? {
         room.dm_peer = Some(peer);
     }

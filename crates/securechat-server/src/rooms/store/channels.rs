@@ -50,7 +50,7 @@ pub async fn create_channel(
         let channel = sqlx::query_as::<_, ChannelRow>(
             "INSERT INTO channels (room_id, name, name_key, topic, is_encrypted, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             RETURNING id, room_id, name, topic, is_encrypted, key_version, pending_version, created_at",
+             RETURNING id, room_id, name, topic, is_encrypted, key_version, pending_version, created_at, disappearing_seconds",
         )
         .bind(room_id)
         .bind(name)
@@ -120,5 +120,27 @@ pub async fn delete_channel(
         write_audit!(tx, audit);
         tx.commit().await?;
         Ok(true)
+    })
+}
+
+/// Sets the channel's disappearing-message timer (`None`: off), with its
+/// audit entry. Messages stored from the commit on take it: the message
+/// insert reads it from the channel row (`messages/writer.rs`).
+pub async fn set_disappearing(
+    db: &Db,
+    channel_id: i64,
+    seconds: Option<i64>,
+    audit: Audit,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE channels SET disappearing_seconds = $1 WHERE id = $2")
+            .bind(seconds)
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await?;
+        write_audit!(tx, audit);
+        tx.commit().await?;
+        Ok(())
     })
 }

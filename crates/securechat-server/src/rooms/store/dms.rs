@@ -27,7 +27,7 @@ pub async fn create_dm(
 pub async fn dm_by_key(db: &Db, dm_key: &str) -> Result<Option<RoomRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_as::<_, RoomRow>(
-            "SELECT id, kind, name, description, is_private, created_at FROM rooms WHERE dm_key = $1",
+            "SELECT id, kind, name, description, is_private, created_at, retention_days FROM rooms WHERE dm_key = $1",
         )
         .bind(dm_key)
         .fetch_optional(pool)

@@ -24,6 +24,8 @@ pub struct RoomRow {
     pub description: String,
     pub is_private: bool,
     pub created_at: i64,
+    /// Messages older than this many days are purged; `None` keeps them.
+    pub retention_days: Option<i64>,
 }
 
 /// A room with what the asking user needs to list it.
@@ -37,7 +39,18 @@ pub struct ListedRoom {
     /// For DMs: the other person.
     pub peer_id: Option<i64>,
     pub peer_username: Option<String>,
+    /// The room's settings (`pins`, `mentions`).
+    pub members_may_pin: bool,
+    pub everyone_mention_max_members: Option<i64>,
 }
+
+/// The room settings a listing carries, from the tables of the domains
+/// that own them (`pins`, `mentions`).
+const ROOM_SETTINGS_R: &str = "\
+    COALESCE((SELECT ps.members_may_pin FROM pin_settings ps WHERE ps.room_id = r.id), FALSE) \
+      AS members_may_pin, \
+    (SELECT ms.everyone_mention_max_members FROM mention_settings ms WHERE ms.room_id = r.id) \
+      AS everyone_mention_max_members";
 
 /// A channel as stored.
 #[derive(Debug, Clone, FromRow)]
@@ -51,6 +64,8 @@ pub struct ChannelRow {
     /// The version a key rotation is moving to, until its rotator shares it.
     pub pending_version: Option<i64>,
     pub created_at: i64,
+    /// Messages sent now disappear this many seconds later; `None`: off.
+    pub disappearing_seconds: Option<i64>,
 }
 
 /// A member with their name.
@@ -205,12 +220,13 @@ macro_rules! write_audit {
     };
 }
 
-const ROOM_COLUMNS_R: &str = "r.id, r.kind, r.name, r.description, r.is_private, r.created_at";
+const ROOM_COLUMNS_R: &str =
+    "r.id, r.kind, r.name, r.description, r.is_private, r.created_at, r.retention_days";
 
 macro_rules! select_channels {
     ($tail:literal) => {
         concat!(
-            "SELECT c.id, c.room_id, c.name, c.topic, c.is_encrypted, c.key_version, c.pending_version, c.created_at \
+            "SELECT c.id, c.room_id, c.name, c.topic, c.is_encrypted, c.key_version, c.pending_version, c.created_at, c.disappearing_seconds \
              FROM channels c ",
             $tail
         )
@@ -233,14 +249,15 @@ pub async fn channel_access(
         room_description: String,
         room_is_private: bool,
         room_created_at: i64,
+        room_retention_days: Option<i64>,
         role: Option<String>,
     }
     let found: Option<Found> = with_db!(db, read, |pool| {
         sqlx::query_as::<_, Found>(
             "SELECT c.id, c.room_id, c.name, c.topic, c.is_encrypted, c.key_version, \
-             c.pending_version, c.created_at, r.kind AS room_kind, r.name AS room_name, \
+             c.pending_version, c.created_at, c.disappearing_seconds, r.kind AS room_kind, r.name AS room_name, \
              r.description AS room_description, r.is_private AS room_is_private, \
-             r.created_at AS room_created_at, m.role \
+             r.created_at AS room_created_at, r.retention_days AS room_retention_days, m.role \
              FROM channels c JOIN rooms r ON r.id = c.room_id \
              LEFT JOIN room_members m ON m.room_id = c.room_id AND m.user_id = $2 \
              WHERE c.id = $1",
@@ -258,6 +275,7 @@ pub async fn channel_access(
             description: f.room_description,
             is_private: f.room_is_private,
             created_at: f.room_created_at,
+            retention_days: f.room_retention_days,
         };
         (f.channel, room, f.role.as_deref().and_then(Role::parse))
     }))

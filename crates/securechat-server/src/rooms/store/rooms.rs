@@ -7,7 +7,7 @@ use super::*; // the shared rows, macros and imports of `store`
 pub async fn room(db: &Db, id: i64) -> Result<Option<RoomRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_as::<_, RoomRow>(
-            "SELECT id, kind, name, description, is_private, created_at FROM rooms WHERE id = $1",
+            "SELECT id, kind, name, description, is_private, created_at, retention_days FROM rooms WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(pool)
@@ -19,7 +19,7 @@ pub async fn room(db: &Db, id: i64) -> Result<Option<RoomRow>, sqlx::Error> {
 pub async fn room_named(db: &Db, name: &str) -> Result<Option<RoomRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_as::<_, RoomRow>(
-            "SELECT id, kind, name, description, is_private, created_at FROM rooms \
+            "SELECT id, kind, name, description, is_private, created_at, retention_days FROM rooms \
              WHERE kind = 'room' AND name = $1 ORDER BY id LIMIT 1",
         )
         .bind(name)
@@ -54,7 +54,7 @@ pub async fn create(db: &Db, new: NewRoom<'_>) -> Result<(RoomRow, ChannelRow), 
         let room = sqlx::query_as::<_, RoomRow>(
             "INSERT INTO rooms (kind, name, name_key, description, is_private, dm_key, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id, kind, name, description, is_private, created_at",
+             RETURNING id, kind, name, description, is_private, created_at, retention_days",
         )
         .bind(new.kind)
         .bind(new.name)
@@ -81,7 +81,7 @@ pub async fn create(db: &Db, new: NewRoom<'_>) -> Result<(RoomRow, ChannelRow), 
         let channel = sqlx::query_as::<_, ChannelRow>(
             "INSERT INTO channels (room_id, name, name_key, topic, is_encrypted, created_by, created_at) \
              VALUES ($1, $2, $3, '', $4, $5, $6) \
-             RETURNING id, room_id, name, topic, is_encrypted, key_version, pending_version, created_at",
+             RETURNING id, room_id, name, topic, is_encrypted, key_version, pending_version, created_at, disappearing_seconds",
         )
         .bind(room.id)
         .bind(channel_name)
@@ -126,7 +126,7 @@ pub async fn create_room(
 /// Rooms `user_id` belongs to, with role, member count and DM peer.
 pub async fn rooms_of(db: &Db, user_id: i64) -> Result<Vec<ListedRoom>, sqlx::Error> {
     let sql = format!(
-        "SELECT {ROOM_COLUMNS_R}, m.role AS my_role, \
+        "SELECT {ROOM_COLUMNS_R}, {ROOM_SETTINGS_R}, m.role AS my_role, \
            (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id) AS member_count, \
            (SELECT p.user_id FROM room_members p WHERE p.room_id = r.id AND r.kind = 'dm' \
               AND p.user_id <> $1 LIMIT 1) AS peer_id, \
@@ -163,7 +163,7 @@ pub async fn directory(
     limit: i64,
 ) -> Result<Vec<ListedRoom>, sqlx::Error> {
     let sql = format!(
-        "SELECT {ROOM_COLUMNS_R}, m.role AS my_role, \
+        "SELECT {ROOM_COLUMNS_R}, {ROOM_SETTINGS_R}, m.role AS my_role, \
            (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id) AS member_count, \
            CAST(NULL AS BIGINT) AS peer_id, CAST(NULL AS TEXT) AS peer_username \
          FROM rooms r LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $1 \
@@ -235,5 +235,26 @@ pub async fn delete_room(
         write_audit!(tx, audit);
         tx.commit().await?;
         Ok((channels, members))
+    })
+}
+
+/// Sets how many days the room keeps its messages (`None`: forever), with
+/// its audit entry. The purge job reads it on its next pass.
+pub async fn set_retention(
+    db: &Db,
+    room_id: i64,
+    days: Option<i64>,
+    audit: Audit,
+) -> Result<(), sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE rooms SET retention_days = $1 WHERE id = $2")
+            .bind(days)
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await?;
+        write_audit!(tx, audit);
+        tx.commit().await?;
+        Ok(())
     })
 }

@@ -15,10 +15,10 @@ use utoipa_axum::routes;
 use crate::auth::AuthUser;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, Success};
+use crate::outbound::guard::{self, Refusal};
 use crate::state::AppState;
 use crate::storage::now_ms;
 use crate::webpush::ece::{AUTH_LEN, UaKeys, uncompressed_point};
-use crate::webpush::guard::{self, Refusal};
 use crate::webpush::store::subscriptions::{self, NewSubscription};
 
 /// Subscriptions one person may hold (browsers and devices).

@@ -8,7 +8,9 @@
 //! node that dies is sent again once its lease ends; delivery is at least
 //! once. A failure moves it to the next retry.
 
-use sqlx::FromRow;
+use std::collections::HashMap;
+
+use sqlx::{FromRow, QueryBuilder};
 
 use crate::storage::Db;
 use crate::with_db;
@@ -29,6 +31,9 @@ pub struct Limits {
     pub queued: i64,
 }
 
+/// The rate cap's window.
+const WINDOW_MS: i64 = 60_000;
+
 /// What [`enqueue`] did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Enqueued {
@@ -40,18 +45,17 @@ pub struct Enqueued {
     pub trimmed: u64,
 }
 
-/// Counts one push in the person's budget for the current minute and
-/// returns how many they have had in it, this one included.
-const SPEND: &str = "INSERT INTO push_budget (user_id, window_start, used) VALUES ($1, $2, 1) \
-     ON CONFLICT (user_id) DO UPDATE SET \
-     used = CASE WHEN push_budget.window_start <= $2 - 60000 THEN 1 ELSE push_budget.used + 1 END, \
-     window_start = CASE WHEN push_budget.window_start <= $2 - 60000 THEN $2 \
-     ELSE push_budget.window_start END \
-     RETURNING used";
+/// People, or pushes, per statement: at most three bound values each, far
+/// below SQLite's limit of 32,766 variables and PostgreSQL's 65,535.
+const CHUNK: usize = 500;
 
-/// Queues `pushes` in one transaction: for each person within their rate
-/// cap, a row per subscription they have at that moment; then their
-/// oldest rows beyond the queue bound are dropped.
+/// Queues `pushes` in one transaction of a few set-based statements,
+/// whatever the batch's size (the transaction holds SQLite's one writer,
+/// which the message path needs; a statement per push held it for tens
+/// of milliseconds under a busy channel): each person's rate budget is
+/// spent for all their pushes at once, a row is queued per subscription
+/// they have at that moment for the pushes within their cap (the earliest
+/// ones), then their oldest rows beyond the queue bound are dropped.
 pub async fn enqueue(
     db: &Db,
     pushes: &[Push<'_>],
@@ -62,37 +66,90 @@ pub async fn enqueue(
     if pushes.is_empty() {
         return Ok(done);
     }
+    // Each person's pushes in this batch, people in order of first push.
+    let mut wanted: Vec<(i64, i64)> = Vec::new();
+    let mut slot: HashMap<i64, usize> = HashMap::new();
+    for push in pushes {
+        let i = *slot.entry(push.user_id).or_insert_with(|| {
+            wanted.push((push.user_id, 0));
+            wanted.len() - 1
+        });
+        wanted[i].1 += 1;
+    }
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        for push in pushes {
-            let used: i64 = sqlx::query_scalar(SPEND)
-                .bind(push.user_id)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-            if used > limits.per_minute {
-                done.over_rate += 1;
-                continue;
+        // How many of each person's pushes their budget still allows.
+        let mut allowed: HashMap<i64, i64> = HashMap::with_capacity(wanted.len());
+        for people in wanted.chunks(CHUNK) {
+            let mut spend =
+                QueryBuilder::new("INSERT INTO push_budget (user_id, window_start, used) ");
+            spend.push_values(people, |mut row, &(user_id, count)| {
+                row.push_bind(user_id).push_bind(now).push_bind(count);
+            });
+            spend
+                .push(
+                    " ON CONFLICT (user_id) DO UPDATE SET \
+                     used = CASE WHEN push_budget.window_start <= ",
+                )
+                .push_bind(now - WINDOW_MS)
+                .push(
+                    " THEN excluded.used ELSE push_budget.used + excluded.used END, \
+                     window_start = CASE WHEN push_budget.window_start <= ",
+                )
+                .push_bind(now - WINDOW_MS)
+                .push(" THEN excluded.window_start ELSE push_budget.window_start END RETURNING user_id, used");
+            let spent: Vec<(i64, i64)> = spend.build_query_as().fetch_all(&mut *tx).await?;
+            for (user_id, used) in spent {
+                let count = slot.get(&user_id).map_or(0, |&i| wanted[i].1);
+                // `used` counts this batch: before it, `used - count` were spent.
+                let left = (limits.per_minute - (used - count)).clamp(0, count);
+                done.over_rate += u64::try_from(count - left).unwrap_or(0);
+                allowed.insert(user_id, left);
             }
-            done.rows += sqlx::query(
-                "INSERT INTO push_queue (subscription_id, user_id, payload, created_at, due_at) \
-                 SELECT s.id, s.user_id, $2, $3, $3 FROM push_subscriptions s WHERE s.user_id = $1",
-            )
-            .bind(push.user_id)
-            .bind(push.payload)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            done.trimmed += sqlx::query(
-                "DELETE FROM push_queue WHERE user_id = $1 AND id NOT IN \
-                 (SELECT id FROM push_queue WHERE user_id = $1 ORDER BY id DESC LIMIT $2)",
-            )
-            .bind(push.user_id)
-            .bind(limits.queued)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        }
+        let mut kept: Vec<(i64, i64, &str)> = Vec::with_capacity(pushes.len());
+        for (ord, push) in (0_i64..).zip(pushes) {
+            if let Some(left) = allowed.get_mut(&push.user_id).filter(|left| **left > 0) {
+                *left -= 1;
+                kept.push((ord, push.user_id, push.payload));
+            }
+        }
+        for batch in kept.chunks(CHUNK) {
+            let mut insert = QueryBuilder::new("WITH wanted (ord, user_id, payload) AS (");
+            insert.push_values(batch, |mut row, &(ord, user_id, payload)| {
+                row.push_bind(ord).push_bind(user_id).push_bind(payload);
+            });
+            insert
+                .push(
+                    ") INSERT INTO push_queue (subscription_id, user_id, payload, created_at, due_at) \
+                     SELECT s.id, s.user_id, w.payload, ",
+                )
+                .push_bind(now)
+                .push(", ")
+                .push_bind(now)
+                .push(
+                    " FROM wanted w JOIN push_subscriptions s ON s.user_id = w.user_id \
+                     ORDER BY w.ord, s.id",
+                );
+            done.rows += insert.build().execute(&mut *tx).await?.rows_affected();
+        }
+        // The people who got rows, once each.
+        let mut touched: Vec<i64> = kept.iter().map(|&(_, user_id, _)| user_id).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for people in touched.chunks(CHUNK) {
+            // Everything older than each person's newest `queued` rows.
+            let mut trim = QueryBuilder::new(
+                "DELETE FROM push_queue WHERE id <= COALESCE((SELECT p.id FROM push_queue p \
+                 WHERE p.user_id = push_queue.user_id ORDER BY p.id DESC LIMIT 1 OFFSET ",
+            );
+            trim.push_bind(limits.queued).push("), 0) AND user_id IN (");
+            let mut ids = trim.separated(", ");
+            for &user_id in people {
+                ids.push_bind(user_id);
+            }
+            trim.push(")");
+            done.trimmed += trim.build().execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
         Ok(done)
@@ -104,6 +161,15 @@ pub async fn enqueue(
 pub async fn next_due(db: &Db) -> Result<Option<i64>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_scalar("SELECT MIN(due_at) FROM push_queue")
+            .fetch_one(pool)
+            .await
+    })
+}
+
+/// Rows waiting to be sent, for the metrics.
+pub async fn depth(db: &Db) -> Result<i64, sqlx::Error> {
+    with_db!(db, read, |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM push_queue")
             .fetch_one(pool)
             .await
     })
@@ -185,11 +251,26 @@ pub async fn settle(
     };
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
+        // Sent rows (nearly all outcomes) go in one statement per chunk.
+        let sent: Vec<i64> = outcomes
+            .iter()
+            .filter_map(|o| match *o {
+                Outcome::Done { id } => Some(id),
+                _ => None,
+            })
+            .collect();
+        for ids in sent.chunks(CHUNK) {
+            let mut delete = QueryBuilder::new("DELETE FROM push_queue WHERE id IN (");
+            let mut list = delete.separated(", ");
+            for &id in ids {
+                list.push_bind(id);
+            }
+            delete.push(")");
+            delete.build().execute(&mut *tx).await?;
+        }
         for outcome in outcomes {
             let statement = match *outcome {
-                Outcome::Done { id } => {
-                    sqlx::query("DELETE FROM push_queue WHERE id = $1").bind(id)
-                }
+                Outcome::Done { .. } => continue,
                 Outcome::Retry { id, due_at } => {
                     sqlx::query("UPDATE push_queue SET due_at = $2 WHERE id = $1")
                         .bind(id)

@@ -1,14 +1,15 @@
-//! The SSRF guard. Push endpoints are URLs that clients hand us, and the
-//! server then makes requests to them: without a guard, anyone with an
-//! account could make the server call its own admin ports, the cloud
-//! metadata service or hosts on the private network. So by default a push
-//! goes only to an `https` URL whose host is a public address; the
-//! operator names exceptions (`PUSH_ALLOW_HOSTS`, as `host:port`, where
-//! plain `http` is allowed too) for tests and private push services.
+//! The SSRF guard. Push endpoints and outgoing webhooks' URLs are URLs
+//! that people hand us, and the server then makes requests to them:
+//! without a guard, anyone with an account could make the server call its
+//! own admin ports, the cloud metadata service or hosts on the private
+//! network. So by default a request goes only to an `https` URL whose host
+//! is a public address; the operator names exceptions (`PUSH_ALLOW_HOSTS`,
+//! `WEBHOOK_ALLOW_HOSTS`, as `host:port`, where plain `http` is allowed
+//! too) for tests and private services.
 //!
-//! It is checked twice: when a subscription is registered ([`check_now`],
+//! It is checked twice: when a URL is registered ([`check_now`],
 //! with a DNS lookup, so a bad endpoint is refused with a clear error), and
-//! on every send, where the sender's HTTP client resolves names through
+//! on every request, where the sender's HTTP client resolves names through
 //! [`PublicOnly`]: only the public addresses of a lookup are handed to the
 //! connector, so the address that was checked is the address connected to
 //! (a name that resolves to a public address once and to a private one
@@ -18,11 +19,11 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::config::push::AllowHosts;
+use crate::config::allow_hosts::AllowHosts;
 
-/// Longest endpoint accepted, in bytes.
+/// Longest URL accepted, in bytes.
 pub const MAX_ENDPOINT: usize = 2048;
-/// How long a subscription's DNS lookup may take.
+/// How long a registration's DNS lookup may take.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Why an endpoint is refused.
@@ -40,7 +41,7 @@ pub enum Refusal {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub url: url::Url,
-    /// Its `host:port` is in `PUSH_ALLOW_HOSTS`: any address, `http` too.
+    /// Its `host:port` is in the allowed hosts: any address, `http` too.
     pub allowed: bool,
 }
 
@@ -51,20 +52,20 @@ impl Target {
     /// is not allowed, that the address is public.
     pub fn parse(endpoint: &str, allow: &AllowHosts) -> Result<Self, Refusal> {
         if endpoint.len() > MAX_ENDPOINT {
-            return Err(Refusal::Invalid("endpoint is longer than 2048 bytes"));
+            return Err(Refusal::Invalid("the URL is longer than 2048 bytes"));
         }
-        let url = url::Url::parse(endpoint)
-            .map_err(|_| Refusal::Invalid("endpoint is not an absolute URL"))?;
+        let url =
+            url::Url::parse(endpoint).map_err(|_| Refusal::Invalid("the URL is not absolute"))?;
         if !matches!(url.scheme(), "https" | "http") {
-            return Err(Refusal::Invalid("endpoint must be an https URL"));
+            return Err(Refusal::Invalid("the URL must be an https URL"));
         }
         if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
             return Err(Refusal::Invalid(
-                "endpoint must not carry credentials or a fragment",
+                "the URL must not carry credentials or a fragment",
             ));
         }
         let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
-            return Err(Refusal::Invalid("endpoint has no host"));
+            return Err(Refusal::Invalid("the URL has no host"));
         };
         let host_str = url.host_str().unwrap_or_default();
         let allowed = allow.contains(host_str, port);
@@ -73,7 +74,8 @@ impl Target {
         }
         if url.scheme() != "https" {
             return Err(Refusal::NotAllowed(format!(
-                "push endpoints must use https ({host_str}:{port} is not in PUSH_ALLOW_HOSTS)"
+                "URLs must use https ({host_str}:{port} is not in {})",
+                allow.var()
             )));
         }
         let literal = match host {
@@ -82,7 +84,7 @@ impl Target {
             url::Host::Domain(_) => None,
         };
         if let Some(ip) = literal.filter(|ip| !is_public(*ip)) {
-            return Err(not_public(&ip.to_string()));
+            return Err(not_public(&ip.to_string(), allow));
         }
         Ok(Self { url, allowed })
     }
@@ -97,14 +99,15 @@ impl Target {
     }
 }
 
-fn not_public(host: &str) -> Refusal {
+fn not_public(host: &str, allow: &AllowHosts) -> Refusal {
     Refusal::NotAllowed(format!(
-        "{host} is not a public address: push endpoints on loopback, private, link-local or \
-         reserved addresses are refused unless the operator lists them in PUSH_ALLOW_HOSTS"
+        "{host} is not a public address: URLs on loopback, private, link-local or reserved \
+         addresses are refused unless the operator lists them in {}",
+        allow.var()
     ))
 }
 
-/// The subscribe-time check: the static checks, then, for a name that is
+/// The registration-time check: the static checks, then, for a name that is
 /// not allowed, a DNS lookup whose every address must be public.
 pub async fn check_now(endpoint: &str, allow: &AllowHosts) -> Result<Target, Refusal> {
     let target = Target::parse(endpoint, allow)?;
@@ -124,16 +127,16 @@ pub async fn check_now(endpoint: &str, allow: &AllowHosts) -> Result<Target, Ref
     };
     if addrs.is_empty() {
         return Err(Refusal::NotAllowed(format!(
-            "the endpoint's host {name} does not resolve"
+            "the URL's host {name} does not resolve"
         )));
     }
     if let Some(addr) = addrs.iter().find(|a| !is_public(a.ip())) {
-        return Err(not_public(&format!("{name} ({})", addr.ip())));
+        return Err(not_public(&format!("{name} ({})", addr.ip()), allow));
     }
     Ok(target)
 }
 
-/// The sender's resolver for endpoints that are not allowed hosts: the
+/// The senders' resolver for URLs that are not allowed hosts: the
 /// system's lookup with every non-public address removed, and an error
 /// when none is left. The connector then connects only to what this
 /// returned.
