@@ -11,6 +11,13 @@
 //! new one in. A connection that has been served at least once is never
 //! evicted: its idle time is bounded by the header-read timeout instead.
 //! Only when every open connection has been served is the new one refused.
+//!
+//! An evicted connection keeps its descriptor until its task runs and
+//! drops it, which under a burst on a busy machine can lag behind the
+//! accepts. So evicted connections are counted until they are gone, and
+//! while more than [`Gate::closing_limit`] of them are still closing the
+//! gate refuses rather than evicts: descriptors held by connections stay
+//! below `cap + cap / 8` however fast sockets arrive.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -37,14 +44,18 @@ pub struct Gate {
 
 struct Shared {
     cap: usize,
+    /// Evicted connections still holding their descriptor, at most.
+    closing_limit: usize,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
     next_id: u64,
-    /// Open connections by age (ids only grow).
+    /// Open connections by age (ids only grow), evicted ones excluded.
     open: BTreeMap<u64, Arc<Flags>>,
+    /// Evicted connections whose stream has not been dropped yet.
+    closing: usize,
     last_report: Option<Instant>,
 }
 
@@ -70,6 +81,7 @@ impl Gate {
         Self {
             shared: Arc::new(Shared {
                 cap: cap.max(1),
+                closing_limit: (cap / 8).max(1),
                 state: Mutex::new(State::default()),
             }),
         }
@@ -98,14 +110,20 @@ impl Gate {
     fn admit(&self) -> Admission {
         let mut state = self.lock();
         if state.open.len() >= self.shared.cap {
-            let victim = state
-                .open
-                .iter()
-                .find(|(_, flags)| !flags.served.load(Ordering::Acquire))
-                .map(|(id, _)| *id);
+            let victim = if state.closing >= self.shared.closing_limit {
+                // Evicting more would only add descriptors still closing.
+                None
+            } else {
+                state
+                    .open
+                    .iter()
+                    .find(|(_, flags)| !flags.served.load(Ordering::Acquire))
+                    .map(|(id, _)| *id)
+            };
             match victim.and_then(|id| state.open.remove(&id)) {
                 Some(flags) => {
                     flags.evicted.store(true, Ordering::Release);
+                    state.closing += 1;
                     flags.waker.wake();
                 }
                 None => {
@@ -132,8 +150,15 @@ impl Gate {
         Admission::In(id, flags)
     }
 
+    /// A connection's stream is dropped: its place, or its count among the
+    /// closing, is free again.
     fn release(&self, id: u64) {
-        self.lock().open.remove(&id);
+        let mut state = self.lock();
+        // Not listed any more: it was evicted (under this lock) and counted
+        // among the closing.
+        if state.open.remove(&id).is_none() {
+            state.closing = state.closing.saturating_sub(1);
+        }
     }
 }
 
@@ -186,17 +211,25 @@ where
     type Future = BoxFuture<'static, io::Result<(Self::Stream, Self::Service)>>;
 
     fn accept(&self, stream: I, service: S) -> Self::Future {
-        let admission = self.gate.admit();
-        let gate = self.gate.clone();
+        // The place is held by a `Slot` from this moment, so a future that
+        // is dropped unpolled (shutdown) still gives it back.
+        let (slot, flags) = match self.gate.admit() {
+            Admission::In(id, flags) => (
+                Slot {
+                    gate: self.gate.clone(),
+                    id,
+                },
+                flags,
+            ),
+            Admission::Refused => {
+                // Dropping the stream here closes it and frees its
+                // descriptor at once.
+                drop(stream);
+                return Box::pin(async { Err(io::Error::other("connection limit reached")) });
+            }
+        };
         let inner = self.inner.clone();
         Box::pin(async move {
-            let (id, flags) = match admission {
-                Admission::In(id, flags) => (id, flags),
-                // Dropping the stream closes it and frees its descriptor.
-                Admission::Refused => {
-                    return Err(io::Error::other("connection limit reached"));
-                }
-            };
             let service = MarkServed {
                 inner: service,
                 flags: Arc::clone(&flags),
@@ -204,7 +237,7 @@ where
             let gated = Gated {
                 inner: stream,
                 flags,
-                _slot: Slot { gate, id },
+                _slot: slot,
             };
             inner.accept(gated, service).await
         })
@@ -332,5 +365,28 @@ mod tests {
         };
         gate.release(id);
         assert!(matches!(gate.admit(), Admission::In(..)));
+    }
+
+    #[test]
+    fn evicted_connections_count_until_their_stream_is_dropped() {
+        let gate = Gate::new(16);
+        let limit = gate.shared.closing_limit;
+        assert_eq!(limit, 2);
+        let mut silent = Vec::new();
+        for _ in 0..16 {
+            silent.push(admitted(&gate));
+        }
+        // Two evictions while nothing has closed yet, then refusals.
+        for _ in 0..limit {
+            silent.push(admitted(&gate));
+        }
+        assert!(matches!(gate.admit(), Admission::Refused));
+        assert_eq!(gate.lock().closing, limit);
+        // The first evicted stream drops: one more may come in.
+        let (id, flags) = &silent[0];
+        assert!(flags.evicted.load(Ordering::Acquire));
+        gate.release(*id);
+        assert!(matches!(gate.admit(), Admission::In(..)));
+        assert_eq!(gate.open(), 16);
     }
 }

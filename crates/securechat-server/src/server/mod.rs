@@ -52,12 +52,17 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         default_rooms,
         vapid,
     )?;
+    // Both read the root certificates: before any socket is accepted.
+    let push_clients =
+        crate::webpush::sender::clients().context("cannot set up HTTPS for Web Push requests")?;
+    let webhook_clients = crate::webhooks::outgoing::clients()
+        .context("cannot set up HTTPS for outgoing webhooks")?;
     let stop_push = std::sync::Arc::new(tokio::sync::Notify::new());
     let push_sender = {
         let (state, stop) = (state.clone(), std::sync::Arc::clone(&stop_push));
         state.clone().webpush.spawn(async move {
             let db = state.db.for_background(crate::webpush::DB_CONNECTIONS);
-            crate::webpush::sender::run(state, db, stop).await;
+            crate::webpush::sender::run(state, db, push_clients, stop).await;
         })
     };
     let stop_webhooks = std::sync::Arc::new(tokio::sync::Notify::new());
@@ -65,7 +70,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         let (state, stop) = (state.clone(), std::sync::Arc::clone(&stop_webhooks));
         state.clone().webhooks.spawn(async move {
             let db = state.db.for_background(crate::webhooks::DB_CONNECTIONS);
-            crate::webhooks::outgoing::run(state, db, stop).await;
+            crate::webhooks::outgoing::run(state, db, webhook_clients, stop).await;
         })
     };
     let email_digests = tokio::spawn(crate::email::digest::run(state.clone()));

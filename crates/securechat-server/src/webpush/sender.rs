@@ -47,16 +47,16 @@ const POLL_MS: i64 = 2_000;
 /// How soon to look again when due rows were all claimed by another node.
 const RECLAIM_MS: i64 = 250;
 
+/// The sender's HTTP clients. Built at start-up, before the listener takes
+/// connections: building one reads the system's root certificates, which
+/// must not compete with a flood of sockets for descriptors.
+pub fn clients() -> Result<Clients, http_client::Error> {
+    Clients::new(CONNECT_TIMEOUT, REQUEST_TIMEOUT)
+}
+
 /// Runs until `stop` is rung (shutdown); then hands the rows it holds back
 /// to the queue and returns.
-pub async fn run(state: AppState, db: Db, stop: Arc<Notify>) {
-    let clients = match Clients::new(CONNECT_TIMEOUT, REQUEST_TIMEOUT) {
-        Ok(clients) => clients,
-        Err(e) => {
-            tracing::error!(error = %e, "web push is off: its HTTP client cannot be built");
-            return;
-        }
-    };
+pub async fn run(state: AppState, db: Db, clients: Clients, stop: Arc<Notify>) {
     let ctx = Arc::new(Context {
         clients,
         tokens: Tokens::default(),

@@ -42,15 +42,14 @@ const POLL: Duration = Duration::from_secs(2);
 /// Messages one webhook considers per step.
 const STEP: i64 = 100;
 
+/// The sender's HTTP clients, built at start-up like Web Push's
+/// (`webpush::sender::clients`).
+pub fn clients() -> Result<Clients, http_client::Error> {
+    Clients::new(request::CONNECT_TIMEOUT, request::REQUEST_TIMEOUT)
+}
+
 /// Runs the dispatcher and the sender until `stop` is rung.
-pub async fn run(state: AppState, db: Db, stop: Arc<Notify>) {
-    let clients = match Clients::new(request::CONNECT_TIMEOUT, request::REQUEST_TIMEOUT) {
-        Ok(clients) => clients,
-        Err(e) => {
-            tracing::error!(error = %e, "outgoing webhooks are off: no HTTP client");
-            return;
-        }
-    };
+pub async fn run(state: AppState, db: Db, clients: Clients, stop: Arc<Notify>) {
     let dispatcher = {
         let (state, db) = (state.clone(), db.clone());
         tokio::spawn(async move { dispatch(&state, &db).await })
