@@ -228,9 +228,12 @@ test('the Notifications card asks for the permission on a click, says when no pu
   assert.equal(await card.getByLabel('Until').inputValue(), '07:30');
   assert.equal(await card.getByLabel("Don't show message text in notifications").isChecked(), true);
   // Chromium says why it refused the subscription, as a console error: that refusal is this test's subject.
+  // While the server was down, a reconnection attempt may be refused: that is the pause, not a fault.
   const incognito = 'Chrome currently does not support the Push API in incognito mode';
-  assert.deepEqual(problems.filter((p) => !p.includes(incognito)), [], "charlie's page logged errors");
-  assert.equal(problems.length, 1, 'the refusal was logged once');
+  const refused = (p) => /WebSocket connection to .* failed: .*ERR_CONNECTION_REFUSED/.test(p);
+  const errors = problems.filter((p) => !refused(p));
+  assert.deepEqual(errors.filter((p) => !p.includes(incognito)), [], "charlie's page logged errors");
+  assert.equal(errors.length, 1, 'the refusal was logged once');
 });
 
 test('pushes become notifications: plaintext as sent, encrypted decrypted on the device, mentions-only decided after decrypting, a click opens the message', async (t) => {
