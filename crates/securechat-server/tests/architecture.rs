@@ -709,3 +709,31 @@ fn the_state_entry_names_every_field_of_app_state() {
         "fields of AppState the state.rs entry does not name: {unnamed:?}"
     );
 }
+
+/// `npm test` in tests/browser names its files one by one (so the slow ones
+/// start first): a test file left off that list would never run.
+#[test]
+fn every_browser_test_file_is_in_the_suite() {
+    let dir = repo_root().join("tests/browser");
+    let package = std::fs::read_to_string(dir.join("package.json")).expect("package.json");
+    let listed: Vec<&str> = package.split_whitespace().collect();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tests/browser") {
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if name.ends_with(".test.mjs")
+            && !listed
+                .iter()
+                .any(|word| word.trim_matches(|c| c == '"' || c == ',') == name)
+        {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "browser tests not in tests/browser/package.json's test script: {missing:?}"
+    );
+}
