@@ -40,6 +40,7 @@
 //! - `outbound`: requests to URLs people give the server (Web Push,
 //!   outgoing webhooks): the SSRF guard, its HTTP clients, retry delays.
 //! - `profiles`: display names, statuses, availability and avatars.
+//! - `account`: a person's account as a whole: "Export my data".
 //! - `config`: settings from flags and environment variables.
 //! - `server`: binding, TLS and graceful shutdown.
 //! - [`cli`]: the `securechat` command line (serve, init-db, user admin).
@@ -48,6 +49,7 @@
 //! module is private to the crate, so the compiler reports what nothing
 //! uses.
 
+mod account;
 mod app;
 mod auth;
 mod background;

@@ -38,6 +38,31 @@ export async function apiRequest<T>(method: Method, path: string, body?: unknown
   throw toApiError(response, payload);
 }
 
+/**
+ * POSTs `body` as JSON and returns the answer's bytes (a download, such as
+ * the data export's zip); a refusal throws `ApiError` as `apiRequest` does.
+ */
+export async function apiDownload(path: string, body: unknown): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/zip, application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, NETWORK_ERROR, 'The server could not be reached.');
+  }
+  if (!response.ok) throw toApiError(response, await readJson(response));
+  try {
+    return await response.blob();
+  } catch {
+    // The stream ended early: the server could not finish the archive.
+    throw new ApiError(0, NETWORK_ERROR, 'The download was cut off.');
+  }
+}
+
 /** The body as JSON, or undefined when it is empty or not JSON. */
 async function readJson(response: Response): Promise<unknown> {
   const type = response.headers.get('Content-Type') ?? '';

@@ -4,6 +4,7 @@ import { ChangePasswordForm } from '../components/ChangePasswordForm.tsx';
 import { DevicesCard } from '../components/DevicesCard.tsx';
 import { EmailCard } from '../components/EmailCard.tsx';
 import { EncryptionCard } from '../components/EncryptionCard.tsx';
+import { ExportCard } from '../components/ExportCard.tsx';
 import { LanguageCard } from '../components/LanguageCard.tsx';
 import { Link } from '../components/Link.tsx';
 import { PushCard } from '../components/PushCard.tsx';
@@ -11,7 +12,7 @@ import { TwoFactorCard } from '../components/TwoFactorCard.tsx';
 import { HOME_PATH } from '../router.ts';
 import { t } from '../i18n/index.ts';
 
-/** The account page: notifications, encryption keys and their backup, devices, password change and two-factor sign-in. */
+/** The account page: notifications, encryption keys and their backup, devices, password change, two-factor sign-in and the data export. */
 export function AccountPage({ user }: { user: User }) {
   return (
     <>
@@ -31,6 +32,7 @@ export function AccountPage({ user }: { user: User }) {
           <ChangePasswordForm />
         </section>
         <TwoFactorCard />
+        <ExportCard username={user.username} />
       </main>
     </>
   );

@@ -1,0 +1,78 @@
+import { useState } from 'preact/hooks';
+import type { TargetedEvent } from 'preact';
+import { exportMyData } from '../api/account.ts';
+import { ApiError, describeError } from '../api/errors.ts';
+import { t } from '../i18n/index.ts';
+import { Alert } from './Alert.tsx';
+import { SubmitButton } from './SubmitButton.tsx';
+import { TextField } from './TextField.tsx';
+import { useSubmit } from './useSubmit.ts';
+
+/** Saves `blob` as `name` through a temporary link. */
+function save(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has its own copy once started.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * The Account page's "Export my data" card: the password, then a zip of
+ * the account, the messages and reactions one made and one's uploads.
+ * Messages of encrypted channels are in it as the server keeps them,
+ * encrypted.
+ */
+export function ExportCard({ username }: { username: string }) {
+  const [password, setPassword] = useState('');
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const submit = useSubmit();
+
+  const onSubmit = (event: TargetedEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setError(null);
+    setNotice(null);
+    if (password === '') {
+      setError(t('exportData.passwordMissing'));
+      return;
+    }
+    void submit.run(async () => {
+      try {
+        const archive = await exportMyData(password);
+        save(archive, `securechat-export-${username}.zip`);
+        setPassword('');
+        setNotice(t('exportData.done'));
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'invalid_credentials') setError(t('exportData.wrongPassword'));
+        else if (err instanceof ApiError && err.status === 503) setError(t('exportData.busy'));
+        else setError(describeError(err));
+      }
+    });
+  };
+
+  return (
+    <section class="card" aria-labelledby="export-title">
+      <h2 id="export-title">{t('exportData.title')}</h2>
+      <p class="muted">{t('exportData.explain')}</p>
+      <form onSubmit={onSubmit} noValidate>
+        <TextField
+          id="export-password"
+          label={t('exportData.password')}
+          type="password"
+          value={password}
+          onValue={setPassword}
+          autoComplete="current-password"
+          error={undefined}
+        />
+        <SubmitButton pending={submit.pending} label={t('exportData.submit')} pendingLabel={t('exportData.pending')} variant="secondary" />
+      </form>
+      {notice !== null && <Alert tone="success">{notice}</Alert>}
+      {error !== null && <Alert tone="error">{error}</Alert>}
+    </section>
+  );
+}
