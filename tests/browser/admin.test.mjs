@@ -14,7 +14,8 @@ const suite = browserSuite({ env: { REGISTRATION_MODE: 'invite-only', DEFAULT_RO
 
 async function openAdmin(page) {
   await logInThroughForm(page, 'admin', 'admin123');
-  await expectSignedInAs(page, 'admin');
+  // The header's Admin badge follows the name, hence no exact match.
+  await page.getByText('Signed in as admin', { exact: false }).waitFor();
   await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await page.getByRole('heading', { name: 'Admin console' }).waitFor();
 }
@@ -78,7 +79,7 @@ test('registering without an invitation is refused in invite-only mode', async (
 test('every admin screen passes axe, and the admin acts on users and rooms', async () => {
   const { page } = suite;
   await openAdmin(page);
-  await page.getByRole('cell', { name: 'alice' }).waitFor();
+  await page.getByRole('cell', { name: 'alice', exact: true }).waitFor();
   await expectNoAxeViolations(page);
   await page.getByRole('button', { name: 'Disable alice' }).click();
   await page.getByRole('button', { name: 'Enable alice' }).waitFor();
@@ -92,7 +93,7 @@ test('every admin screen passes axe, and the admin acts on users and rooms', asy
   await expectNoAxeViolations(page);
 
   await page.getByRole('tab', { name: 'Rooms' }).click();
-  await page.getByRole('cell', { name: 'Lobby' }).waitFor();
+  await page.getByRole('cell', { name: 'Lobby', exact: true }).waitFor();
   await expectNoAxeViolations(page);
 
   await page.getByRole('tab', { name: 'Audit log' }).click();
