@@ -44,7 +44,7 @@ pub struct Inner {
     pub register_limit: Option<u32>,
     /// `REGISTRATION_MODE`: who may register when the Admin page has not
     /// chosen (its choice, stored in the database, wins).
-    pub registration_default: crate::admin::RegistrationMode,
+    pub registration_default: crate::admin::mode::RegistrationMode,
     /// This node's connection to its cluster's Redis (`REDIS_URL`), set
     /// once the node has joined; empty for a single server.
     pub cluster: std::sync::OnceLock<crate::cluster::Cluster>,

@@ -8,6 +8,7 @@
 //! - [`site`]: invitation links, the registration mode, every room with
 //!   its owner and size, deleting a room, the audit log across rooms and
 //!   the server's status.
+//! - [`mode`]: the registration modes.
 //! - [`store`]: their SQL.
 //!
 //! Every route but the two public ones (redeeming a reset link, reading the
@@ -16,16 +17,18 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::AuthUser;
 use crate::error::Error;
 use crate::state::AppState;
 
+pub mod mode;
 pub mod site;
 pub mod store;
 pub mod users;
+
+pub use mode::RegistrationMode;
 
 /// A signed-in site administrator: the extractor of every admin route.
 pub struct SiteAdmin(pub AuthUser);
@@ -45,47 +48,14 @@ impl FromRequestParts<AppState> for SiteAdmin {
     }
 }
 
-/// Who may create an account (`REGISTRATION_MODE`, overridden from the
-/// Admin page).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationMode {
-    /// Anyone may register.
-    Open,
-    /// Only with a valid invitation link.
-    InviteOnly,
-    /// Nobody; administrators create accounts.
-    Closed,
-}
-
-impl RegistrationMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::InviteOnly => "invite_only",
-            Self::Closed => "closed",
-        }
-    }
-
-    /// Parses the stored or configured spelling (`invite-only` too).
-    pub fn parse(value: &str) -> Option<Self> {
-        match value.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "open" => Some(Self::Open),
-            "invite_only" | "invite" => Some(Self::InviteOnly),
-            "closed" => Some(Self::Closed),
-            _ => None,
-        }
-    }
-
-    /// The mode in force: the Admin page's choice when one is stored,
-    /// else the environment's default (`REGISTRATION_MODE`).
-    pub async fn current(state: &AppState) -> Result<Self, Error> {
-        let stored = store::setting(&state.db, store::REGISTRATION_MODE).await?;
-        Ok(stored
-            .as_deref()
-            .and_then(Self::parse)
-            .unwrap_or(state.registration_default))
-    }
+/// The mode in force: the Admin page's choice when one is stored,
+/// else the environment's default (`REGISTRATION_MODE`).
+pub async fn registration_mode(state: &AppState) -> Result<RegistrationMode, Error> {
+    let stored = store::setting(&state.db, store::REGISTRATION_MODE).await?;
+    Ok(stored
+        .as_deref()
+        .and_then(RegistrationMode::parse)
+        .unwrap_or(state.registration_default))
 }
 
 /// What an invitation or reset token is stored as. The tokens are 256
@@ -98,27 +68,6 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn modes_parse_in_either_spelling() {
-        assert_eq!(
-            RegistrationMode::parse("open"),
-            Some(RegistrationMode::Open)
-        );
-        assert_eq!(
-            RegistrationMode::parse("Invite-Only"),
-            Some(RegistrationMode::InviteOnly)
-        );
-        assert_eq!(
-            RegistrationMode::parse("invite_only"),
-            Some(RegistrationMode::InviteOnly)
-        );
-        assert_eq!(
-            RegistrationMode::parse("closed"),
-            Some(RegistrationMode::Closed)
-        );
-        assert_eq!(RegistrationMode::parse("maybe"), None);
-    }
 
     #[test]
     fn token_hashes_differ_per_token() {

@@ -9,8 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::mode::RegistrationMode;
 use super::store::{self, AuditRow, InviteRow, SiteAudit};
-use super::{RegistrationMode, SiteAdmin, token_hash};
+use super::{SiteAdmin, registration_mode, token_hash};
 use crate::auth::token;
 use crate::error::{Error, ErrorBody};
 use crate::http::{ApiJson, ApiPath, ApiQuery, Success};
@@ -286,7 +287,7 @@ async fn registration_info(
 ) -> Result<axum::Json<RegistrationInfo>, Error> {
     Ok(axum::Json(RegistrationInfo {
         success: true,
-        mode: RegistrationMode::current(&state).await?,
+        mode: registration_mode(&state).await?,
     }))
 }
 

@@ -12,8 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
+use super::mode::RegistrationMode;
 use super::store::{self, AdminUserRow, SiteAudit};
-use super::{RegistrationMode, SiteAdmin, token_hash};
+use super::{SiteAdmin, registration_mode, token_hash};
 use crate::auth::password::Priority;
 use crate::auth::{store as users, token, validate};
 use crate::error::{Error, ErrorBody, ResultExt};
@@ -43,7 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Whether the invitation is still good is decided by the insert itself.
 pub async fn admission(state: &AppState, invite: Option<&str>) -> Result<Option<Vec<u8>>, Error> {
     let invite = invite.map(str::trim).filter(|t| !t.is_empty());
-    match (RegistrationMode::current(state).await?, invite) {
+    match (registration_mode(state).await?, invite) {
         (RegistrationMode::Closed, _) => {
             return Err(Error::forbidden(
                 "registration_closed",

@@ -112,7 +112,7 @@ pub struct ServeConfig {
     pub register_limit: Option<u32>,
     /// `REGISTRATION_MODE`: who may register (`open`, `invite-only`,
     /// `closed`) unless the Admin page has set otherwise.
-    pub registration_mode: crate::admin::RegistrationMode,
+    pub registration_mode: crate::admin::mode::RegistrationMode,
     /// `SOCKETS_PER_USER`: Socket.IO connections one account may hold open
     /// on one node (`off`: no limit).
     pub sockets_per_user: Option<usize>,
@@ -330,8 +330,8 @@ pub fn load_serve(
         .transpose()?
         .unwrap_or(Some(DEFAULT_REGISTER_LIMIT));
     let registration_mode = match non_empty(env("REGISTRATION_MODE")) {
-        None => crate::admin::RegistrationMode::Open,
-        Some(v) => crate::admin::RegistrationMode::parse(&v).ok_or_else(|| {
+        None => crate::admin::mode::RegistrationMode::Open,
+        Some(v) => crate::admin::mode::RegistrationMode::parse(&v).ok_or_else(|| {
             ConfigError::new("REGISTRATION_MODE", "must be open, invite-only or closed")
         })?,
     };
