@@ -86,7 +86,25 @@ test('every admin screen passes axe, and the admin acts on users and rooms', asy
   await page.getByRole('button', { name: 'Enable alice' }).click();
   await page.getByRole('button', { name: 'Disable alice' }).waitFor();
   await page.getByRole('button', { name: 'Reset link alice' }).click();
-  assert.match(await page.getByLabel('One-time password-reset link (valid 24 hours)').inputValue(), /\/reset-password\?token=/);
+  const resetLink = await page.getByLabel('One-time password-reset link (valid 24 hours)').inputValue();
+  assert.match(resetLink, /\/reset-password\?token=[A-Za-z0-9_-]{43}$/);
+
+  // alice sets a new password through the link, once.
+  const hers = await suite.browser.newContext({ baseURL: suite.server.url });
+  try {
+    const other = await hers.newPage();
+    await other.goto(resetLink);
+    await other.getByRole('heading', { name: 'Set a new password' }).waitFor();
+    await expectNoAxeViolations(other);
+    await other.getByLabel('New password', { exact: true }).fill('meadow-copper-violin-4');
+    await other.getByLabel('Confirm new password').fill('meadow-copper-violin-4');
+    await other.getByRole('button', { name: 'Set password' }).click();
+    await other.getByText('Your password was set. Log in with it.').waitFor();
+    await logInThroughForm(other, 'alice', 'meadow-copper-violin-4');
+    await expectSignedInAs(other, 'alice');
+  } finally {
+    await hers.close();
+  }
 
   await page.getByRole('tab', { name: 'Invitations' }).click();
   await page.getByLabel('Registration').waitFor();
