@@ -5,11 +5,13 @@ import { useEffect } from 'preact/hooks';
 import { AuthLayout } from './components/AuthLayout.tsx';
 import { start, startOffline, stop } from './chat/store.ts';
 import { AccountPage } from './pages/AccountPage.tsx';
+import { AdminPage } from './pages/AdminPage.tsx';
 import { ChatPage } from './pages/ChatPage.tsx';
 import { EnrolmentPage } from './pages/EnrolmentPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { NotFoundPage } from './pages/NotFoundPage.tsx';
 import { RegisterPage } from './pages/RegisterPage.tsx';
+import { ResetPasswordPage } from './pages/ResetPasswordPage.tsx';
 import { currentPath, matchRoute, navigate, redirectFor } from './router.ts';
 import { loadSession, session } from './state/session.ts';
 import { t } from './i18n/index.ts';
@@ -70,6 +72,12 @@ export function App() {
       return current.status === 'signed-in' || current.status === 'offline' ? <ChatPage user={current.user} channelId={route.channelId ?? null} /> : null;
     case 'account':
       return current.status === 'signed-in' ? <AccountPage user={current.user} /> : null;
+    case 'admin':
+      // Only site administrators; anyone else sees no such page (the server refuses them anyway).
+      if (current.status !== 'signed-in') return null;
+      return current.user.is_admin ? <AdminPage user={current.user} /> : <NotFoundPage />;
+    case 'reset-password':
+      return <ResetPasswordPage />;
     case 'not-found':
       return <NotFoundPage />;
   }

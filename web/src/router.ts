@@ -9,7 +9,7 @@ import { signal } from '@preact/signals';
 import type { Session } from './state/session.ts';
 import { t } from './i18n/index.ts';
 
-export type RouteName = 'home' | 'channel' | 'account' | 'login' | 'register' | 'not-found';
+export type RouteName = 'home' | 'channel' | 'account' | 'admin' | 'login' | 'register' | 'reset-password' | 'not-found';
 
 export interface Route {
   name: RouteName;
@@ -26,6 +26,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
   '/login': { name: 'login', access: 'guest', title: () => t('routes.login') },
   '/register': { name: 'register', access: 'guest', title: () => t('routes.register') },
   '/account': { name: 'account', access: 'member', title: () => t('routes.account') },
+  '/admin': { name: 'admin', access: 'member', title: () => t('routes.admin') },
+  '/reset-password': { name: 'reset-password', access: 'any', title: () => t('routes.resetPassword') },
 };
 
 const CHANNEL_PATH = /^\/channels\/([1-9][0-9]{0,15})$/;
@@ -36,6 +38,7 @@ export const HOME_PATH = '/';
 export const LOGIN_PATH = '/login';
 export const REGISTER_PATH = '/register';
 export const ACCOUNT_PATH = '/account';
+export const ADMIN_PATH = '/admin';
 
 export function channelPath(channelId: number): string {
   return `/channels/${channelId}`;
@@ -53,7 +56,7 @@ export function redirectFor(route: Route, status: Session['status']): string | n
   if (route.access === 'member' && status === 'anonymous') return LOGIN_PATH;
   if (route.access === 'guest' && status === 'signed-in') return HOME_PATH;
   // Offline, only the chat opens (from what this browser kept): the account page needs the server.
-  if (status === 'offline' && (route.access === 'guest' || route.name === 'account')) return HOME_PATH;
+  if (status === 'offline' && (route.access === 'guest' || route.name === 'account' || route.name === 'admin')) return HOME_PATH;
   return null;
 }
 

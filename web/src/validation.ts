@@ -83,6 +83,19 @@ export function validatePasswordChange(form: PasswordChangeForm): FieldErrors<ke
   return errors;
 }
 
+export interface PasswordResetForm {
+  newPassword: string;
+  confirmPassword: string;
+}
+
+export function validatePasswordReset(form: PasswordResetForm): FieldErrors<keyof PasswordResetForm> {
+  const errors: FieldErrors<keyof PasswordResetForm> = {};
+  const password = newPasswordProblem(form.newPassword);
+  if (password !== null) errors.newPassword = password;
+  else if (form.confirmPassword !== form.newPassword) errors.confirmPassword = t('validation.mismatch');
+  return errors;
+}
+
 /** The first field of `order` that has an error, to move the focus to it. */
 export function firstInvalidField<Field extends string>(errors: FieldErrors<Field>, order: readonly Field[]): Field | null {
   return order.find((field) => errors[field] !== undefined) ?? null;

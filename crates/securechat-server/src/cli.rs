@@ -3,7 +3,8 @@
 //! ```text
 //! securechat serve                 run the server (applies migrations first)
 //! securechat init-db [--demo]      create or upgrade the database, optionally with demo users
-//! securechat user add|list|disable|enable|set-password|set-admin
+//! securechat user add|list|disable|enable|set-password|set-admin|promote|demote
+//! securechat invite create [--expires-in-hours H] [--uses N]
 //! securechat migrate-to-postgres --to postgres://…   copy an SQLite deployment to PostgreSQL
 //! securechat backup --to FILE      an online snapshot of the database, files and keys
 //! securechat restore --from FILE   bring one back into a stopped, empty deployment
@@ -90,6 +91,26 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Manage invitation links (for REGISTRATION_MODE=invite-only)
+    Invite {
+        #[command(flatten)]
+        db: Overrides,
+        #[command(subcommand)]
+        action: InviteAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InviteAction {
+    /// Make an invitation link and print its path (append it to PUBLIC_URL)
+    Create {
+        /// Hours until the link stops working (1-2160)
+        #[arg(long, default_value_t = 168)]
+        expires_in_hours: i64,
+        /// Accounts the link may create (1-1000)
+        #[arg(long, default_value_t = 1)]
+        uses: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,12 +142,17 @@ enum UserAction {
     /// then sign in with their password and set it up again)
     #[command(name = "reset-2fa")]
     Reset2fa { username: String },
-    /// Grant (or with --revoke, remove) site administration
+    /// Grant (or with --revoke, remove) site administration; the last
+    /// enabled administrator keeps it
     SetAdmin {
         username: String,
         #[arg(long)]
         revoke: bool,
     },
+    /// Make someone a site administrator
+    Promote { username: String },
+    /// Remove site administration (never from the last enabled administrator)
+    Demote { username: String },
 }
 
 /// Parses the command line, runs the command, and maps failure to exit code 1.
@@ -223,6 +249,20 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Invite { db, action } => {
+            let settings = config::load_settings(&env, &db)?;
+            let database = open(&settings).await?;
+            let InviteAction::Create {
+                expires_in_hours,
+                uses,
+            } = action;
+            let result = admin::create_invite(&database, expires_in_hours, uses).await;
+            database.close().await;
+            let path = result?;
+            println!("Invitation for {uses} account(s), valid {expires_in_hours} hour(s):");
+            println!("{path}");
+            Ok(())
+        }
         Command::User { db, action } => {
             let settings = config::load_settings(&env, &db)?;
             let database = open(&settings).await?;
@@ -312,6 +352,14 @@ async fn user_command(db: &Db, action: UserAction, default_rooms: &[String]) -> 
             } else {
                 println!("{username} had no two-factor sign-in.");
             }
+        }
+        UserAction::Promote { username } => {
+            admin::set_admin(db, &username, true).await?;
+            println!("{username} is now a site administrator.");
+        }
+        UserAction::Demote { username } => {
+            admin::set_admin(db, &username, false).await?;
+            println!("{username} is no longer a site administrator.");
         }
         UserAction::SetAdmin { username, revoke } => {
             admin::set_admin(db, &username, !revoke).await?;

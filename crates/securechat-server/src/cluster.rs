@@ -175,6 +175,14 @@ impl Cluster {
         format!("{}{rest}", self.prefix)
     }
 
+    /// How many nodes are registered (live, or dead and not yet reaped).
+    pub async fn node_count(&self) -> redis::RedisResult<i64> {
+        redis::cmd("SCARD")
+            .arg(self.key("nodes"))
+            .query_async(&mut self.conn.clone())
+            .await
+    }
+
     /// Counts a new socket of `user` on this node; true if the user has no
     /// other socket on any node (they just came online).
     pub async fn socket_opened(&self, user: i64) -> redis::RedisResult<bool> {

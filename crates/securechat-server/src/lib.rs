@@ -4,6 +4,8 @@
 //! The crate is cut along the product's domains; each module owns its routes,
 //! its SQL and its tests:
 //!
+//! - `admin`: the admin console: accounts, invitations and the
+//!   registration mode, rooms, the audit log across rooms, server status.
 //! - `auth`: accounts, passwords, sessions, login throttling, the user directory.
 //! - `twofactor`: TOTP second factor, recovery codes, the site's two-factor policy.
 //! - `rooms`: rooms, channels, DMs, roles and permissions, bans, audit log.
@@ -50,6 +52,7 @@
 //! uses.
 
 mod account;
+mod admin;
 mod app;
 mod auth;
 mod background;

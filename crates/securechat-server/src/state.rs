@@ -42,6 +42,12 @@ pub struct Inner {
     pub send_rate: SendRate,
     /// Registrations one client address may make per quarter hour.
     pub register_limit: Option<u32>,
+    /// `REGISTRATION_MODE`: who may register when the Admin page has not
+    /// chosen (its choice, stored in the database, wins).
+    pub registration_default: crate::admin::mode::RegistrationMode,
+    /// This node's connection to its cluster's Redis (`REDIS_URL`), set
+    /// once the node has joined; empty for a single server.
+    pub cluster: std::sync::OnceLock<crate::cluster::Cluster>,
     /// Socket.IO connections one account may hold open on this node.
     pub sockets_per_user: Option<usize>,
     /// The rooms every new account joins (`DEFAULT_ROOMS`, resolved to ids
@@ -106,6 +112,8 @@ impl AppState {
             files,
             send_rate: config.send_rate,
             register_limit: config.register_limit,
+            registration_default: config.registration_mode,
+            cluster: std::sync::OnceLock::new(),
             sockets_per_user: config.sockets_per_user,
             default_rooms,
             plaintext: PlaintextChannels::default(),

@@ -14,9 +14,11 @@ use serde_json::Value;
 use testkit::{Server, api_client};
 
 /// The operations that need no session.
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 7] = [
     "register",
     "login",
+    "registration_info",
+    "redeem_password_reset",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

@@ -17,9 +17,14 @@ export interface Credentials {
   password: string;
 }
 
-/** Creates an account. It does not sign the new user in. */
-export async function register(credentials: Credentials): Promise<Pick<User, 'id' | 'username'>> {
-  const answer = await apiRequest<{ user: Pick<User, 'id' | 'username'> }>('POST', '/api/auth/register', credentials);
+/**
+ * Creates an account, with the token of an invitation link when there is
+ * one (required when the site registers by invitation only). It does not
+ * sign the new user in.
+ */
+export async function register(credentials: Credentials, invite: string | null = null): Promise<Pick<User, 'id' | 'username'>> {
+  const body = invite === null ? credentials : { ...credentials, invite };
+  const answer = await apiRequest<{ user: Pick<User, 'id' | 'username'> }>('POST', '/api/auth/register', body);
   return answer.user;
 }
 

@@ -2,7 +2,7 @@ import type { User } from '../api/auth.ts';
 import { discardOutbox, pending, restoreOutbox, start, startOffline, stop } from '../chat/store.ts';
 import { OfflineCache } from '../offline/cache.ts';
 import { confirmAction } from './ConfirmDialog.tsx';
-import { ACCOUNT_PATH } from '../router.ts';
+import { ACCOUNT_PATH, ADMIN_PATH } from '../router.ts';
 import { logOut, session } from '../state/session.ts';
 import { disablePush } from '../push/client.ts';
 import { wipeLocalIndex } from '../search/local.ts';
@@ -37,6 +37,11 @@ export function AppHeader({ user }: { user: User }) {
           </label>
           {/* One tab stop for both (a toolbar): the composer stays a few Tab presses from the top. */}
           <RovingToolbar label={t('header.account')}>
+            {user.is_admin && (
+              <Link href={ADMIN_PATH} class="button button-secondary">
+                {t('header.adminConsole')}
+              </Link>
+            )}
             <Link href={ACCOUNT_PATH} class="button button-secondary">
               {t('header.account')}
             </Link>

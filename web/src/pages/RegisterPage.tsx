@@ -7,9 +7,23 @@ import { useForm } from '../components/useForm.ts';
 import { LOGIN_PATH, navigate } from '../router.ts';
 import { registerAndLogIn } from '../state/session.ts';
 import { PASSWORD_MIN, USERNAME_MAX, USERNAME_MIN, normalizeUsername, validateRegistration } from '../validation.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { registrationMode, type RegistrationMode } from '../api/admin.ts';
 import { t } from '../i18n/index.ts';
 
+/** The invitation token of `/register?invite=TOKEN`, if any. */
+function inviteToken(): string | null {
+  const token = new URLSearchParams(location.search).get('invite');
+  return token === null || token.trim() === '' ? null : token.trim();
+}
+
 export function RegisterPage() {
+  const invite = inviteToken();
+  const [mode, setMode] = useState<RegistrationMode | null>(null);
+  useEffect(() => {
+    // Only to say so up front: the server decides at registration.
+    registrationMode().then(setMode, () => setMode(null));
+  }, []);
   const form = useForm({
     idPrefix: 'register',
     initial: { username: '', password: '', confirmPassword: '' },
@@ -18,7 +32,7 @@ export function RegisterPage() {
 
   async function onSubmit(event: SubmitEvent) {
     await form.submit(event, async ({ username, password }) => {
-      const outcome = await registerAndLogIn({ username: normalizeUsername(username), password });
+      const outcome = await registerAndLogIn({ username: normalizeUsername(username), password }, invite);
       // When signed in, routing moves on to the home page by itself.
       if (outcome === 'needs-login') navigate(LOGIN_PATH);
     });
@@ -33,6 +47,9 @@ export function RegisterPage() {
         </>
       }
     >
+      {mode === 'closed' && <Alert tone="info">{t('auth.register.closed')}</Alert>}
+      {mode === 'invite_only' && invite === null && <Alert tone="info">{t('auth.register.inviteOnly')}</Alert>}
+      {invite !== null && mode !== 'closed' && <Alert tone="info">{t('auth.register.invited')}</Alert>}
       {form.error !== null && <Alert tone="error">{form.error}</Alert>}
       <form onSubmit={onSubmit} noValidate>
         <TextField

@@ -158,8 +158,8 @@ export async function refreshSession(): Promise<void> {
  * logins are being throttled): the login page then says so.
  * A failed registration throws `ApiError`.
  */
-export async function registerAndLogIn(credentials: Credentials): Promise<'signed-in' | 'needs-login'> {
-  await auth.register(credentials);
+export async function registerAndLogIn(credentials: Credentials, invite: string | null = null): Promise<'signed-in' | 'needs-login'> {
+  await auth.register(credentials, invite);
   try {
     await logIn(credentials);
     return 'signed-in';

@@ -65,6 +65,8 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::webhooks::outgoing::http::router())
         .merge(crate::profiles::http::router())
         .merge(crate::account::http::router())
+        .merge(crate::admin::users::router())
+        .merge(crate::admin::site::router())
         .split_for_parts();
     let mut openapi = openapi;
     openapi::complete(&mut openapi);

@@ -37,6 +37,7 @@ use crate::http::MAX_JSON_BODY;
         (name = "push", description = "Web Push: subscriptions, the VAPID key and notification settings"),
         (name = "email", description = "Email digests of missed messages: the address, its verification, unsubscribing"),
         (name = "profiles", description = "Display names, statuses, availability and avatars"),
+        (name = "admin", description = "The admin console (site administrators only): accounts, invitations, the registration mode, rooms, the audit log across rooms, server status"),
     )
 )]
 pub struct ApiDoc;
@@ -62,9 +63,11 @@ impl Modify for SessionAuth {
 
 /// The operations anyone may call; every other one needs a session.
 /// (An incoming webhook's URL is its own credential.)
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 7] = [
     "register",
     "login",
+    "registration_info",
+    "redeem_password_reset",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use super::password::hash_blocking;
 use super::store::{self, UserRow};
 use super::validate;
+use crate::admin::store::{self as site, SiteAudit};
 use crate::storage::{Db, now_ms};
 
 /// Creates an account, a member of the site's default rooms
@@ -44,7 +45,7 @@ async fn insert(
 ) -> anyhow::Result<UserRow> {
     check(validate::username(username))?;
     let hash = hash_password(password).await?;
-    match store::insert_user(db, username, &hash, is_admin, now_ms(), default_rooms).await {
+    match store::insert_user(db, username, &hash, is_admin, now_ms(), default_rooms, None).await {
         Ok((user, _)) => Ok(user),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             match store::name_clash(db, username).await? {
@@ -71,17 +72,57 @@ pub async fn find(db: &Db, username: &str) -> anyhow::Result<UserRow> {
 
 /// Disables (ending every session at once) or re-enables an account.
 /// Returns the disabled user's id.
+/// Refused, by the update itself, for the last enabled administrator.
 pub async fn set_disabled(db: &Db, username: &str, disabled: bool) -> anyhow::Result<i64> {
     let user = find(db, username).await?;
-    store::set_disabled(db, user.id, disabled).await?;
+    let action = if disabled {
+        "user_disabled"
+    } else {
+        "user_enabled"
+    };
+    let audit = SiteAudit::new(None, action, now_ms()).target(user.id);
+    let changed = site::set_disabled(db, user.id, disabled, audit).await?;
+    if !changed && disabled && !user.disabled {
+        bail!("{username} is the last enabled site administrator; make someone else one first");
+    }
     Ok(user.id)
 }
 
-/// Grants or revokes site administration.
+/// Grants or revokes site administration; revoking is refused, by the
+/// update itself, for the last enabled administrator.
 pub async fn set_admin(db: &Db, username: &str, is_admin: bool) -> anyhow::Result<()> {
     let user = find(db, username).await?;
-    store::set_admin(db, user.id, is_admin).await?;
+    let action = if is_admin {
+        "admin_granted"
+    } else {
+        "admin_revoked"
+    };
+    let audit = SiteAudit::new(None, action, now_ms()).target(user.id);
+    let changed = site::set_admin(db, user.id, is_admin, audit).await?;
+    if !changed && !is_admin && user.is_admin {
+        bail!("{username} is the last enabled site administrator; make someone else one first");
+    }
     Ok(())
+}
+
+/// Makes an invitation link lasting `hours` for `uses` accounts; returns
+/// its path (`/register?invite=…`).
+pub async fn create_invite(db: &Db, hours: i64, uses: i64) -> anyhow::Result<String> {
+    if !(1..=2160).contains(&hours) || !(1..=1000).contains(&uses) {
+        bail!("an invitation lasts 1 to 2160 hours and admits 1 to 1000 people");
+    }
+    let secret = super::token::new_token();
+    let now = now_ms();
+    let audit = SiteAudit::new(None, "invitation_created", now);
+    site::create_invite(
+        db,
+        &crate::admin::token_hash(&secret),
+        now + hours * 3_600_000,
+        uses,
+        audit,
+    )
+    .await?;
+    Ok(format!("/register?invite={}", secret.as_str()))
 }
 
 /// Sets a new password and ends every session of the user.

@@ -44,6 +44,12 @@ pub struct Credentials {
     /// At least 8 characters.
     #[schema(min_length = 8)]
     pub password: String,
+    /// The token of an invitation link (`/register?invite=TOKEN`):
+    /// required when the registration mode is `invite_only`, used once
+    /// whenever given.
+    #[serde(default)]
+    #[schema(max_length = 64)]
+    pub invite: Option<String>,
 }
 
 /// Who was just created.
@@ -64,6 +70,7 @@ pub struct RegisterResponse {
     request_body = Credentials,
     responses(
         (status = 201, body = RegisterResponse, description = "Account created"),
+        (status = 403, body = ErrorBody, description = "Registration is closed (`registration_closed`), needs an invitation (`invite_required`), or the invitation is unknown, expired, revoked or used up (`invalid_invite`)"),
         (status = 409, body = ErrorBody, description = "Username taken in any letter case (`username_taken`), or one that looks like it is (`username_confusable`)"),
         (status = 422, body = ErrorBody, description = "Invalid username (`invalid_username`), or a password too easy to guess or equal to the username (`weak_password`)"),
         (status = 429, body = ErrorBody, description = "Too many registrations from this address; see `Retry-After`"),
@@ -74,6 +81,7 @@ async fn register(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, Error> {
+    let invite = crate::admin::users::admission(&state, body.invite.as_deref()).await?;
     validate::username(&body.username)?;
     validate::new_password(&body.password, &body.username, None)?;
     if let Some(limit) = state.register_limit {
@@ -93,10 +101,12 @@ async fn register(
         false,
         now_ms(),
         &state.default_rooms,
+        invite.as_deref(),
     )
     .await;
     let (user, joined) = match inserted {
         Ok(inserted) => inserted,
+        Err(sqlx::Error::RowNotFound) => return Err(crate::admin::users::invalid_invite()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(match store::name_clash(&state.db, &body.username).await? {
                 NameClash::Taken => {

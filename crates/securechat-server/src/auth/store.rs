@@ -55,6 +55,11 @@ macro_rules! select_users {
 /// transaction the account joins `default_rooms` (the site's
 /// `DEFAULT_ROOMS`), so it exists with all of them or not at all; returns
 /// the rooms joined with the key rotations each join started.
+///
+/// With `invite` (an invitation's token hash), the invitation is used in
+/// the same transaction: an unknown, revoked, expired or used-up one
+/// creates nothing and answers `RowNotFound`, and a name taken afterwards
+/// gives its use back (the transaction rolls back).
 pub async fn insert_user(
     db: &Db,
     username: &str,
@@ -62,9 +67,21 @@ pub async fn insert_user(
     is_admin: bool,
     now: i64,
     default_rooms: &[i64],
+    invite: Option<&[u8]>,
 ) -> Result<(UserRow, Vec<(i64, Vec<PendingRotation>)>), sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
+        if let Some(invite) = invite {
+            let used = sqlx::query(crate::admin::store::REDEEM_INVITE)
+                .bind(invite)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if used == 0 {
+                return Err(sqlx::Error::RowNotFound);
+            }
+        }
         let user = sqlx::query_as::<_, UserRow>(
             "INSERT INTO users (username, username_key, username_skeleton, password_hash, \
              is_admin, disabled, created_at, password_changed_at) \
@@ -170,40 +187,6 @@ pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
         sqlx::query_as::<_, UserRow>(select_users!("ORDER BY id"))
             .fetch_all(pool)
             .await
-    })
-}
-
-/// Enables or disables an account; disabling also ends all its sessions, in
-/// the same transaction. Returns whether the user exists.
-pub async fn set_disabled(db: &Db, user_id: i64, disabled: bool) -> Result<bool, sqlx::Error> {
-    with_db!(db, write, |pool| {
-        let mut tx = pool.begin().await?;
-        let updated = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(disabled)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(updated > 0)
-    })
-}
-
-/// Grants or removes site administration. Returns whether the user exists.
-pub async fn set_admin(db: &Db, user_id: i64, is_admin: bool) -> Result<bool, sqlx::Error> {
-    with_db!(db, write, |pool| {
-        sqlx::query("UPDATE users SET is_admin = $1 WHERE id = $2")
-            .bind(is_admin)
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected() > 0)
     })
 }
 

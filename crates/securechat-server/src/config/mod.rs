@@ -110,6 +110,9 @@ pub struct ServeConfig {
     /// `REGISTER_LIMIT`: accounts one client address may register per
     /// quarter hour (`off`: no limit).
     pub register_limit: Option<u32>,
+    /// `REGISTRATION_MODE`: who may register (`open`, `invite-only`,
+    /// `closed`) unless the Admin page has set otherwise.
+    pub registration_mode: crate::admin::mode::RegistrationMode,
     /// `SOCKETS_PER_USER`: Socket.IO connections one account may hold open
     /// on one node (`off`: no limit).
     pub sockets_per_user: Option<usize>,
@@ -326,6 +329,12 @@ pub fn load_serve(
         .map(|v| parse_limit("REGISTER_LIMIT", &v))
         .transpose()?
         .unwrap_or(Some(DEFAULT_REGISTER_LIMIT));
+    let registration_mode = match non_empty(env("REGISTRATION_MODE")) {
+        None => crate::admin::mode::RegistrationMode::Open,
+        Some(v) => crate::admin::mode::RegistrationMode::parse(&v).ok_or_else(|| {
+            ConfigError::new("REGISTRATION_MODE", "must be open, invite-only or closed")
+        })?,
+    };
     let sockets_per_user = non_empty(env("SOCKETS_PER_USER"))
         .map(|v| parse_limit("SOCKETS_PER_USER", &v))
         .transpose()?
@@ -375,6 +384,7 @@ pub fn load_serve(
         retention_purge_secs,
         send_rate,
         register_limit,
+        registration_mode,
         sockets_per_user,
         settings,
         host,

@@ -89,6 +89,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         None => (crate::realtime::local_layer(&state), None),
         Some(url) => {
             let (cluster, adapter) = Cluster::connect(url, &config.redis_prefix).await?;
+            let _ = state.cluster.set(cluster.clone());
             let layer = crate::realtime::cluster_layer(&state, cluster.clone(), adapter).await?;
             (layer, Some(cluster))
         }
