@@ -14,9 +14,13 @@ use serde_json::Value;
 use testkit::{Server, api_client};
 
 /// The operations that need no session.
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 9] = [
     "register",
     "login",
+    "auth_options",
+    "oidc_login",
+    "oidc_callback",
+    "oidc_second_factor",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

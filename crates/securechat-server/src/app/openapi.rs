@@ -62,9 +62,13 @@ impl Modify for SessionAuth {
 
 /// The operations anyone may call; every other one needs a session.
 /// (An incoming webhook's URL is its own credential.)
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 9] = [
     "register",
     "login",
+    "auth_options",
+    "oidc_login",
+    "oidc_callback",
+    "oidc_second_factor",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",
