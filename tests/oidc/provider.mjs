@@ -65,8 +65,12 @@ const provider = new Provider(issuer, {
   },
 });
 
-// Development keys and interactions print warnings on stderr; they are
-// what this test provider is for.
+// Development keys and interactions print warnings on standard error;
+// they are what this test provider is for.
 provider.listen(Number(args.port), '127.0.0.1', () => {
   console.log(`listening on ${args.port}`);
+  // Standard output is only for that line: a test reads it and may close
+  // the pipe, so oidc-provider's later notices go to standard error.
+  console.log = console.error;
+  console.info = console.error;
 });

@@ -98,6 +98,7 @@ fn accounts() -> Value {
         "carol-impostor": {"email": "carol@example.com", "email_verified": false, "preferred_username": "carol.fake"},
         "outsider": {"email": "someone@elsewhere.test", "email_verified": true, "preferred_username": "outsider"},
         "erin-sso": {"email": "erin@example.com", "email_verified": true, "preferred_username": "erin.sso"},
+        "erin-impostor": {"email": "ERIN@example.com", "email_verified": false, "preferred_username": "erin.fake"},
     })
 }
 
@@ -126,9 +127,19 @@ fn location(response: &reqwest::Response, from: &str) -> String {
 fn form_action(html: &str) -> String {
     let start = html.find("action=\"").expect("a form") + "action=\"".len();
     let end = html[start..].find('"').unwrap();
-    html[start..start + end]
-        .replace("&#x2F;", "/")
-        .replace("&amp;", "&")
+    [
+        ("&#x2F;", "/"),
+        ("&#47;", "/"),
+        ("&#x3A;", ":"),
+        ("&#58;", ":"),
+        ("&#x3D;", "="),
+        ("&#61;", "="),
+        ("&amp;", "&"),
+    ]
+    .iter()
+    .fold(html[start..start + end].to_owned(), |text, (entity, c)| {
+        text.replace(entity, c)
+    })
 }
 
 /// Starts single sign-on in `client` and signs in at the provider as
@@ -151,8 +162,16 @@ async fn through_provider(
             continue;
         }
         assert_eq!(response.status(), 200, "{url}");
+        assert!(
+            url.starts_with(&provider.base),
+            "a form outside the provider: {url}"
+        );
         let html = response.text().await.unwrap();
-        let action = format!("{}{}", provider.base, form_action(&html));
+        let action = reqwest::Url::parse(&url)
+            .unwrap()
+            .join(&form_action(&html))
+            .unwrap()
+            .to_string();
         let posted = client
             .post(&action)
             .form(&[("prompt", "login"), ("login", account), ("password", "any")])
@@ -189,6 +208,17 @@ async fn sign_on(server: &Server, provider: &Provider, account: &str) -> (reqwes
     (client, landed)
 }
 
+/// What the server logged about single sign-on, for failures.
+async fn sso_log(server: &Server) -> String {
+    server
+        .log_containing(&["single sign-on did not complete"])
+        .await
+        .lines()
+        .filter(|line| line.contains("single sign-on"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `GET /api/auth/me` with the browser's cookies.
 async fn me(server: &Server, client: &reqwest::Client) -> (u16, Value) {
     let response = client.get(server.url("/api/auth/me")).send().await.unwrap();
@@ -196,7 +226,8 @@ async fn me(server: &Server, client: &reqwest::Client) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn start(backend: testkit::Backend) -> (Server, Provider) {
+/// A server whose single sign-on allows the email `domains`, and its provider.
+async fn start(backend: testkit::Backend, domains: &str) -> (Server, Provider) {
     let port = free_port().to_string();
     let public = format!("http://127.0.0.1:{port}");
     let provider = Provider::start(&format!("{public}{CALLBACK}"), accounts());
@@ -208,7 +239,7 @@ async fn start(backend: testkit::Backend) -> (Server, Provider) {
             ("OIDC_ISSUER", &provider.base),
             ("OIDC_CLIENT_ID", CLIENT_ID),
             ("OIDC_CLIENT_SECRET", CLIENT_SECRET),
-            ("OIDC_ALLOWED_DOMAINS", "example.com"),
+            ("OIDC_ALLOWED_DOMAINS", domains),
             ("OIDC_LABEL", "Example ID"),
         ],
     )
@@ -230,7 +261,7 @@ fn totp_code(secret: &str, steps: i64) -> String {
 #[tokio::test]
 async fn single_sign_on_creates_links_and_refuses() {
     for backend in backends() {
-        let (server, provider) = start(backend).await;
+        let (server, provider) = start(backend, "example.com").await;
 
         let (s, options) = call(&server, None, "GET", "/api/auth/options", None).await;
         assert_eq!(s, 200);
@@ -239,7 +270,7 @@ async fn single_sign_on_creates_links_and_refuses() {
 
         // A first sign-on creates the account, named after the identity.
         let (client, landed) = sign_on(&server, &provider, "new-person").await;
-        assert_eq!(landed, "/");
+        assert_eq!(landed, "/", "{}", sso_log(&server).await);
         let (s, first) = me(&server, &client).await;
         assert_eq!(s, 200, "{first}");
         assert_eq!(first["user"]["username"], "newbie");
@@ -338,7 +369,8 @@ async fn single_sign_on_creates_links_and_refuses() {
 #[tokio::test]
 async fn an_account_with_totp_still_gives_its_code() {
     for backend in backends() {
-        let (server, provider) = start(backend).await;
+        // Any domain: the verified-email rule alone keeps strangers out.
+        let (server, provider) = start(backend, "").await;
         let (erin_id, token) = new_user(&server, "erin").await;
         db_execute(
             &server,
@@ -365,6 +397,12 @@ async fn an_account_with_totp_still_gives_its_code() {
         )
         .await;
         assert_eq!(s, 200, "{enabled}");
+
+        // An identity whose provider has not verified erin's address is
+        // refused, not linked.
+        let (client, landed) = sign_on(&server, &provider, "erin-impostor").await;
+        assert_eq!(landed, "/login?sso_error=sso_email_unverified");
+        assert_eq!(me(&server, &client).await.0, 401);
 
         // The provider alone does not sign in.
         let (client, landed) = sign_on(&server, &provider, "erin-sso").await;
@@ -420,7 +458,7 @@ async fn an_account_with_totp_still_gives_its_code() {
 #[tokio::test]
 async fn the_callback_is_throttled_and_off_means_off() {
     for backend in backends() {
-        let (server, _provider) = start(backend).await;
+        let (server, _provider) = start(backend, "example.com").await;
         // Wrong states from one address lock it, as wrong passwords do.
         let mut landed = String::new();
         for _ in 0..25 {

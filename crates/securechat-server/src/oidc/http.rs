@@ -245,7 +245,13 @@ async fn sign_on(
         .as_deref()
         .filter(|_| identity.email_verified);
     if !provider.config().allows(email) {
-        return Err(SsoError::DomainNotAllowed);
+        let unverified =
+            !identity.email_verified && provider.config().allows(identity.email.as_deref());
+        return Err(if unverified {
+            SsoError::EmailUnverified
+        } else {
+            SsoError::DomainNotAllowed
+        });
     }
     let user = account::resolve(state, &identity).await?;
     if user.disabled {

@@ -39,7 +39,8 @@ pub enum SsoError {
     Refused,
     /// The identity's email domain is not in `OIDC_ALLOWED_DOMAINS`.
     DomainNotAllowed,
-    /// An account here has verified this email, but the provider has not.
+    /// The provider has not verified the email, which an account here has
+    /// verified, or which `OIDC_ALLOWED_DOMAINS` would need.
     EmailUnverified,
     /// The account is disabled.
     AccountDisabled,

@@ -52,6 +52,19 @@ pub enum ProviderError {
 #[error("{0}")]
 pub struct HttpError(String);
 
+/// An error with its sources, `outer: inner: …` (the `openidconnect`
+/// crate's errors say "Request failed" and keep the why as a source).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
 /// What the provider says about the person who signed on.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -85,6 +98,10 @@ impl Provider {
             .redirect(http_client::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
+            // A few requests per sign-on, minutes apart: a kept connection
+            // would mostly be one the provider has closed meanwhile (a
+            // reset on the next request), so none is kept.
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("Securechat/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
@@ -103,28 +120,23 @@ impl Provider {
         http: http_client::Client,
         request: openidconnect::HttpRequest,
     ) -> Result<openidconnect::HttpResponse, HttpError> {
-        let request =
-            http_client::Request::try_from(request).map_err(|e| HttpError(e.to_string()))?;
+        let request = http_client::Request::try_from(request).map_err(|e| HttpError(chain(&e)))?;
         let mut response = http
             .execute(request)
             .await
-            .map_err(|e| HttpError(e.to_string()))?;
+            .map_err(|e| HttpError(chain(&e)))?;
         let mut builder = openidconnect::http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| HttpError(e.to_string()))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| HttpError(chain(&e)))? {
             if body.len() + chunk.len() > MAX_ANSWER {
                 return Err(HttpError("the answer is too large".into()));
             }
             body.extend_from_slice(&chunk);
         }
-        builder.body(body).map_err(|e| HttpError(e.to_string()))
+        builder.body(body).map_err(|e| HttpError(chain(&e)))
     }
 
     /// The discovery document, from the cache while fresh.
@@ -141,7 +153,7 @@ impl Provider {
         let client = move |request| Self::send(http.clone(), request);
         let metadata = CoreProviderMetadata::discover_async(issuer, &client)
             .await
-            .map_err(|e| ProviderError::Unavailable(format!("discovery: {e}")))?;
+            .map_err(|e| ProviderError::Unavailable(format!("discovery: {}", chain(&e))))?;
         *cached = Some((Instant::now(), metadata.clone()));
         Ok(metadata)
     }
@@ -204,7 +216,7 @@ impl Provider {
             .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_owned()))
             .request_async(&send)
             .await
-            .map_err(|e| ProviderError::Refused(format!("code exchange: {e}")))?;
+            .map_err(|e| ProviderError::Refused(format!("code exchange: {}", chain(&e))))?;
         let id_token = token
             .id_token()
             .ok_or_else(|| ProviderError::Refused("no ID token".into()))?;
@@ -230,7 +242,7 @@ impl Provider {
                 let info: CoreUserInfoClaims = request
                     .request_async(&send)
                     .await
-                    .map_err(|e| ProviderError::Unavailable(format!("userinfo: {e}")))?;
+                    .map_err(|e| ProviderError::Unavailable(format!("userinfo: {}", chain(&e))))?;
                 if identity.email.is_none() {
                     identity.email = info.email().map(|e| e.to_string());
                     identity.email_verified = info.email_verified().unwrap_or(false);
