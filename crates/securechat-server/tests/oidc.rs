@@ -192,11 +192,10 @@ async fn through_provider(
 async fn callback(client: &reqwest::Client, url: &str) -> String {
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 303, "{url}");
-    let to = response.headers()[reqwest::header::LOCATION]
+    response.headers()[reqwest::header::LOCATION]
         .to_str()
         .unwrap()
-        .to_owned();
-    to
+        .to_owned()
 }
 
 /// Single sign-on from start to end in a fresh browser: the browser and
