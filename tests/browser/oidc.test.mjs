@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { expectNoAxeViolations } from './lib/axe.mjs';
 import { freePort, stopProcess } from './lib/server.mjs';
 import { browserSuite, expectLoginPage, expectSignedInAs } from './lib/suite.mjs';
@@ -28,14 +28,9 @@ const ACCOUNTS = {
   'mallory-id': { email: 'mallory@elsewhere.test', email_verified: true, preferred_username: 'mallory' },
 };
 
-/** The server's settings, filled in once the provider runs (before the suite starts the server). */
-const options = { env: {} };
-let provider;
-let accountsDir;
-
 /** Starts the provider on a free port; resolves once it listens. */
 async function startProvider(redirectUri) {
-  accountsDir = await mkdtemp(path.join(tmpdir(), 'securechat-oidc-'));
+  const accountsDir = await mkdtemp(path.join(tmpdir(), 'securechat-oidc-'));
   const accounts = path.join(accountsDir, 'accounts.json');
   await writeFile(accounts, JSON.stringify(ACCOUNTS));
   const port = await freePort();
@@ -46,14 +41,16 @@ async function startProvider(redirectUri) {
     child.once('exit', (code) => reject(new Error(`the OpenID provider exited (${code}); run \`make oidc-peer\``)));
     lines.once('line', (line) => (line.includes('listening') ? resolve() : reject(new Error(line))));
   });
-  return { child, url: `http://127.0.0.1:${port}` };
+  return { child, accountsDir, url: `http://127.0.0.1:${port}` };
 }
 
-before(async () => {
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  provider = await startProvider(`${publicUrl}/api/auth/oidc/callback`);
-  Object.assign(options.env, {
+// The provider starts first, at load: the server's settings name it, and
+// the provider must know the server's redirect URI (so its port).
+const port = await freePort();
+const publicUrl = `http://127.0.0.1:${port}`;
+const provider = await startProvider(`${publicUrl}/api/auth/oidc/callback`);
+const options = {
+  env: {
     PORT: String(port),
     PUBLIC_URL: publicUrl,
     OIDC_ISSUER: provider.url,
@@ -61,14 +58,14 @@ before(async () => {
     OIDC_CLIENT_SECRET: CLIENT_SECRET,
     OIDC_ALLOWED_DOMAINS: 'example.com',
     OIDC_LABEL: 'Example ID',
-  });
-});
+  },
+};
 
 const suite = browserSuite(options);
 
 after(async () => {
-  if (provider !== undefined) await stopProcess(provider.child);
-  if (accountsDir !== undefined) await rm(accountsDir, { recursive: true, force: true });
+  await stopProcess(provider.child);
+  await rm(provider.accountsDir, { recursive: true, force: true });
 });
 
 /** From the sign-in page through the provider's own form as `account`. */
