@@ -23,7 +23,7 @@ phase_time    = $$(( $$(date +%s) - $$(cat $(PHASES)/$(1).start) ))
 phase_end     = @s=$(phase_time); echo "$(1) $$s" >> $(PHASES)/times; echo "<== $(1): $$s s"
 phase_failed  = { s=$(phase_time); echo "$(1) $$s FAILED" >> $(PHASES)/times; echo "<== $(1): FAILED after $$s s"; exit 1; }
 
-.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer push-peer smtp-peer totp-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps chromium-deps nginx-deps system-deps screenshots clean
+.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer push-peer smtp-peer totp-peer oidc-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps chromium-deps nginx-deps system-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000;
 ## new accounts join Lobby unless DEFAULT_ROOMS says otherwise.
@@ -106,7 +106,7 @@ test:
 test-prepare: lint test-build-idempotent test-build test-deps
 
 ## The npm packages, Python environments and Debian packages of the suites.
-test-deps: web-deps api-check s3-peer push-peer smtp-peer totp-peer bench-peers tests/compat/node_modules/.package-lock.json \
+test-deps: web-deps api-check s3-peer push-peer smtp-peer totp-peer oidc-peer bench-peers tests/compat/node_modules/.package-lock.json \
            tests/browser/node_modules/.package-lock.json system-deps
 
 ## Each phase's wall-clock time, in the order they ended.
@@ -223,6 +223,18 @@ $(TOTP_PEER_STAMP): tests/totp/requirements.txt
 
 totp-peer: $(TOTP_PEER_STAMP)
 
+OIDC_PEER := tests/oidc/node_modules/.package-lock.json
+
+## A real OpenID provider for the single sign-on tests (tests/oidc/provider.mjs):
+## npm's oidc-provider (panva), certified by the OpenID Foundation and
+## independent of the server's client; pinned in tests/oidc/package-lock.json.
+$(OIDC_PEER): tests/oidc/package-lock.json
+	$(call phase_start,npm-oidc-peer)
+	cd tests/oidc && $(NPM_CI)
+	$(call phase_end,npm-oidc-peer)
+
+oidc-peer: $(OIDC_PEER)
+
 ## The benchmark's reference servers (bench/peers): the Node peer's npm
 ## packages (better-sqlite3 compiles from source when no prebuilt binary can
 ## be fetched) and a venv with the Python peer's pinned packages.
@@ -262,7 +274,7 @@ RUST_TEST_ENV   = SECURECHAT_EXPECT_WEB=1 BENCH_PEERS=1 MOTO_SERVER=$(CURDIR)/$(
                   PUSH_PEER=$(CURDIR)/$(PUSH_PEER) SMTP_PEER=$(CURDIR)/$(SMTP_PEER) \
                   OPENAPI_SPEC_VALIDATOR=$(CURDIR)/$(OPENAPI_SPEC_VALIDATOR)
 
-test-rust: web s3-peer push-peer smtp-peer totp-peer api-check nginx-deps bench-peers
+test-rust: web s3-peer push-peer smtp-peer totp-peer oidc-peer api-check nginx-deps bench-peers
 	$(call phase_start,test-rust)
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  set -x; $(RUST_TEST_ENV) $(CARGO) nextest run --workspace --no-fail-fast --test-threads $(RUST_TEST_JOBS) \
@@ -316,7 +328,7 @@ browser-deps: tests/browser/node_modules/.package-lock.json chromium-deps
 ## and its own Chromium.
 BROWSER_TEST_JOBS ?= 2
 
-test-browser: web browser-deps nginx-deps smtp-peer test-build
+test-browser: web browser-deps nginx-deps smtp-peer oidc-peer test-build
 	$(call phase_start,test-browser)
 	cd tests/browser && SECURECHAT_BIN=$(CURDIR)/$(DEBUG) BROWSER_TEST_JOBS=$(BROWSER_TEST_JOBS) npm test \
 	  || $(call phase_failed,test-browser)
@@ -343,4 +355,4 @@ fmt:
 
 clean:
 	$(CARGO) clean
-	rm -rf web/dist web/wasm web/node_modules tests/browser/node_modules tests/compat/node_modules bench/peers/node/node_modules
+	rm -rf web/dist web/wasm web/node_modules tests/browser/node_modules tests/compat/node_modules tests/oidc/node_modules bench/peers/node/node_modules

@@ -8,6 +8,7 @@
 //!   registration mode, rooms, the audit log across rooms, server status.
 //! - `auth`: accounts, passwords, sessions, login throttling, the user directory.
 //! - `twofactor`: TOTP second factor, recovery codes, the site's two-factor policy.
+//! - `oidc`: single sign-on with an OpenID Connect provider (code flow with PKCE).
 //! - `rooms`: rooms, channels, DMs, roles and permissions, bans, audit log.
 //! - `keys`: public keys, sealed channel keys, key requests, rotation, key backup.
 //! - `devices`: each person's signed device list, device prekeys, per-device share mailboxes.
@@ -72,6 +73,7 @@ mod messages;
 mod metrics;
 mod migrate;
 mod notify;
+mod oidc;
 mod outbound;
 mod pins;
 mod profiles;

@@ -15,6 +15,7 @@ use crate::files::Files;
 use crate::messages::plaintext::PlaintextChannels;
 use crate::messages::writer::MessageWriter;
 use crate::notify::Notifier;
+use crate::oidc::provider::Provider;
 use crate::rooms::events::RoomEvents;
 use crate::storage::Db;
 use crate::twofactor::policy::Policy as TwoFactorPolicy;
@@ -65,6 +66,8 @@ pub struct Inner {
     /// `TWO_FACTOR_REQUIRED`: who must have a second factor to get past
     /// enrolment.
     pub two_factor: TwoFactorPolicy,
+    /// Single sign-on's provider (`None`: no `OIDC_ISSUER`).
+    pub oidc: Option<Arc<Provider>>,
     /// `METRICS_TOKEN`, which `GET /metrics` requires (`None`: no metrics).
     pub metrics_token: Option<MetricsToken>,
     /// Webhooks: the incoming rate limit, the outgoing settings and the
@@ -121,6 +124,13 @@ impl AppState {
                 .context("cannot start the Web Push background thread")?,
             email,
             two_factor: config.two_factor,
+            oidc: config
+                .oidc
+                .clone()
+                .map(Provider::new)
+                .transpose()
+                .context("cannot build single sign-on's HTTP client")?
+                .map(Arc::new),
             metrics_token: config.metrics_token.clone(),
             webhooks: Webhooks::new(config.webhook_allow_hosts.clone())
                 .context("cannot start the webhooks' background thread")?,

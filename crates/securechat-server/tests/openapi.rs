@@ -14,11 +14,15 @@ use serde_json::Value;
 use testkit::{Server, api_client};
 
 /// The operations that need no session.
-const PUBLIC: [&str; 7] = [
+const PUBLIC: [&str; 11] = [
     "register",
     "login",
     "registration_info",
     "redeem_password_reset",
+    "auth_options",
+    "oidc_login",
+    "oidc_callback",
+    "oidc_second_factor",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

@@ -94,7 +94,8 @@ export async function startServer({ env: extra = {} } = {}) {
   }
 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'securechat-browser-'));
-  const port = await freePort();
+  // A caller that must know the port first (to tell another process) passes it as PORT.
+  const port = extra.PORT !== undefined ? Number(extra.PORT) : await freePort();
   const env = { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', APP_ENV: 'development' };
   // Settings from the caller's shell must not point the test server elsewhere.
   for (const name of ['DATABASE_URL', 'SECRET_KEY', 'SSL_CERT_PATH', 'SSL_KEY_PATH', 'FLASK_ENV', 'DEFAULT_ROOMS']) delete env[name];

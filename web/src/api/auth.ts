@@ -66,6 +66,28 @@ export async function me(): Promise<SignedIn> {
   return signedIn(await apiRequest<SignedInAnswer>('GET', '/api/auth/me'));
 }
 
+/** How one may sign in here: whether single sign-on is on, and its button's label. */
+export interface AuthOptions {
+  sso_enabled: boolean;
+  sso_label: string | null;
+}
+
+export async function authOptions(): Promise<AuthOptions> {
+  return apiRequest<AuthOptions>('GET', '/api/auth/options');
+}
+
+/**
+ * Where the single sign-on button leads: the server redirects to the
+ * provider, which redirects back to the server, which signs in and
+ * redirects home (or back to `/login` with `sso_error` or `sso`).
+ */
+export const SSO_LOGIN_URL = '/api/auth/oidc/login';
+
+/** The second step of a single sign-on to an account with two-factor sign-in on. */
+export async function ssoSecondFactor(factor: SecondFactor): Promise<SignedIn> {
+  return signedIn(await apiRequest<SignedInAnswer>('POST', '/api/auth/oidc/second-factor', factor));
+}
+
 /** Changes the password; the server ends every other session of the user. */
 export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
   await apiRequest('POST', '/api/auth/password', {

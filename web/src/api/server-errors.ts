@@ -53,6 +53,7 @@ export const TRANSLATED_CODES = [
   'second_factor_required',
   'second_factor_unreadable',
   'server_busy',
+  'sso_second_factor_expired',
   'totp_already_enabled',
   'totp_not_enabled',
   'totp_not_set_up',

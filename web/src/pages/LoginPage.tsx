@@ -1,7 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { TargetedEvent } from 'preact';
+import { SSO_LOGIN_URL, authOptions } from '../api/auth.ts';
 import { ApiError } from '../api/errors.ts';
 import { secondFactor } from '../api/twofactor.ts';
+import type { SecondFactor } from '../api/twofactor.ts';
 import { Alert } from '../components/Alert.tsx';
 import { AuthLayout } from '../components/AuthLayout.tsx';
 import { CodeField } from '../components/CodeField.tsx';
@@ -11,9 +13,62 @@ import { TextField } from '../components/TextField.tsx';
 import { useForm } from '../components/useForm.ts';
 import { useSubmit } from '../components/useSubmit.ts';
 import { REGISTER_PATH } from '../router.ts';
-import { logIn, notice } from '../state/session.ts';
+import { finishSsoSignIn, logIn, notice } from '../state/session.ts';
 import { normalizeUsername, validateLogin } from '../validation.ts';
 import { t } from '../i18n/index.ts';
+
+/** The `sso_error` codes the server's single sign-on callback redirects here with. */
+const SSO_ERRORS = [
+  'sso_disabled',
+  'sso_unavailable',
+  'sso_cancelled',
+  'sso_invalid_state',
+  'sso_refused',
+  'sso_domain_not_allowed',
+  'sso_email_unverified',
+  'sso_account_disabled',
+  'sso_throttled',
+  'sso_no_username',
+  'sso_failed',
+] as const;
+type SsoError = (typeof SSO_ERRORS)[number];
+
+/** What the single sign-on callback said in this page's URL (`sso_error`, or `sso=second_factor`). */
+interface SsoReturn {
+  error: SsoError | null;
+  secondFactor: boolean;
+}
+
+function readSsoReturn(): SsoReturn {
+  const params = new URLSearchParams(window.location.search);
+  const code = params.get('sso_error');
+  const error = code === null ? null : ((SSO_ERRORS as readonly string[]).includes(code) ? (code as SsoError) : 'sso_failed');
+  const secondFactor = params.get('sso') === 'second_factor';
+  if (code !== null || secondFactor) {
+    // Said once: a reload or a later visit does not repeat it.
+    window.history.replaceState(window.history.state, '', window.location.pathname);
+  }
+  return { error, secondFactor };
+}
+
+/** The single sign-on button's label, once the server says sign-on is on. */
+function useSsoLabel(): string | null {
+  const [label, setLabel] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    authOptions()
+      .then((options) => {
+        if (live && options.sso_enabled) setLabel(options.sso_label ?? 'SSO');
+      })
+      .catch(() => {
+        // No button: password sign-in still works.
+      });
+    return () => {
+      live = false;
+    };
+  }, []);
+  return label;
+}
 
 /** The username and password already accepted, while the second factor is asked for. */
 interface FirstStep {
@@ -24,6 +79,8 @@ interface FirstStep {
 export function LoginPage() {
   const form = useForm({ idPrefix: 'login', initial: { username: '', password: '' }, validate: validateLogin });
   const [firstStep, setFirstStep] = useState<FirstStep | null>(null);
+  const [sso, setSso] = useState<SsoReturn>(readSsoReturn);
+  const ssoLabel = useSsoLabel();
   const currentNotice = notice.value;
 
   async function onSubmit(event: SubmitEvent) {
@@ -50,10 +107,14 @@ export function LoginPage() {
     }
   }
 
+  if (sso.secondFactor) {
+    return <SecondFactorStep submitFactor={finishSsoSignIn} onBack={() => setSso({ error: null, secondFactor: false })} />;
+  }
+
   if (firstStep !== null) {
     return (
       <SecondFactorStep
-        firstStep={firstStep}
+        submitFactor={(factor) => logIn({ ...firstStep, ...factor })}
         onBack={() => {
           setFirstStep(null);
           form.update({ password: '' });
@@ -72,18 +133,31 @@ export function LoginPage() {
       }
     >
       {currentNotice !== null && <Alert tone={currentNotice.tone}>{t(currentNotice.text)}</Alert>}
+      {sso.error !== null && <Alert tone="error">{t(`auth.sso.errors.${sso.error}`)}</Alert>}
       {form.error !== null && <Alert tone="error">{form.error}</Alert>}
       <form onSubmit={onSubmit} noValidate>
         <TextField {...form.field('username')} label={t('auth.username')} autoComplete="username" autoFocus />
         <TextField {...form.field('password')} label={t('auth.password')} type="password" autoComplete="current-password" />
         <SubmitButton pending={form.pending} label={t('auth.login.submit')} pendingLabel={t('auth.login.pending')} />
       </form>
+      {ssoLabel !== null && (
+        <>
+          <p class="auth-or">{t('auth.sso.or')}</p>
+          {/* A full navigation: the server sends the browser on to the provider. */}
+          <a class="button button-secondary button-block" href={SSO_LOGIN_URL}>
+            {t('auth.sso.button', { label: ssoLabel })}
+          </a>
+        </>
+      )}
     </AuthLayout>
   );
 }
 
-/** The second step of signing in: a code from the authenticator app, or a recovery code. */
-function SecondFactorStep({ firstStep, onBack }: { firstStep: FirstStep; onBack: () => void }) {
+/**
+ * The second step of signing in: a code from the authenticator app, or a
+ * recovery code, after a password or a single sign-on.
+ */
+function SecondFactorStep({ submitFactor, onBack }: { submitFactor: (factor: SecondFactor) => Promise<void>; onBack: () => void }) {
   const [code, setCode] = useState('');
   const submit = useSubmit();
 
@@ -91,7 +165,7 @@ function SecondFactorStep({ firstStep, onBack }: { firstStep: FirstStep; onBack:
     event.preventDefault();
     void submit.run(async () => {
       try {
-        await logIn({ ...firstStep, ...secondFactor(code) });
+        await submitFactor(secondFactor(code));
       } catch (err) {
         setCode('');
         throw err;

@@ -147,6 +147,13 @@ export async function logIn(credentials: Credentials & SecondFactor): Promise<vo
   becomeSignedIn(signedIn);
 }
 
+/** Finishes a single sign-on that asked for a second factor; throws `ApiError` like `logIn`. */
+export async function finishSsoSignIn(factor: SecondFactor): Promise<void> {
+  const signedIn = await auth.ssoSecondFactor(factor);
+  notice.value = null;
+  becomeSignedIn(signedIn);
+}
+
 /** Asks the server again who is signed in (after two-factor enrolment lifts the hold). */
 export async function refreshSession(): Promise<void> {
   await recheckSession();

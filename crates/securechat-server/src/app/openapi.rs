@@ -63,11 +63,15 @@ impl Modify for SessionAuth {
 
 /// The operations anyone may call; every other one needs a session.
 /// (An incoming webhook's URL is its own credential.)
-const PUBLIC: [&str; 7] = [
+const PUBLIC: [&str; 11] = [
     "register",
     "login",
     "registration_info",
     "redeem_password_reset",
+    "auth_options",
+    "oidc_login",
+    "oidc_callback",
+    "oidc_second_factor",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

@@ -83,8 +83,8 @@ pub fn presented_device<'a>(headers: &'a HeaderMap, web: &WebSettings) -> Option
     cookie_value(headers, device_cookie_name(web))
 }
 
-/// The value of the request's cookie called `name`.
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of the request's cookie called `name` (the first, if several).
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -28,6 +28,7 @@ pub struct Keys {
     totp_seal: Zeroizing<[u8; 32]>,
     recovery: Zeroizing<[u8; 32]>,
     webhook: Zeroizing<[u8; 32]>,
+    oidc: Zeroizing<[u8; 32]>,
 }
 
 impl Keys {
@@ -41,6 +42,7 @@ impl Keys {
             totp_seal: derive(secret.as_bytes(), b"securechat/v1/totp-seal"),
             recovery: derive(secret.as_bytes(), b"securechat/v1/recovery-code"),
             webhook: derive(secret.as_bytes(), b"securechat/v1/webhook-secret"),
+            oidc: derive(secret.as_bytes(), b"securechat/v1/oidc-flow"),
         }
     }
 
@@ -109,6 +111,21 @@ impl Keys {
         let mut data = format!("outgoing:{id}:").into_bytes();
         data.extend_from_slice(salt);
         URL_SAFE_NO_PAD.encode(mac(&self.webhook[..], &data))
+    }
+
+    /// A MAC for single sign-on's short-lived cookies (`oidc/flow.rs`):
+    /// `purpose` keeps one kind from passing for another.
+    pub fn oidc_mac(&self, purpose: &str, data: &str) -> Vec<u8> {
+        mac(&self.oidc[..], format!("{purpose}:{data}").as_bytes())
+    }
+
+    /// Whether `tag` is [`Keys::oidc_mac`] of `purpose` and `data`, compared
+    /// in constant time.
+    pub fn oidc_verify(&self, purpose: &str, data: &str, tag: &[u8]) -> bool {
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.oidc[..]).is_ok_and(|mut m| {
+            m.update(format!("{purpose}:{data}").as_bytes());
+            m.verify_slice(tag).is_ok()
+        })
     }
 
     /// What a login-throttle scope (`user:alice`, `ip:10.0.0.1`) is stored as.

@@ -134,6 +134,8 @@ pub struct ServeConfig {
     pub email: Option<email::EmailConfig>,
     /// `TWO_FACTOR_REQUIRED`: who must sign in with a second factor.
     pub two_factor: crate::twofactor::policy::Policy,
+    /// `OIDC_*`: single sign-on (`None`: no `OIDC_ISSUER`, off).
+    pub oidc: Option<crate::oidc::config::OidcConfig>,
     /// `METRICS_TOKEN`: the bearer token of `GET /metrics` (`None`: off).
     pub metrics_token: Option<observability::MetricsToken>,
 }
@@ -165,6 +167,12 @@ pub struct SecretKey(Zeroizing<Vec<u8>>);
 impl SecretKey {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    /// A key made of `bytes`, for unit tests.
+    #[cfg(test)]
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Self(Zeroizing::new(bytes.to_vec()))
     }
 }
 
@@ -372,8 +380,10 @@ pub fn load_serve(
     let two_factor =
         crate::twofactor::policy::Policy::parse(non_empty(env("TWO_FACTOR_REQUIRED")).as_deref())?;
     let metrics_token = observability::metrics_token(env("METRICS_TOKEN"))?;
+    let oidc = crate::oidc::config::load(env, public_origin.as_deref())?;
     let webhook_allow_hosts = allow_hosts::AllowHosts::load(env, "WEBHOOK_ALLOW_HOSTS")?;
     Ok(ServeConfig {
+        oidc,
         two_factor,
         metrics_token,
         push,
