@@ -68,6 +68,7 @@ mod metrics;
 mod migrate;
 mod notify;
 mod outbound;
+mod passkeys;
 mod pins;
 mod profiles;
 mod push;

@@ -14,9 +14,12 @@ use serde_json::Value;
 use testkit::{Server, api_client};
 
 /// The operations that need no session.
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 8] = [
     "register",
     "login",
+    "passkey_sign_in_begin",
+    "passkey_sign_in_finish",
+    "passkey_second_factor_begin",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

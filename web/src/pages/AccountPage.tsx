@@ -6,12 +6,13 @@ import { EmailCard } from '../components/EmailCard.tsx';
 import { EncryptionCard } from '../components/EncryptionCard.tsx';
 import { LanguageCard } from '../components/LanguageCard.tsx';
 import { Link } from '../components/Link.tsx';
+import { PasskeysCard } from '../components/PasskeysCard.tsx';
 import { PushCard } from '../components/PushCard.tsx';
 import { TwoFactorCard } from '../components/TwoFactorCard.tsx';
 import { HOME_PATH } from '../router.ts';
 import { t } from '../i18n/index.ts';
 
-/** The account page: notifications, encryption keys and their backup, devices, password change and two-factor sign-in. */
+/** The account page: notifications, encryption keys and their backup, devices, password change, two-factor sign-in and passkeys. */
 export function AccountPage({ user }: { user: User }) {
   return (
     <>
@@ -31,6 +32,7 @@ export function AccountPage({ user }: { user: User }) {
           <ChangePasswordForm />
         </section>
         <TwoFactorCard />
+        <PasskeysCard />
       </main>
     </>
   );

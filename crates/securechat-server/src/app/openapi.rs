@@ -62,9 +62,12 @@ impl Modify for SessionAuth {
 
 /// The operations anyone may call; every other one needs a session.
 /// (An incoming webhook's URL is its own credential.)
-const PUBLIC: [&str; 5] = [
+const PUBLIC: [&str; 8] = [
     "register",
     "login",
+    "passkey_sign_in_begin",
+    "passkey_sign_in_finish",
+    "passkey_second_factor_begin",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",
