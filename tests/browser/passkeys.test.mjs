@@ -3,8 +3,10 @@
 // user verification) attached over the DevTools protocol: a person adds a
 // passkey on the account page, signs out, signs in with the passkey alone;
 // after removing it, the authenticator still offers the credential and the
-// server refuses it with a clear message. axe-core checks each screen. (The
-// API side — second factor, replays, lockout — is in
+// server refuses it with a clear message; a credential the server never
+// registered is refused too; with two-factor sign-in on, the passkey
+// answers the second step in place of a code. axe-core checks each screen.
+// (The API side — replays, another account's passkey, lockout — is in
 // crates/securechat-server/tests/passkeys.rs.)
 //
 // WebAuthn names the site by a domain, so the pages are opened on
@@ -12,10 +14,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { generate } from 'otplib';
 import { expectNoAxeViolations } from './lib/axe.mjs';
 import { collectPageProblems, launchBrowser } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
-import { ACTION_TIMEOUT_MS, expectSignedInAs, registerThroughForm } from './lib/suite.mjs';
+import { ACTION_TIMEOUT_MS, expectSignedInAs, logInThroughForm, registerThroughForm } from './lib/suite.mjs';
 
 const PASSWORD = 'quartz-lantern-meadow-42';
 
@@ -51,6 +54,14 @@ async function pageWithAuthenticator() {
     },
   });
   return { context, page, problems, cdp, authenticatorId };
+}
+
+/** Adds a passkey named `name` on the account page open on `page`. */
+async function addPasskey(card, name) {
+  await card.getByLabel('Name (to tell your passkeys apart)').fill(name);
+  await card.getByLabel('Current password').fill(PASSWORD);
+  await card.getByRole('button', { name: 'Add a passkey' }).click();
+  await card.getByText(`The passkey ${name} was added.`).waitFor();
 }
 
 async function logOut(page) {
@@ -137,6 +148,34 @@ test('a credential the server never registered is refused', async () => {
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.getByRole('alert').getByText('That passkey was not accepted', { exact: false }).waitFor();
     await expectNoAxeViolations(page);
+    assert.deepEqual(problems, [], 'the page logged errors');
+  } finally {
+    await context.close();
+  }
+});
+
+test('with two-factor sign-in on, a passkey answers the second step', async () => {
+  const { context, page, problems } = await pageWithAuthenticator();
+  try {
+    await registerThroughForm(page, 'wyn', PASSWORD);
+    await expectSignedInAs(page, 'wyn');
+    await page.goto('/account');
+    await addPasskey(page.getByRole('region', { name: 'Passkeys' }), 'Phone');
+
+    const totp = page.getByRole('region', { name: 'Two-factor sign-in' });
+    await totp.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    const secret = (await totp.locator('.two-factor-secret').textContent()).trim();
+    await totp.getByLabel('Code', { exact: true }).fill(await generate({ secret }));
+    await totp.getByRole('button', { name: 'Turn on' }).click();
+    await totp.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+
+    await page.goto('/');
+    await logOut(page);
+    await logInThroughForm(page, 'wyn', PASSWORD);
+    await page.getByRole('heading', { name: 'Enter your code' }).waitFor();
+    await expectNoAxeViolations(page);
+    await page.getByRole('button', { name: 'Use a passkey instead' }).click();
+    await expectSignedInAs(page, 'wyn');
     assert.deepEqual(problems, [], 'the page logged errors');
   } finally {
     await context.close();
