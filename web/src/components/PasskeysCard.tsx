@@ -8,8 +8,13 @@ import { SubmitButton } from './SubmitButton.tsx';
 import { TextField } from './TextField.tsx';
 import { useSubmit } from './useSubmit.ts';
 
-/** The browser's refusal (cancelled, timed out, no passkey) as a sentence; other failures as they are. */
+/**
+ * The browser's refusals as sentences: cancelled, timed out or no passkey;
+ * or, when adding one, this device already holding a passkey for the
+ * account. Other failures stay as they are.
+ */
 export function passkeyFailure(err: unknown): unknown {
+  if (err instanceof DOMException && err.name === 'InvalidStateError') return new UserFacingError(t('passkeys.alreadyOnDevice'));
   return isCancelled(err) ? new UserFacingError(t('passkeys.cancelled')) : err;
 }
 

@@ -135,7 +135,7 @@ async fn register(
 }
 
 /// Username and password, and once two-factor is on for the account, a
-/// TOTP code or a recovery code.
+/// TOTP code, a recovery code or a passkey's answer.
 #[derive(Deserialize, ToSchema)]
 pub struct LoginCredentials {
     #[schema(max_length = 256)]
@@ -149,7 +149,8 @@ pub struct LoginCredentials {
 /// Logs in: sets the session cookie and returns the same token for API
 /// clients. With two-factor on, a right password alone answers 401
 /// `second_factor_required` and starts no session; send it again with
-/// `totp_code` or `recovery_code`.
+/// `totp_code`, `recovery_code` or `passkey` (an answer to a challenge from
+/// `POST /api/auth/passkeys/second-factor/begin`).
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
     request_body = LoginCredentials,
     responses(
