@@ -510,6 +510,19 @@ async fn a_passkey_is_a_second_factor() {
             (401, Some("invalid_second_factor"))
         );
 
+        // A malformed answer is a wrong one, not a malformed request.
+        let (_, begun) = second_factor_challenge(&server, "sami").await;
+        let (s, body) = login_with(
+            &server,
+            "sami",
+            json!({"challenge_id": begun["challenge_id"], "credential": {"id": "x"}}),
+        )
+        .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (401, Some("invalid_second_factor"))
+        );
+
         // Another account's passkey does not answer for this one.
         let (_, begun) = second_factor_challenge(&server, "sami").await;
         let mut options = begun["options"].clone();

@@ -108,6 +108,7 @@ pub struct Challenge {
         (status = 409, body = ErrorBody, description = "The account has 20 passkeys (`too_many_passkeys`)"),
         (status = 422, body = ErrorBody, description = "The site is reached by an IP address (`passkeys_unavailable`)"),
         (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "Too busy checking passwords; see `Retry-After`"),
     ))]
 async fn register_begin(
     State(state): State<AppState>,

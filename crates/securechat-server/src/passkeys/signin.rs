@@ -108,7 +108,7 @@ async fn sign_in_finish(
     };
     let key = validate::username_key(&row.username);
     let attempt = attempt.and_account(&state, &key).await?;
-    match verify::sign_in(&state, named, &body).await {
+    match verify::sign_in(&state, named).await {
         Ok(true) => {}
         Ok(false) => {
             attempt.failed(&state).await?;
@@ -151,6 +151,7 @@ pub struct SecondFactorBegin {
         (status = 403, body = ErrorBody, description = "Account disabled"),
         (status = 409, body = ErrorBody, description = "Two-factor sign-in is off, so no second factor is asked (`second_factor_not_needed`), or the account has no passkey (`no_passkeys`)"),
         (status = 429, body = ErrorBody, description = "Too many failures; see `Retry-After`"),
+        (status = 503, body = ErrorBody, description = "Too busy checking passwords; see `Retry-After`"),
     ))]
 async fn second_factor_begin(
     State(state): State<AppState>,

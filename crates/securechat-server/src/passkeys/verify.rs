@@ -25,9 +25,17 @@ pub struct Assertion {
     #[schema(max_length = 64)]
     pub challenge_id: String,
     /// What `navigator.credentials.get()` returned, its binary fields
-    /// base64url-encoded (`PublicKeyCredential.toJSON()`).
+    /// base64url-encoded (`PublicKeyCredential.toJSON()`). Read only once
+    /// the challenge is taken: a malformed one is a wrong answer (and
+    /// counted as one), not a malformed request.
     #[schema(value_type = Object)]
-    pub credential: PublicKeyCredential,
+    pub credential: serde_json::Value,
+}
+
+impl Assertion {
+    fn parsed(&self) -> Option<PublicKeyCredential> {
+        serde_json::from_value(self.credential.clone()).ok()
+    }
 }
 
 /// The refusal for a wrong, used or unknown passkey answer.
@@ -57,9 +65,10 @@ pub async fn second_factor(
     if taken.user_id != Some(user_id) {
         return Ok(false);
     }
-    let Some(stored) =
-        store::by_credential(&state.db, assertion.credential.raw_id.as_ref()).await?
-    else {
+    let Some(credential) = assertion.parsed() else {
+        return Ok(false);
+    };
+    let Some(stored) = store::by_credential(&state.db, credential.raw_id.as_ref()).await? else {
         return Ok(false);
     };
     if stored.user_id != user_id {
@@ -67,7 +76,7 @@ pub async fn second_factor(
     }
     let Ok(result) = taken
         .party
-        .finish_passkey_authentication(&assertion.credential, &taken.state)
+        .finish_passkey_authentication(&credential, &taken.state)
     else {
         return Ok(false);
     };
@@ -78,6 +87,7 @@ pub async fn second_factor(
 /// is checked so the attempt can be counted against its account.
 pub struct Named {
     pub stored: StoredPasskey,
+    credential: PublicKeyCredential,
     taken: ceremony::Taken<DiscoverableAuthentication>,
 }
 
@@ -94,9 +104,12 @@ pub async fn named(state: &AppState, assertion: &Assertion) -> Result<Option<Nam
     else {
         return Ok(None);
     };
+    let Some(credential) = assertion.parsed() else {
+        return Ok(None);
+    };
     let Ok((handle, credential_id)) = taken
         .party
-        .identify_discoverable_authentication(&assertion.credential)
+        .identify_discoverable_authentication(&credential)
     else {
         return Ok(None);
     };
@@ -106,18 +119,22 @@ pub async fn named(state: &AppState, assertion: &Assertion) -> Result<Option<Nam
     if stored.user_handle != handle.as_bytes() {
         return Ok(None);
     }
-    Ok(Some(Named { stored, taken }))
+    Ok(Some(Named {
+        stored,
+        credential,
+        taken,
+    }))
 }
 
 /// Checks the signature of a password-less answer against the passkey it
 /// named; `Ok(false)` when it is wrong.
-pub async fn sign_in(state: &AppState, named: Named, assertion: &Assertion) -> Result<bool, Error> {
+pub async fn sign_in(state: &AppState, named: Named) -> Result<bool, Error> {
     let Some(passkey) = parse(&named.stored) else {
         return Ok(false);
     };
     let key = DiscoverableKey::from(&passkey);
     let Ok(result) = named.taken.party.finish_discoverable_authentication(
-        &assertion.credential,
+        &named.credential,
         named.taken.state,
         &[key],
     ) else {
