@@ -59,7 +59,7 @@ async function pageWithAuthenticator() {
 /** Adds a passkey named `name` on the account page open on `page`. */
 async function addPasskey(card, name) {
   await card.getByLabel('Name (to tell your passkeys apart)').fill(name);
-  await card.getByLabel('Current password').fill(PASSWORD);
+  await card.getByLabel('Password (to confirm it is you)').fill(PASSWORD);
   await card.getByRole('button', { name: 'Add a passkey' }).click();
   await card.getByText(`The passkey ${name} was added.`).waitFor();
 }
@@ -81,14 +81,14 @@ test('add a passkey on the account page, sign in with it alone; once removed it 
 
     // A wrong password adds nothing.
     await card.getByLabel('Name (to tell your passkeys apart)').fill('Laptop');
-    await card.getByLabel('Current password').fill('not-my-password-1');
+    await card.getByLabel('Password (to confirm it is you)').fill('not-my-password-1');
     await card.getByRole('button', { name: 'Add a passkey' }).click();
     await card.getByRole('alert').getByText('password', { exact: false }).waitFor();
     let { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.equal(credentials.length, 0);
 
     await card.getByLabel('Name (to tell your passkeys apart)').fill('Laptop');
-    await card.getByLabel('Current password').fill(PASSWORD);
+    await card.getByLabel('Password (to confirm it is you)').fill(PASSWORD);
     await card.getByRole('button', { name: 'Add a passkey' }).click();
     await card.getByText('The passkey Laptop was added.').waitFor();
     await card.getByRole('listitem').filter({ hasText: 'Laptop' }).waitFor();
