@@ -64,3 +64,20 @@ fn unavailable() -> Error {
         "Passkeys need the site to be reached by its domain name (set PUBLIC_URL)",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_party_needs_a_domain() {
+        assert!(party("http://localhost:5000").is_ok());
+        assert!(party("https://chat.example.com").is_ok());
+        for origin in ["http://127.0.0.1:5000", "http://[::1]:5000", "not a url"] {
+            match party(origin) {
+                Err(Error::Unprocessable { code, .. }) => assert_eq!(code, "passkeys_unavailable"),
+                other => panic!("{origin}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
+}
