@@ -23,7 +23,7 @@ phase_time    = $$(( $$(date +%s) - $$(cat $(PHASES)/$(1).start) ))
 phase_end     = @s=$(phase_time); echo "$(1) $$s" >> $(PHASES)/times; echo "<== $(1): $$s s"
 phase_failed  = { s=$(phase_time); echo "$(1) $$s FAILED" >> $(PHASES)/times; echo "<== $(1): FAILED after $$s s"; exit 1; }
 
-.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer push-peer smtp-peer totp-peer oidc-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps chromium-deps nginx-deps system-deps screenshots clean
+.PHONY: bench run build wasm web test-build-idempotent web-deps s3-peer push-peer smtp-peer totp-peer oidc-peer api-check bench-peers test test-prepare test-deps test-build test-summary test-rust test-api test-web test-wasm test-compat test-browser lint lint-rust lint-web fmt browser-deps ssl-deps chromium-deps nginx-deps system-deps screenshots clean
 
 ## Build everything (web UI, server) and run with demo users on port 5000;
 ## new accounts join Lobby unless DEFAULT_ROOMS says otherwise.
@@ -32,7 +32,7 @@ run: build
 	DEFAULT_ROOMS="$${DEFAULT_ROOMS-Lobby}" $(RELEASE) serve
 
 ## Release build of the server with the web UI (and its WASM crypto) embedded.
-build: wasm web
+build: wasm web ssl-deps
 	$(CARGO) build --release -p securechat-server
 
 ## The E2EE client core (with the crypto crate) compiled to WebAssembly, into
@@ -119,7 +119,7 @@ test-summary:
 
 lint: lint-rust lint-web
 
-lint-rust:
+lint-rust: ssl-deps
 	$(call phase_start,lint-rust)
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -142,6 +142,14 @@ apt_install = missing=; for p in $(1); do c=$${p%%:*}; command -v $$c >/dev/null
   [ -z "$$missing" ] || { echo "Installing$$missing (Debian packages)…"; \
   (apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive \
    apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing) >/dev/null; }
+
+## OpenSSL's headers and pkg-config, for webauthn-rs (passkeys), which
+## links the system's libssl; there is no command to look for, so
+## pkg-config is asked whether it knows openssl.
+ssl-deps:
+	@pkg-config --exists openssl 2>/dev/null || { echo "Installing libssl-dev pkg-config (Debian packages)…"; \
+	  (apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive \
+	   apt-get -o DPkg::Lock::Timeout=600 install -y -qq libssl-dev pkg-config) >/dev/null; }
 
 nginx-deps:
 	@$(call apt_install,nginx:nginx-light)
@@ -257,7 +265,7 @@ bench-peers: $(BENCH_PEER_NODE) $(BENCH_PEER_PYTHON)
 
 ## The debug server and every Rust test binary (`cargo test --no-run`), for
 ## the Rust tests and the suites that start the server.
-test-build:
+test-build: ssl-deps
 	$(call phase_start,test-build)
 	$(DEBUG_BUILD) || $(call phase_failed,test-build)
 	$(call phase_end,test-build)

@@ -127,13 +127,13 @@ test('a browser in Simplified Chinese shows the sign-in pages, the chat and its 
     // The server's answer to a wrong password is shown by its code, in Chinese.
     await page.getByLabel('用户名').fill('alice');
     await page.getByLabel('密码').fill('not-her-password');
-    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('button', { name: '登录', exact: true }).click();
     await page.getByText('用户名或密码错误').waitFor();
     await expectNoEnglish(page, 'the sign-in page');
     await expectAccessibleInBothThemes(page);
 
     await page.getByLabel('密码').fill(PASSWORDS.alice);
-    await page.getByRole('button', { name: '登录' }).click();
+    await page.getByRole('button', { name: '登录', exact: true }).click();
     await page.getByText('当前登录：alice', { exact: true }).waitFor();
   });
 

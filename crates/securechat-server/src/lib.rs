@@ -75,6 +75,7 @@ mod migrate;
 mod notify;
 mod oidc;
 mod outbound;
+mod passkeys;
 mod pins;
 mod profiles;
 mod push;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use testkit::{Server, api_client};
 
 /// The operations that need no session.
-const PUBLIC: [&str; 11] = [
+const PUBLIC: [&str; 14] = [
     "register",
     "login",
     "registration_info",
@@ -23,6 +23,9 @@ const PUBLIC: [&str; 11] = [
     "oidc_login",
     "oidc_callback",
     "oidc_second_factor",
+    "passkey_sign_in_begin",
+    "passkey_sign_in_finish",
+    "passkey_second_factor_begin",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

@@ -1,6 +1,7 @@
 // Account and session endpoints (`/api/auth/*`).
 
 import { apiRequest } from './http.ts';
+import { signInWithPasskey } from './passkeys.ts';
 import type { SecondFactor } from './twofactor.ts';
 
 /** A user as the auth endpoints describe them. */
@@ -54,6 +55,11 @@ function signedIn(answer: SignedInAnswer): SignedIn {
  */
 export async function login(credentials: Credentials & SecondFactor): Promise<SignedIn> {
   return signedIn(await apiRequest<SignedInAnswer>('POST', '/api/auth/login', credentials));
+}
+
+/** Signs in with a passkey alone, no username or password typed. */
+export async function loginWithPasskey(): Promise<SignedIn> {
+  return signedIn(await signInWithPasskey<SignedInAnswer>());
 }
 
 /** Ends this session; the server clears the cookie. */

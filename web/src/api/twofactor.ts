@@ -12,10 +12,12 @@ export interface TwoFactorStatus {
   enrolment_required: boolean;
 }
 
-/** A second factor as sign-in and the confirmations take it: one of the two. */
+/** A second factor as sign-in and the confirmations take it: one of these. */
 export interface SecondFactor {
   totp_code?: string;
   recovery_code?: string;
+  /** A passkey's answer to a challenge from `/api/auth/passkeys/second-factor/begin`. */
+  passkey?: { challenge_id: string; credential: Record<string, unknown> };
 }
 
 export async function getTwoFactor(): Promise<TwoFactorStatus> {

@@ -7,12 +7,13 @@ import { EncryptionCard } from '../components/EncryptionCard.tsx';
 import { ExportCard } from '../components/ExportCard.tsx';
 import { LanguageCard } from '../components/LanguageCard.tsx';
 import { Link } from '../components/Link.tsx';
+import { PasskeysCard } from '../components/PasskeysCard.tsx';
 import { PushCard } from '../components/PushCard.tsx';
 import { TwoFactorCard } from '../components/TwoFactorCard.tsx';
 import { HOME_PATH } from '../router.ts';
 import { t } from '../i18n/index.ts';
 
-/** The account page: notifications, encryption keys and their backup, devices, password change, two-factor sign-in and the data export. */
+/** The account page: notifications, encryption keys and their backup, devices, password change, two-factor sign-in, passkeys and the data export. */
 export function AccountPage({ user }: { user: User }) {
   return (
     <>
@@ -32,6 +33,7 @@ export function AccountPage({ user }: { user: User }) {
           <ChangePasswordForm />
         </section>
         <TwoFactorCard />
+        <PasskeysCard />
         <ExportCard username={user.username} />
       </main>
     </>

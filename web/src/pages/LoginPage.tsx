@@ -13,9 +13,11 @@ import { TextField } from '../components/TextField.tsx';
 import { useForm } from '../components/useForm.ts';
 import { useSubmit } from '../components/useSubmit.ts';
 import { REGISTER_PATH } from '../router.ts';
-import { finishSsoSignIn, logIn, notice } from '../state/session.ts';
+import { finishSsoSignIn, logIn, logInWithPasskey, notice } from '../state/session.ts';
 import { normalizeUsername, validateLogin } from '../validation.ts';
 import { t } from '../i18n/index.ts';
+import { passkeySecondFactor, passkeysSupported } from '../api/passkeys.ts';
+import { passkeyFailure } from '../components/PasskeysCard.tsx';
 
 /** The `sso_error` codes the server's single sign-on callback redirects here with. */
 const SSO_ERRORS = [
@@ -81,6 +83,17 @@ export function LoginPage() {
   const [firstStep, setFirstStep] = useState<FirstStep | null>(null);
   const [sso, setSso] = useState<SsoReturn>(readSsoReturn);
   const ssoLabel = useSsoLabel();
+  const passkey = useSubmit();
+  const onPasskey = () => {
+    notice.value = null;
+    void passkey.run(async () => {
+      try {
+        await logInWithPasskey();
+      } catch (err) {
+        throw passkeyFailure(err);
+      }
+    });
+  };
   const currentNotice = notice.value;
 
   async function onSubmit(event: SubmitEvent) {
@@ -115,6 +128,7 @@ export function LoginPage() {
     return (
       <SecondFactorStep
         submitFactor={(factor) => logIn({ ...firstStep, ...factor })}
+        passkeyFor={firstStep}
         onBack={() => {
           setFirstStep(null);
           form.update({ password: '' });
@@ -149,17 +163,46 @@ export function LoginPage() {
           </a>
         </>
       )}
+      {passkeysSupported() && (
+        <div class="passkey-sign-in">
+          <p class="muted">{t('passkeys.login.or')}</p>
+          {passkey.error !== null && <Alert tone="error">{passkey.error}</Alert>}
+          <button type="button" class="button button-secondary" disabled={passkey.pending} aria-busy={passkey.pending} onClick={onPasskey}>
+            {passkey.pending ? t('passkeys.working') : t('passkeys.login.signIn')}
+          </button>
+        </div>
+      )}
     </AuthLayout>
   );
 }
 
 /**
  * The second step of signing in: a code from the authenticator app, or a
- * recovery code, after a password or a single sign-on.
+ * recovery code, after a password or a single sign-on; after a password,
+ * a passkey too.
  */
-function SecondFactorStep({ submitFactor, onBack }: { submitFactor: (factor: SecondFactor) => Promise<void>; onBack: () => void }) {
+function SecondFactorStep({
+  submitFactor,
+  passkeyFor = null,
+  onBack,
+}: {
+  submitFactor: (factor: SecondFactor) => Promise<void>;
+  /** The password step this one follows, which a passkey can answer instead of a code (none after a single sign-on). */
+  passkeyFor?: FirstStep | null;
+  onBack: () => void;
+}) {
   const [code, setCode] = useState('');
   const submit = useSubmit();
+
+  const onPasskey = (first: FirstStep) => {
+    void submit.run(async () => {
+      try {
+        await logIn({ ...first, ...(await passkeySecondFactor(first.username, first.password)) });
+      } catch (err) {
+        throw passkeyFailure(err);
+      }
+    });
+  };
 
   const onSubmit = (event: TargetedEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -181,6 +224,13 @@ function SecondFactorStep({ submitFactor, onBack }: { submitFactor: (factor: Sec
         <CodeField id="login-code" label={t('twoFactor.login.codeLabel')} hint={t('twoFactor.login.codeHint')} value={code} onValue={setCode} autoFocus />
         <SubmitButton pending={submit.pending} label={t('twoFactor.login.submit')} pendingLabel={t('auth.login.pending')} />
       </form>
+      {passkeyFor !== null && passkeysSupported() && (
+        <p>
+          <button type="button" class="button button-secondary" disabled={submit.pending} onClick={() => onPasskey(passkeyFor)}>
+            {t('passkeys.login.useForSecondFactor')}
+          </button>
+        </p>
+      )}
       <p>
         <button type="button" class="button button-secondary" onClick={onBack}>
           {t('twoFactor.login.back')}

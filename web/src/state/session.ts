@@ -154,6 +154,14 @@ export async function finishSsoSignIn(factor: SecondFactor): Promise<void> {
   becomeSignedIn(signedIn);
 }
 
+/** Signs in with a passkey alone; the password stays unknown (as after a reload). */
+export async function logInWithPasskey(): Promise<void> {
+  const signedIn = await auth.loginWithPasskey();
+  typedPassword = null;
+  notice.value = null;
+  becomeSignedIn(signedIn);
+}
+
 /** Asks the server again who is signed in (after two-factor enrolment lifts the hold). */
 export async function refreshSession(): Promise<void> {
   await recheckSession();

@@ -46,6 +46,8 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::auth::directory::router())
         .merge(crate::twofactor::http::router())
         .merge(crate::oidc::http::router())
+        .merge(crate::passkeys::http::router())
+        .merge(crate::passkeys::signin::router())
         .merge(crate::rooms::http::router())
         .merge(crate::messages::http::router())
         .merge(crate::timeline::http::router())

@@ -63,7 +63,7 @@ impl Modify for SessionAuth {
 
 /// The operations anyone may call; every other one needs a session.
 /// (An incoming webhook's URL is its own credential.)
-const PUBLIC: [&str; 11] = [
+const PUBLIC: [&str; 14] = [
     "register",
     "login",
     "registration_info",
@@ -72,6 +72,9 @@ const PUBLIC: [&str; 11] = [
     "oidc_login",
     "oidc_callback",
     "oidc_second_factor",
+    "passkey_sign_in_begin",
+    "passkey_sign_in_finish",
+    "passkey_second_factor_begin",
     "unsubscribe_page",
     "unsubscribe",
     "post_webhook_message",

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{AppendHeaders, IntoResponse};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 use super::password::Priority;
 use super::reauth::Reauth;
 use super::session::{self, AuthUser, ClientAddress, EnrollingUser};
+use super::signin::{self, LoginResponse};
 use super::store::{self, NameClash, User};
 use super::throttle::{self, Scope};
 use super::validate;
@@ -144,7 +145,7 @@ async fn register(
 }
 
 /// Username and password, and once two-factor is on for the account, a
-/// TOTP code or a recovery code.
+/// TOTP code, a recovery code or a passkey's answer.
 #[derive(Deserialize, ToSchema)]
 pub struct LoginCredentials {
     #[schema(max_length = 256)]
@@ -155,23 +156,11 @@ pub struct LoginCredentials {
     pub second_factor: Offered,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct LoginResponse {
-    pub success: bool,
-    pub user: User,
-    /// The site requires a second factor of this person and they have none
-    /// yet: until TOTP is on, only enrolment is open to them (other calls
-    /// answer 403 `second_factor_enrolment_required`).
-    pub second_factor_enrolment_required: bool,
-    /// The session token, for API clients (`Authorization: Bearer`).
-    /// Browsers use the HttpOnly cookie set alongside and can ignore it.
-    pub token: String,
-}
-
 /// Logs in: sets the session cookie and returns the same token for API
 /// clients. With two-factor on, a right password alone answers 401
 /// `second_factor_required` and starts no session; send it again with
-/// `totp_code` or `recovery_code`.
+/// `totp_code`, `recovery_code` or `passkey` (an answer to a challenge from
+/// `POST /api/auth/passkeys/second-factor/begin`).
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
     request_body = LoginCredentials,
     responses(
@@ -186,70 +175,14 @@ async fn login(
     ClientAddress(address): ClientAddress,
     headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<LoginCredentials>,
-) -> Result<impl IntoResponse, Error> {
-    if body.password.len() > validate::PASSWORD_MAX || body.username.len() > 256 {
-        return Err(Error::unprocessable(
-            "invalid_credentials_format",
-            "Username or password is too long",
-        ));
-    }
-    let key = validate::username_key(&body.username);
-    // A browser that signed in to this account before is counted on its
-    // own: a lock others caused on the account or the address does not
-    // keep it out.
-    let device = session::presented_device(&headers, &state.web)
-        .and_then(|cookie| state.keys.device_id(cookie, &key));
-    let scopes: Vec<Scope> = match device {
-        Some(id) => vec![Scope::device(&state.keys, id)],
-        None => vec![
-            Scope::user(&state.keys, &key),
-            Scope::address(&state.keys, &address),
-        ],
-    };
-    let scopes: Vec<&Scope> = scopes.iter().collect();
-    let now = now_ms();
-    let attempts = throttle::reserve(&state.db, &scopes, now).await?;
-
-    // Unknown users are verified against a dummy hash: same work, same time.
-    let row = if validate::username(&body.username).is_ok() {
-        store::user_by_key(&state.db, &key).await?
-    } else {
-        None
-    };
-    let verified = state
-        .hasher
-        .verify(
-            Priority::Anonymous,
-            Zeroizing::new(body.password),
-            row.as_ref().map(|r| r.password_hash.clone()),
-        )
-        .await;
-    let ok = match verified {
-        Ok(ok) => ok,
-        Err(e) => {
-            // The password was never checked: not a guess.
-            throttle::succeed_all(&state.db, &scopes).await?;
-            return Err(e.into());
-        }
-    };
-    let Some(row) = row.filter(|_| ok) else {
-        throttle::fail(&state.db, &scopes, &attempts, now).await?;
-        return Err(Error::unauthorized(
-            "invalid_credentials",
-            "Wrong username or password",
-        ));
-    };
-    if row.disabled {
-        return Err(Error::forbidden(
-            "account_disabled",
-            "This account is disabled; ask an administrator",
-        ));
-    }
+) -> Result<Response, Error> {
+    let (row, attempt) =
+        signin::password(&state, &headers, &address, &body.username, body.password).await?;
     let outcome = match verify::check(&state, row.id, &body.second_factor).await {
         Ok(outcome) => outcome,
         Err(e) => {
             // No code was judged: not a guess.
-            throttle::succeed_all(&state.db, &scopes).await?;
+            attempt.given_back(&state).await?;
             return Err(e);
         }
     };
@@ -259,35 +192,17 @@ async fn login(
             // Not a guess, but not a sign-in either: the attempt is given
             // back and earlier failures stay counted, so a known password
             // does not buy fresh guesses at the code.
-            throttle::succeed_all(&state.db, &scopes).await?;
+            attempt.given_back(&state).await?;
             return Err(verify::required());
         }
         Outcome::Wrong => {
-            throttle::fail(&state.db, &scopes, &attempts, now).await?;
+            attempt.failed(&state).await?;
             return Err(verify::wrong());
         }
     }
-    // The account's (or device's) failures are forgiven; the address's
-    // count only loses this attempt.
-    throttle::clear(&state.db, scopes[0]).await?;
-    throttle::succeed_all(&state.db, &scopes[1..]).await?;
-    let token = session::create(&state.db, &state.keys, row.id).await?;
-    tracing::info!(user_id = row.id, "logged in");
-    let cookie = session::session_cookie(&state.web, &token);
-    let device_cookie = session::device_cookie(&state.web, &state.keys.device_cookie(&key));
-    Ok((
-        AppendHeaders([
-            (header::SET_COOKIE, cookie),
-            (header::SET_COOKIE, device_cookie),
-        ]),
-        axum::Json(LoginResponse {
-            success: true,
-            second_factor_enrolment_required: outcome == Outcome::NotEnrolled
-                && state.two_factor.covers(row.is_admin),
-            user: User::from(&row),
-            token: token.to_string(),
-        }),
-    ))
+    let enrolment_required =
+        outcome == Outcome::NotEnrolled && state.two_factor.covers(row.is_admin);
+    signin::start_session(&state, attempt, &row, enrolment_required).await
 }
 
 /// Ends this session and clears the cookie.

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 use super::flow::{self, Flow};
 use super::provider::{Provider, ProviderError};
 use super::{SsoError, account};
-use crate::auth::http::LoginResponse;
+use crate::auth::signin::LoginResponse;
 use crate::auth::session::{self, ClientAddress};
 use crate::auth::store::{self as users, User, UserRow};
 use crate::auth::throttle::{self, Scope};

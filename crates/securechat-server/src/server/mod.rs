@@ -234,5 +234,8 @@ async fn janitor(db: Db, share_retention_days: u32) {
         if let Err(e) = throttle::purge(&db, now).await {
             tracing::warn!(error = %e, "purging login counters failed");
         }
+        if let Err(e) = crate::passkeys::store::purge_challenges(&db, now).await {
+            tracing::warn!(error = %e, "purging expired WebAuthn challenges failed");
+        }
     }
 }

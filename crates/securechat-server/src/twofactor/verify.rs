@@ -1,4 +1,4 @@
-//! Checking a second factor: a TOTP code or a recovery code, for signing
+//! Checking a second factor: a TOTP code, a recovery code or a passkey, for signing
 //! in and for the changes a signed-in person confirms with one. A code is
 //! taken in the write that records it (`store::accept_step`,
 //! `store::use_recovery_code`), so of two requests with the same code at
@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::{recovery, secret, store, totp};
 use crate::error::Error;
+use crate::passkeys::verify::{self as passkey, Assertion};
 use crate::state::AppState;
 
 /// A second factor as a request offers it.
@@ -23,6 +24,10 @@ pub struct Offered {
     #[schema(max_length = 32)]
     #[serde(default)]
     pub recovery_code: Option<String>,
+    /// A passkey's answer to a challenge from
+    /// `POST /api/auth/passkeys/second-factor/begin`.
+    #[serde(default)]
+    pub passkey: Option<Assertion>,
 }
 
 /// What the check found.
@@ -42,7 +47,7 @@ pub enum Outcome {
 pub fn required() -> Error {
     Error::unauthorized(
         "second_factor_required",
-        "Enter the code from your authenticator app, or a recovery code",
+        "Enter the code from your authenticator app or a recovery code, or use a passkey",
     )
 }
 
@@ -78,6 +83,15 @@ pub async fn check(state: &AppState, user_id: i64, offered: &Offered) -> Result<
     };
     if credential.enabled_at.is_none() {
         return Ok(Outcome::NotEnrolled);
+    }
+    if let Some(assertion) = &offered.passkey {
+        return Ok(
+            if passkey::second_factor(state, user_id, assertion).await? {
+                Outcome::Passed
+            } else {
+                Outcome::Wrong
+            },
+        );
     }
     if let Some(code) = offered.totp_code.as_deref() {
         let secret = open_secret(state, user_id, &credential.secret_sealed)?;
