@@ -64,6 +64,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::webhooks::http::router())
         .merge(crate::webhooks::outgoing::http::router())
         .merge(crate::profiles::http::router())
+        .merge(crate::commands::http::router())
         .split_for_parts();
     let mut openapi = openapi;
     openapi::complete(&mut openapi);

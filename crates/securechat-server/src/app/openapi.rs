@@ -37,6 +37,7 @@ use crate::http::MAX_JSON_BODY;
         (name = "push", description = "Web Push: subscriptions, the VAPID key and notification settings"),
         (name = "email", description = "Email digests of missed messages: the address, its verification, unsubscribing"),
         (name = "profiles", description = "Display names, statuses, availability and avatars"),
+        (name = "commands", description = "Registered slash commands of a room, and running them in plaintext channels"),
     )
 )]
 pub struct ApiDoc;
