@@ -87,6 +87,9 @@ export function useCommandSuggestions({ text, setText, input, commands }: Option
     } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       const step = e.key === 'ArrowDown' ? 1 : -1;
       setActive((selected + step + matches.length) % matches.length);
+    } else if (e.key === 'Enter' && text.toLowerCase() === `/${activeOne?.name ?? ''}`) {
+      // A trigger typed in full: Enter runs it (`/help`, `/leave`).
+      return false;
     } else if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey && activeOne !== undefined) {
       pick(activeOne);
     } else {
