@@ -60,6 +60,7 @@ mod background;
 mod backup;
 pub mod cli;
 mod cluster;
+mod commands;
 mod config;
 mod demo;
 mod devices;

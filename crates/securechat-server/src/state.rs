@@ -8,6 +8,7 @@ use anyhow::Context;
 
 use crate::auth::password::Hasher;
 use crate::auth::token::Keys;
+use crate::commands::Commands;
 use crate::config::observability::MetricsToken;
 use crate::config::{SendRate, ServeConfig};
 use crate::email::Email;
@@ -73,6 +74,8 @@ pub struct Inner {
     /// Webhooks: the incoming rate limit, the outgoing settings and the
     /// bells of their background tasks.
     pub webhooks: Webhooks,
+    /// Registered slash commands: their HTTP clients and rate limit.
+    pub commands: Commands,
 }
 
 /// Settings that shape cookies and the cross-site check.
@@ -134,6 +137,8 @@ impl AppState {
             metrics_token: config.metrics_token.clone(),
             webhooks: Webhooks::new(config.webhook_allow_hosts.clone())
                 .context("cannot start the webhooks' background thread")?,
+            commands: Commands::new(config.webhook_allow_hosts.clone())
+                .context("cannot build the slash commands' HTTP clients")?,
         })))
     }
 }

@@ -70,6 +70,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::account::http::router())
         .merge(crate::admin::users::router())
         .merge(crate::admin::site::router())
+        .merge(crate::commands::http::router())
         .split_for_parts();
     let mut openapi = openapi;
     openapi::complete(&mut openapi);

@@ -128,6 +128,15 @@ impl Keys {
         })
     }
 
+    /// The token slash command `id` sends its receiver, made from its
+    /// stored `salt` under `SECRET_KEY` like an outgoing webhook's secret
+    /// (a different domain, so neither can stand for the other).
+    pub fn command_token(&self, id: i64, salt: &[u8]) -> String {
+        let mut data = format!("command:{id}:").into_bytes();
+        data.extend_from_slice(salt);
+        URL_SAFE_NO_PAD.encode(mac(&self.webhook[..], &data))
+    }
+
     /// What a login-throttle scope (`user:alice`, `ip:10.0.0.1`) is stored as.
     pub fn throttle_key(&self, scope: &str) -> Vec<u8> {
         mac(&self.throttle[..], scope.as_bytes())

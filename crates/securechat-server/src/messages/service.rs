@@ -383,6 +383,37 @@ pub async fn post_from_webhook(
     insert(state, maker, &new).await.map(|(row, _)| row)
 }
 
+/// Posts a slash command's `in_channel` answer (`commands/`) to its
+/// plaintext channel as the person who ran it (`access`): the same checks
+/// as their own send (text rules, channel-wide mentions by their role) and
+/// the same insert, so the message is searchable and pushed like any other.
+pub async fn post_from_command(
+    state: &AppState,
+    access: &RoomAccess,
+    username: &str,
+    channel: &ChannelRow,
+    text: &str,
+) -> Result<MessageRow, Error> {
+    let content = plain_content(Some(text), None)?;
+    crate::mentions::check(state, access, content).await?;
+    let client_msg_id = format!("command-{:016x}", rand::random::<u64>());
+    let new = NewMessage {
+        channel_id: channel.id,
+        sender_id: access.user_id,
+        content: Some(content),
+        envelope: None,
+        key_version: None,
+        client_msg_id: &client_msg_id,
+        reply_to: None,
+        file_id: None,
+        thread_root_id: None,
+        also_send_to_channel: false,
+        webhook: None,
+        now: now_ms(),
+    };
+    insert(state, username, &new).await.map(|(row, _)| row)
+}
+
 fn message_not_found() -> Error {
     Error::not_found("message_not_found", "No such message in a channel of yours")
 }

@@ -43,6 +43,7 @@ import { Alert } from '../Alert.tsx';
 import { Link } from '../Link.tsx';
 import { Composer, finishEditing, readableText, startEditing } from './Composer.tsx';
 import { MessageText } from './MessageText.tsx';
+import { actionOf } from '../../chat/commands.ts';
 import { EmojiPicker, emojiLabel } from './EmojiPicker.tsx';
 import { expandShortcodes } from '../../chat/emoji-load.ts';
 import { EncryptedFile, FilesPanel, noteOf, PlainFile, ResourcesPanel, UploadList } from './FilePanels.tsx';
@@ -476,7 +477,14 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
         <EncryptedFile file={message.file} note={note} />
       ) : (
         <div class="message-text">
-          <MessageText text={text ?? ''} username={user.username} after={message.edited_at !== null && <span class="muted edited">{t('message.edited')}</span>} />
+          {actionOf(text ?? '') !== null ? (
+            // `/me waves` (chat/commands.ts): shown as "* alice waves".
+            <p class="message-action">
+              <em>{t('commands.action', { name: message.sender_username ?? '', action: actionOf(text ?? '') ?? '' })}</em>
+            </p>
+          ) : (
+            <MessageText text={text ?? ''} username={user.username} after={message.edited_at !== null && <span class="muted edited">{t('message.edited')}</span>} />
+          )}
         </div>
       )}
       {!encrypted && message.file != null && <PlainFile file={message.file} />}

@@ -2,7 +2,9 @@
 // about 40% of the window, then scrolls inside), the reply being written,
 // files attached by the button or pasted, Up in an empty box to edit my
 // last message, and suggestions of people while an `@name` is typed
-// (MentionSuggestions.tsx).
+// (MentionSuggestions.tsx), and slash commands: suggestions while `/name`
+// is typed (CommandSuggestions.tsx), a command line run instead of sent
+// (commandRunner.ts), `//text` sent as `/text`.
 
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../../api/messages.ts';
@@ -16,6 +18,9 @@ import { startUpload } from '../../files/uploads.ts';
 import { Alert } from '../Alert.tsx';
 import { ComposerEmoji } from './EmojiPicker.tsx';
 import { useMentionSuggestions } from './MentionSuggestions.tsx';
+import { useCommandSuggestions, useRoomCommands } from './CommandSuggestions.tsx';
+import { runPlan } from './commandRunner.ts';
+import { escapedSlash, planCommand } from '../../chat/commands.ts';
 import { mayMentionChannel, mentionsChannel } from '../../chat/mentions.ts';
 import { noteOf } from './FilePanels.tsx';
 import { t } from '../../i18n/index.ts';
@@ -71,6 +76,8 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
   const mayMentionAll = room === null || mayMentionChannel(room, channel.is_encrypted, myId);
   const channelMentionRefused = !mayMentionAll && mentionsChannel(text);
   const mentions = useMentionSuggestions({ roomId: channel.room_id, myId, text, setText, input, channelWide: mayMentionAll });
+  const commands = useRoomCommands(channel.room_id, text.startsWith('/'));
+  const commandList = useCommandSuggestions({ text, setText, input, commands });
   useEffect(() => {
     setText('');
     input.current?.focus();
@@ -113,8 +120,22 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
 
   function send() {
     if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
-    const content = text.trim();
-    if (content === '') return;
+    const typed = text.trim();
+    if (typed === '') return;
+    const plan = escapedSlash(typed) === null ? planCommand(typed, commands.map((c) => c.trigger), channel.is_encrypted) : null;
+    if (plan !== null) {
+      // A refused line stays to be corrected; anything else ran.
+      if (plan.kind !== 'usage' && plan.kind !== 'unknown' && plan.kind !== 'encrypted') {
+        setText('');
+        setReplyTarget(channel.id, null);
+        onSend();
+      }
+      void runPlan(plan, channel, commands, replyTo).then((notice) => {
+        if (notice !== null) chatNotice.value = notice;
+      });
+      return;
+    }
+    const content = escapedSlash(typed) ?? typed;
     // The server would refuse it (plaintext) and the others' clients ignore it (encrypted): the text stays to be changed.
     if (channelMentionRefused) return;
     const full = outboxLimitFor(content);
@@ -177,6 +198,7 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
         {label}
       </label>
       {mentions.view}
+      {commandList.view}
       {channelMentionRefused && (
         <Alert tone="error">{t('composer.channelMentionRefused', { max: room?.everyone_mention_max_members ?? 0 })}</Alert>
       )}
@@ -188,16 +210,24 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
         placeholder={label}
         maxLength={4000}
         {...mentions.inputProps}
+        {...commandList.inputProps}
         onInput={(e) => {
           setText(e.currentTarget.value);
           mentions.track(e);
+          commandList.track(e);
           preloadForText(e.currentTarget.value);
           sendTyping(channel.id);
         }}
         onKeyUp={mentions.track}
         onClick={mentions.track}
-        onFocus={mentions.track}
-        onBlur={mentions.track}
+        onFocus={(e) => {
+          mentions.track(e);
+          commandList.track(e);
+        }}
+        onBlur={(e) => {
+          mentions.track(e);
+          commandList.track(e);
+        }}
         onPaste={(e) => {
           // A pasted image (a screenshot, "Copy image") is attached; pasted text stays text.
           const data = e.clipboardData;
@@ -206,7 +236,7 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
           attach(Array.from(data.files));
         }}
         onKeyDown={(e) => {
-          if (e.isComposing || mentions.onKeyDown(e)) return;
+          if (e.isComposing || commandList.onKeyDown(e) || mentions.onKeyDown(e)) return;
           if (e.key === 'Enter' && !e.shiftKey) {
             e.preventDefault();
             send();
