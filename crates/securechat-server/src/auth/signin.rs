@@ -1,7 +1,8 @@
 //! The steps every way of signing in shares: a counted attempt against the
 //! login throttle, the password check, and the answer that starts a
 //! session. `POST /api/auth/login` and the passkey sign-ins
-//! (`passkeys/signin.rs`) are built from them, so a passkey guess is
+//! (`passkeys/signin.rs`) are built from them (single sign-on,
+//! `oidc/http.rs`, counts its own attempts but starts its sessions here), so a passkey guess is
 //! counted and locked out exactly like a password guess.
 
 use axum::http::{HeaderMap, header};
@@ -203,6 +204,23 @@ pub fn disabled() -> Error {
     )
 }
 
+/// A new session for `row`: the session cookie, the device cookie (which
+/// keeps this browser's later attempts out of others' lockouts) and the
+/// token. Every way of signing in (password, passkey, single sign-on)
+/// ends here.
+pub async fn new_session(
+    state: &AppState,
+    row: &UserRow,
+) -> Result<([String; 2], Zeroizing<String>), Error> {
+    let token = session::create(&state.db, &state.keys, row.id).await?;
+    let key = validate::username_key(&row.username);
+    let cookies = [
+        session::session_cookie(&state.web, &token),
+        session::device_cookie(&state.web, &state.keys.device_cookie(&key)),
+    ];
+    Ok((cookies, token))
+}
+
 /// Ends `attempt` as a success, starts a session for `row` and answers
 /// with its token, the session cookie and the device cookie (which keeps
 /// this browser's later attempts out of others' lockouts).
@@ -213,11 +231,8 @@ pub async fn start_session(
     enrolment_required: bool,
 ) -> Result<Response, Error> {
     attempt.signed_in(state).await?;
-    let token = session::create(&state.db, &state.keys, row.id).await?;
+    let ([cookie, device_cookie], token) = new_session(state, row).await?;
     tracing::info!(user_id = row.id, "logged in");
-    let key = validate::username_key(&row.username);
-    let cookie = session::session_cookie(&state.web, &token);
-    let device_cookie = session::device_cookie(&state.web, &state.keys.device_cookie(&key));
     Ok((
         AppendHeaders([
             (header::SET_COOKIE, cookie),

@@ -14,14 +14,13 @@ use subtle::ConstantTimeEq;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zeroize::Zeroizing;
 
 use super::flow::{self, Flow};
 use super::provider::{Provider, ProviderError};
 use super::{SsoError, account};
-use crate::auth::session::{self, ClientAddress};
-use crate::auth::signin::LoginResponse;
-use crate::auth::store::{self as users, User, UserRow};
+use crate::auth::session::ClientAddress;
+use crate::auth::signin::{self, LoginResponse};
+use crate::auth::store::{self as users, User};
 use crate::auth::throttle::{self, Scope};
 use crate::auth::validate;
 use crate::error::{Error, ErrorBody};
@@ -272,27 +271,12 @@ async fn sign_on(
             now,
         )));
     }
-    let (cookies, _) = start_session(state, &user).await.map_err(|e| {
+    let (cookies, _) = signin::new_session(state, &user).await.map_err(|e| {
         tracing::error!(user_id = user.id, "single sign-on: {e}");
         SsoError::Failed
     })?;
-    Ok(SignedOn::Session(cookies))
-}
-
-/// A session for `user`, as password sign-in starts one: its cookie, a
-/// device cookie, and the token.
-async fn start_session(
-    state: &AppState,
-    user: &UserRow,
-) -> Result<([String; 2], Zeroizing<String>), Error> {
-    let token = session::create(&state.db, &state.keys, user.id).await?;
     tracing::info!(user_id = user.id, "logged in with single sign-on");
-    let key = validate::username_key(&user.username);
-    let cookies = [
-        session::session_cookie(&state.web, &token),
-        session::device_cookie(&state.web, &state.keys.device_cookie(&key)),
-    ];
-    Ok((cookies, token))
+    Ok(SignedOn::Session(cookies))
 }
 
 fn second_factor_expired() -> Error {
@@ -358,7 +342,8 @@ async fn second_factor(
     }
     throttle::clear(&state.db, scopes[0]).await?;
     throttle::succeed_all(&state.db, &scopes[1..]).await?;
-    let ([cookie, device], token) = start_session(&state, &row).await?;
+    let ([cookie, device], token) = signin::new_session(&state, &row).await?;
+    tracing::info!(user_id = row.id, "logged in with single sign-on");
     Ok((
         AppendHeaders([
             (header::SET_COOKIE, cookie),
