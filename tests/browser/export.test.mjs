@@ -1,0 +1,63 @@
+// "Export my data" from the Account page against the real server: a wrong
+// password is refused with a clear message, the right one downloads a zip
+// that an independent reader (Python's zipfile, which checks every CRC)
+// opens, holding the message just sent; axe on the card.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { expectNoAxeViolations } from './lib/axe.mjs';
+import { openChannel, send, signIn } from './lib/chat.mjs';
+import { browserSuite } from './lib/suite.mjs';
+
+const suite = browserSuite();
+
+test('alice exports her data from the Account page: a wrong password is refused, the zip holds what she sent', async (t) => {
+  const alice = await signIn(suite, 'alice');
+  t.after(() => alice.close());
+  const { page } = alice;
+  const text = `export me ${Date.now()} 你好`;
+  await openChannel(page, 'Lobby', 'general');
+  await send(page, text);
+  await page.locator('.message', { hasText: text }).first().waitFor();
+
+  await page.goto('/account');
+  const card = page.locator('section', { has: page.getByRole('heading', { name: 'Export my data' }) });
+  await card.getByLabel('Current password').waitFor();
+  await expectNoAxeViolations(page);
+
+  await card.getByRole('button', { name: 'Export my data' }).click();
+  await card.getByRole('alert').filter({ hasText: 'Enter your current password to export your data.' }).waitFor();
+  await card.getByLabel('Current password').fill('not-her-password');
+  await card.getByRole('button', { name: 'Export my data' }).click();
+  await card.getByRole('alert').filter({ hasText: 'That password is wrong.' }).waitFor();
+
+  await card.getByLabel('Current password').fill('password123');
+  const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Export my data' }).click()]);
+  assert.equal(download.suggestedFilename(), 'securechat-export-alice.zip');
+  await card.getByText('Your archive is downloaded.').waitFor();
+  assert.equal(await card.getByLabel('Current password').inputValue(), '', 'the password is not kept in the form');
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'securechat-export-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'export.zip');
+  await download.saveAs(file);
+  assert.equal((await readFile(file)).subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+  const script = [
+    'import sys, zipfile, json',
+    'z = zipfile.ZipFile(sys.argv[1])',
+    'assert z.testzip() is None',
+    'print(json.dumps({"names": z.namelist(), "messages": json.loads(z.read("messages.json")), "account": json.loads(z.read("account.json"))}))',
+  ].join('\n');
+  const listed = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+  assert.ok(listed.names.includes('reactions.json') && listed.names.includes('files.json'), listed.names.join(', '));
+  assert.equal(listed.account.account.username, 'alice');
+  assert.ok(
+    listed.messages.some((m) => m.content === text && m.room_name === 'Lobby' && m.channel_name === 'general'),
+    'the message just sent is in messages.json',
+  );
+  assert.deepEqual(alice.problems, []);
+});
