@@ -26,20 +26,20 @@ test('alice exports her data from the Account page: a wrong password is refused,
 
   await page.goto('/account');
   const card = page.locator('section', { has: page.getByRole('heading', { name: 'Export my data' }) });
-  await card.getByLabel('Current password').waitFor();
+  await card.getByLabel('Confirm with your password').waitFor();
   await expectNoAxeViolations(page);
 
   await card.getByRole('button', { name: 'Export my data' }).click();
   await card.getByRole('alert').filter({ hasText: 'Enter your current password to export your data.' }).waitFor();
-  await card.getByLabel('Current password').fill('not-her-password');
+  await card.getByLabel('Confirm with your password').fill('not-her-password');
   await card.getByRole('button', { name: 'Export my data' }).click();
   await card.getByRole('alert').filter({ hasText: 'That password is wrong.' }).waitFor();
 
-  await card.getByLabel('Current password').fill('password123');
+  await card.getByLabel('Confirm with your password').fill('password123');
   const [download] = await Promise.all([page.waitForEvent('download'), card.getByRole('button', { name: 'Export my data' }).click()]);
   assert.equal(download.suggestedFilename(), 'securechat-export-alice.zip');
   await card.getByText('Your archive is downloaded.').waitFor();
-  assert.equal(await card.getByLabel('Current password').inputValue(), '', 'the password is not kept in the form');
+  assert.equal(await card.getByLabel('Confirm with your password').inputValue(), '', 'the password is not kept in the form');
 
   const dir = await mkdtemp(path.join(tmpdir(), 'securechat-export-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
