@@ -56,6 +56,11 @@ pub struct Report {
 }
 
 /// Copies `from` (SQLite) into `to` (PostgreSQL, empty) and verifies.
+/// Tables whose migrations insert rows of their own (the admin guard row of
+/// `site_settings`): a fresh target has them, so they do not make it "not
+/// empty", and they are replaced by the source's copy.
+const SEEDED: [&str; 1] = ["site_settings"];
+
 pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Report> {
     if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
         bail!("--to must be a postgres:// URL");
@@ -73,6 +78,9 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Report> 
     };
     let tables = ordered_tables(pg).await?;
     for (table, _) in &tables {
+        if SEEDED.contains(&table.as_str()) {
+            continue;
+        }
         let rows: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(pg)
@@ -83,6 +91,12 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Report> 
     }
     let mut report = Report { tables: Vec::new() };
     let mut tx = pg.begin().await?;
+    for table in SEEDED {
+        // The source has the same seeded rows (same migrations): copied below.
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut *tx)
+            .await?;
+    }
     for (table, columns) in &tables {
         let rows = read_sqlite(writer, table, columns).await?;
         for chunk in rows.chunks((MAX_BINDS / columns.len().max(1)).max(1)) {

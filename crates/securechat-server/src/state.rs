@@ -101,6 +101,10 @@ impl AppState {
         default_rooms: Vec<i64>,
         vapid: VapidKey,
     ) -> anyhow::Result<Self> {
+        // One crypto provider for the process: the HTTP clients some
+        // domains keep (single sign-on, slash commands) need it, also where
+        // a state is built without `server::run` (tests).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let files = Files::open(&config.files)?;
         let email = config.email.as_ref().map(Email::new).transpose()?;
         Ok(Self(Arc::new(Inner {
