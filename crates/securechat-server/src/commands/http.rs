@@ -47,7 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CreateCommand {
     /// The trigger without its slash: 1 to 32 lower-case letters, digits,
     /// `-` or `_`, not a built-in's.
-    #[schema(min_length = 1, max_length = 32)]
+    #[schema(min_length = 1, max_length = 33, pattern = "^/?[A-Za-z0-9_-]{1,32}$")]
     pub trigger: String,
     /// Where runs are POSTed: an `https` URL on a public address (or a
     /// host in `WEBHOOK_ALLOW_HOSTS`), at most 2048 bytes.

@@ -268,7 +268,9 @@ pub struct DownloadQuery {
 /// against its SHA-256 while it streams.
 #[utoipa::path(get, path = "/api/files/{id}", operation_id = "download_file", tag = "files",
     params(("id" = i64, Path, description = "File id"), DownloadQuery),
-    responses((status = 200, description = "The bytes", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The bytes: `application/octet-stream`, or the image's own type when shown inline",
+            content((FileBytes = "application/octet-stream"), (FileBytes = "image/png"),
+                (FileBytes = "image/jpeg"), (FileBytes = "image/gif"), (FileBytes = "image/webp"))),
         (status = 404, body = ErrorBody)))]
 async fn download(
     State(state): State<AppState>,
