@@ -34,6 +34,8 @@ struct World {
     /// Tokens in [`ACTORS`] order (`None`: logged out).
     tokens: [Option<String>; 5],
     target: i64,
+    /// The account the site administrator deletes.
+    victim: i64,
     room: i64,
     spare_room: i64,
     invitation: i64,
@@ -58,6 +60,7 @@ async fn world(server: &Server) -> World {
     let (_, member) = new_user(server, "member1").await;
     let (_, outsider) = new_user(server, "outsider1").await;
     let (target, _) = new_user(server, "target1").await;
+    let (victim, _) = new_user(server, "victim1").await;
     let room = create_room(server, &owner, "Owned").await;
     let spare_room = create_room(server, &owner, "Spare").await;
     let (status, body) = call(
@@ -81,6 +84,7 @@ async fn world(server: &Server) -> World {
     World {
         tokens: [None, Some(outsider), Some(member), Some(owner), Some(admin)],
         target,
+        victim,
         room,
         spare_room,
         invitation: body["invitation"]["id"].as_i64().unwrap(),
@@ -101,6 +105,12 @@ const ACTIONS: &[(&str, &str, &str, Option<&str>)] = &[
         "admin_disable_user",
         "POST",
         "/api/admin/users/{target}/disable",
+        None,
+    ),
+    (
+        "admin_delete_user",
+        "DELETE",
+        "/api/admin/users/{victim}",
         None,
     ),
     (
@@ -170,6 +180,7 @@ const ACTIONS: &[(&str, &str, &str, Option<&str>)] = &[
 
 fn fill(text: &str, w: &World, actor: usize) -> String {
     text.replace("{target}", &w.target.to_string())
+        .replace("{victim}", &w.victim.to_string())
         .replace("{spare_room}", &w.spare_room.to_string())
         .replace("{invitation}", &w.invitation.to_string())
         .replace("{actor}", &actor.to_string())
@@ -228,8 +239,16 @@ async fn only_site_admins_pass_every_admin_action() {
                 assert_eq!(db_count(&server, sql, w.invitation).await, 1);
                 let sql = "SELECT COUNT(*) FROM users WHERE username LIKE 'made-%' AND id > $1";
                 assert_eq!(db_count(&server, sql, 0).await, 0);
+                let sql = "SELECT COUNT(*) FROM users WHERE id = $1 AND deleted_at IS NULL";
+                assert_eq!(db_count(&server, sql, w.victim).await, 1);
             }
         }
+        let sql = "SELECT COUNT(*) FROM users WHERE id = $1 AND deleted_at IS NOT NULL";
+        assert_eq!(
+            db_count(&server, sql, w.victim).await,
+            1,
+            "admin deleted it"
+        );
         // The owner's own room is still refused through the admin route.
         let sql = "SELECT COUNT(*) FROM rooms WHERE id = $1";
         assert_eq!(

@@ -1,11 +1,9 @@
 import type { User } from '../api/auth.ts';
-import { discardOutbox, pending, restoreOutbox, start, startOffline, stop } from '../chat/store.ts';
-import { OfflineCache } from '../offline/cache.ts';
+import { pending } from '../chat/store.ts';
 import { confirmAction } from './ConfirmDialog.tsx';
 import { ACCOUNT_PATH, ADMIN_PATH } from '../router.ts';
-import { logOut, session } from '../state/session.ts';
-import { disablePush } from '../push/client.ts';
-import { wipeLocalIndex } from '../search/local.ts';
+import { logOut } from '../state/session.ts';
+import { leaveSession } from '../state/signout.ts';
 import { Link } from './Link.tsx';
 import { RovingToolbar } from './RovingToolbar.tsx';
 import { Alert } from './Alert.tsx';
@@ -60,29 +58,9 @@ export function AppHeader({ user }: { user: User }) {
   );
 }
 
-/**
- * Closes the live connection first: the server drops it the moment the
- * session ends, and the chat must not take that for an expired session.
- */
+/** Signs out, once the person agrees to lose what is still unsent. */
 async function logOutAndDisconnect(user: User): Promise<void> {
-  // Unsent messages go with the session: only once the person agrees.
   const unsent = pending.value.length;
   if (unsent > 0 && !(await confirmAction({ title: t('offline.signOutTitle'), message: t('offline.signOutMessage', { count: unsent }), action: t('offline.signOutAction') }))) return;
-  // Emptied while the keys are open (the encrypted part is sealed in their state); put back if logging out fails.
-  const held = discardOutbox();
-  stop();
-  // Pushes for this account stop reaching this browser (the server keeps a
-  // subscription until it is deleted, and only the session can delete it).
-  await disablePush().catch(() => undefined);
-  try {
-    await logOut();
-  } catch (err) {
-    if (session.value.status === 'offline') startOffline(user);
-    else start(user);
-    restoreOutbox(held);
-    throw err;
-  }
-  // What this browser decrypted and indexed for search, and what it kept to open offline, go with the session.
-  await wipeLocalIndex(user.id).catch(() => undefined);
-  await OfflineCache.remove(user.id).catch(() => undefined);
+  await leaveSession(user, logOut, false);
 }

@@ -4,8 +4,7 @@ import { exportMyData } from '../api/account.ts';
 import { ApiError, describeError } from '../api/errors.ts';
 import { t } from '../i18n/index.ts';
 import { Alert } from './Alert.tsx';
-import { SubmitButton } from './SubmitButton.tsx';
-import { TextField } from './TextField.tsx';
+import { PasswordConfirmForm } from './PasswordConfirmForm.tsx';
 import { useSubmit } from './useSubmit.ts';
 
 /** Saves `blob` as `name` through a temporary link. */
@@ -59,18 +58,16 @@ export function ExportCard({ username }: { username: string }) {
     <section class="card" aria-labelledby="export-title">
       <h2 id="export-title">{t('exportData.title')}</h2>
       <p class="muted">{t('exportData.explain')}</p>
-      <form onSubmit={onSubmit} noValidate>
-        <TextField
-          id="export-password"
-          label={t('exportData.password')}
-          type="password"
-          value={password}
-          onValue={setPassword}
-          autoComplete="current-password"
-          error={undefined}
-        />
-        <SubmitButton pending={submit.pending} label={t('exportData.submit')} pendingLabel={t('exportData.pending')} variant="secondary" />
-      </form>
+      <PasswordConfirmForm
+        id="export-password"
+        label={t('exportData.password')}
+        value={password}
+        onValue={setPassword}
+        submitLabel={t('exportData.submit')}
+        pendingLabel={t('exportData.pending')}
+        pending={submit.pending}
+        onSubmit={onSubmit}
+      />
       {notice !== null && <Alert tone="success">{notice}</Alert>}
       {error !== null && <Alert tone="error">{error}</Alert>}
     </section>

@@ -4,7 +4,7 @@
 // through `core(op, args)` and never decides anything the core decides.
 
 import { UserFacingError } from '../api/errors.ts';
-import { KeyValue } from './kv.ts';
+import { KeyValue, removeDatabase } from './kv.ts';
 import { t } from '../i18n/index.ts';
 
 export type Wasm = typeof import('../../wasm/securechat_e2ee.js');
@@ -42,9 +42,22 @@ export function loadedWasm(): Wasm | null {
   return wasm;
 }
 
+/** The name of `userId`'s key store. */
+function storeName(userId: number): string {
+  return `securechat-e2ee-${userId}`;
+}
+
+/**
+ * Deletes `userId`'s key store with every key in it (the account was
+ * deleted: nothing in it will ever be needed again). Stop the machine first.
+ */
+export function removeStore(userId: number): Promise<void> {
+  return removeDatabase(storeName(userId));
+}
+
 /** Opens `userId`'s key store and returns the saved state document (undefined when there is none). */
 export async function openStore(userId: number): Promise<{ store: KeyValue; doc: string | undefined }> {
-  const store = await KeyValue.open(`securechat-e2ee-${userId}`);
+  const store = await KeyValue.open(storeName(userId));
   kv = store;
   return { store, doc: await store.get<string>(STATE_KEY) };
 }

@@ -73,3 +73,16 @@ export class KeyValue {
     this.db.close();
   }
 }
+
+/**
+ * Deletes the database `name`. Another tab holding it open delays the
+ * deletion until it closes; it still happens, so that counts as done.
+ */
+export function removeDatabase(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onblocked = () => resolve();
+    request.onerror = () => reject(request.error ?? new Error(`${name} could not be deleted`));
+  });
+}

@@ -24,7 +24,7 @@
 import type { User } from '../api/auth.ts';
 import type { RoomWithChannels } from '../api/rooms.ts';
 import type { PendingMessage } from '../chat/outbox.ts';
-import { KeyValue } from '../e2ee/kv.ts';
+import { KeyValue, removeDatabase } from '../e2ee/kv.ts';
 
 const LAST_USER_KEY = 'securechat.lastUser';
 /** Where plaintext channels' pending messages were kept before this database existed. */
@@ -114,13 +114,7 @@ export class OfflineCache {
     } catch {
       // Nothing stored.
     }
-    return new Promise((resolve, reject) => {
-      const request = indexedDB.deleteDatabase(offlineDbName(userId));
-      request.onsuccess = () => resolve();
-      // Another tab holding it open delays the deletion until it closes; it still happens.
-      request.onblocked = () => resolve();
-      request.onerror = () => reject(request.error ?? new Error('The offline cache could not be deleted'));
-    });
+    return removeDatabase(offlineDbName(userId));
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import type { User } from '../api/auth.ts';
 import { AppHeader } from '../components/AppHeader.tsx';
 import { ChangePasswordForm } from '../components/ChangePasswordForm.tsx';
+import { DeleteAccountCard } from '../components/DeleteAccountCard.tsx';
 import { DevicesCard } from '../components/DevicesCard.tsx';
 import { EmailCard } from '../components/EmailCard.tsx';
 import { EncryptionCard } from '../components/EncryptionCard.tsx';
@@ -13,7 +14,7 @@ import { TwoFactorCard } from '../components/TwoFactorCard.tsx';
 import { HOME_PATH } from '../router.ts';
 import { t } from '../i18n/index.ts';
 
-/** The account page: notifications, encryption keys and their backup, devices, password change, two-factor sign-in, passkeys and the data export. */
+/** The account page: notifications, encryption keys and their backup, devices, password change, two-factor sign-in, passkeys, the data export and deleting the account. */
 export function AccountPage({ user }: { user: User }) {
   return (
     <>
@@ -35,6 +36,7 @@ export function AccountPage({ user }: { user: User }) {
         <TwoFactorCard />
         <PasskeysCard />
         <ExportCard username={user.username} />
+        <DeleteAccountCard user={user} />
       </main>
     </>
   );

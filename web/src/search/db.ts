@@ -6,6 +6,7 @@
 // and the shape of the index: how many posting chunks each token has.
 
 import type { Sealed } from './keys.ts';
+import { removeDatabase } from '../e2ee/kv.ts';
 
 const RECORDS = 'records';
 const POSTINGS = 'postings';
@@ -67,13 +68,7 @@ export class IndexDb {
 
   /** Deletes the whole database of `userId` (logging out, a revoked device, other keys). */
   static remove(userId: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const request = indexedDB.deleteDatabase(indexDbName(userId));
-      request.onsuccess = () => resolve();
-      // Another tab holding it open delays the deletion until it closes; it still happens.
-      request.onblocked = () => resolve();
-      request.onerror = () => reject(request.error ?? new Error('The search index could not be deleted'));
-    });
+    return removeDatabase(indexDbName(userId));
   }
 
   close(): void {

@@ -11,6 +11,7 @@ import type { Credentials, User } from '../api/auth.ts';
 import type { SecondFactor } from '../api/twofactor.ts';
 import { ApiError, describeError } from '../api/errors.ts';
 import { forgetLastUser, lastUser, rememberUser } from '../offline/cache.ts';
+import { deleteMyAccount } from '../api/account.ts';
 
 export type Session =
   | { status: 'loading' }
@@ -43,7 +44,8 @@ export const notice = signal<Notice | null>(null);
 export const SESSION_ENDED = 'session.ended';
 export const LOGGED_OUT = 'session.loggedOut';
 export const ACCOUNT_CREATED = 'session.accountCreated';
-export type NoticeText = typeof SESSION_ENDED | typeof LOGGED_OUT | typeof ACCOUNT_CREATED;
+export const ACCOUNT_DELETED = 'session.accountDeleted';
+export type NoticeText = typeof SESSION_ENDED | typeof LOGGED_OUT | typeof ACCOUNT_CREATED | typeof ACCOUNT_DELETED;
 
 function isUnauthorized(err: unknown): boolean {
   return err instanceof ApiError && err.status === 401;
@@ -192,6 +194,12 @@ export async function logOut(): Promise<void> {
     if (!isUnauthorized(err)) throw err;
   }
   becomeAnonymous({ tone: 'info', text: LOGGED_OUT });
+}
+
+/** Deletes the account for good; the page returns to the login screen with a notice. */
+export async function deleteAccount(password: string): Promise<void> {
+  await deleteMyAccount(password);
+  becomeAnonymous({ tone: 'info', text: ACCOUNT_DELETED });
 }
 
 /**

@@ -1,4 +1,5 @@
-//! `POST /api/users/me/export`: "Export my data".
+//! `POST /api/users/me/export`: "Export my data"; `POST
+//! /api/users/me/delete`: "Delete my account".
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::export;
+use super::{delete, export};
 use crate::auth::AuthUser;
 use crate::auth::reauth::Reauth;
 use crate::error::{Error, ErrorBody};
@@ -28,15 +29,35 @@ const PIPE: usize = 256 * 1024;
 const MAX_TIME: Duration = Duration::from_secs(3600);
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export_my_data))
+    OpenApiRouter::new()
+        .routes(routes!(export_my_data))
+        .routes(routes!(delete_my_account))
 }
 
+/// The account's current password, confirming an export or a deletion.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExportBody {
+pub struct PasswordBody {
     /// The account's current password.
     #[schema(max_length = 1024)]
     pub password: String,
+}
+
+/// Checks the caller's password, counted against the account's login
+/// throttle.
+async fn confirm(state: &AppState, user: &AuthUser, password: String) -> Result<(), Error> {
+    if password.len() > crate::auth::validate::PASSWORD_MAX {
+        return Err(Error::unauthorized(
+            "invalid_credentials",
+            "The current password is wrong",
+        ));
+    }
+    Reauth::start(state, &user.username)
+        .await?
+        .password(state, user.id, password)
+        .await?
+        .passed(state)
+        .await
 }
 
 /// The person's data as a zip: `account.json` (account, profile, rooms),
@@ -45,7 +66,7 @@ pub struct ExportBody {
 /// and `files/` with their uploads. Confirmed with the password, which
 /// counts against the account's login throttle.
 #[utoipa::path(post, path = "/api/users/me/export", operation_id = "export_my_data", tag = "users",
-    request_body = ExportBody,
+    request_body = PasswordBody,
     responses(
         (status = 200, content_type = "application/zip", description = "The archive, streamed"),
         (status = 401, body = ErrorBody, description = "Wrong password (`invalid_credentials`)"),
@@ -55,20 +76,9 @@ pub struct ExportBody {
 async fn export_my_data(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiJson(body): ApiJson<ExportBody>,
+    ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<Response, Error> {
-    if body.password.len() > crate::auth::validate::PASSWORD_MAX {
-        return Err(Error::unauthorized(
-            "invalid_credentials",
-            "The current password is wrong",
-        ));
-    }
-    Reauth::start(&state, &user.username)
-        .await?
-        .password(&state, user.id, body.password)
-        .await?
-        .passed(&state)
-        .await?;
+    confirm(&state, &user, body.password).await?;
     let permit = EXPORTS.try_acquire().map_err(|_| Error::Unavailable {
         retry_after: 30,
         message: "Other exports are being written; try again in a minute".into(),
@@ -110,6 +120,37 @@ async fn export_my_data(
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         Body::from_stream(tokio_util::io::ReaderStream::new(reader)),
+    )
+        .into_response())
+}
+
+/// Deletes the caller's account for good: they are signed out everywhere,
+/// leave every room but their DMs (encrypted channels move to new keys),
+/// their uploads, avatar, keys, devices and settings are removed, and what
+/// they sent stays, shown as sent by a deleted user. Refused while they own
+/// a room or are the last site administrator. Confirmed with the password,
+/// which counts against the account's login throttle.
+#[utoipa::path(post, path = "/api/users/me/delete", operation_id = "delete_my_account", tag = "users",
+    request_body = PasswordBody,
+    responses(
+        (status = 200, body = crate::http::Success, description = "Deleted; the session cookie is cleared"),
+        (status = 401, body = ErrorBody, description = "Wrong password (`invalid_credentials`)"),
+        (status = 409, body = ErrorBody, description = "The account owns rooms (`owns_rooms`, naming them) or is the last site administrator (`last_admin`)"),
+        (status = 429, body = ErrorBody),
+    ))]
+async fn delete_my_account(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<Response, Error> {
+    confirm(&state, &user, body.password).await?;
+    delete::delete_account(&state, user.id, Some(user.id)).await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            crate::auth::session::clear_cookie(&state.web),
+        )],
+        axum::Json(crate::http::Success::new()),
     )
         .into_response())
 }

@@ -24,7 +24,7 @@ pub const REDEEM_INVITE: &str = "UPDATE invitations SET uses = uses + 1 \
 /// Serialises changes to who is an enabled administrator: updating this
 /// row first makes a concurrent change wait for this one's commit, and a
 /// statement run after it sees that commit.
-const LOCK_ADMINS: &str =
+pub(crate) const LOCK_ADMINS: &str =
     "UPDATE site_settings SET updated_at = updated_at WHERE name = 'admin_guard'";
 
 /// Writes a site audit entry in the transaction `$tx`.
@@ -43,6 +43,7 @@ macro_rules! write_site_audit {
         .await?
     };
 }
+pub(crate) use write_site_audit;
 
 /// A site audit entry to write with a change.
 #[derive(Debug, Clone)]

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(disable_user))
+        .routes(routes!(delete_user))
         .routes(routes!(enable_user))
         .routes(routes!(promote_user))
         .routes(routes!(demote_user))
@@ -280,6 +281,25 @@ async fn disable_user(
         tracing::info!(user_id = id, by = admin.id, "account disabled");
     }
     changed(&state, id, done, |u| u.disabled).await
+}
+
+/// Deletes an account as "Delete my account" does (for someone who cannot
+/// sign in to do it, such as a single-sign-on account without a password):
+/// signed out, removed from every room but their DMs, uploads, avatar,
+/// keys and settings gone, what they sent kept as a deleted user's.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", operation_id = "admin_delete_user", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = crate::http::Success),
+        (status = 403, body = ErrorBody, description = "Not a site administrator (`not_site_admin`)"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "The account owns rooms (`owns_rooms`) or is the last enabled site administrator (`last_admin`)")))]
+async fn delete_user(
+    State(state): State<AppState>,
+    SiteAdmin(admin): SiteAdmin,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::Json<crate::http::Success>, Error> {
+    crate::account::delete::delete_account(&state, id, Some(admin.id)).await?;
+    Ok(axum::Json(crate::http::Success::new()))
 }
 
 /// Enables a disabled account.

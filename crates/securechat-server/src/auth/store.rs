@@ -133,7 +133,7 @@ pub async fn name_clash(db: &Db, username: &str) -> Result<NameClash, sqlx::Erro
 /// skeleton (and logged), since neither can be renamed here.
 pub async fn fill_username_skeletons(db: &Db) -> Result<(), sqlx::Error> {
     let missing: Vec<(i64, String)> = with_db!(db, read, |pool| {
-        sqlx::query_as("SELECT id, username FROM users WHERE username_skeleton IS NULL ORDER BY id")
+        sqlx::query_as("SELECT id, username FROM users WHERE username_skeleton IS NULL AND deleted_at IS NULL ORDER BY id")
             .fetch_all(pool)
             .await
     })?;

@@ -9,8 +9,13 @@ pub const PASSWORD_MIN: usize = 8;
 /// Longest password accepted (bounded so hashing cost stays predictable).
 pub const PASSWORD_MAX: usize = 1024;
 
-/// Checks a username: 3-32 ASCII letters, digits, `_`, `.` or `-`.
-/// Non-ASCII is refused so that look-alike names cannot impersonate people.
+/// The prefix of deleted accounts' names (`deleted-<id>`): no one else may
+/// take it, so a client can show every such name as "deleted user".
+pub const DELETED_PREFIX: &str = "deleted-";
+
+/// Checks a username: 3-32 ASCII letters, digits, `_`, `.` or `-`, not
+/// beginning with [`DELETED_PREFIX`]. Non-ASCII is refused so that
+/// look-alike names cannot impersonate people.
 pub fn username(name: &str) -> Result<(), Error> {
     if !USERNAME_LEN.contains(&name.len()) {
         return Err(Error::unprocessable(
@@ -25,6 +30,12 @@ pub fn username(name: &str) -> Result<(), Error> {
         return Err(Error::unprocessable(
             "invalid_username",
             "Username may contain only letters, digits, '_', '.' and '-'",
+        ));
+    }
+    if username_key(name).starts_with(DELETED_PREFIX) {
+        return Err(Error::unprocessable(
+            "invalid_username",
+            "Names beginning with \"deleted-\" are reserved; choose another",
         ));
     }
     Ok(())
@@ -140,6 +151,8 @@ mod tests {
             "émile",
             "a/b",
             "<script>",
+            "deleted-12",
+            "Deleted-x",
         ] {
             assert!(username(bad).is_err(), "{bad}");
         }

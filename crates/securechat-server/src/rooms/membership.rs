@@ -406,21 +406,74 @@ pub async fn leave(
 pub async fn server_remove(db: &crate::storage::Db, user_id: i64) -> anyhow::Result<usize> {
     let rooms = log::logged_rooms_of(db, user_id).await?;
     for &room_id in &rooms {
-        let Some(mut loaded) = log::load(db, room_id, &[]).await.map_err(|e| {
-            anyhow::anyhow!("the membership log of room {room_id} could not be loaded: {e}")
-        })?
-        else {
-            continue;
-        };
-        let now = now_ms();
-        let seconds = u64::try_from(now / 1000).unwrap_or(0);
-        let entry = loaded.log.append_server_removal(user_id, seconds)?;
-        let mut audit = Audit::new(room_id, 0, "member_removed_by_server", now)
-            .target(user_id)
-            .detail("account disabled")
-            .log(Some(LogAppend::new(&entry)));
-        audit.actor_id = None;
-        store::remove_member(db, room_id, user_id, Removable::Anyone, audit).await?;
+        remove_by_server(db, room_id, user_id, "account disabled", Removable::Anyone).await?;
     }
     Ok(rooms.len())
+}
+
+/// Removes a deleted account from every room but its DMs (which keep it,
+/// shown as a deleted user, so the other person keeps the conversation):
+/// rooms with a membership log by a `server_remove` entry, the others by
+/// a plain removal, each starting the key rotations it needs. The owner is
+/// never removed (an account that owns a room is not deleted; one made
+/// owner meanwhile stays). Publishes each departure.
+pub async fn remove_deleted(state: &AppState, user_id: i64) -> anyhow::Result<usize> {
+    let logged = log::logged_rooms_of(&state.db, user_id).await?;
+    let rooms = store::rooms_of(&state.db, user_id).await?;
+    let mut left = 0;
+    for room in rooms.iter().filter(|r| r.room.kind != "dm") {
+        let room_id = room.room.id;
+        let removal = if logged.contains(&room_id) {
+            remove_by_server(
+                &state.db,
+                room_id,
+                user_id,
+                "account deleted",
+                Removable::NotTheOwner,
+            )
+            .await?
+        } else {
+            let mut audit = Audit::new(room_id, 0, "member_left", now_ms())
+                .target(user_id)
+                .detail("account deleted");
+            audit.actor_id = None;
+            store::remove_member(&state.db, room_id, user_id, Removable::NotTheOwner, audit).await?
+        };
+        if let Removal::Removed(rotations) = removal {
+            left += 1;
+            state.events.publish(RoomEvent::MemberLeft {
+                room_id,
+                user_id,
+                how: Departure::Left,
+                rotations,
+            });
+        }
+    }
+    Ok(left)
+}
+
+/// One removal on the server's authority from a room with a membership
+/// log: an unsigned `server_remove` entry with its audit entry.
+async fn remove_by_server(
+    db: &crate::storage::Db,
+    room_id: i64,
+    user_id: i64,
+    why: &str,
+    who: Removable,
+) -> anyhow::Result<Removal> {
+    let Some(mut loaded) = log::load(db, room_id, &[]).await.map_err(|e| {
+        anyhow::anyhow!("the membership log of room {room_id} could not be loaded: {e}")
+    })?
+    else {
+        return Ok(Removal::NotMember);
+    };
+    let now = now_ms();
+    let seconds = u64::try_from(now / 1000).unwrap_or(0);
+    let entry = loaded.log.append_server_removal(user_id, seconds)?;
+    let mut audit = Audit::new(room_id, 0, "member_removed_by_server", now)
+        .target(user_id)
+        .detail(why)
+        .log(Some(LogAppend::new(&entry)));
+    audit.actor_id = None;
+    Ok(store::remove_member(db, room_id, user_id, who, audit).await?)
 }
