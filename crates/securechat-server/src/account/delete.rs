@@ -1,7 +1,7 @@
 //! "Delete my account", in the order that keeps it safe to stop half-way:
 //!
 //! 1. one transaction makes the account a tombstone and forgets what was
-//!    only the person's ([`super::tombstone`]): from its commit nobody can
+//!    only the person's ([`tombstone`]): from its commit nobody can
 //!    sign in as them or encrypt to them;
 //! 2. their open sockets are closed;
 //! 3. they leave every room but their DMs, each departure starting the
@@ -10,7 +10,7 @@
 //! 4. their uploads and avatar are removed from the file store (a blob the
 //!    store refuses stays marked deleted, and the file sweep retries it).
 
-use super::tombstone::{self, Outcome};
+use super::store::tombstone::{self, Outcome};
 use crate::admin::store::SiteAudit;
 use crate::auth::password::Priority;
 use crate::auth::token;

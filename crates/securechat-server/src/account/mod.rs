@@ -7,7 +7,7 @@
 //!   files and the person's uploads), so its size never sits in memory.
 //! - [`store`]: the export's SQL, read in keyset pages.
 //! - [`delete`]: a deletion's steps, in an order safe to stop half-way.
-//! - [`tombstone`]: the deletion's transaction: the account becomes a
+//! - [`store::tombstone`]: the deletion's transaction: the account becomes a
 //!   renamed, disabled tombstone and what was only theirs is forgotten.
 //!
 //! The server holds the text of plaintext channels only: messages of
@@ -18,4 +18,3 @@ pub mod delete;
 pub mod export;
 pub mod http;
 pub mod store;
-pub mod tombstone;

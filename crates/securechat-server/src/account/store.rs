@@ -1,6 +1,8 @@
 //! What an export reads: the account, its rooms, and the messages,
 //! reactions and files the person made, each in keyset pages.
 
+pub mod tombstone;
+
 use serde::Serialize;
 use sqlx::FromRow;
 
