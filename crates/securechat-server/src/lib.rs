@@ -24,6 +24,8 @@
 //! - `resources`: a room's shared links and documents.
 //! - `realtime`: Socket.IO events: handshake, handlers, pushes of room changes.
 //! - `storage`: the database handle (SQLite or PostgreSQL) and migrations.
+//! - `archive`: zip archives streamed to a download while they are
+//!   written (the data export, a room's export).
 //! - `error`: the one error type, mapped to an HTTP status and JSON body.
 //! - `http`: what handlers share: extractors, the `Success` body and
 //!   middleware (security headers, cross-site request refusal).
@@ -55,6 +57,7 @@
 mod account;
 mod admin;
 mod app;
+mod archive;
 mod auth;
 mod background;
 mod backup;

@@ -9,90 +9,27 @@
 
 use securechat_testkit as testkit;
 
-use std::time::Duration;
-
-use serde_json::{Value, json};
-use testkit::{Server, ask, backends, connect, room_and_channel, token};
-
-async fn post(socket: &securechat_client::Socket, channel: i64, text: &str) -> i64 {
-    let id = uuid_like(text);
-    loop {
-        let ack = ask(
-            socket,
-            "send_message",
-            json!({"channel_id": channel, "content": text, "client_msg_id": id}),
-        )
-        .await;
-        if ack["code"] == "rate_limited" {
-            let wait = ack["retry_after_ms"].as_u64().unwrap_or(50);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
-            continue;
-        }
-        assert_eq!(ack["success"], true, "{ack}");
-        return ack["message"]["id"].as_i64().unwrap();
-    }
-}
-
-/// A client message id for `text`: visible ASCII, one per text.
-fn uuid_like(text: &str) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(text.as_bytes())[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use serde_json::json;
+use testkit::{
+    Server, ask, backends, connect, json_entry, post_as, post_text, room_and_channel, token,
+    unzip_independently,
+};
 
 async fn export(server: &Server, token: &str, password: &str) -> reqwest::Response {
-    testkit::api_client()
-        .post(server.url("/api/users/me/export"))
-        .bearer_auth(token)
-        .json(&json!({ "password": password }))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The archive's entries as `name → {sha256, text}` (text when it is
-/// UTF-8), read by Python's `zipfile`, whose `testzip` checks every
-/// entry's CRC first.
-fn unzip_independently(archive: &[u8]) -> serde_json::Map<String, Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("export.zip");
-    std::fs::write(&path, archive).unwrap();
-    let script = "import sys, zipfile, json, hashlib\n\
-                  z = zipfile.ZipFile(sys.argv[1])\n\
-                  bad = z.testzip()\n\
-                  assert bad is None, bad\n\
-                  def text(b):\n\
-                  \x20   try:\n\
-                  \x20       return b.decode('utf-8')\n\
-                  \x20   except UnicodeDecodeError:\n\
-                  \x20       return None\n\
-                  print(json.dumps({n: {'sha256': hashlib.sha256(z.read(n)).hexdigest(), \
-                  'text': text(z.read(n))} for n in z.namelist()}))\n";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python could not read the archive: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn json_entry(entries: &serde_json::Map<String, Value>, name: &str) -> Value {
-    let text = entries[name]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {name}"));
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}\n{text}"))
+    post_as(
+        server,
+        token,
+        "/api/users/me/export",
+        json!({ "password": password }),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn the_export_holds_my_messages_reactions_and_files_and_nobody_elses() {
     for backend in backends() {
-        let server = Server::start(backend).await;
+        // Many messages quickly: no send rate limit.
+        let server = Server::start_with(backend, &[("SEND_RATE_LIMIT", "off")]).await;
         let alice = token(&server, "alice", "password123").await;
         let bob = token(&server, "bob", "password456").await;
         // Project X: alice owns it, bob is a member too (demo data).
@@ -102,9 +39,9 @@ async fn the_export_holds_my_messages_reactions_and_files_and_nobody_elses() {
         // Enough messages for several pages of the export's reads.
         let mut mine = Vec::new();
         for i in 0..1205 {
-            mine.push(post(&a, general, &format!("alice says {i} 你好")).await);
+            mine.push(post_text(&a, general, &format!("alice says {i} 你好")).await);
         }
-        let bobs = post(&b, general, "bob's own words").await;
+        let bobs = post_text(&b, general, "bob's own words").await;
         for (message, emoji) in [(bobs, "👍"), (mine[0], "🎉")] {
             let ack = ask(&a, "react", json!({"message_id": message, "emoji": emoji})).await;
             assert_eq!(ack["success"], true, "{ack}");

@@ -20,9 +20,11 @@ mod peer;
 pub mod sdk;
 mod server;
 mod socket;
+mod zip;
 
 pub use db::*;
 pub use http::*;
 pub use peer::*;
 pub use server::*;
 pub use socket::*;
+pub use zip::*;

@@ -120,3 +120,26 @@ pub async fn ask(
 ) -> serde_json::Value {
     socket.emit_with_ack(event, &data, WAIT).await.unwrap()
 }
+
+/// Sends `text` to `channel` over `socket`, waiting out the send rate
+/// limit; returns the message id.
+pub async fn post_text(socket: &securechat_client::Socket, channel: i64, text: &str) -> i64 {
+    let id: String = (0..32)
+        .map(|_| char::from(b"0123456789abcdef"[rand::random_range(0..16)]))
+        .collect();
+    loop {
+        let ack = ask(
+            socket,
+            "send_message",
+            serde_json::json!({"channel_id": channel, "content": text, "client_msg_id": id}),
+        )
+        .await;
+        if ack["code"] == "rate_limited" {
+            let wait = ack["retry_after_ms"].as_u64().unwrap_or(50);
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            continue;
+        }
+        assert_eq!(ack["success"], true, "{ack}");
+        return ack["message"]["id"].as_i64().unwrap();
+    }
+}

@@ -4,12 +4,15 @@
 //! stolen session cannot guess the password or a code faster than a
 //! stranger could.
 
+use serde::Deserialize;
+use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use super::password::Priority;
 use super::store;
 use super::throttle::{self, Scope};
 use super::validate;
+use crate::auth::AuthUser;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::storage::now_ms;
@@ -79,4 +82,35 @@ impl Reauth {
         throttle::succeed(&state.db, &self.scope).await?;
         Ok(())
     }
+}
+
+/// The account's current password, confirming an action on the whole
+/// account or room (an export, a deletion).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The account's current password.
+    #[schema(max_length = 1024)]
+    pub password: String,
+}
+
+/// Checks the caller's current password as one counted attempt: 401
+/// `invalid_credentials` when wrong, 429 while the account is locked.
+pub async fn confirm_password(
+    state: &AppState,
+    user: &AuthUser,
+    password: String,
+) -> Result<(), Error> {
+    if password.len() > validate::PASSWORD_MAX {
+        return Err(Error::unauthorized(
+            "invalid_credentials",
+            "The current password is wrong",
+        ));
+    }
+    Reauth::start(state, &user.username)
+        .await?
+        .password(state, user.id, password)
+        .await?
+        .passed(state)
+        .await
 }

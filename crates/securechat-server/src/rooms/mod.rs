@@ -8,6 +8,8 @@
 //!   endpoints and the signed membership log.
 //! - [`log`]: the signed, hash-chained membership log (docs/PROTOCOL.md §6):
 //!   verified with the crypto crate before any entry is stored.
+//! - [`export`]: a room's export for its owner (JSON, a browsable HTML
+//!   copy and the files, in one streamed zip).
 //! - [`events`]: committed changes, published for the real-time and key layers.
 //! - [`validate`], [`view`]: input limits and output shapes.
 //!
@@ -16,6 +18,7 @@
 
 pub mod access;
 pub mod events;
+pub mod export;
 pub mod http;
 pub mod log;
 pub mod membership;

@@ -82,6 +82,8 @@ pub enum Action {
     EditRoom,
     /// Hand ownership to another member.
     TransferOwnership,
+    /// Export the room's whole history (`rooms::export`).
+    ExportHistory,
 }
 
 impl Action {
@@ -101,9 +103,11 @@ impl Action {
             | Self::SetDisappearing
             | Self::ManageIntegrations
             | Self::MentionChannel => Role::Admin,
-            Self::ChangeRoles | Self::EditRoom | Self::TransferOwnership | Self::SetRetention => {
-                Role::Owner
-            }
+            Self::ChangeRoles
+            | Self::EditRoom
+            | Self::TransferOwnership
+            | Self::SetRetention
+            | Self::ExportHistory => Role::Owner,
         }
     }
 }
@@ -141,6 +145,8 @@ mod tests {
         assert!(!Role::Member.may(Action::ManageIntegrations));
         assert!(Role::Admin.may(Action::ManageIntegrations));
         assert!(Role::Owner.may(Action::TransferOwnership));
+        assert!(!Role::Admin.may(Action::ExportHistory));
+        assert!(Role::Owner.may(Action::ExportHistory));
         assert!(Role::Owner.may(Action::ReadAndPost));
     }
 

@@ -1,4 +1,4 @@
-//! The rooms API: rooms, members, bans, channels, DMs, audit log.
+//! The rooms API: rooms, members, bans, channels, DMs, audit log, export.
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -8,6 +8,7 @@ use crate::state::AppState;
 pub mod audit;
 pub mod channels;
 pub mod dms;
+pub mod export;
 pub mod log;
 pub mod members;
 pub mod rooms;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dms::open))
         .routes(routes!(audit::list))
         .routes(routes!(log::show, log::append))
+        .routes(routes!(export::export_room))
 }
 
 #[cfg(test)]

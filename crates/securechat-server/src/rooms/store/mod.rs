@@ -319,6 +319,7 @@ mod audit;
 mod bans;
 mod channels;
 mod dms;
+pub mod export;
 mod members;
 mod rooms;
 
