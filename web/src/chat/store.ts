@@ -35,6 +35,8 @@ import { expiriesOf, timersEpoch } from '../disappearing/glue.ts';
 import { ExpiryScheduler } from '../disappearing/timer.ts';
 import type { ThreadSummary } from '../api/threads.ts';
 import * as threads from '../threads/state.ts';
+import type { Profile } from '../api/profiles.ts';
+import { profileLoader } from './profiles.ts';
 
 export type Connection = 'connecting' | 'online' | 'offline';
 
@@ -365,7 +367,9 @@ export function start(user: User): void {
     presence.value = withSnapshot(presence.value, e.online, user.id);
     presenceSnapshotSeen.value = true;
   });
+  s.on('profile_updated', (p: Profile) => profileLoader.put(p));
   s.on('member_joined', (e: { room_id: number; user_id: number }) => {
+    profileLoader.allow(e.user_id);
     if (e.user_id === user.id) void refreshRooms().then(joinAll);
     else bumpMembers(e.room_id);
   });
@@ -505,6 +509,7 @@ export function stop(): void {
   gone.clear();
   e2ee.stopE2ee();
   threads.resetThreads();
+  profileLoader.reset();
   batch(() => {
     me.value = null;
     rooms.value = [];
