@@ -4,7 +4,7 @@ import { ApiError } from '../api/errors.ts';
 import type { Profile } from '../api/profiles.ts';
 import { setLanguage } from '../i18n/index.ts';
 import { apiFailure, fakeApi, jsonResponse, requestsMade } from '../test-support.ts';
-import { defaultProfile, isDeletedUsername, liveStatus, person, personOf, ProfileLoader, profileLoader, profiles, RETRY_AFTER_FAILURE_MS, seedFromMembers } from './profiles.ts';
+import { clearAt, defaultProfile, isDeletedUsername, liveStatus, person, personOf, ProfileLoader, profileLoader, profiles, RETRY_AFTER_FAILURE_MS, seedFromMembers } from './profiles.ts';
 
 function profile(userId: number, extra: Partial<Profile> = {}): Profile {
   return { ...defaultProfile(userId), ...extra };
@@ -171,5 +171,23 @@ describe('liveStatus', () => {
     expect(liveStatus(profile(2, { status }), 2_000)).toBeNull();
     expect(liveStatus(profile(2, { status: { ...status, expires_at: null } }), 9e12)).not.toBeNull();
     expect(liveStatus(null)).toBeNull();
+  });
+});
+
+describe('clearAt', () => {
+  // Wednesday 10 June 2026, 15:30 local time.
+  const now = new Date(2026, 5, 10, 15, 30);
+
+  it('gives the moment a status clears', () => {
+    expect(clearAt('never', now)).toBeNull();
+    expect(clearAt('hour', now)).toBe(now.getTime() + 3_600_000);
+    expect(clearAt('today', now)).toBe(new Date(2026, 5, 11).getTime());
+    expect(clearAt('week', now)).toBe(new Date(2026, 5, 15).getTime());
+  });
+
+  it('ends this week at the end of Sunday, also on a Sunday', () => {
+    const sunday = new Date(2026, 5, 14, 9, 0);
+    expect(clearAt('week', sunday)).toBe(new Date(2026, 5, 15).getTime());
+    expect(clearAt('today', sunday)).toBe(new Date(2026, 5, 15).getTime());
   });
 });

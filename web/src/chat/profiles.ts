@@ -170,3 +170,15 @@ export function liveStatus(profile: Profile | null, now: number = Date.now()): P
   if (status.expires_at !== null && status.expires_at <= now) return null;
   return status;
 }
+
+/** When a status set now is cleared: never, in an hour, at the end of today, at the end of this week (Sunday). */
+export type ClearAfter = 'never' | 'hour' | 'today' | 'week';
+
+/** The expiry (ms since the epoch, local time) for `choice` made at `now`; null for never. */
+export function clearAt(choice: ClearAfter, now: Date): number | null {
+  if (choice === 'never') return null;
+  if (choice === 'hour') return now.getTime() + 3_600_000;
+  const end = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+  if (choice === 'week') end.setDate(end.getDate() + ((7 - now.getDay()) % 7));
+  return end.getTime();
+}

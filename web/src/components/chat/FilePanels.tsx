@@ -2,6 +2,7 @@
 // uploads above the composer, the channel's Files list and the room's
 // Resources panel.
 
+import { personName } from '../../chat/profiles.ts';
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../../api/errors.ts';
 import * as filesApi from '../../api/files.ts';
@@ -264,7 +265,7 @@ export function ResourcesPanel({ room, myId, onClose }: { room: RoomWithChannels
                 <strong>{r.title}</strong>
               )}
               {r.description !== null && r.description !== '' && <p class="muted">{r.description}</p>}
-              <p class="muted resource-meta">{t('resources.addedBy', { name: r.created_by_username ?? t('resources.someone') })}</p>
+              <p class="muted resource-meta">{t('resources.addedBy', { name: r.created_by_username !== null ? personName(r.created_by, r.created_by_username) : t('resources.someone') })}</p>
               {mayChange && r.envelope === null && (
                 <div class="message-actions">
                   <button type="button" class="link-button" onClick={() => setEditing(r.id)}>
