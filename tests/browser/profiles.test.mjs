@@ -92,6 +92,8 @@ test('alice sets her profile and picture; bob sees them on her messages and in t
     await page.waitForFunction(() => [...document.querySelectorAll('.group-head img.avatar-picture')].some((img) => img.complete && img.naturalWidth === 64));
     // Screen readers hear her display name on her message.
     await page.getByRole('article', { name: /^Alice Liddell/ }).first().waitFor();
+    // The timeline's system lines name her so too.
+    await page.locator('.system-event', { hasText: 'Alice Liddell joined' }).first().waitFor();
 
     await page.getByRole('button', { name: 'Members' }).click();
     const row = page.locator('.member', { hasText: 'Alice Liddell' });
