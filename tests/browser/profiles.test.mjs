@@ -103,6 +103,17 @@ test('alice sets her profile and picture; bob sees them on her messages and in t
     await row.locator('img.avatar-picture').waitFor();
     await row.getByRole('img', { name: 'away' }).waitFor();
     await expectNoAxeViolations(page);
+
+    // Mention suggestions match her display name and show it beside @alice; the pick inserts @alice.
+    const composer = page.locator('#composer-input');
+    await composer.pressSequentially('hi @lidd');
+    const option = page.getByRole('listbox', { name: 'People to mention' }).getByRole('option');
+    await option.first().waitFor();
+    assert.deepEqual(await option.locator('.mention-display').allTextContents(), ['Alice Liddell']);
+    assert.deepEqual(await option.locator('.mention-name').allTextContents(), ['alice']);
+    await composer.press('Enter');
+    assert.equal(await composer.inputValue(), 'hi @alice ');
+    await composer.fill('');
   });
 
   await t.test('a new display name reaches bob live, without a reload', async () => {
