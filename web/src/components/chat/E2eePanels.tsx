@@ -2,10 +2,10 @@
 // identity, the key backup (recovery key or passphrase), key changes of others, and key
 // requests to approve.
 
-import { personName } from '../../chat/profiles.ts';
 import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { rooms, timelines } from '../../chat/store.ts';
+import { personName } from '../../chat/profiles.ts';
 import {
   acceptNewKey,
   approveKeyRequest,

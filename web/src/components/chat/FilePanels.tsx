@@ -2,7 +2,6 @@
 // uploads above the composer, the channel's Files list and the room's
 // Resources panel.
 
-import { personName } from '../../chat/profiles.ts';
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../../api/errors.ts';
 import * as filesApi from '../../api/files.ts';
@@ -17,6 +16,7 @@ import { Alert } from '../Alert.tsx';
 import { confirmAction } from '../ConfirmDialog.tsx';
 import { BrokenImage, ImageThumb } from './ImageThumb.tsx';
 import { t } from '../../i18n/index.ts';
+import { personName } from '../../chat/profiles.ts';
 
 /** A plaintext channel's file: a thumbnail for raster images (it opens the viewer), and a download link. */
 export function PlainFile({ file }: { file: Attachment }) {

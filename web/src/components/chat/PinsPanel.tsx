@@ -4,8 +4,6 @@
 // the timeline with the search's jump. One header button opens the pins;
 // each panel leads to the other.
 
-import { personName } from '../../chat/profiles.ts';
-import { PersonName } from './PersonName.tsx';
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../../api/errors.ts';
 import type { Message } from '../../api/messages.ts';
@@ -18,6 +16,8 @@ import { jumpToMessage } from '../../search/jump.ts';
 import { Alert } from '../Alert.tsx';
 import { usePaged } from './paged.ts';
 import { readableText } from './Composer.tsx';
+import { personName } from '../../chat/profiles.ts';
+import { PersonName } from './PersonName.tsx';
 
 /** The header's Pinned button: a pushpin, sized like the bell beside it. */
 export function PinIcon() {
