@@ -85,6 +85,21 @@ describe('ProfileLoader', () => {
     expect(fetcher).toHaveBeenCalledTimes(2);
   });
 
+  it('asks again for the known profiles after a reconnection, showing the old ones meanwhile', async () => {
+    let round = 0;
+    const fetcher = vi.fn(async (id: number) => profile(id, { display_name: `P${id}.${round}` }));
+    const { known, loader } = loaderWith(fetcher);
+    loader.want(2);
+    loader.want(3);
+    await settle();
+    round = 1;
+    loader.refreshAll();
+    expect(known.value[2]?.display_name).toBe('P2.0');
+    await settle();
+    expect(fetcher).toHaveBeenCalledTimes(4);
+    expect([known.value[2]?.display_name, known.value[3]?.display_name]).toEqual(['P2.1', 'P3.1']);
+  });
+
   it('takes live updates, and drops answers that arrive after a reset', async () => {
     let answer: (p: Profile) => void = () => undefined;
     const { known, loader } = loaderWith(() => new Promise<Profile>((resolve) => (answer = resolve)));

@@ -6,7 +6,7 @@
 // event loop go out together, one request per id, never a second one while
 // the first is out. Member lists bring their members' profiles along
 // (`seedFromMembers`), and `profile_updated` keeps them live (wired in
-// store.ts). A 404 (no room shared any more) is remembered: that person is
+// store.ts, which also asks for them all again after a reconnection). A 404 (no room shared any more) is remembered: that person is
 // not asked for again until a profile of theirs arrives or they join a
 // room of mine; other failures are tried again after a pause.
 //
@@ -53,6 +53,23 @@ export class ProfileLoader {
     if (userId in this.known.peek() || this.queued.has(userId) || this.inFlight.has(userId) || this.absent.has(userId)) return;
     const failed = this.failedAt.get(userId);
     if (failed !== undefined && this.now() - failed < RETRY_AFTER_FAILURE_MS) return;
+    this.queue(userId);
+  }
+
+  /**
+   * Asks again for every profile known, keeping each until its answer
+   * comes: after a reconnection, changes may have been missed meanwhile.
+   */
+  refreshAll(): void {
+    this.absent.clear();
+    this.failedAt.clear();
+    for (const id of Object.keys(this.known.peek())) {
+      const userId = Number(id);
+      if (!this.inFlight.has(userId)) this.queue(userId);
+    }
+  }
+
+  private queue(userId: number): void {
     this.queued.add(userId);
     if (!this.scheduled) {
       this.scheduled = true;

@@ -310,8 +310,12 @@ export function start(user: User): void {
   const s = connect();
   socket = s;
   connection.value = 'connecting';
+  let connectedBefore = false;
   s.on('connect', () => {
     connection.value = 'online';
+    // Profile changes made while this page was disconnected were not pushed to it.
+    if (connectedBefore) profileLoader.refreshAll();
+    connectedBefore = true;
     joined = new Set();
     // Rooms first (membership may have changed while offline), then every channel.
     void refreshRooms()
