@@ -1,11 +1,11 @@
 // File uploads and downloads (`/api/channels/{id}/files`, `/api/files/{id}`)
 // and room resources (`/api/rooms/{id}/resources`).
 //
-// Uploads go through XMLHttpRequest rather than fetch because only XHR
-// reports upload progress in every browser; the body is the raw file (or,
-// in an encrypted channel, the ciphertext made in this page).
+// Uploads send the raw file (or, in an encrypted channel, the ciphertext
+// made in this page) through `./upload.ts`, which reports progress.
 
-import { ApiError, BAD_RESPONSE, NETWORK_ERROR, parseRetryAfter } from './errors.ts';
+import { ApiError, NETWORK_ERROR } from './errors.ts';
+import { sendBytes, UploadCancelled } from './upload.ts';
 import { apiRequest } from './http.ts';
 import type { Message } from './messages.ts';
 import { t } from '../i18n/index.ts';
@@ -42,57 +42,17 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
-/** Thrown when the upload was cancelled by the person (not a failure to report). */
-export class UploadCancelled extends Error {
-  constructor() {
-    super('Upload cancelled.');
-  }
-}
+export { UploadCancelled };
 
 /** Uploads one file's bytes to a channel, reporting progress; cancellable through `signal`. */
-export function uploadFile(channelId: number, body: Blob, options: UploadOptions = {}): Promise<Uploaded> {
+export async function uploadFile(channelId: number, body: Blob, options: UploadOptions = {}): Promise<Uploaded> {
   const query = new URLSearchParams();
   if (options.name !== undefined) query.set('name', options.name);
   if (options.caption !== undefined && options.caption !== '') query.set('caption', options.caption);
   if (options.clientMsgId !== undefined) query.set('client_msg_id', options.clientMsgId);
   const qs = query.toString();
-  return new Promise<Uploaded>((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/channels/${channelId}/files${qs === '' ? '' : `?${qs}`}`);
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.withCredentials = true;
-    xhr.responseType = 'text';
-    xhr.upload.onprogress = (e) => options.onProgress?.(e.loaded, e.lengthComputable ? e.total : body.size);
-    xhr.onerror = () => reject(new ApiError(0, NETWORK_ERROR, 'The server could not be reached.'));
-    xhr.onabort = () => reject(new UploadCancelled());
-    xhr.onload = () => {
-      let payload: unknown;
-      try {
-        payload = JSON.parse(xhr.responseText);
-      } catch {
-        payload = undefined;
-      }
-      const record = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : null;
-      if (xhr.status >= 200 && xhr.status < 300 && record !== null && record['success'] === true) {
-        resolve({ file: record['file'] as FileInfo, message: (record['message'] as Message | undefined) ?? null });
-        return;
-      }
-      const retryAfter = parseRetryAfter(xhr.getResponseHeader('Retry-After'));
-      if (record !== null && typeof record['message'] === 'string') {
-        const code = typeof record['code'] === 'string' ? record['code'] : `http_${xhr.status}`;
-        reject(new ApiError(xhr.status, code, record['message'], retryAfter));
-      } else {
-        reject(new ApiError(xhr.status >= 400 ? xhr.status : 502, BAD_RESPONSE, '', retryAfter));
-      }
-    };
-    if (options.signal?.aborted === true) {
-      reject(new UploadCancelled());
-      return;
-    }
-    options.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.send(body);
-  });
+  const answer = await sendBytes('POST', `/api/channels/${channelId}/files${qs === '' ? '' : `?${qs}`}`, body, options);
+  return { file: answer['file'] as FileInfo, message: (answer['message'] as Message | undefined) ?? null };
 }
 
 /** The bytes of a file (the ciphertext for an encrypted one). */

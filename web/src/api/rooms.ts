@@ -2,6 +2,7 @@
 // `/api/channels/*`, `/api/dms`, `/api/users`).
 
 import { apiRequest } from './http.ts';
+import type { Profile } from './profiles.ts';
 
 export type Role = 'owner' | 'admin' | 'member';
 
@@ -62,6 +63,8 @@ export interface Member {
   username: string;
   role: Role;
   joined_at: string;
+  /** The person's display name, status, availability and avatar, when they set any (absent: none). */
+  profile?: Profile;
 }
 
 export interface Ban {

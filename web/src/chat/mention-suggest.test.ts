@@ -58,6 +58,13 @@ describe('rankCandidates', () => {
     expect(rankCandidates(people, 'zed', 1)).toEqual([]);
   });
 
+  it('matches display names too, after the usernames that start with the query', () => {
+    const named = [...people, { user_id: 8, username: 'll', display_name: 'Bea Lovelace' }];
+    expect(rankCandidates(named, 'lovel', 1).map((p) => p.username)).toEqual(['ll']);
+    expect(rankCandidates(named, 'be', 1).map((p) => p.username)).toEqual(['ll']);
+    expect(rankCandidates(named, 'b', 1).map((p) => p.username)).toEqual(['Barbara', 'bob', 'bobby', 'jacob', 'll']);
+  });
+
   it('suggests no one for a mention of everyone, complete as typed', () => {
     const more = [...people, { user_id: 6, username: 'sphere' }, { user_id: 7, username: 'channelmaster' }];
     expect(rankCandidates(more, 'here', 1)).toEqual([]);

@@ -33,11 +33,13 @@ export function fragmentAt(text: string, caret: number): MentionFragment | null 
 export interface Candidate {
   user_id: number;
   username: string;
+  /** Matched too (after the username), when the person set one. */
+  display_name?: string | null;
 }
 
 /**
- * The members matching `query` (case ignored), best first: names that start
- * with it, then names that contain it, each alphabetically; I come last
+ * The members matching `query` (case ignored), best first: usernames that
+ * start with it, then usernames or display names that contain it, each alphabetically; I come last
  * whatever my match (as in Slack: one mostly mentions others). At most
  * `MAX_SUGGESTIONS`. None for a mention of everyone (`@channel`, `@here`,
  * `@everyone`, `@room`: the core's names), which is complete as typed:
@@ -50,7 +52,9 @@ export function rankCandidates<T extends Candidate>(members: readonly T[], query
   const scored: { member: T; rank: number; name: string }[] = [];
   for (const member of members) {
     const name = member.username.toLowerCase();
-    const at = name.indexOf(q);
+    let at = name.indexOf(q);
+    // A display name's match ranks with the names that contain the query.
+    if (at < 0 && (member.display_name ?? '').toLowerCase().includes(q)) at = 1;
     if (at < 0) continue;
     const rank = (member.user_id === myId ? 2 : 0) + (at === 0 ? 0 : 1);
     scored.push({ member, rank, name });

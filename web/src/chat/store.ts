@@ -35,6 +35,8 @@ import { expiriesOf, timersEpoch } from '../disappearing/glue.ts';
 import { ExpiryScheduler } from '../disappearing/timer.ts';
 import type { ThreadSummary } from '../api/threads.ts';
 import * as threads from '../threads/state.ts';
+import type { Profile } from '../api/profiles.ts';
+import { profileLoader } from './profiles.ts';
 
 export type Connection = 'connecting' | 'online' | 'offline';
 
@@ -308,8 +310,12 @@ export function start(user: User): void {
   const s = connect();
   socket = s;
   connection.value = 'connecting';
+  let connectedBefore = false;
   s.on('connect', () => {
     connection.value = 'online';
+    // Profile changes made while this page was disconnected were not pushed to it.
+    if (connectedBefore) profileLoader.refreshAll();
+    connectedBefore = true;
     joined = new Set();
     // Rooms first (membership may have changed while offline), then every channel.
     void refreshRooms()
@@ -365,7 +371,9 @@ export function start(user: User): void {
     presence.value = withSnapshot(presence.value, e.online, user.id);
     presenceSnapshotSeen.value = true;
   });
+  s.on('profile_updated', (p: Profile) => profileLoader.put(p));
   s.on('member_joined', (e: { room_id: number; user_id: number }) => {
+    profileLoader.allow(e.user_id);
     if (e.user_id === user.id) void refreshRooms().then(joinAll);
     else bumpMembers(e.room_id);
   });
@@ -505,6 +513,7 @@ export function stop(): void {
   gone.clear();
   e2ee.stopE2ee();
   threads.resetThreads();
+  profileLoader.reset();
   batch(() => {
     me.value = null;
     rooms.value = [];

@@ -60,6 +60,13 @@ describe('switcher targets', () => {
     expect(rank('bob', targetsOf(rooms)).map((t) => t.kind)).toEqual(['dm']);
     expect(rank('zzz', targetsOf(rooms))).toEqual([]);
   });
+
+  it('labels a DM by the name given for its peer, and still finds it by the username', () => {
+    const named = targetsOf(rooms, (peer) => (peer.username === 'bob' ? 'Robert Tables' : peer.username));
+    expect(named.at(-1)?.label).toBe('Robert Tables');
+    expect(rank('bob', named).map((t) => t.label)).toEqual(['Robert Tables']);
+    expect(rank('tables', named).map((t) => t.label)).toEqual(['Robert Tables']);
+  });
 });
 
 describe('moving through channels', () => {

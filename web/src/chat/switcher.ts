@@ -2,13 +2,14 @@
 // ranks it, and the sidebar order that Alt+Up / Alt+Down move through.
 // Pure, so the rules are unit-tested.
 
-import type { RoomWithChannels } from '../api/rooms.ts';
+import type { Peer, RoomWithChannels } from '../api/rooms.ts';
 
 /** Something the quick switcher can go to. */
 export type Target =
   | { kind: 'channel'; key: string; label: string; detail: string; channelId: number }
   | { kind: 'room'; key: string; label: string; detail: string; channelId: number }
-  | { kind: 'dm'; key: string; label: string; detail: string; channelId: number }
+  /** `username`: the peer's, matched as well as the label (their display name when set). */
+  | { kind: 'dm'; key: string; label: string; detail: string; channelId: number; username?: string }
   | { kind: 'person'; key: string; label: string; detail: string; userId: number };
 
 /**
@@ -54,8 +55,8 @@ function isWordChar(c: string): boolean {
   return /[\p{L}\p{N}]/u.test(c);
 }
 
-/** Every room (to its first channel), channel and DM of `rooms`, in sidebar order. */
-export function targetsOf(rooms: readonly RoomWithChannels[]): Target[] {
+/** Every room (to its first channel), channel and DM of `rooms`, in sidebar order; a DM is labelled by `nameOf` its peer. */
+export function targetsOf(rooms: readonly RoomWithChannels[], nameOf: (peer: Peer) => string = (peer) => peer.username): Target[] {
   const targets: Target[] = [];
   for (const room of rooms) {
     if (room.kind === 'dm') continue;
@@ -68,14 +69,18 @@ export function targetsOf(rooms: readonly RoomWithChannels[]): Target[] {
   for (const room of rooms) {
     const channel = room.channels[0];
     if (room.kind !== 'dm' || channel === undefined) continue;
-    targets.push({ kind: 'dm', key: `dm-${room.id}`, label: room.dm_peer?.username ?? room.name, detail: 'Direct message', channelId: channel.id });
+    const peer = room.dm_peer;
+    const label = peer === null ? room.name : nameOf(peer);
+    targets.push({ kind: 'dm', key: `dm-${room.id}`, label, detail: 'Direct message', channelId: channel.id, ...(peer !== null && label !== peer.username ? { username: peer.username } : {}) });
   }
   return targets;
 }
 
-/** The text a target is matched on: its label, and for a channel its room too. */
+/** The text a target is matched on: its label, for a channel its room too, for a DM its peer's username too. */
 function haystack(target: Target): string {
-  return target.kind === 'channel' ? `${target.label.slice(1)} ${target.detail}` : target.label;
+  if (target.kind === 'channel') return `${target.label.slice(1)} ${target.detail}`;
+  if (target.kind === 'dm' && target.username !== undefined) return `${target.label} ${target.username}`;
+  return target.label;
 }
 
 /**

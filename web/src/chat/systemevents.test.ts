@@ -85,4 +85,11 @@ describe('describeEvent', () => {
     expect(describeEvent(rotated, [left, rotated])).toBe('The encryption key was rotated');
     expect(describeEvent(rotated)).toBe('The encryption key was rotated');
   });
+
+  it('names people as it is told (display names, in the view)', () => {
+    const nameOf = (p: { id: number; username: string }) => (p.username === 'alice' ? 'Alice Liddell' : p.username);
+    expect(describeEvent(ev(1, 'added', t, { actor: alice, target: bob }), [], nameOf)).toBe('Alice Liddell added bob');
+    const rotated = ev(3, 'key_rotated', t, { actor: bob, detail: '2' });
+    expect(describeEvent(rotated, [ev(1, 'left', t, { actor: alice, target: alice })], nameOf)).toBe('The encryption key was rotated (Alice Liddell left)');
+  });
 });

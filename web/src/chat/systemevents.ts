@@ -9,7 +9,7 @@
 // as the loaded history reaches: an event older than the oldest loaded
 // message would otherwise sit at the top above a gap.
 
-import type { SystemEvent } from '../api/events.ts';
+import type { EventPerson, SystemEvent } from '../api/events.ts';
 import { t } from '../i18n/index.ts';
 import { durationLabel } from '../disappearing/timer.ts';
 
@@ -67,16 +67,21 @@ export function interleave<T extends { created_at: string }, E extends { created
   return out;
 }
 
-function who(person: { username: string } | null): string {
-  return person?.username ?? t('events.someone');
+/** How a person is named in the lines: by default their username (the view passes chat/profiles.ts's `personName`). */
+export type NameOf = (person: EventPerson) => string;
+
+const byUsername: NameOf = (person) => person.username;
+
+function who(person: EventPerson | null, nameOf: NameOf): string {
+  return person === null ? t('events.someone') : nameOf(person);
 }
 
 /** Why a key was rotated: the membership change just before it (since the previous rotation), as a whole line. */
-function rotatedBecause(before: readonly SystemEvent[]): string {
+function rotatedBecause(before: readonly SystemEvent[], nameOf: NameOf): string {
   for (let i = before.length - 1; i >= 0; i -= 1) {
     const e = before[i];
     if (e === undefined || e.kind === 'key_rotated') break;
-    const name = who(e.target);
+    const name = who(e.target, nameOf);
     switch (e.kind) {
       case 'left':
         return t('events.rotatedLeft', { name });
@@ -97,11 +102,11 @@ function rotatedBecause(before: readonly SystemEvent[]): string {
 
 /**
  * The line for `event`; `before` are the channel's events before it
- * (oldest first), which say why a key was rotated.
+ * (oldest first), which say why a key was rotated; people are named by `nameOf`.
  */
-export function describeEvent(event: SystemEvent, before: readonly SystemEvent[] = []): string {
-  const actor = who(event.actor);
-  const target = who(event.target);
+export function describeEvent(event: SystemEvent, before: readonly SystemEvent[] = [], nameOf: NameOf = byUsername): string {
+  const actor = who(event.actor, nameOf);
+  const target = who(event.target, nameOf);
   switch (event.kind) {
     case 'joined':
       return t('events.joined', { target });
@@ -122,7 +127,7 @@ export function describeEvent(event: SystemEvent, before: readonly SystemEvent[]
     case 'room_renamed':
       return t('events.roomRenamed', { actor, room: event.detail });
     case 'key_rotated':
-      return rotatedBecause(before);
+      return rotatedBecause(before, nameOf);
     case 'disappearing_changed': {
       const seconds = Number(event.detail);
       return seconds > 0 ? t('disappearing.changed', { actor, duration: durationLabel(seconds) }) : t('disappearing.turnedOff', { actor });

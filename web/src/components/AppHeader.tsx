@@ -11,6 +11,7 @@ import { useSubmit } from './useSubmit.ts';
 import { setTheme, theme, type Theme } from '../theme.ts';
 import { t } from '../i18n/index.ts';
 import { withParts } from '../i18n/rich.tsx';
+import { PersonName } from './chat/PersonName.tsx';
 
 /** The bar at the top of every signed-in page: who is signed in, and the way out. */
 export function AppHeader({ user }: { user: User }) {
@@ -22,7 +23,13 @@ export function AppHeader({ user }: { user: User }) {
         <p class="brand">Securechat</p>
         <div class="topbar-user">
           <p class="signed-in-as">
-            {withParts(t('header.signedInAs', { skipInterpolation: true }), { name: <strong>{user.username}</strong> })}
+            {withParts(t('header.signedInAs', { skipInterpolation: true }), {
+              name: (
+                <strong>
+                  <PersonName userId={user.id} username={user.username} />
+                </strong>
+              ),
+            })}
             {user.is_admin && <span class="badge">{t('header.admin')}</span>}
           </p>
           <label class="theme-choice">

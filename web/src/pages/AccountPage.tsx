@@ -9,12 +9,13 @@ import { ExportCard } from '../components/ExportCard.tsx';
 import { LanguageCard } from '../components/LanguageCard.tsx';
 import { Link } from '../components/Link.tsx';
 import { PasskeysCard } from '../components/PasskeysCard.tsx';
+import { ProfileCard } from '../components/ProfileCard.tsx';
 import { PushCard } from '../components/PushCard.tsx';
 import { TwoFactorCard } from '../components/TwoFactorCard.tsx';
 import { HOME_PATH } from '../router.ts';
 import { t } from '../i18n/index.ts';
 
-/** The account page: notifications, encryption keys and their backup, devices, password change, two-factor sign-in, passkeys, the data export and deleting the account. */
+/** The account page: the profile, the language, notifications, encryption keys and their backup, devices, password change, two-factor sign-in, passkeys, the data export and deleting the account. */
 export function AccountPage({ user }: { user: User }) {
   return (
     <>
@@ -24,6 +25,7 @@ export function AccountPage({ user }: { user: User }) {
         <p>
           <Link href={HOME_PATH}>{t('account.back')}</Link>
         </p>
+        <ProfileCard user={user} />
         <LanguageCard />
         <PushCard />
         <EmailCard />

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { User } from '../api/auth.ts';
 import { AppHeader } from '../components/AppHeader.tsx';
+import { personName } from '../chat/profiles.ts';
 import { Alert } from '../components/Alert.tsx';
 import { ChannelView } from '../components/chat/ChannelView.tsx';
 import { composerShown } from '../components/chat/Composer.tsx';
@@ -76,14 +77,13 @@ export function ChatPage({ user, channelId }: { user: User; channelId: number | 
   }, [channelId]);
 
   const active = activeChannel.value;
+  const peer = active?.room.dm_peer ?? null;
+  const dmName = peer !== null ? personName(peer.id, peer.username) : (active?.room.name ?? '');
   useEffect(() => {
     if (active !== null) {
-      document.title =
-        active.room.kind === 'dm'
-          ? t('chat.titleDm', { name: active.room.dm_peer?.username ?? active.room.name })
-          : t('chat.titleChannel', { channel: active.channel.name, room: active.room.name });
+      document.title = active.room.kind === 'dm' ? t('chat.titleDm', { name: dmName }) : t('chat.titleChannel', { channel: active.channel.name, room: active.room.name });
     }
-  }, [active?.channel.id, active?.channel.name, language.value]);
+  }, [active?.channel.id, active?.channel.name, dmName, language.value]);
 
   const notice = chatNotice.value;
   const threadShown = openThread.value !== null || threadsListOpen.value;
@@ -119,7 +119,7 @@ export function ChatPage({ user, channelId }: { user: User; channelId: number | 
             </div>
           ) : (
             <div class="empty-state">
-              <h1>{t('chat.welcome', { name: user.username })}</h1>
+              <h1>{t('chat.welcome', { name: personName(user.id, user.username) })}</h1>
               <p class="muted">{t('chat.welcomeText')}</p>
             </div>
           )}

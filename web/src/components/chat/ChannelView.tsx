@@ -64,6 +64,8 @@ import { pinActions, usePins } from '../../pins/actions.ts';
 import { formatTime } from '../../i18n/format.ts';
 import { t } from '../../i18n/index.ts';
 import { withParts } from '../../i18n/rich.tsx';
+import { personName } from '../../chat/profiles.ts';
+import { PersonName } from './PersonName.tsx';
 
 interface Props {
   room: RoomWithChannels;
@@ -101,7 +103,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
   // The newest message id held when the reader scrolled up from the bottom (null at the bottom).
   const [mark, setMark] = useState<number | null>(null);
   const below = newBelow(timeline.messages, mark, user.id);
-  const title = room.kind === 'dm' ? (room.dm_peer?.username ?? room.name) : `${channel.name}`;
+  const title = room.kind === 'dm' ? (room.dm_peer !== null ? personName(room.dm_peer.id, room.dm_peer.username) : room.name) : `${channel.name}`;
   const timer = useChannelTimer(room, channel);
 
   const items: Item[] = [
@@ -206,7 +208,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
 
   const typingNames = Object.entries(typists.value[channel.id] ?? {})
     .filter(([id]) => Number(id) !== user.id)
-    .map(([, t]) => t.username);
+    .map(([id, t]) => personName(Number(id), t.username));
 
   return (
     <section
@@ -315,7 +317,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
                   <div class="group">
                     <p class="group-head">
                       <Avatar userId={group.bot === true ? null : senderId(first, user.id)} username={group.sender} withPresence={group.bot !== true} />
-                      <strong class="sender">{group.sender}</strong>
+                      <strong class="sender">{group.bot === true ? group.sender : <PersonName userId={senderId(first, user.id)} username={group.sender} />}</strong>
                       {group.bot === true && <span class="tag">{t('webhooks.bot')}</span>} <time dateTime={first?.created_at}>{clock(first?.created_at ?? '')}</time>
                     </p>
                     {group.items.map((item) =>
@@ -385,7 +387,8 @@ function clock(iso: string): string {
 
 /** A message's name for screen readers: who wrote it, and when. */
 function messageLabel(message: Message): string {
-  return t('message.label', { sender: message.webhook?.name ?? message.sender_username ?? t('message.unknown'), time: clock(message.created_at) });
+  const sender = message.webhook?.name ?? (message.sender_username !== null ? personName(message.sender_id, message.sender_username) : t('message.unknown'));
+  return t('message.label', { sender, time: clock(message.created_at) });
 }
 
 interface RowProps {
@@ -480,7 +483,7 @@ function MessageRow({ message, messages, user, mayDelete, encrypted, keyVersion 
           {actionOf(text ?? '') !== null ? (
             // `/me waves` (chat/commands.ts): shown as "* alice waves".
             <p class="message-action">
-              <em>{t('commands.action', { name: message.sender_username ?? '', action: actionOf(text ?? '') ?? '' })}</em>
+              <em>{t('commands.action', { name: message.sender_username !== null ? personName(message.sender_id, message.sender_username) : '', action: actionOf(text ?? '') ?? '' })}</em>
             </p>
           ) : (
             <MessageText text={text ?? ''} username={user.username} after={message.edited_at !== null && <span class="muted edited">{t('message.edited')}</span>} />

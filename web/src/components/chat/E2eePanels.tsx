@@ -5,6 +5,7 @@
 import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { rooms, timelines } from '../../chat/store.ts';
+import { personName } from '../../chat/profiles.ts';
 import {
   acceptNewKey,
   approveKeyRequest,
@@ -193,10 +194,10 @@ function KeyChanges() {
 function nameLookup(): Map<number, string> {
   const names = new Map<number, string>();
   for (const timeline of Object.values(timelines.value)) {
-    for (const m of timeline.messages) if (m.sender_id !== null && m.sender_username !== null) names.set(m.sender_id, m.sender_username);
+    for (const m of timeline.messages) if (m.sender_id !== null && m.sender_username !== null) names.set(m.sender_id, personName(m.sender_id, m.sender_username));
   }
-  for (const room of rooms.value) if (room.dm_peer !== null) names.set(room.dm_peer.id, room.dm_peer.username);
-  for (const r of keyRequests.value) names.set(r.requester_id, r.requester_username);
+  for (const room of rooms.value) if (room.dm_peer !== null) names.set(room.dm_peer.id, personName(room.dm_peer.id, room.dm_peer.username));
+  for (const r of keyRequests.value) names.set(r.requester_id, personName(r.requester_id, r.requester_username));
   return names;
 }
 
@@ -219,13 +220,13 @@ function KeyRequests() {
         {requests.map((r) => (
           <li key={r.request_id} class="member">
             <span>
-              {withParts(t('panels.asksFor', { skipInterpolation: true }), { name: <strong>{r.requester_username}</strong>, channel: channelName(r.channel_id) })}
+              {withParts(t('panels.asksFor', { skipInterpolation: true }), { name: <strong>{personName(r.requester_id, r.requester_username)}</strong>, channel: channelName(r.channel_id) })}
             </span>
             <span class="member-actions">
               <button
                 type="button"
                 class="button button-primary"
-                aria-label={t('panels.approveLabel', { name: r.requester_username })}
+                aria-label={t('panels.approveLabel', { name: personName(r.requester_id, r.requester_username) })}
                 onClick={() => {
                   setError(null);
                   const room = rooms.value.find((candidate) => candidate.id === r.room_id);

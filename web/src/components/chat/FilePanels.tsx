@@ -16,6 +16,7 @@ import { Alert } from '../Alert.tsx';
 import { confirmAction } from '../ConfirmDialog.tsx';
 import { BrokenImage, ImageThumb } from './ImageThumb.tsx';
 import { t } from '../../i18n/index.ts';
+import { personName } from '../../chat/profiles.ts';
 
 /** A plaintext channel's file: a thumbnail for raster images (it opens the viewer), and a download link. */
 export function PlainFile({ file }: { file: Attachment }) {
@@ -264,7 +265,7 @@ export function ResourcesPanel({ room, myId, onClose }: { room: RoomWithChannels
                 <strong>{r.title}</strong>
               )}
               {r.description !== null && r.description !== '' && <p class="muted">{r.description}</p>}
-              <p class="muted resource-meta">{t('resources.addedBy', { name: r.created_by_username ?? t('resources.someone') })}</p>
+              <p class="muted resource-meta">{t('resources.addedBy', { name: r.created_by_username !== null ? personName(r.created_by, r.created_by_username) : t('resources.someone') })}</p>
               {mayChange && r.envelope === null && (
                 <div class="message-actions">
                   <button type="button" class="link-button" onClick={() => setEditing(r.id)}>

@@ -13,6 +13,8 @@ import { Alert } from '../Alert.tsx';
 import { confirmAction, type Question } from '../ConfirmDialog.tsx';
 import { VerifyDialog } from './E2eePanels.tsx';
 import { Avatar } from './Avatar.tsx';
+import { PersonName, PersonStatus } from './PersonName.tsx';
+import { personName, seedFromMembers } from '../../chat/profiles.ts';
 import { t } from '../../i18n/index.ts';
 
 const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
@@ -31,6 +33,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
   async function reload() {
     try {
       const answer = await authenticated(() => roomsApi.members(room.id));
+      seedFromMembers(answer.members);
       setMembers(answer.members);
       setBans(answer.bans);
     } catch (err) {
@@ -94,69 +97,73 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
         <p class="muted">{t('members.loading')}</p>
       ) : (
         <ul class="member-list">
-          {members.map((m) => (
-            <li key={m.user_id} class="member">
-              <div class="member-name">
-                <Avatar userId={m.user_id} username={m.username} withPresence />
-                <span>{m.username}</span>
-                {m.user_id === myId && <span class="muted">{t('members.you')}</span>}
-                {m.role !== 'member' && <span class="tag">{t(`members.role.${m.role}`)}</span>}
-                {m.user_id !== myId && (
-                  <button type="button" class="link-button" aria-label={t('members.verifyLabel', { name: m.username })} onClick={() => setVerifying(m)}>
-                    {t('members.verify')}
-                  </button>
-                )}
-              </div>
-              {(mayRemove(m) || (myRole === 'owner' && m.user_id !== myId)) && (
-                <div class="member-actions">
-                  {myRole === 'owner' && m.role !== 'owner' && (
-                    <button
-                      type="button"
-                      class="link-button"
-                      disabled={busy}
-                      aria-label={m.role === 'admin' ? t('members.makeMemberLabel', { name: m.username }) : t('members.makeAdminLabel', { name: m.username })}
-                      onClick={() => void act(() => membership.setRole(room, m.user_id, m.role === 'admin' ? 'member' : 'admin'))}
-                    >
-                      {m.role === 'admin' ? t('members.makeMember') : t('members.makeAdmin')}
+          {members.map((m) => {
+            const name = personName(m.user_id, m.username);
+            return (
+              <li key={m.user_id} class="member">
+                <div class="member-name">
+                  <Avatar userId={m.user_id} username={m.username} withPresence />
+                  <PersonName userId={m.user_id} username={m.username} withUsername />
+                  <PersonStatus userId={m.user_id} />
+                  {m.user_id === myId && <span class="muted">{t('members.you')}</span>}
+                  {m.role !== 'member' && <span class="tag">{t(`members.role.${m.role}`)}</span>}
+                  {m.user_id !== myId && (
+                    <button type="button" class="link-button" aria-label={t('members.verifyLabel', { name })} onClick={() => setVerifying(m)}>
+                      {t('members.verify')}
                     </button>
                   )}
-                  {myRole === 'owner' && m.role !== 'owner' && (
-                    <button
-                      type="button"
-                      class="link-button"
-                      disabled={busy}
-                      aria-label={t('members.makeOwnerLabel', { name: m.username })}
-                      onClick={() => void ask({ title: t('members.makeOwnerTitle', { name: m.username, room: room.name }), message: t('members.makeOwnerMessage'), action: t('members.transfer') }, () => membership.transfer(room, m.user_id))}
-                    >
-                      {t('members.makeOwner')}
-                    </button>
-                  )}
-                  {mayRemove(m) && (
-                    <>
+                </div>
+                {(mayRemove(m) || (myRole === 'owner' && m.user_id !== myId)) && (
+                  <div class="member-actions">
+                    {myRole === 'owner' && m.role !== 'owner' && (
                       <button
                         type="button"
                         class="link-button"
                         disabled={busy}
-                        aria-label={t('members.kickLabel', { name: m.username })}
-                        onClick={() => void ask({ title: t('members.kickTitle', { name: m.username, room: room.name }), message: t('members.kickMessage'), action: t('members.kick') }, () => membership.kick(room, m.user_id))}
+                        aria-label={m.role === 'admin' ? t('members.makeMemberLabel', { name }) : t('members.makeAdminLabel', { name })}
+                        onClick={() => void act(() => membership.setRole(room, m.user_id, m.role === 'admin' ? 'member' : 'admin'))}
                       >
-                        {t('members.kick')}
+                        {m.role === 'admin' ? t('members.makeMember') : t('members.makeAdmin')}
                       </button>
+                    )}
+                    {myRole === 'owner' && m.role !== 'owner' && (
                       <button
                         type="button"
-                        class="link-button danger"
+                        class="link-button"
                         disabled={busy}
-                        aria-label={t('members.banLabel', { name: m.username })}
-                        onClick={() => void ask({ title: t('members.banTitle', { name: m.username, room: room.name }), message: t('members.banMessage'), action: t('members.ban') }, () => membership.ban(room, m.user_id))}
+                        aria-label={t('members.makeOwnerLabel', { name })}
+                        onClick={() => void ask({ title: t('members.makeOwnerTitle', { name, room: room.name }), message: t('members.makeOwnerMessage'), action: t('members.transfer') }, () => membership.transfer(room, m.user_id))}
                       >
-                        {t('members.ban')}
+                        {t('members.makeOwner')}
                       </button>
-                    </>
-                  )}
-                </div>
-              )}
-            </li>
-          ))}
+                    )}
+                    {mayRemove(m) && (
+                      <>
+                        <button
+                          type="button"
+                          class="link-button"
+                          disabled={busy}
+                          aria-label={t('members.kickLabel', { name })}
+                          onClick={() => void ask({ title: t('members.kickTitle', { name, room: room.name }), message: t('members.kickMessage'), action: t('members.kick') }, () => membership.kick(room, m.user_id))}
+                        >
+                          {t('members.kick')}
+                        </button>
+                        <button
+                          type="button"
+                          class="link-button danger"
+                          disabled={busy}
+                          aria-label={t('members.banLabel', { name })}
+                          onClick={() => void ask({ title: t('members.banTitle', { name, room: room.name }), message: t('members.banMessage'), action: t('members.ban') }, () => membership.ban(room, m.user_id))}
+                        >
+                          {t('members.ban')}
+                        </button>
+                      </>
+                    )}
+                  </div>
+                )}
+              </li>
+            );
+          })}
         </ul>
       )}
       {room.kind !== 'dm' && myRole !== 'owner' && (
@@ -171,15 +178,15 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
           </button>
         </p>
       )}
-      {verifying !== null && <VerifyDialog userId={verifying.user_id} username={verifying.username} onClose={() => setVerifying(null)} />}
+      {verifying !== null && <VerifyDialog userId={verifying.user_id} username={personName(verifying.user_id, verifying.username)} onClose={() => setVerifying(null)} />}
       {isAdmin && bans.length > 0 && (
         <>
           <h3>{t('members.banned')}</h3>
           <ul class="member-list">
             {bans.map((b) => (
               <li key={b.user_id} class="member">
-                <span>{b.username}</span>
-                <button type="button" class="link-button" disabled={busy} aria-label={t('members.unbanLabel', { name: b.username })} onClick={() => void act(() => roomsApi.unban(room.id, b.user_id))}>
+                <PersonName userId={b.user_id} username={b.username} withUsername />
+                <button type="button" class="link-button" disabled={busy} aria-label={t('members.unbanLabel', { name: personName(b.user_id, b.username) })} onClick={() => void act(() => roomsApi.unban(room.id, b.user_id))}>
                   {t('members.unban')}
                 </button>
               </li>

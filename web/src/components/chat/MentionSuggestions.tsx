@@ -22,6 +22,7 @@ import { channelWideCandidates, fragmentAt, insertMention, MAX_SUGGESTIONS, rank
 import { membersVersion } from '../../chat/store.ts';
 import { authenticated } from '../../state/session.ts';
 import { Avatar } from './Avatar.tsx';
+import { person, profiles, seedFromMembers } from '../../chat/profiles.ts';
 import './mentions.css';
 import { t } from '../../i18n/index.ts';
 
@@ -63,7 +64,11 @@ function useMembers(roomId: number, wanted: boolean): readonly Member[] | null {
     if (!wanted || current) return;
     let live = true;
     authenticated(() => roomsApi.members(roomId))
-      .then((answer) => live && setLoaded({ roomId, version, members: answer.members }))
+      .then((answer) => {
+        if (!live) return;
+        seedFromMembers(answer.members);
+        setLoaded({ roomId, version, members: answer.members });
+      })
       // Without the list there is nothing to suggest; typing goes on as usual.
       .catch(() => undefined);
     return () => {
@@ -71,6 +76,26 @@ function useMembers(roomId: number, wanted: boolean): readonly Member[] | null {
     };
   }, [roomId, version, wanted, current]);
   return current ? loaded.members : null;
+}
+
+/** The members with the display names known for them, to be matched too. */
+function withDisplayNames(members: readonly Member[]): (Member & { display_name: string | null })[] {
+  const known = profiles.value;
+  return members.map((m) => ({ ...m, display_name: known[m.user_id]?.display_name ?? null }));
+}
+
+/** A suggestion's name: the display name beside the @username when set; the username alone otherwise (what is inserted). */
+function MentionName({ member }: { member: Member }) {
+  const shown = member.user_id < 0 ? null : person(member.user_id, member.username);
+  if (shown === null || !shown.hasDisplayName) return <span class="mention-name">{member.username}</span>;
+  return (
+    <>
+      <span class="mention-display">{shown.name}</span>
+      <span class="muted mention-at">
+        @<span class="mention-name">{member.username}</span>
+      </span>
+    </>
+  );
 }
 
 export function useMentionSuggestions({ roomId, myId, text, setText, input, channelWide }: Options): Suggestions {
@@ -85,7 +110,7 @@ export function useMentionSuggestions({ roomId, myId, text, setText, input, chan
   const members = useMembers(roomId, fragment !== null);
   // Channel-wide names first, as pseudo-members with negative ids (no one's avatar).
   const everyone: Member[] = fragment === null ? [] : channelWideCandidates(fragment.query, channelWide).map((name, i) => ({ user_id: -1 - i, username: name, role: 'member', joined_at: '' }));
-  const matches = fragment === null || members === null ? [] : [...everyone, ...rankCandidates(members, fragment.query, myId)].slice(0, MAX_SUGGESTIONS);
+  const matches = fragment === null || members === null ? [] : [...everyone, ...rankCandidates(withDisplayNames(members), fragment.query, myId)].slice(0, MAX_SUGGESTIONS);
   const open = focused && fragment !== null && members !== null && fragment.start !== dismissed;
   const listed = open && matches.length > 0;
   const selected = Math.min(active, Math.max(matches.length - 1, 0));
@@ -157,7 +182,7 @@ export function useMentionSuggestions({ roomId, myId, text, setText, input, chan
               onClick={() => pick(m)}
             >
               {/* The name is read first ("bob, online"); the avatar still shows first (mentions.css). */}
-              <span class="mention-name">{m.username}</span>
+              <MentionName member={m} />
               {m.user_id === myId && <span class="muted">{t('members.you')}</span>}
               {m.user_id < 0 ? <span class="muted">{t('mentions.channelWide')}</span> : <Avatar userId={m.user_id} username={m.username} withPresence />}
             </li>

@@ -16,6 +16,8 @@ import { jumpToMessage } from '../../search/jump.ts';
 import { Alert } from '../Alert.tsx';
 import { usePaged } from './paged.ts';
 import { readableText } from './Composer.tsx';
+import { personName } from '../../chat/profiles.ts';
+import { PersonName } from './PersonName.tsx';
 
 /** The header's Pinned button: a pushpin, sized like the bell beside it. */
 export function PinIcon() {
@@ -40,7 +42,10 @@ function ListedMessage({ entry, onError }: { entry: Entry; onError: (e: string) 
   return (
     <li class="pin-item">
       <button type="button" class="link-button pin-open" onClick={() => void jumpToMessage(message.channel_id, message.id).catch((err: unknown) => onError(describeError(err)))}>
-        <strong>{message.sender_username ?? t('pins.someone')}</strong>: <span class="pin-text">{text}</span>
+        <strong>
+          <PersonName userId={message.sender_id} username={message.sender_username} fallback={t('pins.someone')} />
+        </strong>
+        : <span class="pin-text">{text}</span>
       </button>
       <p class="muted pin-detail">{entry.detail}</p>
       {entry.extra}
@@ -99,7 +104,7 @@ export function PinsPanel({ channelId, onClose, onShowSaved }: { channelId: numb
   useEffect(() => {
     if (list !== undefined) void decryptMessages(list.pins.map((p) => p.message));
   }, [list]);
-  const entries = list?.pins.map((p) => ({ message: p.message, detail: t('pins.pinnedBy', { name: p.pinned_by_username ?? t('pins.someone') }) })) ?? null;
+  const entries = list?.pins.map((p) => ({ message: p.message, detail: t('pins.pinnedBy', { name: p.pinned_by_username !== null ? personName(p.pinned_by, p.pinned_by_username) : t('pins.someone') }) })) ?? null;
   return <MessageListPanel id="pins-title" title={t('pins.title')} other={t('pins.savedButton')} onOther={onShowSaved} onClose={onClose} entries={entries} empty={t('pins.none')} error={error} setError={setError} />;
 }
 

@@ -8,6 +8,7 @@ import { describeError } from '../../api/errors.ts';
 import * as roomsApi from '../../api/rooms.ts';
 import { enterRoom, rooms } from '../../chat/store.ts';
 import { rank, type Target, targetsOf } from '../../chat/switcher.ts';
+import { personName, profiles } from '../../chat/profiles.ts';
 import { channelPath, navigate } from '../../router.ts';
 import { authenticated } from '../../state/session.ts';
 import { openSearch } from '../../search/panel.ts';
@@ -53,7 +54,7 @@ export function QuickSwitcher({ myId, onClose }: { myId: number; onClose: () => 
     };
   }, [query, myId]);
 
-  const results = useMemo(() => rank(query, [...targetsOf(rooms.value), ...people]), [query, people, rooms.value]);
+  const results = useMemo(() => rank(query, [...targetsOf(rooms.value, (peer) => personName(peer.id, peer.username)), ...people]), [query, people, rooms.value, profiles.value]);
   // The last entry searches the messages for the typed text (the search panel), so Ctrl/Cmd+K reaches search too.
   const searchEntry = query.trim() === '' ? -1 : results.length;
   const entries = results.length + (searchEntry < 0 ? 0 : 1);

@@ -14,6 +14,7 @@ import { Alert } from '../Alert.tsx';
 import { confirmAction } from '../ConfirmDialog.tsx';
 import { Link } from '../Link.tsx';
 import { LockIcon } from '../LockIcon.tsx';
+import { personName } from '../../chat/profiles.ts';
 import { Avatar } from './Avatar.tsx';
 import { IS_MAC } from './QuickSwitcher.tsx';
 import { DirectoryDialog, NewChannelDialog, NewDmDialog, NewRoomDialog } from './dialogs.tsx';
@@ -121,7 +122,7 @@ export function Sidebar({ myId, onJump }: { myId: number; onJump: () => void }) 
           if (channel === undefined) return null;
           return (
             <li key={room.id}>
-              <ChannelLink channel={channel} label={peer?.username ?? room.name} prefix={<Avatar userId={peer?.id ?? null} username={peer?.username ?? room.name} withPresence />} />
+              <ChannelLink channel={channel} label={peer !== null ? personName(peer.id, peer.username) : room.name} prefix={<Avatar userId={peer?.id ?? null} username={peer?.username ?? room.name} withPresence />} />
             </li>
           );
         })}

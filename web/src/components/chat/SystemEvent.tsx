@@ -8,6 +8,7 @@ import type { SystemEvent } from '../../api/events.ts';
 import type { Timeline } from '../../chat/timeline.ts';
 import { systemEvents } from '../../chat/eventsync.ts';
 import { describeEvent, shownEvents } from '../../chat/systemevents.ts';
+import { personName } from '../../chat/profiles.ts';
 import { formatDateTime, formatTime } from '../../i18n/format.ts';
 import './system-events.css';
 
@@ -36,6 +37,7 @@ export function eventItems(channelId: number, timeline: Timeline): EventItem[] {
     text: describeEvent(
       event,
       all.filter((e) => e.id < event.id),
+      (p) => personName(p.id, p.username),
     ),
   }));
 }

@@ -29,6 +29,7 @@ import {
 } from '../../threads/state.ts';
 import { Alert } from '../Alert.tsx';
 import { Avatar } from './Avatar.tsx';
+import { PersonName } from './PersonName.tsx';
 import { readableText } from './Composer.tsx';
 import { usePaged } from './paged.ts';
 import './threads.css';
@@ -58,7 +59,9 @@ function ReplyLine({ message, encrypted, root = false }: { message: Message; enc
     <Tag class="thread-reply" data-message-id={message.id}>
       <p class="thread-reply-head">
         <Avatar userId={message.sender_id} username={message.sender_username ?? '?'} />
-        <strong>{message.sender_username ?? t('pins.someone')}</strong> <time dateTime={message.created_at}>{formatShortTime(message.created_at)}</time>
+        <strong>
+          <PersonName userId={message.sender_id} username={message.sender_username} fallback={t('pins.someone')} />
+        </strong> <time dateTime={message.created_at}>{formatShortTime(message.created_at)}</time>
         {message.also_send_to_channel === true && <span class="muted"> · {t('threads.alsoInChannel')}</span>}
       </p>
       <p class={message.deleted ? 'muted' : 'thread-reply-text'}>{text}</p>
@@ -166,7 +169,10 @@ export function ThreadPanel({ user }: { user: User }) {
         {mine.map((p) => (
           <li key={p.client_msg_id} class="thread-reply pending">
             <p class="thread-reply-head">
-              <strong>{user.username}</strong> <span class="muted">{t('threads.sending')}</span>
+              <strong>
+                <PersonName userId={user.id} username={user.username} />
+              </strong>{' '}
+              <span class="muted">{t('threads.sending')}</span>
             </p>
             <p class="thread-reply-text">{p.content}</p>
           </li>
@@ -213,7 +219,10 @@ export function ThreadsList() {
           return (
             <li key={item.root.id} class={`pin-item${item.unread > 0 ? ' thread-unread' : ''}`} data-root-id={item.root.id}>
               <button type="button" class="link-button pin-open" onClick={() => openOne(item)}>
-                <strong>{item.root.sender_username ?? t('pins.someone')}</strong>: <span class="pin-text">{text}</span>
+                <strong>
+                  <PersonName userId={item.root.sender_id} username={item.root.sender_username} fallback={t('pins.someone')} />
+                </strong>
+                : <span class="pin-text">{text}</span>
               </button>
               <p class="muted pin-detail">
                 {t('threads.where', { channel: channel?.name ?? '?', room: room?.name ?? '?' })}
