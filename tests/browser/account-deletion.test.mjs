@@ -1,7 +1,8 @@
 // "Delete my account" from the Account page against the real server: the
 // password is required and checked, a last question is asked, and then the
 // person is signed out with a notice, this browser forgets their keys, the
-// name no longer signs in, and what they sent stays for the others. An
+// name no longer signs in, and what they sent stays for the others, from
+// a deleted user. An
 // owner is told which rooms to hand over first. Axe on the card.
 
 import assert from 'node:assert/strict';
@@ -63,9 +64,13 @@ test('dora deletes her account: wrong password refused, then signed out for good
   await logInThroughForm(page, 'dora', PASSWORD);
   await page.getByRole('alert').filter({ hasText: /invalid|wrong|incorrect/i }).waitFor();
 
-  // Bob still reads what she sent.
+  // Bob still reads what she sent, from a deleted user.
+  await bob.page.reload();
   await openChannel(bob.page, 'Lobby', 'general');
   await expectMessage(bob.page, text);
+  const group = bob.page.locator('.group', { has: bob.page.locator('.message-text', { hasText: text }) }).first();
+  await group.locator('.group-head .sender').getByText('Deleted user').waitFor();
+  assert.ok(!(await group.innerText()).includes('dora'), 'her name is gone from her message');
   assert.deepEqual(dora.problems, []);
   assert.deepEqual(bob.problems, []);
 });
