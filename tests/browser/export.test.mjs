@@ -1,7 +1,9 @@
 // "Export my data" from the Account page against the real server: a wrong
 // password is refused with a clear message, the right one downloads a zip
 // that an independent reader (Python's zipfile, which checks every CRC)
-// opens, holding the message just sent; axe on the card.
+// opens, holding the message just sent; axe on the card. A room's owner
+// exports the room from its settings: the zip holds the room and a page
+// per plaintext channel, with every text escaped.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -59,5 +61,53 @@ test('alice exports her data from the Account page: a wrong password is refused,
     listed.messages.some((m) => m.content === text && m.room_name === 'Lobby' && m.channel_name === 'general'),
     'the message just sent is in messages.json',
   );
+  assert.deepEqual(alice.problems, []);
+});
+
+test('alice exports Project X from its settings: a zip with the room, a readable page per plaintext channel, escaped', async (t) => {
+  const alice = await signIn(suite, 'alice');
+  t.after(() => alice.close());
+  const { page } = alice;
+  const text = `<i>room export</i> ${Date.now()}`;
+  await openChannel(page, 'Project X', 'general');
+  await send(page, text);
+  await page.locator('.message', { hasText: text }).first().waitFor();
+
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Room settings' });
+  const section = dialog.locator('section', { has: page.getByRole('heading', { name: 'Export this room' }) });
+  await section.getByLabel('Confirm with your password').waitFor();
+  await expectNoAxeViolations(page);
+  await section.getByLabel('Confirm with your password').fill('not-her-password');
+  await section.getByRole('button', { name: 'Export this room' }).click();
+  await section.getByRole('alert').filter({ hasText: 'That password is wrong.' }).waitFor();
+  await section.getByLabel('Confirm with your password').fill('password123');
+  const [download] = await Promise.all([page.waitForEvent('download'), section.getByRole('button', { name: 'Export this room' }).click()]);
+  await section.getByText("The room's archive is downloaded.").waitFor();
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'securechat-room-export-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'room.zip');
+  await download.saveAs(file);
+  const script = [
+    'import sys, zipfile, json',
+    'z = zipfile.ZipFile(sys.argv[1])',
+    'assert z.testzip() is None',
+    'room = json.loads(z.read("room.json"))',
+    'general = next(c for c in room["channels"] if c["name"] == "general")',
+    'page = z.read(general["messages"].replace(".json", ".html")).decode()',
+    'print(json.dumps({"room": room["room"]["name"], "page": page, "index": z.read("index.html").decode()}))',
+  ].join('\n');
+  const listed = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }));
+  assert.equal(listed.room, 'Project X');
+  assert.ok(listed.page.includes(text.replace('<i>', '&lt;i&gt;').replace('</i>', '&lt;/i&gt;')), 'the message, escaped');
+  assert.ok(!listed.page.includes('<i>room export'), 'never as markup');
+  assert.ok(listed.index.includes('#general'));
+
+  // The exported page opens in the browser as a plain document.
+  const viewer = await alice.context.newPage();
+  await viewer.setContent(listed.page);
+  await viewer.getByText(text).first().waitFor();
+  await viewer.close();
   assert.deepEqual(alice.problems, []);
 });

@@ -1,7 +1,7 @@
 // Rooms, channels, members, DMs and the user directory (`/api/rooms/*`,
 // `/api/channels/*`, `/api/dms`, `/api/users`).
 
-import { apiRequest } from './http.ts';
+import { apiDownload, apiRequest } from './http.ts';
 import type { Profile } from './profiles.ts';
 
 export type Role = 'owner' | 'admin' | 'member';
@@ -198,4 +198,9 @@ export async function setRetention(roomId: number, days: number | null): Promise
 /** Deletes a channel and its messages (admins); a room keeps at least one. */
 export async function deleteChannel(channelId: number): Promise<void> {
   await apiRequest('DELETE', `/api/channels/${channelId}`);
+}
+
+/** The room's export (its owner only), confirmed with the password: a zip. */
+export function exportRoom(roomId: number, password: string): Promise<Blob> {
+  return apiDownload(`/api/rooms/${roomId}/export`, { password });
 }

@@ -1,24 +1,12 @@
 import { useState } from 'preact/hooks';
 import type { TargetedEvent } from 'preact';
 import { exportMyData } from '../api/account.ts';
+import { saveBlob } from '../files/save.ts';
 import { ApiError, describeError } from '../api/errors.ts';
 import { t } from '../i18n/index.ts';
 import { Alert } from './Alert.tsx';
 import { PasswordConfirmForm } from './PasswordConfirmForm.tsx';
 import { useSubmit } from './useSubmit.ts';
-
-/** Saves `blob` as `name` through a temporary link. */
-function save(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has its own copy once started.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
 
 /**
  * The Account page's "Export my data" card: the password, then a zip of
@@ -43,7 +31,7 @@ export function ExportCard({ username }: { username: string }) {
     void submit.run(async () => {
       try {
         const archive = await exportMyData(password);
-        save(archive, `securechat-export-${username}.zip`);
+        saveBlob(archive, `securechat-export-${username}.zip`);
         setPassword('');
         setNotice(t('exportData.done'));
       } catch (err) {

@@ -9,6 +9,7 @@ import {
   setupTotp,
   type TwoFactorStatus,
 } from '../api/twofactor.ts';
+import { saveBlob } from '../files/save.ts';
 import { t } from '../i18n/index.ts';
 import { refreshSession } from '../state/session.ts';
 import { Alert } from './Alert.tsx';
@@ -161,12 +162,7 @@ function RecoveryCodes({ codes }: { codes: string[] }) {
       .catch(() => setCopied(false));
   };
   const onDownload = () => {
-    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'securechat-recovery-codes.txt';
-    link.click();
-    URL.revokeObjectURL(url);
+    saveBlob(new Blob([text], { type: 'text/plain' }), 'securechat-recovery-codes.txt');
   };
   return (
     <div class="recovery-codes" role="region" aria-labelledby="recovery-codes-title">

@@ -16,6 +16,7 @@ import { LockIcon } from '../LockIcon.tsx';
 import { DisappearingForm, RetentionForm } from './Disappearing.tsx';
 import { Integrations } from './Integrations.tsx';
 import { useSubmit } from '../useSubmit.ts';
+import { ExportRoom } from './ExportRoom.tsx';
 import { t } from '../../i18n/index.ts';
 
 /** Whether a role sees the settings at all (owners and admins of a room, not a DM). */
@@ -54,6 +55,7 @@ export function RoomSettingsDialog({ room, onClose }: { room: RoomWithChannels; 
           </li>
         ))}
       </ul>
+      {isOwner && <ExportRoom room={room} />}
       {isOwner && <DeleteRoom room={room} onDeleted={onClose} />}
     </Dialog>
   );
