@@ -62,7 +62,7 @@ test('typing / lists the commands; /me, /topic, /help and a refused /kick', asyn
   await composer.fill('/');
   const list = page.getByRole('listbox', { name: 'Commands' });
   await list.waitFor();
-  for (const name of ['/me', '/topic', '/invite', '/kick', '/leave', '/mute', '/help']) {
+  for (const name of ['/me', '/topic', '/invite', '/kick', '/leave', '/mute', '/remind', '/help']) {
     await list.getByRole('option', { name: new RegExp(`^${name}\\b`) }).waitFor();
   }
   await expectNoAxeViolations(page, '.composer');

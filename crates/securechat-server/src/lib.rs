@@ -19,6 +19,8 @@
 //! - `mentions`: who may use channel-wide mentions (`@channel`…) in a room.
 //! - `pins`: pinned messages per channel, and each person's saved messages.
 //! - `threads`: thread replies' summaries, follows, per-thread read markers.
+//! - `reminders`: reminders of a channel at a time (`/remind`), delivered
+//!   once to every socket of their person.
 //! - `search`: full-text search over the plaintext messages a person can read.
 //! - `files`: uploads streamed to a blob store (disk or S3), downloads.
 //! - `resources`: a room's shared links and documents.
@@ -84,6 +86,7 @@ mod pins;
 mod profiles;
 mod push;
 mod realtime;
+mod reminders;
 mod resources;
 mod retention;
 mod rooms;

@@ -129,6 +129,8 @@ server_events! {
     /// A person's display name, status, availability or avatar changed
     /// (their sockets and everyone who shares a room with them).
     ProfileUpdated(ProfileView) = "profile_updated",
+    /// One of the person's reminders fell due (their sockets).
+    ReminderDue(ReminderDue) = "reminder_due",
 }
 
 /// `message_deleted`, also the ack of `delete_message`.
@@ -329,6 +331,17 @@ pub struct PinsUpdated {
     pub pinned: bool,
     /// Who pinned or unpinned it.
     pub user_id: i64,
+}
+
+/// `reminder_due`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReminderDue {
+    pub id: i64,
+    pub channel_id: i64,
+    /// The note; `null` in an encrypted channel.
+    pub note: Option<String>,
+    /// When it was due, in ms since the epoch.
+    pub due_at: i64,
 }
 
 /// `saved_updated`.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionOf, escapedSlash, meText, parseCommand, planCommand, suggestCommands } from './commands.ts';
+import { actionOf, BUILT_IN_HINTS, escapedSlash, meText, parseCommand, parseRemind, planCommand, suggestCommands } from './commands.ts';
 
 describe('parseCommand', () => {
   it('reads the name, the text and the people named', () => {
@@ -30,7 +30,7 @@ describe('suggestCommands', () => {
   ];
 
   it('lists built-ins then the room’s commands that start with what was typed', () => {
-    expect(suggestCommands('/', registered)?.map((s) => s.name)).toEqual(['me', 'topic', 'invite', 'kick', 'leave', 'mute', 'help', 'weather', 'deploy']);
+    expect(suggestCommands('/', registered)?.map((s) => s.name)).toEqual(['me', 'topic', 'invite', 'kick', 'leave', 'mute', 'remind', 'help', 'weather', 'deploy']);
     expect(suggestCommands('/W', registered)).toEqual([{ name: 'weather', hint: '[city]', description: 'The weather', builtIn: false }]);
     expect(suggestCommands('/m', registered)?.map((s) => s.name)).toEqual(['me', 'mute']);
     expect(suggestCommands('/zzz', registered)).toEqual([]);
@@ -71,5 +71,31 @@ describe('/me messages', () => {
     expect(actionOf('/me')).toBeNull();
     expect(actionOf('/meow')).toBeNull();
     expect(actionOf('hello')).toBeNull();
+  });
+});
+
+describe('/remind', () => {
+  // A Monday, 15:00 local time.
+  const now = new Date(2026, 11, 7, 15, 0, 0);
+
+  it('reads "in N units", with or without "me" and "to"', () => {
+    expect(parseRemind('me in 10 minutes to call Bob', now)).toEqual({ dueAt: now.getTime() + 600_000, note: 'call Bob' });
+    expect(parseRemind('in 2 hours stand-up', now)).toEqual({ dueAt: now.getTime() + 7_200_000, note: 'stand-up' });
+    expect(parseRemind('me in 1 week', now)).toEqual({ dueAt: now.getTime() + 604_800_000, note: '' });
+    expect(parseRemind('in 3d to renew', now)?.dueAt).toBe(now.getTime() + 3 * 86_400_000);
+  });
+
+  it('reads "at HH:MM": today, or tomorrow once that time has passed', () => {
+    expect(parseRemind('me at 16:30 to leave', now)).toEqual({ dueAt: new Date(2026, 11, 7, 16, 30).getTime(), note: 'leave' });
+    expect(parseRemind('at 9:05 coffee', now)).toEqual({ dueAt: new Date(2026, 11, 8, 9, 5).getTime(), note: 'coffee' });
+    expect(parseRemind('at 15:00 now', now)?.dueAt).toBe(new Date(2026, 11, 8, 15, 0).getTime());
+  });
+
+  it('refuses what it cannot read, so the composer shows the usage', () => {
+    for (const text of ['', 'me', 'tomorrow', 'in ten minutes', 'in 0 minutes', 'in 5 fortnights', 'at 25:00', 'at 10:61']) {
+      expect(parseRemind(text, now), text).toBeNull();
+    }
+    expect(planCommand('/remind soon', [], false, now)).toEqual({ kind: 'usage', name: 'remind', hint: BUILT_IN_HINTS.remind });
+    expect(planCommand('/remind me in 5 minutes to stretch', [], true, now)).toEqual({ kind: 'remind', dueAt: now.getTime() + 300_000, note: 'stretch' });
   });
 });

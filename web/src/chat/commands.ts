@@ -11,7 +11,7 @@
 // waves"): `actionOf` is the one place that reads it.
 
 /** The client's own commands, in the order the suggestions list them. */
-export const BUILT_INS = ['me', 'topic', 'invite', 'kick', 'leave', 'mute', 'help'] as const;
+export const BUILT_INS = ['me', 'topic', 'invite', 'kick', 'leave', 'mute', 'remind', 'help'] as const;
 export type BuiltIn = (typeof BUILT_INS)[number];
 
 /** Built-ins that take an argument, with its hint. */
@@ -22,6 +22,7 @@ export const BUILT_IN_HINTS: Record<BuiltIn, string> = {
   kick: '@user',
   leave: '',
   mute: '',
+  remind: 'me in 10 minutes to <note> | me at 16:30 <note>',
   help: '',
 };
 
@@ -100,6 +101,8 @@ export type Plan =
   | { kind: 'topic'; topic: string }
   | { kind: 'invite' | 'kick'; username: string }
   | { kind: 'leave' | 'mute' | 'help' }
+  /** `/remind`: when (ms since the epoch) and what. */
+  | { kind: 'remind'; dueAt: number; note: string }
   | { kind: 'registered'; name: string; text: string }
   /** The command needs an argument it was not given. */
   | { kind: 'usage'; name: BuiltIn; hint: string }
@@ -109,7 +112,7 @@ export type Plan =
   | { kind: 'encrypted'; name: string };
 
 /** The plan for `line` (null: it is a message), given the room's registered triggers and whether the channel is encrypted. */
-export function planCommand(line: string, registered: readonly string[], encrypted: boolean): Plan | null {
+export function planCommand(line: string, registered: readonly string[], encrypted: boolean, now: Date = new Date()): Plan | null {
   const parsed = parseCommand(line);
   if (parsed === null) return null;
   const { name, text, mentions } = parsed;
@@ -128,6 +131,10 @@ export function planCommand(line: string, registered: readonly string[], encrypt
     case 'mute':
     case 'help':
       return { kind: name };
+    case 'remind': {
+      const when = parseRemind(text, now);
+      return when === null ? usage('remind') : { kind: 'remind', ...when };
+    }
   }
   if (!registered.includes(name)) return { kind: 'unknown', name };
   if (encrypted) return { kind: 'encrypted', name };
@@ -143,4 +150,34 @@ export function meText(action: string): string {
 export function actionOf(text: string): string | null {
   const match = /^\/me\s+(\S[\s\S]*)$/.exec(text);
   return match === null ? null : (match[1] ?? '').trim();
+}
+
+const UNITS: Record<string, number> = { m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000, h: 3_600_000, hour: 3_600_000, hours: 3_600_000, d: 86_400_000, day: 86_400_000, days: 86_400_000, w: 604_800_000, week: 604_800_000, weeks: 604_800_000 };
+
+/**
+ * Reads `/remind`'s text, as Slack and Mattermost do: `[me] in <n> <unit>
+ * [to] <note>` (minutes, hours, days, weeks) or `[me] at <HH:MM> [to]
+ * <note>` (today, or tomorrow once that time has passed, in local time).
+ * Null when it says neither; the note may be empty.
+ */
+export function parseRemind(text: string, now: Date): { dueAt: number; note: string } | null {
+  const rest = text.replace(/^me\s+/i, '');
+  const relative = /^in\s+(\d{1,4})\s*([a-z]+)\b\s*(?:to\s+)?([\s\S]*)$/i.exec(rest);
+  if (relative !== null) {
+    const unit = UNITS[(relative[2] ?? '').toLowerCase()];
+    const count = Number(relative[1]);
+    if (unit === undefined || count < 1) return null;
+    return { dueAt: now.getTime() + count * unit, note: (relative[3] ?? '').trim() };
+  }
+  const clock = /^at\s+(\d{1,2}):(\d{2})\b\s*(?:to\s+)?([\s\S]*)$/i.exec(rest);
+  if (clock !== null) {
+    const hours = Number(clock[1]);
+    const minutes = Number(clock[2]);
+    if (hours > 23 || minutes > 59) return null;
+    const due = new Date(now);
+    due.setHours(hours, minutes, 0, 0);
+    if (due.getTime() <= now.getTime()) due.setDate(due.getDate() + 1);
+    return { dueAt: due.getTime(), note: (clock[3] ?? '').trim() };
+  }
+  return null;
 }

@@ -13,6 +13,7 @@ import type { ThreadSummary } from '../api/threads.ts';
 import type { ThreadUnread } from '../threads/state.ts';
 import type { Resource } from '../api/files.ts';
 import type { Profile } from '../api/profiles.ts';
+import type { ReminderDue } from '../api/reminders.ts';
 import type { Channel, Role } from '../api/rooms.ts';
 import type { KeyRequest, RotationEvent, ShareEvent } from '../e2ee/engine.ts';
 import type { ReactionEvent } from './reactions.ts';
@@ -67,6 +68,8 @@ export interface ServerEvents {
   thread_unread: (e: ThreadUnread) => void;
   /** Someone who shares a room with me (or I) changed their profile. */
   profile_updated: (e: Profile) => void;
+  /** One of my reminders fell due. */
+  reminder_due: (e: ReminderDue) => void;
 }
 
 /** The payload of event `K`. */

@@ -38,6 +38,7 @@ export const SERVER_EVENTS = [
   'thread_updated',
   'thread_unread',
   'profile_updated',
+  'reminder_due',
 ] as const;
 
 export type ServerEventName = (typeof SERVER_EVENTS)[number];
@@ -78,4 +79,5 @@ export interface ServerEventFields {
   thread_updated: 'channel_id' | 'room_id' | 'root_id' | 'thread';
   thread_unread: 'channel_id' | 'following' | 'room_id' | 'root_id' | 'unread';
   profile_updated: 'availability' | 'avatar_url' | 'display_name' | 'status' | 'user_id';
+  reminder_due: 'channel_id' | 'due_at' | 'id' | 'note';
 }

@@ -37,6 +37,8 @@ import type { ThreadSummary } from '../api/threads.ts';
 import * as threads from '../threads/state.ts';
 import type { Profile } from '../api/profiles.ts';
 import { profileLoader } from './profiles.ts';
+import { reminderDue, resetReminders } from './reminders.ts';
+import type { ReminderDue } from '../api/reminders.ts';
 
 export type Connection = 'connecting' | 'online' | 'offline';
 
@@ -372,6 +374,7 @@ export function start(user: User): void {
     presenceSnapshotSeen.value = true;
   });
   s.on('profile_updated', (p: Profile) => profileLoader.put(p));
+  s.on('reminder_due', (r: ReminderDue) => reminderDue(r));
   s.on('member_joined', (e: { room_id: number; user_id: number }) => {
     profileLoader.allow(e.user_id);
     if (e.user_id === user.id) void refreshRooms().then(joinAll);
@@ -514,6 +517,7 @@ export function stop(): void {
   e2ee.stopE2ee();
   threads.resetThreads();
   profileLoader.reset();
+  resetReminders();
   batch(() => {
     me.value = null;
     rooms.value = [];

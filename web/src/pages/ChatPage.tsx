@@ -10,6 +10,7 @@ import { E2eePanels } from '../components/chat/E2eePanels.tsx';
 import { ImageViewer } from '../components/chat/ImageViewer.tsx';
 import { MembersPanel } from '../components/chat/MembersPanel.tsx';
 import { QuickSwitcher, ShortcutsDialog } from '../components/chat/QuickSwitcher.tsx';
+import { ReminderBanner } from '../components/chat/ReminderBanner.tsx';
 import { Sidebar } from '../components/chat/Sidebar.tsx';
 import { ThreadPanel, ThreadsList } from '../components/chat/ThreadPanel.tsx';
 import { openThread, threadsListOpen } from '../threads/state.ts';
@@ -106,6 +107,7 @@ export function ChatPage({ user, channelId }: { user: User; channelId: number | 
           </Alert>
         </div>
       )}
+      <ReminderBanner />
       <E2eePanels />
       <div class={`chat${channelId !== null ? ' has-channel' : ''}${membersOpen ? ' has-members' : ''}${searchPanel.value !== null ? ' has-search' : ''}${threadShown ? ' has-thread' : ''}`}>
         <Sidebar myId={user.id} onJump={() => setOverlay('switcher')} />

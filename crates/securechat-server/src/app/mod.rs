@@ -71,6 +71,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::admin::users::router())
         .merge(crate::admin::site::router())
         .merge(crate::commands::http::router())
+        .merge(crate::reminders::http::router())
         .split_for_parts();
     let mut openapi = openapi;
     openapi::complete(&mut openapi);

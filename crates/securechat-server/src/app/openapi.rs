@@ -39,6 +39,7 @@ use crate::http::MAX_JSON_BODY;
         (name = "profiles", description = "Display names, statuses, availability and avatars"),
         (name = "admin", description = "The admin console (site administrators only): accounts, invitations, the registration mode, rooms, the audit log across rooms, server status"),
         (name = "commands", description = "Registered slash commands of a room, and running them in plaintext channels"),
+        (name = "reminders", description = "One's own reminders of a channel at a time (`/remind`), delivered as `reminder_due`"),
     )
 )]
 pub struct ApiDoc;

@@ -80,6 +80,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         state.files.blobs.clone(),
         FILE_SWEEP_INTERVAL,
     ));
+    let reminders = tokio::spawn(crate::reminders::due::run(db.clone(), state.notify.clone()));
     let retention_purge = tokio::spawn(crate::retention::purge::run(
         db.clone(),
         state.notify.clone(),
@@ -144,6 +145,8 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     file_sweep.abort();
     // A batch cut off is rolled back whole; the next start deletes it.
     retention_purge.abort();
+    // A claimed reminder is pushed in the round that claimed it.
+    reminders.abort();
     // Hands the pushes in flight back to the queue for the next start.
     stop_push.notify_one();
     if tokio::time::timeout(Duration::from_secs(5), push_sender)

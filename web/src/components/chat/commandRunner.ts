@@ -7,11 +7,13 @@
 
 import { runCommand, type CommandInfo } from '../../api/commands.ts';
 import { describeError } from '../../api/errors.ts';
+import { createReminder } from '../../api/reminders.ts';
 import type { Channel } from '../../api/rooms.ts';
 import * as roomsApi from '../../api/rooms.ts';
 import { BUILT_INS, BUILT_IN_HINTS, meText, type Plan } from '../../chat/commands.ts';
 import { refreshRooms, roomOfChannel, sendMessage } from '../../chat/store.ts';
 import * as membership from '../../e2ee/membership.ts';
+import { formatDateTime } from '../../i18n/format.ts';
 import { t } from '../../i18n/index.ts';
 import { saveChannelNotifications } from '../../push/api.ts';
 import { authenticated } from '../../state/session.ts';
@@ -54,6 +56,11 @@ export async function runPlan(plan: Plan, channel: Channel, commands: readonly C
       case 'mute':
         await authenticated(() => saveChannelNotifications(channel.id, { level: 'none', mute_until: null }));
         return t('commands.muted', { channel: channel.name });
+      case 'remind': {
+        await authenticated(() => createReminder(channel.id, plan.dueAt, channel.is_encrypted || plan.note === '' ? null : plan.note));
+        const time = formatDateTime(new Date(plan.dueAt)) ?? '';
+        return channel.is_encrypted && plan.note !== '' ? t('commands.reminderSetEncrypted', { time, channel: channel.name }) : t('commands.reminderSet', { time, channel: channel.name });
+      }
       case 'help':
         return helpText(commands);
       case 'usage':
