@@ -274,7 +274,7 @@ test('pushes become notifications: plaintext as sent, encrypted decrypted on the
   const secrets = await channelIds(alice, 'Project X', 'secrets');
   const lobby = await channelIds(alice, 'Lobby', 'general');
   await alice.goto('/account');
-  await alice.getByRole('heading', { name: 'Account' }).waitFor();
+  await alice.getByRole('heading', { level: 1, name: 'Account' }).waitFor();
 
   await t.test('a plaintext push shows who wrote where and the text, or no text', async () => {
     await openChannel(bob.page, 'Lobby', 'general');
@@ -319,7 +319,7 @@ test('pushes become notifications: plaintext as sent, encrypted decrypted on the
     await alice.getByRole('heading', { level: 1, name: 'secrets' }).waitFor();
     await chooseLevel(alice, 'Mentions of me');
     await alice.goto('/account');
-    await alice.getByRole('heading', { name: 'Account' }).waitFor();
+    await alice.getByRole('heading', { level: 1, name: 'Account' }).waitFor();
     await send(bob.page, 'lunch anyone?');
     const plain = await messageId(bob.page, 'lunch anyone\\?');
     await push.deliver({ type: 'message', message_id: plain, ...secrets, encrypted: true });
@@ -360,7 +360,7 @@ test('pushes become notifications: plaintext as sent, encrypted decrypted on the
 
   await t.test('with no tab of the app open, the click opens a window at the message', async () => {
     await alice.goto('/account');
-    await alice.getByRole('heading', { name: 'Account' }).waitFor();
+    await alice.getByRole('heading', { level: 1, name: 'Account' }).waitFor();
     await send(bob.page, '@alice one more thing');
     const id = await messageId(bob.page, '@alice one more thing');
     await push.deliver({ type: 'message', message_id: id, ...secrets, encrypted: true });

@@ -91,8 +91,10 @@ describe('catalogues', () => {
     const querySyntax = /\b(has|from|in|before|after):\S*|YYYY-MM-DD/g;
     // Mentions are typed as they are in every language too: `@channel`, `@here`.
     const mentionSyntax = /@[\w.-]+/g;
+    // Commands too: `/remind me in 10 minutes to …`.
+    const commandSyntax = /\/remind me (in \d+ minutes|at \d{1,2}:\d{2})( to)?|\/[a-z]+/g;
     for (const [key, text] of catalogues['zh-CN']) {
-      const rest = text.replace(/\{\{[^}]*\}\}/g, '').replace(querySyntax, '').replace(mentionSyntax, '').replace(kept, '');
+      const rest = text.replace(/\{\{[^}]*\}\}/g, '').replace(querySyntax, '').replace(mentionSyntax, '').replace(commandSyntax, '').replace(kept, '');
       expect(rest, `zh-CN ${key}: "${text}"`).not.toMatch(/[A-Za-z]{2,}/);
     }
   });

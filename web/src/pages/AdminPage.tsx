@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../api/auth.ts';
 import { deleteRoom, getStatus, listAudit, listRooms, type AdminRoom, type AuditEntry, type ServerStatus } from '../api/admin.ts';
+import { describeError } from '../api/errors.ts';
 import { Alert } from '../components/Alert.tsx';
 import { AppHeader } from '../components/AppHeader.tsx';
 import { confirmAction } from '../components/ConfirmDialog.tsx';
@@ -132,14 +133,26 @@ function AuditAdmin() {
   const [scope, setScope] = useState<'rooms' | 'site'>('rooms');
   const [entries, setEntries] = useState<AuditEntry[]>([]);
   const [next, setNext] = useState<number | null>(null);
-  const loading = useSubmit();
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  // The scope last asked for: an answer for another one came too late and is dropped
+  // (switching scope while a page loads must load the new scope, not be ignored).
+  const wanted = useRef(scope);
 
   async function load(which: 'rooms' | 'site', before: number | null) {
-    await loading.run(async () => {
+    wanted.current = which;
+    setError(null);
+    setPending(true);
+    try {
       const page = await listAudit(which, before);
-      setEntries(before === null ? page.entries : [...entries, ...page.entries]);
+      if (wanted.current !== which) return;
+      setEntries((shown) => (before === null ? page.entries : [...shown, ...page.entries]));
       setNext(page.next_before);
-    });
+    } catch (err) {
+      if (wanted.current === which) setError(describeError(err));
+    } finally {
+      if (wanted.current === which) setPending(false);
+    }
   }
 
   useEffect(() => {
@@ -155,7 +168,7 @@ function AuditAdmin() {
           <option value="site">{t('admin.audit.site')}</option>
         </select>
       </div>
-      {loading.error !== null && <Alert tone="error">{loading.error}</Alert>}
+      {error !== null && <Alert tone="error">{error}</Alert>}
       <div class="admin-table-wrap">
         <table class="admin-table">
           <caption class="visually-hidden">{t('admin.tabs.audit')}</caption>
@@ -182,7 +195,7 @@ function AuditAdmin() {
         </table>
       </div>
       {next !== null && (
-        <button type="button" class="button button-secondary" disabled={loading.pending} onClick={() => void load(scope, next)}>
+        <button type="button" class="button button-secondary" disabled={pending} onClick={() => void load(scope, next)}>
           {t('admin.more')}
         </button>
       )}
