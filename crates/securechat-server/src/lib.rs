@@ -58,6 +58,7 @@ mod app;
 mod auth;
 mod background;
 mod backup;
+mod bots;
 pub mod cli;
 mod cluster;
 mod commands;

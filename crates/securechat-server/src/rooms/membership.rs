@@ -99,6 +99,7 @@ pub async fn add(
     });
     Ok(MemberView {
         user_id: target.id,
+        is_bot: crate::bots::store::is_bot(&state.db, target.id).await?,
         username: target.username,
         role,
         joined_at: crate::storage::rfc3339(now),
