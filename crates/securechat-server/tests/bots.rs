@@ -10,7 +10,8 @@
 use securechat_testkit as testkit;
 use serde_json::{Value, json};
 use testkit::{
-    Server, WAIT, ask, backends, call, connect, new_user, next_event, room_and_channel, token,
+    Server, WAIT, ask, backends, call, connect, db_execute, new_user, next_event, room_and_channel,
+    token,
 };
 
 /// `POST /api/rooms/{room}/bots` as `who`.
@@ -159,8 +160,7 @@ async fn a_bot_token_reaches_its_room_and_nothing_beyond() {
         let admin = token(&server, "admin", "admin123").await;
         let (room, general, bot_id, bot) = project_bot(&server, &alice).await;
         let (lobby, lobby_general) = room_and_channel(&server, &alice, "Lobby", "general").await;
-        // Made a member of the Lobby too (by its owner): membership alone
-        // does not widen the token's reach.
+        // Nobody makes it a member of a room its token does not reach...
         let (s, body) = call(
             &server,
             Some(&admin),
@@ -169,7 +169,17 @@ async fn a_bot_token_reaches_its_room_and_nothing_beyond() {
             Some(json!({"user_id": bot_id})),
         )
         .await;
-        assert_eq!(s, 201, "{body}");
+        assert_eq!(s, 403, "{body}");
+        assert_eq!(body["code"], "bot_out_of_scope");
+        // ...and were it a member (a row written behind the server's
+        // back), the token still would not reach the room.
+        db_execute(
+            &server,
+            "INSERT INTO room_members (room_id, user_id, role, joined_at) \
+             SELECT r.id, u.id, 'member', 0 FROM rooms r, users u \
+             WHERE r.name = 'Lobby' AND u.username = 'helper-bot'",
+        )
+        .await;
 
         let (s, me) = call(&server, Some(&bot), "GET", "/api/auth/me", None).await;
         assert_eq!(s, 200, "{me}");

@@ -60,6 +60,8 @@ export interface RoomWithChannels extends Room {
 export interface Member {
   user_id: number;
   username: string;
+  /** A bot account (its token reaches only its rooms). */
+  is_bot?: boolean;
   role: Role;
   joined_at: string;
 }

@@ -135,13 +135,20 @@ pub async fn revoke_in_room(db: &Db, bot_id: i64, room_id: i64) -> Result<u64, s
     })
 }
 
-/// Whether `user_id` is a bot account.
-pub async fn is_bot(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
+/// Whether `user_id` is a bot account, and if so whether one of its live
+/// tokens reaches `room_id`.
+pub async fn bot_reach(db: &Db, user_id: i64, room_id: i64) -> Result<(bool, bool), sqlx::Error> {
     with_db!(db, read, |pool| {
-        sqlx::query_as::<_, (bool,)>("SELECT is_bot FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await
-            .map(|r| r.is_some_and(|(b,)| b))
+        sqlx::query_as::<_, (bool, bool)>(
+            "SELECT u.is_bot, EXISTS (SELECT 1 FROM bot_tokens t \
+                 JOIN bot_token_rooms r ON r.token_hash = t.token_hash \
+                 WHERE t.bot_id = u.id AND r.room_id = $2) \
+             FROM users u WHERE u.id = $1",
+        )
+        .bind(user_id)
+        .bind(room_id)
+        .fetch_optional(pool)
+        .await
+        .map(|r| r.unwrap_or((false, false)))
     })
 }
