@@ -41,13 +41,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 pub struct NewRoomBot {
     /// The bot's username, under the rules of every username.
-    #[schema(min_length = 1, max_length = 32)]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]{3,32}$")]
     pub username: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewSiteBot {
-    #[schema(min_length = 1, max_length = 32)]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9_.-]{3,32}$")]
     pub username: String,
     /// The rooms its token reaches (1 to 100).
     #[schema(min_items = 1, max_items = 100)]
