@@ -14,6 +14,9 @@ pub struct User {
     pub username: String,
     /// Site administrator.
     pub is_admin: bool,
+    /// A bot account, signed in with its API token.
+    #[serde(default)]
+    pub is_bot: bool,
     /// RFC 3339, UTC.
     pub created_at: String,
 }

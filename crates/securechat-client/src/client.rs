@@ -81,6 +81,13 @@ impl Client {
         self
     }
 
+    /// A client signed in as a bot with its API token (`scb_…`, shown once
+    /// when a room admin created the bot): no password, no login; the
+    /// token reaches only the bot's rooms.
+    pub fn bot(base_url: &str, token: &str) -> Result<Self> {
+        Ok(Self::new(base_url)?.with_token(SessionToken::new(token)))
+    }
+
     /// The server's base URL.
     pub fn base_url(&self) -> &Url {
         &self.base

@@ -34,6 +34,9 @@ pub struct Message {
     pub sender_id: Option<i64>,
     #[serde(default)]
     pub sender_username: Option<String>,
+    /// The sender is a bot account.
+    #[serde(default)]
+    pub sender_is_bot: bool,
     /// Plaintext channels; `None` in encrypted channels and once deleted.
     #[serde(default)]
     pub content: Option<String>,

@@ -117,6 +117,9 @@ pub struct Channel {
 pub struct Member {
     pub user_id: i64,
     pub username: String,
+    /// A bot account.
+    #[serde(default)]
+    pub is_bot: bool,
     pub role: Role,
     #[serde(default)]
     pub joined_at: String,

@@ -63,6 +63,7 @@ mod archive;
 mod auth;
 mod background;
 mod backup;
+mod bots;
 pub mod cli;
 mod cluster;
 mod commands;

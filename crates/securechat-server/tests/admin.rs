@@ -164,6 +164,12 @@ const ACTIONS: &[(&str, &str, &str, Option<&str>)] = &[
     ),
     ("admin_list_rooms", "GET", "/api/admin/rooms", None),
     (
+        "create_site_bot",
+        "POST",
+        "/api/admin/bots",
+        Some(r#"{"username": "bot-{actor}", "room_ids": [{spare_room}]}"#),
+    ),
+    (
         "admin_delete_room",
         "DELETE",
         "/api/admin/rooms/{spare_room}",
@@ -237,7 +243,7 @@ async fn only_site_admins_pass_every_admin_action() {
                 assert_eq!(db_count(&server, sql, w.spare_room).await, 1);
                 let sql = "SELECT COUNT(*) FROM invitations WHERE id = $1 AND revoked = FALSE";
                 assert_eq!(db_count(&server, sql, w.invitation).await, 1);
-                let sql = "SELECT COUNT(*) FROM users WHERE username LIKE 'made-%' AND id > $1";
+                let sql = "SELECT COUNT(*) FROM users WHERE (username LIKE 'made-%' OR is_bot) AND id > $1";
                 assert_eq!(db_count(&server, sql, 0).await, 0);
                 let sql = "SELECT COUNT(*) FROM users WHERE id = $1 AND deleted_at IS NULL";
                 assert_eq!(db_count(&server, sql, w.victim).await, 1);

@@ -19,6 +19,8 @@ export interface Message extends MessageFields {
   reactions?: Reaction[] | null;
   /** On a thread's root: its summary (null while it has no reply). */
   thread?: ThreadSummary | null;
+  /** Sent by a bot account. */
+  sender_is_bot?: boolean;
   /** Posted through an incoming webhook: shown as this integration, not as `sender_username` (its maker). */
   webhook?: WebhookSender | null;
 }

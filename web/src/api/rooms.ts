@@ -61,6 +61,8 @@ export interface RoomWithChannels extends Room {
 export interface Member {
   user_id: number;
   username: string;
+  /** A bot account (its token reaches only its rooms). */
+  is_bot?: boolean;
   role: Role;
   joined_at: string;
   /** The person's display name, status, availability and avatar, when they set any (absent: none). */

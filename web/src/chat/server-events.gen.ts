@@ -45,8 +45,8 @@ export type ServerEventName = (typeof SERVER_EVENTS)[number];
 
 /** The top-level fields of each event's payload. */
 export interface ServerEventFields {
-  new_message: 'also_send_to_channel' | 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'expires_at' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_username' | 'thread' | 'thread_root_id' | 'webhook';
-  message_edited: 'also_send_to_channel' | 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'expires_at' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_username' | 'thread' | 'thread_root_id' | 'webhook';
+  new_message: 'also_send_to_channel' | 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'expires_at' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_is_bot' | 'sender_username' | 'thread' | 'thread_root_id' | 'webhook';
+  message_edited: 'also_send_to_channel' | 'channel_id' | 'client_msg_id' | 'content' | 'created_at' | 'deleted' | 'edited_at' | 'envelope' | 'expires_at' | 'file' | 'id' | 'key_version' | 'reactions' | 'reply_to' | 'sender_id' | 'sender_is_bot' | 'sender_username' | 'thread' | 'thread_root_id' | 'webhook';
   message_deleted: 'channel_id' | 'deleted_by' | 'id';
   messages_deleted: 'channel_id' | 'ids' | 'room_id';
   typing: 'channel_id' | 'user_id' | 'username';

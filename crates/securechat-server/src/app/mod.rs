@@ -72,6 +72,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
         .merge(crate::admin::site::router())
         .merge(crate::commands::http::router())
         .merge(crate::reminders::http::router())
+        .merge(crate::bots::http::router())
         .split_for_parts();
     let mut openapi = openapi;
     openapi::complete(&mut openapi);
@@ -94,6 +95,7 @@ pub fn router_with(state: AppState, realtime: crate::realtime::RealtimeLayer) ->
     realtime
         .apply(routes)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn(crate::bots::refuse_bots))
         .layer(from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(CatchPanicLayer::custom(panic_response))

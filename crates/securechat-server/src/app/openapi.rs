@@ -38,6 +38,7 @@ use crate::http::MAX_JSON_BODY;
         (name = "email", description = "Email digests of missed messages: the address, its verification, unsubscribing"),
         (name = "profiles", description = "Display names, statuses, availability and avatars"),
         (name = "admin", description = "The admin console (site administrators only): accounts, invitations, the registration mode, rooms, the audit log across rooms, server status"),
+        (name = "bots", description = "Bot accounts of a room: API tokens scoped to rooms, revocable"),
         (name = "commands", description = "Registered slash commands of a room, and running them in plaintext channels"),
         (name = "reminders", description = "One's own reminders of a channel at a time (`/remind`), delivered as `reminder_due`"),
     )

@@ -144,6 +144,9 @@ pub struct AuthUser {
     pub session_hash: Vec<u8>,
     /// TOTP is on for the account.
     pub two_factor: bool,
+    /// Signed in with a bot token: the rooms it reaches (`None`: a person's
+    /// session). See [`crate::bots`].
+    pub bot_rooms: Option<crate::bots::Scope>,
 }
 
 impl AuthUser {
@@ -153,6 +156,7 @@ impl AuthUser {
             id: self.id,
             username: self.username.clone(),
             is_admin: self.is_admin,
+            is_bot: self.bot_rooms.is_some(),
             created_at: rfc3339(self.created_at),
         }
     }
@@ -160,7 +164,15 @@ impl AuthUser {
     /// Whether the site's two-factor policy (`TWO_FACTOR_REQUIRED`) holds
     /// this person at enrolment: it covers them and TOTP is not on yet.
     pub fn must_enrol(&self, policy: TwoFactorPolicy) -> bool {
-        policy.covers(self.is_admin) && !self.two_factor
+        self.bot_rooms.is_none() && policy.covers(self.is_admin) && !self.two_factor
+    }
+
+    /// Whether `room_id` is out of this user's reach: outside a bot
+    /// token's rooms.
+    pub fn out_of_scope(&self, room_id: i64) -> bool {
+        self.bot_rooms
+            .as_ref()
+            .is_some_and(|rooms| !rooms.contains(&room_id))
     }
 
     /// Resolves a token to its user, or `None` when it is unknown, expired,
@@ -183,6 +195,19 @@ impl AuthUser {
 
     /// [`AuthUser::from_token`] without the two-factor policy.
     async fn resolve(state: &AppState, token: &str) -> Result<Option<Self>, Error> {
+        if token.starts_with(crate::bots::TOKEN_PREFIX) {
+            return Ok(crate::bots::resolve(state, token)
+                .await?
+                .map(|(bot, hash, rooms)| Self {
+                    id: bot.id,
+                    username: bot.username,
+                    is_admin: false,
+                    created_at: bot.created_at,
+                    session_hash: hash,
+                    two_factor: false,
+                    bot_rooms: Some(rooms),
+                }));
+        }
         if !token::looks_like_token(token) {
             return Ok(None);
         }
@@ -201,6 +226,7 @@ impl AuthUser {
             created_at: row.created_at,
             session_hash: hash,
             two_factor: row.two_factor,
+            bot_rooms: None,
         }))
     }
 }

@@ -25,6 +25,8 @@ pub struct User {
     pub username: String,
     /// Site administrator (manages accounts; sees room metadata only).
     pub is_admin: bool,
+    /// A bot account (signed in with a bot token).
+    pub is_bot: bool,
     /// RFC 3339, UTC.
     pub created_at: String,
 }
@@ -35,6 +37,7 @@ impl From<&UserRow> for User {
             id: row.id,
             username: row.username.clone(),
             is_admin: row.is_admin,
+            is_bot: false,
             created_at: rfc3339(row.created_at),
         }
     }

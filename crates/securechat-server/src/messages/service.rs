@@ -101,7 +101,7 @@ pub async fn send(
     let id = &req.client_msg_id;
     check_client_msg_id(id)?;
     if let Some(new) = plain_send(state, user, req) {
-        return insert(state, &user.username, &new).await;
+        return insert(state, (&user.username, user.bot_rooms.is_some()), &new).await;
     }
     // An envelope is checked against the sender's published key: read it
     // alongside the channel rather than after it (two reads in parallel
@@ -164,7 +164,7 @@ pub async fn send(
         webhook: None,
         now: now_ms(),
     };
-    insert(state, &user.username, &new).await
+    insert(state, (&user.username, user.bot_rooms.is_some()), &new).await
 }
 
 /// A thread a message may reply in: a live top-level message of the same
@@ -219,8 +219,10 @@ fn plain_send<'a>(
     req: &'a SendRequest,
 ) -> Option<NewMessage<'a>> {
     let content = plain_content(req.content.as_deref(), req.envelope.as_deref()).ok()?;
-    // A channel-wide mention needs the sender's role: the long way.
-    let simple = req.key_version.is_none()
+    // A channel-wide mention needs the sender's role, a bot its scope:
+    // the long way.
+    let simple = user.bot_rooms.is_none()
+        && req.key_version.is_none()
         && req.reply_to.is_none()
         && req.file_id.is_none()
         && req.thread_root_id.is_none()
@@ -242,11 +244,11 @@ fn plain_send<'a>(
     })
 }
 
-/// Stores a message sent by `sender` (the username of `new.sender_id`);
-/// a file already carried by another message is a 409.
+/// Stores a message sent by `sender` (the username of `new.sender_id`, and
+/// whether it is a bot); a file already carried by another message is a 409.
 async fn insert(
     state: &AppState,
-    sender: &str,
+    sender: (&str, bool),
     new: &NewMessage<'_>,
 ) -> Result<(MessageRow, bool), Error> {
     match store::insert(&state.db, &state.writer, new, sender).await? {
@@ -258,7 +260,7 @@ async fn insert(
                 message_id: row.id,
                 channel_id: row.channel_id,
                 sender_id: new.sender_id,
-                sender: new.webhook.map_or(sender, |w| w.name.as_str()).to_owned(),
+                sender: new.webhook.map_or(sender.0, |w| w.name.as_str()).to_owned(),
                 text: row.content.clone(),
                 thread_root_id: row.thread_root_id.filter(|_| !row.also_send_to_channel),
             });
@@ -347,7 +349,7 @@ pub async fn post_file(
         webhook: None,
         now: now_ms(),
     };
-    insert(state, &user.username, &new).await
+    insert(state, (&user.username, user.bot_rooms.is_some()), &new).await
 }
 
 /// Posts the text an incoming webhook received (`webhooks/`) to its
@@ -380,7 +382,9 @@ pub async fn post_from_webhook(
         webhook: Some(webhook),
         now: now_ms(),
     };
-    insert(state, maker, &new).await.map(|(row, _)| row)
+    insert(state, (maker, false), &new)
+        .await
+        .map(|(row, _)| row)
 }
 
 /// Posts a slash command's `in_channel` answer (`commands/`) to its
@@ -411,7 +415,9 @@ pub async fn post_from_command(
         webhook: None,
         now: now_ms(),
     };
-    insert(state, username, &new).await.map(|(row, _)| row)
+    insert(state, (username, false), &new)
+        .await
+        .map(|(row, _)| row)
 }
 
 fn message_not_found() -> Error {

@@ -19,6 +19,8 @@ pub struct MessageRow {
     pub channel_id: i64,
     pub sender_id: Option<i64>,
     pub sender_username: Option<String>,
+    /// The sender is a bot account.
+    pub sender_is_bot: bool,
     pub content: Option<String>,
     pub envelope: Option<String>,
     pub key_version: Option<i64>,
@@ -65,8 +67,8 @@ macro_rules! select_messages {
         concat!(
             "SELECT ",
             $extra,
-            "m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
-             m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
+            "m.id, m.channel_id, m.sender_id, u.username AS sender_username, \
+             COALESCE(u.is_bot, FALSE) AS sender_is_bot, m.content, m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
              m.deleted_at, m.expires_at, f.id AS file_id, f.name AS file_name, f.content_type AS file_type, \
              f.size AS file_size, f.sha256 AS file_sha256, f.is_encrypted AS file_encrypted, \
              EXISTS (SELECT 1 FROM reactions r WHERE r.message_id = m.id) AS has_reactions, \
@@ -108,7 +110,7 @@ pub async fn insert(
     db: &Db,
     writer: &MessageWriter,
     new: &NewMessage<'_>,
-    sender_username: &str,
+    (sender_username, sender_is_bot): (&str, bool),
 ) -> Result<Stored, sqlx::Error> {
     match writer.insert(new).await? {
         // Built from what was written: no read after the write (a file's
@@ -118,6 +120,7 @@ pub async fn insert(
             channel_id: new.channel_id,
             sender_id: Some(new.sender_id),
             sender_username: Some(sender_username.to_owned()),
+            sender_is_bot,
             content: new.content.map(str::to_owned),
             envelope: new.envelope.map(str::to_owned),
             key_version: new.key_version,

@@ -15,6 +15,9 @@ pub struct MessageView {
     pub channel_id: i64,
     pub sender_id: Option<i64>,
     pub sender_username: Option<String>,
+    /// The sender is a bot account.
+    #[serde(default)]
+    pub sender_is_bot: bool,
     /// Plaintext channels; null in encrypted channels and once deleted.
     pub content: Option<String>,
     /// Encrypted channels: the ciphertext envelope exactly as its sender sent it.
@@ -154,6 +157,7 @@ impl From<&MessageRow> for MessageView {
             channel_id: m.channel_id,
             sender_id: m.sender_id,
             sender_username: m.sender_username.clone(),
+            sender_is_bot: m.sender_is_bot,
             content: m.content.clone(),
             envelope: m.envelope.clone(),
             key_version: m.key_version,

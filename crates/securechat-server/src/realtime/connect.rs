@@ -87,7 +87,11 @@ pub async fn authenticate<A: Adapter>(
     socket.join(names::user(user.id));
     socket.join(names::session(&user.session_hash));
     let circle = match rooms::circle_of(&state.db, user.id).await {
-        Ok(circle) => circle,
+        // A bot's socket hears only the rooms of its token.
+        Ok(mut circle) => {
+            circle.rooms.retain(|&room_id| !user.out_of_scope(room_id));
+            circle
+        }
         Err(_) => {
             realtime.socket_closed(user.id).await;
             return Err(HandshakeError::Unavailable);

@@ -40,7 +40,12 @@ pub fn channel_not_found() -> Error {
 
 impl RoomAccess {
     /// Loads `room_id` for `user`; 404 if it is absent or invisible to them.
+    /// A bot token's room outside its scope is invisible, like a private
+    /// room to a non-member: this is where a bot's scope is enforced.
     pub async fn load(db: &Db, user: &AuthUser, room_id: i64) -> Result<Self, Error> {
+        if user.out_of_scope(room_id) {
+            return Err(room_not_found());
+        }
         let room = store::room(db, room_id).await?.ok_or_else(room_not_found)?;
         let role = store::role_of(db, room_id, user.id).await?;
         Self::visible_to(user, room, role).ok_or_else(room_not_found)
@@ -48,6 +53,9 @@ impl RoomAccess {
 
     /// The access `user` has with `role` in `room`, if the room is visible to them.
     fn visible_to(user: &AuthUser, room: RoomRow, role: Option<Role>) -> Option<Self> {
+        if user.out_of_scope(room.id) {
+            return None;
+        }
         let access = Self {
             room,
             role,

@@ -75,6 +75,15 @@ pub async fn add(
 ) -> Result<MemberView, Error> {
     access.require_grant(role)?;
     let room_id = access.room.id;
+    // A bot joins only rooms its tokens reach: its membership never
+    // outgrows its scope.
+    let (is_bot, reached) = crate::bots::store::bot_reach(&state.db, target.id, room_id).await?;
+    if is_bot && !reached {
+        return Err(Error::forbidden(
+            "bot_out_of_scope",
+            "That bot's token does not reach this room; create a bot for it instead",
+        ));
+    }
     if store::is_banned(&state.db, room_id, target.id).await? {
         return Err(Error::conflict(
             "user_banned",
@@ -99,6 +108,7 @@ pub async fn add(
     });
     Ok(MemberView {
         user_id: target.id,
+        is_bot,
         username: target.username,
         role,
         joined_at: crate::storage::rfc3339(now),

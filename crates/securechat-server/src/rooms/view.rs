@@ -129,6 +129,8 @@ pub struct RoomWithChannels {
 pub struct MemberView {
     pub user_id: i64,
     pub username: String,
+    /// A bot account.
+    pub is_bot: bool,
     pub role: Role,
     pub joined_at: String,
     /// In member lists: the person's display name, status, availability
@@ -141,6 +143,7 @@ impl From<&MemberRow> for MemberView {
     fn from(m: &MemberRow) -> Self {
         Self {
             user_id: m.user_id,
+            is_bot: m.is_bot,
             username: m.username.clone(),
             role: Role::parse(&m.role).unwrap_or(Role::Member),
             joined_at: rfc3339(m.joined_at),

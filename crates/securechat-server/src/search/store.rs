@@ -278,7 +278,8 @@ fn build(engine: Engine, s: &Search<'_>, span: Span) -> Statement {
     };
     st.sql = format!(
         "WITH hits AS (\
-         SELECT m.id, m.channel_id, m.sender_id, u.username AS sender_username, m.content, \
+         SELECT m.id, m.channel_id, m.sender_id, u.username AS sender_username, \
+         COALESCE(u.is_bot, FALSE) AS sender_is_bot, m.content, \
          m.envelope, m.key_version, m.client_msg_id, m.reply_to, m.created_at, m.edited_at, \
          m.deleted_at, m.expires_at, f.id AS file_id, f.name AS file_name, \
          f.content_type AS file_type, f.size AS file_size, f.sha256 AS file_sha256, \

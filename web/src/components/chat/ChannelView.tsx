@@ -318,7 +318,7 @@ export function ChannelView({ room, channel, user, onShowMembers, onBack }: Prop
                     <p class="group-head">
                       <Avatar userId={group.bot === true ? null : senderId(first, user.id)} username={group.sender} withPresence={group.bot !== true} />
                       <strong class="sender">{group.bot === true ? group.sender : <PersonName userId={senderId(first, user.id)} username={group.sender} />}</strong>
-                      {group.bot === true && <span class="tag">{t('webhooks.bot')}</span>} <time dateTime={first?.created_at}>{clock(first?.created_at ?? '')}</time>
+                      {(group.bot === true || (first?.kind === 'message' && first.message.sender_is_bot === true)) && <span class="tag">{t('webhooks.bot')}</span>} <time dateTime={first?.created_at}>{clock(first?.created_at ?? '')}</time>
                     </p>
                     {group.items.map((item) =>
                       item.kind === 'message' ? (

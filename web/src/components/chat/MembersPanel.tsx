@@ -105,6 +105,7 @@ export function MembersPanel({ room, myId, onClose }: { room: RoomWithChannels; 
                   <Avatar userId={m.user_id} username={m.username} withPresence />
                   <PersonName userId={m.user_id} username={m.username} withUsername />
                   <PersonStatus userId={m.user_id} />
+                  {m.is_bot === true && <span class="tag">{t('webhooks.bot')}</span>}
                   {m.user_id === myId && <span class="muted">{t('members.you')}</span>}
                   {m.role !== 'member' && <span class="tag">{t(`members.role.${m.role}`)}</span>}
                   {m.user_id !== myId && (

@@ -187,7 +187,7 @@ pub async fn set_roles(
 pub async fn members(db: &Db, room_id: i64) -> Result<Vec<MemberRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_as::<_, MemberRow>(
-            "SELECT m.user_id, u.username, m.role, m.joined_at \
+            "SELECT m.user_id, u.username, u.is_bot, m.role, m.joined_at \
              FROM room_members m JOIN users u ON u.id = m.user_id WHERE m.room_id = $1 \
              ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, u.username_key",
         )

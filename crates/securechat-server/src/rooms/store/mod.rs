@@ -73,6 +73,7 @@ pub struct ChannelRow {
 pub struct MemberRow {
     pub user_id: i64,
     pub username: String,
+    pub is_bot: bool,
     pub role: String,
     pub joined_at: i64,
 }
