@@ -382,3 +382,63 @@ async fn slack_export_comes_in_with_threads_reactions_and_files() {
         claim(&server, &admin, "Pat_Doe").await;
     }
 }
+
+/// The rate of a 100,000-message Mattermost import (25,000 posts with three
+/// replies each, over ten channels and fifty people), printed for the
+/// record: `cargo nextest run --test import --run-ignored only`.
+#[tokio::test]
+#[ignore = "a measurement, about a minute"]
+async fn import_of_100k_messages_is_measured() {
+    use std::io::Write;
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jsonl");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(out, "{}", json!({"type": "version", "version": 1})).unwrap();
+        writeln!(
+            out,
+            "{}",
+            json!({"type": "team", "team": {"name": "big", "type": "O"}})
+        )
+        .unwrap();
+        let channels: Vec<String> = (0..10).map(|c| format!("channel-{c}")).collect();
+        for c in &channels {
+            let line =
+                json!({"type": "channel", "channel": {"team": "big", "name": c, "type": "O"}});
+            writeln!(out, "{line}").unwrap();
+        }
+        for u in 0..50 {
+            let line = json!({"type": "user", "user": {"username": format!("person{u}"),
+                "teams": [{"name": "big", "channels": []}]}});
+            writeln!(out, "{line}").unwrap();
+        }
+        for p in 0..25_000i64 {
+            let at = T1 + p * 1000;
+            let replies: Vec<Value> = (1..=3)
+                .map(|r| {
+                    json!({"user": format!("person{}", (p + r) % 50),
+                    "message": format!("reply {r} to post {p}"), "create_at": at + r})
+                })
+                .collect();
+            let line = json!({"type": "post", "post": {"team": "big",
+                "channel": channels[(p % 10) as usize], "user": format!("person{}", p % 50),
+                "message": format!("post number {p} with some ordinary words in it"),
+                "create_at": at, "replies": replies}});
+            writeln!(out, "{line}").unwrap();
+        }
+        out.flush().unwrap();
+        drop(out);
+        let started = std::time::Instant::now();
+        let summary = import(&server, &["import", "mattermost", path.to_str().unwrap()]);
+        let secs = started.elapsed().as_secs_f64();
+        assert!(
+            summary.contains("100000 messages (75000 thread replies)"),
+            "{summary}"
+        );
+        println!(
+            "{backend:?}: 100000 messages in {secs:.1} s, {:.0} messages/s (command included)\n{summary}",
+            100_000.0 / secs
+        );
+    }
+}
