@@ -84,8 +84,10 @@ impl<'a> Importer<'a> {
                         .unwrap_or_default();
                 let id = store::insert_room(
                     self.db,
-                    self.source,
-                    &r.key,
+                    store::Key {
+                        source: self.source,
+                        key: &r.key,
+                    },
                     &name,
                     &description,
                     r.private,
@@ -116,8 +118,10 @@ impl<'a> Importer<'a> {
                     let room_key = format!("private:{}", c.key);
                     let id = store::insert_room(
                         self.db,
-                        self.source,
-                        &room_key,
+                        store::Key {
+                            source: self.source,
+                            key: &room_key,
+                        },
                         &name,
                         "",
                         true,
@@ -157,8 +161,10 @@ impl<'a> Importer<'a> {
             };
             match store::insert_channel(
                 self.db,
-                self.source,
-                &c.key,
+                store::Key {
+                    source: self.source,
+                    key: &c.key,
+                },
                 room,
                 &name,
                 &topic,
@@ -293,7 +299,7 @@ impl<'a> Importer<'a> {
         if self.batch.len() >= BATCH {
             self.flush().await?;
         }
-        if self.read % PROGRESS_EVERY == 0 {
+        if self.read.is_multiple_of(PROGRESS_EVERY) {
             let secs = self.started.elapsed().as_secs_f64().max(0.001);
             eprintln!(
                 "import: {} messages read, {} written, {:.0} messages/s",

@@ -17,6 +17,13 @@ const MAPPED: &str =
 const MAP: &str =
     "INSERT INTO import_map (source, kind, source_id, local_id) VALUES ($1, $2, $3, $4)";
 
+/// An item of a source, named by its key there.
+#[derive(Clone, Copy)]
+pub struct Key<'a> {
+    pub source: &'a str,
+    pub key: &'a str,
+}
+
 /// What an item of `source` became here, if it was imported.
 pub async fn mapped(
     db: &Db,
@@ -94,8 +101,7 @@ pub async fn insert_placeholder(
 /// A room owned by `owner`, with its mapping.
 pub async fn insert_room(
     db: &Db,
-    source: &str,
-    key: &str,
+    at: Key<'_>,
     name: &str,
     description: &str,
     private: bool,
@@ -130,14 +136,14 @@ pub async fn insert_room(
         )
         .bind(id)
         .bind(owner)
-        .bind(source)
+        .bind(at.source)
         .bind(now)
         .execute(&mut *tx)
         .await?;
         sqlx::query(MAP)
-            .bind(source)
+            .bind(at.source)
             .bind(ROOM)
-            .bind(key)
+            .bind(at.key)
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -150,8 +156,7 @@ pub async fn insert_room(
 /// room fails with a unique violation.
 pub async fn insert_channel(
     db: &Db,
-    source: &str,
-    key: &str,
+    at: Key<'_>,
     room_id: i64,
     name: &str,
     topic: &str,
@@ -173,9 +178,9 @@ pub async fn insert_channel(
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(MAP)
-            .bind(source)
+            .bind(at.source)
             .bind(CHANNEL)
-            .bind(key)
+            .bind(at.key)
             .bind(id)
             .execute(&mut *tx)
             .await?;
