@@ -132,11 +132,11 @@ pub async fn insert_room(
         .await?;
         sqlx::query(
             "INSERT INTO room_audit (room_id, actor_id, action, detail, created_at) \
-             VALUES ($1, $2, 'room_imported', $3, $4)",
+             VALUES ($1, $2, 'room_created', $3, $4)",
         )
         .bind(id)
         .bind(owner)
-        .bind(at.source)
+        .bind(name)
         .bind(now)
         .execute(&mut *tx)
         .await?;
