@@ -8,6 +8,7 @@
 //! securechat migrate-to-postgres --to postgres://…   copy an SQLite deployment to PostgreSQL
 //! securechat backup --to FILE      an online snapshot of the database, files and keys
 //! securechat restore --from FILE   bring one back into a stopped, empty deployment
+//! securechat import mattermost|slack FILE [--owner USER]   import another chat's export
 //! ```
 //!
 //! Configuration comes from environment variables (see the README) with
@@ -84,6 +85,14 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Import a Mattermost bulk export or a Slack export into plaintext
+    /// channels; run again after an interruption, it imports only the rest
+    Import {
+        #[command(flatten)]
+        db: Overrides,
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Manage user accounts
     User {
         #[command(flatten)]
@@ -97,6 +106,27 @@ enum Command {
         db: Overrides,
         #[command(subcommand)]
         action: InviteAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportSource {
+    /// A Mattermost bulk export (the JSONL file of `mattermost export bulk`)
+    Mattermost {
+        file: PathBuf,
+        /// Who owns the new rooms (default: the first enabled site administrator)
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// A Slack export (the zip of the workspace export)
+    Slack {
+        file: PathBuf,
+        /// Who owns the new rooms (default: the first enabled site administrator)
+        #[arg(long)]
+        owner: Option<String>,
+        /// The name of the room the workspace becomes
+        #[arg(long, default_value = "Slack")]
+        room_name: String,
     },
 }
 
@@ -263,6 +293,14 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             println!("{path}");
             Ok(())
         }
+        Command::Import { db, source } => {
+            let settings = config::load_settings(&env, &db)?;
+            let database = open(&settings).await?;
+            let result = import(&database, source).await;
+            database.close().await;
+            print!("{}", result?);
+            Ok(())
+        }
         Command::User { db, action } => {
             let settings = config::load_settings(&env, &db)?;
             let database = open(&settings).await?;
@@ -271,6 +309,22 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             result
         }
     }
+}
+
+async fn import(db: &Db, source: ImportSource) -> anyhow::Result<crate::import::Summary> {
+    use crate::import::Source;
+    let (kind, file, owner, room_name) = match source {
+        ImportSource::Mattermost { file, owner } => {
+            (Source::Mattermost, file, owner, String::new())
+        }
+        ImportSource::Slack {
+            file,
+            owner,
+            room_name,
+        } => (Source::Slack, file, owner, room_name),
+    };
+    let owner = crate::import::owner(db, owner.as_deref()).await?;
+    crate::import::run(db, kind, &file, owner, &room_name).await
 }
 
 /// Where the deployment's database, files and key files are.

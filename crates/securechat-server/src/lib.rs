@@ -74,6 +74,7 @@ mod email;
 mod error;
 mod files;
 mod http;
+mod import;
 mod keys;
 mod mentions;
 mod messages;
