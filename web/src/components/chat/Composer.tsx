@@ -20,7 +20,9 @@ import { ComposerEmoji } from './EmojiPicker.tsx';
 import { useMentionSuggestions } from './MentionSuggestions.tsx';
 import { useCommandSuggestions, useRoomCommands } from './CommandSuggestions.tsx';
 import { runPlan } from './commandRunner.ts';
-import { escapedSlash, planCommand } from '../../chat/commands.ts';
+import { BUILT_INS, escapedSlash, parseCommand, planCommand } from '../../chat/commands.ts';
+import { roomCommands } from '../../api/commands.ts';
+import { authenticated } from '../../state/session.ts';
 import { mayMentionChannel, mentionsChannel } from '../../chat/mentions.ts';
 import { noteOf } from './FilePanels.tsx';
 import { t } from '../../i18n/index.ts';
@@ -118,23 +120,37 @@ export function Composer({ channel, messages, label, myId, keyVersion, onSend }:
     for (const file of files) void startUpload(channel, file);
   }
 
+  /**
+   * Runs a command line. A trigger that is neither a built-in nor in the
+   * room's list as loaded is looked up again first (the list may still be
+   * loading, or the command be new), so it is never called unknown too
+   * early. Only `/me` waits for this browser's keys in an encrypted
+   * channel: the rest send no message.
+   */
+  async function sendCommand(typed: string, name: string) {
+    const known = (BUILT_INS as readonly string[]).includes(name) || commands.some((c) => c.trigger === name);
+    const registered = known ? commands : await authenticated(() => roomCommands(channel.room_id)).catch(() => commands);
+    const plan = planCommand(typed, registered.map((c) => c.trigger), channel.is_encrypted);
+    if (plan === null || (plan.kind === 'me' && channel.is_encrypted && identityStatus.value.kind !== 'ready')) return;
+    // A refused line stays to be corrected; anything else ran.
+    if (plan.kind !== 'usage' && plan.kind !== 'unknown' && plan.kind !== 'encrypted') {
+      setText('');
+      setReplyTarget(channel.id, null);
+      onSend();
+    }
+    const notice = await runPlan(plan, channel, registered, replyTo);
+    if (notice !== null) chatNotice.value = notice;
+  }
+
   function send() {
-    if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
     const typed = text.trim();
     if (typed === '') return;
-    const plan = escapedSlash(typed) === null ? planCommand(typed, commands.map((c) => c.trigger), channel.is_encrypted) : null;
-    if (plan !== null) {
-      // A refused line stays to be corrected; anything else ran.
-      if (plan.kind !== 'usage' && plan.kind !== 'unknown' && plan.kind !== 'encrypted') {
-        setText('');
-        setReplyTarget(channel.id, null);
-        onSend();
-      }
-      void runPlan(plan, channel, commands, replyTo).then((notice) => {
-        if (notice !== null) chatNotice.value = notice;
-      });
+    const command = escapedSlash(typed) === null ? parseCommand(typed) : null;
+    if (command !== null) {
+      void sendCommand(typed, command.name);
       return;
     }
+    if (channel.is_encrypted && identityStatus.value.kind !== 'ready') return;
     const content = escapedSlash(typed) ?? typed;
     // The server would refuse it (plaintext) and the others' clients ignore it (encrypted): the text stays to be changed.
     if (channelMentionRefused) return;
