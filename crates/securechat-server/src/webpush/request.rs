@@ -134,7 +134,7 @@ pub async fn send(ctx: &Context, row: &Claimed, now: i64) -> Outcome {
     let body = match (URL_SAFE_NO_PAD.decode(p256dh), URL_SAFE_NO_PAD.decode(auth)) {
         (Ok(p), Ok(a)) => UaKeys::parse(&p, &a)
             .ok()
-            .map(|k| ece::encrypt(&k, &Ephemeral::random(), row.payload.as_bytes())),
+            .map(|k| Ephemeral::random().and_then(|e| ece::encrypt(&k, e, row.payload.as_bytes()))),
         _ => None,
     };
     let Some(Ok(body)) = body else {
