@@ -23,6 +23,30 @@ pub struct NewBot<'a> {
     pub now: i64,
 }
 
+/// Inserts a token's row and its rooms in the transaction `$tx` (of either
+/// dialect: a macro, as `with_db!` gives each its own pool type).
+macro_rules! insert_token {
+    ($tx:ident, $hash:expr, $bot:expr, $by:expr, $now:expr, $rooms:expr) => {
+        sqlx::query(
+            "INSERT INTO bot_tokens (token_hash, bot_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind($hash)
+        .bind($bot)
+        .bind($by)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        for room_id in $rooms {
+            sqlx::query("INSERT INTO bot_token_rooms (token_hash, room_id) VALUES ($1, $2)")
+                .bind($hash)
+                .bind(room_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 /// Inserts the bot's account, its token and the token's rooms.
 pub async fn create(db: &Db, new: &NewBot<'_>) -> Result<UserRow, sqlx::Error> {
     with_db!(db, write, |pool| {
@@ -41,23 +65,14 @@ pub async fn create(db: &Db, new: &NewBot<'_>) -> Result<UserRow, sqlx::Error> {
         .bind(new.created_by)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO bot_tokens (token_hash, bot_id, created_by, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(new.token_hash)
-        .bind(user.id)
-        .bind(new.created_by)
-        .bind(new.now)
-        .execute(&mut *tx)
-        .await?;
-        for room_id in new.rooms {
-            sqlx::query("INSERT INTO bot_token_rooms (token_hash, room_id) VALUES ($1, $2)")
-                .bind(new.token_hash)
-                .bind(room_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_token!(
+            tx,
+            new.token_hash,
+            user.id,
+            new.created_by,
+            new.now,
+            new.rooms.iter().copied()
+        );
         tx.commit().await?;
         Ok(user)
     })
@@ -192,23 +207,14 @@ pub async fn replace_token(db: &Db, new: &NewToken<'_>) -> Result<bool, sqlx::Er
             .bind(new.now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO bot_tokens (token_hash, bot_id, created_by, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(new.token_hash)
-        .bind(new.bot_id)
-        .bind(new.created_by)
-        .bind(new.now)
-        .execute(&mut *tx)
-        .await?;
-        for (room_id,) in rooms {
-            sqlx::query("INSERT INTO bot_token_rooms (token_hash, room_id) VALUES ($1, $2)")
-                .bind(new.token_hash)
-                .bind(room_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_token!(
+            tx,
+            new.token_hash,
+            new.bot_id,
+            new.created_by,
+            new.now,
+            rooms.into_iter().map(|(r,)| r)
+        );
         tx.commit().await?;
         Ok(true)
     })
