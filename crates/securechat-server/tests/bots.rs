@@ -330,11 +330,99 @@ async fn revoking_fails_the_next_request_and_closes_the_socket_at_once() {
                 .all(|m| m["user_id"] != bot_id),
             "{members}"
         );
+        // It stays on the room's list, marked revoked.
         let listed = get(&server, &alice, &format!("/api/rooms/{room}/bots")).await;
-        assert_eq!(listed["bots"], json!([]));
+        assert_eq!(listed["bots"].as_array().unwrap().len(), 1, "{listed}");
+        assert_eq!(listed["bots"][0]["id"], bot_id);
+        assert_eq!(listed["bots"][0]["created_by_username"], "alice");
+        assert!(listed["bots"][0]["revoked_at"].is_string(), "{listed}");
         assert_eq!(
             call(&server, Some(&alice), "DELETE", &path, None).await.0,
             404
         );
+        // A revoked bot gets no new token.
+        let (s, _) = call(
+            &server,
+            Some(&alice),
+            "POST",
+            &format!("{path}/token"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_token_replaces_the_old_one_at_once_and_reaches_no_further() {
+    for backend in backends() {
+        let server = Server::start(backend).await;
+        let alice = token(&server, "alice", "password123").await;
+        let charlie = token(&server, "charlie", "password789").await;
+        let admin = token(&server, "admin", "admin123").await;
+        let (_, dave) = new_user(&server, "dave").await;
+        let (room, general, bot_id, old) = project_bot(&server, &alice).await;
+        let (lobby, _) = room_and_channel(&server, &admin, "Lobby", "general").await;
+        let (socket, mut events) = connect(&server, &old).await;
+        let path = format!("/api/rooms/{room}/bots/{bot_id}/token");
+        // Members below admin, outsiders, anonymous callers and the bot
+        // itself get none.
+        for (who, status) in [
+            (Some(&charlie), 403),
+            (Some(&dave), 404),
+            (None, 401),
+            (Some(&old), 403),
+        ] {
+            let (s, body) = call(&server, who.map(String::as_str), "POST", &path, None).await;
+            assert_eq!(s, status, "{backend:?}: {body}");
+        }
+        // A bot of another room is not this room's to renew.
+        let (s, other) = call(
+            &server,
+            Some(&admin),
+            "POST",
+            &format!("/api/rooms/{lobby}/bots"),
+            Some(json!({"username": "lobby-bot"})),
+        )
+        .await;
+        assert_eq!(s, 201, "{other}");
+        let other_path = format!("/api/rooms/{room}/bots/{}/token", other["bot"]["id"]);
+        let (s, body) = call(&server, Some(&alice), "POST", &other_path, None).await;
+        assert_eq!(s, 404, "{body}");
+        assert_eq!(body["code"], "bot_not_found");
+
+        let (s, made) = call(&server, Some(&alice), "POST", &path, None).await;
+        assert_eq!(s, 201, "{backend:?}: {made}");
+        let new = made["token"].as_str().unwrap().to_owned();
+        assert!(new.starts_with("scb_") && new != old);
+        // The old token fails at once and its socket closes; the new one
+        // reaches the same room, and the bot is still a member there.
+        let me = |t: String| {
+            let server = &server;
+            async move { call(server, Some(&t), "GET", "/api/auth/me", None).await.0 }
+        };
+        assert_eq!(me(old.clone()).await, 401);
+        next_event(&mut events, "session_ended").await;
+        tokio::time::timeout(WAIT, socket.closed())
+            .await
+            .expect("the old token's socket closes");
+        assert_eq!(me(new.clone()).await, 200);
+        let messages = format!("/api/channels/{general}/messages");
+        assert_eq!(
+            call(&server, Some(&new), "GET", &messages, None).await.0,
+            200
+        );
+        let (s, _) = call(
+            &server,
+            Some(&new),
+            "GET",
+            &format!("/api/rooms/{lobby}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 404, "the new token reaches no further");
+        let listed = get(&server, &alice, &format!("/api/rooms/{room}/bots")).await;
+        assert_eq!(listed["bots"].as_array().unwrap().len(), 1, "{listed}");
+        assert!(listed["bots"][0].get("revoked_at").is_none(), "{listed}");
     }
 }

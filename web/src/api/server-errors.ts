@@ -8,6 +8,7 @@ export const TRANSLATED_CODES = [
   'account_disabled',
   'already_member',
   'ban_not_found',
+  'bot_not_found',
   'banned',
   'cannot_remove_admin',
   'cannot_remove_owner',

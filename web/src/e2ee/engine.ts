@@ -299,7 +299,8 @@ async function publishIfDifferent(): Promise<void> {
   if (me !== null && (await fetchPublished(me.id)) !== public_key) await authenticated(() => keysApi.publish(public_key));
 }
 
-async function fetchPublished(userId: number): Promise<string | null> {
+/** The identity `userId` has published, null when none yet (a bot publishes one when it first starts). */
+export async function fetchPublished(userId: number): Promise<string | null> {
   try {
     return (await authenticated(() => keysApi.publicKey(userId))).public_key;
   } catch (err) {

@@ -91,3 +91,15 @@ export function addByName(room: Room, username: string): Promise<void> {
     },
   );
 }
+
+/**
+ * Adds an account known by id (a room's bot, which the user directory does
+ * not list): in a room with a log, a signed entry, after which the members'
+ * browsers share the channel keys with its identity as with a person's.
+ */
+export function addKnown(room: Room, user: { id: number; username: string }): Promise<void> {
+  return plainOrSigned(
+    () => roomsApi.addMember(room.id, user.username),
+    () => signedChange(room, 'add', user.id, 'member'),
+  );
+}

@@ -1,6 +1,7 @@
 //! The bot routes. A room's admins and owner create bots scoped to their
-//! room, list and revoke them; site admins create bots for any rooms. The
-//! token is in the creation's answer only.
+//! room, list them, revoke them and give one a new token when its token
+//! is lost; site admins create bots for any rooms. A token is in the
+//! answer that makes it only.
 //!
 //! A new bot joins a plain room at once. A room with a signed membership
 //! log takes members only by signed entries: there the creator's client
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
         .routes(routes!(revoke))
+        .routes(routes!(new_token))
         .routes(routes!(create_for_site))
 }
 
@@ -63,7 +65,14 @@ pub struct BotView {
     /// Who made it, if they still exist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<i64>,
+    /// Their username, if they still exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by_username: Option<String>,
     pub created_at: String,
+    /// When its last token reaching the room was revoked; absent while
+    /// one is live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,6 +85,13 @@ pub struct CreatedBot {
     /// The rooms it joined now; a room with a signed membership log is
     /// left to a signed entry from its admins' client.
     pub joined: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NewBotToken {
+    pub success: bool,
+    /// The bot's new API token, shown this once.
+    pub token: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -156,15 +172,17 @@ async fn join_plain(
     Ok(true)
 }
 
-fn created(user: &UserRow, creator: i64, token: &str, joined: Vec<i64>) -> CreatedBot {
+fn created(user: &UserRow, creator: &AuthUser, token: &str, joined: Vec<i64>) -> CreatedBot {
     CreatedBot {
         success: true,
         bot: BotView {
             id: user.id,
             username: user.username.clone(),
             is_bot: true,
-            created_by: Some(creator),
+            created_by: Some(creator.id),
+            created_by_username: Some(creator.username.clone()),
             created_at: rfc3339(user.created_at),
+            revoked_at: None,
         },
         token: token.to_owned(),
         joined,
@@ -196,11 +214,12 @@ async fn create(
     tracing::info!(bot_id = bot.id, room_id = id, by = user.id, "bot created");
     Ok((
         StatusCode::CREATED,
-        axum::Json(created(&bot, user.id, &token, joined)),
+        axum::Json(created(&bot, &user, &token, joined)),
     ))
 }
 
-/// The bots whose tokens reach this room (room admins and the owner).
+/// The bots whose tokens reach or reached this room, revoked ones marked
+/// (room admins and the owner).
 #[utoipa::path(get, path = "/api/rooms/{id}/bots", operation_id = "list_room_bots", tag = "bots",
     params(("id" = i64, Path, description = "Room id")),
     responses((status = 200, body = BotList), (status = 403, body = ErrorBody),
@@ -219,7 +238,9 @@ async fn list(
             username: b.username,
             is_bot: true,
             created_by: b.created_by,
+            created_by_username: b.created_by_username,
             created_at: rfc3339(b.created_at),
+            revoked_at: b.revoked_at.map(rfc3339),
         })
         .collect();
     Ok(axum::Json(BotList {
@@ -241,11 +262,8 @@ async fn revoke(
     ApiPath((id, bot_id)): ApiPath<(i64, i64)>,
 ) -> Result<axum::Json<Success>, Error> {
     let access = managed_room(&state, &user, id).await?;
-    if store::revoke_in_room(&state.db, bot_id, id).await? == 0 {
-        return Err(Error::not_found(
-            "bot_not_found",
-            "No bot of this room has that id",
-        ));
+    if store::revoke_in_room(&state.db, bot_id, id, now_ms()).await? == 0 {
+        return Err(bot_not_found());
     }
     state.notify.sessions_ended(bot_id);
     if !crate::rooms::log::is_logged(&state.db, id).await? {
@@ -256,6 +274,47 @@ async fn revoke(
     }
     tracing::info!(bot_id, room_id = id, by = user.id, "bot revoked");
     Ok(axum::Json(Success::new()))
+}
+
+/// 404 for a bot id with no live token reaching the room.
+fn bot_not_found() -> Error {
+    Error::not_found("bot_not_found", "No bot of this room has that id")
+}
+
+/// Gives a bot a new token in place of its live tokens that reach this
+/// room, which stop working at once, its connections ended: for a bot
+/// whose token was lost or leaked. The new token reaches the rooms those
+/// reached, no more. Room admins and the owner; 404 for a revoked bot.
+#[utoipa::path(post, path = "/api/rooms/{id}/bots/{bot_id}/token", operation_id = "new_room_bot_token", tag = "bots",
+    params(("id" = i64, Path, description = "Room id"), ("bot_id" = i64, Path, description = "The bot's user id")),
+    responses((status = 201, body = NewBotToken), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No live bot of this room has that id")))]
+async fn new_token(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((id, bot_id)): ApiPath<(i64, i64)>,
+) -> Result<(StatusCode, axum::Json<NewBotToken>), Error> {
+    managed_room(&state, &user, id).await?;
+    let token = super::new_token();
+    let new = store::NewToken {
+        bot_id,
+        room_id: id,
+        token_hash: &state.keys.session_hash(&token),
+        created_by: user.id,
+        now: now_ms(),
+    };
+    if !store::replace_token(&state.db, &new).await? {
+        return Err(bot_not_found());
+    }
+    state.notify.sessions_ended(bot_id);
+    tracing::info!(bot_id, room_id = id, by = user.id, "bot token replaced");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(NewBotToken {
+            success: true,
+            token: token.to_string(),
+        }),
+    ))
 }
 
 /// Creates a bot scoped to the given rooms and adds it to those without a
@@ -305,6 +364,6 @@ async fn create_for_site(
     );
     Ok((
         StatusCode::CREATED,
-        axum::Json(created(&bot, admin.id, &token, joined)),
+        axum::Json(created(&bot, &admin, &token, joined)),
     ))
 }

@@ -20,11 +20,14 @@
 //!   rooms, DMs, the directory, administration, the account, sign-in
 //!   methods, device linking) refuse bot tokens in one middleware,
 //!   [`refuse_bots`], with 403 `bot_not_allowed`;
-//! - revoking deletes the token's row, so the next request fails, and ends
-//!   the bot's sockets at once (`notify.sessions_ended`).
+//! - revoking stamps the token's row revoked (kept, so its rooms' admins
+//!   still see the bot), so the next request fails, and ends the bot's
+//!   sockets at once (`notify.sessions_ended`); a bot whose token is lost
+//!   gets a new one in place of the old, which is revoked the same way.
 //!
 //! - [`http`]: `POST/GET /api/rooms/{id}/bots`, `DELETE
-//!   /api/rooms/{id}/bots/{bot_id}`, `POST /api/admin/bots`.
+//!   /api/rooms/{id}/bots/{bot_id}`, `POST
+//!   /api/rooms/{id}/bots/{bot_id}/token`, `POST /api/admin/bots`.
 //! - [`store`]: the SQL.
 
 use axum::extract::Request;

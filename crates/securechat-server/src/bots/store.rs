@@ -1,7 +1,9 @@
 //! SQL for bot accounts and their tokens. A bot, its first token and that
 //! token's rooms are written in one transaction; a token's rooms are rows
-//! of `bot_token_rooms`, so a deleted room leaves every scope by cascade,
-//! and revoking deletes the token's row.
+//! of `bot_token_rooms`, so a deleted room leaves every scope by cascade.
+//! Revoking stamps the token's `revoked_at` (migration 0035): only a token
+//! without one signs in or reaches a room, and the stamped rows keep a
+//! revoked bot on its rooms' list.
 
 use sqlx::FromRow;
 
@@ -19,6 +21,30 @@ pub struct NewBot<'a> {
     pub token_hash: &'a [u8],
     pub rooms: &'a [i64],
     pub now: i64,
+}
+
+/// Inserts a token's row and its rooms in the transaction `$tx` (of either
+/// dialect: a macro, as `with_db!` gives each its own pool type).
+macro_rules! insert_token {
+    ($tx:ident, $hash:expr, $bot:expr, $by:expr, $now:expr, $rooms:expr) => {
+        sqlx::query(
+            "INSERT INTO bot_tokens (token_hash, bot_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind($hash)
+        .bind($bot)
+        .bind($by)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        for room_id in $rooms {
+            sqlx::query("INSERT INTO bot_token_rooms (token_hash, room_id) VALUES ($1, $2)")
+                .bind($hash)
+                .bind(room_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
 }
 
 /// Inserts the bot's account, its token and the token's rooms.
@@ -39,23 +65,14 @@ pub async fn create(db: &Db, new: &NewBot<'_>) -> Result<UserRow, sqlx::Error> {
         .bind(new.created_by)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO bot_tokens (token_hash, bot_id, created_by, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(new.token_hash)
-        .bind(user.id)
-        .bind(new.created_by)
-        .bind(new.now)
-        .execute(&mut *tx)
-        .await?;
-        for room_id in new.rooms {
-            sqlx::query("INSERT INTO bot_token_rooms (token_hash, room_id) VALUES ($1, $2)")
-                .bind(new.token_hash)
-                .bind(room_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_token!(
+            tx,
+            new.token_hash,
+            user.id,
+            new.created_by,
+            new.now,
+            new.rooms.iter().copied()
+        );
         tx.commit().await?;
         Ok(user)
     })
@@ -79,7 +96,8 @@ pub async fn token_bot(
         let bot = sqlx::query_as::<_, TokenBot>(
             "SELECT u.id, u.username, u.created_at FROM bot_tokens t \
              JOIN users u ON u.id = t.bot_id \
-             WHERE t.token_hash = $1 AND u.disabled = FALSE AND u.is_bot = TRUE",
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+             AND u.disabled = FALSE AND u.is_bot = TRUE",
         )
         .bind(token_hash)
         .fetch_optional(pool)
@@ -101,17 +119,27 @@ pub struct BotRow {
     pub id: i64,
     pub username: String,
     pub created_by: Option<i64>,
+    pub created_by_username: Option<String>,
     pub created_at: i64,
+    /// When its last token reaching the room was revoked; `None` while
+    /// one is live.
+    pub revoked_at: Option<i64>,
 }
 
-/// The bots holding a live token for `room_id`, by id.
+/// The bots that hold or held a token for `room_id`, by id.
 pub async fn of_room(db: &Db, room_id: i64) -> Result<Vec<BotRow>, sqlx::Error> {
     with_db!(db, read, |pool| {
         sqlx::query_as::<_, BotRow>(
-            "SELECT u.id, u.username, u.bot_created_by AS created_by, u.created_at FROM users u \
-             WHERE u.is_bot = TRUE AND EXISTS (SELECT 1 FROM bot_tokens t \
-                 JOIN bot_token_rooms r ON r.token_hash = t.token_hash \
-                 WHERE t.bot_id = u.id AND r.room_id = $1) \
+            "SELECT u.id, u.username, u.bot_created_by AS created_by, \
+                 c.username AS created_by_username, u.created_at, \
+                 CASE WHEN COUNT(*) = COUNT(t.revoked_at) THEN MAX(t.revoked_at) END \
+                     AS revoked_at \
+             FROM users u \
+             JOIN bot_tokens t ON t.bot_id = u.id \
+             JOIN bot_token_rooms r ON r.token_hash = t.token_hash AND r.room_id = $1 \
+             LEFT JOIN users c ON c.id = u.bot_created_by \
+             WHERE u.is_bot = TRUE \
+             GROUP BY u.id, u.username, u.bot_created_by, c.username, u.created_at \
              ORDER BY u.id",
         )
         .bind(room_id)
@@ -120,18 +148,75 @@ pub async fn of_room(db: &Db, room_id: i64) -> Result<Vec<BotRow>, sqlx::Error> 
     })
 }
 
-/// Deletes every token of `bot_id` that reaches `room_id`; how many went.
-pub async fn revoke_in_room(db: &Db, bot_id: i64, room_id: i64) -> Result<u64, sqlx::Error> {
+/// Revokes every live token of `bot_id` that reaches `room_id`; how many.
+pub async fn revoke_in_room(
+    db: &Db,
+    bot_id: i64,
+    room_id: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
     with_db!(db, write, |pool| {
-        sqlx::query(
-            "DELETE FROM bot_tokens WHERE bot_id = $1 AND token_hash IN \
-             (SELECT token_hash FROM bot_token_rooms WHERE room_id = $2)",
+        sqlx::query(REVOKE_IN_ROOM)
+            .bind(bot_id)
+            .bind(room_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })
+}
+
+/// Stamps the live tokens of bot `$1` that reach room `$2` revoked at `$3`.
+const REVOKE_IN_ROOM: &str = "UPDATE bot_tokens SET revoked_at = $3 \
+     WHERE bot_id = $1 AND revoked_at IS NULL AND token_hash IN \
+     (SELECT token_hash FROM bot_token_rooms WHERE room_id = $2)";
+
+/// What [`replace_token`] writes.
+pub struct NewToken<'a> {
+    pub bot_id: i64,
+    pub room_id: i64,
+    pub token_hash: &'a [u8],
+    pub created_by: i64,
+    pub now: i64,
+}
+
+/// Replaces the live tokens of a bot that reach a room by one new token
+/// that reaches every room they reached (a token's replacement reaches no
+/// further than what it replaces), in one transaction. `false`, with
+/// nothing written, when no live token of the bot reaches the room.
+pub async fn replace_token(db: &Db, new: &NewToken<'_>) -> Result<bool, sqlx::Error> {
+    with_db!(db, write, |pool| {
+        let mut tx = pool.begin().await?;
+        let rooms: Vec<(i64,)> = sqlx::query_as(
+            "SELECT DISTINCT r.room_id FROM bot_token_rooms r \
+             JOIN bot_tokens t ON t.token_hash = r.token_hash \
+             WHERE t.bot_id = $1 AND t.revoked_at IS NULL AND t.token_hash IN \
+                 (SELECT token_hash FROM bot_token_rooms WHERE room_id = $2) \
+             ORDER BY r.room_id",
         )
-        .bind(bot_id)
-        .bind(room_id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+        .bind(new.bot_id)
+        .bind(new.room_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rooms.is_empty() {
+            return Ok(false);
+        }
+        sqlx::query(REVOKE_IN_ROOM)
+            .bind(new.bot_id)
+            .bind(new.room_id)
+            .bind(new.now)
+            .execute(&mut *tx)
+            .await?;
+        insert_token!(
+            tx,
+            new.token_hash,
+            new.bot_id,
+            new.created_by,
+            new.now,
+            rooms.into_iter().map(|(r,)| r)
+        );
+        tx.commit().await?;
+        Ok(true)
     })
 }
 
@@ -142,7 +227,7 @@ pub async fn bot_reach(db: &Db, user_id: i64, room_id: i64) -> Result<(bool, boo
         sqlx::query_as::<_, (bool, bool)>(
             "SELECT u.is_bot, EXISTS (SELECT 1 FROM bot_tokens t \
                  JOIN bot_token_rooms r ON r.token_hash = t.token_hash \
-                 WHERE t.bot_id = u.id AND r.room_id = $2) \
+                 WHERE t.bot_id = u.id AND t.revoked_at IS NULL AND r.room_id = $2) \
              FROM users u WHERE u.id = $1",
         )
         .bind(user_id)

@@ -11,37 +11,9 @@ import type { Channel } from '../../api/rooms.ts';
 import { authenticated } from '../../state/session.ts';
 import { Alert } from '../Alert.tsx';
 import { confirmAction } from '../ConfirmDialog.tsx';
+import { ShownOnce } from '../ShownOnce.tsx';
 import { useSubmit } from '../useSubmit.ts';
 import { t } from '../../i18n/index.ts';
-
-/** A secret shown once, with a copy button. */
-function ShownOnce({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState<boolean | null>(null);
-  return (
-    <div class="field">
-      <label>
-        {label}
-        <input readOnly value={value} onFocus={(e) => e.currentTarget.select()} />
-      </label>
-      <p class="muted">{t('webhooks.shownOnce')}</p>
-      <button
-        type="button"
-        class="button button-secondary"
-        onClick={() => {
-          navigator.clipboard.writeText(value).then(
-            () => setCopied(true),
-            () => setCopied(false),
-          );
-        }}
-      >
-        {t('webhooks.copy')}
-      </button>
-      <span role="status" class="muted">
-        {copied === true ? t('webhooks.copied') : copied === false ? t('webhooks.copyFailed') : ''}
-      </span>
-    </div>
-  );
-}
 
 export function Integrations({ channel }: { channel: Channel }) {
   const [incoming, setIncoming] = useState<IncomingWebhook[]>([]);

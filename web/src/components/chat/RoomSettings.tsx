@@ -1,6 +1,7 @@
 // Room settings for owners and admins: the owner renames, describes and
 // deletes the room (deleting asks for its name typed out); admins rename
-// channels, change their topics and delete them. The server decides (see
+// channels, change their topics and delete them, and manage the room's
+// bots (Bots.tsx). The server decides (see
 // docs/PERMISSIONS.md); the dialog only shows what the role may do.
 
 import { useState } from 'preact/hooks';
@@ -15,6 +16,7 @@ import { Dialog } from '../Dialog.tsx';
 import { LockIcon } from '../LockIcon.tsx';
 import { DisappearingForm, RetentionForm } from './Disappearing.tsx';
 import { Integrations } from './Integrations.tsx';
+import { Bots } from './Bots.tsx';
 import { useSubmit } from '../useSubmit.ts';
 import { ExportRoom } from './ExportRoom.tsx';
 import { t } from '../../i18n/index.ts';
@@ -45,6 +47,7 @@ export function RoomSettingsDialog({ room, onClose }: { room: RoomWithChannels; 
       {isOwner ? <RoomForm room={room} /> : <p class="muted">{t('settings.ownerOnly')}</p>}
       {isOwner && <RetentionForm room={room} />}
       <PermissionsForm room={room} isOwner={isOwner} />
+      <Bots room={room} />
       <h3 class="settings-title">{t('settings.channels')}</h3>
       <ul class="settings-channels">
         {room.channels.map((channel) => (
