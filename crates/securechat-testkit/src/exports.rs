@@ -51,10 +51,9 @@ pub fn mattermost_lines() -> Vec<Vec<u8>> {
         r#"{{"type":"post","post":{{"team":"acme","channel":"town-square","user":"jörg","message":"odd \ud800 text","create_at":{T2},"attachments":[{{"path":"data/files/report.pdf"}}]}}}}"#
     ).into_bytes());
     // CJK text and a byte that is not UTF-8 (0xFF).
-    let mut cjk = format!(
-        r#"{{"type":"post","post":{{"team":"acme","channel":"town-square","user":"alice","message":"会議は明日です 🎌 "#
-    )
-    .into_bytes();
+    let mut cjk = r#"{"type":"post","post":{"team":"acme","channel":"town-square","user":"alice","message":"会議は明日です 🎌 "#
+        .as_bytes()
+        .to_vec();
     cjk.push(0xFF);
     cjk.extend_from_slice(format!(r#" end","create_at":{}}}}}"#, T2 + 1000).as_bytes());
     lines.push(cjk);
@@ -119,7 +118,6 @@ pub fn write_big_mattermost(path: &Path, channels: usize, posts: i64) {
             "create_at": at, "replies": replies}}),
         );
     }
-    drop(line);
     out.flush().unwrap();
 }
 
