@@ -1,7 +1,8 @@
 //! `securechat-cli`: Securechat from the terminal, on the client SDK.
 //!
 //! One module per command, each with its clap `Args` and an async `run`:
-//! `login`, `logout`, `whoami`, `rooms`, `create-room`, `send`, `tail`, and the end-to-end
+//! `login`, `logout`, `whoami`, `rooms`, `create-room`, `send`, `tail`,
+//! `import` (with `import_state`, its resume log, and `import_summary`), and the end-to-end
 //! encryption commands of `keys` (`keys`, `verify`, `trust`, `request-key`,
 //! `requests`, `approve`), and `device` (setup, list, link, approve,
 //! revoke). Shared pieces:
@@ -11,6 +12,9 @@
 
 mod create_room;
 mod device;
+mod import;
+mod import_state;
+mod import_summary;
 mod keys;
 mod local_search;
 mod login;
@@ -61,6 +65,9 @@ enum Command {
     Send(send::Args),
     /// Print a channel's last messages, then new ones as they arrive.
     Tail(tail::Args),
+    /// Import a Mattermost bulk export or a Slack export into encrypted
+    /// channels, encrypted here: `import mattermost export.jsonl`.
+    Import(import::Args),
     /// Search the messages I can read: `search deploy from:bob in:general`.
     Search(search::Args),
     /// My identity: `keys backup`, `keys restore`, `keys show`.
@@ -113,6 +120,7 @@ fn main() -> ExitCode {
             Command::CreateRoom(args) => create_room::run(args, &file, store).await,
             Command::Send(args) => send::run(args, &file, store).await,
             Command::Tail(args) => tail::run(args, &file, store, offset).await,
+            Command::Import(args) => import::run(args, &file, store).await,
             Command::Search(args) => search::run(args, &file, store, offset).await,
             Command::Keys(command) => keys::keys(command, &file, store).await,
             Command::Device(command) => device::run(command, &file, store).await,

@@ -130,6 +130,22 @@ impl SessionFile {
     }
 }
 
+/// Opens `path` for appending, made private (0600) if new, in a private
+/// directory: what only its owner should read, written as it goes.
+pub fn open_private_append(path: &Path) -> io::Result<fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir)?;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.append(true).create(true).read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;

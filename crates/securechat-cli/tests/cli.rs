@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -11,48 +11,8 @@ use std::time::Duration;
 use securechat_client::{Client, OutgoingMessage};
 use securechat_testkit::{Backend, Server, sdk};
 
-/// Runs the CLI with its session kept in `home`.
-fn cli(home: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_securechat-cli"))
-        .args(args)
-        .env_clear()
-        .env("SECURECHAT_CLI_HOME", home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// `login <username> --password-stdin` with `stdin` as the input.
-fn login(home: &Path, server: &Server, username: &str, stdin: &str) -> Output {
-    cli(
-        home,
-        &[
-            "login",
-            username,
-            "--server",
-            &server.base,
-            "--password-stdin",
-        ],
-        stdin,
-    )
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+mod common;
+use common::{cli, logged_in, login, stderr, stdout};
 
 fn session(home: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(home.join("session.json")).unwrap()).unwrap()
@@ -166,14 +126,6 @@ async fn logging_in_again_ends_the_replaced_session() {
         .unwrap()
         .with_token(securechat_client::SessionToken::new(first));
     assert_eq!(old.me().await.unwrap_err().status(), Some(401));
-}
-
-/// A logged-in CLI home for `username`.
-fn logged_in(server: &Server, username: &str, password: &str) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    let output = login(home.path(), server, username, &format!("{password}\n"));
-    assert!(output.status.success(), "{}", stderr(&output));
-    home
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `securechat import` against the real binary on every backend: sample
-//! exports written here from Mattermost's bulk-export format (JSONL) and
-//! Slack's export format (zip) — threads, edits, a file, a deleted user,
+//! exports written from Mattermost's bulk-export format (JSONL) and
+//! Slack's export format (zip) by `securechat_testkit::exports` — threads, edits, a file, a deleted user,
 //! odd Unicode, lines that are not JSON — come in with their original
 //! times, threads, reactions and edits; placeholders are disabled and can
 //! be claimed with a reset link; an interrupted import run again completes
@@ -10,60 +10,9 @@
 
 use securechat_testkit as testkit;
 
-use std::path::Path;
-
 use serde_json::{Value, json};
+use testkit::exports;
 use testkit::{Server, backends, call, db_count, login_status, token};
-
-/// 2021-03-04T05:06:07Z and later times of the sample, in ms.
-const T1: i64 = 1_614_834_367_000;
-const T2: i64 = T1 + 60_000;
-const T3: i64 = T1 + 120_000;
-
-fn mattermost_lines() -> Vec<String> {
-    let mut lines = vec![
-        json!({"type": "version", "version": 1}),
-        json!({"type": "team", "team": {"name": "acme", "display_name": "Acme Corp", "type": "O",
-            "description": "The team"}}),
-        json!({"type": "channel", "channel": {"team": "acme", "name": "town-square",
-            "display_name": "Town Square", "type": "O", "header": "Everything"}}),
-        json!({"type": "channel", "channel": {"team": "acme", "name": "secret",
-            "display_name": "Secret", "type": "P"}}),
-        json!({"type": "user", "user": {"username": "alice", "email": "a@example.com",
-            "teams": [{"name": "acme", "channels": [{"name": "town-square"}, {"name": "secret"}]}]}}),
-        json!({"type": "user", "user": {"username": "jörg", "email": "j@example.com",
-            "teams": [{"name": "acme", "channels": [{"name": "town-square"}]}]}}),
-        json!({"type": "user", "user": {"username": "gone", "email": "g@example.com",
-            "delete_at": T1, "teams": [{"name": "acme", "channels": [{"name": "town-square"}]}]}}),
-        json!({"type": "post", "post": {"team": "acme", "channel": "town-square", "user": "alice",
-            "message": "Hello 👋 \u{200F}שלום\u{200F} zebrafish\u{0}!", "create_at": T1,
-            "reactions": [{"user": "jörg", "emoji_name": "+1", "create_at": T1 + 10}],
-            "replies": [
-                {"user": "gone", "message": "first reply", "create_at": T1 + 1000},
-                {"user": "alice", "message": "second reply, edited", "create_at": T1 + 2000,
-                 "edit_at": T1 + 5000}
-            ]}}),
-    ]
-    .into_iter()
-    .map(|v| v.to_string())
-    .collect::<Vec<_>>();
-    // A lone surrogate escape, which JSON parsers refuse, and a file.
-    lines.push(format!(
-        r#"{{"type":"post","post":{{"team":"acme","channel":"town-square","user":"jörg","message":"odd \ud800 text","create_at":{T2},"attachments":[{{"path":"data/files/report.pdf"}}]}}}}"#
-    ));
-    lines.push(
-        json!({"type": "post", "post": {"team": "acme", "channel": "secret", "user": "alice",
-            "message": "private thing", "create_at": T3}})
-        .to_string(),
-    );
-    lines.push(
-        json!({"type": "direct_post", "direct_post": {"channel_members": ["alice", "gone"],
-            "user": "alice", "message": "dm", "create_at": T3}})
-        .to_string(),
-    );
-    lines.push("{not json".to_owned());
-    lines
-}
 
 /// Runs the import command and returns its standard output.
 fn import(server: &Server, args: &[&str]) -> String {
@@ -158,26 +107,28 @@ async fn mattermost_export_comes_in_and_resumes_without_duplicates() {
     for backend in backends() {
         let server = Server::start(backend).await;
         let dir = tempfile::tempdir().unwrap();
-        let lines = mattermost_lines();
+        let lines = exports::mattermost_lines();
         let full = dir.path().join("export.jsonl");
-        std::fs::write(&full, lines.join("\n") + "\n").unwrap();
+        exports::write_mattermost(&full);
         // An interrupted copy: the file cut in the middle of the first post.
         let cut = dir.path().join("cut.jsonl");
-        let text = lines[..7].join("\n") + "\n" + &lines[7][..lines[7].len() / 2];
+        let mut text = lines[..7].join(&b'\n');
+        text.push(b'\n');
+        text.extend_from_slice(&lines[7][..lines[7].len() / 2]);
         std::fs::write(&cut, text).unwrap();
 
         let first = import(&server, &["import", "mattermost", cut.to_str().unwrap()]);
         assert!(first.contains("Skipped: 1 × unreadable line"), "{first}");
         let out = import(&server, &["import", "mattermost", full.to_str().unwrap()]);
         assert!(
-            out.contains("5 messages (2 thread replies), 1 reactions, 1 files"),
+            out.contains("6 messages (2 thread replies), 1 reactions, 1 files"),
             "{out}"
         );
         assert!(out.contains("Skipped: 1 × direct message"), "{out}");
         let again = import(&server, &["import", "mattermost", full.to_str().unwrap()]);
         assert!(again.contains(" 0 messages"), "{again}");
         assert!(
-            again.contains("Already imported by an earlier run: 5 messages"),
+            again.contains("Already imported by an earlier run: 6 messages"),
             "{again}"
         );
 
@@ -195,9 +146,9 @@ async fn mattermost_export_comes_in_and_resumes_without_duplicates() {
                 .all(|r| r["name"] != "secret")
         );
 
-        assert_eq!(db_count(&server, COUNT, square).await, 4, "no duplicates");
+        assert_eq!(db_count(&server, COUNT, square).await, 5, "no duplicates");
         let top = history(&server, &alice, square).await;
-        assert_eq!(top.len(), 2, "{top:?}");
+        assert_eq!(top.len(), 3, "{top:?}");
         assert_eq!(top[0]["sender_username"], "alice");
         assert_eq!(
             top[0]["content"],
@@ -219,6 +170,7 @@ async fn mattermost_export_comes_in_and_resumes_without_duplicates() {
                 .unwrap()
                 .starts_with("2021-03-04T05:07:07")
         );
+        assert_eq!(top[2]["content"], exports::MATTERMOST_CJK);
 
         let root = top[0]["id"].as_i64().unwrap();
         let replies = thread(&server, &alice, square, root).await;
@@ -269,58 +221,13 @@ async fn mattermost_export_comes_in_and_resumes_without_duplicates() {
     }
 }
 
-/// A Slack export zip: `users.json`, `channels.json`, `groups.json` and
-/// day files, written with an independent zip writer.
-async fn slack_zip(path: &Path) {
-    use async_zip::base::write::ZipFileWriter;
-    use async_zip::{Compression, ZipEntryBuilder};
-    let users = json!([
-        {"id": "U1", "name": "alice", "team_id": "T1", "deleted": false},
-        {"id": "U2", "name": "Pat Doe", "team_id": "T1", "deleted": false},
-        {"id": "U3", "name": "ghost", "team_id": "T1", "deleted": true}
-    ]);
-    let channels = json!([{"id": "C1", "name": "general", "members": ["U1", "U2", "U3"],
-        "topic": {"value": "Company-wide"}, "purpose": {"value": ""}}]);
-    let groups = json!([{"id": "G1", "name": "leads", "members": ["U1"]}]);
-    let day1 = json!([
-        {"type": "message", "subtype": "channel_join", "user": "U2", "text": "<@U2> has joined",
-         "ts": "1577880000.000050"},
-        {"type": "message", "user": "U1", "text": "Kickoff", "ts": "1577880000.000100",
-         "thread_ts": "1577880000.000100", "reply_count": 1,
-         "edited": {"user": "U1", "ts": "1577880100.000000"},
-         "reactions": [{"name": "tada", "users": ["U2", "U3"], "count": 2}]},
-        {"type": "message", "subtype": "file_share", "user": "U3", "text": "",
-         "ts": "1577880200.000000", "files": [{"id": "F1", "name": "plan.png", "title": "Plan"}]}
-    ]);
-    // A lone surrogate in the day's JSON text.
-    let day2 = r#"[{"type":"message","user":"U2","text":"on it \ud83d","ts":"1577966400.000200","thread_ts":"1577880000.000100"},
-        {"type":"message","user":"U2","text":"top level","ts":"1577966500.000000"}]"#;
-    let leads = json!([{"type": "message", "user": "U1", "text": "leads only",
-        "ts": "1577880300.000000"}]);
-    let entries: Vec<(&str, Vec<u8>)> = vec![
-        ("users.json", users.to_string().into_bytes()),
-        ("channels.json", channels.to_string().into_bytes()),
-        ("groups.json", groups.to_string().into_bytes()),
-        ("general/2020-01-02.json", day2.as_bytes().to_vec()),
-        ("general/2020-01-01.json", day1.to_string().into_bytes()),
-        ("leads/2020-01-01.json", leads.to_string().into_bytes()),
-    ];
-    let file = tokio::fs::File::create(path).await.unwrap();
-    let mut zip = ZipFileWriter::with_tokio(file);
-    for (name, bytes) in entries {
-        let entry = ZipEntryBuilder::new(name.to_owned().into(), Compression::Deflate);
-        zip.write_entry_whole(entry, &bytes).await.unwrap();
-    }
-    zip.close().await.unwrap();
-}
-
 #[tokio::test]
 async fn slack_export_comes_in_with_threads_reactions_and_files() {
     for backend in backends() {
         let server = Server::start(backend).await;
         let dir = tempfile::tempdir().unwrap();
         let zip = dir.path().join("slack.zip");
-        slack_zip(&zip).await;
+        exports::slack_zip(&zip).await;
         let args = [
             "import",
             "slack",
@@ -389,46 +296,11 @@ async fn slack_export_comes_in_with_threads_reactions_and_files() {
 #[tokio::test]
 #[ignore = "a measurement, about a minute"]
 async fn import_of_100k_messages_is_measured() {
-    use std::io::Write;
     for backend in backends() {
         let server = Server::start(backend).await;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.jsonl");
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        writeln!(out, "{}", json!({"type": "version", "version": 1})).unwrap();
-        writeln!(
-            out,
-            "{}",
-            json!({"type": "team", "team": {"name": "big", "type": "O"}})
-        )
-        .unwrap();
-        let channels: Vec<String> = (0..10).map(|c| format!("channel-{c}")).collect();
-        for c in &channels {
-            let line =
-                json!({"type": "channel", "channel": {"team": "big", "name": c, "type": "O"}});
-            writeln!(out, "{line}").unwrap();
-        }
-        for u in 0..50 {
-            let line = json!({"type": "user", "user": {"username": format!("person{u}"),
-                "teams": [{"name": "big", "channels": []}]}});
-            writeln!(out, "{line}").unwrap();
-        }
-        for p in 0..25_000i64 {
-            let at = T1 + p * 1000;
-            let replies: Vec<Value> = (1..=3)
-                .map(|r| {
-                    json!({"user": format!("person{}", (p + r) % 50),
-                    "message": format!("reply {r} to post {p}"), "create_at": at + r})
-                })
-                .collect();
-            let line = json!({"type": "post", "post": {"team": "big",
-                "channel": channels[(p % 10) as usize], "user": format!("person{}", p % 50),
-                "message": format!("post number {p} with some ordinary words in it"),
-                "create_at": at, "replies": replies}});
-            writeln!(out, "{line}").unwrap();
-        }
-        out.flush().unwrap();
-        drop(out);
+        exports::write_big_mattermost(&path, 10, 25_000);
         let started = std::time::Instant::now();
         let summary = import(&server, &["import", "mattermost", path.to_str().unwrap()]);
         let secs = started.elapsed().as_secs_f64();

@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod db;
+pub mod exports;
 mod http;
 mod peer;
 pub mod sdk;

@@ -70,7 +70,33 @@ impl SecureClient {
     /// up (100 messages or 7 days) or a rotation waits, fetching my copy of
     /// a newer version; another member's claim on a version is waited for.
     pub async fn send(&mut self, socket: &Socket, channel_id: i64, text: &str) -> Result<Message> {
-        self.send_placed(socket, channel_id, None, text).await
+        self.send_placed(socket, channel_id, None, text, &new_client_msg_id())
+            .await
+    }
+
+    /// Sends `message` as [`SecureClient::send`] (or, with a thread root,
+    /// [`SecureClient::send_in_thread`]) does, with the message's own
+    /// `client_msg_id`: the server keeps one message per sender and id, so
+    /// sending again with the same id — after a crash lost the answer —
+    /// returns the message already stored, never a copy. An importer
+    /// derives the id from the source's key for that. (`reply_to` is not
+    /// sealed: an envelope binds thread placement only.)
+    pub async fn send_message(
+        &mut self,
+        socket: &Socket,
+        message: &OutgoingMessage,
+    ) -> Result<Message> {
+        let place = message
+            .thread_root_id
+            .map(|root| (root, message.also_send_to_channel));
+        self.send_placed(
+            socket,
+            message.channel_id,
+            place,
+            &message.content,
+            &message.client_msg_id,
+        )
+        .await
     }
 
     /// Sends `text` as a reply in the thread of `root_id`, as
@@ -86,7 +112,8 @@ impl SecureClient {
         text: &str,
     ) -> Result<Message> {
         let place = Some((root_id, also_send_to_channel));
-        self.send_placed(socket, channel_id, place, text).await
+        self.send_placed(socket, channel_id, place, text, &new_client_msg_id())
+            .await
     }
 
     async fn send_placed(
@@ -95,8 +122,8 @@ impl SecureClient {
         channel_id: i64,
         thread: Option<(i64, bool)>,
         text: &str,
+        client_msg_id: &str,
     ) -> Result<Message> {
-        let client_msg_id = new_client_msg_id();
         let seal_as = match thread {
             Some((root, also)) => SealAs {
                 kind: Some(
@@ -121,7 +148,8 @@ impl SecureClient {
             self.save()?;
             match plan? {
                 SendPlan::Plain => {
-                    let mut message = OutgoingMessage::new(channel_id, text);
+                    let mut message =
+                        OutgoingMessage::new(channel_id, text).client_msg_id(client_msg_id);
                     if let Some((root, also)) = thread {
                         message = message.in_thread(root, also);
                     }
@@ -165,7 +193,7 @@ impl SecureClient {
                         channel_id,
                         envelope: &envelope,
                         key_version: version,
-                        client_msg_id: &client_msg_id,
+                        client_msg_id,
                         thread_root_id: thread.map(|(root, _)| root),
                         also_send_to_channel: thread.is_some_and(|(_, also)| also),
                     };

@@ -4,10 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use securechat_import::{Channel, Item, Message, Person, Room};
+
 use super::clean;
-use super::model::{Channel, Item, Message, Person, Room};
 use super::store::{self, CHANNEL, NewMessage, PERSON, ROOM};
 use super::summary::Summary;
+use crate::messages::service::MAX_CONTENT;
 use crate::rooms::validate;
 use crate::storage::{Db, now_ms};
 
@@ -52,17 +54,6 @@ impl<'a> Importer<'a> {
             read: 0,
             summary: Summary::default(),
         }
-    }
-
-    pub async fn push(&mut self, item: Item) -> anyhow::Result<()> {
-        match item {
-            Item::Room(r) => self.room(r).await?,
-            Item::Channel(c) => self.channel(c).await?,
-            Item::Person(p) => self.person(p).await?,
-            Item::Message(m) => self.message(m).await?,
-            Item::Skipped(why) => self.summary.skip(why),
-        }
-        Ok(())
     }
 
     /// Writes what is still batched and prints the summary line's numbers.
@@ -265,7 +256,7 @@ impl<'a> Importer<'a> {
         }
         let sender_id = self.people[&m.sender];
         self.join(room, sender_id).await?;
-        let (content, cut) = clean::message_text(&m.text, &m.files);
+        let (content, cut) = securechat_import::message_text(&m.text, &m.files, MAX_CONTENT);
         let Some(content) = content else {
             self.summary.skip("empty message");
             return Ok(());
@@ -318,6 +309,21 @@ impl<'a> Importer<'a> {
         let written = store::write_batch(self.db, self.source, &self.batch).await?;
         self.batch.clear();
         self.summary.add(&written);
+        Ok(())
+    }
+}
+
+impl securechat_import::Sink for Importer<'_> {
+    type Error = anyhow::Error;
+
+    async fn push(&mut self, item: Item) -> anyhow::Result<()> {
+        match item {
+            Item::Room(r) => self.room(r).await?,
+            Item::Channel(c) => self.channel(c).await?,
+            Item::Person(p) => self.person(p).await?,
+            Item::Message(m) => self.message(m).await?,
+            Item::Skipped(why) => self.summary.skip(why),
+        }
         Ok(())
     }
 }

@@ -4,14 +4,17 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use async_zip::tokio::read::seek::ZipFileReader;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::io::BufReader;
 
-use super::apply::Importer;
-use super::model::{Channel, Item, Message, Person, Reaction, Room};
+use crate::model::{Channel, Item, Message, Person, Reaction, Room};
+use crate::{Error, Sink};
+
+/// The largest JSON entry read (a day of one channel, the users list);
+/// a larger one is skipped as unreadable rather than held in memory.
+const MAX_ENTRY: u64 = 256 * 1024 * 1024;
 
 /// The one room a workspace becomes.
 const WORKSPACE: &str = "workspace";
@@ -81,20 +84,30 @@ const KEPT_SUBTYPES: [&str; 4] = [
     "file_comment",
 ];
 
-/// Reads the export at `path` into `importer`.
-pub async fn read(path: &Path, room_name: &str, importer: &mut Importer<'_>) -> anyhow::Result<()> {
-    let file = tokio::fs::File::open(path)
-        .await
-        .with_context(|| format!("cannot open {}", path.display()))?;
+/// Reads the export at `path` into `sink`.
+pub async fn read<S: Sink>(path: &Path, room_name: &str, sink: &mut S) -> Result<(), S::Error> {
+    let file = crate::open(path).await?;
     let mut zip = ZipFileReader::with_tokio(BufReader::new(file))
         .await
-        .context("not a zip archive")?;
+        .map_err(|_| Error::NotZip {
+            path: path.to_owned(),
+        })?;
     let names: Vec<String> = zip
         .file()
         .entries()
         .iter()
         .map(|e| e.filename().as_str().unwrap_or_default().to_owned())
         .collect();
+    if !names
+        .iter()
+        .any(|n| n == "channels.json" || n == "groups.json")
+    {
+        return Err(Error::NotSlack {
+            name: path.display().to_string(),
+            detail: "it holds neither channels.json nor groups.json".into(),
+        }
+        .into());
+    }
     let users: Vec<User> = entry(&mut zip, &names, "users.json")
         .await?
         .unwrap_or_default();
@@ -106,27 +119,25 @@ pub async fn read(path: &Path, room_name: &str, importer: &mut Importer<'_>) -> 
         .unwrap_or_default();
     for skipped in ["dms.json", "mpims.json"] {
         if names.iter().any(|n| n == skipped) {
-            importer.push(Item::Skipped("direct messages")).await?;
+            sink.push(Item::Skipped("direct messages")).await?;
         }
     }
-    importer
-        .push(Item::Room(Room {
-            key: WORKSPACE.into(),
-            name: room_name.into(),
-            description: String::new(),
-            private: true,
+    sink.push(Item::Room(Room {
+        key: WORKSPACE.into(),
+        name: room_name.into(),
+        description: String::new(),
+        private: true,
+    }))
+    .await?;
+    for u in users {
+        sink.push(Item::Person(Person {
+            key: u.id,
+            username: u.name,
+            deleted: u.deleted,
+            rooms: vec![WORKSPACE.into()],
+            channels: Vec::new(),
         }))
         .await?;
-    for u in users {
-        importer
-            .push(Item::Person(Person {
-                key: u.id,
-                username: u.name,
-                deleted: u.deleted,
-                rooms: vec![WORKSPACE.into()],
-                channels: Vec::new(),
-            }))
-            .await?;
     }
     let channels: Vec<(SlackChannel, bool)> = public
         .into_iter()
@@ -139,16 +150,15 @@ pub async fn read(path: &Path, room_name: &str, importer: &mut Importer<'_>) -> 
             .as_ref()
             .or(c.purpose.as_ref())
             .map(|v| v.value.clone());
-        importer
-            .push(Item::Channel(Channel {
-                key: c.id.clone(),
-                room: WORKSPACE.into(),
-                name: c.name.clone(),
-                topic: topic.unwrap_or_default(),
-                private: *is_private,
-                members: c.members.clone(),
-            }))
-            .await?;
+        sink.push(Item::Channel(Channel {
+            key: c.id.clone(),
+            room: WORKSPACE.into(),
+            name: c.name.clone(),
+            topic: topic.unwrap_or_default(),
+            private: *is_private,
+            members: c.members.clone(),
+        }))
+        .await?;
     }
     for (c, _) in &channels {
         let prefix = format!("{}/", c.name);
@@ -161,12 +171,12 @@ pub async fn read(path: &Path, room_name: &str, importer: &mut Importer<'_>) -> 
             let messages: Vec<serde_json::Value> = match entry(&mut zip, &names, day).await {
                 Ok(m) => m.unwrap_or_default(),
                 Err(_) => {
-                    importer.push(Item::Skipped("unreadable day file")).await?;
+                    sink.push(Item::Skipped("unreadable day file")).await?;
                     continue;
                 }
             };
             for m in messages {
-                importer.push(message(&c.id, m)).await?;
+                sink.push(message(&c.id, m)).await?;
             }
         }
     }
@@ -179,20 +189,36 @@ async fn entry<T: DeserializeOwned>(
     zip: &mut ZipFileReader<BufReader<tokio::fs::File>>,
     names: &[String],
     name: &str,
-) -> anyhow::Result<Option<T>> {
+) -> Result<Option<T>, Error> {
     let Some(index) = names.iter().position(|n| n == name) else {
         return Ok(None);
     };
+    let failed = |detail: String| Error::Entry {
+        name: name.to_owned(),
+        detail,
+    };
+    let size = zip
+        .file()
+        .entries()
+        .get(index)
+        .map_or(0, |e| e.uncompressed_size());
+    if size > MAX_ENTRY {
+        return Err(failed(format!("larger than {MAX_ENTRY} bytes")));
+    }
     let mut bytes = Vec::new();
     zip.reader_with_entry(index)
-        .await?
+        .await
+        .map_err(|e| failed(e.to_string()))?
         .read_to_end_checked(&mut bytes)
         .await
-        .with_context(|| format!("cannot read {name}"))?;
+        .map_err(|e| failed(e.to_string()))?;
     let text = String::from_utf8_lossy(&bytes);
     let parsed = serde_json::from_str(&text)
-        .or_else(|_| serde_json::from_str(&super::clean::repair_surrogates(&text)))
-        .with_context(|| format!("{name} is not the JSON of a Slack export"))?;
+        .or_else(|_| serde_json::from_str(&crate::text::repair_surrogates(&text)))
+        .map_err(|e| Error::NotSlack {
+            name: name.to_owned(),
+            detail: e.to_string(),
+        })?;
     Ok(Some(parsed))
 }
 

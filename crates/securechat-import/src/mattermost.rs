@@ -2,9 +2,17 @@
 //! `channel`, `user`, `post`, `direct_channel`, `direct_post`), read line by
 //! line so memory stays bounded whatever the file's size.
 
-use serde::Deserialize;
+use std::path::Path;
 
-use super::model::{Channel, Item, Message, Person, Reaction, Room};
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
+use crate::model::{Channel, Item, Message, Person, Reaction, Room};
+use crate::{Error, Sink};
+
+/// The longest line read; a longer one (no post is near it) is skipped as
+/// unreadable rather than held in memory whole.
+const MAX_LINE: usize = 16 * 1024 * 1024;
 
 #[derive(Deserialize)]
 struct Line {
@@ -86,13 +94,66 @@ struct Attachment {
     path: String,
 }
 
+/// Reads the JSONL a line at a time into `sink` (invalid UTF-8 replaced,
+/// not fatal).
+pub async fn read<S: Sink>(path: &Path, sink: &mut S) -> Result<(), S::Error> {
+    let file = crate::open(path).await?;
+    let mut reader = tokio::io::BufReader::new(file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(|source| Error::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+        if read == 0 {
+            return Ok(());
+        }
+        if line.len() >= MAX_LINE && !line.ends_with(b"\n") {
+            skip_line(&mut reader).await.map_err(|source| Error::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            sink.push(Item::Skipped("unreadable line")).await?;
+            continue;
+        }
+        for item in parse_line(&String::from_utf8_lossy(&line)) {
+            sink.push(item).await?;
+        }
+    }
+}
+
+/// Consumes the rest of an over-long line without holding it.
+async fn skip_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|b| *b == b'\n') {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(());
+            }
+            None => {
+                let len = buf.len();
+                reader.consume(len);
+            }
+        }
+    }
+}
+
 /// The items of one line of the export (a post gives its replies too).
 pub fn parse_line(line: &str) -> Vec<Item> {
     if line.trim().is_empty() {
         return Vec::new();
     }
     let parsed = serde_json::from_str::<Line>(line)
-        .or_else(|_| serde_json::from_str::<Line>(&super::clean::repair_surrogates(line)));
+        .or_else(|_| serde_json::from_str::<Line>(&crate::text::repair_surrogates(line)));
     let Ok(line) = parsed else {
         return vec![Item::Skipped("unreadable line")];
     };
