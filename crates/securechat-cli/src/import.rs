@@ -446,26 +446,12 @@ impl Encrypt {
     }
 }
 
-/// A valid channel name for a source's: letters, digits, `-` and `_`
-/// kept, other characters as `-`, at most 64 (the server's rule, which it
-/// checks again).
+/// The longest channel name the server takes.
+const CHANNEL_NAME_MAX: usize = 64;
+
+/// A valid channel name for a source's (the server checks it again).
 fn channel_name(name: &str) -> String {
-    let out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(64)
-        .collect();
-    if out.trim_matches('-').is_empty() {
-        "imported".to_owned()
-    } else {
-        out
-    }
+    securechat_import::channel_name(name, CHANNEL_NAME_MAX)
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use mattermost::parse_line;
 pub use model::{Channel, Item, Message, Person, Reaction, Room};
-pub use text::{message_text, repair_surrogates};
+pub use text::{channel_name, message_text, repair_surrogates};
 
 /// The format of the file to import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -46,6 +46,30 @@ pub fn repair_surrogates(json: &str) -> String {
     out
 }
 
+/// A channel name for a source's that breaks the server's channel rules
+/// (letters, digits, `-` and `_`, at most `max`): every other character
+/// becomes `-`; a name left with nothing but `-` is `imported`. The same
+/// name always gives the same result, so an import run again finds its
+/// channels. The server still validates what it is given.
+pub fn channel_name(name: &str, max: usize) -> String {
+    let out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(max)
+        .collect();
+    if out.trim_matches('-').is_empty() {
+        "imported".to_owned()
+    } else {
+        out
+    }
+}
+
 /// A message's text as imported: NUL removed (the one character message
 /// validation refuses; direction marks and emoji are kept as written), a
 /// `[file: name]` line for each attachment (files' bytes are not in the
@@ -94,5 +118,13 @@ mod tests {
         let (t, cut) = message_text(&"é".repeat(MAX), &[], MAX);
         assert!(cut && t.unwrap().len() <= MAX);
         assert_eq!(message_text("\0 ", &[], MAX).0, None);
+    }
+
+    #[test]
+    fn channel_names_keep_letters_and_replace_the_rest() {
+        assert_eq!(channel_name("town square!", 64), "town-square-");
+        assert_eq!(channel_name("公告_2024", 64), "公告_2024");
+        assert_eq!(channel_name("???", 64), "imported");
+        assert_eq!(channel_name(&"x".repeat(100), 64).len(), 64);
     }
 }

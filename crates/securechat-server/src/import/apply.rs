@@ -328,23 +328,16 @@ impl securechat_import::Sink for Importer<'_> {
     }
 }
 
-/// A valid channel name for a source's: NFKC and the channel rules, other
-/// characters as `-`.
+/// A valid channel name for a source's: NFKC and the channel rules
+/// (`securechat_import::channel_name` for a name they refuse).
 fn channel_name(name: &str) -> String {
     if let Ok(valid) = validate::channel_name(name) {
         return valid;
     }
-    let replaced: String = crate::text::name(name)
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(validate::CHANNEL_NAME_MAX)
-        .collect();
-    validate::channel_name(&replaced).unwrap_or_else(|_| "imported".to_owned())
+    let normalised = crate::text::name(name).unwrap_or_default();
+    validate::channel_name(&securechat_import::channel_name(
+        &normalised,
+        validate::CHANNEL_NAME_MAX,
+    ))
+    .unwrap_or_else(|_| "imported".to_owned())
 }
