@@ -22,9 +22,8 @@ mod text;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-pub use mattermost::parse_line;
 pub use model::{Channel, Item, Message, Person, Reaction, Room};
-pub use text::{channel_name, message_text, repair_surrogates};
+pub use text::{channel_name, message_text};
 
 /// The format of the file to import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -148,7 +148,7 @@ async fn skip_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> std::i
 }
 
 /// The items of one line of the export (a post gives its replies too).
-pub fn parse_line(line: &str) -> Vec<Item> {
+pub(crate) fn parse_line(line: &str) -> Vec<Item> {
     if line.trim().is_empty() {
         return Vec::new();
     }

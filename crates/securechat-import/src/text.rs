@@ -4,7 +4,7 @@
 /// Replaces `\uD800`–`\uDFFF` escapes that do not form a pair with
 /// `\uFFFD`, so a JSON text with a lone surrogate (which the JSON parser
 /// refuses) can still be read.
-pub fn repair_surrogates(json: &str) -> String {
+pub(crate) fn repair_surrogates(json: &str) -> String {
     let bytes = json.as_bytes();
     let mut out = String::with_capacity(json.len());
     let mut i = 0;

@@ -424,5 +424,29 @@ async fn a_new_token_replaces_the_old_one_at_once_and_reaches_no_further() {
         let listed = get(&server, &alice, &format!("/api/rooms/{room}/bots")).await;
         assert_eq!(listed["bots"].as_array().unwrap().len(), 1, "{listed}");
         assert!(listed["bots"][0].get("revoked_at").is_none(), "{listed}");
+
+        // Two replacements at once: each revokes what is live when it
+        // writes (the other's new token too, when it comes second; nothing,
+        // when the other revoked first: 404), so one token is live after.
+        let (a, b) = tokio::join!(
+            call(&server, Some(&alice), "POST", &path, None),
+            call(&server, Some(&alice), "POST", &path, None)
+        );
+        for (s, body) in [&a, &b] {
+            assert!(*s == 201 || *s == 404, "{backend:?}: {s} {body}");
+        }
+        let made: Vec<String> = [a, b]
+            .into_iter()
+            .filter_map(|(_, body)| body["token"].as_str().map(str::to_owned))
+            .collect();
+        assert!(!made.is_empty());
+        let mut working = 0;
+        for t in &made {
+            if me(t.clone()).await == 200 {
+                working += 1;
+            }
+        }
+        assert_eq!(working, 1, "{backend:?}: one live token after both");
+        assert_eq!(me(new.clone()).await, 401);
     }
 }

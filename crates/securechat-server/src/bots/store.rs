@@ -156,20 +156,22 @@ pub async fn revoke_in_room(
     now: i64,
 ) -> Result<u64, sqlx::Error> {
     with_db!(db, write, |pool| {
-        sqlx::query(REVOKE_IN_ROOM)
+        sqlx::query_as::<_, (Vec<u8>,)>(REVOKE_IN_ROOM)
             .bind(bot_id)
             .bind(room_id)
             .bind(now)
-            .execute(pool)
+            .fetch_all(pool)
             .await
-            .map(|r| r.rows_affected())
+            .map(|revoked| revoked.len() as u64)
     })
 }
 
-/// Stamps the live tokens of bot `$1` that reach room `$2` revoked at `$3`.
+/// Stamps the live tokens of bot `$1` that reach room `$2` revoked at
+/// `$3`, returning their hashes.
 const REVOKE_IN_ROOM: &str = "UPDATE bot_tokens SET revoked_at = $3 \
      WHERE bot_id = $1 AND revoked_at IS NULL AND token_hash IN \
-     (SELECT token_hash FROM bot_token_rooms WHERE room_id = $2)";
+     (SELECT token_hash FROM bot_token_rooms WHERE room_id = $2) \
+     RETURNING token_hash";
 
 /// What [`replace_token`] writes.
 pub struct NewToken<'a> {
@@ -183,37 +185,38 @@ pub struct NewToken<'a> {
 /// Replaces the live tokens of a bot that reach a room by one new token
 /// that reaches every room they reached (a token's replacement reaches no
 /// further than what it replaces), in one transaction. `false`, with
-/// nothing written, when no live token of the bot reaches the room.
+/// nothing written, when no live token of the bot reaches the room. The
+/// revocation comes first and says which tokens it stamped, so of two
+/// replacements at once only the one that revoked them makes a token (the
+/// other waits on their rows, then finds none live).
 pub async fn replace_token(db: &Db, new: &NewToken<'_>) -> Result<bool, sqlx::Error> {
     with_db!(db, write, |pool| {
         let mut tx = pool.begin().await?;
-        let rooms: Vec<(i64,)> = sqlx::query_as(
-            "SELECT DISTINCT r.room_id FROM bot_token_rooms r \
-             JOIN bot_tokens t ON t.token_hash = r.token_hash \
-             WHERE t.bot_id = $1 AND t.revoked_at IS NULL AND t.token_hash IN \
-                 (SELECT token_hash FROM bot_token_rooms WHERE room_id = $2) \
-             ORDER BY r.room_id",
-        )
-        .bind(new.bot_id)
-        .bind(new.room_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        if rooms.is_empty() {
-            return Ok(false);
-        }
-        sqlx::query(REVOKE_IN_ROOM)
+        let revoked: Vec<(Vec<u8>,)> = sqlx::query_as(REVOKE_IN_ROOM)
             .bind(new.bot_id)
             .bind(new.room_id)
             .bind(new.now)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
+        if revoked.is_empty() {
+            return Ok(false);
+        }
+        let mut rooms = std::collections::BTreeSet::new();
+        for (hash,) in &revoked {
+            let reached: Vec<(i64,)> =
+                sqlx::query_as("SELECT room_id FROM bot_token_rooms WHERE token_hash = $1")
+                    .bind(hash)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            rooms.extend(reached.into_iter().map(|(r,)| r));
+        }
         insert_token!(
             tx,
             new.token_hash,
             new.bot_id,
             new.created_by,
             new.now,
-            rooms.into_iter().map(|(r,)| r)
+            rooms
         );
         tx.commit().await?;
         Ok(true)
